@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/report"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// catalogOptions are the flags that choose the catalog and its lists.
+type catalogOptions struct {
+	listsFile string
+	only      []string
+	exclude   []string
+}
+
+func (o *catalogOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.listsFile, "lists", "", "load the catalog from `FILE` (same schema as the built-in lists.yaml)")
+	f.StringSliceVarP(&o.only, "list", "l", nil, "only these lists (`ID_OR_ZONE`, repeatable, comma lists allowed)")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these lists (`ID_OR_ZONE`, repeatable)")
+}
+
+// load reads the catalog in use: --lists FILE, or the built-in one.
+func (o *catalogOptions) load() (*catalog.Catalog, error) {
+	if o.listsFile == "" {
+		return catalog.Default(), nil
+	}
+	data, err := os.ReadFile(o.listsFile)
+	if err != nil {
+		return nil, usagef("--lists: %v", pathError(err))
+	}
+	c, err := catalog.Parse(data, o.listsFile)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return c, nil
+}
+
+func pathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot read %s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// checkOptions are the flags of every checking command.
+type checkOptions struct {
+	catalogOptions
+	resolvers    []string
+	files        []string
+	format       string
+	timeout      time.Duration
+	retries      int
+	concurrency  int
+	rate         float64
+	quiet        bool
+	strict       bool
+	noColor      bool
+	allowPrivate bool
+}
+
+func (o *checkOptions) addFlags(cmd *cobra.Command) {
+	o.catalogOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.resolvers, "resolver", "r", nil, "resolver `HOST[:PORT]` to use, repeatable (default: the system's, from /etc/resolv.conf)")
+	f.StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	f.StringVarP(&o.format, "format", "o", "text", "output format: text, json or jsonl")
+	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-query timeout")
+	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
+	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "DNS queries in flight at once")
+	f.Float64Var(&o.rate, "rate", 0, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "text: print only listings and problems (for cron)")
+	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
+	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
+	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
+}
+
+func (o *checkOptions) validate() error {
+	switch o.format {
+	case "text", "json", "jsonl":
+	default:
+		return usagef("--format %q: use text, json or jsonl", o.format)
+	}
+	if o.timeout <= 0 {
+		return usagef("--timeout %v: must be more than 0", o.timeout)
+	}
+	if o.retries < 0 || o.retries > 10 {
+		return usagef("--retries %d: must be from 0 to 10", o.retries)
+	}
+	if o.concurrency < 1 || o.concurrency > 4096 {
+		return usagef("--concurrency %d: must be from 1 to 4096", o.concurrency)
+	}
+	if o.rate < 0 {
+		return usagef("--rate %v: must be 0 (no limit) or more", o.rate)
+	}
+	return nil
+}
+
+// servers returns the resolvers to use: --resolver, or the system's.
+func (o *checkOptions) servers(s *streams) ([]string, error) {
+	if len(o.resolvers) == 0 {
+		servers, err := resolver.SystemServers(s.resolv)
+		if err != nil {
+			return nil, err // not a usage error: the machine has no resolver (exit 3)
+		}
+		return servers, nil
+	}
+	var out []string
+	for _, r := range o.resolvers {
+		hp, err := resolver.ParseServer(r)
+		if err != nil {
+			return nil, usagef("--resolver: %v", err)
+		}
+		out = append(out, hp)
+	}
+	return out, nil
+}
+
+// targets parses every target from the arguments, "-" and --file, and reports
+// every bad one before anything is queried.
+func (o *checkOptions) targets(s *streams, args []string) ([]dnsbl.Target, error) {
+	var out []dnsbl.Target
+	var errs []error
+	stdinUsed := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinUsed {
+				continue
+			}
+			stdinUsed = true
+			ts, err := dnsbl.ReadTargets(s.in, "standard input")
+			if err != nil {
+				errs = append(errs, err)
+			}
+			out = append(out, ts...)
+			continue
+		}
+		t, err := dnsbl.ParseTarget(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, t)
+	}
+	for _, name := range o.files {
+		f, err := os.Open(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--file: %v", pathError(err)))
+			continue
+		}
+		ts, err := dnsbl.ReadTargets(f, name)
+		f.Close()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, ts...)
+	}
+	if len(errs) > 0 {
+		return nil, &usageError{errors.Join(errs...)}
+	}
+	if len(out) == 0 {
+		if len(args) > 0 || len(o.files) > 0 {
+			return nil, usagef("no targets: the input held only blank lines and comments")
+		}
+		return nil, usagef("no target given: name an IP address, range, domain, URL or e-mail address")
+	}
+	return out, nil
+}
+
+func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	cat, err := o.load()
+	if err != nil {
+		return err
+	}
+	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: s.getenv})
+	if err != nil {
+		return &usageError{err}
+	}
+	targets, err := o.targets(s, args)
+	if err != nil {
+		return err
+	}
+	servers, err := o.servers(s)
+	if err != nil {
+		return err
+	}
+	client, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
+	}
+
+	cfg := dnsbl.Config{
+		Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate,
+		AllowPrivate: o.allowPrivate, Retain: o.format != "jsonl",
+	}
+	var obs dnsbl.Observer
+	var jl *report.JSONLines
+	if o.format == "jsonl" {
+		jl = report.NewJSONLines(s.out)
+		obs.Check = jl.Check
+	}
+	res := dnsbl.Run(ctx, cfg, targets, obs)
+	code := verdictCode(res, o.strict, ctx.Err() != nil)
+
+	switch o.format {
+	case "json":
+		if err := report.WriteJSON(s.out, report.NewDocument(res, servers, warnings, code)); err != nil {
+			return err
+		}
+	case "jsonl":
+		if err := jl.Err(); err != nil {
+			return err
+		}
+		for _, l := range res.Lists {
+			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey {
+				fmt.Fprintf(s.err, "blcheck: warning: list %s: %s: %s\n", l.List.ID, l.Health.State, l.Health.Detail)
+			}
+		}
+	default:
+		names := map[string]*catalog.List{}
+		for _, l := range lists {
+			names[l.ID] = l.List
+		}
+		t := &report.Text{W: s.out, Color: colorEnabled(s, o.noColor), Quiet: o.quiet, Names: names}
+		t.Render(res, servers, code)
+	}
+	if code == exitClean {
+		return nil
+	}
+	return &exitError{code}
+}
+
+// verdictCode maps a run's result to the contract's exit code.
+func verdictCode(res *dnsbl.Result, strict, interrupted bool) int {
+	c := res.Summary.Counts
+	switch {
+	case interrupted:
+		return exitInterrupt
+	case c[dnsbl.Listed] > 0:
+		return exitListed
+	case len(res.Summary.Incomplete) > 0:
+		return exitIncomplete
+	case strict && c[dnsbl.Error]+c[dnsbl.Blocked]+c[dnsbl.Unreliable] > 0:
+		return exitIncomplete
+	}
+	return exitClean
+}

@@ -1,0 +1,202 @@
+// Command blcheck checks IP addresses, domains and the mail they send against
+// DNS blacklists, and tells listed, clean, blocked, error, unreliable and
+// skipped apart.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise the
+// module version from the build info is used.
+var version = ""
+
+// Exit codes, per blcheck's contract.
+const (
+	exitClean      = 0
+	exitListed     = 1
+	exitUsage      = 2
+	exitIncomplete = 3
+	exitInterrupt  = 130
+)
+
+// streams is what a command reads and writes: the process's own, or a test's.
+type streams struct {
+	in     io.Reader
+	out    io.Writer
+	err    io.Writer
+	getenv func(string) string
+	outTTY bool   // stdout is a terminal
+	resolv string // resolv.conf path
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	io := &streams{
+		in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv,
+		outTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
+		resolv: "/etc/resolv.conf",
+	}
+	os.Exit(run(ctx, os.Args[1:], io))
+}
+
+// usageError is a bad flag, target, file or catalog: nothing was checked (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
+
+// exitError carries a command's exit code when it has already reported its result.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// run is the whole program: parse args, run the command, and map its error to an
+// exit code. It is what the tests call.
+func run(ctx context.Context, args []string, s *streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, s)
+}
+
+// exitCode is blcheck's one error-to-exit-code switch.
+func exitCode(err error, s *streams) int {
+	var ee *exitError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitClean
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(s.err, "blcheck: %v\n", ue.err)
+		fmt.Fprintln(s.err, "Run 'blcheck --help' for usage.")
+		return exitUsage
+	default:
+		fmt.Fprintf(s.err, "blcheck: %v\n", err)
+		return exitIncomplete
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const rootLong = `blcheck checks whether a mail server, a domain or the domains in a message are on
+DNS blacklists, and says what each listing means and where to get delisted.
+
+TARGET is an IPv4 or IPv6 address, a CIDR range (IPv4 up to /16, IPv6 up to /112),
+a domain or host name (IDN allowed), a URL (its host is checked) or an e-mail
+address (its domain is checked). "-" reads targets from standard input, one per
+line; --file reads them from a file. A domain is checked as receivers judge a
+sender: the domain on domain lists, and the addresses of its A/AAAA records and
+of its MX hosts on IP lists.
+
+Every (subject, list) pair gets one status: listed, clean, blocked (the list
+refused this resolver), error (timeout, SERVFAIL, bad answer), unreliable (the
+list failed its RFC 5782 health check in this run) or skipped. A failed query is
+never reported as clean, and an answer that is not a listing never as listed.
+
+EXIT STATUS
+  0  everything that could be checked is clean
+  1  at least one subject is listed
+  2  usage or input error: nothing was checked
+  3  nothing listed, but the check is incomplete (resolver unreachable, every
+     list failed for some subject, or with --strict any list error)`
+
+func newRootCmd(s *streams) *cobra.Command {
+	opts := &checkOptions{}
+	root := &cobra.Command{
+		Use:           "blcheck [flags] TARGET...",
+		Short:         "Check IP addresses, domains and mail against DNS blacklists",
+		Long:          rootLong,
+		Example:       checkExamples,
+		Version:       versionString(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), s, opts, args)
+		},
+	}
+	root.SetVersionTemplate("blcheck {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	opts.addFlags(root)
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newVersionCmd(s))
+	root.CompletionOptions.HiddenDefaultCmd = true
+	return root
+}
+
+func newCheckCmd(s *streams) *cobra.Command {
+	opts := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:     "check [flags] TARGET...",
+		Short:   "Check targets against DNS blacklists (the default command)",
+		Long:    rootLong,
+		Example: checkExamples,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), s, opts, args)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	opts.addFlags(cmd)
+	return cmd
+}
+
+func newVersionCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print blcheck's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(s.out, "blcheck %s\n", versionString())
+			return err
+		},
+	}
+}
+
+const checkExamples = `  blcheck 192.0.2.10                       # one address, every default list
+  blcheck example.com                      # a domain: itself, its A/AAAA and MX hosts
+  blcheck -q --format json mx.example.org  # for scripts
+  blcheck --file servers.txt -o jsonl      # many targets, one JSON check per line
+  blcheck -l spamhaus-zen -l spamcop 2001:db8::25`
+
+func colorEnabled(s *streams, noColor bool) bool {
+	if noColor || !s.outTTY {
+		return false
+	}
+	if _, set := lookupEnv(s, "NO_COLOR"); set {
+		return false
+	}
+	return !strings.EqualFold(s.getenv("TERM"), "dumb")
+}
+
+func lookupEnv(s *streams, name string) (string, bool) {
+	v := s.getenv(name)
+	return v, v != ""
+}

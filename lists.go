@@ -1,0 +1,10 @@
+// Package blcheck only embeds the built-in catalog of DNS blacklists, lists.yaml.
+// The checker itself lives under pkg/ and the command under cmd/blcheck.
+package blcheck
+
+import _ "embed"
+
+// ListsYAML is the built-in catalog (lists.yaml at the repository root).
+//
+//go:embed lists.yaml
+var ListsYAML []byte

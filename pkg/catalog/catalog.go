@@ -1,0 +1,450 @@
+// Package catalog models blcheck's list catalog (lists.yaml): it parses it strictly,
+// validates every entry, and selects the lists a run uses.
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	blcheck "github.com/blcheck/blcheck"
+)
+
+// Kind says what a list holds: IP addresses or domain names.
+type Kind string
+
+// The kinds of list.
+const (
+	KindIP     Kind = "ip"
+	KindDomain Kind = "domain"
+)
+
+// Address families an IP list covers.
+const (
+	FamilyIPv4 = "ipv4"
+	FamilyIPv6 = "ipv6"
+)
+
+// Status values.
+const (
+	StatusActive = "active"
+	StatusDead   = "dead"
+)
+
+// KeyPlaceholder marks where an account key goes in a keyed zone.
+const KeyPlaceholder = "{key}"
+
+// SubjectPlaceholder marks where the subject goes in a delisting URL.
+const SubjectPlaceholder = "{subject}"
+
+// Key describes how a keyed list gets its account key.
+type Key struct {
+	Env    string `yaml:"env" json:"env"`
+	Signup string `yaml:"signup,omitempty" json:"signup,omitempty"`
+}
+
+// Tests are a list's own health-check test points.
+type Tests struct {
+	Listed   []string `yaml:"listed,omitempty" json:"listed,omitempty"`
+	Unlisted []string `yaml:"unlisted,omitempty" json:"unlisted,omitempty"`
+}
+
+// List is one catalog entry. The exported fields are the catalog schema; the YAML
+// and JSON keys are part of blcheck's contract.
+type List struct {
+	ID       string            `yaml:"id" json:"id"`
+	Name     string            `yaml:"name" json:"name"`
+	Operator string            `yaml:"operator,omitempty" json:"operator,omitempty"`
+	Zone     string            `yaml:"zone" json:"zone"`
+	Kind     Kind              `yaml:"kind" json:"kind"`
+	Families []string          `yaml:"families,omitempty" json:"families,omitempty"`
+	Codes    map[string]string `yaml:"codes" json:"codes"`
+	Meaning  string            `yaml:"meaning,omitempty" json:"meaning,omitempty"`
+	Bitmask  bool              `yaml:"bitmask,omitempty" json:"bitmask,omitempty"`
+	Errors   map[string]string `yaml:"errors,omitempty" json:"errors"`
+	Delist   string            `yaml:"delist,omitempty" json:"delist,omitempty"`
+	Default  bool              `yaml:"default" json:"default"`
+	Key      *Key              `yaml:"key,omitempty" json:"key,omitempty"`
+	Replaces []string          `yaml:"replaces,omitempty" json:"replaces,omitempty"`
+	Status   string            `yaml:"status" json:"status"`
+	Died     string            `yaml:"died,omitempty" json:"died,omitempty"`
+	Now      string            `yaml:"now,omitempty" json:"now,omitempty"`
+	Tests    *Tests            `yaml:"tests,omitempty" json:"tests,omitempty"`
+	Aliases  []string          `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	Policy   string            `yaml:"policy,omitempty" json:"policy,omitempty"`
+	Notes    string            `yaml:"notes,omitempty" json:"notes,omitempty"`
+
+	line   int
+	codes  []code
+	errors []errorCode
+}
+
+type code struct {
+	addr    netip.Addr
+	meaning string
+}
+
+type errorCode struct {
+	prefix  netip.Prefix
+	meaning string
+}
+
+// Catalog is a validated set of lists, in file order.
+type Catalog struct {
+	Lists  []*List
+	Source string
+	byID   map[string]*List
+}
+
+// Error is a catalog problem, naming the file, line and entry.
+type Error struct {
+	Source string
+	Line   int
+	ID     string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.ID != "" {
+		fmt.Fprintf(&b, ": list %q", e.ID)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// knownKeys are the YAML keys of List, for strict decoding with line numbers.
+var knownKeys = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(List{})
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("yaml")
+		if name, _, _ := strings.Cut(tag, ","); name != "" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// UnmarshalYAML decodes one entry strictly: an unknown key is an error with its line.
+func (l *List) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a list entry must be a mapping", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !knownKeys[k.Value] {
+			return fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
+		}
+	}
+	type plain List
+	if err := n.Decode((*plain)(l)); err != nil {
+		return err
+	}
+	l.line = n.Line
+	return nil
+}
+
+// Parse reads and validates a catalog. source names it in error messages.
+func Parse(data []byte, source string) (*Catalog, error) {
+	var lists []*List
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&lists); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Source: source, Msg: "the catalog is empty"}
+		}
+		return nil, &Error{Source: source, Msg: cleanYAMLError(err)}
+	}
+	if len(lists) == 0 {
+		return nil, &Error{Source: source, Msg: "the catalog has no lists"}
+	}
+	c := &Catalog{Source: source, byID: map[string]*List{}}
+	for i, l := range lists {
+		if l == nil {
+			return nil, &Error{Source: source, Msg: fmt.Sprintf("entry %d is empty", i+1)}
+		}
+		if err := l.validate(); err != nil {
+			return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: err.Error()}
+		}
+		if prev, dup := c.byID[l.ID]; dup {
+			return nil, &Error{Source: source, Line: l.line, ID: l.ID,
+				Msg: fmt.Sprintf("id is used twice (first at line %d)", prev.line)}
+		}
+		c.byID[l.ID] = l
+		c.Lists = append(c.Lists, l)
+	}
+	for _, l := range c.Lists {
+		for _, r := range l.Replaces {
+			if c.byID[r] == nil {
+				return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: fmt.Sprintf("replaces unknown list %q", r)}
+			}
+		}
+	}
+	return c, nil
+}
+
+func cleanYAMLError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = strings.ReplaceAll(msg, "\n  ", "; ")
+	msg = strings.ReplaceAll(msg, "catalog.plain", "a list entry")
+	return msg
+}
+
+// Default returns the built-in catalog. The built-in file is validated by the tests,
+// so a failure here is a build defect.
+func Default() *Catalog {
+	c, err := Parse(blcheck.ListsYAML, "lists.yaml (built in)")
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+var (
+	idRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	labelRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$`)
+	envRE   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+)
+
+func (l *List) validate() error {
+	if !idRE.MatchString(l.ID) {
+		if l.ID == "" {
+			return errors.New("id is missing")
+		}
+		return errors.New("id must be lower-case letters, digits and dashes")
+	}
+	if strings.TrimSpace(l.Name) == "" {
+		return errors.New("name is missing")
+	}
+	if err := l.validateZone(); err != nil {
+		return err
+	}
+	switch l.Kind {
+	case KindIP:
+		if len(l.Families) == 0 {
+			return errors.New("families is missing (ip lists need [ipv4], [ipv6] or both)")
+		}
+		seen := map[string]bool{}
+		for _, f := range l.Families {
+			if f != FamilyIPv4 && f != FamilyIPv6 {
+				return fmt.Errorf("families: %q is not ipv4 or ipv6", f)
+			}
+			if seen[f] {
+				return fmt.Errorf("families: %q given twice", f)
+			}
+			seen[f] = true
+		}
+	case KindDomain:
+		if len(l.Families) > 0 {
+			return errors.New("families is for ip lists only")
+		}
+	case "":
+		return errors.New("kind is missing (ip or domain)")
+	default:
+		return fmt.Errorf("kind %q is not ip or domain", l.Kind)
+	}
+	if l.Codes == nil {
+		return errors.New("codes is missing (use {} when the list does not document its values)")
+	}
+	if err := l.parseCodes(); err != nil {
+		return err
+	}
+	if err := l.parseErrors(); err != nil {
+		return err
+	}
+	if l.Delist != "" {
+		u, err := url.Parse(strings.ReplaceAll(l.Delist, SubjectPlaceholder, "192.0.2.1"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("delist %q is not an http(s) URL", l.Delist)
+		}
+		if strings.ContainsAny(strings.ReplaceAll(l.Delist, SubjectPlaceholder, ""), "{}") {
+			return fmt.Errorf("delist %q: the only placeholder is %s", l.Delist, SubjectPlaceholder)
+		}
+	}
+	switch l.Status {
+	case StatusActive:
+		if l.Died != "" || l.Now != "" {
+			return errors.New("died and now are for dead lists only")
+		}
+		if l.Default && len(l.Codes) == 0 && l.Meaning == "" {
+			return errors.New("a list whose codes are unknown cannot be on by default (give codes or meaning)")
+		}
+	case StatusDead:
+		if l.Default {
+			return errors.New("a dead list cannot be on by default")
+		}
+		if strings.TrimSpace(l.Now) == "" {
+			return errors.New("a dead list must say what it does now (now)")
+		}
+	case "":
+		return errors.New("status is missing (active or dead)")
+	default:
+		return fmt.Errorf("status %q is not active or dead", l.Status)
+	}
+	if l.Key != nil && !envRE.MatchString(l.Key.Env) {
+		return fmt.Errorf("key.env %q is not an environment variable name", l.Key.Env)
+	}
+	if len(l.Replaces) > 0 && l.Key == nil {
+		return errors.New("replaces is for keyed lists only")
+	}
+	if l.Tests != nil {
+		for _, t := range append(append([]string{}, l.Tests.Listed...), l.Tests.Unlisted...) {
+			if err := l.validateTestPoint(t); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range l.Aliases {
+		if strings.TrimSpace(a) == "" {
+			return errors.New("aliases has an empty name")
+		}
+	}
+	return nil
+}
+
+func (l *List) validateZone() error {
+	if l.Zone == "" {
+		return errors.New("zone is missing")
+	}
+	zone := l.Zone
+	hasKey := strings.Contains(zone, KeyPlaceholder)
+	if hasKey != (l.Key != nil) {
+		if hasKey {
+			return fmt.Errorf("zone %q has %s but the entry has no key", l.Zone, KeyPlaceholder)
+		}
+		return fmt.Errorf("the entry has a key but zone %q has no %s", l.Zone, KeyPlaceholder)
+	}
+	zone = strings.ReplaceAll(zone, KeyPlaceholder, "key")
+	if len(zone) > 200 || !strings.Contains(zone, ".") {
+		return fmt.Errorf("zone %q is not a DNS zone name", l.Zone)
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(zone, "."), ".") {
+		if len(label) > 63 || !labelRE.MatchString(label) {
+			return fmt.Errorf("zone %q is not a DNS zone name", l.Zone)
+		}
+	}
+	return nil
+}
+
+func (l *List) validateTestPoint(t string) error {
+	if l.Kind == KindIP {
+		if _, err := netip.ParseAddr(t); err != nil {
+			return fmt.Errorf("tests: %q is not an IP address", t)
+		}
+		return nil
+	}
+	for _, label := range strings.Split(t, ".") {
+		if len(label) > 63 || !labelRE.MatchString(label) {
+			return fmt.Errorf("tests: %q is not a domain name", t)
+		}
+	}
+	return nil
+}
+
+func parseLoopback(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", s)
+	}
+	if a.As4()[0] != 127 {
+		return netip.Addr{}, fmt.Errorf("%q is outside 127.0.0.0/8", s)
+	}
+	return a, nil
+}
+
+func (l *List) parseCodes() error {
+	l.codes = l.codes[:0]
+	for k, v := range l.Codes {
+		a, err := parseLoopback(k)
+		if err != nil {
+			return fmt.Errorf("codes: %v", err)
+		}
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("codes: %s has no meaning", k)
+		}
+		if l.Bitmask {
+			b := a.As4()
+			if b[1] != 0 || b[2] != 0 || b[3] == 0 || b[3]&(b[3]-1) != 0 {
+				return fmt.Errorf("codes: %s is not a single bit of the last octet (bitmask list)", k)
+			}
+		}
+		l.codes = append(l.codes, code{a, v})
+	}
+	sort.Slice(l.codes, func(i, j int) bool { return l.codes[i].addr.Less(l.codes[j].addr) })
+	return nil
+}
+
+func (l *List) parseErrors() error {
+	l.errors = l.errors[:0]
+	for k, v := range l.Errors {
+		var p netip.Prefix
+		if strings.Contains(k, "/") {
+			var err error
+			p, err = netip.ParsePrefix(k)
+			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 8 || p.Addr().As4()[0] != 127 {
+				return fmt.Errorf("errors: %q is not an IPv4 prefix inside 127.0.0.0/8", k)
+			}
+		} else {
+			a, err := parseLoopback(k)
+			if err != nil {
+				return fmt.Errorf("errors: %v", err)
+			}
+			p = netip.PrefixFrom(a, 32)
+		}
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("errors: %s has no meaning", k)
+		}
+		if _, clash := l.Codes[k]; clash {
+			return fmt.Errorf("%s is both a code and an error", k)
+		}
+		l.errors = append(l.errors, errorCode{p, v})
+	}
+	// most specific first, so that an exact value wins over its range
+	sort.Slice(l.errors, func(i, j int) bool {
+		if l.errors[i].prefix.Bits() != l.errors[j].prefix.Bits() {
+			return l.errors[i].prefix.Bits() > l.errors[j].prefix.Bits()
+		}
+		return l.errors[i].prefix.Addr().Less(l.errors[j].prefix.Addr())
+	})
+	return nil
+}
+
+// Lookup finds a list by id, zone or alias (case-insensitive); nil if none.
+func (c *Catalog) Lookup(name string) *List {
+	name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+	if l := c.byID[name]; l != nil {
+		return l
+	}
+	for _, l := range c.Lists {
+		if strings.EqualFold(l.Zone, name) {
+			return l
+		}
+	}
+	for _, l := range c.Lists {
+		for _, a := range l.Aliases {
+			if strings.EqualFold(a, name) {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// ByID returns the list with that id, or nil.
+func (c *Catalog) ByID(id string) *List { return c.byID[id] }

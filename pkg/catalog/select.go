@@ -1,0 +1,125 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Selection says which lists a run uses.
+type Selection struct {
+	Only    []string            // ids, zones or aliases; empty means the default lists
+	Exclude []string            // ids, zones or aliases to leave out
+	Getenv  func(string) string // where keys come from; nil means os.Getenv
+}
+
+// Selected is one list chosen for a run, with its key when it has one.
+type Selected struct {
+	*List
+	KeyValue string // the account key, never to be printed
+}
+
+// Zone is the zone to query (key inserted).
+func (s Selected) Zone() string { return s.QueryZone(s.KeyValue) }
+
+// NeedsKey reports whether the list needs a key that is not set.
+func (s Selected) NeedsKey() bool { return s.Keyed() && s.KeyValue == "" }
+
+// UnknownListError is a --list or --exclude name that matches no list.
+type UnknownListError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownListError) Error() string {
+	return fmt.Sprintf("unknown list %q: not an id, zone or alias in the catalog (see `blcheck lists`)", e.Name)
+}
+
+// Select returns the lists a run uses, in catalog order, with warnings for a person
+// (a dead list named explicitly). Without Only it takes the default active lists; a
+// keyed list whose key is set replaces the lists it names (no double queries).
+func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
+	var warnings []string
+	resolve := func(names []string) (map[string]bool, error) {
+		m := map[string]bool{}
+		for _, n := range names {
+			for _, part := range strings.Split(n, ",") {
+				part = strings.TrimSpace(part)
+				if part == "" {
+					continue
+				}
+				l := c.Lookup(part)
+				if l == nil {
+					return nil, &UnknownListError{Name: part}
+				}
+				m[l.ID] = true
+			}
+		}
+		return m, nil
+	}
+	only, err := resolve(sel.Only)
+	if err != nil {
+		return nil, nil, err
+	}
+	exclude, err := resolve(sel.Exclude)
+	if err != nil {
+		return nil, nil, err
+	}
+	explicit := len(only) > 0
+	var out []Selected
+	for _, l := range c.Lists {
+		if exclude[l.ID] {
+			continue
+		}
+		if explicit {
+			if !only[l.ID] {
+				continue
+			}
+			if l.Dead() {
+				warnings = append(warnings, fmt.Sprintf("list %s (%s) is dead since %s: %s; its answers mean nothing",
+					l.ID, l.Zone, orUnknown(l.Died), l.Now))
+			}
+		} else if !l.Default || l.Dead() {
+			continue
+		}
+		out = append(out, Selected{List: l, KeyValue: l.KeyFrom(sel.Getenv)})
+	}
+	if !explicit {
+		replaced := map[string]bool{}
+		for _, s := range out {
+			if s.Keyed() && s.KeyValue != "" {
+				for _, r := range s.Replaces {
+					replaced[r] = true
+				}
+			}
+		}
+		kept := out[:0]
+		for _, s := range out {
+			if !replaced[s.ID] {
+				kept = append(kept, s)
+			}
+		}
+		out = kept
+	}
+	if len(out) == 0 {
+		return nil, warnings, fmt.Errorf("no lists left to check (every selected list was excluded)")
+	}
+	return out, warnings, nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown date"
+	}
+	return s
+}
+
+// IDs returns the ids of the lists, sorted; for messages.
+func IDs(lists []*List) []string {
+	ids := make([]string, len(lists))
+	for i, l := range lists {
+		ids[i] = l.ID
+	}
+	sort.Strings(ids)
+	return ids
+}

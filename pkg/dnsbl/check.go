@@ -1,0 +1,513 @@
+package dnsbl
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// SubjectType is what a subject is.
+type SubjectType string
+
+// The subject types.
+const (
+	SubjectIP     SubjectType = "ip"
+	SubjectDomain SubjectType = "domain"
+)
+
+// Subject is one thing actually looked up: an address or a domain, with where it came from.
+type Subject struct {
+	Name string      `json:"subject"`
+	Type SubjectType `json:"type"`
+	Via  []string    `json:"via"`
+	// Skip says why the subject is not sent to the lists (private address...), or "".
+	Skip string     `json:"skipped,omitempty"`
+	Addr netip.Addr `json:"-"`
+}
+
+// Check is the verdict on one (subject, list) pair. Its JSON keys are blcheck's contract.
+type Check struct {
+	Target    string   `json:"target,omitempty"` // only in streamed (jsonl) output
+	Subject   string   `json:"subject"`
+	List      string   `json:"list"`
+	Zone      string   `json:"zone"`
+	Query     string   `json:"query"`
+	Status    Status   `json:"status"`
+	Codes     []string `json:"codes"`
+	Meanings  []string `json:"meanings"`
+	Reason    string   `json:"reason"`
+	DelistURL string   `json:"delist_url"`
+	RTTms     int64    `json:"rtt_ms"`
+	Error     string   `json:"error"`
+
+	subject, list int // positions, for a stable order
+}
+
+// TargetResult is everything found for one target.
+type TargetResult struct {
+	Index    int
+	Target   Target
+	Subjects []Subject
+	Checks   []Check
+	// Problems are failures that make this target's check incomplete.
+	Problems []string
+	// Notes are facts worth telling that do not make the check incomplete.
+	Notes []string
+}
+
+// ListHealth is one list's health in this run.
+type ListHealth struct {
+	List   *catalog.List
+	Zone   string // as shown: a keyed zone keeps its {key} placeholder
+	Health Health
+}
+
+// Summary counts what a run found.
+type Summary struct {
+	Targets  int
+	Subjects int
+	Checks   int
+	Counts   map[Status]int
+	// Incomplete lists why the run could not check everything it should have.
+	Incomplete []string
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Targets []*TargetResult // in input order; empty unless Config.Retain
+	Lists   []ListHealth
+	Summary Summary
+	Started time.Time
+	Elapsed time.Duration
+}
+
+// Observer receives results as they complete. Calls are serialised.
+type Observer struct {
+	Check  func(t *TargetResult, c Check)
+	Target func(t *TargetResult)
+}
+
+// Config configures a run.
+type Config struct {
+	Lists        []catalog.Selected
+	Resolver     resolver.Resolver
+	Concurrency  int     // DNS queries in flight; default 128
+	Rate         float64 // queries per second per list; 0 means no limit
+	AllowPrivate bool    // send private, loopback... addresses from DNS to the lists
+	Retain       bool    // keep every target's subjects and checks in the Result
+	NoHealth     bool    // skip the test-point queries
+}
+
+// DefaultConcurrency is the number of queries in flight when Config leaves it unset.
+const DefaultConcurrency = 128
+
+type listState struct {
+	*catalog.Selected
+	pos     int
+	zone    string // the real zone, key inserted: never printed
+	limiter *rate.Limiter
+	done    chan struct{}
+	health  Health
+}
+
+type subjectState struct {
+	Subject
+	pos     int
+	pending atomic.Int64
+	ok      atomic.Int64
+	failed  atomic.Int64
+}
+
+type targetState struct {
+	res     *TargetResult
+	pending atomic.Int64
+}
+
+type job struct {
+	t    *targetState
+	s    *subjectState
+	l    *listState
+	name string
+}
+
+type runner struct {
+	cfg   Config
+	lists []*listState
+	sem   chan struct{}
+	jobs  chan job
+	obs   Observer
+
+	mu      sync.Mutex
+	result  *Result
+	started time.Time
+}
+
+// Run checks targets against cfg.Lists. One list's failure never stops the others;
+// ctx cancellation stops the run, and what was checked is still reported.
+func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Result {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	r := &runner{
+		cfg:    cfg,
+		sem:    make(chan struct{}, cfg.Concurrency),
+		jobs:   make(chan job, cfg.Concurrency),
+		obs:    obs,
+		result: &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
+	}
+	for _, s := range statusesInit {
+		r.result.Summary.Counts[s] = 0
+	}
+	for i := range cfg.Lists {
+		l := &listState{Selected: &cfg.Lists[i], pos: i, done: make(chan struct{})}
+		l.zone = l.Selected.Zone()
+		if cfg.Rate > 0 {
+			burst := int(cfg.Rate)
+			if burst < 1 {
+				burst = 1
+			}
+			l.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
+		}
+		r.lists = append(r.lists, l)
+	}
+
+	var probes sync.WaitGroup
+	for _, l := range r.lists {
+		probes.Add(1)
+		go func() {
+			defer probes.Done()
+			r.checkHealth(ctx, l)
+		}()
+	}
+
+	var workers sync.WaitGroup
+	for i := 0; i < cfg.Concurrency; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range r.jobs {
+				r.do(ctx, j)
+			}
+		}()
+	}
+
+	var g errgroup.Group
+	g.SetLimit(expandParallel(cfg.Concurrency, len(r.lists)))
+	r.result.Summary.Targets = len(targets)
+	if cfg.Retain {
+		r.result.Targets = make([]*TargetResult, len(targets))
+	}
+	for i, t := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		ts := &targetState{res: &TargetResult{Index: i, Target: t}}
+		if cfg.Retain {
+			r.result.Targets[i] = ts.res
+		}
+		g.Go(func() error {
+			r.dispatch(ctx, ts)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	close(r.jobs)
+	workers.Wait()
+	probes.Wait()
+
+	for _, l := range r.lists {
+		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health})
+	}
+	if ctx.Err() != nil {
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
+		if cfg.Retain { // drop targets that never started
+			kept := r.result.Targets[:0]
+			for _, t := range r.result.Targets {
+				if t != nil {
+					kept = append(kept, t)
+				}
+			}
+			r.result.Targets = kept
+		}
+	}
+	r.result.Elapsed = time.Since(r.result.Started)
+	return r.result
+}
+
+var statusesInit = Statuses
+
+// expandParallel bounds how many targets are expanded at once: enough to keep
+// the query workers busy, few enough to keep memory flat on large inputs.
+func expandParallel(concurrency, lists int) int {
+	if lists == 0 {
+		lists = 1
+	}
+	n := concurrency/lists + 2
+	if n > 64 {
+		n = 64
+	}
+	return n
+}
+
+// lookup makes one DNS query within the concurrency bound.
+func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolver.Type) (*resolver.Answer, error) {
+	if l != nil && l.limiter != nil {
+		if err := l.limiter.Wait(ctx); err != nil {
+			return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
+		}
+	}
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
+	}
+	defer func() { <-r.sem }()
+	return r.cfg.Resolver.Lookup(ctx, name, t)
+}
+
+func (r *runner) checkHealth(ctx context.Context, l *listState) {
+	defer close(l.done)
+	switch {
+	case l.NeedsKey():
+		l.health = Health{State: HealthNeedsKey,
+			Detail: fmt.Sprintf("needs an account key in $%s", l.Key.Env)}
+		return
+	case r.cfg.NoHealth:
+		l.health = Health{State: HealthUnchecked}
+		return
+	}
+	listed, unlisted := l.TestPoints()
+	var probes []probe
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, group := range [][]string{listed, unlisted} {
+		for _, subject := range group {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := r.probe(ctx, l, subject)
+				mu.Lock()
+				probes = append(probes, probe{subject: subject, mustList: i == 0, v: v})
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	l.health = assess(probes)
+}
+
+func (r *runner) probe(ctx context.Context, l *listState, subject string) Verdict {
+	s := Subject{Name: subject, Type: SubjectDomain}
+	if a, err := netip.ParseAddr(subject); err == nil {
+		s = Subject{Name: subject, Type: SubjectIP, Addr: a}
+	}
+	name, err := QueryName(s, l.zone)
+	if err != nil {
+		return Verdict{Status: Error, Error: err.Error()}
+	}
+	a, err := r.lookup(ctx, l, name, resolver.TypeA)
+	return Classify(l.List, a, err)
+}
+
+// dispatch expands one target and hands its (subject, list) pairs to the workers.
+func (r *runner) dispatch(ctx context.Context, ts *targetState) {
+	ts.pending.Add(1) // held until every pair is dispatched
+	defer r.release(ts)
+	t := ts.res.Target
+	pos := 0
+	emit := func(s Subject) {
+		ss := &subjectState{Subject: s, pos: pos}
+		pos++
+		if r.cfg.Retain {
+			r.mu.Lock()
+			ts.res.Subjects = append(ts.res.Subjects, s)
+			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		r.result.Summary.Subjects++
+		r.mu.Unlock()
+		r.plan(ctx, ts, ss)
+	}
+	switch t.Kind {
+	case KindIP:
+		emit(Subject{Name: t.Addr.String(), Type: SubjectIP, Addr: t.Addr, Via: []string{"input"}})
+	case KindCIDR:
+		for a := t.Prefix.Addr(); t.Prefix.Contains(a) && ctx.Err() == nil; a = a.Next() {
+			emit(Subject{Name: a.String(), Type: SubjectIP, Addr: a, Via: []string{"input"}})
+		}
+	case KindDomain:
+		subjects, problems, notes := r.expand(ctx, t)
+		r.mu.Lock()
+		ts.res.Problems = append(ts.res.Problems, problems...)
+		ts.res.Notes = append(ts.res.Notes, notes...)
+		for _, p := range problems {
+			r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, p)
+		}
+		r.mu.Unlock()
+		for _, s := range subjects {
+			emit(s)
+		}
+	}
+}
+
+// plan makes the pairs of one subject: a job for each applicable list, or a
+// skipped check where the list does not apply.
+func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
+	s.pending.Add(1)
+	defer r.subjectDone(ts, s)
+	want := catalog.KindIP
+	if s.Type == SubjectDomain {
+		want = catalog.KindDomain
+	}
+	for _, l := range r.lists {
+		if l.Kind != want {
+			continue
+		}
+		c := Check{Subject: s.Name, List: l.ID, Zone: l.List.Zone, subject: s.pos, list: l.pos,
+			Codes: []string{}, Meanings: []string{}}
+		shown, err := QueryName(s.Subject, l.List.Zone)
+		if err == nil {
+			c.Query = shown
+		}
+		var skip string
+		switch {
+		case s.Skip != "":
+			skip = s.Skip
+		case s.Type == SubjectIP && !l.Covers(s.Addr):
+			skip = "the list has no " + familyName(s.Addr) + " data"
+		case l.NeedsKey():
+			skip = fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env)
+		}
+		if skip != "" {
+			c.Status, c.Error = Skipped, skip
+			ts.pending.Add(1)
+			s.pending.Add(1)
+			r.finish(ts, s, c)
+			continue
+		}
+		name, err := QueryName(s.Subject, l.zone)
+		if err != nil {
+			c.Status, c.Error = Error, err.Error()
+			ts.pending.Add(1)
+			s.pending.Add(1)
+			r.finish(ts, s, c)
+			continue
+		}
+		ts.pending.Add(1)
+		s.pending.Add(1)
+		select {
+		case r.jobs <- job{t: ts, s: s, l: l, name: name}:
+		case <-ctx.Done():
+			ts.pending.Add(-1)
+			s.pending.Add(-1)
+			return
+		}
+	}
+}
+
+func familyName(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// do runs one job: the A query, its verdict, the TXT reason of a listing, and the
+// list's health.
+func (r *runner) do(ctx context.Context, j job) {
+	l := j.l
+	c := Check{Subject: j.s.Name, List: l.ID, Zone: l.List.Zone, subject: j.s.pos, list: l.pos,
+		Codes: []string{}, Meanings: []string{}}
+	c.Query, _ = QueryName(j.s.Subject, l.List.Zone)
+	a, err := r.lookup(ctx, l, j.name, resolver.TypeA)
+	v := Classify(l.List, a, err)
+	if a != nil {
+		c.RTTms = a.RTT.Milliseconds()
+	}
+	if v.Status == Listed {
+		if txt, err := r.lookup(ctx, l, j.name, resolver.TypeTXT); err == nil && len(txt.TXT) > 0 {
+			c.Reason = strings.Join(txt.TXT, " | ")
+		}
+		c.DelistURL = l.DelistURL(j.s.Name)
+	}
+	<-l.done
+	v = l.health.apply(v)
+	if v.Codes != nil {
+		c.Codes = v.Codes
+	}
+	if v.Meanings != nil {
+		c.Meanings = v.Meanings
+	}
+	c.Status, c.Error = v.Status, v.Error
+	if c.Status != Listed && c.Status != Unreliable {
+		c.Reason = ""
+	}
+	if c.Status != Listed {
+		c.DelistURL = ""
+	}
+	r.finish(j.t, j.s, c)
+}
+
+// finish records one check, and completes its subject and target when they are done.
+func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
+	switch c.Status {
+	case Listed, Clean:
+		s.ok.Add(1)
+	case Error, Blocked, Unreliable:
+		s.failed.Add(1)
+	}
+	r.mu.Lock()
+	r.result.Summary.Checks++
+	r.result.Summary.Counts[c.Status]++
+	if r.cfg.Retain {
+		ts.res.Checks = append(ts.res.Checks, c)
+	}
+	if r.obs.Check != nil {
+		r.obs.Check(ts.res, c)
+	}
+	r.mu.Unlock()
+	r.subjectDone(ts, s)
+	r.release(ts)
+}
+
+func (r *runner) subjectDone(ts *targetState, s *subjectState) {
+	if s.pending.Add(-1) != 0 {
+		return
+	}
+	if s.failed.Load() > 0 && s.ok.Load() == 0 {
+		msg := fmt.Sprintf("%s: no list could be checked", s.Name)
+		r.mu.Lock()
+		ts.res.Problems = append(ts.res.Problems, msg)
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
+		r.mu.Unlock()
+	}
+}
+
+func (r *runner) release(ts *targetState) {
+	if ts.pending.Add(-1) != 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sort.SliceStable(ts.res.Checks, func(i, j int) bool {
+		a, b := ts.res.Checks[i], ts.res.Checks[j]
+		if a.subject != b.subject {
+			return a.subject < b.subject
+		}
+		return a.list < b.list
+	})
+	if r.obs.Target != nil {
+		r.obs.Target(ts.res)
+	}
+}

@@ -1,0 +1,100 @@
+package dnsbl
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// Status is the verdict on one (subject, list) pair. The values are blcheck's contract.
+type Status string
+
+// The statuses.
+const (
+	Listed     Status = "listed"     // an A record in 127.0.0.0/8 that is not one of the list's error codes
+	Clean      Status = "clean"      // NXDOMAIN, or NOERROR without an A record
+	Blocked    Status = "blocked"    // the list refused this resolver (its documented error codes)
+	Error      Status = "error"      // timeout, SERVFAIL, REFUSED, malformed or unexpected answer
+	Unreliable Status = "unreliable" // the list failed its health check in this run
+	Skipped    Status = "skipped"    // not applicable (family, private address, missing key)
+)
+
+// Statuses lists every status, in the order reports count them.
+var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped}
+
+// Verdict is what one answer means for one list.
+type Verdict struct {
+	Status   Status
+	Codes    []string
+	Meanings []string
+	Error    string
+	// Foreign is set when the answer held an address outside 127.0.0.0/8, which no
+	// list may use: a rewriting resolver or a dead zone taken over by a parking page.
+	Foreign bool
+}
+
+var loopback = netip.MustParsePrefix("127.0.0.0/8")
+
+// Classify reads one A-record answer (or the error that took its place) for list l.
+// It never calls a failed query clean and never calls an answer that is not a
+// listing listed.
+func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
+	if err != nil {
+		return Verdict{Status: Error, Error: err.Error()}
+	}
+	if a == nil {
+		return Verdict{Status: Error, Error: "no answer"}
+	}
+	if a.NXDomain || len(a.Addrs) == 0 {
+		if !a.NXDomain && a.Extra > 0 {
+			return Verdict{Status: Error, Error: "the answer held records for another name only"}
+		}
+		return Verdict{Status: Clean}
+	}
+	var v Verdict
+	var foreign, blocked, listed []string
+	var blockedWhy []string
+	for _, addr := range a.Addrs {
+		addr = addr.Unmap()
+		s := addr.String()
+		v.Codes = appendUnique(v.Codes, s)
+		switch {
+		case !addr.Is4() || !loopback.Contains(addr):
+			foreign = appendUnique(foreign, s)
+		default:
+			if why, isErr := l.ErrorMeaning(addr); isErr {
+				blocked = appendUnique(blocked, s)
+				blockedWhy = appendUnique(blockedWhy, why)
+				continue
+			}
+			listed = appendUnique(listed, s)
+			for _, m := range l.Meanings(addr) {
+				v.Meanings = appendUnique(v.Meanings, m)
+			}
+		}
+	}
+	switch {
+	case len(foreign) > 0:
+		v.Status, v.Foreign, v.Meanings = Error, true, nil
+		v.Error = fmt.Sprintf("unexpected answer %s (outside 127.0.0.0/8, so not a listing: a resolver that "+
+			"rewrites answers, or a dead list)", strings.Join(foreign, ", "))
+	case len(listed) > 0:
+		v.Status = Listed
+	default:
+		v.Status, v.Meanings = Blocked, nil
+		v.Error = fmt.Sprintf("%s: %s", strings.Join(blocked, ", "), strings.Join(blockedWhy, "; "))
+	}
+	return v
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,141 @@
+package dnsbl
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// MaxMXHosts bounds how many mail exchangers of one domain are followed.
+const MaxMXHosts = 10
+
+// expand turns a domain target into its subjects, as a receiver judges a sender:
+// the registered domain for domain lists, and the addresses of the host and of
+// its MX hosts for IP lists. Each address says where it came from.
+func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
+	subjects = append(subjects, Subject{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}})
+
+	type addrVia struct {
+		addr netip.Addr
+		via  string
+	}
+	var mu sync.Mutex
+	var found []addrVia
+	var wg sync.WaitGroup
+	addrs := func(host, via string, order int, out *[][]addrVia) {
+		for i, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a, err := r.lookup(ctx, nil, host, qt)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, host, err))
+					return
+				}
+				var got []addrVia
+				for _, ip := range a.Addrs {
+					v := via
+					if v == "" {
+						v = qt.String()
+					}
+					got = append(got, addrVia{ip.Unmap(), v})
+				}
+				(*out)[order*2+i] = got
+			}()
+		}
+	}
+
+	hostAddrs := make([][]addrVia, 2)
+	addrs(t.Host, "", 0, &hostAddrs)
+	var hostNX bool
+	var mx []resolver.MX
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a, err := r.lookup(ctx, nil, t.Host, resolver.TypeMX)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("MX lookup for %s failed: %v", t.Host, err))
+			return
+		}
+		hostNX = a.NXDomain
+		mx = a.MX
+	}()
+	wg.Wait()
+
+	sort.SliceStable(mx, func(i, j int) bool { return mx[i].Pref < mx[j].Pref })
+	var mxHosts []string
+	for _, m := range mx {
+		if m.Host == "" {
+			notes = append(notes, fmt.Sprintf("%s has a null MX: it says it accepts no mail", t.Host))
+			continue
+		}
+		if !contains(mxHosts, m.Host) {
+			mxHosts = append(mxHosts, m.Host)
+		}
+	}
+	if len(mxHosts) > MaxMXHosts {
+		notes = append(notes, fmt.Sprintf("%s has %d MX hosts; only the first %d are checked",
+			t.Host, len(mxHosts), MaxMXHosts))
+		mxHosts = mxHosts[:MaxMXHosts]
+	}
+	mxAddrs := make([][]addrVia, 2*len(mxHosts))
+	for i, h := range mxHosts {
+		if ip, err := netip.ParseAddr(h); err == nil { // a broken MX that names an address
+			mxAddrs[2*i] = []addrVia{{ip.Unmap(), "MX " + h}}
+			continue
+		}
+		addrs(h, "MX "+h, i, &mxAddrs)
+	}
+	wg.Wait()
+
+	for _, group := range append(hostAddrs, mxAddrs...) {
+		found = append(found, group...)
+	}
+	byAddr := map[netip.Addr]int{}
+	for _, f := range found {
+		if i, ok := byAddr[f.addr]; ok {
+			if !contains(subjects[i].Via, f.via) {
+				subjects[i].Via = append(subjects[i].Via, f.via)
+			}
+			continue
+		}
+		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
+		if why := NotPublic(f.addr); why != "" && !r.cfg.AllowPrivate {
+			s.Skip = why + " (not sent to public lists; --allow-private to check it)"
+		}
+		byAddr[f.addr] = len(subjects)
+		subjects = append(subjects, s)
+	}
+	switch {
+	case hostNX:
+		notes = append(notes, fmt.Sprintf("%s does not exist in DNS (NXDOMAIN)", t.Host))
+	case len(subjects) == 1 && len(problems) == 0:
+		notes = append(notes, fmt.Sprintf("%s has no A, AAAA or MX records: only the domain itself is checked", t.Host))
+	}
+	sort.Strings(problems)
+	return subjects, problems, notes
+}
+
+func viaInput(t Target) string {
+	if t.Host != t.Domain {
+		return "input " + t.Host
+	}
+	return "input"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,258 @@
+// Package dnsbl is blcheck's checker library: it parses targets, expands them
+// into subjects, plans queries against a catalog, runs them with bounded
+// concurrency through one resolver, and classifies every answer honestly.
+package dnsbl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// TargetKind is the JSON "kind" of a target.
+type TargetKind string
+
+// The target kinds of the contract.
+const (
+	KindIP     TargetKind = "ip"
+	KindCIDR   TargetKind = "cidr"
+	KindDomain TargetKind = "domain"
+)
+
+// Largest ranges a CIDR target may have.
+const (
+	MinBitsIPv4 = 16
+	MinBitsIPv6 = 112
+)
+
+// Target is one parsed TARGET argument.
+type Target struct {
+	Input  string       // as typed
+	Kind   TargetKind   // ip, cidr or domain
+	Form   string       // how it was written: ip, cidr, domain, url or email
+	Addr   netip.Addr   // KindIP
+	Prefix netip.Prefix // KindCIDR
+	Host   string       // KindDomain: the host name, A-label form, lower case
+	Domain string       // KindDomain: its registered domain (Public Suffix List)
+}
+
+// TargetError is a target that cannot be checked.
+type TargetError struct {
+	Input  string
+	Reason string
+	Where  string // "file:line" when read from a file
+}
+
+func (e *TargetError) Error() string {
+	where := ""
+	if e.Where != "" {
+		where = e.Where + ": "
+	}
+	return fmt.Sprintf("%sbad target %q: %s", where, e.Input, e.Reason)
+}
+
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.BidiRule(),
+	idna.StrictDomainName(true),
+	idna.Transitional(false),
+)
+
+// ParseTarget parses an IP address, a CIDR range, a domain or host name (IDN
+// allowed), a URL or an e-mail address.
+func ParseTarget(input string) (Target, error) {
+	s := strings.TrimSpace(input)
+	bad := func(format string, a ...any) (Target, error) {
+		return Target{}, &TargetError{Input: input, Reason: fmt.Sprintf(format, a...)}
+	}
+	if s == "" {
+		return bad("empty")
+	}
+	if len(s) > 2048 {
+		return bad("longer than 2048 characters")
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' || r == '\t' }) {
+		return bad("contains spaces or control characters")
+	}
+	switch {
+	case strings.Contains(s, "://"):
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return bad("not a URL with a host")
+		}
+		if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ftp" {
+			return bad("URL scheme %q: only http, https and ftp URLs have a host to check", u.Scheme)
+		}
+		t, err := hostTarget(input, u.Hostname())
+		t.Form = "url"
+		return t, err
+	case strings.HasPrefix(strings.ToLower(s), "mailto:"):
+		return emailTarget(input, s[len("mailto:"):])
+	case strings.Contains(s, "@"):
+		return emailTarget(input, s)
+	case strings.Contains(s, "/"):
+		if p, err := netip.ParsePrefix(s); err == nil {
+			return cidrTarget(input, p)
+		}
+		host, _, _ := strings.Cut(s, "/")
+		if _, err := netip.ParseAddr(host); err == nil || !strings.Contains(host, ".") {
+			return bad("not a CIDR range (address/bits) or a URL")
+		}
+		t, err := hostTarget(input, host) // www.example.com/path: a URL without its scheme
+		t.Form = "url"
+		return t, err
+	}
+	return hostTarget(input, s)
+}
+
+func emailTarget(input, s string) (Target, error) {
+	addr := s
+	if a, err := mail.ParseAddress(s); err == nil {
+		addr = a.Address
+	}
+	at := strings.LastIndex(addr, "@")
+	if at <= 0 || at == len(addr)-1 {
+		return Target{}, &TargetError{Input: input, Reason: "not an e-mail address (local@domain)"}
+	}
+	host := addr[at+1:]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") { // user@[192.0.2.1]
+		host = strings.TrimPrefix(strings.TrimSuffix(host, "]"), "[")
+		host = strings.TrimPrefix(strings.TrimPrefix(host, "IPv6:"), "ipv6:")
+	}
+	t, err := hostTarget(input, host)
+	t.Form = "email"
+	return t, err
+}
+
+func cidrTarget(input string, p netip.Prefix) (Target, error) {
+	if p.Addr().Zone() != "" {
+		return Target{}, &TargetError{Input: input, Reason: "zoned IPv6 addresses are not supported"}
+	}
+	if p.Addr().Is4In6() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if p.Addr().Is4() && p.Bits() < MinBitsIPv4 {
+		return Target{}, &TargetError{Input: input,
+			Reason: fmt.Sprintf("range too large: IPv4 ranges go up to /%d (65,536 addresses)", MinBitsIPv4)}
+	}
+	if p.Addr().Is6() && p.Bits() < MinBitsIPv6 {
+		return Target{}, &TargetError{Input: input,
+			Reason: fmt.Sprintf("range too large: IPv6 ranges go up to /%d (65,536 addresses)", MinBitsIPv6)}
+	}
+	return Target{Input: input, Kind: KindCIDR, Form: "cidr", Prefix: p.Masked()}, nil
+}
+
+func hostTarget(input, host string) (Target, error) {
+	host = strings.TrimSuffix(host, ".")
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+		if a.Zone() != "" {
+			return Target{}, &TargetError{Input: input, Reason: "zoned IPv6 addresses are not supported"}
+		}
+		return Target{Input: input, Kind: KindIP, Form: "ip", Addr: a.Unmap()}, nil
+	}
+	ascii, err := idnaProfile.ToASCII(host)
+	if err != nil {
+		return Target{}, &TargetError{Input: input, Reason: "not a valid domain name: " + idnaReason(err)}
+	}
+	ascii = strings.ToLower(ascii)
+	if err := checkHostname(ascii); err != nil {
+		return Target{}, &TargetError{Input: input, Reason: err.Error()}
+	}
+	reg, err := publicsuffix.EffectiveTLDPlusOne(ascii)
+	if err != nil {
+		return Target{}, &TargetError{Input: input, Reason: "a public suffix (like com or co.uk), not a registered domain"}
+	}
+	return Target{Input: input, Kind: KindDomain, Form: "domain", Host: ascii, Domain: reg}, nil
+}
+
+func idnaReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return strings.TrimPrefix(msg, "idna: ")
+}
+
+func checkHostname(h string) error {
+	if len(h) > 253 {
+		return errors.New("domain name longer than 253 characters")
+	}
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return errors.New("not an IP address, range, URL, e-mail address or domain name with a dot")
+	}
+	for _, l := range labels {
+		if l == "" {
+			return errors.New("domain name has an empty label")
+		}
+		if len(l) > 63 {
+			return errors.New("domain name has a label longer than 63 characters")
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" {
+		return errors.New("not a valid IP address, and an all-numeric name is not a domain")
+	}
+	return nil
+}
+
+// Size is the number of addresses a target stands for (1 but for ranges).
+func (t Target) Size() int {
+	if t.Kind != KindCIDR {
+		return 1
+	}
+	n := new(big.Int).Lsh(big.NewInt(1), uint(t.Prefix.Addr().BitLen()-t.Prefix.Bits()))
+	return int(n.Int64())
+}
+
+// ReadTargets reads targets one per line from r: blank lines and # comments are
+// skipped, and so is anything after a # on a line. name is used in messages.
+// Every bad line is reported; nothing is returned unless all lines are good.
+func ReadTargets(r io.Reader, name string) ([]Target, error) {
+	var out []Target
+	var errs []error
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := sc.Text()
+		if i := strings.Index(text, "#"); i >= 0 {
+			text = text[:i]
+		}
+		text = strings.TrimSpace(strings.TrimPrefix(text, "\ufeff"))
+		if text == "" {
+			continue
+		}
+		t, err := ParseTarget(text)
+		if err != nil {
+			var te *TargetError
+			if errors.As(err, &te) {
+				te.Where = fmt.Sprintf("%s:%d", name, line)
+			}
+			errs = append(errs, err)
+			if len(errs) >= 20 {
+				errs = append(errs, fmt.Errorf("%s: stopping after 20 bad lines", name))
+				break
+			}
+			continue
+		}
+		out = append(out, t)
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %v", name, err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}

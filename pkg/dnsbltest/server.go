@@ -1,0 +1,319 @@
+// Package dnsbltest runs an in-process fake resolver and DNSBL server on
+// 127.0.0.1:0 (UDP and TCP), in the style of net/http/httptest: zones are data,
+// and faults (drop, delay, SERVFAIL, REFUSED, truncation, foreign answers) are
+// set per name suffix. It is for tests; it never touches the network beyond loopback.
+package dnsbltest
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// FaultKind is what the server does instead of answering normally.
+type FaultKind int
+
+// The faults.
+const (
+	Drop      FaultKind = iota + 1 // no reply at all (a timeout for the client)
+	Delay                          // reply after Fault.Delay
+	ServFail                       // rcode SERVFAIL
+	Refused                        // rcode REFUSED
+	Truncate                       // UDP replies have TC set and no records; TCP answers normally
+	Rewrite                        // NXDOMAIN becomes an A record Fault.Addr (an ad-serving resolver)
+	WrongName                      // the answer carries the records under another name
+)
+
+// Fault applies to every query whose name ends in Suffix.
+type Fault struct {
+	Suffix string
+	Kind   FaultKind
+	Delay  time.Duration
+	Addr   string
+	Times  int // how many queries it affects; 0 means all
+}
+
+type rrKey struct {
+	name  string
+	qtype uint16
+}
+
+// Server is a fake DNS server. Its zero value is not usable; call NewServer.
+type Server struct {
+	Addr string // 127.0.0.1:port, for both UDP and TCP
+
+	udp, tcp *dns.Server
+
+	mu        sync.Mutex
+	rrs       map[rrKey][]dns.RR
+	names     map[string]bool
+	wildcards map[string]string // zone -> A value answered for every name below it
+	faults    []*Fault
+	queries   map[string]int // "TYPE name" -> count
+}
+
+// NewServer starts a server on 127.0.0.1 with a free port, UDP and TCP on the
+// same port, and returns once both are ready. It panics if it cannot listen.
+func NewServer() *Server {
+	s := &Server{
+		rrs:       map[rrKey][]dns.RR{},
+		names:     map[string]bool{},
+		wildcards: map[string]string{},
+		queries:   map[string]int{},
+	}
+	var pc net.PacketConn
+	var ln net.Listener
+	for i := 0; i < 10; i++ {
+		var err error
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			continue
+		}
+		ln, err = net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			break
+		}
+		pc.Close()
+		pc = nil
+	}
+	if pc == nil || ln == nil {
+		panic("dnsbltest: cannot listen on 127.0.0.1")
+	}
+	s.Addr = pc.LocalAddr().String()
+	udpUp, tcpUp := make(chan struct{}), make(chan struct{})
+	s.udp = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serveUDP),
+		NotifyStartedFunc: func() { close(udpUp) }}
+	s.tcp = &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serveTCP),
+		NotifyStartedFunc: func() { close(tcpUp) }}
+	go func() { _ = s.udp.ActivateAndServe() }()
+	go func() { _ = s.tcp.ActivateAndServe() }()
+	<-udpUp
+	<-tcpUp
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() {
+	_ = s.udp.Shutdown()
+	_ = s.tcp.Shutdown()
+}
+
+func fqdn(name string) string { return dns.Fqdn(strings.ToLower(name)) }
+
+func (s *Server) add(rr dns.RR) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := rr.Header()
+	h.Name = fqdn(h.Name)
+	k := rrKey{h.Name, h.Rrtype}
+	s.rrs[k] = append(s.rrs[k], rr)
+	s.names[h.Name] = true
+}
+
+// RR adds a record in zone-file syntax, e.g. "example.test. 60 IN A 192.0.2.1".
+func (s *Server) RR(text string) {
+	rr, err := dns.NewRR(text)
+	if err != nil {
+		panic(fmt.Sprintf("dnsbltest: bad record %q: %v", text, err))
+	}
+	s.add(rr)
+}
+
+// A adds A or AAAA records for name.
+func (s *Server) A(name string, addrs ...string) {
+	for _, a := range addrs {
+		ip := netip.MustParseAddr(a)
+		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: 60}
+		if ip.Is4() {
+			hdr.Rrtype = dns.TypeA
+			s.add(&dns.A{Hdr: hdr, A: ip.AsSlice()})
+		} else {
+			hdr.Rrtype = dns.TypeAAAA
+			s.add(&dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()})
+		}
+	}
+}
+
+// MX adds a mail exchanger for name.
+func (s *Server) MX(name string, pref uint16, host string) {
+	s.add(&dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 60},
+		Preference: pref, Mx: dns.Fqdn(host)})
+}
+
+// TXT adds a TXT record for name.
+func (s *Server) TXT(name string, text ...string) {
+	s.add(&dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: text})
+}
+
+// QueryName is subject's name in zone: reversed octets for IPv4, 32 reversed
+// nibbles for IPv6, the name itself for a domain.
+func QueryName(subject, zone string) string {
+	if a, err := netip.ParseAddr(subject); err == nil {
+		var parts []string
+		if a.Is4() {
+			b := a.As4()
+			for i := 3; i >= 0; i-- {
+				parts = append(parts, fmt.Sprint(b[i]))
+			}
+		} else {
+			b := a.As16()
+			for i := 15; i >= 0; i-- {
+				parts = append(parts, fmt.Sprintf("%x", b[i]&0xf), fmt.Sprintf("%x", b[i]>>4))
+			}
+		}
+		return strings.Join(parts, ".") + "." + zone
+	}
+	return subject + "." + zone
+}
+
+// List lists subject (an address or a domain) in zone with the given A values,
+// and an optional TXT reason.
+func (s *Server) List(zone, subject string, codes []string, txt ...string) {
+	name := QueryName(subject, zone)
+	s.A(name, codes...)
+	if len(txt) > 0 {
+		s.TXT(name, txt...)
+	}
+}
+
+// Zone sets up zone as a healthy DNSBL: its RFC 5782 test points (127.0.0.2,
+// ::ffff:7f00:2 and "test" listed with code; 127.0.0.1 and "invalid" not).
+func (s *Server) Zone(zone, code string) {
+	for _, subject := range []string{"127.0.0.2", "::ffff:7f00:2", "test"} {
+		s.List(zone, subject, []string{code})
+	}
+	// the zone apex exists, so that names below it get NXDOMAIN, not a referral
+	s.mu.Lock()
+	s.names[fqdn(zone)] = true
+	s.mu.Unlock()
+}
+
+// Wildcard makes zone answer code for every name below it (a dead list that
+// "lists the world").
+func (s *Server) Wildcard(zone, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wildcards[fqdn(zone)] = code
+}
+
+// AddFault adds a fault.
+func (s *Server) AddFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f.Suffix = fqdn(f.Suffix)
+	s.faults = append(s.faults, &f)
+}
+
+// Queries reports how many queries of type qtype ("A", "TXT", ...) for name arrived.
+func (s *Server) Queries(qtype, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queries[qtype+" "+fqdn(name)]
+}
+
+// TotalQueries reports how many queries arrived in all.
+func (s *Server) TotalQueries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.queries {
+		n += c
+	}
+	return n
+}
+
+func (s *Server) serveUDP(w dns.ResponseWriter, r *dns.Msg) { s.serve(w, r, true) }
+func (s *Server) serveTCP(w dns.ResponseWriter, r *dns.Msg) { s.serve(w, r, false) }
+
+func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
+	if len(r.Question) != 1 {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeFormatError)
+		_ = w.WriteMsg(m)
+		return
+	}
+	q := r.Question[0]
+	name := strings.ToLower(q.Name)
+	s.mu.Lock()
+	s.queries[dns.TypeToString[q.Qtype]+" "+name]++
+	var fault *Fault
+	for _, f := range s.faults {
+		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 {
+			fault = f
+			if f.Times > 0 {
+				f.Times--
+				if f.Times == 0 {
+					f.Times = -1 // used up
+				}
+			}
+			break
+		}
+	}
+	m := s.answer(r, name, q.Qtype)
+	s.mu.Unlock()
+
+	if fault != nil {
+		switch fault.Kind {
+		case Drop:
+			return
+		case Delay:
+			time.Sleep(fault.Delay)
+		case ServFail:
+			m = new(dns.Msg)
+			m.SetRcode(r, dns.RcodeServerFailure)
+		case Refused:
+			m = new(dns.Msg)
+			m.SetRcode(r, dns.RcodeRefused)
+		case Truncate:
+			if udp {
+				m = new(dns.Msg)
+				m.SetReply(r)
+				m.Truncated = true
+			}
+		case Rewrite:
+			if m.Rcode == dns.RcodeNameError && q.Qtype == dns.TypeA {
+				m = new(dns.Msg)
+				m.SetReply(r)
+				m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA,
+					Class: dns.ClassINET, Ttl: 60}, A: netip.MustParseAddr(fault.Addr).AsSlice()}}
+			}
+		case WrongName:
+			for _, rr := range m.Answer {
+				rr.Header().Name = "elsewhere.invalid."
+			}
+		}
+	}
+	_ = w.WriteMsg(m)
+}
+
+// answer builds the normal reply; s.mu is held.
+func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if rrs := s.rrs[rrKey{name, qtype}]; len(rrs) > 0 {
+		for _, rr := range rrs {
+			m.Answer = append(m.Answer, dns.Copy(rr))
+		}
+		return m
+	}
+	if s.names[name] {
+		return m // NOERROR, no records of that type
+	}
+	for zone, code := range s.wildcards {
+		if strings.HasSuffix(name, "."+zone) {
+			if qtype == dns.TypeA {
+				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA,
+					Class: dns.ClassINET, Ttl: 60}, A: netip.MustParseAddr(code).AsSlice()})
+			}
+			return m
+		}
+	}
+	m.Rcode = dns.RcodeNameError
+	return m
+}

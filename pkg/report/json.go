@@ -1,0 +1,159 @@
+// Package report renders blcheck's results: text for people, JSON and JSON lines
+// for programs. It is the only package that uses fatih/color, and the place where
+// text from the network is made safe for a terminal.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// Schema is the version of the JSON document.
+const Schema = 1
+
+// Document is the JSON output of a check (`--format json`), per blcheck's contract.
+type Document struct {
+	Schema     int         `json:"schema"`
+	Resolver   []string    `json:"resolver"`
+	Started    string      `json:"started"`
+	DurationMs int64       `json:"duration_ms"`
+	Targets    []TargetDoc `json:"targets"`
+	Lists      []ListDoc   `json:"lists"`
+	Summary    SummaryDoc  `json:"summary"`
+	Warnings   []string    `json:"warnings"`
+}
+
+// TargetDoc is one target in the JSON document.
+type TargetDoc struct {
+	Input    string          `json:"input"`
+	Kind     string          `json:"kind"`
+	Form     string          `json:"form"`
+	Subjects []dnsbl.Subject `json:"subjects"`
+	Checks   []dnsbl.Check   `json:"checks"`
+	Problems []string        `json:"problems"`
+	Notes    []string        `json:"notes"`
+}
+
+// ListDoc is one list's health in the JSON document.
+type ListDoc struct {
+	List   string `json:"list"`
+	Zone   string `json:"zone"`
+	Health string `json:"health"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// SummaryDoc counts the checks of a run.
+type SummaryDoc struct {
+	Targets    int      `json:"targets"`
+	Subjects   int      `json:"subjects"`
+	Checks     int      `json:"checks"`
+	Listed     int      `json:"listed"`
+	Clean      int      `json:"clean"`
+	Blocked    int      `json:"blocked"`
+	Error      int      `json:"error"`
+	Unreliable int      `json:"unreliable"`
+	Skipped    int      `json:"skipped"`
+	Incomplete []string `json:"incomplete"`
+	ExitCode   int      `json:"exit_code"`
+}
+
+// NewDocument builds the JSON document of a run.
+func NewDocument(res *dnsbl.Result, resolvers []string, warnings []string, exitCode int) *Document {
+	d := &Document{
+		Schema:     Schema,
+		Resolver:   nonNil(resolvers),
+		Started:    res.Started.UTC().Format(time.RFC3339),
+		DurationMs: res.Elapsed.Milliseconds(),
+		Targets:    []TargetDoc{},
+		Lists:      []ListDoc{},
+		Summary:    Summarize(res, exitCode),
+		Warnings:   nonNil(warnings),
+	}
+	for _, t := range res.Targets {
+		td := TargetDoc{
+			Input:    t.Target.Input,
+			Kind:     string(t.Target.Kind),
+			Form:     t.Target.Form,
+			Subjects: t.Subjects,
+			Checks:   t.Checks,
+			Problems: nonNil(t.Problems),
+			Notes:    nonNil(t.Notes),
+		}
+		if td.Subjects == nil {
+			td.Subjects = []dnsbl.Subject{}
+		}
+		if td.Checks == nil {
+			td.Checks = []dnsbl.Check{}
+		}
+		d.Targets = append(d.Targets, td)
+	}
+	for _, l := range res.Lists {
+		d.Lists = append(d.Lists, ListDoc{List: l.List.ID, Zone: l.Zone, Health: string(l.Health.State),
+			Detail: l.Health.Detail})
+	}
+	return d
+}
+
+// Summarize returns the summary block of a run.
+func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
+	c := res.Summary.Counts
+	return SummaryDoc{
+		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
+		Listed: c[dnsbl.Listed], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
+		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped],
+		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// WriteJSON writes v as indented JSON. Control characters from the network are
+// escaped by encoding/json, so the output is always valid JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// JSONLines writes one check object per line as checks complete.
+type JSONLines struct {
+	enc *json.Encoder
+	err error
+}
+
+// NewJSONLines returns a JSON lines writer on w.
+func NewJSONLines(w io.Writer) *JSONLines {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSONLines{enc: enc}
+}
+
+// Check writes one check, with the target it belongs to.
+func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
+	if j.err != nil {
+		return
+	}
+	c.Target = t.Target.Input
+	j.err = j.enc.Encode(c)
+}
+
+// Err is the first write error, if any.
+func (j *JSONLines) Err() error { return j.err }
+
+// CatalogEntries returns the lists for `blcheck lists --format json`.
+func CatalogEntries(lists []*catalog.List) []*catalog.List {
+	if lists == nil {
+		return []*catalog.List{}
+	}
+	return lists
+}

@@ -1,0 +1,312 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// Sanitize makes text from the network safe to print on a terminal: control and
+// escape characters, bidirectional overrides and invalid UTF-8 become visible
+// escapes, runs of white space become one space, and the result is cut to max runes.
+func Sanitize(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	space := false
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString("\\x")
+			b.WriteString(fmt.Sprintf("%02x", s[i-1]))
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			if !space && n > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			n++
+			continue
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.Is(unicode.Bidi_Control, r) || r == '\u200b' || r == '\ufeff' || unicode.In(r, unicode.Co, unicode.Cs):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+		space = false
+		n++
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// Text renders results for people.
+type Text struct {
+	W     io.Writer
+	Color bool
+	Quiet bool // only listings and problems
+	// Names maps list ids to catalog entries, for their names.
+	Names map[string]*catalog.List
+
+	red, yellow, magenta, green, bold, dim *color.Color
+}
+
+func (t *Text) init() {
+	mk := func(attrs ...color.Attribute) *color.Color {
+		c := color.New(attrs...)
+		if t.Color {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	t.red, t.yellow, t.magenta = mk(color.FgRed, color.Bold), mk(color.FgYellow), mk(color.FgMagenta)
+	t.green, t.bold, t.dim = mk(color.FgGreen), mk(color.Bold), mk(color.Faint)
+}
+
+func (t *Text) name(id string) string {
+	if l := t.Names[id]; l != nil {
+		return l.Name
+	}
+	return id
+}
+
+func (t *Text) p(format string, a ...any) { fmt.Fprintf(t.W, format, a...) }
+
+// Render writes the whole report of a run.
+func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
+	t.init()
+	for _, tr := range res.Targets {
+		t.target(tr)
+	}
+	t.lists(res)
+	if t.Quiet {
+		return
+	}
+	t.summary(res, resolvers, exitCode)
+}
+
+type subjectCounts struct {
+	byStatus map[dnsbl.Status]int
+	checks   []dnsbl.Check
+}
+
+func (t *Text) target(tr *dnsbl.TargetResult) {
+	per := map[string]*subjectCounts{}
+	listed := 0
+	problems := len(tr.Problems)
+	for _, c := range tr.Checks {
+		sc := per[c.Subject]
+		if sc == nil {
+			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
+			per[c.Subject] = sc
+		}
+		sc.byStatus[c.Status]++
+		sc.checks = append(sc.checks, c)
+		switch c.Status {
+		case dnsbl.Listed:
+			listed++
+		case dnsbl.Error:
+			problems++
+		}
+	}
+	if t.Quiet && listed == 0 && problems == 0 {
+		return
+	}
+	verdict := t.green.Sprint("clean")
+	switch {
+	case listed > 0:
+		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
+	case len(tr.Problems) > 0:
+		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
+	}
+	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
+
+	// listed subjects first, then the others, each group in discovery order
+	subjects := append([]dnsbl.Subject(nil), tr.Subjects...)
+	sort.SliceStable(subjects, func(i, j int) bool {
+		return rank(per[subjects[i].Name]) < rank(per[subjects[j].Name])
+	})
+	for _, s := range subjects {
+		sc := per[s.Name]
+		if sc == nil {
+			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
+		}
+		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 {
+			continue
+		}
+		t.subject(s, sc)
+	}
+	for _, p := range tr.Problems {
+		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
+	}
+	if !t.Quiet {
+		for _, n := range tr.Notes {
+			t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
+		}
+	}
+	t.p("\n")
+}
+
+func rank(sc *subjectCounts) int {
+	switch {
+	case sc == nil:
+		return 3
+	case sc.byStatus[dnsbl.Listed] > 0:
+		return 0
+	case sc.byStatus[dnsbl.Error] > 0:
+		return 1
+	}
+	return 2
+}
+
+func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
+	via := strings.Join(s.Via, ", ")
+	head := fmt.Sprintf("  %s (%s)", s.Name, Sanitize(via, 200))
+	if s.Skip != "" {
+		t.p("%s: %s\n", head, t.dim.Sprint("not checked, "+s.Skip))
+		return
+	}
+	checked := len(sc.checks) - sc.byStatus[dnsbl.Skipped]
+	var parts []string
+	if n := sc.byStatus[dnsbl.Listed]; n > 0 {
+		parts = append(parts, t.red.Sprintf("listed on %d of %d", n, checked))
+	}
+	if n := sc.byStatus[dnsbl.Clean]; n > 0 {
+		parts = append(parts, t.green.Sprintf("clean on %d", n))
+	}
+	if n := sc.byStatus[dnsbl.Error]; n > 0 {
+		parts = append(parts, t.yellow.Sprint(plural(n, "error")))
+	}
+	if n := sc.byStatus[dnsbl.Blocked]; n > 0 {
+		parts = append(parts, t.magenta.Sprintf("%d blocked", n))
+	}
+	if n := sc.byStatus[dnsbl.Unreliable]; n > 0 {
+		parts = append(parts, t.magenta.Sprintf("%d unreliable", n))
+	}
+	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.Quiet {
+		parts = append(parts, t.dim.Sprintf("%d skipped", n))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no applicable list")
+	}
+	t.p("%s: %s\n", head, strings.Join(parts, ", "))
+	for _, c := range sc.checks {
+		switch c.Status {
+		case dnsbl.Listed:
+			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List)), c.Zone,
+				strings.Join(c.Codes, ", "))
+			for _, m := range c.Meanings {
+				t.p("           %s\n", Sanitize(m, 300))
+			}
+			if c.Reason != "" {
+				t.p("           reason: %s\n", Sanitize(c.Reason, 300))
+			}
+			if c.DelistURL != "" {
+				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
+			}
+		case dnsbl.Error:
+			t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
+		}
+	}
+}
+
+// lists prints, once per run, the lists whose answers could not be used: blocked,
+// unreliable, and keyed lists without a key.
+func (t *Text) lists(res *dnsbl.Result) {
+	var bad []dnsbl.ListHealth
+	keyed := map[string][]string{}
+	var envs []string
+	for _, l := range res.Lists {
+		switch {
+		case l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted():
+			bad = append(bad, l)
+		case l.Health.State == dnsbl.HealthNeedsKey:
+			env := l.List.Key.Env
+			if keyed[env] == nil {
+				envs = append(envs, env)
+			}
+			keyed[env] = append(keyed[env], l.List.ID)
+		}
+	}
+	if len(bad) > 0 {
+		t.p("%s\n", t.magenta.Sprint("Lists whose answers were not used in this run:"))
+		blockedSpamhaus := false
+		for _, l := range bad {
+			tag := "UNRELIABLE"
+			if l.Health.State == dnsbl.HealthBlocked {
+				tag = "BLOCKED"
+				if strings.Contains(l.List.Zone, "spamhaus") {
+					blockedSpamhaus = true
+				}
+			}
+			t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, Sanitize(l.Health.Detail, 400))
+		}
+		if blockedSpamhaus {
+			t.p("  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1),\n" +
+				"       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY.\n")
+		}
+		t.p("\n")
+	}
+	if len(envs) > 0 && !t.Quiet {
+		var parts []string
+		for _, env := range envs {
+			parts = append(parts, fmt.Sprintf("%s (set $%s)", plural(len(keyed[env]), "list"), env))
+		}
+		t.p("%s %s\n\n", t.dim.Sprint("Not queried, no account key:"), strings.Join(parts, ", "))
+	}
+}
+
+func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
+	s := Summarize(res, exitCode)
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(s.Listed, "listed")
+	add(s.Clean, "clean")
+	add(s.Blocked, "blocked")
+	add(s.Error, "error")
+	add(s.Unreliable, "unreliable")
+	add(s.Skipped, "skipped")
+	if len(parts) == 0 {
+		parts = append(parts, "nothing checked")
+	}
+	t.p("%s, %s, %s: %s. %s in %.1fs via %s.\n",
+		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
+		strings.Join(parts, ", "), exitMeaning(exitCode), res.Elapsed.Seconds(), strings.Join(resolvers, ", "))
+}
+
+func exitMeaning(code int) string {
+	switch code {
+	case 0:
+		return "Exit 0 (clean)"
+	case 1:
+		return "Exit 1 (listed)"
+	case 3:
+		return "Exit 3 (incomplete)"
+	}
+	return fmt.Sprintf("Exit %d", code)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,375 @@
+// Package resolver is blcheck's one DNS layer: UDP with TCP on truncation, a
+// per-query timeout, retries on timeout and SERVFAIL only (never on NXDOMAIN),
+// several servers, and deduplication of identical queries in flight.
+//
+// It is the only package that uses github.com/miekg/dns for queries; its API
+// speaks net/netip and its own types.
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/sync/singleflight"
+)
+
+// Type is a DNS query type.
+type Type uint16
+
+// The query types blcheck uses.
+const (
+	TypeA    Type = Type(dns.TypeA)
+	TypeAAAA Type = Type(dns.TypeAAAA)
+	TypeMX   Type = Type(dns.TypeMX)
+	TypeTXT  Type = Type(dns.TypeTXT)
+)
+
+func (t Type) String() string { return dns.TypeToString[uint16(t)] }
+
+// Limits on what is taken from one answer, so a hostile server cannot make us
+// hold or print unbounded data.
+const (
+	MaxAddrs    = 32
+	MaxTXT      = 8
+	MaxTXTBytes = 2048
+	maxCNAME    = 8
+)
+
+// MX is one mail exchanger.
+type MX struct {
+	Pref uint16
+	Host string // lower case, no trailing dot; "" for a null MX (RFC 7505)
+}
+
+// Answer is a DNS answer that came back with NOERROR or NXDOMAIN.
+type Answer struct {
+	Name     string
+	NXDomain bool
+	Addrs    []netip.Addr // A or AAAA records of Name (CNAMEs followed)
+	TXT      []string     // TXT records of Name, each record's strings joined
+	MX       []MX
+	Extra    int // records of the asked type that belonged to another name (ignored)
+	RTT      time.Duration
+	Server   string
+}
+
+// ErrorKind classifies a failed query.
+type ErrorKind string
+
+// The kinds of failure.
+const (
+	Timeout   ErrorKind = "timeout"
+	ServFail  ErrorKind = "servfail"
+	Refused   ErrorKind = "refused"
+	Network   ErrorKind = "network"
+	Malformed ErrorKind = "malformed"
+	BadRcode  ErrorKind = "rcode"
+	Canceled  ErrorKind = "canceled"
+)
+
+// Error is a query that got no usable answer.
+type Error struct {
+	Kind   ErrorKind
+	Name   string
+	Server string
+	Tries  int
+	Detail string
+}
+
+func (e *Error) Error() string {
+	var msg string
+	switch e.Kind {
+	case Timeout:
+		msg = "no answer (timed out)"
+	case ServFail:
+		msg = "SERVFAIL (the server failed to answer)"
+	case Refused:
+		msg = "REFUSED (the server will not answer this query)"
+	case Network:
+		msg = "network error"
+	case Malformed:
+		msg = "malformed answer"
+	case Canceled:
+		msg = "interrupted"
+	default:
+		msg = "unexpected response"
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	if e.Tries > 1 {
+		msg += fmt.Sprintf(" after %d tries", e.Tries)
+	}
+	if e.Server != "" {
+		msg += " from " + e.Server
+	}
+	return msg
+}
+
+// Resolver answers DNS questions. *Client implements it; tests may use fakes.
+type Resolver interface {
+	Lookup(ctx context.Context, name string, t Type) (*Answer, error)
+	Servers() []string
+}
+
+// Config configures a Client.
+type Config struct {
+	Servers []string      // host:port; see ParseServer
+	Timeout time.Duration // per try; default 3s
+	Retries int           // extra tries after a timeout or SERVFAIL
+	// CacheSize bounds the answer cache (0: 4096 answers). Only answers are cached,
+	// never failures.
+	CacheSize int
+}
+
+// Client is the DNS client blcheck uses.
+type Client struct {
+	servers []string
+	timeout time.Duration
+	retries int
+	udp     *dns.Client
+	tcp     *dns.Client
+	group   singleflight.Group
+
+	mu        sync.Mutex
+	cache     map[string]*Answer
+	cacheSize int
+}
+
+// New returns a Client. It needs at least one server.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("no DNS resolver configured")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 4096
+	}
+	return &Client{
+		servers:   cfg.Servers,
+		timeout:   cfg.Timeout,
+		retries:   cfg.Retries,
+		udp:       &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: dns.MinMsgSize},
+		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
+		cache:     map[string]*Answer{},
+		cacheSize: cfg.CacheSize,
+	}, nil
+}
+
+// Servers returns the servers in use, host:port.
+func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
+
+// Lookup asks for name's records of type t. NXDOMAIN and NOERROR are answers;
+// everything else is an *Error. Identical lookups in flight are made once.
+func (c *Client) Lookup(ctx context.Context, name string, t Type) (*Answer, error) {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	key := t.String() + " " + name
+	c.mu.Lock()
+	if a, ok := c.cache[key]; ok {
+		c.mu.Unlock()
+		return a, nil
+	}
+	c.mu.Unlock()
+	v, err, _ := c.group.Do(key, func() (any, error) {
+		a, err := c.exchange(ctx, name, t)
+		if err == nil {
+			c.mu.Lock()
+			if len(c.cache) >= c.cacheSize {
+				clear(c.cache)
+			}
+			c.cache[key] = a
+			c.mu.Unlock()
+		}
+		return a, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Answer), nil
+}
+
+func (c *Client) exchange(ctx context.Context, name string, t Type) (*Answer, error) {
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), uint16(t))
+	q.RecursionDesired = true
+	tries := 1 + c.retries
+	var last *Error
+	for i := 0; i < tries; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, &Error{Kind: Canceled, Name: name, Tries: i}
+		}
+		server := c.servers[i%len(c.servers)]
+		resp, rtt, err := c.try(ctx, q, server)
+		if err != nil {
+			last = classifyNetErr(ctx, err)
+			last.Name, last.Server, last.Tries = name, server, i+1
+			if last.Kind == Canceled || last.Kind == Malformed {
+				return nil, last
+			}
+			continue // timeout or network error: try again
+		}
+		switch resp.Rcode {
+		case dns.RcodeSuccess, dns.RcodeNameError:
+			return parse(q, resp, name, t, rtt, server)
+		case dns.RcodeServerFailure:
+			last = &Error{Kind: ServFail, Name: name, Server: server, Tries: i + 1}
+			continue
+		case dns.RcodeRefused:
+			return nil, &Error{Kind: Refused, Name: name, Server: server, Tries: i + 1}
+		default:
+			return nil, &Error{Kind: BadRcode, Name: name, Server: server, Tries: i + 1,
+				Detail: dns.RcodeToString[resp.Rcode]}
+		}
+	}
+	return nil, last
+}
+
+// try makes one exchange with server: UDP, then TCP if the answer was truncated.
+func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
+	tctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, rtt, err := c.udp.ExchangeContext(tctx, q, server)
+	if err == nil && resp.Truncated {
+		resp, rtt, err = c.tcp.ExchangeContext(tctx, q, server)
+	}
+	return resp, rtt, err
+}
+
+func classifyNetErr(ctx context.Context, err error) *Error {
+	if ctx.Err() != nil {
+		return &Error{Kind: Canceled}
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &Error{Kind: Timeout}
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return &Error{Kind: Network, Detail: strings.TrimPrefix(oe.Err.Error(), "read: ")}
+	}
+	// miekg/dns reports unpackable messages as plain errors
+	return &Error{Kind: Malformed, Detail: err.Error()}
+}
+
+// parse takes from resp only what belongs to the question: records of name
+// (following CNAMEs) and of type t.
+func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server string) (*Answer, error) {
+	if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, q.Question[0].Name) ||
+		resp.Question[0].Qtype != q.Question[0].Qtype {
+		return nil, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1,
+			Detail: "the answer is for a different question"}
+	}
+	a := &Answer{Name: name, NXDomain: resp.Rcode == dns.RcodeNameError, RTT: rtt, Server: server}
+	owner := dns.Fqdn(name)
+	for hop := 0; hop < maxCNAME; hop++ {
+		next := ""
+		for _, rr := range resp.Answer {
+			if !strings.EqualFold(rr.Header().Name, owner) {
+				continue
+			}
+			if cn, ok := rr.(*dns.CNAME); ok && t != Type(dns.TypeCNAME) {
+				next = cn.Target
+			}
+		}
+		if next == "" {
+			break
+		}
+		owner = next
+	}
+	for _, rr := range resp.Answer {
+		if rr.Header().Rrtype != uint16(t) {
+			continue
+		}
+		if !strings.EqualFold(rr.Header().Name, owner) {
+			a.Extra++
+			continue
+		}
+		switch r := rr.(type) {
+		case *dns.A:
+			if len(a.Addrs) < MaxAddrs {
+				if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+					a.Addrs = append(a.Addrs, ip)
+				}
+			}
+		case *dns.AAAA:
+			if len(a.Addrs) < MaxAddrs {
+				if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
+					a.Addrs = append(a.Addrs, ip)
+				}
+			}
+		case *dns.TXT:
+			if len(a.TXT) < MaxTXT {
+				s := strings.Join(r.Txt, "")
+				if len(s) > MaxTXTBytes {
+					s = s[:MaxTXTBytes]
+				}
+				a.TXT = append(a.TXT, s)
+			}
+		case *dns.MX:
+			host := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
+			a.MX = append(a.MX, MX{Pref: r.Preference, Host: host})
+		}
+	}
+	return a, nil
+}
+
+// ParseServer turns HOST, HOST:PORT, IPv6, [IPv6]:PORT into host:port (port 53 by
+// default). HOST must be an IP address: a resolver's own name cannot be resolved
+// before there is a resolver.
+func ParseServer(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("empty resolver address")
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			return "", fmt.Errorf("resolver %q: zoned addresses are not supported", s)
+		}
+		return net.JoinHostPort(a.String(), "53"), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("resolver %q is not HOST or HOST:PORT", s)
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return "", fmt.Errorf("resolver %q: %q is not an IP address", s, host)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return "", fmt.Errorf("resolver %q: port %q is not a number from 1 to 65535", s, port)
+	}
+	return net.JoinHostPort(a.String(), port), nil
+}
+
+// SystemServers reads the name servers from a resolv.conf file.
+func SystemServers(path string) ([]string, error) {
+	cfg, err := dns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the system resolver from %s: %v (use --resolver)", path, err)
+	}
+	var out []string
+	for _, s := range cfg.Servers {
+		hp, err := ParseServer(net.JoinHostPort(s, cfg.Port))
+		if err == nil {
+			out = append(out, hp)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s names no usable nameserver (use --resolver)", path)
+	}
+	return out, nil
+}
