@@ -30,7 +30,6 @@ bench:
 # Run each fuzz target for a short while (FUZZTIME=1m make fuzz for longer).
 FUZZTIME ?= 20s
 fuzz:
-	@for spec in $$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/{print f" "$$1} /^ok/{f=$$2}'); do :; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME) ./pkg/dnsbl
 	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./pkg/dnsbl
 	$(GO) test -run '^$$' -fuzz '^FuzzQueryName$$' -fuzztime $(FUZZTIME) ./pkg/dnsbl

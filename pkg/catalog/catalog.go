@@ -148,7 +148,7 @@ func (l *List) UnmarshalYAML(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		if !knownKeys[k.Value] {
-			return fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
+			return &Error{Line: k.Line, ID: entryID(n), Msg: fmt.Sprintf("unknown key %q", k.Value)}
 		}
 	}
 	type plain List
@@ -159,12 +159,26 @@ func (l *List) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+func entryID(n *yaml.Node) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "id" {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
 // Parse reads and validates a catalog. source names it in error messages.
 func Parse(data []byte, source string) (*Catalog, error) {
 	var lists []*List
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&lists); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			ce.Source = source
+			return nil, ce
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Source: source, Msg: "the catalog is empty"}
 		}

@@ -37,7 +37,7 @@ func (h Health) Untrusted() bool {
 
 // probe is one test-point query's verdict.
 type probe struct {
-	subject string
+	subject  string
 	mustList bool
 	v        Verdict
 }

@@ -288,6 +288,9 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 			}
 		}
 	}
+	if udp {
+		m.Truncate(dns.MinMsgSize) // sets TC when the answer does not fit, as real servers do
+	}
 	_ = w.WriteMsg(m)
 }
 
@@ -296,10 +299,21 @@ func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.RecursionAvailable = true
-	if rrs := s.rrs[rrKey{name, qtype}]; len(rrs) > 0 {
-		for _, rr := range rrs {
-			m.Answer = append(m.Answer, dns.Copy(rr))
+	for hop := 0; hop < 8; hop++ { // follow CNAMEs as a recursive resolver would
+		if rrs := s.rrs[rrKey{name, qtype}]; len(rrs) > 0 {
+			for _, rr := range rrs {
+				m.Answer = append(m.Answer, dns.Copy(rr))
+			}
+			return m
 		}
+		cn := s.rrs[rrKey{name, dns.TypeCNAME}]
+		if len(cn) == 0 || qtype == dns.TypeCNAME {
+			break
+		}
+		m.Answer = append(m.Answer, dns.Copy(cn[0]))
+		name = cn[0].(*dns.CNAME).Target
+	}
+	if len(m.Answer) > 0 {
 		return m
 	}
 	if s.names[name] {

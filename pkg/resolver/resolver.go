@@ -162,7 +162,7 @@ func New(cfg Config) (*Client, error) {
 		servers:   cfg.Servers,
 		timeout:   cfg.Timeout,
 		retries:   cfg.Retries,
-		udp:       &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: dns.MinMsgSize},
+		udp:       &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: 4096},
 		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		cache:     map[string]*Answer{},
 		cacheSize: cfg.CacheSize,

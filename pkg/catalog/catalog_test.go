@@ -1,0 +1,242 @@
+package catalog
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	blcheck "github.com/blcheck/blcheck"
+)
+
+func TestDefaultCatalogIsValid(t *testing.T) {
+	c := Default()
+	active, keyless := 0, 0
+	for _, l := range c.Lists {
+		if l.Dead() && l.Default {
+			t.Errorf("dead list %s is on by default", l.ID)
+		}
+		if l.Default && !l.Dead() {
+			active++
+			if !l.Keyed() {
+				keyless++
+			}
+			if len(l.Codes) == 0 && l.Meaning == "" {
+				t.Errorf("default list %s has no known codes", l.ID)
+			}
+		}
+	}
+	if active < 40 {
+		t.Errorf("only %d active lists on by default, want at least 40", active)
+	}
+	if keyless < 30 {
+		t.Errorf("only %d default lists work without a key", keyless)
+	}
+	for _, id := range []string{"spamhaus-zen", "spamhaus-dbl", "spamhaus-xbl", "spamcop", "surbl", "uribl",
+		"psbl", "mailspike-bl", "uceprotect-1"} {
+		l := c.ByID(id)
+		if l == nil || !l.Default {
+			t.Errorf("%s missing or not on by default", id)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	base := `- id: x
+  name: X
+  zone: bl.example
+  kind: ip
+  families: [ipv4]
+  default: true
+  status: active
+  codes: {127.0.0.2: listed}
+`
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key with its line", base + "  colour: red\n", `:9: list "x": unknown key "colour"`},
+		{"code outside 127/8", strings.Replace(base, "127.0.0.2", "10.0.0.2", 1), `list "x": codes: "10.0.0.2" is outside 127.0.0.0/8`},
+		{"code not an address", strings.Replace(base, "127.0.0.2", "127.0.0.x", 1), `"127.0.0.x" is not an IPv4 address`},
+		{"dead and default", strings.Replace(base, "status: active", "status: dead\n  now: gone", 1), "dead list cannot be on by default"},
+		{"missing kind", strings.Replace(base, "  kind: ip\n", "", 1), "kind is missing"},
+		{"ip list without families", strings.Replace(base, "  families: [ipv4]\n", "", 1), "families is missing"},
+		{"bad family", strings.Replace(base, "[ipv4]", "[ipv5]", 1), `"ipv5" is not ipv4 or ipv6`},
+		{"key placeholder without key", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1), "has {key} but the entry has no key"},
+		{"bad delist", base + "  delist: ftp//nope\n", "is not an http(s) URL"},
+		{"other placeholder", base + "  delist: https://x.example/{ip}\n", "the only placeholder is {subject}"},
+		{"duplicate id", base + strings.Replace(base, "bl.example", "bl2.example", 1), "id is used twice (first at line 1)"},
+		{"default without codes", strings.Replace(base, "codes: {127.0.0.2: listed}", "codes: {}", 1), "codes are unknown cannot be on by default"},
+		{"bitmask code not a bit", strings.Replace(base, "  status: active\n", "  status: active\n  bitmask: true\n", 1) + "", ""},
+		{"bad zone", strings.Replace(base, "bl.example", "bl..example", 1), "is not a DNS zone name"},
+		{"not a list", "id: x\n", "cannot unmarshal"},
+		{"empty", "", "the catalog is empty"},
+		{"replaces unknown", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1) + "  key: {env: K}\n  replaces: [nope]\n", `replaces unknown list "nope"`},
+		{"error prefix outside", base + "  errors: {'10.0.0.0/8': x}\n", "not an IPv4 prefix inside 127.0.0.0/8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "test.yaml")
+			if tc.want == "" { // bitmask with 127.0.0.2 is a single bit: valid
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted; want error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "test.yaml") {
+				t.Errorf("error %q, want it to name test.yaml and contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMeanings(t *testing.T) {
+	c := Default()
+	surbl, uribl, zen := c.ByID("surbl"), c.ByID("uribl"), c.ByID("spamhaus-zen")
+	tests := []struct {
+		l    *List
+		addr string
+		want []string
+	}{
+		{zen, "127.0.0.4", []string{"XBL: exploited or infected host (CBL data: bot, open proxy, malware)"}},
+		{zen, "127.0.0.99", []string{"listed (127.0.0.99 is not documented by the list)"}},
+		{uribl, "127.0.0.14", []string{"black: domain owned or used by spammers", "grey: domain seen in bulk mail that may be legitimate",
+			"red: very young or privacy-shielded domain active in mail flow"}},
+		{surbl, "127.0.0.80", []string{"MW: malware", "ABUSE: spam and other abuse"}},
+		{surbl, "127.0.0.66", []string{"ABUSE: spam and other abuse", "listed (bits 0x02 of 127.0.0.66 is not documented by the list)"}},
+		{c.ByID("0spam"), "127.0.0.7", []string{"sent mail to 0Spam spam traps"}},
+	}
+	for _, tc := range tests {
+		got := tc.l.Meanings(netip.MustParseAddr(tc.addr))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s %s: got %q, want %q", tc.l.ID, tc.addr, got, tc.want)
+		}
+	}
+}
+
+func TestErrorMeaning(t *testing.T) {
+	zen := Default().ByID("spamhaus-zen")
+	tests := []struct {
+		addr string
+		want string
+		ok   bool
+	}{
+		{"127.255.255.254", "Spamhaus refuses queries from public or shared resolvers", true},
+		{"127.255.255.200", "reserves this range", true}, // the whole /24 is errors
+		{"127.0.0.2", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := zen.ErrorMeaning(netip.MustParseAddr(tc.addr))
+		if ok != tc.ok || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got %q %v, want %q %v", tc.addr, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	c := Default()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	ids := func(s []Selected) []string {
+		var out []string
+		for _, l := range s {
+			out = append(out, l.ID)
+		}
+		return out
+	}
+
+	def, warn, err := c.Select(Selection{Getenv: env(nil)})
+	if err != nil || len(warn) != 0 {
+		t.Fatalf("default: %v %v", err, warn)
+	}
+	if !slices.Contains(ids(def), "spamhaus-zen") || slices.Contains(ids(def), "sorbs") || slices.Contains(ids(def), "cbl") {
+		t.Errorf("default selection wrong: %v", ids(def))
+	}
+
+	keyed, _, _ := c.Select(Selection{Getenv: env(map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": "sekrit"})})
+	got := ids(keyed)
+	if slices.Contains(got, "spamhaus-zen") || slices.Contains(got, "spamhaus-dbl") || !slices.Contains(got, "spamhaus-dqs-zen") {
+		t.Errorf("with a DQS key the DQS zones must replace the public mirrors: %v", got)
+	}
+	for _, s := range keyed {
+		if s.ID == "spamhaus-dqs-zen" && s.Zone() != "sekrit.zen.dq.spamhaus.net" {
+			t.Errorf("keyed zone = %q", s.Zone())
+		}
+	}
+
+	only, warn, err := c.Select(Selection{Only: []string{"zen.spamhaus.org,spamcop", "njabl"}, Getenv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(only), []string{"spamhaus-zen", "spamcop", "njabl"}) {
+		t.Errorf("--list selection = %v", ids(only))
+	}
+	if len(warn) != 1 || !strings.Contains(warn[0], "njabl") || !strings.Contains(warn[0], "dead since 2013-03") {
+		t.Errorf("naming a dead list must warn: %q", warn)
+	}
+
+	ex, _, _ := c.Select(Selection{Exclude: []string{"xbl"}, Getenv: env(nil)})
+	if slices.Contains(ids(ex), "spamhaus-xbl") || len(ex) != len(def)-1 {
+		t.Errorf("--exclude by alias failed: %v", ids(ex))
+	}
+
+	if _, _, err := c.Select(Selection{Only: []string{"no.such.zone"}}); err == nil || !strings.Contains(err.Error(), `"no.such.zone"`) {
+		t.Errorf("unknown list: %v", err)
+	}
+	if _, _, err := c.Select(Selection{Only: []string{"spamcop"}, Exclude: []string{"spamcop"}}); err == nil {
+		t.Error("excluding everything must be an error")
+	}
+}
+
+func TestTestPoints(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		id               string
+		listed, unlisted []string
+	}{
+		{"spamhaus-zen", []string{"127.0.0.2"}, []string{"127.0.0.1"}},
+		{"sem-ipv6", []string{"::ffff:7f00:2"}, []string{"::ffff:7f00:1"}},
+		{"spamhaus-dbl", []string{"dbltest.com"}, []string{"invalid"}},
+		{"sem-uri", []string{"_DNSBL_.test"}, []string{"_DNSBLNEG_.test"}},
+		{"surbl", []string{"test.surbl.org"}, []string{"invalid"}},
+	}
+	for _, tc := range tests {
+		l, u := c.ByID(tc.id).TestPoints()
+		if !slices.Equal(l, tc.listed) || !slices.Equal(u, tc.unlisted) {
+			t.Errorf("%s: got %v / %v", tc.id, l, u)
+		}
+	}
+}
+
+func TestDelistURL(t *testing.T) {
+	c := Default()
+	if got := c.ByID("spamcop").DelistURL("192.0.2.1"); got != "https://www.spamcop.net/bl.shtml?192.0.2.1" {
+		t.Errorf("spamcop delist = %q", got)
+	}
+	if got := c.ByID("uribl").DelistURL("a b&c"); got != "http://lookup.uribl.com/?domain=a+b%26c" {
+		t.Errorf("subject must be escaped: %q", got)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(blcheck.ListsYAML)
+	f.Add([]byte("- {id: a, name: A, zone: a.example, kind: domain, status: active, codes: {}}"))
+	f.Add([]byte("- id: [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yaml")
+		if err != nil {
+			if c != nil {
+				t.Fatal("error with a catalog")
+			}
+			return
+		}
+		for _, l := range c.Lists {
+			if l.ID == "" || l.Zone == "" || (l.Kind != KindIP && l.Kind != KindDomain) {
+				t.Fatalf("invalid entry accepted: %+v", l)
+			}
+			l.TestPoints()
+			l.Meanings(netip.MustParseAddr("127.0.0.2"))
+		}
+	})
+}

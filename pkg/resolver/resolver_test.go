@@ -1,0 +1,213 @@
+package resolver_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+func newClient(t *testing.T, retries int, servers ...string) *resolver.Client {
+	t.Helper()
+	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: 300 * time.Millisecond, Retries: retries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func kindOf(err error) resolver.ErrorKind {
+	var re *resolver.Error
+	if errors.As(err, &re) {
+		return re.Kind
+	}
+	return ""
+}
+
+func TestLookup(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("listed.bl.test", "127.0.0.2", "127.0.0.4")
+	srv.TXT("listed.bl.test", "see ", "https://bl.test/")
+	srv.MX("example.test", 20, "mx2.example.test")
+	srv.MX("example.test", 10, "MX1.example.test.")
+	srv.RR("alias.bl.test. 60 IN CNAME listed.bl.test.")
+	srv.A("big.bl.test", "127.0.0.2")
+	for i := 0; i < 60; i++ {
+		srv.RR("big.bl.test. 60 IN A 127.0.1." + strconv.Itoa(i))
+	}
+	srv.AddFault(dnsbltest.Fault{Suffix: "wrongname.bl.test", Kind: dnsbltest.WrongName})
+	srv.A("wrongname.bl.test", "127.0.0.2")
+	ctx := context.Background()
+
+	tests := []struct {
+		name   string
+		qtype  resolver.Type
+		check  func(t *testing.T, a *resolver.Answer, err error)
+		nQuery int
+	}{
+		{"listed.bl.test", resolver.TypeA, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.Addrs) != 2 || a.Addrs[1].String() != "127.0.0.4" || a.NXDomain {
+				t.Errorf("got %+v %v", a, err)
+			}
+		}, 1},
+		{"listed.bl.test", resolver.TypeTXT, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.TXT) != 1 || a.TXT[0] != "see https://bl.test/" {
+				t.Errorf("TXT strings must be joined: %+v %v", a, err)
+			}
+		}, 1},
+		{"clean.bl.test", resolver.TypeA, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || !a.NXDomain || len(a.Addrs) != 0 {
+				t.Errorf("got %+v %v", a, err)
+			}
+		}, 1},
+		{"example.test", resolver.TypeMX, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.MX) != 2 || a.MX[1].Host != "mx1.example.test" {
+				t.Errorf("got %+v %v", a, err)
+			}
+		}, 1},
+		{"alias.bl.test", resolver.TypeA, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.Addrs) != 2 {
+				t.Errorf("CNAME must be followed: %+v %v", a, err)
+			}
+		}, 1},
+		{"big.bl.test", resolver.TypeA, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.Addrs) != resolver.MaxAddrs {
+				t.Errorf("addresses must be capped at %d: got %d (%v)", resolver.MaxAddrs, len(a.Addrs), err)
+			}
+		}, 2}, // truncated over UDP, then TCP
+		{"wrongname.bl.test", resolver.TypeA, func(t *testing.T, a *resolver.Answer, err error) {
+			if err != nil || len(a.Addrs) != 0 || a.Extra != 1 {
+				t.Errorf("records for another name must be ignored: %+v %v", a, err)
+			}
+		}, 1},
+	}
+	c := newClient(t, 1, srv.Addr)
+	for _, tc := range tests {
+		t.Run(tc.qtype.String()+" "+tc.name, func(t *testing.T) {
+			a, err := c.Lookup(ctx, tc.name, tc.qtype)
+			tc.check(t, a, err)
+			if n := srv.Queries(tc.qtype.String(), tc.name); n != tc.nQuery {
+				t.Errorf("%d queries reached the server, want %d", n, tc.nQuery)
+			}
+		})
+	}
+}
+
+func TestFaultsAndRetries(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("ok.bl.test", "127.0.0.2")
+	srv.A("flaky.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "drop.bl.test", Kind: dnsbltest.Drop})
+	srv.AddFault(dnsbltest.Fault{Suffix: "servfail.bl.test", Kind: dnsbltest.ServFail})
+	srv.AddFault(dnsbltest.Fault{Suffix: "refused.bl.test", Kind: dnsbltest.Refused})
+	srv.AddFault(dnsbltest.Fault{Suffix: "flaky.bl.test", Kind: dnsbltest.Drop, Times: 1})
+	c := newClient(t, 2, srv.Addr)
+	ctx := context.Background()
+
+	tests := []struct {
+		name    string
+		kind    resolver.ErrorKind
+		queries int
+	}{
+		{"x.drop.bl.test", resolver.Timeout, 3},      // 1 + 2 retries
+		{"x.servfail.bl.test", resolver.ServFail, 3}, // SERVFAIL is retried
+		{"x.refused.bl.test", resolver.Refused, 1},   // REFUSED is final
+		{"nx.bl.test", "", 1},                        // NXDOMAIN is an answer: never retried
+		{"flaky.bl.test", "", 2},                     // one lost packet, then the answer
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Lookup(ctx, tc.name, resolver.TypeA)
+			if kindOf(err) != tc.kind {
+				t.Errorf("error %v, want kind %q", err, tc.kind)
+			}
+			if n := srv.Queries("A", tc.name); n != tc.queries {
+				t.Errorf("%d queries, want %d", n, tc.queries)
+			}
+		})
+	}
+	if _, err := c.Lookup(ctx, "x.drop.bl.test", resolver.TypeA); !strings.Contains(err.Error(), "no answer (timed out) after 3 tries") {
+		t.Errorf("a timeout must say so and how often it was tried: %v", err)
+	}
+}
+
+func TestServerFailover(t *testing.T) {
+	good := dnsbltest.NewServer()
+	defer good.Close()
+	good.A("ok.bl.test", "127.0.0.2")
+	dead := dnsbltest.NewServer()
+	dead.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	defer dead.Close()
+	c := newClient(t, 1, dead.Addr, good.Addr)
+	a, err := c.Lookup(context.Background(), "ok.bl.test", resolver.TypeA)
+	if err != nil || len(a.Addrs) != 1 || a.Server != good.Addr {
+		t.Fatalf("the retry must go to the next server: %+v %v", a, err)
+	}
+}
+
+func TestUnreachableServer(t *testing.T) {
+	// a UDP port with nobody listening: the client must report an error, never an answer
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	c := newClient(t, 0, addr)
+	if a, err := c.Lookup(context.Background(), "x.bl.test", resolver.TypeA); err == nil {
+		t.Fatalf("got an answer from nowhere: %+v", a)
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := newClient(t, 3, srv.Addr).Lookup(ctx, "x.bl.test", resolver.TypeA)
+	if kindOf(err) != resolver.Canceled {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseServer(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"127.0.0.1", "127.0.0.1:53", ""},
+		{"127.0.0.1:5353", "127.0.0.1:5353", ""},
+		{"::1", "[::1]:53", ""},
+		{"[2001:db8::1]:5300", "[2001:db8::1]:5300", ""},
+		{"dns.example", "", "not HOST or HOST:PORT"},
+		{"dns.example:53", "", "not an IP address"},
+		{"127.0.0.1:99999", "", "port"},
+		{"", "", "empty"},
+	}
+	for _, tc := range tests {
+		got, err := resolver.ParseServer(tc.in)
+		if got != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("ParseServer(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestSystemServers(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "resolv.conf")
+	os.WriteFile(p, []byte("# comment\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions ndots:1\n"), 0o644)
+	got, err := resolver.SystemServers(p)
+	if err != nil || len(got) != 2 || got[0] != "192.0.2.53:53" || got[1] != "[2001:db8::53]:53" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	if _, err := resolver.SystemServers(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "--resolver") {
+		t.Fatalf("a missing resolv.conf must say what to do: %v", err)
+	}
+}
