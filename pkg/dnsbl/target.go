@@ -80,8 +80,14 @@ func ParseTarget(input string) (Target, error) {
 	if len(s) > 2048 {
 		return bad("longer than 2048 characters")
 	}
-	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' || r == '\t' }) {
-		return bad("contains spaces or control characters")
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return bad("contains control characters")
+	}
+	if strings.Contains(s, "@") && !strings.Contains(s, "://") && !strings.HasPrefix(strings.ToLower(s), "mailto:") {
+		return emailTarget(input, s) // may be "Name <local@domain>"
+	}
+	if strings.ContainsAny(s, " \t") {
+		return bad("contains spaces")
 	}
 	switch {
 	case strings.Contains(s, "://"):
@@ -97,8 +103,6 @@ func ParseTarget(input string) (Target, error) {
 		return t, err
 	case strings.HasPrefix(strings.ToLower(s), "mailto:"):
 		return emailTarget(input, s[len("mailto:"):])
-	case strings.Contains(s, "@"):
-		return emailTarget(input, s)
 	case strings.Contains(s, "/"):
 		if p, err := netip.ParsePrefix(s); err == nil {
 			return cidrTarget(input, p)
@@ -118,6 +122,8 @@ func emailTarget(input, s string) (Target, error) {
 	addr := s
 	if a, err := mail.ParseAddress(s); err == nil {
 		addr = a.Address
+	} else if strings.ContainsAny(s, " \t<>") {
+		return Target{}, &TargetError{Input: input, Reason: "not an e-mail address (local@domain)"}
 	}
 	at := strings.LastIndex(addr, "@")
 	if at <= 0 || at == len(addr)-1 {

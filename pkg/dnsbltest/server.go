@@ -181,6 +181,19 @@ func (s *Server) List(zone, subject string, codes []string, txt ...string) {
 	}
 }
 
+// Unlist removes every record of subject in zone.
+func (s *Server) Unlist(zone, subject string) {
+	name := fqdn(QueryName(subject, zone))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.rrs {
+		if k.name == name {
+			delete(s.rrs, k)
+		}
+	}
+	delete(s.names, name)
+}
+
 // Zone sets up zone as a healthy DNSBL: its RFC 5782 test points (127.0.0.2,
 // ::ffff:7f00:2 and "test" listed with code; 127.0.0.1 and "invalid" not).
 func (s *Server) Zone(zone, code string) {

@@ -1,0 +1,170 @@
+package dnsbl
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+func answer(addrs ...string) *resolver.Answer {
+	a := &resolver.Answer{}
+	for _, s := range addrs {
+		a.Addrs = append(a.Addrs, netip.MustParseAddr(s))
+	}
+	return a
+}
+
+func TestClassify(t *testing.T) {
+	c := catalog.Default()
+	zen, dbl, surbl, uribl := c.ByID("spamhaus-zen"), c.ByID("spamhaus-dbl"), c.ByID("surbl"), c.ByID("uribl")
+	timeout := &resolver.Error{Kind: resolver.Timeout, Tries: 2}
+	tests := []struct {
+		name   string
+		list   *catalog.List
+		a      *resolver.Answer
+		err    error
+		status Status
+		codes  []string
+		text   string // in the error, or the first meaning
+	}{
+		{"NXDOMAIN is clean", zen, &resolver.Answer{NXDomain: true}, nil, Clean, nil, ""},
+		{"NOERROR without records is clean", zen, &resolver.Answer{}, nil, Clean, nil, ""},
+		{"a timeout is never clean", zen, nil, timeout, Error, nil, "timed out"},
+		{"SERVFAIL is an error", zen, nil, &resolver.Error{Kind: resolver.ServFail}, Error, nil, "SERVFAIL"},
+		{"XBL listing", zen, answer("127.0.0.4"), nil, Listed, []string{"127.0.0.4"}, "XBL"},
+		{"every ZEN code", zen, answer("127.0.0.2", "127.0.0.4", "127.0.0.10"), nil, Listed,
+			[]string{"127.0.0.2", "127.0.0.4", "127.0.0.10"}, "SBL"},
+		{"Spamhaus refusal is blocked", zen, answer("127.255.255.254"), nil, Blocked, []string{"127.255.255.254"}, "public or shared resolvers"},
+		{"Spamhaus reserved range is blocked", zen, answer("127.255.255.1"), nil, Blocked, []string{"127.255.255.1"}, "reserves"},
+		{"DBL asked for an IP", dbl, answer("127.0.1.255"), nil, Blocked, []string{"127.0.1.255"}, "IP address was sent"},
+		{"URIBL refusal is blocked", uribl, answer("127.0.0.1"), nil, Blocked, []string{"127.0.0.1"}, "refuses"},
+		{"SURBL refusal is blocked", surbl, answer("127.0.0.1"), nil, Blocked, []string{"127.0.0.1"}, "blocked this resolver"},
+		{"SURBL bits decoded", surbl, answer("127.0.0.24"), nil, Listed, []string{"127.0.0.24"}, "PH: phishing"},
+		{"outside 127/8 is not a listing", zen, answer("198.51.100.200"), nil, Error, []string{"198.51.100.200"}, "outside 127.0.0.0/8"},
+		{"mixed foreign and listing is an error", zen, answer("127.0.0.2", "91.195.240.117"), nil, Error,
+			[]string{"127.0.0.2", "91.195.240.117"}, "91.195.240.117"},
+		{"undocumented code is still a listing", zen, answer("127.0.0.77"), nil, Listed, []string{"127.0.0.77"}, "not documented"},
+		{"refusal and listing: the listing counts", zen, answer("127.0.0.4", "127.255.255.254"), nil, Listed,
+			[]string{"127.0.0.4", "127.255.255.254"}, "XBL"},
+		{"records for another name only", zen, &resolver.Answer{Extra: 2}, nil, Error, nil, "another name"},
+		{"duplicate codes once", zen, answer("127.0.0.4", "127.0.0.4"), nil, Listed, []string{"127.0.0.4"}, "XBL"},
+		{"IPv6 answer to an A query", zen, answer("::1"), nil, Error, []string{"::1"}, "outside"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Classify(tc.list, tc.a, tc.err)
+			if v.Status != tc.status {
+				t.Fatalf("status %s, want %s (%+v)", v.Status, tc.status, v)
+			}
+			if tc.codes != nil && !slices.Equal(v.Codes, tc.codes) {
+				t.Errorf("codes %v, want %v", v.Codes, tc.codes)
+			}
+			got := v.Error
+			if v.Status == Listed {
+				got = strings.Join(v.Meanings, "; ")
+				if v.Error != "" {
+					t.Errorf("a listing has an error: %q", v.Error)
+				}
+			}
+			if !strings.Contains(got, tc.text) {
+				t.Errorf("text %q, want %q", got, tc.text)
+			}
+		})
+	}
+}
+
+func TestHealth(t *testing.T) {
+	listed := Verdict{Status: Listed, Codes: []string{"127.0.0.2"}}
+	clean := Verdict{Status: Clean}
+	tests := []struct {
+		name   string
+		probes []probe
+		want   HealthState
+	}{
+		{"healthy", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, clean}}, HealthOK},
+		{"lists everything", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, listed}}, HealthListsEverything},
+		{"empty or hiding", []probe{{"127.0.0.2", true, clean}, {"127.0.0.1", false, clean}}, HealthMissing},
+		{"refusing", []probe{{"127.0.0.2", true, Verdict{Status: Blocked, Error: "127.255.255.254: x"}}, {"127.0.0.1", false, clean}}, HealthBlocked},
+		{"rewriting", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, Verdict{Status: Error, Foreign: true}}}, HealthBadAnswer},
+		{"probe timed out", []probe{{"127.0.0.2", true, Verdict{Status: Error, Error: "timeout"}}, {"127.0.0.1", false, clean}}, HealthNoAnswer},
+	}
+	for _, tc := range tests {
+		if got := assess(tc.probes); got.State != tc.want || (got.State != HealthOK && got.Detail == "") {
+			t.Errorf("%s: got %+v, want %s with a detail", tc.name, got, tc.want)
+		}
+	}
+	// what health does to verdicts
+	bad := Health{State: HealthListsEverything, Detail: "x"}
+	if v := bad.apply(listed); v.Status != Unreliable || !slices.Equal(v.Codes, listed.Codes) {
+		t.Errorf("a listing from an unreliable list must be unreliable, codes kept: %+v", v)
+	}
+	if v := bad.apply(Verdict{Status: Error, Error: "timeout"}); v.Status != Error {
+		t.Errorf("an error stays an error: %+v", v)
+	}
+	if v := (Health{State: HealthBlocked, Detail: "refused"}).apply(clean); v.Status != Blocked {
+		t.Errorf("NXDOMAIN from a list that refuses us is not clean: %+v", v)
+	}
+	if v := (Health{State: HealthNoAnswer}).apply(clean); v.Status != Clean {
+		t.Errorf("a failed probe alone does not void answers: %+v", v)
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add([]byte{127, 0, 0, 2}, false, uint8(0))
+	f.Add([]byte{127, 255, 255, 254, 127, 0, 0, 4}, false, uint8(1))
+	f.Add([]byte{198, 51, 100, 200}, true, uint8(2))
+	f.Add([]byte{}, true, uint8(3))
+	lists := []*catalog.List{}
+	for _, id := range []string{"spamhaus-zen", "surbl", "uribl", "spamhaus-dbl", "0spam", "spamcop"} {
+		lists = append(lists, catalog.Default().ByID(id))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, nx bool, which uint8) {
+		a := &resolver.Answer{NXDomain: nx}
+		for i := 0; i+4 <= len(raw) && len(a.Addrs) < resolver.MaxAddrs; i += 4 {
+			a.Addrs = append(a.Addrs, netip.AddrFrom4([4]byte(raw[i:i+4])))
+		}
+		l := lists[int(which)%len(lists)]
+		v := Classify(l, a, nil)
+		foreign := false
+		for _, addr := range a.Addrs {
+			if addr.As4()[0] != 127 {
+				foreign = true
+			}
+		}
+		switch {
+		case nx || len(a.Addrs) == 0:
+			if v.Status != Clean {
+				t.Fatalf("NXDOMAIN/empty must be clean: %+v", v)
+			}
+		case foreign:
+			if v.Status != Error || !v.Foreign {
+				t.Fatalf("an address outside 127/8 must be an error: %+v", v)
+			}
+		case v.Status == Listed:
+			if len(v.Meanings) == 0 {
+				t.Fatalf("listing without meaning: %+v", v)
+			}
+			for _, c := range v.Codes {
+				if _, isErr := l.ErrorMeaning(netip.MustParseAddr(c)); !isErr {
+					return
+				}
+			}
+			t.Fatalf("listed on error codes only: %+v", v)
+		case v.Status == Blocked:
+			for _, c := range v.Codes {
+				if _, isErr := l.ErrorMeaning(netip.MustParseAddr(c)); !isErr {
+					t.Fatalf("blocked with a listing code %s: %+v", c, v)
+				}
+			}
+		default:
+			t.Fatalf("unexpected status %+v", v)
+		}
+		if v.Status != Listed && v.Status != Clean && v.Error == "" {
+			t.Fatalf("no error text: %+v", v)
+		}
+	})
+}

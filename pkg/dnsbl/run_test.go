@@ -1,0 +1,282 @@
+package dnsbl_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// testCatalog is a small catalog whose zones the fake server serves.
+const testCatalog = `
+- {id: ipbl, name: IP BL, zone: ip.bl.test, kind: ip, families: [ipv4, ipv6], default: true, status: active,
+   codes: {127.0.0.2: spam source, 127.0.0.4: infected host}, errors: {127.255.255.254: refused},
+   delist: "https://ip.bl.test/lookup?ip={subject}"}
+- {id: v4bl, name: IPv4 BL, zone: v4.bl.test, kind: ip, families: [ipv4], default: true, status: active,
+   codes: {127.0.0.2: listed}}
+- {id: dombl, name: Domain BL, zone: dom.bl.test, kind: domain, default: true, status: active,
+   codes: {127.0.1.2: spam domain}}
+- {id: keyed, name: Keyed BL, zone: "{key}.keyed.bl.test", kind: ip, families: [ipv4], default: true, status: active,
+   key: {env: TEST_KEY}, codes: {127.0.0.2: listed}}
+`
+
+type world struct {
+	srv *dnsbltest.Server
+	cat *catalog.Catalog
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	srv := dnsbltest.NewServer()
+	t.Cleanup(srv.Close)
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Zone("ip.bl.test", "127.0.0.2")
+	srv.Zone("v4.bl.test", "127.0.0.2")
+	srv.Zone("dom.bl.test", "127.0.1.2")
+	srv.Zone("sekrit.keyed.bl.test", "127.0.0.2")
+	return &world{srv: srv, cat: cat}
+}
+
+func (w *world) run(t *testing.T, env map[string]string, only []string, inputs ...string) *dnsbl.Result {
+	t.Helper()
+	lists, _, err := w.cat.Select(catalog.Selection{Only: only, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []dnsbl.Target
+	for _, in := range inputs {
+		tg, err := dnsbl.ParseTarget(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, tg)
+	}
+	res, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, targets, dnsbl.Observer{})
+}
+
+func find(res *dnsbl.Result, subject, list string) dnsbl.Check {
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Subject == subject && c.List == list {
+				return c
+			}
+		}
+	}
+	return dnsbl.Check{Status: "missing"}
+}
+
+func TestRunIP(t *testing.T) {
+	w := newWorld(t)
+	w.srv.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.4"}, "infected: see https://ip.bl.test/192.0.2.10")
+	w.srv.List("ip.bl.test", "2001:db8::25", []string{"127.0.0.2"})
+	res := w.run(t, nil, nil, "192.0.2.10", "192.0.2.11", "2001:db8::25")
+
+	c := find(res, "192.0.2.10", "ipbl")
+	if c.Status != dnsbl.Listed || !slices.Equal(c.Meanings, []string{"infected host"}) || c.Query != "10.2.0.192.ip.bl.test" ||
+		c.Reason != "infected: see https://ip.bl.test/192.0.2.10" || c.DelistURL != "https://ip.bl.test/lookup?ip=192.0.2.10" {
+		t.Errorf("listing: %+v", c)
+	}
+	if c := find(res, "192.0.2.11", "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || c.DelistURL != "" {
+		t.Errorf("clean: %+v", c)
+	}
+	if c := find(res, "2001:db8::25", "ipbl"); c.Status != dnsbl.Listed {
+		t.Errorf("IPv6 listing: %+v", c)
+	}
+	if c := find(res, "2001:db8::25", "v4bl"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "no IPv6 data") {
+		t.Errorf("IPv6 on an IPv4-only list: %+v", c)
+	}
+	if c := find(res, "192.0.2.10", "keyed"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "$TEST_KEY") {
+		t.Errorf("keyed list without key: %+v", c)
+	}
+	if c := find(res, "192.0.2.10", "dombl"); c.Status != "missing" {
+		t.Errorf("an address is never sent to a domain list: %+v", c)
+	}
+	s := res.Summary
+	if s.Counts[dnsbl.Listed] != 2 || s.Subjects != 3 || len(s.Incomplete) != 0 {
+		t.Errorf("summary %+v", s)
+	}
+	// a TXT query only for listings
+	if n := w.srv.Queries("TXT", "11.2.0.192.ip.bl.test"); n != 0 {
+		t.Errorf("TXT asked for a clean subject %d times", n)
+	}
+}
+
+func TestRunDomainExpansion(t *testing.T) {
+	w := newWorld(t)
+	w.srv.A("www.example.test", "192.0.2.10", "2001:db8::10")
+	w.srv.MX("www.example.test", 10, "mx.example.test")
+	w.srv.MX("www.example.test", 20, "mx2.example.test")
+	w.srv.A("mx.example.test", "192.0.2.10", "192.0.2.11") // .10 is reached twice: one subject
+	w.srv.A("mx2.example.test", "10.1.2.3")
+	w.srv.List("ip.bl.test", "192.0.2.11", []string{"127.0.0.4"})
+	w.srv.List("dom.bl.test", "example.test", []string{"127.0.1.2"})
+	res := w.run(t, nil, nil, "www.example.test")
+
+	tr := res.Targets[0]
+	var got []string
+	for _, s := range tr.Subjects {
+		got = append(got, s.Name+" "+strings.Join(s.Via, ","))
+	}
+	want := []string{"example.test input www.example.test", "192.0.2.10 A,MX mx.example.test", "2001:db8::10 AAAA",
+		"192.0.2.11 MX mx.example.test", "10.1.2.3 MX mx2.example.test"}
+	if !slices.Equal(got, want) {
+		t.Errorf("subjects:\n got %q\nwant %q", got, want)
+	}
+	if n := w.srv.Queries("A", "10.2.0.192.ip.bl.test"); n != 1 {
+		t.Errorf("a subject reached twice must be queried once, got %d", n)
+	}
+	if c := find(res, "10.1.2.3", "ipbl"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "private address") {
+		t.Errorf("a private address from DNS must be skipped: %+v", c)
+	}
+	if c := find(res, "example.test", "dombl"); c.Status != dnsbl.Listed {
+		t.Errorf("domain listing: %+v", c)
+	}
+	if c := find(res, "192.0.2.11", "ipbl"); c.Status != dnsbl.Listed {
+		t.Errorf("MX host listing: %+v", c)
+	}
+}
+
+func TestRunFaults(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
+	res := w.run(t, nil, nil, "192.0.2.20")
+	c := find(res, "192.0.2.20", "v4bl")
+	if c.Status != dnsbl.Error || !strings.Contains(c.Error, "timed out") {
+		t.Errorf("a list that times out must be an error, never clean: %+v", c)
+	}
+	if c := find(res, "192.0.2.20", "ipbl"); c.Status != dnsbl.Clean {
+		t.Errorf("one list's failure must not touch another: %+v", c)
+	}
+	if len(res.Summary.Incomplete) != 0 {
+		t.Errorf("one failed list of several is a warning, not an incomplete check: %v", res.Summary.Incomplete)
+	}
+	if got := res.Lists[1].Health.State; got != dnsbl.HealthNoAnswer {
+		t.Errorf("health of a dead-silent list: %s", got)
+	}
+}
+
+func TestRunUnreachableResolver(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	res := w.run(t, nil, nil, "192.0.2.30", "example.test")
+	if res.Summary.Counts[dnsbl.Clean] != 0 || res.Summary.Counts[dnsbl.Listed] != 0 {
+		t.Errorf("nothing may be clean or listed when nothing answered: %+v", res.Summary.Counts)
+	}
+	if len(res.Summary.Incomplete) == 0 {
+		t.Fatal("an unreachable resolver must make the run incomplete")
+	}
+	joined := strings.Join(res.Summary.Incomplete, "\n")
+	if !strings.Contains(joined, "192.0.2.30: no list could be checked") || !strings.Contains(joined, "lookup for example.test failed") {
+		t.Errorf("incomplete reasons: %s", joined)
+	}
+}
+
+func TestRunUntrustedLists(t *testing.T) {
+	w := newWorld(t)
+	w.srv.Wildcard("v4.bl.test", "127.0.0.2")                          // a dead list that lists the world
+	w.srv.Unlist("ip.bl.test", "127.0.0.2")
+	w.srv.List("ip.bl.test", "127.0.0.2", []string{"127.255.255.254"}) // refuses this resolver
+	w.srv.List("ip.bl.test", "192.0.2.40", []string{"127.255.255.254"})
+	res := w.run(t, nil, nil, "192.0.2.40")
+	if c := find(res, "192.0.2.40", "v4bl"); c.Status != dnsbl.Unreliable || !strings.Contains(c.Error, "answers everything") {
+		t.Errorf("wildcard list: %+v", c)
+	}
+	if c := find(res, "192.0.2.40", "ipbl"); c.Status != dnsbl.Blocked {
+		t.Errorf("refusing list: %+v", c)
+	}
+	if res.Summary.Counts[dnsbl.Listed] != 0 {
+		t.Errorf("no false listing: %+v", res.Summary.Counts)
+	}
+	health := map[string]dnsbl.HealthState{}
+	for _, l := range res.Lists {
+		health[l.List.ID] = l.Health.State
+	}
+	if health["v4bl"] != dnsbl.HealthListsEverything || health["ipbl"] != dnsbl.HealthBlocked || health["keyed"] != dnsbl.HealthNeedsKey {
+		t.Errorf("health: %v", health)
+	}
+}
+
+func TestRunRewritingResolver(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
+	res := w.run(t, nil, nil, "192.0.2.50")
+	if res.Summary.Counts[dnsbl.Listed] != 0 || res.Summary.Counts[dnsbl.Clean] != 0 {
+		t.Errorf("a rewriting resolver must yield neither listed nor clean: %+v", res.Summary.Counts)
+	}
+	if c := find(res, "192.0.2.50", "ipbl"); c.Status != dnsbl.Error || !strings.Contains(c.Error, "198.51.100.200") {
+		t.Errorf("%+v", c)
+	}
+	if len(res.Summary.Incomplete) == 0 {
+		t.Error("the run must be incomplete")
+	}
+}
+
+func TestRunKeyedZone(t *testing.T) {
+	w := newWorld(t)
+	w.srv.List("sekrit.keyed.bl.test", "192.0.2.60", []string{"127.0.0.2"})
+	res := w.run(t, map[string]string{"TEST_KEY": "sekrit"}, []string{"keyed"}, "192.0.2.60")
+	c := find(res, "192.0.2.60", "keyed")
+	if c.Status != dnsbl.Listed {
+		t.Fatalf("keyed listing: %+v", c)
+	}
+	if strings.Contains(c.Query+c.Zone+c.Error+c.Reason, "sekrit") || c.Query != "60.2.0.192.{key}.keyed.bl.test" {
+		t.Errorf("the key must never appear in a result: %+v", c)
+	}
+}
+
+func TestRunStreamsAndCIDR(t *testing.T) {
+	w := newWorld(t)
+	w.srv.List("v4.bl.test", "198.51.100.7", []string{"127.0.0.2"})
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"v4bl"}})
+	tg, _ := dnsbl.ParseTarget("198.51.100.0/28")
+	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+	var mu sync.Mutex
+	var streamed []string
+	targetsDone := 0
+	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 4}, []dnsbl.Target{tg},
+		dnsbl.Observer{
+			Check: func(_ *dnsbl.TargetResult, c dnsbl.Check) {
+				mu.Lock()
+				streamed = append(streamed, c.Subject+" "+string(c.Status))
+				mu.Unlock()
+			},
+			Target: func(*dnsbl.TargetResult) { targetsDone++ },
+		})
+	if len(streamed) != 16 || !slices.Contains(streamed, "198.51.100.7 listed") || targetsDone != 1 {
+		t.Errorf("streamed %d checks (%v), %d targets", len(streamed), streamed, targetsDone)
+	}
+	if len(out.Targets) != 0 {
+		t.Error("without Retain nothing is kept")
+	}
+	if out.Summary.Counts[dnsbl.Listed] != 1 || out.Summary.Checks != 16 {
+		t.Errorf("summary %+v", out.Summary)
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Delay, Delay: 2 * time.Second})
+	lists, _, _ := w.cat.Select(catalog.Selection{})
+	tg, _ := dnsbl.ParseTarget("192.0.2.70")
+	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+	if out.Summary.Counts[dnsbl.Clean] != 0 || !slices.Contains(out.Summary.Incomplete, "the run was interrupted") {
+		t.Errorf("an interrupted run is incomplete and nothing is clean: %+v", out.Summary)
+	}
+}

@@ -1,0 +1,203 @@
+package dnsbl
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		in                  string
+		kind                TargetKind
+		form, value, domain string
+		err                 string
+	}{
+		{"192.0.2.10", KindIP, "ip", "192.0.2.10", "", ""},
+		{" 192.0.2.10 ", KindIP, "ip", "192.0.2.10", "", ""},
+		{"2001:db8::25", KindIP, "ip", "2001:db8::25", "", ""},
+		{"::ffff:192.0.2.1", KindIP, "ip", "192.0.2.1", "", ""},
+		{"127.0.0.2", KindIP, "ip", "127.0.0.2", "", ""},
+		{"198.51.100.0/24", KindCIDR, "cidr", "198.51.100.0/24", "", ""},
+		{"198.51.100.7/24", KindCIDR, "cidr", "198.51.100.0/24", "", ""},
+		{"198.18.0.0/16", KindCIDR, "cidr", "198.18.0.0/16", "", ""},
+		{"2001:db8::/112", KindCIDR, "cidr", "2001:db8::/112", "", ""},
+		{"justatheory.com", KindDomain, "domain", "justatheory.com", "justatheory.com", ""},
+		{"Mail.Example.CO.UK.", KindDomain, "domain", "mail.example.co.uk", "example.co.uk", ""},
+		{"bücher.example", KindDomain, "domain", "xn--bcher-kva.example", "xn--bcher-kva.example", ""},
+		{"https://www.example.com:8443/path?q=1", KindDomain, "url", "www.example.com", "example.com", ""},
+		{"http://[2001:db8::1]/", KindIP, "url", "2001:db8::1", "", ""},
+		{"www.example.com/landing", KindDomain, "url", "www.example.com", "example.com", ""},
+		{"webmaster@php.net", KindDomain, "email", "php.net", "php.net", ""},
+		{"David <david@justatheory.com>", KindDomain, "email", "justatheory.com", "justatheory.com", ""},
+		{"mailto:a@b.example", KindDomain, "email", "b.example", "b.example", ""},
+		{"root@[192.0.2.5]", KindIP, "email", "192.0.2.5", "", ""},
+		{"", "", "", "", "", "empty"},
+		{"198.18.0.0/8", "", "", "", "", "range too large: IPv4 ranges go up to /16"},
+		{"2001:db8::/64", "", "", "", "", "range too large: IPv6 ranges go up to /112"},
+		{"300.1.2.3", "", "", "", "", "all-numeric"},
+		{"localhost", "", "", "", "", "with a dot"},
+		{"co.uk", "", "", "", "", "public suffix"},
+		{"exa mple.com", "", "", "", "", "spaces"},
+		{"under_score.example", "", "", "", "", "not a valid domain name"},
+		{"javascript://x.example", "", "", "", "", "scheme"},
+		{"@example.com", "", "", "", "", "not an e-mail address"},
+		{"fe80::1%eth0", "", "", "", "", "zoned"},
+		{strings.Repeat("a", 64) + ".example", "", "", "", "", "longer than 63"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseTarget(tc.in)
+			if tc.kind == "" {
+				if err == nil {
+					t.Fatalf("accepted as %+v", got)
+				}
+				if !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "bad target") {
+					t.Errorf("error %q, want it to contain %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var value string
+			switch got.Kind {
+			case KindIP:
+				value = got.Addr.String()
+			case KindCIDR:
+				value = got.Prefix.String()
+			case KindDomain:
+				value = got.Host
+			}
+			if got.Kind != tc.kind || got.Form != tc.form || value != tc.value || got.Domain != tc.domain || got.Input != tc.in {
+				t.Errorf("got %+v (value %q), want kind %s form %s value %s domain %s", got, value, tc.kind, tc.form, tc.value, tc.domain)
+			}
+		})
+	}
+}
+
+func TestReadTargets(t *testing.T) {
+	in := "# servers\n\n192.0.2.1\n  example.com  # the web site\n\ufeff2001:db8::1\n"
+	got, err := ReadTargets(strings.NewReader(in), "list.txt")
+	if err != nil || len(got) != 3 || got[1].Host != "example.com" {
+		t.Fatalf("got %+v %v", got, err)
+	}
+	_, err = ReadTargets(strings.NewReader("192.0.2.1\nnot valid\n10.0.0.0/4\n"), "list.txt")
+	if err == nil || !strings.Contains(err.Error(), "list.txt:2: bad target \"not valid\"") ||
+		!strings.Contains(err.Error(), "list.txt:3:") {
+		t.Fatalf("every bad line must be named with its line number: %v", err)
+	}
+}
+
+func TestQueryNames(t *testing.T) {
+	tests := []struct {
+		subject Subject
+		want    string
+	}{
+		{Subject{Type: SubjectIP, Addr: netip.MustParseAddr("192.0.2.99")}, "99.2.0.192.zen.spamhaus.org"},
+		{Subject{Type: SubjectIP, Addr: netip.MustParseAddr("2001:db8:7ca6:22::45")},
+			"5.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.2.0.0.6.a.c.7.8.b.d.0.1.0.0.2.zen.spamhaus.org"},
+		{Subject{Type: SubjectIP, Addr: netip.MustParseAddr("::ffff:7f00:2")},
+			"2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.zen.spamhaus.org"},
+		{Subject{Type: SubjectDomain, Name: "example.com"}, "example.com.zen.spamhaus.org"},
+	}
+	for _, tc := range tests {
+		got, err := QueryName(tc.subject, "zen.spamhaus.org")
+		if err != nil || got != tc.want {
+			t.Errorf("QueryName(%v) = %q, %v; want %q", tc.subject, got, err, tc.want)
+		}
+	}
+	long := Subject{Type: SubjectDomain, Name: strings.Repeat("a.", 120) + "example"}
+	if _, err := QueryName(long, "zen.spamhaus.org"); err != ErrNameTooLong {
+		t.Errorf("an overlong name must be refused, got %v", err)
+	}
+}
+
+func TestNotPublic(t *testing.T) {
+	for addr, want := range map[string]string{
+		"10.1.2.3": "private", "192.168.1.1": "private", "172.16.0.1": "private", "100.64.1.1": "CGNAT",
+		"127.0.0.1": "loopback", "169.254.1.1": "link-local", "0.0.0.0": "unspecified", "fd00::1": "unique local",
+		"fe80::1": "link-local", "::1": "loopback", "192.0.2.10": "", "2001:db8::1": "", "8.8.8.8": "",
+	} {
+		got := NotPublic(netip.MustParseAddr(addr))
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("NotPublic(%s) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "2001:db8::/112", "bücher.example", "https://x.example/a", "a@b.example",
+		"mailto:x@[::1]", "www.x.example/p", "1.2.3.4/16", "xn--bcher-kva.example", "%00", "a@", "[::1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		switch tg.Kind {
+		case KindIP:
+			if !tg.Addr.IsValid() || tg.Addr.Is4In6() {
+				t.Fatalf("bad address from %q: %v", s, tg.Addr)
+			}
+		case KindCIDR:
+			if tg.Size() > 65536 || tg.Size() < 1 {
+				t.Fatalf("range %v from %q has %d addresses", tg.Prefix, s, tg.Size())
+			}
+		case KindDomain:
+			if tg.Domain == "" || !strings.HasSuffix(tg.Host, tg.Domain) || len(tg.Host) > 253 {
+				t.Fatalf("bad domain from %q: %+v", s, tg)
+			}
+			for _, r := range tg.Host {
+				if r > 0x7f || r <= ' ' {
+					t.Fatalf("host %q from %q is not an A-label", tg.Host, s)
+				}
+			}
+			if _, err := QueryName(Subject{Type: SubjectDomain, Name: tg.Domain}, "multi.surbl.org"); err != nil && len(tg.Domain) < 230 {
+				t.Fatalf("query name for %q: %v", tg.Domain, err)
+			}
+		default:
+			t.Fatalf("no kind for %q", s)
+		}
+	})
+}
+
+func FuzzQueryName(f *testing.F) {
+	f.Add([]byte{192, 0, 2, 1}, "zen.spamhaus.org")
+	f.Add([]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "bl.example")
+	f.Fuzz(func(t *testing.T, ip []byte, zone string) {
+		a, ok := netip.AddrFromSlice(ip)
+		if !ok {
+			return
+		}
+		name := ReverseIP(a)
+		labels := strings.Split(name, ".")
+		if a.Is4() && len(labels) != 4 || !a.Is4() && len(labels) != 32 {
+			t.Fatalf("%v: %d labels in %q", a, len(labels), name)
+		}
+		// reversing back must give the address
+		var back []string
+		for i := len(labels) - 1; i >= 0; i-- {
+			back = append(back, labels[i])
+		}
+		if a.Is4() {
+			if got := netip.MustParseAddr(strings.Join(back, ".")); got != a {
+				t.Fatalf("%v reversed to %q", a, name)
+			}
+		} else {
+			hex := strings.Join(back, "")
+			var b [16]byte
+			for i := 0; i < 16; i++ {
+				var v byte
+				for _, c := range hex[2*i : 2*i+2] {
+					v = v<<4 | byte(strings.IndexRune(hexDigits, c))
+				}
+				b[i] = v
+			}
+			if netip.AddrFrom16(b) != a.Unmap() && netip.AddrFrom16(b) != a {
+				t.Fatalf("%v reversed to %q", a, name)
+			}
+		}
+	})
+}
