@@ -109,7 +109,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		}
 		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
 		if why := NotPublic(f.addr); why != "" && !r.cfg.AllowPrivate {
-			s.Skip = why + " (not sent to public lists; --allow-private to check it)"
+			s.Skip = why + " from DNS: not sent to public lists (--allow-private sends it)"
 		}
 		byAddr[f.addr] = len(subjects)
 		subjects = append(subjects, s)

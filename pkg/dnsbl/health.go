@@ -2,6 +2,7 @@ package dnsbl
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -52,6 +53,12 @@ func assess(probes []probe) Health {
 			h = Health{State: s, Detail: detail}
 		}
 	}
+	sort.Slice(probes, func(i, j int) bool { // the same findings give the same detail, whatever the timing
+		if probes[i].mustList != probes[j].mustList {
+			return probes[i].mustList
+		}
+		return probes[i].subject < probes[j].subject
+	})
 	for _, p := range probes {
 		v := p.v
 		switch {

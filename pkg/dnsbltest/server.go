@@ -145,9 +145,18 @@ func (s *Server) MX(name string, pref uint16, host string) {
 		Preference: pref, Mx: dns.Fqdn(host)})
 }
 
-// TXT adds a TXT record for name.
+// TXT adds a TXT record for name. Strings longer than DNS's 255 bytes are split
+// into several character-strings, as servers do.
 func (s *Server) TXT(name string, text ...string) {
-	s.add(&dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: text})
+	var parts []string
+	for _, t := range text {
+		for len(t) > 255 {
+			parts = append(parts, t[:255])
+			t = t[255:]
+		}
+		parts = append(parts, t)
+	}
+	s.add(&dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: parts})
 }
 
 // QueryName is subject's name in zone: reversed octets for IPv4, 32 reversed

@@ -281,7 +281,9 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	add(s.Listed, "listed")
 	add(s.Clean, "clean")
 	add(s.Blocked, "blocked")
-	add(s.Error, "error")
+	if s.Error > 0 {
+		parts = append(parts, plural(s.Error, "error"))
+	}
 	add(s.Unreliable, "unreliable")
 	add(s.Skipped, "skipped")
 	if len(parts) == 0 {

@@ -312,7 +312,7 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			}
 		case *dns.TXT:
 			if len(a.TXT) < MaxTXT {
-				s := strings.Join(r.Txt, "")
+				s := unescapeTXT(strings.Join(r.Txt, ""))
 				if len(s) > MaxTXTBytes {
 					s = s[:MaxTXTBytes]
 				}
@@ -325,6 +325,34 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 	}
 	return a, nil
 }
+
+// unescapeTXT undoes miekg/dns's presentation escapes (\DDD and \X) so that TXT
+// text is the bytes the server sent; the renderers make it safe to print.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b = append(b, c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			if v, err := strconv.Atoi(s[i+1 : i+4]); err == nil && v < 256 {
+				b = append(b, byte(v))
+				i += 3
+				continue
+			}
+		}
+		b = append(b, s[i+1])
+		i++
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // ParseServer turns HOST, HOST:PORT, IPv6, [IPv6]:PORT into host:port (port 53 by
 // default). HOST must be an IP address: a resolver's own name cannot be resolved

@@ -211,3 +211,14 @@ func TestSystemServers(t *testing.T) {
 		t.Fatalf("a missing resolv.conf must say what to do: %v", err)
 	}
 }
+
+func TestTXTBytes(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	raw := "a\x1b[2J\x07 \"q\" \u202e é\xff" + strings.Repeat("x", 300)
+	srv.TXT("t.bl.test", raw)
+	a, err := newClient(t, 0, srv.Addr).Lookup(context.Background(), "t.bl.test", resolver.TypeTXT)
+	if err != nil || len(a.TXT) != 1 || a.TXT[0] != raw {
+		t.Fatalf("TXT must come back as the bytes sent:\n got %q\nwant %q (%v)", a.TXT, raw, err)
+	}
+}

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// fakeWorld serves every default list of the built-in catalog with healthy test
+// points, plus the records a test adds.
+func fakeWorld(t *testing.T) *dnsbltest.Server {
+	t.Helper()
+	srv := dnsbltest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, l := range catalog.Default().Lists {
+		if l.Keyed() {
+			continue
+		}
+		code := "127.0.0.2"
+		for k := range l.Codes {
+			code = k
+			break
+		}
+		srv.Zone(l.Zone, code)
+		if l.Tests != nil {
+			for _, tp := range l.Tests.Listed {
+				srv.List(l.Zone, tp, []string{code})
+			}
+		}
+	}
+	return srv
+}
+
+type result struct {
+	code        int
+	stdout, err string
+}
+
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s := &streams{
+		in: strings.NewReader(stdin), out: &out, err: &errb,
+		getenv: func(k string) string { return env[k] },
+		resolv: filepath.Join(t.TempDir(), "no-resolv.conf"),
+	}
+	code := run(context.Background(), args, s)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestExitCodes(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "https://www.spamhaus.org/query/ip/192.0.2.10")
+	srv.A("justatheory.test", "192.0.2.10")
+	srv.A("clean.test", "192.0.2.99")
+	srv.AddFault(dnsbltest.Fault{Suffix: "bl.spamcop.net", Kind: dnsbltest.Drop})
+	dead := dnsbltest.NewServer()
+	dead.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	defer dead.Close()
+	r := []string{"--resolver", srv.Addr, "--timeout", "200ms"}
+
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout string // must contain
+		stderr string // must contain
+	}{
+		{"listed address", append([]string{"192.0.2.10"}, r...), "", 1, "LISTED Spamhaus ZEN", ""},
+		{"listed through its A record", append([]string{"justatheory.test"}, r...), "", 1, "192.0.2.10 (A)", ""},
+		{"clean, one list timing out", append([]string{"192.0.2.99", "-l", "zen,spamcop"}, r...), "", 0, "ERROR  SpamCop Blocking List", ""},
+		{"check subcommand", append([]string{"check", "clean.test"}, r...), "", 0, "clean.test: clean", ""},
+		{"strict makes the timeout fail", append([]string{"192.0.2.99", "-l", "zen,spamcop", "--strict"}, r...), "", 3, "", ""},
+		{"resolver unreachable", []string{"192.0.2.10", "--resolver", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen"}, "", 3,
+			"INCOMPLETE", ""},
+		{"no system resolver", []string{"192.0.2.10"}, "", 3, "", "cannot read the system resolver"},
+		{"bad target", append([]string{"192.0.2.10", "not a target"}, r...), "", 2, "", `bad target "not a target"`},
+		{"range too large", append([]string{"10.0.0.0/8"}, r...), "", 2, "", "range too large"},
+		{"no target", r, "", 2, "", "no target given"},
+		{"stdin targets", append([]string{"-"}, r...), "# hosts\n192.0.2.99\n\nclean.test\n", 0, "2 targets", ""},
+		{"stdin bad line", append([]string{"-"}, r...), "192.0.2.99\nbad..name\n", 2, "", "standard input:2: bad target"},
+		{"missing file", append([]string{"--file", "/nonexistent/targets.txt"}, r...), "", 2, "", "cannot read /nonexistent/targets.txt"},
+		{"bad flag", []string{"--frobnicate"}, "", 2, "", "unknown flag: --frobnicate"},
+		{"bad format", append([]string{"192.0.2.10", "-o", "xml"}, r...), "", 2, "", `--format "xml"`},
+		{"bad resolver", []string{"192.0.2.10", "-r", "dns.example"}, "", 2, "", "not HOST or HOST:PORT"},
+		{"bad timeout", []string{"192.0.2.10", "--timeout", "0s", "-r", srv.Addr}, "", 2, "", "--timeout 0s: must be more than 0"},
+		{"unknown list", append([]string{"192.0.2.10", "-l", "nope"}, r...), "", 2, "", `unknown list "nope"`},
+		{"dead list warns", append([]string{"192.0.2.99", "-l", "njabl,zen"}, r...), "", 0, "", "njabl (dnsbl.njabl.org) is dead since 2013-03"},
+		{"quiet and clean prints nothing", append([]string{"-q", "192.0.2.99", "-l", "zen"}, r...), "", 0, "", ""},
+		{"version", []string{"version"}, "", 0, "blcheck ", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runCLI(t, nil, tc.stdin, tc.args...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, got.stdout, got.err)
+			}
+			if !strings.Contains(got.stdout, tc.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tc.stdout, got.stdout)
+			}
+			if !strings.Contains(got.err, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, got.err)
+			}
+			if tc.name == "quiet and clean prints nothing" && got.stdout != "" {
+				t.Errorf("quiet clean run printed:\n%s", got.stdout)
+			}
+			if tc.code == 2 && got.stdout != "" {
+				t.Errorf("a usage error must print no result:\n%s", got.stdout)
+			}
+		})
+	}
+}
+
+func TestJSONOutput(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "see https://example/192.0.2.10")
+	srv.A("mail.example.test", "192.0.2.10")
+	srv.MX("example.test", 10, "mail.example.test")
+	got := runCLI(t, nil, "", "example.test", "-r", srv.Addr, "-o", "json", "-l", "zen,dbl")
+	if got.code != 1 {
+		t.Fatalf("exit %d: %s", got.code, got.err)
+	}
+	var doc struct {
+		Schema   int      `json:"schema"`
+		Resolver []string `json:"resolver"`
+		Targets  []struct {
+			Input, Kind string
+			Subjects    []struct {
+				Subject, Type string
+				Via           []string
+			}
+			Checks []map[string]any
+		}
+		Lists   []map[string]string
+		Summary map[string]any
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, got.stdout)
+	}
+	if doc.Schema != 1 || doc.Resolver[0] != srv.Addr || doc.Targets[0].Kind != "domain" || len(doc.Targets[0].Subjects) != 2 {
+		t.Fatalf("document: %+v", doc)
+	}
+	if s := doc.Targets[0].Subjects[1]; s.Subject != "192.0.2.10" || s.Via[0] != "MX mail.example.test" {
+		t.Errorf("subject via: %+v", s)
+	}
+	var listed map[string]any
+	for _, c := range doc.Targets[0].Checks {
+		if c["status"] == "listed" {
+			listed = c
+		}
+		for _, k := range []string{"subject", "list", "zone", "query", "status", "codes", "meanings", "reason", "delist_url", "rtt_ms", "error"} {
+			if _, ok := c[k]; !ok {
+				t.Errorf("check lacks the contract key %q: %v", k, c)
+			}
+		}
+	}
+	if listed == nil || listed["list"] != "spamhaus-zen" || listed["query"] != "10.2.0.192.zen.spamhaus.org" ||
+		listed["reason"] != "see https://example/192.0.2.10" {
+		t.Errorf("listed check: %v", listed)
+	}
+	for _, k := range []string{"subjects", "checks", "listed", "clean", "blocked", "error", "unreliable", "skipped", "exit_code"} {
+		if _, ok := doc.Summary[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	if doc.Summary["exit_code"] != float64(1) || doc.Lists[0]["health"] != "ok" {
+		t.Errorf("summary %v lists %v", doc.Summary, doc.Lists)
+	}
+}
+
+func TestJSONLines(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "198.51.100.3", []string{"127.0.0.2"})
+	got := runCLI(t, nil, "", "198.51.100.0/30", "-r", srv.Addr, "-o", "jsonl", "-l", "zen,spamcop")
+	lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+	if got.code != 1 || len(lines) != 8 {
+		t.Fatalf("exit %d, %d lines:\n%s", got.code, len(lines), got.stdout)
+	}
+	for _, l := range lines {
+		var c map[string]any
+		if err := json.Unmarshal([]byte(l), &c); err != nil || c["target"] != "198.51.100.0/30" || c["status"] == nil {
+			t.Errorf("line %q: %v", l, err)
+		}
+	}
+}
+
+func TestHostileTXT(t *testing.T) {
+	srv := fakeWorld(t)
+	evil := "\x1b[2J\x1b]0;pwned\x07listed\u202etxt.exe " + strings.Repeat("A", 5000)
+	srv.List("zen.spamhaus.org", "192.0.2.66", []string{"127.0.0.2"}, evil)
+	for _, format := range []string{"text", "json", "jsonl"} {
+		got := runCLI(t, nil, "", "192.0.2.66", "-r", srv.Addr, "-o", format, "-l", "zen")
+		if got.code != 1 {
+			t.Fatalf("%s: exit %d", format, got.code)
+		}
+		// JSON keeps the text faithfully (escaped by encoding/json); text shows it visibly
+		forbidden := "\x1b\x07"
+		if format == "text" {
+			forbidden += "\u202e"
+		}
+		if strings.ContainsAny(got.stdout, forbidden) {
+			t.Errorf("%s output carries raw control characters: %q", format, got.stdout[:200])
+		}
+		if format == "text" && (!strings.Contains(got.stdout, `\x1b[2J`) || len(got.stdout) > 3000) {
+			t.Errorf("text must show escapes visibly and cut long reasons:\n%s", got.stdout)
+		}
+		if format == "json" && !json.Valid([]byte(got.stdout)) {
+			t.Errorf("invalid JSON")
+		}
+	}
+}
+
+func TestColor(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	args := []string{"192.0.2.10", "-r", srv.Addr, "-l", "zen"}
+	tty := func(env map[string]string, extra ...string) string {
+		var out bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: &out, err: &bytes.Buffer{}, outTTY: true,
+			getenv: func(k string) string { return env[k] }}
+		run(context.Background(), append(append([]string{}, args...), extra...), s)
+		return out.String()
+	}
+	if !strings.Contains(tty(nil), "\x1b[") {
+		t.Error("a terminal gets colour")
+	}
+	if strings.Contains(tty(map[string]string{"NO_COLOR": "1"}), "\x1b[") {
+		t.Error("NO_COLOR turns colour off")
+	}
+	if strings.Contains(tty(nil, "--no-color"), "\x1b[") {
+		t.Error("--no-color turns colour off")
+	}
+	if strings.Contains(runCLI(t, nil, "", args...).stdout, "\x1b[") {
+		t.Error("a pipe gets no colour")
+	}
+}
+
+func TestListsCommand(t *testing.T) {
+	got := runCLI(t, nil, "", "lists", "--format", "json")
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(got.stdout), &entries); err != nil || got.code != 0 {
+		t.Fatalf("exit %d: %v", got.code, err)
+	}
+	for _, e := range entries {
+		for _, k := range []string{"id", "name", "zone", "kind", "codes", "default", "status"} {
+			if _, ok := e[k]; !ok {
+				t.Errorf("%v lacks %q", e["id"], k)
+			}
+		}
+		if e["kind"] == "ip" && e["families"] == nil {
+			t.Errorf("%v: ip list without families", e["id"])
+		}
+	}
+	text := runCLI(t, nil, "", "lists")
+	if text.code != 0 || !strings.Contains(text.stdout, "spamhaus-zen") || !strings.Contains(text.stdout, "dead since 2024-06-05") {
+		t.Errorf("lists table:\n%s", text.stdout)
+	}
+
+	bad := filepath.Join(t.TempDir(), "lists.yaml")
+	os.WriteFile(bad, []byte("- id: broken\n  name: B\n  zone: b.example\n  kind: ip\n  families: [ipv4]\n  status: active\n  codes: {127.0.0.2: x}\n  colour: red\n"), 0o644)
+	for _, args := range [][]string{{"lists", "--lists", bad}, {"192.0.2.1", "--lists", bad, "-r", "127.0.0.1:1"}} {
+		got := runCLI(t, nil, "", args...)
+		if got.code != 2 || !strings.Contains(got.err, bad+`:8: list "broken": unknown key "colour"`) {
+			t.Errorf("%v: exit %d, stderr %q", args, got.code, got.err)
+		}
+	}
+}
+
+func TestKeyNeverPrinted(t *testing.T) {
+	srv := fakeWorld(t)
+	const key = "k3y-s3cr3t"
+	srv.Zone(key+".zen.dq.spamhaus.net", "127.0.0.2")
+	srv.List(key+".zen.dq.spamhaus.net", "192.0.2.10", []string{"127.0.0.4"}, "listed, key "+key)
+	srv.AddFault(dnsbltest.Fault{Suffix: key + ".xbl.dq.spamhaus.net", Kind: dnsbltest.ServFail})
+	env := map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": key}
+	for _, format := range []string{"text", "json", "jsonl"} {
+		got := runCLI(t, env, "", "192.0.2.10", "-r", srv.Addr, "-o", format, "--timeout", "200ms")
+		if got.code != 1 {
+			t.Errorf("%s: exit %d\n%s", format, got.code, got.err)
+		}
+		if strings.Contains(got.stdout+got.err, key) && !strings.Contains(got.stdout, "listed, key") {
+			t.Errorf("%s: the key leaked:\n%s\n%s", format, got.stdout, got.err)
+		}
+		if strings.Contains(strings.ReplaceAll(got.stdout, "listed, key "+key, ""), key) || strings.Contains(got.err, key) {
+			t.Errorf("%s: the key leaked outside the list's own TXT", format)
+		}
+		if strings.Contains(got.stdout, "zen.spamhaus.org") && format == "json" {
+			t.Errorf("with a DQS key the public mirror must not be queried")
+		}
+	}
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test ./cmd/blcheck -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+var (
+	timing = regexp.MustCompile(`in \d+\.\ds via 127\.0\.0\.1:\d+`)
+	port   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	rtt    = regexp.MustCompile(`"(rtt_ms|duration_ms)": \d+`)
+	start  = regexp.MustCompile(`"started": "[^"]+"`)
+)
+
+func normalize(s string) string {
+	s = timing.ReplaceAllString(s, "in 0.0s via RESOLVER")
+	s = port.ReplaceAllString(s, "RESOLVER")
+	s = rtt.ReplaceAllString(s, `"$1": 0`)
+	return start.ReplaceAllString(s, `"started": "TIME"`)
+}
+
+func TestGolden(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("example.test", "192.0.2.10")
+	srv.MX("example.test", 10, "mx.example.test")
+	srv.A("mx.example.test", "192.0.2.11", "10.0.0.25")
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "https://www.spamhaus.org/query/ip/192.0.2.10")
+	srv.List("bl.spamcop.net", "192.0.2.10", []string{"127.0.0.2"}, "Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.10")
+	srv.List("multi.surbl.org", "example.test", []string{"127.0.0.80"})
+	srv.AddFault(dnsbltest.Fault{Suffix: "psbl.surriel.com", Kind: dnsbltest.ServFail})
+	srv.Unlist("xbl.spamhaus.org", "127.0.0.2") // XBL refuses this resolver
+	srv.List("xbl.spamhaus.org", "127.0.0.2", []string{"127.255.255.254"})
+	srv.List("xbl.spamhaus.org", "192.0.2.10", []string{"127.255.255.254"})
+	srv.Wildcard("dnsbl.dronebl.org", "127.0.0.2")
+	args := []string{"example.test", "-r", srv.Addr, "--timeout", "200ms", "--retries", "0",
+		"-l", "zen,xbl,spamcop,psbl,dronebl,surbl,uribl"}
+	for _, tc := range []struct{ file, format string }{
+		{"example.txt", "text"}, {"example.json", "json"},
+	} {
+		got := runCLI(t, nil, "", append(args, "-o", tc.format)...)
+		if got.code != 1 {
+			t.Fatalf("exit %d: %s", got.code, got.err)
+		}
+		golden(t, tc.file, normalize(got.stdout))
+	}
+	quiet := runCLI(t, nil, "", append(args, "-q")...)
+	golden(t, "example-quiet.txt", normalize(quiet.stdout))
+}
