@@ -187,7 +187,7 @@ func TestRunUnreachableResolver(t *testing.T) {
 
 func TestRunUntrustedLists(t *testing.T) {
 	w := newWorld(t)
-	w.srv.Wildcard("v4.bl.test", "127.0.0.2")                          // a dead list that lists the world
+	w.srv.Wildcard("v4.bl.test", "127.0.0.2") // a dead list that lists the world
 	w.srv.Unlist("ip.bl.test", "127.0.0.2")
 	w.srv.List("ip.bl.test", "127.0.0.2", []string{"127.255.255.254"}) // refuses this resolver
 	w.srv.List("ip.bl.test", "192.0.2.40", []string{"127.255.255.254"})
