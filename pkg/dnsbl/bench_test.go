@@ -1,0 +1,83 @@
+package dnsbl_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+func BenchmarkReverseIP(b *testing.B) {
+	v4, v6 := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("2001:db8::25")
+	for b.Loop() {
+		dnsbl.ReverseIP(v4)
+		dnsbl.ReverseIP(v6)
+	}
+}
+
+func BenchmarkParseTarget(b *testing.B) {
+	for b.Loop() {
+		for _, s := range []string{"192.0.2.10", "mail.example.co.uk", "https://bücher.example/x", "a@b.example"} {
+			if _, err := dnsbl.ParseTarget(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	zen := catalog.Default().ByID("spamhaus-zen")
+	a := &resolver.Answer{Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.4")}}
+	for b.Loop() {
+		dnsbl.Classify(zen, a, nil)
+	}
+}
+
+// benchWorld serves every keyless default list with its test points.
+func benchWorld(b *testing.B) (*dnsbltest.Server, []catalog.Selected) {
+	srv := dnsbltest.NewServer()
+	b.Cleanup(srv.Close)
+	lists, _, _ := catalog.Default().Select(catalog.Selection{Getenv: func(string) string { return "" }})
+	for _, l := range lists {
+		if !l.Keyed() {
+			srv.Zone(l.Zone(), "127.0.0.2")
+		}
+	}
+	return srv, lists
+}
+
+// BenchmarkRunOneIP is one address against every default list: the whole pipeline,
+// health probes included, on loopback (no added latency).
+func BenchmarkRunOneIP(b *testing.B) {
+	srv, lists := benchWorld(b)
+	tg, _ := dnsbl.ParseTarget("192.0.2.10")
+	for b.Loop() {
+		// a fresh client per run, so that its cache does not hide the queries
+		res, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Second})
+		out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+		if out.Summary.Counts[dnsbl.Clean] == 0 {
+			b.Fatal("nothing clean")
+		}
+	}
+}
+
+// BenchmarkRunBulk is 256 addresses against the default lists, streamed.
+func BenchmarkRunBulk(b *testing.B) {
+	srv, lists := benchWorld(b)
+	var targets []dnsbl.Target
+	for i := 0; i < 256; i++ {
+		targets = append(targets, dnsbl.Target{Kind: dnsbl.KindIP, Addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})})
+	}
+	checks := 0
+	for b.Loop() {
+		res, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Second})
+		out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 256}, targets, dnsbl.Observer{})
+		checks += out.Summary.Checks
+	}
+	b.ReportMetric(float64(checks)/b.Elapsed().Seconds(), "checks/s")
+}
