@@ -61,6 +61,7 @@ type Text struct {
 	Names map[string]*catalog.List
 
 	red, yellow, magenta, green, bold, dim *color.Color
+	noKey                                 map[string]bool // lists not queried for want of a key
 }
 
 func (t *Text) init() {
@@ -89,6 +90,12 @@ func (t *Text) p(format string, a ...any) { fmt.Fprintf(t.W, format, a...) }
 // Render writes the whole report of a run.
 func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 	t.init()
+	t.noKey = map[string]bool{}
+	for _, l := range res.Lists {
+		if l.Health.State == dnsbl.HealthNeedsKey {
+			t.noKey[l.List.ID] = true
+		}
+	}
 	for _, tr := range res.Targets {
 		t.target(tr)
 	}
@@ -102,6 +109,7 @@ func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 type subjectCounts struct {
 	byStatus map[dnsbl.Status]int
 	checks   []dnsbl.Check
+	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
 }
 
 func (t *Text) target(tr *dnsbl.TargetResult) {
@@ -111,8 +119,14 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	for _, c := range tr.Checks {
 		sc := per[c.Subject]
 		if sc == nil {
-			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
+			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}, skipWhy: map[string]int{}}
 			per[c.Subject] = sc
+		}
+		if c.Status == dnsbl.Skipped {
+			if t.noKey[c.List] {
+				continue // said once for the run, below
+			}
+			sc.skipWhy[c.Error]++
 		}
 		sc.byStatus[c.Status]++
 		sc.checks = append(sc.checks, c)
@@ -132,6 +146,8 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
 	case len(tr.Problems) > 0:
 		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
+	case problems > 0:
+		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that answered (%s)", plural(problems, "error"))
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
 
@@ -198,7 +214,15 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		parts = append(parts, t.magenta.Sprintf("%d unreliable", n))
 	}
 	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.Quiet {
-		parts = append(parts, t.dim.Sprintf("%d skipped", n))
+		why := ""
+		if len(sc.skipWhy) == 1 {
+			for w := range sc.skipWhy {
+				why = strings.TrimPrefix(w, "the list ")
+				why = strings.Replace(why, "has no", "no", 1)
+			}
+			why = " (" + why + ")"
+		}
+		parts = append(parts, t.dim.Sprintf("%d skipped%s", n, why))
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "no applicable list")
@@ -228,7 +252,7 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 // unreliable, and keyed lists without a key.
 func (t *Text) lists(res *dnsbl.Result) {
 	var bad []dnsbl.ListHealth
-	keyed := map[string][]string{}
+	keyed := map[string][]*catalog.List{}
 	var envs []string
 	for _, l := range res.Lists {
 		switch {
@@ -239,7 +263,7 @@ func (t *Text) lists(res *dnsbl.Result) {
 			if keyed[env] == nil {
 				envs = append(envs, env)
 			}
-			keyed[env] = append(keyed[env], l.List.ID)
+			keyed[env] = append(keyed[env], l.List)
 		}
 	}
 	if len(bad) > 0 {
@@ -264,9 +288,15 @@ func (t *Text) lists(res *dnsbl.Result) {
 	if len(envs) > 0 && !t.Quiet {
 		var parts []string
 		for _, env := range envs {
-			parts = append(parts, fmt.Sprintf("%s (set $%s)", plural(len(keyed[env]), "list"), env))
+			verb := "need"
+			if len(parts) == 0 {
+				verb = plural(len(keyed[env]), "list") + " " + verb
+			} else {
+				verb = fmt.Sprintf("%d %s", len(keyed[env]), verb)
+			}
+			parts = append(parts, fmt.Sprintf("%s $%s", verb, env))
 		}
-		t.p("%s %s\n\n", t.dim.Sprint("Not queried, no account key:"), strings.Join(parts, ", "))
+		t.p("%s %s (see blcheck lists).\n\n", t.dim.Sprint("Not queried, no account key set:"), strings.Join(parts, ", "))
 	}
 }
 
