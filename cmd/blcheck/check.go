@@ -201,6 +201,7 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	defer client.Close()
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}

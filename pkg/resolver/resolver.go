@@ -142,7 +142,12 @@ type Client struct {
 	mu        sync.Mutex
 	cache     map[string]*Answer
 	cacheSize int
+
+	pools sync.Map // server -> chan *dns.Conn: idle UDP sockets, reused between queries
 }
+
+// maxIdle bounds the idle UDP sockets kept per server.
+const maxIdle = 512
 
 // New returns a Client. It needs at least one server.
 func New(cfg Config) (*Client, error) {
@@ -238,14 +243,51 @@ func (c *Client) exchange(ctx context.Context, name string, t Type) (*Answer, er
 }
 
 // try makes one exchange with server: UDP, then TCP if the answer was truncated.
+// UDP sockets are reused: opening one per query costs more than the query itself
+// in bulk runs. A socket that saw an error is closed, not reused.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	resp, rtt, err := c.udp.ExchangeContext(tctx, q, server)
+	pool, _ := c.pools.LoadOrStore(server, make(chan *dns.Conn, maxIdle))
+	idle := pool.(chan *dns.Conn)
+	var conn *dns.Conn
+	select {
+	case conn = <-idle:
+	default:
+		var err error
+		if conn, err = c.udp.DialContext(tctx, server); err != nil {
+			return nil, 0, err
+		}
+	}
+	resp, rtt, err := c.udp.ExchangeWithConnContext(tctx, q, conn)
+	if err != nil {
+		conn.Close()
+	} else {
+		select {
+		case idle <- conn:
+		default:
+			conn.Close()
+		}
+	}
 	if err == nil && resp.Truncated {
 		resp, rtt, err = c.tcp.ExchangeContext(tctx, q, server)
 	}
 	return resp, rtt, err
+}
+
+// Close releases the idle sockets.
+func (c *Client) Close() {
+	c.pools.Range(func(_, v any) bool {
+		idle := v.(chan *dns.Conn)
+		for {
+			select {
+			case conn := <-idle:
+				conn.Close()
+			default:
+				return true
+			}
+		}
+	})
 }
 
 func classifyNetErr(ctx context.Context, err error) *Error {
