@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type catalogOptions struct {
 	listsFile string
 	only      []string
 	exclude   []string
+	keys      []string
 }
 
 func (o *catalogOptions) addFlags(cmd *cobra.Command) {
@@ -27,6 +29,40 @@ func (o *catalogOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.listsFile, "lists", "", "load the catalog from `FILE` (same schema as the built-in lists.yaml)")
 	f.StringSliceVarP(&o.only, "list", "l", nil, "only these lists (`ID_OR_ZONE`, repeatable, comma lists allowed)")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these lists (`ID_OR_ZONE`, repeatable)")
+	f.StringArrayVar(&o.keys, "key", nil, "account key for keyed lists as `VAR=KEY`, VAR being the list's key variable "+
+		"(e.g. BLCHECK_SPAMHAUS_DQS_KEY); the environment is safer: flags show in process lists")
+}
+
+// selection returns the lists a run uses: keys from --key, else the environment.
+func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.Selected, []string, error) {
+	keys := map[string]string{}
+	known := map[string]bool{}
+	for _, l := range cat.Lists {
+		if l.Key != nil {
+			known[l.Key.Env] = true
+		}
+	}
+	for _, kv := range o.keys {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(value) == "" {
+			return nil, nil, usagef("--key wants VAR=KEY, e.g. BLCHECK_SPAMHAUS_DQS_KEY=... (the key itself is not shown here)")
+		}
+		if !known[name] {
+			return nil, nil, usagef("--key %s=...: no list in the catalog takes a key from %s", name, name)
+		}
+		keys[name] = strings.TrimSpace(value)
+	}
+	getenv := func(k string) string {
+		if v, ok := keys[k]; ok {
+			return v
+		}
+		return s.getenv(k)
+	}
+	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: getenv})
+	if err != nil {
+		return nil, nil, &usageError{err}
+	}
+	return lists, warnings, nil
 }
 
 // load reads the catalog in use: --lists FILE, or the built-in one.
@@ -53,44 +89,25 @@ func pathError(err error) error {
 	return err
 }
 
-// checkOptions are the flags of every checking command.
-type checkOptions struct {
-	catalogOptions
-	resolvers    []string
-	files        []string
-	format       string
-	timeout      time.Duration
-	retries      int
-	concurrency  int
-	rate         float64
-	quiet        bool
-	strict       bool
-	noColor      bool
-	allowPrivate bool
+// resolverOptions are the flags that choose and tune the resolver.
+type resolverOptions struct {
+	resolvers   []string
+	timeout     time.Duration
+	retries     int
+	concurrency int
+	rate        float64
 }
 
-func (o *checkOptions) addFlags(cmd *cobra.Command) {
-	o.catalogOptions.addFlags(cmd)
+func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.resolvers, "resolver", "r", nil, "resolver `HOST[:PORT]` to use, repeatable (default: the system's, from /etc/resolv.conf)")
-	f.StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
-	f.StringVarP(&o.format, "format", "o", "text", "output format: text, json or jsonl")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-query timeout")
 	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
 	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "DNS queries in flight at once")
 	f.Float64Var(&o.rate, "rate", 0, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "text: print only listings and problems (for cron)")
-	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
-	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
-	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
 }
 
-func (o *checkOptions) validate() error {
-	switch o.format {
-	case "text", "json", "jsonl":
-	default:
-		return usagef("--format %q: use text, json or jsonl", o.format)
-	}
+func (o *resolverOptions) validate() error {
 	if o.timeout <= 0 {
 		return usagef("--timeout %v: must be more than 0", o.timeout)
 	}
@@ -106,8 +123,51 @@ func (o *checkOptions) validate() error {
 	return nil
 }
 
+// client returns the DNS client and the servers it uses.
+func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error) {
+	servers, err := o.servers(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries})
+	return c, servers, err
+}
+
+// checkOptions are the flags of every checking command.
+type checkOptions struct {
+	catalogOptions
+	resolverOptions
+	files        []string
+	format       string
+	quiet        bool
+	strict       bool
+	noColor      bool
+	allowPrivate bool
+}
+
+func (o *checkOptions) addFlags(cmd *cobra.Command) {
+	o.catalogOptions.addFlags(cmd)
+	o.resolverOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	f.StringVarP(&o.format, "format", "o", "text", "output format: text, json or jsonl")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "text: print only listings and problems (for cron)")
+	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
+	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
+	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
+}
+
+func (o *checkOptions) validate() error {
+	switch o.format {
+	case "text", "json", "jsonl":
+	default:
+		return usagef("--format %q: use text, json or jsonl", o.format)
+	}
+	return o.resolverOptions.validate()
+}
+
 // servers returns the resolvers to use: --resolver, or the system's.
-func (o *checkOptions) servers(s *streams) ([]string, error) {
+func (o *resolverOptions) servers(s *streams) ([]string, error) {
 	if len(o.resolvers) == 0 {
 		servers, err := resolver.SystemServers(s.resolv)
 		if err != nil {
@@ -185,19 +245,15 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: s.getenv})
+	lists, warnings, err := o.selection(cat, s)
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
 	targets, err := o.targets(s, args)
 	if err != nil {
 		return err
 	}
-	servers, err := o.servers(s)
-	if err != nil {
-		return err
-	}
-	client, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries})
+	client, servers, err := o.client(s)
 	if err != nil {
 		return err
 	}

@@ -1,32 +1,56 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/report"
 )
 
 type listsOptions struct {
-	listsFile string
-	format    string
+	catalogOptions
+	resolverOptions
+	format  string
+	probe   bool
+	noColor bool
 }
+
+const listsLong = `Show the catalog in use (the built-in lists.yaml, or --lists FILE), one entry per list:
+its id (for --list and --exclude), what it holds, whether it is on by default, its zone
+and name. Dead lists stay in the catalog, off, with the date and what they do now.
+--format json prints a JSON array of the entries with the catalog's keys.
+
+--probe asks every default list (or those named with --list) for its RFC 5782 test
+points through the configured resolver, and shows whether each is ok, blocked (it
+refuses this resolver), unreliable (it lists everything, misses its test point, or
+answers outside 127.0.0.0/8) or not answering, with the round-trip time. Run it when
+everything looks listed, or nothing does.
+
+EXIT STATUS (--probe)
+  0  every probed list is ok
+  2  usage or input error
+  3  some list is not ok, or the resolver invents answers`
 
 func newListsCmd(s *streams) *cobra.Command {
 	o := &listsOptions{}
 	cmd := &cobra.Command{
-		Use:   "lists [--format text|json]",
-		Short: "Show the catalog of blacklists in use",
-		Long: `Show the catalog in use (the built-in lists.yaml, or --lists FILE), one entry per list:
-its id (for --list and --exclude), what it holds, whether it is on by default, its zone
-and name. Dead lists stay in the catalog, off, with the date and what they do now.
-
---format json prints a JSON array of the entries with the catalog's keys.`,
+		Use:   "lists [--format text|json] [--probe]",
+		Short: "Show the catalog of blacklists in use, or probe their health",
+		Long:  listsLong,
+		Example: `  blcheck lists
+  blcheck lists --format json | jq '.[] | select(.default) | .zone'
+  blcheck lists --probe --resolver 127.0.0.1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: use text or json", o.format)
 			}
-			cat, err := (&catalogOptions{listsFile: o.listsFile}).load()
+			if o.probe {
+				return runProbe(cmd.Context(), s, o)
+			}
+			cat, err := o.load()
 			if err != nil {
 				return err
 			}
@@ -37,7 +61,52 @@ and name. Dead lists stay in the catalog, off, with the date and what they do no
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	cmd.Flags().StringVar(&o.listsFile, "lists", "", "load the catalog from `FILE` instead of the built-in one")
-	cmd.Flags().StringVarP(&o.format, "format", "o", "text", "output format: text or json")
+	o.catalogOptions.addFlags(cmd)
+	o.resolverOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&o.format, "format", "o", "text", "output format: text or json")
+	f.BoolVar(&o.probe, "probe", false, "probe each list's health through the resolver")
+	f.BoolVar(&o.noColor, "no-color", false, "no colour")
 	return cmd
+}
+
+func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
+	if err := o.resolverOptions.validate(); err != nil {
+		return err
+	}
+	cat, err := o.load()
+	if err != nil {
+		return err
+	}
+	lists, _, err := o.selection(cat, s)
+	if err != nil {
+		return err
+	}
+	client, servers, err := o.client(s)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	res := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate}, nil, dnsbl.Observer{})
+	code := exitClean
+	if res.Resolver.RewritesNXDOMAIN {
+		code = exitIncomplete
+	}
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey {
+			code = exitIncomplete
+		}
+	}
+	if o.format == "json" {
+		err = report.WriteJSON(s.out, report.NewProbeDocument(res, servers))
+	} else {
+		err = report.ProbeTable(s.out, res, servers, colorEnabled(s, o.noColor))
+	}
+	if err != nil {
+		return err
+	}
+	if code != exitClean {
+		return &exitError{code}
+	}
+	return nil
 }

@@ -362,3 +362,52 @@ func TestGolden(t *testing.T) {
 	quiet := runCLI(t, nil, "", append(args, "-q")...)
 	golden(t, "example-quiet.txt", normalize(quiet.stdout))
 }
+
+func TestKeyFlag(t *testing.T) {
+	srv := fakeWorld(t)
+	const key = "fl4g-k3y"
+	srv.Zone(key+".zen.dq.spamhaus.net", "127.0.0.2")
+	srv.List(key+".zen.dq.spamhaus.net", "192.0.2.10", []string{"127.0.0.4"})
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "spamhaus-dqs-zen", "--key", "BLCHECK_SPAMHAUS_DQS_KEY="+key, "-o", "json")
+	if got.code != 1 || strings.Contains(got.stdout+got.err, key) || !strings.Contains(got.stdout, "{key}.zen.dq.spamhaus.net") {
+		t.Errorf("exit %d, key shown or zone wrong:\n%s%s", got.code, got.stdout, got.err)
+	}
+	for _, bad := range []string{"NOPE=x", "BLCHECK_SPAMHAUS_DQS_KEY", "BLCHECK_SPAMHAUS_DQS_KEY="} {
+		got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "--key", bad)
+		if got.code != 2 || !strings.Contains(got.err, "--key") {
+			t.Errorf("--key %s: exit %d %s", bad, got.code, got.err)
+		}
+	}
+}
+
+func TestProbe(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.Wildcard("dnsbl.ahbl.org", "127.0.0.2")
+	ok := runCLI(t, nil, "", "lists", "--probe", "-r", srv.Addr, "-l", "zen,spamcop")
+	if ok.code != 0 || !strings.Contains(ok.stdout, "2 lists probed") || !strings.Contains(ok.stdout, "spamhaus-zen") {
+		t.Errorf("healthy lists: exit %d\n%s%s", ok.code, ok.stdout, ok.err)
+	}
+	bad := runCLI(t, nil, "", "lists", "--probe", "-r", srv.Addr, "-l", "zen,ahbl", "-o", "json")
+	var doc struct {
+		Lists []struct{ List, Health, Detail string }
+	}
+	if err := json.Unmarshal([]byte(bad.stdout), &doc); err != nil || bad.code != 3 || len(doc.Lists) != 2 ||
+		doc.Lists[1].Health != "lists-everything" || doc.Lists[0].Health != "ok" {
+		t.Errorf("exit %d, %v, %+v", bad.code, err, doc)
+	}
+}
+
+func TestRewritingResolver(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop")
+	if got.code != 3 || !strings.Contains(got.stdout, "invents answers") || !strings.Contains(got.stdout, "198.51.100.200") ||
+		strings.Contains(got.stdout, "LISTED") {
+		t.Errorf("exit %d\n%s", got.code, got.stdout)
+	}
+	js := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen", "-o", "json")
+	if js.code != 3 || !strings.Contains(js.stdout, `"rewrites_nxdomain": true`) || strings.Contains(js.stdout, `"status": "listed"`) {
+		t.Errorf("json: exit %d\n%s", js.code, js.stdout)
+	}
+}

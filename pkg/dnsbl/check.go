@@ -3,6 +3,7 @@ package dnsbl
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"sort"
 	"strings"
@@ -83,13 +84,24 @@ type Summary struct {
 	Incomplete []string
 }
 
+// ResolverHealth is what the run found out about the resolver itself.
+type ResolverHealth struct {
+	// RewritesNXDOMAIN is set when a name that cannot exist got an address: the
+	// resolver invents answers (ad or "search help" pages, some filters), so no
+	// blacklist answer through it means anything.
+	RewritesNXDOMAIN bool
+	Answer           string // the address it invented
+	Probe            string // the name asked
+}
+
 // Result is the outcome of a run.
 type Result struct {
-	Targets []*TargetResult // in input order; empty unless Config.Retain
-	Lists   []ListHealth
-	Summary Summary
-	Started time.Time
-	Elapsed time.Duration
+	Targets  []*TargetResult // in input order; empty unless Config.Retain
+	Lists    []ListHealth
+	Resolver ResolverHealth
+	Summary  Summary
+	Started  time.Time
+	Elapsed  time.Duration
 }
 
 // Observer receives results as they complete. Calls are serialised.
@@ -142,11 +154,13 @@ type job struct {
 }
 
 type runner struct {
-	cfg   Config
-	lists []*listState
-	sem   chan struct{}
-	jobs  chan job
-	obs   Observer
+	cfg          Config
+	resolverDone chan struct{}
+	resolver     ResolverHealth
+	lists        []*listState
+	sem          chan struct{}
+	jobs         chan job
+	obs          Observer
 
 	mu      sync.Mutex
 	result  *Result
@@ -160,11 +174,12 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		cfg.Concurrency = DefaultConcurrency
 	}
 	r := &runner{
-		cfg:    cfg,
-		sem:    make(chan struct{}, cfg.Concurrency),
-		jobs:   make(chan job, cfg.Concurrency),
-		obs:    obs,
-		result: &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
+		cfg:          cfg,
+		resolverDone: make(chan struct{}),
+		sem:          make(chan struct{}, cfg.Concurrency),
+		jobs:         make(chan job, cfg.Concurrency),
+		obs:          obs,
+		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
 	for _, s := range statusesInit {
 		r.result.Summary.Counts[s] = 0
@@ -183,6 +198,11 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	}
 
 	var probes sync.WaitGroup
+	probes.Add(1)
+	go func() {
+		defer probes.Done()
+		r.checkResolver(ctx)
+	}()
 	for _, l := range r.lists {
 		probes.Add(1)
 		go func() {
@@ -228,6 +248,12 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 
 	for _, l := range r.lists {
 		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health})
+	}
+	r.result.Resolver = r.resolver
+	if r.resolver.RewritesNXDOMAIN {
+		r.result.Summary.Incomplete = append([]string{fmt.Sprintf("the resolver invents answers: %s got %s, "+
+			"so no blacklist answer through it can be trusted", r.resolver.Probe, r.resolver.Answer)},
+			r.result.Summary.Incomplete...)
 	}
 	if ctx.Err() != nil {
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
@@ -276,6 +302,36 @@ func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolv
 	return r.cfg.Resolver.Lookup(ctx, name, t)
 }
 
+// checkResolver asks for a name that cannot exist, under the zone of a list in
+// use: a resolver that answers it with an address rewrites NXDOMAIN.
+func (r *runner) checkResolver(ctx context.Context) {
+	defer close(r.resolverDone)
+	if r.cfg.NoHealth || len(r.lists) == 0 {
+		return
+	}
+	zone := r.lists[0]
+	for _, l := range r.lists {
+		if l.Kind == catalog.KindIP && !l.NeedsKey() {
+			zone = l
+			break
+		}
+	}
+	if zone.NeedsKey() {
+		return
+	}
+	label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
+	a, err := r.lookup(ctx, zone, label+"."+zone.zone, resolver.TypeA)
+	if err != nil || a.NXDomain || len(a.Addrs) == 0 {
+		return
+	}
+	var addrs []string
+	for _, ip := range a.Addrs {
+		addrs = append(addrs, ip.String())
+	}
+	r.resolver = ResolverHealth{RewritesNXDOMAIN: true, Answer: strings.Join(addrs, ", "),
+		Probe: label + "." + zone.List.Zone}
+}
+
 func (r *runner) checkHealth(ctx context.Context, l *listState) {
 	defer close(l.done)
 	switch {
@@ -296,9 +352,9 @@ func (r *runner) checkHealth(ctx context.Context, l *listState) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				v := r.probe(ctx, l, subject)
+				v, rtt := r.probe(ctx, l, subject)
 				mu.Lock()
-				probes = append(probes, probe{subject: subject, mustList: i == 0, v: v})
+				probes = append(probes, probe{subject: subject, mustList: i == 0, v: v, rtt: rtt})
 				mu.Unlock()
 			}()
 		}
@@ -307,17 +363,21 @@ func (r *runner) checkHealth(ctx context.Context, l *listState) {
 	l.health = assess(probes)
 }
 
-func (r *runner) probe(ctx context.Context, l *listState, subject string) Verdict {
+func (r *runner) probe(ctx context.Context, l *listState, subject string) (Verdict, time.Duration) {
 	s := Subject{Name: subject, Type: SubjectDomain}
 	if a, err := netip.ParseAddr(subject); err == nil {
 		s = Subject{Name: subject, Type: SubjectIP, Addr: a}
 	}
 	name, err := QueryName(s, l.zone)
 	if err != nil {
-		return Verdict{Status: Error, Error: err.Error()}
+		return Verdict{Status: Error, Error: err.Error()}, 0
 	}
 	a, err := r.lookup(ctx, l, name, resolver.TypeA)
-	return Classify(l.List, a, err)
+	var rtt time.Duration
+	if a != nil {
+		rtt = a.RTT
+	}
+	return Classify(l.List, a, err), rtt
 }
 
 // dispatch expands one target and hands its (subject, list) pairs to the workers.
@@ -442,7 +502,12 @@ func (r *runner) do(ctx context.Context, j job) {
 		c.DelistURL = l.DelistURL(j.s.Name)
 	}
 	<-l.done
+	<-r.resolverDone
 	v = l.health.apply(v)
+	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean) {
+		v.Status = Unreliable
+		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
+	}
 	if v.Codes != nil {
 		c.Codes = v.Codes
 	}

@@ -85,12 +85,12 @@ func TestHealth(t *testing.T) {
 		probes []probe
 		want   HealthState
 	}{
-		{"healthy", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, clean}}, HealthOK},
-		{"lists everything", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, listed}}, HealthListsEverything},
-		{"empty or hiding", []probe{{"127.0.0.2", true, clean}, {"127.0.0.1", false, clean}}, HealthMissing},
-		{"refusing", []probe{{"127.0.0.2", true, Verdict{Status: Blocked, Error: "127.255.255.254: x"}}, {"127.0.0.1", false, clean}}, HealthBlocked},
-		{"rewriting", []probe{{"127.0.0.2", true, listed}, {"127.0.0.1", false, Verdict{Status: Error, Foreign: true}}}, HealthBadAnswer},
-		{"probe timed out", []probe{{"127.0.0.2", true, Verdict{Status: Error, Error: "timeout"}}, {"127.0.0.1", false, clean}}, HealthNoAnswer},
+		{"healthy", []probe{{"127.0.0.2", true, listed, 0}, {"127.0.0.1", false, clean, 0}}, HealthOK},
+		{"lists everything", []probe{{"127.0.0.2", true, listed, 0}, {"127.0.0.1", false, listed, 0}}, HealthListsEverything},
+		{"empty or hiding", []probe{{"127.0.0.2", true, clean, 0}, {"127.0.0.1", false, clean, 0}}, HealthMissing},
+		{"refusing", []probe{{"127.0.0.2", true, Verdict{Status: Blocked, Error: "127.255.255.254: x"}, 0}, {"127.0.0.1", false, clean, 0}}, HealthBlocked},
+		{"rewriting", []probe{{"127.0.0.2", true, listed, 0}, {"127.0.0.1", false, Verdict{Status: Error, Foreign: true}, 0}}, HealthBadAnswer},
+		{"probe timed out", []probe{{"127.0.0.2", true, Verdict{Status: Error, Error: "timeout"}, 0}, {"127.0.0.1", false, clean, 0}}, HealthNoAnswer},
 	}
 	for _, tc := range tests {
 		if got := assess(tc.probes); got.State != tc.want || (got.State != HealthOK && got.Detail == "") {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // HealthState is a list's health in this run (JSON lists[].health).
@@ -25,6 +26,7 @@ const (
 type Health struct {
 	State  HealthState
 	Detail string
+	RTT    time.Duration // the slowest test query's round trip
 }
 
 // Untrusted reports whether answers from a list in this state must not be counted.
@@ -41,10 +43,15 @@ type probe struct {
 	subject  string
 	mustList bool
 	v        Verdict
+	rtt      time.Duration
 }
 
 // assess turns the test-point verdicts into the list's health. The worst finding wins.
 func assess(probes []probe) Health {
+	var rtt time.Duration
+	for _, p := range probes {
+		rtt = max(rtt, p.rtt)
+	}
 	rank := map[HealthState]int{HealthOK: 0, HealthNoAnswer: 1, HealthMissing: 2, HealthBlocked: 3,
 		HealthListsEverything: 4, HealthBadAnswer: 5}
 	h := Health{State: HealthOK}
@@ -76,6 +83,7 @@ func assess(probes []probe) Health {
 				"it answers everything", p.subject, strings.Join(v.Codes, ", ")))
 		}
 	}
+	h.RTT = rtt
 	return h
 }
 

@@ -213,15 +213,23 @@ func TestRunUntrustedLists(t *testing.T) {
 func TestRunRewritingResolver(t *testing.T) {
 	w := newWorld(t)
 	w.srv.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
-	res := w.run(t, nil, nil, "192.0.2.50")
+	w.srv.List("ip.bl.test", "192.0.2.51", []string{"127.0.0.2"})
+	res := w.run(t, nil, nil, "192.0.2.50", "192.0.2.51")
 	if res.Summary.Counts[dnsbl.Listed] != 0 || res.Summary.Counts[dnsbl.Clean] != 0 {
 		t.Errorf("a rewriting resolver must yield neither listed nor clean: %+v", res.Summary.Counts)
 	}
 	if c := find(res, "192.0.2.50", "ipbl"); c.Status != dnsbl.Error || !strings.Contains(c.Error, "198.51.100.200") {
 		t.Errorf("%+v", c)
 	}
-	if len(res.Summary.Incomplete) == 0 {
-		t.Error("the run must be incomplete")
+	if c := find(res, "192.0.2.51", "ipbl"); c.Status != dnsbl.Unreliable {
+		t.Errorf("not even a real listing counts through a rewriting resolver: %+v", c)
+	}
+	rh := res.Resolver
+	if !rh.RewritesNXDOMAIN || rh.Answer != "198.51.100.200" || !strings.HasSuffix(rh.Probe, ".ip.bl.test") {
+		t.Errorf("resolver diagnosis: %+v", rh)
+	}
+	if len(res.Summary.Incomplete) == 0 || !strings.Contains(res.Summary.Incomplete[0], "invents answers") {
+		t.Errorf("the run must be incomplete, first because of the resolver: %v", res.Summary.Incomplete)
 	}
 }
 
@@ -273,10 +281,15 @@ func TestRunCanceled(t *testing.T) {
 	lists, _, _ := w.cat.Select(catalog.Selection{})
 	tg, _ := dnsbl.ParseTarget("192.0.2.70")
 	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 5 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel) // as Ctrl-C does
+	start := time.Now()
 	out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
 	if out.Summary.Counts[dnsbl.Clean] != 0 || !slices.Contains(out.Summary.Incomplete, "the run was interrupted") {
 		t.Errorf("an interrupted run is incomplete and nothing is clean: %+v", out.Summary)
+	}
+	if time.Since(start) > 4*time.Second {
+		t.Errorf("cancellation must not wait for the 5s query timeout")
 	}
 }

@@ -23,8 +23,10 @@ type Document struct {
 	DurationMs int64       `json:"duration_ms"`
 	Targets    []TargetDoc `json:"targets"`
 	Lists      []ListDoc   `json:"lists"`
-	Summary    SummaryDoc  `json:"summary"`
-	Warnings   []string    `json:"warnings"`
+	// ResolverHealth is set when the resolver itself cannot be trusted.
+	ResolverHealth *ResolverDoc `json:"resolver_health,omitempty"`
+	Summary        SummaryDoc   `json:"summary"`
+	Warnings       []string     `json:"warnings"`
 }
 
 // TargetDoc is one target in the JSON document.
@@ -44,6 +46,13 @@ type ListDoc struct {
 	Zone   string `json:"zone"`
 	Health string `json:"health"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// ResolverDoc says what is wrong with the resolver.
+type ResolverDoc struct {
+	RewritesNXDOMAIN bool   `json:"rewrites_nxdomain"`
+	Probe            string `json:"probe"`
+	Answer           string `json:"answer"`
 }
 
 // SummaryDoc counts the checks of a run.
@@ -72,6 +81,9 @@ func NewDocument(res *dnsbl.Result, resolvers []string, warnings []string, exitC
 		Lists:      []ListDoc{},
 		Summary:    Summarize(res, exitCode),
 		Warnings:   nonNil(warnings),
+	}
+	if rh := res.Resolver; rh.RewritesNXDOMAIN {
+		d.ResolverHealth = &ResolverDoc{RewritesNXDOMAIN: true, Probe: rh.Probe, Answer: rh.Answer}
 	}
 	for _, t := range res.Targets {
 		td := TargetDoc{

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 // ListsTable writes the catalog as a table for people.
@@ -57,5 +58,70 @@ func ListsTable(w io.Writer, lists []*catalog.List, getenv func(string) string) 
 	}
 	_, err := fmt.Fprintf(w, "\n%d lists: %d on by default (%d need no key, %d need an account key), %d dead, %d off.\n",
 		len(lists), on, keyless, on-keyless, dead, len(lists)-on-dead)
+	return err
+}
+
+// ProbeDocument is the JSON output of `blcheck lists --probe`.
+type ProbeDocument struct {
+	Resolver       []string     `json:"resolver"`
+	ResolverHealth *ResolverDoc `json:"resolver_health,omitempty"`
+	Lists          []ProbeDoc   `json:"lists"`
+}
+
+// ProbeDoc is one list's health.
+type ProbeDoc struct {
+	List   string `json:"list"`
+	Zone   string `json:"zone"`
+	Health string `json:"health"`
+	Detail string `json:"detail,omitempty"`
+	RTTms  int64  `json:"rtt_ms"`
+}
+
+// NewProbeDocument builds the JSON output of a probe run.
+func NewProbeDocument(res *dnsbl.Result, resolvers []string) *ProbeDocument {
+	d := &ProbeDocument{Resolver: nonNil(resolvers), Lists: []ProbeDoc{}}
+	if rh := res.Resolver; rh.RewritesNXDOMAIN {
+		d.ResolverHealth = &ResolverDoc{RewritesNXDOMAIN: true, Probe: rh.Probe, Answer: rh.Answer}
+	}
+	for _, l := range res.Lists {
+		d.Lists = append(d.Lists, ProbeDoc{List: l.List.ID, Zone: l.Zone, Health: string(l.Health.State),
+			Detail: l.Health.Detail, RTTms: l.Health.RTT.Milliseconds()})
+	}
+	return d
+}
+
+// ProbeTable writes the lists' health as a table for people.
+func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool) error {
+	t := &Text{W: w, Color: colour}
+	t.init()
+	t.resolverProblem(res, resolvers)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LIST\tZONE\tHEALTH\tRTT\tDETAIL")
+	counts := map[dnsbl.HealthState]int{}
+	for _, l := range res.Lists {
+		h := l.Health
+		counts[h.State]++
+		rtt := "-"
+		if h.RTT > 0 {
+			rtt = fmt.Sprintf("%dms", h.RTT.Milliseconds())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.List.ID, l.Zone, h.State, rtt, Sanitize(h.Detail, 160))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var parts []string
+	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
+		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthNeedsKey} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	_, err := fmt.Fprintf(w, "\n%s probed via %s: %s.\n", plural(len(res.Lists), "list"), strings.Join(resolvers, ", "),
+		strings.Join(parts, ", "))
+	if counts[dnsbl.HealthBlocked] > 0 {
+		fmt.Fprint(w, "Blocked lists refuse public or shared resolvers: use your own recursive resolver (e.g. unbound,\n"+
+			"--resolver 127.0.0.1), or for Spamhaus a free DQS key in BLCHECK_SPAMHAUS_DQS_KEY.\n")
+	}
 	return err
 }

@@ -61,7 +61,7 @@ type Text struct {
 	Names map[string]*catalog.List
 
 	red, yellow, magenta, green, bold, dim *color.Color
-	noKey                                 map[string]bool // lists not queried for want of a key
+	noKey                                  map[string]bool // lists not queried for want of a key
 }
 
 func (t *Text) init() {
@@ -96,10 +96,19 @@ func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 			t.noKey[l.List.ID] = true
 		}
 	}
-	for _, tr := range res.Targets {
-		t.target(tr)
+	if t.resolverProblem(res, resolvers) {
+		// every answer is void: per-check errors would only repeat it
+		for _, tr := range res.Targets {
+			t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
+				t.yellow.Sprintf("not checked (%s)", plural(len(tr.Subjects), "subject")))
+		}
+		t.p("\n")
+	} else {
+		for _, tr := range res.Targets {
+			t.target(tr)
+		}
+		t.lists(res)
 	}
-	t.lists(res)
 	if t.Quiet {
 		return
 	}
@@ -248,6 +257,22 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	}
 }
 
+// resolverProblem explains a resolver that invents answers: nothing it says counts.
+func (t *Text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
+	rh := res.Resolver
+	if !rh.RewritesNXDOMAIN {
+		return false
+	}
+	t.p("%s\n", t.red.Sprintf("Your resolver (%s) invents answers, so nothing in this run could be checked.", strings.Join(resolvers, ", ")))
+	t.p("  It answered %s for %s,\n", Sanitize(rh.Answer, 100), Sanitize(rh.Probe, 200))
+	t.p("  a name that does not exist. Resolvers that rewrite NXDOMAIN (ISP \"search help\" pages, some\n")
+	t.p("  filtering services) make every blacklist look listed or broken, so no answer in this run was\n")
+	t.p("  counted as listed or clean.\n")
+	t.p("  Fix: use a resolver that passes NXDOMAIN through: your own recursive resolver (e.g. unbound\n")
+	t.p("  on this host, then --resolver 127.0.0.1), or another one with --resolver.\n\n")
+	return true
+}
+
 // lists prints, once per run, the lists whose answers could not be used: blocked,
 // unreliable, and keyed lists without a key.
 func (t *Text) lists(res *dnsbl.Result) {
@@ -268,20 +293,26 @@ func (t *Text) lists(res *dnsbl.Result) {
 	}
 	if len(bad) > 0 {
 		t.p("%s\n", t.magenta.Sprint("Lists whose answers were not used in this run:"))
-		blockedSpamhaus := false
+		blocked, blockedSpamhaus := false, false
 		for _, l := range bad {
 			tag := "UNRELIABLE"
 			if l.Health.State == dnsbl.HealthBlocked {
 				tag = "BLOCKED"
+				blocked = true
 				if strings.Contains(l.List.Zone, "spamhaus") {
 					blockedSpamhaus = true
 				}
 			}
 			t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, Sanitize(l.Health.Detail, 400))
 		}
-		if blockedSpamhaus {
-			t.p("  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1),\n" +
-				"       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY.\n")
+		if blocked {
+			t.p("  Why: these lists refuse queries that reach them through public or shared resolvers (8.8.8.8,\n" +
+				"       1.1.1.1, many ISPs' and cloud providers') or past their free-use limits.\n" +
+				"  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1)")
+			if blockedSpamhaus {
+				t.p(",\n       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY")
+			}
+			t.p(".\n")
 		}
 		t.p("\n")
 	}

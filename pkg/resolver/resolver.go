@@ -259,7 +259,11 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, 
 			return nil, 0, err
 		}
 	}
+	// miekg/dns uses the context for its deadline only: a cancellation (Ctrl-C)
+	// must also end the read at once
+	stop := context.AfterFunc(tctx, func() { _ = conn.SetReadDeadline(time.Now()) })
 	resp, rtt, err := c.udp.ExchangeWithConnContext(tctx, q, conn)
+	stop()
 	if err != nil {
 		conn.Close()
 	} else {
