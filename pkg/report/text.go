@@ -125,6 +125,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	per := map[string]*subjectCounts{}
 	listed := 0
 	problems := len(tr.Problems)
+	unused := map[dnsbl.Status]int{}
 	for _, c := range tr.Checks {
 		sc := per[c.Subject]
 		if sc == nil {
@@ -144,6 +145,9 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			listed++
 		case dnsbl.Error:
 			problems++
+			unused[c.Status]++
+		case dnsbl.Blocked, dnsbl.Unreliable:
+			unused[c.Status]++
 		}
 	}
 	if t.Quiet && listed == 0 && problems == 0 {
@@ -155,8 +159,18 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
 	case len(tr.Problems) > 0:
 		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
-	case problems > 0:
-		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that answered (%s)", plural(problems, "error"))
+	case len(unused) > 0:
+		var parts []string
+		if n := unused[dnsbl.Error]; n > 0 {
+			parts = append(parts, plural(n, "error"))
+		}
+		if n := unused[dnsbl.Blocked]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d blocked", n))
+		}
+		if n := unused[dnsbl.Unreliable]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d unreliable", n))
+		}
+		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", strings.Join(parts, ", "))
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
 
