@@ -49,6 +49,7 @@ var zones = []struct{ zone, typ, data string }{
 	{"example.test", "generic", "@ A 192.0.2.10\n@ MX 10 mx.example.test.\n"},
 	{"mx.example.test", "generic", "@ A 192.0.2.11\n"},
 	{"bad.example", "generic", "@ A 192.0.2.11\n"},
+	{"www.bad.example", "generic", "@ A 192.0.2.10\n"},
 }
 
 type world struct {
@@ -296,6 +297,18 @@ func TestEndToEnd(t *testing.T) {
 		text := blcheck(t, "192.0.2.99", "--resolver", w.addr, "-l", "zen,xbl")
 		if !strings.Contains(text.stdout, "BLOCKED    Spamhaus XBL") || !strings.Contains(text.stdout, "DQS key") {
 			t.Errorf("the text must say why and how to fix it:\n%s", text.stdout)
+		}
+	})
+	t.Run("scan a campaign", func(t *testing.T) {
+		r := blcheck(t, append([]string{"scan", "../pkg/extract/testdata/campaign.eml"}, common...)...)
+		if r.code != 1 || !strings.Contains(r.stdout, "www.bad.example: LISTED") ||
+			!strings.Contains(r.stdout, "campaign.eml, part 2 (text/html) line 2, in href") ||
+			!strings.Contains(r.stdout, "reason: Spam domain bad.example") || !strings.Contains(r.stdout, "delist: https://check.spamhaus.org/") {
+			t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		clean := blcheck(t, append([]string{"scan", "../pkg/extract/testdata/clean.txt"}, common...)...)
+		if clean.code != 0 {
+			t.Errorf("clean file: exit %d\n%s%s", clean.code, clean.stdout, clean.stderr)
 		}
 	})
 	t.Run("unreachable resolver", func(t *testing.T) {

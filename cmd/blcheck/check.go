@@ -12,6 +12,7 @@ import (
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/extract"
 	"github.com/blcheck/blcheck/pkg/report"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
@@ -133,11 +134,8 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 	return c, servers, err
 }
 
-// checkOptions are the flags of every checking command.
-type checkOptions struct {
-	catalogOptions
-	resolverOptions
-	files        []string
+// outputOptions are the flags that shape a checking command's result.
+type outputOptions struct {
 	format       string
 	quiet        bool
 	strict       bool
@@ -145,25 +143,37 @@ type checkOptions struct {
 	allowPrivate bool
 }
 
-func (o *checkOptions) addFlags(cmd *cobra.Command) {
-	o.catalogOptions.addFlags(cmd)
-	o.resolverOptions.addFlags(cmd)
+func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
-	f.StringVarP(&o.format, "format", "o", "text", "output format: text, json or jsonl")
+	f.StringVarP(&o.format, "format", "o", "text", "output format: "+formats)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "text: print only listings and problems (for cron)")
 	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
 	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
 }
 
-func (o *checkOptions) validate() error {
-	switch o.format {
-	case "text", "json", "jsonl":
-	default:
-		return usagef("--format %q: use text, json or jsonl", o.format)
+func (o *outputOptions) validate(formats ...string) error {
+	for _, f := range formats {
+		if o.format == f {
+			return nil
+		}
 	}
-	return o.resolverOptions.validate()
+	return usagef("--format %q: use %s", o.format, strings.Join(formats, ", "))
+}
+
+// checkOptions are the flags of `blcheck [check]`.
+type checkOptions struct {
+	catalogOptions
+	resolverOptions
+	outputOptions
+	files []string
+}
+
+func (o *checkOptions) addFlags(cmd *cobra.Command) {
+	o.catalogOptions.addFlags(cmd)
+	o.resolverOptions.addFlags(cmd)
+	o.outputOptions.addFlags(cmd, "text, json or jsonl")
+	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
 }
 
 // servers returns the resolvers to use: --resolver, or the system's.
@@ -238,7 +248,10 @@ func (o *checkOptions) targets(s *streams, args []string) ([]dnsbl.Target, error
 }
 
 func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
-	if err := o.validate(); err != nil {
+	if err := o.outputOptions.validate("text", "json", "jsonl"); err != nil {
+		return err
+	}
+	if err := o.resolverOptions.validate(); err != nil {
 		return err
 	}
 	cat, err := o.load()
@@ -253,7 +266,19 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	client, servers, err := o.client(s)
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, nil)
+}
+
+// findings adds what scan and bounce know about their targets: where each was found.
+type findings struct {
+	locations map[int][]extract.Location // by target index
+	ignored   []report.IgnoredDoc
+}
+
+// execute runs the checks and renders them: the part every checking command shares.
+func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, lists []catalog.Selected,
+	warnings []string, targets []dnsbl.Target, found *findings) error {
+	client, servers, err := ro.client(s)
 	if err != nil {
 		return err
 	}
@@ -261,41 +286,52 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
-
 	cfg := dnsbl.Config{
-		Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate,
-		AllowPrivate: o.allowPrivate, Retain: o.format != "jsonl",
+		Lists: lists, Resolver: client, Concurrency: ro.concurrency, Rate: ro.rate,
+		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl",
 	}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines
-	if o.format == "jsonl" {
+	if oo.format == "jsonl" {
 		jl = report.NewJSONLines(s.out)
 		obs.Check = jl.Check
 	}
 	res := dnsbl.Run(ctx, cfg, targets, obs)
-	code := verdictCode(res, o.strict, ctx.Err() != nil)
+	code := verdictCode(res, oo.strict, ctx.Err() != nil)
+	var locs map[int][]extract.Location
+	if found != nil {
+		locs = found.locations
+	}
 
-	switch o.format {
+	switch oo.format {
 	case "json":
-		if err := report.WriteJSON(s.out, report.NewDocument(res, servers, warnings, code)); err != nil {
-			return err
+		doc := report.NewDocument(res, servers, warnings, code)
+		if found != nil {
+			doc.AddFindings(res, locs, found.ignored)
 		}
+		err = report.WriteJSON(s.out, doc)
 	case "jsonl":
-		if err := jl.Err(); err != nil {
-			return err
-		}
+		err = jl.Err()
 		for _, l := range res.Lists {
 			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey {
 				fmt.Fprintf(s.err, "blcheck: warning: list %s: %s: %s\n", l.List.ID, l.Health.State, l.Health.Detail)
 			}
 		}
+	case "github":
+		err = report.GitHub(s.out, res, locs, code)
 	default:
 		names := map[string]*catalog.List{}
 		for _, l := range lists {
 			names[l.ID] = l.List
 		}
-		t := &report.Text{W: s.out, Color: colorEnabled(s, o.noColor), Quiet: o.quiet, Names: names}
+		t := &report.Text{W: s.out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
+		if found != nil {
+			t.Ignored = found.ignored
+		}
 		t.Render(res, servers, code)
+	}
+	if err != nil {
+		return err
 	}
 	if code == exitClean {
 		return nil

@@ -411,3 +411,71 @@ func TestRewritingResolver(t *testing.T) {
 		t.Errorf("json: exit %d\n%s", js.code, js.stdout)
 	}
 }
+
+func TestScan(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("www.bad.example", "192.0.2.10")
+	srv.A("www.shop.example.com", "192.0.2.20")
+	srv.List("dbl.spamhaus.org", "bad.example", []string{"127.0.1.2"}, "Spam domain bad.example")
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	fixture := func(name string) string { return filepath.Join("..", "..", "pkg", "extract", "testdata", name) }
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "-l", "zen,dbl"}
+
+	got := runCLI(t, nil, "", append([]string{"scan", fixture("campaign.eml")}, r...)...)
+	if got.code != 1 || !strings.Contains(got.stdout, "www.bad.example: LISTED") ||
+		!strings.Contains(got.stdout, "campaign.eml, part 2 (text/html) line 2, in href") ||
+		!strings.Contains(got.stdout, "reason: Spam domain bad.example") {
+		t.Errorf("campaign: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	if i, j := strings.Index(got.stdout, "www.bad.example: LISTED"), strings.Index(got.stdout, "shop.example.com:"); i > j {
+		t.Errorf("listed findings come first:\n%s", got.stdout)
+	}
+
+	js := runCLI(t, nil, "", append([]string{"scan", fixture("newsletter.html"), "-o", "json", "--ignore", "example.com"}, r...)...)
+	var doc struct {
+		Targets []struct {
+			Input     string
+			Locations []struct {
+				File  string
+				Line  int
+				Where string
+			}
+		}
+		Ignored []struct{ Host, Reason string }
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || js.code != 1 {
+		t.Fatalf("exit %d: %v\n%s", js.code, err, js.stdout)
+	}
+	var bad bool
+	for _, tg := range doc.Targets {
+		if tg.Input == "bad.example" && len(tg.Locations) == 1 && tg.Locations[0].Line == 14 &&
+			tg.Locations[0].Where == "redirect target in href" {
+			bad = true
+		}
+		if strings.HasSuffix(tg.Input, "example.com") {
+			t.Errorf("an ignored domain was checked: %s", tg.Input)
+		}
+	}
+	if !bad || len(doc.Ignored) == 0 || doc.Ignored[0].Reason != "ignored (--ignore)" {
+		t.Errorf("json findings: %+v", doc)
+	}
+
+	gh := runCLI(t, nil, "", append([]string{"scan", fixture("newsletter.html"), "-o", "github"}, r...)...)
+	if gh.code != 1 || !strings.Contains(gh.stdout, "::error file=../../pkg/extract/testdata/newsletter.html,line=14,title=blcheck%3A listed domain in redirect target in href::bad.example") {
+		t.Errorf("github: exit %d\n%s", gh.code, gh.stdout)
+	}
+
+	clean := runCLI(t, nil, "", append([]string{"scan", fixture("clean.txt")}, r...)...)
+	if clean.code != 0 || !strings.Contains(clean.err, "nothing to check") {
+		t.Errorf("clean file: exit %d %s", clean.code, clean.err)
+	}
+	stdin := runCLI(t, nil, "see https://www.bad.example/x\n", append([]string{"scan", "-"}, r...)...)
+	if stdin.code != 1 || !strings.Contains(stdin.stdout, "standard input:1, in text") {
+		t.Errorf("stdin: exit %d\n%s", stdin.code, stdin.stdout)
+	}
+	for _, args := range [][]string{{"scan"}, {"scan", "/nonexistent/news.html"}, {"scan", "."}, {"scan", fixture("clean.txt"), "--ignore", "not a domain"}} {
+		if got := runCLI(t, nil, "", append(args, r...)...); got.code != 2 || got.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q", args, got.code, got.stdout)
+		}
+	}
+}

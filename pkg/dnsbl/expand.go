@@ -58,6 +58,9 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		if t.NoMX {
+			return
+		}
 		a, err := r.lookup(ctx, nil, t.Host, resolver.TypeMX)
 		mu.Lock()
 		defer mu.Unlock()
@@ -118,7 +121,11 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	case hostNX:
 		notes = append(notes, fmt.Sprintf("%s does not exist in DNS (NXDOMAIN)", t.Host))
 	case len(subjects) == 1 && len(problems) == 0:
-		notes = append(notes, fmt.Sprintf("%s has no A, AAAA or MX records: only the domain itself is checked", t.Host))
+		what := "A, AAAA or MX records"
+		if t.NoMX {
+			what = "A or AAAA records"
+		}
+		notes = append(notes, fmt.Sprintf("%s has no %s: only the domain itself is checked", t.Host, what))
 	}
 	sort.Strings(problems)
 	return subjects, problems, notes

@@ -43,6 +43,9 @@ type Target struct {
 	Prefix netip.Prefix // KindCIDR
 	Host   string       // KindDomain: the host name, A-label form, lower case
 	Domain string       // KindDomain: its registered domain (Public Suffix List)
+	// NoMX leaves out the MX hosts of a domain: for the host of a link, receivers
+	// judge the domain and its addresses, not where its mail goes.
+	NoMX bool
 }
 
 // TargetError is a target that cannot be checked.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/extract"
 )
 
 // Schema is the version of the JSON document.
@@ -27,6 +28,8 @@ type Document struct {
 	ResolverHealth *ResolverDoc `json:"resolver_health,omitempty"`
 	Summary        SummaryDoc   `json:"summary"`
 	Warnings       []string     `json:"warnings"`
+	// Ignored lists what scan and bounce left out (--ignore, not a checkable host).
+	Ignored []IgnoredDoc `json:"ignored,omitempty"`
 }
 
 // TargetDoc is one target in the JSON document.
@@ -38,6 +41,28 @@ type TargetDoc struct {
 	Checks   []dnsbl.Check   `json:"checks"`
 	Problems []string        `json:"problems"`
 	Notes    []string        `json:"notes"`
+	// Locations says where scan and bounce found the target.
+	Locations []extract.Location `json:"locations,omitempty"`
+}
+
+// IgnoredDoc is a finding left out with --ignore: reported, never silently dropped.
+type IgnoredDoc struct {
+	Host      string             `json:"host"`
+	Reason    string             `json:"reason"`
+	Locations []extract.Location `json:"locations"`
+}
+
+// AddFindings adds where each target was found, and what was left out.
+func (d *Document) AddFindings(res *dnsbl.Result, locs map[int][]extract.Location, ignored []IgnoredDoc) {
+	for i, t := range res.Targets {
+		if i < len(d.Targets) {
+			d.Targets[i].Locations = locs[t.Index]
+		}
+	}
+	d.Ignored = ignored
+	if d.Ignored == nil {
+		d.Ignored = []IgnoredDoc{}
+	}
 }
 
 // ListDoc is one list's health in the JSON document.

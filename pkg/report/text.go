@@ -12,6 +12,7 @@ import (
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/extract"
 )
 
 // Sanitize makes text from the network safe to print on a terminal: control and
@@ -59,6 +60,10 @@ type Text struct {
 	Quiet bool // only listings and problems
 	// Names maps list ids to catalog entries, for their names.
 	Names map[string]*catalog.List
+	// Locations says where scan and bounce found each target (by target index).
+	Locations map[int][]extract.Location
+	// Ignored is what scan and bounce left out.
+	Ignored []IgnoredDoc
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	noKey                                  map[string]bool // lists not queried for want of a key
@@ -104,9 +109,15 @@ func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 		}
 		t.p("\n")
 	} else {
-		for _, tr := range res.Targets {
+		targets := res.Targets
+		if t.Locations != nil { // findings: the listed ones first
+			targets = append([]*dnsbl.TargetResult(nil), targets...)
+			sort.SliceStable(targets, func(i, j int) bool { return severity(targets[i]) < severity(targets[j]) })
+		}
+		for _, tr := range targets {
 			t.target(tr)
 		}
+		t.ignored()
 		t.lists(res)
 	}
 	if t.Quiet {
@@ -173,6 +184,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", strings.Join(parts, ", "))
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
+	t.locations(t.Locations[tr.Index])
 
 	// listed subjects first, then the others, each group in discovery order
 	subjects := append([]dnsbl.Subject(nil), tr.Subjects...)
@@ -198,6 +210,49 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		}
 	}
 	t.p("\n")
+}
+
+// locations prints where a finding was, the first few in full.
+func (t *Text) locations(locs []extract.Location) {
+	const show = 5
+	for i, l := range locs {
+		if i == show {
+			t.p("    %s\n", t.dim.Sprintf("... and %d more places", len(locs)-show))
+			break
+		}
+		t.p("  %s %s\n", t.dim.Sprint("found at"), Sanitize(l.String(), 200))
+	}
+}
+
+// ignored prints what was left out, so that nothing is dropped silently.
+func (t *Text) ignored() {
+	if len(t.Ignored) == 0 || t.Quiet {
+		return
+	}
+	t.p("%s\n", t.dim.Sprint("Not checked:"))
+	for _, ig := range t.Ignored {
+		where := ""
+		if len(ig.Locations) > 0 {
+			where = " at " + Sanitize(ig.Locations[0].String(), 300)
+			if len(ig.Locations) > 1 {
+				where += fmt.Sprintf(" and %d more", len(ig.Locations)-1)
+			}
+		}
+		t.p("  %s: %s%s\n", Sanitize(ig.Host, 200), ig.Reason, where)
+	}
+	t.p("\n")
+}
+
+func severity(tr *dnsbl.TargetResult) int {
+	for _, c := range tr.Checks {
+		if c.Status == dnsbl.Listed {
+			return 0
+		}
+	}
+	if len(tr.Problems) > 0 {
+		return 1
+	}
+	return 2
 }
 
 func rank(sc *subjectCounts) int {

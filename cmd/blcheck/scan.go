@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/extract"
+	"github.com/blcheck/blcheck/pkg/report"
+)
+
+type scanOptions struct {
+	catalogOptions
+	resolverOptions
+	outputOptions
+	ignore []string
+}
+
+const scanLong = `Check a newsletter or a message before it is sent, the way receiving filters
+will: every link, resource, e-mail address and the headers receivers look at (From,
+Reply-To, Return-Path, Sender, List-Unsubscribe, Message-ID, DKIM-Signature d=).
+Each host's registered domain is checked on the domain lists and its A/AAAA
+addresses on the IP lists; a host found several times is checked once, and every
+place it appears is reported.
+
+FILE is an HTML file, a Markdown or plain-text file, or a message (.eml, RFC 5322)
+with MIME parts in quoted-printable or base64 and any declared charset; "-" reads
+standard input. Tracking redirects (?url=https%3A...) are followed in the text
+only: no web request is made.
+
+--format github prints GitHub Actions annotations, so a listed link shows on the
+pull request at its file and line.
+
+EXIT STATUS
+  0  every finding that could be checked is clean
+  1  a finding is listed
+  2  a file cannot be read, or a bad flag: nothing was checked
+  3  nothing listed, but the check is incomplete`
+
+func newScanCmd(s *streams) *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [flags] FILE...",
+		Short: "Check every domain, URL and address in a newsletter or message",
+		Long:  scanLong,
+		Example: `  blcheck scan newsletter.html
+  blcheck scan campaign.eml --ignore example.com
+  blcheck scan --format github dist/*.html      # in a GitHub Actions job`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), s, o, args)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	o.catalogOptions.addFlags(cmd)
+	o.resolverOptions.addFlags(cmd)
+	o.outputOptions.addFlags(cmd, "text, json, jsonl or github")
+	cmd.Flags().StringArrayVar(&o.ignore, "ignore", nil, "leave out `DOMAIN` and its subdomains (known good; shown as not checked), repeatable")
+	return cmd
+}
+
+func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) error {
+	if err := o.outputOptions.validate("text", "json", "jsonl", "github"); err != nil {
+		return err
+	}
+	if err := o.resolverOptions.validate(); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return usagef("no file given: name the newsletter or message to scan, or - for standard input")
+	}
+	var ignore []string
+	for _, d := range o.ignore {
+		t, err := dnsbl.ParseTarget(d)
+		if err != nil || t.Kind != dnsbl.KindDomain {
+			return usagef("--ignore %q: not a domain name", d)
+		}
+		ignore = append(ignore, t.Host)
+	}
+	cat, err := o.load()
+	if err != nil {
+		return err
+	}
+	lists, warnings, err := o.selection(cat, s)
+	if err != nil {
+		return err
+	}
+	var items []extract.Item
+	for _, name := range args {
+		got, warns, err := readFindings(s, name)
+		if err != nil {
+			return err
+		}
+		items = append(items, got...)
+		warnings = append(warnings, warns...)
+	}
+	targets, found := plan(items, ignore)
+	if len(targets) == 0 {
+		fmt.Fprintf(s.err, "blcheck: nothing to check: no link, address or header host found in %s\n", strings.Join(args, ", "))
+	}
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, found)
+}
+
+// readFindings extracts the items of one file ("-" is standard input).
+func readFindings(s *streams, name string) ([]extract.Item, []string, error) {
+	if name == "-" {
+		items, warns, err := extract.File(s.in, "standard input")
+		if err != nil {
+			return nil, nil, usagef("standard input: %v", err)
+		}
+		return items, warns, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, usagef("%v", pathError(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, nil, usagef("%s is a directory: name the files to scan", name)
+	}
+	items, warns, err := extract.File(f, name)
+	if err != nil {
+		return nil, nil, usagef("%s: %v", name, err)
+	}
+	return items, warns, nil
+}
+
+// plan turns findings into targets, one per host, keeping every location; hosts
+// under --ignore and hosts that cannot be checked are reported, not dropped.
+func plan(items []extract.Item, ignore []string) ([]dnsbl.Target, *findings) {
+	found := &findings{locations: map[int][]extract.Location{}}
+	index := map[string]int{}
+	ignored := map[string]*report.IgnoredDoc{}
+	var order []string
+	var targets []dnsbl.Target
+	for _, it := range items {
+		if i, ok := index[it.Host]; ok {
+			found.locations[i] = append(found.locations[i], it.Loc)
+			continue
+		}
+		if ig := ignored[it.Host]; ig != nil {
+			ig.Locations = append(ig.Locations, it.Loc)
+			continue
+		}
+		t, err := dnsbl.ParseTarget(it.Host)
+		reason := ""
+		switch {
+		case err != nil:
+			reason = "not a checkable host name"
+		case t.Kind == dnsbl.KindDomain && underAny(t.Host, ignore):
+			reason = "ignored (--ignore)"
+		}
+		if reason != "" {
+			ignored[it.Host] = &report.IgnoredDoc{Host: it.Host, Reason: reason, Locations: []extract.Location{it.Loc}}
+			order = append(order, it.Host)
+			continue
+		}
+		t.NoMX = true
+		index[it.Host] = len(targets)
+		found.locations[len(targets)] = []extract.Location{it.Loc}
+		targets = append(targets, t)
+	}
+	for _, h := range order {
+		found.ignored = append(found.ignored, *ignored[h])
+	}
+	sort.SliceStable(found.ignored, func(i, j int) bool { return found.ignored[i].Reason < found.ignored[j].Reason })
+	return targets, found
+}
+
+func underAny(host string, domains []string) bool {
+	for _, d := range domains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,240 @@
+// Package extract finds what receiving filters look up in a message or a
+// newsletter: the hosts of links and resources, e-mail addresses, and the
+// domains in the headers that matter. Every item keeps where it was found.
+// Nothing here touches the network: tracking redirects are followed textually.
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Location is one place an item was found.
+type Location struct {
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Part  string `json:"part,omitempty"` // MIME part, e.g. "part 2 (text/html)"; its line is in the decoded part
+	Where string `json:"where"`          // href, src, text, "From header", "redirect target in href"...
+}
+
+func (l Location) String() string {
+	if l.Part != "" {
+		return fmt.Sprintf("%s, %s line %d, in %s", l.File, l.Part, l.Line, l.Where)
+	}
+	return fmt.Sprintf("%s:%d, in %s", l.File, l.Line, l.Where)
+}
+
+// Item is one host found, with the text it was found in.
+type Item struct {
+	Host string // lower case; an IP address or a host name as written (IDN not yet converted)
+	Raw  string // the URL or address as found
+	Loc  Location
+}
+
+// MaxSize bounds what is read from one input.
+const MaxSize = 32 << 20
+
+// ErrTooLarge is an input over MaxSize.
+var ErrTooLarge = fmt.Errorf("larger than %d MiB", MaxSize>>20)
+
+// File extracts items from one input (an .eml message, HTML, Markdown or plain
+// text), named name in locations. Problems that do not stop the extraction (bad
+// MIME, an unknown charset) come back as warnings.
+func File(r io.Reader, name string) (items []Item, warnings []string, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, nil, ErrTooLarge
+	}
+	x := &extractor{file: name}
+	switch {
+	case looksLikeMessage(data, name):
+		x.message(data, "", 1)
+	case looksLikeHTML(data, name):
+		x.html(data, "", 1)
+	default:
+		x.text(data, "", 1, "text")
+	}
+	return x.items, x.warnings, nil
+}
+
+type extractor struct {
+	file     string
+	items    []Item
+	warnings []string
+}
+
+func (x *extractor) warn(format string, a ...any) {
+	x.warnings = append(x.warnings, x.file+": "+fmt.Sprintf(format, a...))
+}
+
+func (x *extractor) add(host, raw string, line int, part, where string) {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "" {
+		return
+	}
+	x.items = append(x.items, Item{Host: host, Raw: raw, Loc: Location{File: x.file, Line: line, Part: part, Where: where}})
+}
+
+var (
+	urlRE   = regexp.MustCompile(`(?i)\b(?:https?|ftp)://[^\s<>"'\x60{}|\\^\[\]]+`)
+	wwwRE   = regexp.MustCompile(`(?i)(?:^|[^a-z0-9.@/-])(www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'\x60{}|\\^\[\]]*)?)`)
+	emailRE = regexp.MustCompile(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+|\[[0-9a-f:.]+\])`)
+)
+
+// trimURL drops the punctuation that ends a sentence or wraps a link in text.
+func trimURL(s string) string {
+	for len(s) > 0 {
+		last := s[len(s)-1]
+		switch {
+		case strings.IndexByte(".,;:!?'\"*", last) >= 0:
+			s = s[:len(s)-1]
+		case last == ')' && strings.Count(s, "(") < strings.Count(s, ")"):
+			s = s[:len(s)-1]
+		default:
+			return s
+		}
+	}
+	return s
+}
+
+// text finds URLs, www. links and e-mail addresses in plain text or Markdown.
+func (x *extractor) text(data []byte, part string, firstLine int, where string) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), MaxSize)
+	line := firstLine - 1
+	for sc.Scan() {
+		line++
+		x.textLine(sc.Text(), line, part, where)
+	}
+}
+
+func (x *extractor) textLine(s string, line int, part, where string) {
+	for _, m := range urlRE.FindAllString(s, -1) {
+		x.url(trimURL(m), line, part, where)
+	}
+	for _, m := range wwwRE.FindAllStringSubmatch(s, -1) {
+		x.url("http://"+trimURL(m[1]), line, part, where)
+	}
+	for _, m := range emailRE.FindAllStringSubmatch(s, -1) {
+		if strings.Contains(m[0], "://") {
+			continue
+		}
+		x.add(m[1], trimURL(m[0]), line, part, where)
+	}
+}
+
+// url adds a URL's host, and the hosts of URLs wrapped inside it (tracking
+// redirects like ?url=https%3A%2F%2Freal.example), without fetching anything.
+func (x *extractor) url(raw string, line int, part, where string) {
+	x.urlDepth(raw, line, part, where, 0)
+}
+
+func (x *extractor) urlDepth(raw string, line int, part, where string, depth int) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || depth > 3 {
+		return
+	}
+	lower := strings.ToLower(raw)
+	switch {
+	case strings.HasPrefix(lower, "mailto:"):
+		addrs := raw[len("mailto:"):]
+		if i := strings.IndexByte(addrs, '?'); i >= 0 {
+			addrs = addrs[:i]
+		}
+		for _, a := range strings.Split(addrs, ",") {
+			if a, err := url.PathUnescape(a); err == nil {
+				if at := strings.LastIndexByte(a, '@'); at > 0 {
+					x.add(a[at+1:], "mailto:"+a, line, part, where)
+				}
+			}
+		}
+		return
+	case strings.HasPrefix(lower, "//"):
+		raw = "http:" + raw
+	case strings.HasPrefix(lower, "www."):
+		raw = "http://" + raw
+	case !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "ftp://"):
+		return // relative links, data:, cid:, javascript: have no host to check
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return
+	}
+	x.add(u.Hostname(), raw, line, part, where)
+	// a URL inside the URL: a tracking redirect, followed textually
+	inner := u.RawQuery + " " + u.EscapedPath() + " " + u.Fragment
+	for i := 0; i < 2; i++ {
+		if dec, err := url.QueryUnescape(inner); err == nil {
+			inner = dec
+		}
+	}
+	for _, m := range urlRE.FindAllString(inner, -1) {
+		x.urlDepth(trimURL(m), line, part, "redirect target in "+where, depth+1)
+	}
+}
+
+func looksLikeHTML(data []byte, name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".html", ".htm", ".xhtml":
+		return true
+	case ".md", ".markdown", ".txt", ".text":
+		return false
+	}
+	head := bytes.ToLower(data[:min(len(data), 4096)])
+	return bytes.Contains(head, []byte("<html")) || bytes.Contains(head, []byte("<!doctype html")) ||
+		bytes.Contains(head, []byte("<body")) || bytes.Contains(head, []byte("<a href"))
+}
+
+var headerLineRE = regexp.MustCompile(`^[A-Za-z0-9-]+:`)
+
+func looksLikeMessage(data []byte, name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".eml" || ext == ".msg" || ext == ".mbox" {
+		return true
+	}
+	if ext == ".html" || ext == ".htm" || ext == ".md" {
+		return false
+	}
+	// a header block: every line up to the first blank one is a header or a continuation,
+	// and one of the headers every message has is there
+	sc := bufio.NewScanner(bytes.NewReader(data[:min(len(data), 64*1024)]))
+	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	known, lines := false, 0
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "" {
+			return known && lines > 0
+		}
+		lines++
+		if strings.HasPrefix(l, "From ") && lines == 1 { // mbox separator
+			continue
+		}
+		if l[0] == ' ' || l[0] == '\t' {
+			continue
+		}
+		if !headerLineRE.MatchString(l) {
+			return false
+		}
+		switch strings.ToLower(l[:strings.IndexByte(l, ':')]) {
+		case "from", "received", "return-path", "mime-version", "message-id", "subject", "to", "date":
+			known = true
+		}
+	}
+	return false
+}
+
+// ParseHostIP reports whether host is an IP literal.
+func ParseHostIP(host string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return a, err == nil
+}

@@ -1,0 +1,144 @@
+package extract
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func extractFile(t *testing.T, name string) ([]Item, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	items, warnings, err := File(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items, warnings
+}
+
+// found renders items as "host line where [part]" for comparison.
+func found(items []Item) []string {
+	var out []string
+	for _, it := range items {
+		s := it.Host + " " + itoa(it.Loc.Line) + " " + it.Loc.Where
+		if it.Loc.Part != "" {
+			s += " [" + it.Loc.Part + "]"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestHTML(t *testing.T) {
+	items, warnings := extractFile(t, "newsletter.html")
+	want := []string{
+		"refresh.example.com 4 meta refresh",
+		"cdn.example.net 6 CSS url()",
+		"www.shop.example.com 11 href",
+		"img.example.org 12 src",
+		"img.example.org 13 srcset",
+		"img2.example.org 13 srcset",
+		"track.example.net 14 href",
+		"bad.example 14 redirect target in href",
+		"www.plain.example.com 15 text",
+		"example.com 15 text",
+		"forms.example.com 16 action",
+		"lists.example.com 17 href",
+		"bg.example.com 19 CSS url()",
+	}
+	if got := found(items); !slices.Equal(got, want) || len(warnings) > 0 {
+		t.Errorf("got\n%s\nwant\n%s\nwarnings %v", strings.Join(got, "\n"), strings.Join(want, "\n"), warnings)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	items, warnings := extractFile(t, "campaign.eml")
+	got := found(items)
+	for _, w := range []string{
+		"shop.example.com 1 From header",
+		"help.example.org 2 Reply-To header",
+		"bounces.example.net 3 Return-Path header",
+		"mailer.example.com 6 Message-ID header",
+		"lists.example.com 7 List-Unsubscribe header",
+		"unsub.example.com 7 List-Unsubscribe header",
+		"shop.example.com 8 DKIM-Signature d=",
+		"www.bad.example 2 text [part 1 (text/plain)]",  // base64, latin-1
+		"help.example.org 3 text [part 1 (text/plain)]", // base64
+		"www.bad.example 2 href [part 2 (text/html)]",   // QP soft break inside the URL
+		"pixel.tracker.example 3 src [part 2 (text/html)]",
+	} {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing %q in\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	for _, it := range items {
+		if it.Host == "www.bad.example" && it.Loc.Where == "href" && !strings.Contains(it.Raw, "user=12345") {
+			t.Errorf("the soft line break must be joined: %q", it.Raw)
+		}
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %v", warnings)
+	}
+}
+
+func TestMarkdownAndClean(t *testing.T) {
+	items, _ := extractFile(t, "notes.md")
+	want := []string{"docs.example.com 3 text", "blog.example.com 3 text", "www.example.org 4 text",
+		"example.com 4 text", "img.example.org 5 text"}
+	if got := found(items); !slices.Equal(got, want) {
+		t.Errorf("got %q", got)
+	}
+	if items, _ := extractFile(t, "clean.txt"); len(items) != 0 {
+		t.Errorf("clean file: %v", items)
+	}
+}
+
+func TestMalformedMIME(t *testing.T) {
+	msg := "From: a@sender.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee https://one.example/x\r\n--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n"
+	items, warnings, err := File(strings.NewReader(msg), "broken.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]bool{}
+	for _, it := range items {
+		hosts[it.Host] = true
+	}
+	if !hosts["sender.example"] || !hosts["one.example"] || len(warnings) == 0 {
+		t.Errorf("read as far as possible with a warning: %v %v", hosts, warnings)
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	_, _, err := File(strings.NewReader(strings.Repeat("x", MaxSize+1)), "big.txt")
+	if err != ErrTooLarge {
+		t.Errorf("got %v", err)
+	}
+}
+
+func FuzzFile(f *testing.F) {
+	for _, name := range []string{"newsletter.html", "campaign.eml", "notes.md"} {
+		data, _ := os.ReadFile(filepath.Join("testdata", name))
+		f.Add(data, name)
+	}
+	f.Add([]byte("From: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n--a--"), "x.eml")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		items, _, err := File(strings.NewReader(string(data)), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Host == "" || it.Host != strings.ToLower(it.Host) || it.Loc.Line < 1 {
+				t.Fatalf("bad item %+v", it)
+			}
+		}
+	})
+}

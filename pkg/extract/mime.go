@@ -1,0 +1,299 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// headers receivers look at, and what of them is a host
+var addressHeaders = []string{"From", "Reply-To", "Return-Path", "Sender"}
+
+var dkimDomainRE = regexp.MustCompile(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
+
+// message reads an RFC 5322 message: the headers that matter, then every MIME part.
+func (x *extractor) message(data []byte, part string, firstLine int) {
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		x.warn("not a readable message (%v): read as text", err)
+		x.text(data, part, firstLine, "text")
+		return
+	}
+	hdrLines, bodyLine := headerLines(data)
+	line := func(name string) int { return firstLine - 1 + hdrLines[strings.ToLower(name)] }
+	dec := new(mime.WordDecoder)
+	for _, h := range addressHeaders {
+		for _, v := range msg.Header[h] {
+			if d, err := dec.DecodeHeader(v); err == nil {
+				v = d
+			}
+			if list, err := mail.ParseAddressList(v); err == nil {
+				for _, a := range list {
+					if at := strings.LastIndexByte(a.Address, '@'); at > 0 {
+						x.add(a.Address[at+1:], a.Address, line(h), part, h+" header")
+					}
+				}
+			} else if m := emailRE.FindStringSubmatch(v); m != nil {
+				x.add(m[1], m[0], line(h), part, h+" header")
+			}
+		}
+	}
+	for _, v := range msg.Header["List-Unsubscribe"] {
+		for _, u := range strings.Split(v, ",") {
+			x.url(strings.Trim(strings.TrimSpace(u), "<>"), line("List-Unsubscribe"), part, "List-Unsubscribe header")
+		}
+	}
+	for _, v := range msg.Header["Message-Id"] {
+		if at := strings.LastIndexByte(v, '@'); at > 0 {
+			x.add(strings.Trim(v[at+1:], "<> "), v, line("Message-Id"), part, "Message-ID header")
+		}
+	}
+	for _, v := range msg.Header["Dkim-Signature"] {
+		if m := dkimDomainRE.FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
+			x.add(m[1], "d="+m[1], line("DKIM-Signature"), part, "DKIM-Signature d=")
+		}
+	}
+	body, _ := io.ReadAll(msg.Body)
+	x.entity(textprotoHeader(msg.Header), body, part, firstLine-1+bodyLine, 0)
+}
+
+type entityHeader struct {
+	contentType, encoding string
+}
+
+func textprotoHeader(h mail.Header) entityHeader {
+	return entityHeader{contentType: h.Get("Content-Type"), encoding: h.Get("Content-Transfer-Encoding")}
+}
+
+// entity handles one MIME entity: multipart containers recurse, text parts are
+// decoded (transfer encoding, then charset) and scanned.
+func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, depth int) {
+	if depth > 20 {
+		x.warn("MIME nested more than 20 deep: the rest is not read")
+		return
+	}
+	ct := h.contentType
+	if ct == "" {
+		ct = "text/plain"
+	}
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		x.warn("%sbad Content-Type %q: read as text", partPrefix(part), ct)
+		mediaType, params = "text/plain", nil
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		boundary := params["boundary"]
+		if boundary == "" {
+			x.warn("%smultipart without a boundary: read as text", partPrefix(part))
+			x.text(body, part, firstLine, "text")
+			return
+		}
+		mr := multipart.NewReader(bytes.NewReader(body), boundary)
+		for i := 1; ; i++ {
+			p, err := mr.NextRawPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				x.warn("%smalformed MIME (%v): the rest of the multipart is not read", partPrefix(part), err)
+				break
+			}
+			data, err := io.ReadAll(p)
+			if err != nil {
+				x.warn("%smalformed MIME part %d (%v): read as far as possible", partPrefix(part), i, err)
+			}
+			name := fmt.Sprint(i)
+			if part != "" {
+				name = strings.Fields(part)[1] + "." + name
+			}
+			sub := entityHeader{contentType: p.Header.Get("Content-Type"), encoding: p.Header.Get("Content-Transfer-Encoding")}
+			subType, _, _ := mime.ParseMediaType(sub.contentType)
+			if subType == "" {
+				subType = "text/plain"
+			}
+			x.entity(sub, data, fmt.Sprintf("part %s (%s)", name, subType), 1, depth+1)
+		}
+		return
+	}
+	decoded := x.decode(body, h.encoding, params["charset"], part)
+	switch {
+	case mediaType == "text/html":
+		x.html(decoded, part, firstLine)
+	case mediaType == "message/rfc822":
+		x.message(decoded, part, firstLine)
+	case strings.HasPrefix(mediaType, "text/"):
+		x.text(decoded, part, firstLine, "text")
+	}
+}
+
+func partPrefix(part string) string {
+	if part == "" {
+		return ""
+	}
+	return part + ": "
+}
+
+// decode undoes the transfer encoding and converts the charset to UTF-8.
+func (x *extractor) decode(body []byte, encoding, charset, part string) []byte {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		if err != nil {
+			x.warn("%sbad quoted-printable (%v): read as far as possible", partPrefix(part), err)
+		}
+		body = out
+	case "base64":
+		clean := strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, string(body))
+		out, err := base64.StdEncoding.DecodeString(clean)
+		if err != nil {
+			out, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
+		}
+		if err != nil {
+			x.warn("%sbad base64 (%v): part not read", partPrefix(part), err)
+			return nil
+		}
+		body = out
+	}
+	charset = strings.ToLower(strings.TrimSpace(charset))
+	if charset == "" || charset == "utf-8" || charset == "us-ascii" || charset == "ascii" {
+		return body
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		x.warn("%sunknown charset %q: read as UTF-8", partPrefix(part), charset)
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		x.warn("%scannot decode charset %q: read as UTF-8", partPrefix(part), charset)
+		return body
+	}
+	return out
+}
+
+// headerLines returns the line of each header (first occurrence, lower-case
+// name) and the line where the body starts.
+func headerLines(data []byte) (map[string]int, int) {
+	lines := map[string]int{}
+	n := 0
+	for len(data) > 0 {
+		n++
+		i := bytes.IndexByte(data, '\n')
+		var l []byte
+		if i < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:i], data[i+1:]
+		}
+		l = bytes.TrimRight(l, "\r")
+		if len(l) == 0 {
+			return lines, n + 1
+		}
+		if c := bytes.IndexByte(l, ':'); c > 0 && l[0] != ' ' && l[0] != '\t' {
+			name := strings.ToLower(string(l[:c]))
+			if _, seen := lines[name]; !seen {
+				lines[name] = n
+			}
+		}
+	}
+	return lines, n + 1
+}
+
+var (
+	cssURLRE  = regexp.MustCompile(`(?i)url\(\s*['"]?([^'")\s]+)['"]?\s*\)`)
+	refreshRE = regexp.MustCompile(`(?i)url\s*=\s*['"]?([^'"\s>]+)`)
+)
+
+// html finds links and resources in HTML: href, src, srcset, action, background,
+// CSS url(), meta refresh, and URLs and addresses in the text.
+func (x *extractor) html(data []byte, part string, firstLine int) {
+	z := html.NewTokenizer(bytes.NewReader(data))
+	line := firstLine
+	inStyle := false
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return
+		}
+		raw := z.Raw()
+		start := line
+		line += bytes.Count(raw, []byte("\n"))
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			tag := string(name)
+			inStyle = tag == "style" && tt == html.StartTagToken
+			var httpEquiv, content string
+			for hasAttr {
+				k, v, more := z.TagAttr()
+				hasAttr = more
+				key, val := string(k), string(v)
+				// the attribute's own line: count the newlines before it in the raw tag
+				at := start + attrLine(raw, key)
+				switch key {
+				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction":
+					x.url(val, at, part, key)
+				case "srcset":
+					for _, c := range strings.Split(val, ",") {
+						if f := strings.Fields(c); len(f) > 0 {
+							x.url(f[0], at, part, "srcset")
+						}
+					}
+				case "style":
+					for _, m := range cssURLRE.FindAllStringSubmatch(val, -1) {
+						x.url(m[1], at, part, "CSS url()")
+					}
+				case "http-equiv":
+					httpEquiv = strings.ToLower(val)
+				case "content":
+					content = val
+				}
+			}
+			if tag == "meta" && httpEquiv == "refresh" {
+				if m := refreshRE.FindStringSubmatch(content); m != nil {
+					x.url(m[1], start, part, "meta refresh")
+				}
+			}
+		case html.EndTagToken:
+			inStyle = false
+		case html.TextToken:
+			text := html.UnescapeString(string(raw))
+			for i, l := range strings.Split(text, "\n") {
+				if inStyle {
+					for _, m := range cssURLRE.FindAllStringSubmatch(l, -1) {
+						x.url(m[1], start+i, part, "CSS url()")
+					}
+					continue
+				}
+				x.textLine(l, start+i, part, "text")
+			}
+		}
+	}
+}
+
+// attrLine counts the lines between a tag's start and the attribute key.
+func attrLine(raw []byte, key string) int {
+	i := bytes.Index(bytes.ToLower(raw), []byte(" "+key))
+	if i < 0 {
+		i = bytes.Index(bytes.ToLower(raw), []byte("\n"+key))
+	}
+	if i < 0 {
+		return 0
+	}
+	return bytes.Count(raw[:i+1], []byte("\n"))
+}
