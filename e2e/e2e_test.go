@@ -50,6 +50,8 @@ var zones = []struct{ zone, typ, data string }{
 	{"mx.example.test", "generic", "@ A 192.0.2.11\n"},
 	{"bad.example", "generic", "@ A 192.0.2.11\n"},
 	{"www.bad.example", "generic", "@ A 192.0.2.10\n"},
+	{"justatheory.com", "generic", "@ A 192.0.2.10\n"},
+	{"www.justatheory.com", "generic", "@ A 192.0.2.10\n"},
 }
 
 type world struct {
@@ -309,6 +311,25 @@ func TestEndToEnd(t *testing.T) {
 		clean := blcheck(t, append([]string{"scan", "../pkg/extract/testdata/clean.txt"}, common...)...)
 		if clean.code != 0 {
 			t.Errorf("clean file: exit %d\n%s%s", clean.code, clean.stdout, clean.stderr)
+		}
+	})
+	t.Run("the seed's bounce", func(t *testing.T) {
+		cmd := exec.Command(binary, "bounce", "-", "--resolver", w.proxy, "--timeout", "300ms")
+		cmd.Env = []string{"NO_COLOR=1"}
+		in, err := os.Open("../pkg/bounce/testdata/qmail-seed.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		cmd.Stdin = in
+		out, err := cmd.Output()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != 1 || !strings.Contains(string(out), "linked in your message, resolves to 192.0.2.10, which is in Spamhaus ZEN") ||
+			!strings.Contains(string(out), "delist: https://check.spamhaus.org/") {
+			t.Errorf("exit %d\n%s", code, out)
 		}
 	})
 	t.Run("unreachable resolver", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/blcheck/blcheck/pkg/bounce"
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/extract"
@@ -273,6 +274,9 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 type findings struct {
 	locations map[int][]extract.Location // by target index
 	ignored   []report.IgnoredDoc
+	// bounce only: the bounce, and how to turn the results into a diagnosis
+	bounce   *bounce.Report
+	diagnose func(*dnsbl.Result, map[string]*catalog.List) *bounce.Diagnosis
 }
 
 // execute runs the checks and renders them: the part every checking command shares.
@@ -299,8 +303,16 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	res := dnsbl.Run(ctx, cfg, targets, obs)
 	code := verdictCode(res, oo.strict, ctx.Err() != nil)
 	var locs map[int][]extract.Location
+	var diag *bounce.Diagnosis
+	names := map[string]*catalog.List{}
+	for _, l := range lists {
+		names[l.ID] = l.List
+	}
 	if found != nil {
 		locs = found.locations
+		if found.diagnose != nil {
+			diag = found.diagnose(res, names)
+		}
 	}
 
 	switch oo.format {
@@ -308,6 +320,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		doc := report.NewDocument(res, servers, warnings, code)
 		if found != nil {
 			doc.AddFindings(res, locs, found.ignored)
+			if diag != nil {
+				doc.Bounce, doc.Diagnosis = found.bounce, diag
+			}
 		}
 		err = report.WriteJSON(s.out, doc)
 	case "jsonl":
@@ -320,13 +335,12 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	case "github":
 		err = report.GitHub(s.out, res, locs, code)
 	default:
-		names := map[string]*catalog.List{}
-		for _, l := range lists {
-			names[l.ID] = l.List
-		}
 		t := &report.Text{W: s.out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
 		if found != nil {
 			t.Ignored = found.ignored
+		}
+		if diag != nil {
+			t.Diagnosis(found.bounce, diag)
 		}
 		t.Render(res, servers, code)
 	}

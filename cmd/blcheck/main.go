@@ -146,7 +146,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	opts.addFlags(root)
-	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newVersionCmd(s))
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

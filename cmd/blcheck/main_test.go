@@ -479,3 +479,62 @@ func TestScan(t *testing.T) {
 		}
 	}
 }
+
+func TestBounce(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("justatheory.com", "192.0.2.10")
+	srv.A("www.justatheory.com", "192.0.2.10")
+	srv.A("www.bricolage.cc", "192.0.2.30")
+	srv.List("xbl.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "https://www.spamhaus.org/query/ip/192.0.2.10")
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	srv.List("zen.spamhaus.org", "198.51.100.7", []string{"127.0.0.2"})
+	fixture := func(name string) string { return filepath.Join("..", "..", "pkg", "bounce", "testdata", name) }
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "--retries", "0"}
+
+	seed, _ := os.ReadFile(fixture("qmail-seed.txt"))
+	got := runCLI(t, nil, string(seed), append([]string{"bounce", "-"}, r...)...)
+	for _, want := range []string{
+		"140.211.166.39 rejected your mail to webmaster@php.net: 550-5.7.1 reject content [xbl]",
+		`Spamhaus XBL ("xbl")`,
+		"www.justatheory.com, linked in your message, resolves to 192.0.2.10, which is in Spamhaus XBL",
+		"A machine on that network is infected or exploited",
+		"delist: https://check.spamhaus.org/",
+	} {
+		if !strings.Contains(got.stdout, want) {
+			t.Errorf("the seed's diagnosis lacks %q:\n%s", want, got.stdout)
+		}
+	}
+	if got.code != 1 || regexp.MustCompile(`(?m)^\S*php\.net: `).MatchString(got.stdout) {
+		t.Errorf("exit %d; the receiver must not be checked:\n%s", got.code, got.stdout)
+	}
+
+	js := runCLI(t, nil, "", append([]string{"bounce", fixture("postfix-dsn.eml"), "-o", "json"}, r...)...)
+	var doc struct {
+		Bounce    struct{ Recipients, SenderIPs []string }
+		Diagnosis struct {
+			Explained bool
+			Named     []string `json:"named_lists"`
+			Findings  []struct{ Sentence string }
+		}
+		Summary map[string]any
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || js.code != 1 || !doc.Diagnosis.Explained ||
+		doc.Diagnosis.Named[0] != "spamhaus-zen" ||
+		!strings.Contains(doc.Diagnosis.Findings[0].Sentence, "198.51.100.7, the address your mail came from, is in Spamhaus ZEN") {
+		t.Errorf("postfix json: exit %d %v\n%s", js.code, err, js.stdout)
+	}
+
+	ms := runCLI(t, nil, "", append([]string{"bounce", fixture("exchange.txt")}, r...)...)
+	if ms.code != 0 || !strings.Contains(ms.stdout, "Microsoft's own block list") || !strings.Contains(ms.stdout, "https://sender.office.com") {
+		t.Errorf("provider block: exit %d\n%s", ms.code, ms.stdout)
+	}
+	for _, args := range [][]string{{"bounce", fixture("garbled.txt")}, {"bounce"}, {"bounce", "/nonexistent/bounce.eml"}, {"bounce", "a", "b"}} {
+		got := runCLI(t, nil, "", append(args, r...)...)
+		if got.code != 2 || got.stdout != "" {
+			t.Errorf("%v: exit %d\n%s%s", args, got.code, got.stdout, got.err)
+		}
+	}
+	if got := runCLI(t, nil, "", append([]string{"bounce", fixture("garbled.txt")}, r...)...); !strings.Contains(got.err, "holds no bounce") {
+		t.Errorf("text without a bounce needs a clear answer: %s", got.err)
+	}
+}

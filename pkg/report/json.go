@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/blcheck/blcheck/pkg/bounce"
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/extract"
@@ -30,6 +31,9 @@ type Document struct {
 	Warnings       []string     `json:"warnings"`
 	// Ignored lists what scan and bounce left out (--ignore, not a checkable host).
 	Ignored []IgnoredDoc `json:"ignored,omitempty"`
+	// Bounce and Diagnosis are set by blcheck bounce.
+	Bounce    *bounce.Report    `json:"bounce,omitempty"`
+	Diagnosis *bounce.Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // TargetDoc is one target in the JSON document.

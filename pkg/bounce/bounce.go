@@ -1,0 +1,428 @@
+// Package bounce reads a bounce — an RFC 3464 delivery status notification, or
+// the pasted text of a common MTA's rejection (qmail, Postfix, Exim, Sendmail,
+// Exchange/Outlook, Gmail) — and says what it can of why mail was rejected: the
+// failed recipients, the rejecting server, the SMTP reply, the lists it names,
+// provider blocks no DNSBL query can see, and what was sent.
+package bounce
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Server is the host that rejected the mail. It is named, never blamed.
+type Server struct {
+	Name string `json:"name,omitempty"`
+	Addr string `json:"addr,omitempty"`
+}
+
+// Hint is a list the bounce names.
+type Hint struct {
+	Text string `json:"text"` // as written in the bounce
+	Kind string `json:"kind"` // zone or name
+	List string `json:"list"` // the catalog list it names
+	Name string `json:"-"`    // that list's name, for people
+}
+
+// Provider is a rejection by a mailbox provider's own block list, which no DNSBL
+// query can see.
+type Provider struct {
+	Name   string `json:"name"`
+	Why    string `json:"why"`
+	Remedy string `json:"remedy"`
+}
+
+// Report is what a bounce says.
+type Report struct {
+	Found      bool      `json:"found"` // the input held a bounce at all
+	Format     string    `json:"format"`
+	Recipients []string  `json:"recipients"`
+	Server     Server    `json:"server"`
+	Code       string    `json:"smtp_code,omitempty"`
+	Enhanced   string    `json:"enhanced_code,omitempty"`
+	Diagnostic string    `json:"diagnostic,omitempty"`
+	Hints      []Hint    `json:"hints"`
+	Provider   *Provider `json:"provider,omitempty"`
+	// SenderIPs are addresses the diagnostic says the mail came from, or the first
+	// external hop of the returned message.
+	SenderIPs []string `json:"sender_ips"`
+	// SenderDomain is the domain of the returned message's From.
+	SenderDomain string `json:"sender_domain,omitempty"`
+	// Returned is the returned message (or its headers), for scanning its content.
+	Returned []byte `json:"-"`
+}
+
+// MaxSize bounds what is read of a bounce.
+const MaxSize = 16 << 20
+
+var (
+	replyRE    = regexp.MustCompile(`\b([245]\d\d)[ -](?:\(?#?([245]\.\d{1,3}\.\d{1,3})\)?)?`)
+	enhancedRE = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+	ipv4RE     = regexp.MustCompile(`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b`)
+	ipv6RE     = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}\b|\b(?:[0-9a-f]{1,4}:)+:[0-9a-f:]*`)
+	emailRE    = regexp.MustCompile(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
+	// where MTAs put the remote server's words
+	saidRE = regexp.MustCompile(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	// who rejected
+	postfixHostRE  = regexp.MustCompile(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
+	qmailHostRE    = regexp.MustCompile(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
+	talkingRE      = regexp.MustCompile(`(?i)while talking to ([a-z0-9.-]+\.[a-z]{2,})\.?`)
+	remoteMTARE    = regexp.MustCompile(`(?im)^Remote-MTA:\s*dns;\s*([^\s;]+)(?:\s*\[([0-9a-f.:]+)\])?`)
+	generatingRE   = regexp.MustCompile(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
+	recipientLTRE  = regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
+	finalRecipRE   = regexp.MustCompile(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
+	clientHostRE   = regexp.MustCompile(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
+	bracketIPRE    = regexp.MustCompile(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
+	queryIPRE      = regexp.MustCompile(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
+	foldedIndentRE = regexp.MustCompile(`^\s+`)
+	deliveredToRE  = regexp.MustCompile(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
+)
+
+// Parse reads a bounce from r.
+func Parse(r io.Reader) (*Report, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize))
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Recipients: []string{}, Hints: []Hint{}, SenderIPs: []string{}}
+	text := data
+	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && len(msg.Header) > 0 && hasMessageHeaders(msg.Header) {
+		text = rep.readMessage(msg)
+	}
+	rep.readText(string(text))
+	rep.Found = rep.Code != "" || rep.Enhanced != "" || len(rep.Recipients) > 0 && rep.Diagnostic != ""
+	if rep.Returned != nil {
+		rep.readReturned()
+	}
+	return rep, nil
+}
+
+func hasMessageHeaders(h mail.Header) bool {
+	for _, k := range []string{"From", "Subject", "Content-Type", "Date", "Received", "Message-Id"} {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// readMessage takes a DSN's machine-readable parts and returns the human-readable
+// text to read for the rest (the whole body for a plain-text bounce).
+func (rep *Report) readMessage(msg *mail.Message) []byte {
+	body, _ := io.ReadAll(io.LimitReader(msg.Body, MaxSize))
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mediaType, "multipart/") || params["boundary"] == "" {
+		rep.Format = "text message"
+		rep.splitReturned(body)
+		return body
+	}
+	rep.Format = mediaType
+	var human bytes.Buffer
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextPart() // decodes quoted-printable
+		if err != nil {
+			break
+		}
+		part, _ := io.ReadAll(io.LimitReader(p, MaxSize))
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		switch ct {
+		case "message/delivery-status", "message/global-delivery-status":
+			rep.Format = "RFC 3464 delivery status"
+			rep.readDeliveryStatus(string(part))
+		case "message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global":
+			rep.Returned = part
+		case "text/plain", "", "text/html":
+			human.Write(part)
+			human.WriteByte('\n')
+		}
+	}
+	return human.Bytes()
+}
+
+// splitReturned finds the returned message in a plain-text bounce (qmail:
+// "--- Below this line is a copy of the message.").
+func (rep *Report) splitReturned(body []byte) {
+	for _, marker := range []string{"--- Below this line is a copy of the message.", "------ This is a copy of the message",
+		"----- Original message -----", "------- Original Message -------", "Original message headers:"} {
+		if i := bytes.Index(body, []byte(marker)); i >= 0 {
+			rest := body[i+len(marker):]
+			if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+				rest = rest[j+1:]
+			}
+			rep.Returned = bytes.TrimLeft(rest, "\r\n")
+			return
+		}
+	}
+}
+
+// readDeliveryStatus reads RFC 3464 fields (folded lines joined).
+func (rep *Report) readDeliveryStatus(ds string) {
+	lines := unfold(ds)
+	for _, l := range lines {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "final-recipient", "original-recipient":
+			if _, addr, ok := strings.Cut(v, ";"); ok {
+				rep.addRecipient(strings.Trim(strings.TrimSpace(addr), "<>"))
+			}
+		case "remote-mta":
+			if m := remoteMTARE.FindStringSubmatch("Remote-MTA: " + v); m != nil {
+				rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
+			}
+		case "status":
+			if rep.Enhanced == "" && enhancedRE.MatchString(v) {
+				rep.Enhanced = enhancedRE.FindString(v)
+			}
+		case "diagnostic-code":
+			if _, d, ok := strings.Cut(v, ";"); ok {
+				v = strings.TrimSpace(d)
+			}
+			rep.setDiagnostic(v)
+		}
+	}
+}
+
+// unfold joins RFC 5322 continuation lines.
+func unfold(s string) []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 64*1024), MaxSize)
+	for sc.Scan() {
+		l := strings.TrimRight(sc.Text(), "\r")
+		if len(out) > 0 && l != "" && (l[0] == ' ' || l[0] == '\t') {
+			out[len(out)-1] += " " + strings.TrimSpace(l)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (rep *Report) addRecipient(a string) {
+	a = strings.ToLower(strings.TrimSpace(a))
+	if a == "" || !strings.Contains(a, "@") {
+		return
+	}
+	for _, r := range rep.Recipients {
+		if r == a {
+			return
+		}
+	}
+	rep.Recipients = append(rep.Recipients, a)
+}
+
+func (rep *Report) setServer(name, addr string) {
+	if rep.Server.Name == "" && name != "" {
+		rep.Server.Name = strings.ToLower(name)
+	}
+	if rep.Server.Addr == "" && addr != "" {
+		if a, err := netip.ParseAddr(addr); err == nil {
+			rep.Server.Addr = a.String()
+		}
+	}
+}
+
+func (rep *Report) setDiagnostic(d string) {
+	d = strings.Join(strings.Fields(d), " ")
+	if d == "" || rep.Diagnostic != "" {
+		return
+	}
+	rep.Diagnostic = d
+	if m := replyRE.FindStringSubmatch(d); m != nil {
+		if rep.Code == "" {
+			rep.Code = m[1]
+		}
+		if rep.Enhanced == "" && m[2] != "" {
+			rep.Enhanced = m[2]
+		}
+	}
+	if rep.Enhanced == "" {
+		rep.Enhanced = enhancedRE.FindString(d)
+	}
+}
+
+// readText reads the human-readable bounce text of any MTA.
+func (rep *Report) readText(text string) {
+	if rep.Format == "" {
+		rep.Format = "text"
+		rep.splitReturned([]byte(text))
+	}
+	// what is above the returned message is the bounce proper
+	if rep.Returned != nil {
+		if i := strings.Index(text, string(rep.Returned[:min(len(rep.Returned), 200)])); i > 0 {
+			text = text[:i]
+		}
+	}
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for _, m := range deliveredToRE.FindAllStringSubmatch(text, -1) {
+		rep.addRecipient(m[1])
+	}
+	for _, m := range finalRecipRE.FindAllStringSubmatch(text, -1) {
+		rep.addRecipient(m[1])
+	}
+	for _, m := range recipientLTRE.FindAllStringSubmatch(text, -1) {
+		rep.addRecipient(m[1] + m[2])
+	}
+	if m := postfixHostRE.FindStringSubmatch(text); m != nil {
+		rep.setServer(m[1], m[2])
+	}
+	if m := qmailHostRE.FindStringSubmatch(text); m != nil {
+		rep.setServer("", m[1])
+	}
+	if m := talkingRE.FindStringSubmatch(text); m != nil {
+		rep.setServer(m[1], "")
+	}
+	if m := generatingRE.FindStringSubmatch(text); m != nil && rep.Server.Name == "" {
+		rep.setServer(m[1], "")
+	}
+	if rep.Diagnostic == "" {
+		rep.setDiagnostic(diagnosticFrom(lines))
+	}
+	if len(rep.Recipients) == 0 { // Exim and Sendmail list the address on its own line
+		for _, l := range lines {
+			t := strings.TrimSpace(l)
+			if m := emailRE.FindString(t); m != "" && (t == m || strings.HasPrefix(t, m+"...") || strings.HasPrefix(t, "<"+m+">")) {
+				rep.addRecipient(m)
+			}
+		}
+	}
+	rep.findSenderIPs(rep.Diagnostic + "\n" + text)
+}
+
+// diagnosticFrom finds the remote server's reply: the lines after a "said:"
+// marker, or the first lines with an SMTP 4xx/5xx reply, continuation lines joined.
+func diagnosticFrom(lines []string) string {
+	start := -1
+	for i, l := range lines {
+		if loc := saidRE.FindStringIndex(l); loc != nil {
+			rest := strings.TrimSpace(l[loc[1]:])
+			if replyRE.MatchString(rest) || rest == "" || strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "after ") {
+				start = i
+				break
+			}
+		}
+	}
+	if start < 0 {
+		for i, l := range lines {
+			if m := replyRE.FindStringIndex(strings.TrimSpace(l)); m != nil && m[0] < 8 && l != "" && (l[0] == '4' || l[0] == '5' || strings.HasPrefix(strings.TrimSpace(l), "4") || strings.HasPrefix(strings.TrimSpace(l), "5")) {
+				start = i
+				break
+			}
+		}
+	}
+	if start < 0 {
+		return ""
+	}
+	var parts []string
+	first := lines[start]
+	if loc := saidRE.FindStringIndex(first); loc != nil {
+		first = first[loc[1]:]
+	}
+	first = strings.TrimSpace(strings.Trim(strings.TrimSpace(first), "'"))
+	if strings.HasPrefix(first, "after ") { // Exim: "... after RCPT TO:<x>:" then the reply, maybe on the next line
+		first = ""
+		if loc := replyRE.FindStringIndex(lines[start]); loc != nil && loc[0] > strings.Index(lines[start], "after ") {
+			first = strings.TrimSpace(lines[start][loc[0]:])
+		}
+	}
+	if first != "" {
+		parts = append(parts, first)
+	}
+	for _, l := range lines[start+1:] {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			if len(parts) > 0 {
+				break
+			}
+			continue
+		}
+		cont := replyRE.MatchString(t) && len(parts) > 0 && strings.HasPrefix(t, parts[0][:min(3, len(parts[0]))])
+		if len(parts) == 0 || cont || foldedIndentRE.MatchString(l) || strings.HasPrefix(t, "(in reply to") {
+			parts = append(parts, strings.Trim(t, "'"))
+			continue
+		}
+		break
+	}
+	// "550-5.7.1 a" + "550 b": keep the words, drop the repeated codes
+	out := strings.Join(parts, " ")
+	return out
+}
+
+// findSenderIPs picks the addresses the receiver says the mail came from.
+func (rep *Report) findSenderIPs(text string) {
+	seen := map[string]bool{rep.Server.Addr: true}
+	add := func(s string) {
+		a, err := netip.ParseAddr(s)
+		if err != nil || seen[a.String()] || !a.IsGlobalUnicast() || a.IsPrivate() {
+			return
+		}
+		seen[a.String()] = true
+		rep.SenderIPs = append(rep.SenderIPs, a.String())
+	}
+	for _, re := range []*regexp.Regexp{clientHostRE, queryIPRE} {
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			add(m[1])
+		}
+	}
+	if len(rep.SenderIPs) == 0 && rep.Diagnostic != "" {
+		for _, m := range bracketIPRE.FindAllStringSubmatch(rep.Diagnostic, -1) {
+			add(m[1])
+		}
+	}
+}
+
+// readReturned takes the sender's domain and first external hop from the returned message.
+func (rep *Report) readReturned() {
+	msg, err := mail.ReadMessage(bytes.NewReader(rep.Returned))
+	if err != nil {
+		return
+	}
+	if from, err := mail.ParseAddress(msg.Header.Get("From")); err == nil {
+		if at := strings.LastIndexByte(from.Address, '@'); at > 0 {
+			rep.SenderDomain = strings.ToLower(from.Address[at+1:])
+		}
+	}
+	if len(rep.SenderIPs) > 0 {
+		return
+	}
+	// Received headers, newest first: the oldest hop with a public address is
+	// where the mail entered the Internet
+	received := msg.Header["Received"]
+	for i := len(received) - 1; i >= 0; i-- {
+		for _, m := range bracketIPRE.FindAllStringSubmatch(received[i], -1) {
+			if a, err := netip.ParseAddr(m[1]); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
+				rep.SenderIPs = append(rep.SenderIPs, a.String())
+				return
+			}
+		}
+	}
+}
+
+// IPs returns the distinct addresses in text, for tests and callers.
+func IPs(text string) []string {
+	set := map[string]bool{}
+	for _, s := range append(ipv4RE.FindAllString(text, -1), ipv6RE.FindAllString(text, -1)...) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			set[a.String()] = true
+		}
+	}
+	var out []string
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,122 @@
+package bounce
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+)
+
+func parseFixture(t *testing.T, name string) (*Report, string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Parse(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, string(data)
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		file         string
+		found        bool
+		recipients   []string
+		server       Server
+		code, status string
+		diag         string // contained in the diagnostic
+		lists        []string
+		senderIPs    []string
+		senderDomain string
+		provider     string
+	}{
+		{"qmail-seed.txt", true, []string{"webmaster@php.net"}, Server{Addr: "140.211.166.39"}, "550", "5.7.1",
+			"550-5.7.1 reject content [xbl] 550 See http://master.php.net/mail/why.php?why=SURBL",
+			[]string{"spamhaus-xbl", "surbl"}, []string{}, "justatheory.com", ""},
+		{"postfix-dsn.eml", true, []string{"bob@receiver.example"}, Server{Name: "mx1.receiver.example", Addr: "203.0.113.25"},
+			"554", "5.7.1", "Client host [198.51.100.7] blocked using zen.spamhaus.org",
+			[]string{"spamhaus-zen"}, []string{"198.51.100.7"}, "sender.example", ""},
+		{"exim.txt", true, []string{"carol@receiver.example"}, Server{Name: "mx.receiver.example", Addr: "203.0.113.30"},
+			"550", "5.7.1", "550 5.7.1 Rejected: 198.51.100.8 listed at bl.spamcop.net (see https://www.spamcop.net/bl.shtml?198.51.100.8)",
+			[]string{"spamcop"}, []string{"198.51.100.8"}, "sender.example", ""},
+		{"exchange.txt", true, []string{"erin@contoso.example"}, Server{Name: "am0pr01mb1234.eurprd01.prod.outlook.com"},
+			"550", "5.7.606", "banned sending IP [198.51.100.9]", nil, []string{"198.51.100.9"}, "sender.example", "Microsoft"},
+		{"gmail.txt", true, []string{"grace@gmail.com"}, Server{}, "550", "5.7.26", "Gmail requires all senders to authenticate",
+			nil, []string{"198.51.100.10"}, "", "Google"},
+		{"sendmail.txt", true, []string{"heidi@receiver.example"}, Server{Name: "mx.receiver.example"}, "554", "5.7.1",
+			"Rejected by UCEPROTECT-Level1", []string{"uceprotect-1"}, []string{}, "", ""},
+		{"nolist.txt", true, []string{"ivan@receiver.example"}, Server{}, "550", "5.7.1", "rejected as spam by Content Filtering",
+			nil, []string{}, "", ""},
+		{"garbled.txt", false, []string{}, Server{}, "", "", "", nil, []string{}, "", ""},
+	}
+	cat := catalog.Default()
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			rep, text := parseFixture(t, tc.file)
+			var lists []string
+			for _, l := range HintedLists(rep, cat, text) {
+				lists = append(lists, l.ID)
+			}
+			p := DetectProvider(rep, text)
+			if rep.Found != tc.found || !slices.Equal(rep.Recipients, tc.recipients) || rep.Server != tc.server ||
+				rep.Code != tc.code || rep.Enhanced != tc.status || !strings.Contains(rep.Diagnostic, tc.diag) ||
+				!slices.Equal(lists, tc.lists) || !slices.Equal(rep.SenderIPs, tc.senderIPs) || rep.SenderDomain != tc.senderDomain {
+				t.Errorf("got found=%v rcpt=%v server=%+v code=%s status=%s\ndiag=%q\nlists=%v ips=%v domain=%q",
+					rep.Found, rep.Recipients, rep.Server, rep.Code, rep.Enhanced, rep.Diagnostic, lists, rep.SenderIPs, rep.SenderDomain)
+			}
+			if (p == nil) != (tc.provider == "") || p != nil && !strings.Contains(p.Name, tc.provider) {
+				t.Errorf("provider %+v, want %q", p, tc.provider)
+			}
+		})
+	}
+}
+
+func TestWordIndex(t *testing.T) {
+	for _, tc := range []struct {
+		s, w string
+		dot  bool
+		want bool
+	}{
+		{"reject content [xbl]", "xbl", true, true},
+		{"why.php?why=surbl", "surbl", true, true},
+		{"see www.spamhaus.org/query", "spamhaus", true, true},
+		{"xblock", "xbl", true, false},
+		{"blocked using zen.spamhaus.org;", "zen.spamhaus.org", false, true},
+		{"blocked using dnsbl-1.uceprotect.net", "uceprotect.net", false, false},
+	} {
+		if got := wordIndex(tc.s, tc.w, tc.dot) >= 0; got != tc.want {
+			t.Errorf("wordIndex(%q, %q) = %v", tc.s, tc.w, got)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"qmail-seed.txt", "postfix-dsn.eml", "exim.txt", "exchange.txt", "gmail.txt", "sendmail.txt"} {
+		data, _ := os.ReadFile(filepath.Join("testdata", n))
+		f.Add(data)
+	}
+	f.Add([]byte("Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\nDiagnostic-Code: smtp; 5"))
+	cat := catalog.Default()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Parse(strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		HintedLists(rep, cat, string(data))
+		DetectProvider(rep, string(data))
+		for _, ip := range rep.SenderIPs {
+			if ip == rep.Server.Addr {
+				t.Fatalf("the rejecting server was taken for the sender: %s", ip)
+			}
+		}
+		if rep.Found && rep.Code == "" && rep.Enhanced == "" && len(rep.Recipients) == 0 {
+			t.Fatalf("found with nothing in it: %+v", rep)
+		}
+	})
+}

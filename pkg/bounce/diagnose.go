@@ -1,0 +1,344 @@
+package bounce
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// words too common to be read as a list's name in free text
+var commonWords = map[string]bool{"zen": true, "rbl": true, "dnsbl": true}
+
+// HintedLists finds the catalog lists the bounce names: by zone (blocked using
+// zen.spamhaus.org), by name or alias ([xbl], SpamCop, SURBL...). It records
+// each hint in rep.Hints.
+func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List {
+	lower := strings.ToLower(text)
+	seen := map[string]bool{}
+	hintSeen := map[string]bool{}
+	var out []*catalog.List
+	add := func(l *catalog.List, hint, kind string) {
+		if !hintSeen[strings.ToLower(hint)] {
+			hintSeen[strings.ToLower(hint)] = true
+			rep.Hints = append(rep.Hints, Hint{Text: hint, Kind: kind, List: l.ID, Name: l.Name})
+		}
+		if !seen[l.ID] && !l.Dead() {
+			seen[l.ID] = true
+			out = append(out, l)
+		}
+	}
+	for _, l := range cat.Lists {
+		if l.Keyed() {
+			continue
+		}
+		if wordIndex(lower, strings.ToLower(l.Zone), false) >= 0 {
+			add(l, l.Zone, "zone")
+		}
+	}
+	for _, l := range cat.Lists {
+		for _, a := range l.Aliases {
+			a = strings.ToLower(a)
+			if len(a) < 3 || commonWords[a] {
+				continue
+			}
+			if i := wordIndex(lower, a, true); i >= 0 {
+				add(l, text[i:i+len(a)], "name")
+			}
+		}
+	}
+	return out
+}
+
+// wordIndex finds w in s as a whole word, not inside a longer name; a zone must
+// not be the end of a longer zone (dotOK false), a name may follow a dot (www.spamhaus.org).
+func wordIndex(s, w string, dotOK bool) int {
+	for from := 0; ; {
+		i := strings.Index(s[from:], w)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		before, after := byte(' '), byte(' ')
+		if i > 0 {
+			before = s[i-1]
+		}
+		if j := i + len(w); j < len(s) {
+			after = s[j]
+		}
+		if !isWordByte(before) && !isWordByte(after) && (dotOK || before != '.') {
+			return i
+		}
+		from = i + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+var (
+	msCodeRE    = regexp.MustCompile(`(?i)\bS3(?:140|150)\b|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b|banned sending ip`)
+	gmailRE     = regexp.MustCompile(`(?i)gmail|google\.com|googlemail`)
+	yahooRE     = regexp.MustCompile(`(?i)yahoo|aol\.com|\bymail\b`)
+	yahooCodeRE = regexp.MustCompile(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
+)
+
+// DetectProvider recognises rejections by a mailbox provider's own block list.
+func DetectProvider(rep *Report, text string) *Provider {
+	all := text + " " + rep.Diagnostic + " " + rep.Server.Name
+	switch {
+	case msCodeRE.MatchString(all):
+		return &Provider{
+			Name: "Microsoft (Outlook.com, Hotmail, Microsoft 365)",
+			Why:  "Microsoft's own block list rejected the sending address; no public blacklist query shows it.",
+			Remedy: "Request delisting at https://sender.office.com (Microsoft 365 recipients) or through " +
+				"Outlook.com support at https://olcsupport.office.com (consumer mailboxes); watch your address in SNDS.",
+		}
+	case gmailRE.MatchString(all) && (rep.Enhanced == "5.7.26" || strings.Contains(strings.ToLower(all), "dmarc") ||
+		strings.Contains(strings.ToLower(all), "unauthenticated")):
+		return &Provider{
+			Name:   "Google (Gmail)",
+			Why:    "Gmail rejected the message because it failed authentication (SPF, DKIM or DMARC); no blacklist is involved.",
+			Remedy: "Publish SPF and DKIM for your domain, align them with DMARC, and follow https://support.google.com/mail/answer/81126.",
+		}
+	case gmailRE.MatchString(all) && (strings.HasPrefix(rep.Enhanced, "5.7.") || strings.HasPrefix(rep.Enhanced, "4.7.")) &&
+		(strings.Contains(strings.ToLower(all), "unsolicited") || strings.Contains(strings.ToLower(all), "rate") ||
+			strings.Contains(strings.ToLower(all), "reputation") || strings.Contains(strings.ToLower(all), "suspicious")):
+		return &Provider{
+			Name:   "Google (Gmail)",
+			Why:    "Gmail's own reputation system rejected the message; no public blacklist query shows it.",
+			Remedy: "Follow Google's sender guidelines (https://support.google.com/mail/answer/81126) and watch your domain in Postmaster Tools.",
+		}
+	case yahooRE.MatchString(all) && yahooCodeRE.MatchString(all):
+		return &Provider{
+			Name:   "Yahoo / AOL",
+			Why:    "Yahoo's own filters deferred or rejected the mail; no public blacklist query shows it.",
+			Remedy: "See Yahoo's sender guidelines and support form at https://senders.yahooinc.com/.",
+		}
+	}
+	return nil
+}
+
+// Finding is one listed subject that may explain the bounce, in plain words.
+type Finding struct {
+	Sentence string   `json:"sentence"`
+	Target   string   `json:"target"`
+	Subject  string   `json:"subject"`
+	Lists    []string `json:"lists"`
+	Meanings []string `json:"meanings"`
+	Reason   string   `json:"reason,omitempty"`
+	Delist   []string `json:"delist_urls"`
+	Hinted   bool     `json:"named_in_bounce"`
+	Advice   string   `json:"advice"`
+}
+
+// Diagnosis is the answer to "why was my mail rejected?".
+type Diagnosis struct {
+	Said      string    `json:"said"`
+	Named     []string  `json:"named_lists"`
+	Provider  *Provider `json:"provider,omitempty"`
+	Findings  []Finding `json:"findings"`
+	Explained bool      `json:"explained"`
+	Summary   string    `json:"summary"`
+}
+
+// Origin says how each target (by index) relates to the bounced mail, for the
+// diagnosis: "linked in your message", "the address your mail came from"...
+type Origin map[int][]string
+
+// Diagnose puts the bounce and the check results together: one finding per
+// listed subject, the lists the bounce names first.
+func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Origin, names map[string]*catalog.List) *Diagnosis {
+	d := &Diagnosis{Named: []string{}, Findings: []Finding{}, Provider: rep.Provider}
+	d.Said = said(rep)
+	isHinted := map[string]bool{}
+	for _, l := range hinted {
+		d.Named = append(d.Named, l.ID)
+		isHinted[l.ID] = true
+	}
+	for _, tr := range res.Targets {
+		via := map[string][]string{}
+		for _, s := range tr.Subjects {
+			via[s.Name] = s.Via
+		}
+		bySubject := map[string]*Finding{}
+		var order []string
+		var checks = map[string][]dnsbl.Check{}
+		for _, c := range tr.Checks {
+			if c.Status != dnsbl.Listed {
+				continue
+			}
+			f := bySubject[c.Subject]
+			if f == nil {
+				f = &Finding{Target: tr.Target.Input, Subject: c.Subject, Delist: []string{}}
+				bySubject[c.Subject] = f
+				order = append(order, c.Subject)
+			}
+			checks[c.Subject] = append(checks[c.Subject], c)
+		}
+		for _, subj := range order {
+			f := bySubject[subj]
+			cs := checks[subj]
+			// the lists the bounce names first
+			sortChecks(cs, func(c dnsbl.Check) bool { return isHinted[c.List] || sameOperator(names[c.List], hinted) })
+			var listNames []string
+			for _, c := range cs {
+				name := c.List
+				if l := names[c.List]; l != nil {
+					name = l.Name
+				}
+				listNames = append(listNames, name)
+				f.Lists = append(f.Lists, c.List)
+				for _, m := range c.Meanings {
+					f.Meanings = appendNew(f.Meanings, m)
+				}
+				if c.DelistURL != "" {
+					f.Delist = appendNew(f.Delist, c.DelistURL)
+				}
+				if f.Reason == "" {
+					f.Reason = c.Reason
+				}
+				f.Hinted = f.Hinted || isHinted[c.List] || sameOperator(names[c.List], hinted)
+			}
+			f.Sentence = sentence(tr, strings.Join(origin[tr.Index], " and "), subj, via[subj], joinAnd(listNames), f.Meanings)
+			f.Advice = advice(cs[0], names[cs[0].List], f.Meanings)
+			d.Findings = append(d.Findings, *f)
+		}
+	}
+	sortFindings(d.Findings)
+	d.Explained = len(d.Findings) > 0
+	switch {
+	case d.Explained:
+		d.Summary = d.Findings[0].Sentence + ". " + d.Findings[0].Advice
+	case d.Provider != nil:
+		d.Summary = d.Provider.Why + " " + d.Provider.Remedy
+	case len(d.Named) > 0:
+		d.Summary = "The bounce names " + strings.Join(d.Named, ", ") + ", but nothing checked is listed there now: " +
+			"the listing may have expired, or it concerns an address this bounce does not show."
+	default:
+		d.Summary = "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
+	}
+	return d
+}
+
+func sortChecks(cs []dnsbl.Check, first func(dnsbl.Check) bool) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && first(cs[j]) && !first(cs[j-1]); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func joinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func sameOperator(l *catalog.List, hinted []*catalog.List) bool {
+	if l == nil {
+		return false
+	}
+	for _, h := range hinted {
+		if h.Operator != "" && h.Operator == l.Operator {
+			return true
+		}
+	}
+	return false
+}
+
+func sortFindings(fs []Finding) {
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && fs[j].Hinted && !fs[j-1].Hinted; j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+}
+
+func said(rep *Report) string {
+	who := "The receiving server"
+	switch {
+	case rep.Server.Name != "" && rep.Server.Addr != "":
+		who = fmt.Sprintf("%s [%s]", rep.Server.Name, rep.Server.Addr)
+	case rep.Server.Name != "":
+		who = rep.Server.Name
+	case rep.Server.Addr != "":
+		who = rep.Server.Addr
+	}
+	to := ""
+	if len(rep.Recipients) > 0 {
+		to = " to " + strings.Join(rep.Recipients, ", ")
+	}
+	s := fmt.Sprintf("%s rejected your mail%s", who, to)
+	if rep.Diagnostic != "" {
+		s += ": " + rep.Diagnostic
+	}
+	return s
+}
+
+func sentence(tr *dnsbl.TargetResult, origin, subject string, via []string, list string, meanings []string) string {
+	what := tr.Target.Input
+	if origin != "" {
+		what += ", " + origin + ","
+	}
+	meaning := ""
+	if len(meanings) > 0 {
+		meaning = " (" + strings.Join(meanings, "; ") + ")"
+	}
+	if subject == tr.Target.Input || subject == tr.Target.Domain && tr.Target.Host == tr.Target.Domain {
+		return fmt.Sprintf("%s is in %s%s", what, list, meaning)
+	}
+	how := "resolves to"
+	for _, v := range via {
+		if strings.HasPrefix(v, "MX ") {
+			how = "receives its mail at " + strings.TrimPrefix(v, "MX ") + ", which resolves to"
+			break
+		}
+	}
+	if tr.Target.Kind == dnsbl.KindDomain && subject == tr.Target.Domain {
+		how = "belongs to the domain"
+	}
+	return fmt.Sprintf("%s %s %s, which is in %s%s", what, how, subject, list, meaning)
+}
+
+// advice says what to fix first for a listing, from what the listing means.
+func advice(c dnsbl.Check, l *catalog.List, meanings []string) string {
+	m := strings.ToLower(strings.Join(meanings, " "))
+	delist := "request removal"
+	if c.DelistURL != "" {
+		delist = "request removal at " + c.DelistURL
+	}
+	switch {
+	case strings.Contains(m, "xbl") || strings.Contains(m, "exploited") || strings.Contains(m, "infected") ||
+		strings.Contains(m, "botnet") || strings.Contains(m, "bot,"):
+		return "A machine on that network is infected or exploited: find and clean it, block outgoing port 25 " +
+			"from everything but your mail server, then " + delist + "."
+	case strings.Contains(m, "pbl") || strings.Contains(m, "end-user") || strings.Contains(m, "policy"):
+		return "The address is in a range its provider says should not send mail directly: send through your " +
+			"provider's mail server (port 587 with authentication) rather than asking for removal."
+	case l != nil && l.Kind == catalog.KindDomain:
+		return "The domain itself is listed: check whether it or its web site was compromised or used in spam, " +
+			"fix that, then " + delist + "."
+	case l != nil && l.ID == "spamcop":
+		return "SpamCop listings end by themselves about a day after the reports stop: find what sent the reported mail."
+	case strings.Contains(m, "spam") || strings.Contains(m, "trap"):
+		return "Mail from that address reached spam traps or was reported as spam: find what sent it and stop it, then " + delist + "."
+	}
+	return "Fix what got it listed, then " + delist + "."
+}

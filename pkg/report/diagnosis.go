@@ -1,0 +1,49 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/bounce"
+)
+
+// Diagnosis writes the answer to "why was my mail rejected?" before the details.
+func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
+	t.init()
+	t.p("%s\n", t.bold.Sprint("What the receiver said"))
+	t.p("  %s\n", Sanitize(d.Said, 600))
+	if len(rep.Hints) > 0 {
+		var hints []string
+		for _, h := range rep.Hints {
+			if strings.EqualFold(h.Text, h.Name) || h.Name == "" {
+				hints = append(hints, h.Text)
+			} else {
+				hints = append(hints, fmt.Sprintf("%s (%q)", h.Name, h.Text))
+			}
+		}
+		t.p("  It names: %s\n", Sanitize(strings.Join(hints, ", "), 300))
+	}
+	t.p("\n")
+	if d.Provider != nil {
+		t.p("%s\n", t.bold.Sprint("A provider's own block list"))
+		t.p("  %s: %s\n", d.Provider.Name, d.Provider.Why)
+		t.p("  Fix: %s\n\n", d.Provider.Remedy)
+	}
+	if len(d.Findings) > 0 {
+		t.p("%s\n", t.red.Sprint("What is listed"))
+		for _, f := range d.Findings {
+			t.p("  %s.\n", Sanitize(f.Sentence, 600))
+			if f.Reason != "" {
+				t.p("    reason: %s\n", Sanitize(f.Reason, 300))
+			}
+			for _, u := range f.Delist {
+				t.p("    delist: %s\n", Sanitize(u, 300))
+			}
+		}
+		t.p("\n%s\n  %s\n\n", t.bold.Sprint("What to fix first"), Sanitize(d.Findings[0].Advice, 600))
+	} else {
+		t.p("%s\n  %s\n\n", t.bold.Sprint("Diagnosis"), Sanitize(d.Summary, 600))
+	}
+	t.p("%s\n\n", t.dim.Sprint("Details:"))
+	t.Quiet = true // the details: listings and problems only
+}
