@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/blcheck/blcheck/pkg/bounce"
@@ -93,6 +95,7 @@ func pathError(err error) error {
 
 // resolverOptions are the flags that choose and tune the resolver.
 type resolverOptions struct {
+	shard       dnsbl.Shard
 	resolvers   []string
 	timeout     time.Duration
 	retries     int
@@ -106,7 +109,7 @@ func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-query timeout")
 	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
 	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "DNS queries in flight at once")
-	f.Float64Var(&o.rate, "rate", 0, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
+	f.Float64Var(&o.rate, "rate", 50, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
 }
 
 func (o *resolverOptions) validate() error {
@@ -137,6 +140,8 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 
 // outputOptions are the flags that shape a checking command's result.
 type outputOptions struct {
+	warning      int
+	critical     int
 	format       string
 	quiet        bool
 	strict       bool
@@ -151,6 +156,10 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
 	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
+	if strings.Contains(formats, "nagios") {
+		f.IntVarP(&o.warning, "warning", "w", 1, "nagios: WARNING at `N` or more listings")
+		f.IntVar(&o.critical, "critical", 1, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")
+	}
 }
 
 func (o *outputOptions) validate(formats ...string) error {
@@ -168,13 +177,29 @@ type checkOptions struct {
 	resolverOptions
 	outputOptions
 	files []string
+	shard string
 }
 
 func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
-	o.outputOptions.addFlags(cmd, "text, json or jsonl")
+	o.outputOptions.addFlags(cmd, "text, json, jsonl or nagios")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	cmd.Flags().StringVar(&o.shard, "shard", "", "check only share `I/N` of the targets (I from 0 to N-1), for splitting a sweep across machines")
+}
+
+// parseShard reads --shard I/N.
+func parseShard(v string) (dnsbl.Shard, error) {
+	if v == "" {
+		return dnsbl.Shard{}, nil
+	}
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return dnsbl.Shard{}, usagef("--shard %q: use I/N with 0 <= I < N (e.g. --shard $JOB_COMPLETION_INDEX/4)", v)
+	}
+	return dnsbl.Shard{Index: i, Count: n}, nil
 }
 
 // servers returns the resolvers to use: --resolver, or the system's.
@@ -249,8 +274,11 @@ func (o *checkOptions) targets(s *streams, args []string) ([]dnsbl.Target, error
 }
 
 func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
-	if err := o.outputOptions.validate("text", "json", "jsonl"); err != nil {
+	if err := o.outputOptions.validate("text", "json", "jsonl", "nagios"); err != nil {
 		return err
+	}
+	if o.warning < 1 || o.critical < 1 {
+		return usagef("--warning and --critical take a number of listings, 1 or more")
 	}
 	if err := o.resolverOptions.validate(); err != nil {
 		return err
@@ -267,7 +295,41 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, nil)
+	shard, err := parseShard(o.shard)
+	if err != nil {
+		return err
+	}
+	o.resolverOptions.shard = shard
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, append(warnings, volumeWarnings(lists, targets, shard)...), targets, nil)
+}
+
+// volumeWarnings says when a run would go past a list's published free-use limit.
+func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsbl.Shard) []string {
+	ips, domains := 0, 0
+	for _, t := range targets {
+		switch t.Kind {
+		case dnsbl.KindDomain:
+			domains++
+			ips += 2 // at least an address or two each
+		default:
+			ips += t.Size()
+		}
+	}
+	if shard.Count > 1 {
+		ips, domains = ips/shard.Count, domains/shard.Count
+	}
+	var out []string
+	for _, l := range lists {
+		n := ips
+		if l.Kind == catalog.KindDomain {
+			n = domains
+		}
+		if l.DailyLimit > 0 && n > l.DailyLimit && !l.Keyed() {
+			out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day: "+
+				"split it over days (--shard), or use a paid feed or key", n, l.ID, l.List.Zone, l.DailyLimit))
+		}
+	}
+	return out
 }
 
 // findings adds what scan and bounce know about their targets: where each was found.
@@ -292,7 +354,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	}
 	cfg := dnsbl.Config{
 		Lists: lists, Resolver: client, Concurrency: ro.concurrency, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl",
+		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard,
 	}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines
@@ -300,7 +362,21 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		jl = report.NewJSONLines(s.out)
 		obs.Check = jl.Check
 	}
+	bar := progress(s, lists, targets, oo.quiet)
+	if bar != nil {
+		inner := obs.Check
+		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
+			if inner != nil {
+				inner(t, c)
+			}
+			_ = bar.Add(1)
+		}
+	}
 	res := dnsbl.Run(ctx, cfg, targets, obs)
+	if bar != nil {
+		_ = bar.Finish()
+		_ = bar.Clear()
+	}
 	code := verdictCode(res, oo.strict, ctx.Err() != nil)
 	var locs map[int][]extract.Location
 	var diag *bounce.Diagnosis
@@ -334,6 +410,13 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 	case "github":
 		err = report.GitHub(s.out, res, locs, code)
+	case "nagios":
+		var state int
+		state, err = report.Nagios(s.out, res, oo.warning, oo.critical, oo.strict)
+		if err == nil && state != report.NagiosOK {
+			return &exitError{state}
+		}
+		return err
 	default:
 		t := &report.Text{W: s.out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
 		if found != nil {
@@ -351,6 +434,42 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		return nil
 	}
 	return &exitError{code}
+}
+
+// progress returns a progress bar on stderr for runs large enough to want one,
+// when stderr is a terminal; nil otherwise.
+func progress(s *streams, lists []catalog.Selected, targets []dnsbl.Target, quiet bool) *progressbar.ProgressBar {
+	if !s.errTTY || quiet {
+		return nil
+	}
+	ipLists, domLists := 0, 0
+	for _, l := range lists {
+		if l.Kind == catalog.KindIP {
+			ipLists++
+		} else {
+			domLists++
+		}
+	}
+	total := int64(0)
+	for _, t := range targets {
+		if t.Kind == dnsbl.KindDomain {
+			total = -1 // unknown until DNS says how many addresses there are
+			break
+		}
+		total += int64(t.Size() * ipLists)
+	}
+	if total >= 0 && total < 500 || total < 0 && len(targets) < 20 {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(s.err),
+		progressbar.OptionSetDescription("checking"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("checks"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 // verdictCode maps a run's result to the contract's exit code.

@@ -38,6 +38,7 @@ type streams struct {
 	err    io.Writer
 	getenv func(string) string
 	outTTY bool   // stdout is a terminal
+	errTTY bool   // stderr is a terminal (progress bars)
 	resolv string // resolv.conf path
 }
 
@@ -47,6 +48,7 @@ func main() {
 	io := &streams{
 		in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv,
 		outTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
+		errTTY: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
 		resolv: "/etc/resolv.conf",
 	}
 	os.Exit(run(ctx, os.Args[1:], io))
@@ -69,12 +71,45 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // exit code. It is what the tests call.
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
-	root.SetArgs(args)
+	root.SetArgs(nagiosArgs(args))
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, s)
+}
+
+// nagiosArgs makes -c mean --critical when the output is for Nagios, as in
+// check_rbl; elsewhere -c is --concurrency. (Both names are in blcheck's contract.)
+func nagiosArgs(args []string) []string {
+	nagios := false
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--format=nagios" || a == "-onagios" || a == "-o=nagios" ||
+			(a == "--format" || a == "-o") && i+1 < len(args) && args[i+1] == "nagios" {
+			nagios = true
+		}
+	}
+	if !nagios {
+		return args
+	}
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		switch {
+		case a == "--":
+			nagios = false
+			out = append(out, a)
+		case nagios && a == "-c":
+			out = append(out, "--critical")
+		case nagios && strings.HasPrefix(a, "-c") && len(a) > 2 && a[2] >= '0' && a[2] <= '9':
+			out = append(out, "--critical="+a[2:])
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // exitCode is blcheck's one error-to-exit-code switch.
@@ -146,7 +181,8 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	opts.addFlags(root)
-	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s))
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s),
+		newDocsCmd(s, func() *cobra.Command { return newRootCmd(s) }))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -536,5 +537,73 @@ func TestBounce(t *testing.T) {
 	}
 	if got := runCLI(t, nil, "", append([]string{"bounce", fixture("garbled.txt")}, r...)...); !strings.Contains(got.err, "holds no bounce") {
 		t.Errorf("text without a bounce needs a clear answer: %s", got.err)
+	}
+}
+
+func TestNagios(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	srv.List("bl.spamcop.net", "192.0.2.10", []string{"127.0.0.2"})
+	dead := dnsbltest.NewServer()
+	dead.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	defer dead.Close()
+	r := []string{"-r", srv.Addr, "-l", "zen,spamcop,psbl", "-o", "nagios"}
+	tests := []struct {
+		args []string
+		code int
+		line string
+	}{
+		{append([]string{"192.0.2.10"}, r...), 2, "BLCHECK CRITICAL - 192.0.2.10 listed 2 times on spamcop, spamhaus-zen | listed=2;1;1;0;3 "},
+		{append([]string{"192.0.2.10", "-w", "2", "-c", "3"}, r...), 1, "BLCHECK WARNING - "},
+		{append([]string{"192.0.2.10", "-w2", "-c3", "--concurrency", "8"}, r...), 1, "listed=2;2;3;0;3"},
+		{append([]string{"192.0.2.11"}, r...), 0, "BLCHECK OK - 192.0.2.11 not listed on 3 lists | listed=0;1;1;0;3"},
+		{[]string{"192.0.2.11", "-r", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen", "-o", "nagios"}, 3, "BLCHECK UNKNOWN - incomplete"},
+		{[]string{"192.0.2.11", "-c", "0", "-o", "nagios", "-r", srv.Addr}, 2, ""},
+	}
+	for _, tc := range tests {
+		got := runCLI(t, nil, "", tc.args...)
+		if got.code != tc.code || !strings.Contains(got.stdout, tc.line) {
+			t.Errorf("%v: exit %d, want %d\n%s%s", tc.args, got.code, tc.code, got.stdout, got.err)
+		}
+	}
+	// outside nagios, -c is still --concurrency
+	if got := runCLI(t, nil, "", "192.0.2.11", "-c", "4", "-r", srv.Addr, "-l", "zen"); got.code != 0 {
+		t.Errorf("-c as concurrency: exit %d %s", got.code, got.err)
+	}
+}
+
+func TestShardAndVolume(t *testing.T) {
+	srv := fakeWorld(t)
+	seen := map[string]int{}
+	for i := 0; i < 3; i++ {
+		got := runCLI(t, nil, "", "198.51.100.0/26", "-r", srv.Addr, "-l", "zen", "-o", "jsonl", "--rate", "0", "--shard", fmt.Sprintf("%d/3", i))
+		for _, l := range strings.Split(strings.TrimSpace(got.stdout), "\n") {
+			var c struct{ Subject string }
+			if json.Unmarshal([]byte(l), &c) == nil {
+				seen[c.Subject]++
+			}
+		}
+	}
+	if len(seen) != 64 {
+		t.Errorf("three shards covered %d of 64 addresses", len(seen))
+	}
+	for a, n := range seen {
+		if n != 1 {
+			t.Errorf("%s checked by %d shards", a, n)
+		}
+	}
+	for _, bad := range []string{"3/3", "1", "-1/2", "a/b", "0/0"} {
+		if got := runCLI(t, nil, "", "192.0.2.1", "-r", srv.Addr, "--shard", bad); got.code != 2 {
+			t.Errorf("--shard %s: exit %d", bad, got.code)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // only the warning matters: the sweep itself is interrupted at once
+	var out, errb bytes.Buffer
+	s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
+	code := run(ctx, []string{"10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", "-r", srv.Addr, "-l", "zen,spamcop", "-o", "jsonl"}, s)
+	if !strings.Contains(errb.String(), "about 327680 queries to spamhaus-zen (zen.spamhaus.org), whose free use is 300000 queries a day") ||
+		strings.Contains(errb.String(), "spamcop (") || code != exitInterrupt {
+		t.Errorf("exit %d, stderr %s", code, errb.String())
 	}
 }

@@ -81,7 +81,9 @@ type List struct {
 	Tests    *Tests            `yaml:"tests,omitempty" json:"tests,omitempty"`
 	Aliases  []string          `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 	Policy   string            `yaml:"policy,omitempty" json:"policy,omitempty"`
-	Notes    string            `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// DailyLimit is the published free-use limit in queries a day, where there is one.
+	DailyLimit int    `yaml:"daily_limit,omitempty" json:"daily_limit,omitempty"`
+	Notes      string `yaml:"notes,omitempty" json:"notes,omitempty"`
 
 	line   int
 	codes  []code
@@ -310,6 +312,9 @@ func (l *List) validate() error {
 		return errors.New("status is missing (active or dead)")
 	default:
 		return fmt.Errorf("status %q is not active or dead", l.Status)
+	}
+	if l.DailyLimit < 0 {
+		return errors.New("daily_limit must be a positive number of queries")
 	}
 	if l.Key != nil && !envRE.MatchString(l.Key.Env) {
 		return fmt.Errorf("key.env %q is not an environment variable name", l.Key.Env)

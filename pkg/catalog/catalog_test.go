@@ -160,8 +160,8 @@ func TestSelect(t *testing.T) {
 		t.Errorf("with a DQS key the DQS zones must replace the public mirrors: %v", got)
 	}
 	for _, s := range keyed {
-		if s.ID == "spamhaus-dqs-zen" && s.Zone() != "sekrit.zen.dq.spamhaus.net" {
-			t.Errorf("keyed zone = %q", s.Zone())
+		if s.ID == "spamhaus-dqs-zen" && s.SecretZone() != "sekrit.zen.dq.spamhaus.net" {
+			t.Errorf("keyed zone = %q", s.SecretZone())
 		}
 	}
 

@@ -19,8 +19,9 @@ type Selected struct {
 	KeyValue string // the account key, never to be printed
 }
 
-// Zone is the zone to query (key inserted).
-func (s Selected) Zone() string { return s.QueryZone(s.KeyValue) }
+// SecretZone is the zone to query, with the account key inserted. It must
+// never be printed: output shows List.Zone, where the key is a {key} placeholder.
+func (s Selected) SecretZone() string { return s.QueryZone(s.KeyValue) }
 
 // NeedsKey reports whether the list needs a key that is not set.
 func (s Selected) NeedsKey() bool { return s.Keyed() && s.KeyValue == "" }

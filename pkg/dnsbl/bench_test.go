@@ -45,7 +45,7 @@ func benchWorld(b *testing.B) (*dnsbltest.Server, []catalog.Selected) {
 	lists, _, _ := catalog.Default().Select(catalog.Selection{Getenv: func(string) string { return "" }})
 	for _, l := range lists {
 		if !l.Keyed() {
-			srv.Zone(l.Zone(), "127.0.0.2")
+			srv.Zone(l.SecretZone(), "127.0.0.2")
 		}
 	}
 	return srv, lists

@@ -3,6 +3,7 @@ package dnsbl
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
 	"sort"
@@ -119,6 +120,35 @@ type Config struct {
 	AllowPrivate bool    // send private, loopback... addresses from DNS to the lists
 	Retain       bool    // keep every target's subjects and checks in the Result
 	NoHealth     bool    // skip the test-point queries
+	Shard        Shard   // check only this machine's share of the targets
+}
+
+// Shard is a deterministic share of the targets, for splitting a sweep across
+// machines: shard Index of Count (0 <= Index < Count). A target, or an address of
+// a range, belongs to the shard its FNV-1a hash falls in, whatever the order of
+// the input. The zero Shard keeps everything.
+type Shard struct {
+	Index, Count int
+}
+
+// Keeps reports whether key (an address or a host name) belongs to this shard.
+func (s Shard) Keeps(key string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32()%uint32(s.Count)) == s.Index
+}
+
+func shardKey(t Target) string {
+	switch t.Kind {
+	case KindIP:
+		return t.Addr.String()
+	case KindDomain:
+		return t.Host
+	}
+	return t.Prefix.String()
 }
 
 // DefaultConcurrency is the number of queries in flight when Config leaves it unset.
@@ -186,7 +216,7 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	}
 	for i := range cfg.Lists {
 		l := &listState{Selected: &cfg.Lists[i], pos: i, done: make(chan struct{})}
-		l.zone = l.Selected.Zone()
+		l.zone = l.Selected.SecretZone()
 		if cfg.Rate > 0 {
 			burst := int(cfg.Rate)
 			if burst < 1 {
@@ -224,7 +254,6 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 
 	var g errgroup.Group
 	g.SetLimit(expandParallel(cfg.Concurrency, len(r.lists)))
-	r.result.Summary.Targets = len(targets)
 	if cfg.Retain {
 		r.result.Targets = make([]*TargetResult, len(targets))
 	}
@@ -232,7 +261,11 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		if ctx.Err() != nil {
 			break
 		}
+		if t.Kind != KindCIDR && !cfg.Shard.Keeps(shardKey(t)) {
+			continue // another machine's share (a range is split address by address)
+		}
 		ts := &targetState{res: &TargetResult{Index: i, Target: t}}
+		r.result.Summary.Targets++
 		if cfg.Retain {
 			r.result.Targets[i] = ts.res
 		}
@@ -255,17 +288,17 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 			"so no blacklist answer through it can be trusted", r.resolver.Probe, r.resolver.Answer)},
 			r.result.Summary.Incomplete...)
 	}
+	if cfg.Retain { // drop targets that never started, or belong to another shard
+		kept := r.result.Targets[:0]
+		for _, t := range r.result.Targets {
+			if t != nil {
+				kept = append(kept, t)
+			}
+		}
+		r.result.Targets = kept
+	}
 	if ctx.Err() != nil {
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
-		if cfg.Retain { // drop targets that never started
-			kept := r.result.Targets[:0]
-			for _, t := range r.result.Targets {
-				if t != nil {
-					kept = append(kept, t)
-				}
-			}
-			r.result.Targets = kept
-		}
 	}
 	r.result.Elapsed = time.Since(r.result.Started)
 	return r.result
@@ -404,6 +437,9 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		emit(Subject{Name: t.Addr.String(), Type: SubjectIP, Addr: t.Addr, Via: []string{"input"}})
 	case KindCIDR:
 		for a := t.Prefix.Addr(); t.Prefix.Contains(a) && ctx.Err() == nil; a = a.Next() {
+			if !r.cfg.Shard.Keeps(a.String()) {
+				continue
+			}
 			emit(Subject{Name: a.String(), Type: SubjectIP, Addr: a, Via: []string{"input"}})
 		}
 	case KindDomain:

@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// Nagios states, the monitoring-plugin convention.
+const (
+	NagiosOK       = 0
+	NagiosWarning  = 1
+	NagiosCritical = 2
+	NagiosUnknown  = 3
+)
+
+// Nagios writes one status line with perfdata, then one line per listing (a
+// plugin's long output), and returns the plugin exit code: CRITICAL at critical
+// or more listings, WARNING at warning or more, UNKNOWN when the check is
+// incomplete (or, with strict, when any list failed), else OK.
+func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) (int, error) {
+	s := Summarize(res, 0)
+	listedOn := map[string]bool{}
+	var details []string
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Status == dnsbl.Listed {
+				listedOn[c.List] = true
+				who := tr.Target.Input
+				if c.Subject != who {
+					who += " (" + c.Subject + ")"
+				}
+				details = append(details, fmt.Sprintf("%s listed on %s: %s", Sanitize(who, 200), c.List,
+					Sanitize(strings.Join(c.Meanings, "; "), 200)))
+			}
+		}
+	}
+	var lists []string
+	for l := range listedOn {
+		lists = append(lists, l)
+	}
+	sort.Strings(lists)
+	var targets []string
+	for _, tr := range res.Targets {
+		targets = append(targets, Sanitize(tr.Target.Input, 100))
+	}
+	what := strings.Join(targets, ", ")
+	if len(targets) > 3 {
+		what = fmt.Sprintf("%d targets", len(targets))
+	}
+	failed := s.Error + s.Blocked + s.Unreliable
+	queried := 0
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthNeedsKey {
+			queried++
+		}
+	}
+	state, text := NagiosOK, fmt.Sprintf("%s not listed on %d lists", what, queried)
+	switch {
+	case s.Listed >= critical && s.Listed > 0:
+		state = NagiosCritical
+	case s.Listed >= warning && s.Listed > 0:
+		state = NagiosWarning
+	case res.Resolver.RewritesNXDOMAIN:
+		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
+	case len(res.Summary.Incomplete) > 0:
+		state, text = NagiosUnknown, "incomplete: "+Sanitize(res.Summary.Incomplete[0], 200)
+	case strict && failed > 0:
+		state = NagiosUnknown
+		text += fmt.Sprintf(", but %d checks failed", failed)
+	}
+	if state == NagiosCritical || state == NagiosWarning {
+		text = fmt.Sprintf("%s listed %d times on %s", what, s.Listed, strings.Join(lists, ", "))
+	}
+	if failed > 0 && state == NagiosOK {
+		text += fmt.Sprintf(" (%d checks failed)", failed)
+	}
+	name := [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[state]
+	_, err := fmt.Fprintf(w, "BLCHECK %s - %s | listed=%d;%d;%d;0;%d clean=%d error=%d blocked=%d unreliable=%d skipped=%d time=%.3fs\n",
+		name, text, s.Listed, warning, critical, s.Checks, s.Clean, s.Error, s.Blocked, s.Unreliable, s.Skipped, res.Elapsed.Seconds())
+	for _, d := range details {
+		fmt.Fprintln(w, d)
+	}
+	return state, err
+}
