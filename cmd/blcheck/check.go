@@ -18,6 +18,7 @@ import (
 	"github.com/blcheck/blcheck/pkg/extract"
 	"github.com/blcheck/blcheck/pkg/report"
 	"github.com/blcheck/blcheck/pkg/resolver"
+	"github.com/blcheck/blcheck/pkg/state"
 )
 
 // catalogOptions are the flags that choose the catalog and its lists.
@@ -140,6 +141,7 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 
 // outputOptions are the flags that shape a checking command's result.
 type outputOptions struct {
+	state        string
 	warning      int
 	critical     int
 	format       string
@@ -185,6 +187,7 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl or nagios")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	cmd.Flags().StringVar(&o.state, "state", "", "remember results in `FILE`; with -q, text shows only what changed since the last run (for cron)")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "check only share `I/N` of the targets (I from 0 to N-1), for splitting a sweep across machines")
 }
 
@@ -362,6 +365,19 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		jl = report.NewJSONLines(s.out)
 		obs.Check = jl.Check
 	}
+	var store *state.Store
+	if oo.state != "" {
+		var warn string
+		store, warn, err = state.Open(oo.state)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if warn != "" {
+			fmt.Fprintf(s.err, "blcheck: warning: %s\n", warn)
+		}
+		cfg.Annotate = func(c *dnsbl.Check) { c.Change = store.Check(*c) }
+	}
 	bar := progress(s, lists, targets, oo.quiet)
 	if bar != nil {
 		inner := obs.Check
@@ -378,6 +394,18 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		_ = bar.Clear()
 	}
 	code := verdictCode(res, oo.strict, ctx.Err() != nil)
+	var listChanges []report.ListChange
+	if store != nil {
+		for _, l := range res.Lists {
+			if ch := store.List(l.List.ID, l.Health); ch != "" {
+				listChanges = append(listChanges, report.ListChange{List: l.List, Change: ch, Health: l.Health})
+			}
+		}
+		store.Keep()
+		if err := store.Save(); err != nil {
+			fmt.Fprintf(s.err, "blcheck: warning: %v\n", err)
+		}
+	}
 	var locs map[int][]extract.Location
 	var diag *bounce.Diagnosis
 	names := map[string]*catalog.List{}
@@ -394,6 +422,13 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	switch oo.format {
 	case "json":
 		doc := report.NewDocument(res, servers, warnings, code)
+		for _, lc := range listChanges {
+			for i := range doc.Lists {
+				if doc.Lists[i].List == lc.List.ID {
+					doc.Lists[i].Change = lc.Change
+				}
+			}
+		}
 		if found != nil {
 			doc.AddFindings(res, locs, found.ignored)
 			if diag != nil {
@@ -417,6 +452,12 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 			return &exitError{state}
 		}
 		return err
+	case "text":
+		if store != nil && oo.quiet {
+			report.Changes(s.out, res, listChanges, names, servers)
+			break
+		}
+		fallthrough
 	default:
 		t := &report.Text{W: s.out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
 		if found != nil {

@@ -607,3 +607,29 @@ func TestShardAndVolume(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, errb.String())
 	}
 }
+
+func TestStateCron(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	path := filepath.Join(t.TempDir(), "blcheck.state")
+	args := []string{"-q", "--state", path, "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop"}
+	first := runCLI(t, nil, "", args...)
+	if first.code != 1 || !strings.Contains(first.stdout, "NEW LISTING  192.0.2.10 on Spamhaus ZEN") {
+		t.Errorf("first run: exit %d\n%s", first.code, first.stdout)
+	}
+	second := runCLI(t, nil, "", args...)
+	if second.code != 1 || second.stdout != "" {
+		t.Errorf("nothing changed: nothing printed, still exit 1; got exit %d\n%s", second.code, second.stdout)
+	}
+	srv.Unlist("zen.spamhaus.org", "192.0.2.10")
+	srv.Wildcard("bl.spamcop.net", "127.0.0.2")
+	third := runCLI(t, nil, "", append(args, "-o", "text")...)
+	if third.code != 0 || !strings.Contains(third.stdout, "DELISTED     192.0.2.10 from Spamhaus ZEN") ||
+		!strings.Contains(third.stdout, "LIST FAILING SpamCop Blocking List") {
+		t.Errorf("third run: exit %d\n%s", third.code, third.stdout)
+	}
+	js := runCLI(t, nil, "", "--state", path, "192.0.2.10", "-r", srv.Addr, "-l", "zen", "-o", "json")
+	if !strings.Contains(js.stdout, `"change": "unchanged"`) {
+		t.Errorf("json carries the change:\n%s", js.stdout)
+	}
+}

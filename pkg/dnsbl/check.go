@@ -52,6 +52,8 @@ type Check struct {
 	DelistURL string   `json:"delist_url"`
 	RTTms     int64    `json:"rtt_ms"`
 	Error     string   `json:"error"`
+	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
+	Change string `json:"change,omitempty"`
 
 	subject, list int // positions, for a stable order
 }
@@ -121,6 +123,9 @@ type Config struct {
 	Retain       bool    // keep every target's subjects and checks in the Result
 	NoHealth     bool    // skip the test-point queries
 	Shard        Shard   // check only this machine's share of the targets
+	// Annotate, if set, may fill in a check before it is kept or observed
+	// (--state sets Change). Calls are serialised.
+	Annotate func(*Check)
 }
 
 // Shard is a deterministic share of the targets, for splitting a sweep across
@@ -569,6 +574,9 @@ func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 		s.failed.Add(1)
 	}
 	r.mu.Lock()
+	if r.cfg.Annotate != nil {
+		r.cfg.Annotate(&c)
+	}
 	r.result.Summary.Checks++
 	r.result.Summary.Counts[c.Status]++
 	if r.cfg.Retain {

@@ -75,6 +75,7 @@ type ListDoc struct {
 	Zone   string `json:"zone"`
 	Health string `json:"health"`
 	Detail string `json:"detail,omitempty"`
+	Change string `json:"change,omitempty"` // with --state: list-failing, list-recovered
 }
 
 // ResolverDoc says what is wrong with the resolver.

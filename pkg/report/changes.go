@@ -1,0 +1,55 @@
+package report
+
+import (
+	"io"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// ListChange is a list whose health changed since the last run.
+type ListChange struct {
+	List   *catalog.List
+	Change string // list-failing or list-recovered
+	Health dnsbl.Health
+}
+
+// Changes writes only what changed since the last run (-q with --state): new
+// listings, delistings, lists that began failing or recovered. Nothing changed,
+// nothing printed: a cron mail means news.
+func Changes(w io.Writer, res *dnsbl.Result, lists []ListChange, names map[string]*catalog.List, resolvers []string) {
+	t := &Text{W: w, Names: names}
+	t.init()
+	if t.resolverProblem(res, resolvers) {
+		return
+	}
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			who := Sanitize(c.Subject, 200)
+			if c.Subject != tr.Target.Input {
+				who += " (" + Sanitize(tr.Target.Input, 200) + ")"
+			}
+			switch c.Change {
+			case "new-listing":
+				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
+				if c.Reason != "" {
+					t.p("             reason: %s\n", Sanitize(c.Reason, 300))
+				}
+				if c.DelistURL != "" {
+					t.p("             delist: %s\n", Sanitize(c.DelistURL, 300))
+				}
+			case "delisted":
+				t.p("DELISTED     %s from %s (%s)\n", who, t.name(c.List), c.Zone)
+			}
+		}
+	}
+	for _, l := range lists {
+		switch l.Change {
+		case "list-failing":
+			t.p("LIST FAILING %s (%s): %s: %s\n", l.List.Name, l.List.Zone, l.Health.State, Sanitize(l.Health.Detail, 300))
+		case "list-recovered":
+			t.p("RECOVERED    %s (%s) answers properly again\n", l.List.Name, l.List.Zone)
+		}
+	}
+}
