@@ -141,6 +141,7 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 
 // outputOptions are the flags that shape a checking command's result.
 type outputOptions struct {
+	spf          bool
 	state        string
 	warning      int
 	critical     int
@@ -187,6 +188,7 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl or nagios")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	cmd.Flags().BoolVar(&o.spf, "spf", false, "also check every address a domain's SPF record authorises (includes followed, up to 10 lookups; ranges up to /24)")
 	cmd.Flags().StringVar(&o.state, "state", "", "remember results in `FILE`; with -q, text shows only what changed since the last run (for cron)")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "check only share `I/N` of the targets (I from 0 to N-1), for splitting a sweep across machines")
 }
@@ -357,7 +359,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	}
 	cfg := dnsbl.Config{
 		Lists: lists, Resolver: client, Concurrency: ro.concurrency, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard,
+		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf,
 	}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines

@@ -123,6 +123,7 @@ type Config struct {
 	Retain       bool    // keep every target's subjects and checks in the Result
 	NoHealth     bool    // skip the test-point queries
 	Shard        Shard   // check only this machine's share of the targets
+	SPF          bool    // also check every address a domain's SPF record authorises
 	// Annotate, if set, may fill in a check before it is kept or observed
 	// (--state sets Change). Calls are serialised.
 	Annotate func(*Check)
@@ -477,15 +478,16 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		}
 		c := Check{Subject: s.Name, List: l.ID, Zone: l.List.Zone, subject: s.pos, list: l.pos,
 			Codes: []string{}, Meanings: []string{}}
-		shown, err := QueryName(s.Subject, l.List.Zone)
-		if err == nil {
-			c.Query = shown
+		if s.Type == SubjectDomain || s.Addr.IsValid() { // a skipped SPF range has no query
+			if shown, err := QueryName(s.Subject, l.List.Zone); err == nil {
+				c.Query = shown
+			}
 		}
 		var skip string
 		switch {
 		case s.Skip != "":
 			skip = s.Skip
-		case s.Type == SubjectIP && !l.Covers(s.Addr):
+		case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
 			skip = "the list has no " + familyName(s.Addr) + " data"
 		case l.NeedsKey():
 			skip = fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env)

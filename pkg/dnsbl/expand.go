@@ -102,6 +102,14 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	for _, group := range append(hostAddrs, mxAddrs...) {
 		found = append(found, group...)
 	}
+	var spfSkipped []Subject
+	if r.cfg.SPF && !t.NoMX {
+		spf, skipped, spfNotes := r.expandSPF(ctx, t.Host)
+		for _, a := range spf {
+			found = append(found, addrVia{a.addr, a.via})
+		}
+		spfSkipped, notes = skipped, append(notes, spfNotes...)
+	}
 	byAddr := map[netip.Addr]int{}
 	for _, f := range found {
 		if i, ok := byAddr[f.addr]; ok {
@@ -117,6 +125,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		byAddr[f.addr] = len(subjects)
 		subjects = append(subjects, s)
 	}
+	subjects = append(subjects, spfSkipped...)
 	switch {
 	case hostNX:
 		notes = append(notes, fmt.Sprintf("%s does not exist in DNS (NXDOMAIN)", t.Host))

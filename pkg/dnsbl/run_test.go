@@ -293,3 +293,50 @@ func TestRunCanceled(t *testing.T) {
 		t.Errorf("cancellation must not wait for the 5s query timeout")
 	}
 }
+
+func TestRunSPF(t *testing.T) {
+	w := newWorld(t)
+	w.srv.TXT("example.test", "v=spf1 ip4:198.51.100.0/30 ip4:203.0.113.0/16 include:_spf.partner.test a:mx.example.test redirect=ignored.test -all")
+	w.srv.TXT("example.test", "google-site-verification=abc")
+	w.srv.A("mx.example.test", "192.0.2.11")
+	w.srv.TXT("_spf.partner.test", "v=spf1 ip4:198.51.100.77 ip6:2001:db8::/126 include:example.test ~all") // a loop back
+	w.srv.List("ip.bl.test", "198.51.100.77", []string{"127.0.0.2"})
+	w.srv.TXT("many.test", "v=spf1 "+strings.Repeat("include:x.test ", 11)+"-all")
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
+	var targets []dnsbl.Target
+	for _, in := range []string{"example.test", "many.test"} {
+		tg, _ := dnsbl.ParseTarget(in)
+		targets = append(targets, tg)
+	}
+	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true, SPF: true}, targets, dnsbl.Observer{})
+	via := map[string]string{}
+	skip := map[string]string{}
+	for _, s := range out.Targets[0].Subjects {
+		via[s.Name] = strings.Join(s.Via, ",")
+		skip[s.Name] = s.Skip
+	}
+	for subject, want := range map[string]string{
+		"198.51.100.2":  "SPF ip4:198.51.100.0/30",
+		"198.51.100.77": "SPF include:_spf.partner.test > ip4:198.51.100.77",
+		"2001:db8::3":   "SPF include:_spf.partner.test > ip6:2001:db8::/126",
+		"192.0.2.11":    "SPF a:mx.example.test",
+	} {
+		if via[subject] != want {
+			t.Errorf("%s via %q, want %q", subject, via[subject], want)
+		}
+	}
+	if !strings.Contains(skip["203.0.0.0/16"], "larger than /24") {
+		t.Errorf("a large range must be reported as skipped: %v", skip)
+	}
+	if c := find(out, "198.51.100.77", "ipbl"); c.Status != dnsbl.Listed {
+		t.Errorf("an SPF-authorised address listed: %+v", c)
+	}
+	notes := strings.Join(out.Targets[0].Notes, "\n")
+	if !strings.Contains(notes, "SPF loop at example.test") {
+		t.Errorf("notes: %s", notes)
+	}
+	if n := strings.Join(out.Targets[1].Notes, "\n"); !strings.Contains(n, "over SPF's limit of 10 DNS lookups") {
+		t.Errorf("lookup limit: %s", n)
+	}
+}

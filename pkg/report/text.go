@@ -191,6 +191,8 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	sort.SliceStable(subjects, func(i, j int) bool {
 		return rank(per[subjects[i].Name]) < rank(per[subjects[j].Name])
 	})
+	const maxClean = 8 // a long run of clean subjects (an SPF range, a CIDR) is summed up
+	cleanShown, cleanHidden := 0, 0
 	for _, s := range subjects {
 		sc := per[s.Name]
 		if sc == nil {
@@ -199,7 +201,17 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 {
 			continue
 		}
+		if rank(sc) == 2 && s.Skip == "" {
+			if cleanShown >= maxClean {
+				cleanHidden++
+				continue
+			}
+			cleanShown++
+		}
 		t.subject(s, sc)
+	}
+	if cleanHidden > 0 {
+		t.p("  %s\n", t.dim.Sprintf("... and %d more subjects without listings or errors (-o json shows each)", cleanHidden))
 	}
 	for _, p := range tr.Problems {
 		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))

@@ -1,0 +1,222 @@
+package dnsbl
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// SPF limits: RFC 7208 allows 10 DNS-querying terms; ranges are expanded up to
+// a /24 (IPv6 /120), larger ones are reported as skipped.
+const (
+	SPFLookupLimit = 10
+	SPFMaxBitsV4   = 24
+	SPFMaxBitsV6   = 120
+)
+
+// spfAddr is an address an SPF record authorises, with the mechanisms that led to it.
+type spfAddr struct {
+	addr netip.Addr
+	via  string
+}
+
+type spfWalk struct {
+	r       *runner
+	ctx     context.Context
+	lookups int
+	addrs   []spfAddr
+	skipped []Subject // ranges too large to expand
+	notes   []string
+	seen    map[string]bool // domains already followed (loops)
+}
+
+// expandSPF returns the addresses host's SPF record authorises.
+func (r *runner) expandSPF(ctx context.Context, host string) (addrs []spfAddr, skipped []Subject, notes []string) {
+	w := &spfWalk{r: r, ctx: ctx, seen: map[string]bool{}}
+	w.record(host, "SPF")
+	return w.addrs, w.skipped, w.notes
+}
+
+// record follows the SPF record of domain; via names the chain that led here.
+func (w *spfWalk) record(domain, via string) {
+	if w.seen[domain] {
+		w.notes = append(w.notes, fmt.Sprintf("%s: SPF loop at %s, not followed again", via, domain))
+		return
+	}
+	w.seen[domain] = true
+	a, err := w.r.lookup(w.ctx, nil, domain, resolver.TypeTXT)
+	if err != nil {
+		w.notes = append(w.notes, fmt.Sprintf("%s: TXT lookup for %s failed: %v", via, domain, err))
+		return
+	}
+	var spf []string
+	for _, t := range a.TXT {
+		if strings.EqualFold(t, "v=spf1") || strings.HasPrefix(strings.ToLower(t), "v=spf1 ") {
+			spf = append(spf, t)
+		}
+	}
+	switch {
+	case len(spf) == 0:
+		if via == "SPF" {
+			w.notes = append(w.notes, fmt.Sprintf("%s has no SPF record", domain))
+		} else {
+			w.notes = append(w.notes, fmt.Sprintf("%s: %s has no SPF record", via, domain))
+		}
+		return
+	case len(spf) > 1:
+		w.notes = append(w.notes, fmt.Sprintf("%s has %d SPF records, which is an error (RFC 7208): the first is followed", domain, len(spf)))
+	}
+	var redirect string
+	hasAll := false
+	for _, term := range strings.Fields(spf[0])[1:] {
+		term = strings.TrimLeft(term, "+-~?")
+		name, arg, _ := strings.Cut(term, ":")
+		lname := strings.ToLower(name)
+		if k, v, ok := strings.Cut(term, "="); ok && !strings.Contains(k, ":") {
+			if strings.EqualFold(k, "redirect") {
+				redirect = v
+			}
+			continue
+		}
+		step := via + " " + term
+		if via != "SPF" {
+			step = via + " > " + term
+		}
+		switch {
+		case lname == "all":
+			hasAll = true
+		case lname == "ip4" || lname == "ip6":
+			w.ipRange(arg, step)
+		case lname == "a" || strings.HasPrefix(lname, "a/"):
+			if !w.count(step) {
+				return
+			}
+			target, bits := splitCIDR(arg, name, domain)
+			for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
+				if a, err := w.r.lookup(w.ctx, nil, target, qt); err == nil {
+					for _, ip := range a.Addrs {
+						w.withBits(ip, bits, step)
+					}
+				}
+			}
+		case lname == "mx" || strings.HasPrefix(lname, "mx/"):
+			if !w.count(step) {
+				return
+			}
+			target, bits := splitCIDR(arg, name, domain)
+			mx, err := w.r.lookup(w.ctx, nil, target, resolver.TypeMX)
+			if err != nil {
+				w.notes = append(w.notes, fmt.Sprintf("%s: MX lookup for %s failed: %v", step, target, err))
+				continue
+			}
+			for i, m := range mx.MX {
+				if i == 10 || m.Host == "" {
+					break
+				}
+				for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
+					if a, err := w.r.lookup(w.ctx, nil, m.Host, qt); err == nil {
+						for _, ip := range a.Addrs {
+							w.withBits(ip, bits, step+" ("+m.Host+")")
+						}
+					}
+				}
+			}
+		case lname == "include":
+			if !w.count(step) {
+				return
+			}
+			w.record(strings.ToLower(strings.TrimSuffix(arg, ".")), step)
+		case lname == "exists" || lname == "ptr":
+			if !w.count(step) {
+				return
+			}
+			w.notes = append(w.notes, fmt.Sprintf("%s: authorises senders by a DNS rule, not by address: not expanded", step))
+		}
+	}
+	if redirect != "" && !hasAll {
+		step := via + " redirect=" + redirect
+		if w.count(step) {
+			w.record(strings.ToLower(strings.TrimSuffix(redirect, ".")), step)
+		}
+	}
+}
+
+// count spends one of the RFC 7208 DNS lookups; false when none is left.
+func (w *spfWalk) count(step string) bool {
+	w.lookups++
+	if w.lookups > SPFLookupLimit {
+		if w.lookups == SPFLookupLimit+1 {
+			w.notes = append(w.notes, fmt.Sprintf("%s: over SPF's limit of %d DNS lookups (receivers give up here): the rest is not followed",
+				step, SPFLookupLimit))
+		}
+		return false
+	}
+	return true
+}
+
+// splitCIDR reads "a:domain/24" or "a/24": the domain to look up and the prefix length.
+func splitCIDR(arg, name, domain string) (string, int) {
+	target, bits := arg, -1
+	for _, part := range []*string{&target, &name} {
+		if i := strings.IndexByte(*part, '/'); i >= 0 {
+			if b, err := strconv.Atoi(strings.SplitN((*part)[i+1:], "/", 2)[0]); err == nil {
+				bits = b
+			}
+			*part = (*part)[:i]
+		}
+	}
+	if target == "" {
+		target = domain
+	}
+	return strings.ToLower(strings.TrimSuffix(target, ".")), bits
+}
+
+func (w *spfWalk) withBits(ip netip.Addr, bits int, step string) {
+	ip = ip.Unmap()
+	if bits < 0 || ip.Is4() && bits >= 32 || ip.Is6() && bits >= 128 {
+		w.addrs = append(w.addrs, spfAddr{ip, step})
+		return
+	}
+	if p, err := ip.Prefix(bits); err == nil {
+		w.prefix(p, step)
+	}
+}
+
+func (w *spfWalk) ipRange(arg, step string) {
+	var p netip.Prefix
+	if strings.Contains(arg, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(arg); err != nil {
+			w.notes = append(w.notes, fmt.Sprintf("%s: not an address range", step))
+			return
+		}
+	} else {
+		a, err := netip.ParseAddr(arg)
+		if err != nil {
+			w.notes = append(w.notes, fmt.Sprintf("%s: not an address", step))
+			return
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	w.prefix(p.Masked(), step)
+}
+
+// prefix expands a range into addresses, or reports it as too large.
+func (w *spfWalk) prefix(p netip.Prefix, step string) {
+	max := SPFMaxBitsV4
+	if p.Addr().Is6() {
+		max = SPFMaxBitsV6
+	}
+	if p.Bits() < max {
+		w.skipped = append(w.skipped, Subject{Name: p.String(), Type: SubjectIP, Via: []string{step},
+			Skip: fmt.Sprintf("range larger than /%d, not expanded", max)})
+		return
+	}
+	for a := p.Addr(); p.Contains(a); a = a.Next() {
+		w.addrs = append(w.addrs, spfAddr{a, step})
+	}
+}
