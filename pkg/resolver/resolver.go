@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -144,6 +145,8 @@ type Client struct {
 	cacheSize int
 
 	pools sync.Map // server -> chan *dns.Conn: idle UDP sockets, reused between queries
+
+	srtt atomic.Int64 // smoothed round-trip time in nanoseconds, for retransmission
 }
 
 // maxIdle bounds the idle UDP sockets kept per server.
@@ -242,12 +245,78 @@ func (c *Client) exchange(ctx context.Context, name string, t Type) (*Answer, er
 	return nil, last
 }
 
-// try makes one exchange with server: UDP, then TCP if the answer was truncated.
-// UDP sockets are reused: opening one per query costs more than the query itself
-// in bulk runs. A socket that saw an error is closed, not reused.
+// rto is how long a try waits before sending its query again: a few smoothed
+// round trips, at least 50ms, at most half the timeout. A lost UDP packet then
+// costs about one RTO, not a whole timeout.
+func (c *Client) rto() time.Duration {
+	d := 4 * time.Duration(c.srtt.Load())
+	if d == 0 {
+		d = 500 * time.Millisecond
+	}
+	return min(max(d, 50*time.Millisecond), c.timeout/2)
+}
+
+func (c *Client) observe(rtt time.Duration) {
+	old := c.srtt.Load()
+	if old == 0 {
+		c.srtt.Store(int64(rtt))
+		return
+	}
+	c.srtt.Store(old + (int64(rtt)-old)/8)
+}
+
+type exchangeResult struct {
+	resp *dns.Msg
+	rtt  time.Duration
+	err  error
+}
+
+// try makes one exchange with server within the timeout: UDP, sent again after
+// each RTO without an answer (the first answer wins), then TCP if the answer was
+// truncated.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	results := make(chan exchangeResult, 4)
+	start := time.Now()
+	sent := 0
+	send := func() {
+		sent++
+		go func() {
+			resp, _, err := c.udpExchange(tctx, q, server)
+			results <- exchangeResult{resp, time.Since(start), err}
+		}()
+	}
+	send()
+	timer := time.NewTimer(c.rto())
+	defer timer.Stop()
+	var last exchangeResult
+	for received := 0; received < sent; {
+		select {
+		case r := <-results:
+			received++
+			if r.err == nil {
+				c.observe(r.rtt)
+				if r.resp.Truncated {
+					return c.tcp.ExchangeContext(tctx, q, server)
+				}
+				return r.resp, r.rtt, nil
+			}
+			last = r
+		case <-timer.C:
+			if sent < 4 && tctx.Err() == nil {
+				send()
+				timer.Reset(c.rto())
+			}
+		}
+	}
+	return nil, last.rtt, last.err
+}
+
+// udpExchange makes one UDP exchange on a pooled socket. Sockets are reused:
+// opening one per query costs more than the query itself in bulk runs. A socket
+// that saw an error is closed, not reused.
+func (c *Client) udpExchange(tctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
 	pool, _ := c.pools.LoadOrStore(server, make(chan *dns.Conn, maxIdle))
 	idle := pool.(chan *dns.Conn)
 	var conn *dns.Conn
@@ -272,9 +341,6 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, 
 		default:
 			conn.Close()
 		}
-	}
-	if err == nil && resp.Truncated {
-		resp, rtt, err = c.tcp.ExchangeContext(tctx, q, server)
 	}
 	return resp, rtt, err
 }

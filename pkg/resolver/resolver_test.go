@@ -119,7 +119,7 @@ func TestFaultsAndRetries(t *testing.T) {
 		kind    resolver.ErrorKind
 		queries int
 	}{
-		{"x.drop.bl.test", resolver.Timeout, 3},      // 1 + 2 retries
+		{"x.drop.bl.test", resolver.Timeout, -3},     // 1 + 2 retries, each sending again after its RTO
 		{"x.servfail.bl.test", resolver.ServFail, 3}, // SERVFAIL is retried
 		{"x.refused.bl.test", resolver.Refused, 1},   // REFUSED is final
 		{"nx.bl.test", "", 1},                        // NXDOMAIN is an answer: never retried
@@ -131,13 +131,33 @@ func TestFaultsAndRetries(t *testing.T) {
 			if kindOf(err) != tc.kind {
 				t.Errorf("error %v, want kind %q", err, tc.kind)
 			}
-			if n := srv.Queries("A", tc.name); n != tc.queries {
+			n := srv.Queries("A", tc.name)
+			switch {
+			case tc.queries < 0: // tries that time out: each sends the query up to 4 times
+				if n < -tc.queries || n > -4*tc.queries {
+					t.Errorf("%d queries, want %d tries of 1 to 4 packets", n, -tc.queries)
+				}
+			case n != tc.queries:
 				t.Errorf("%d queries, want %d", n, tc.queries)
 			}
 		})
 	}
 	if _, err := c.Lookup(ctx, "x.drop.bl.test", resolver.TypeA); !strings.Contains(err.Error(), "no answer (timed out) after 3 tries") {
 		t.Errorf("a timeout must say so and how often it was tried: %v", err)
+	}
+}
+
+func TestRetransmitWithinATry(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("lossy.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "lossy.bl.test", Kind: dnsbltest.Drop, Times: 1})
+	// a long timeout, no retries: the lost packet is sent again after the RTO,
+	// and the query still succeeds in its one try
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 5 * time.Second, Retries: 0})
+	a, err := c.Lookup(context.Background(), "lossy.bl.test", resolver.TypeA)
+	if err != nil || len(a.Addrs) != 1 || srv.Queries("A", "lossy.bl.test") != 2 {
+		t.Fatalf("got %+v %v after %d queries", a, err, srv.Queries("A", "lossy.bl.test"))
 	}
 }
 
