@@ -63,10 +63,8 @@ func newBounceCmd(s *streams) *cobra.Command {
 }
 
 func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string) error {
-	if err := o.outputOptions.validate("text", "json", "jsonl"); err != nil {
-		return err
-	}
-	if err := o.resolverOptions.validate(); err != nil {
+	cat, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl")
+	if err != nil {
 		return err
 	}
 	if len(args) != 1 {
@@ -74,7 +72,6 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	}
 	name := args[0]
 	var data []byte
-	var err error
 	if name == "-" {
 		name = "standard input"
 		data, err = io.ReadAll(io.LimitReader(s.in, bounce.MaxSize))
@@ -93,16 +90,8 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return usagef("%s holds no bounce: no SMTP error, delivery status or failed recipient was found in it "+
 			"(paste the whole bounce, including the receiver's reply)", name)
 	}
-	cat, err := o.load()
-	if err != nil {
-		return err
-	}
 	hinted := bounce.HintedLists(rep, cat, string(data))
 	rep.Provider = bounce.DetectProvider(rep, string(data))
-	lists, warnings, err := o.selection(cat, s)
-	if err != nil {
-		return err
-	}
 	lists = withHinted(lists, hinted, s)
 
 	targets, found, origin := bounceTargets(rep)

@@ -38,6 +38,29 @@ func (o *catalogOptions) addFlags(cmd *cobra.Command) {
 		"(e.g. BLCHECK_SPAMHAUS_DQS_KEY); the environment is safer: flags show in process lists")
 }
 
+// prepare validates the flags every checking command shares, loads the catalog
+// and chooses the lists (oo is nil for commands without output options).
+func prepare(s *streams, co *catalogOptions, ro *resolverOptions, oo *outputOptions, formats ...string) (
+	*catalog.Catalog, []catalog.Selected, []string, error) {
+	if oo != nil {
+		if err := oo.validate(formats...); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := ro.validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	cat, err := co.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lists, warnings, err := co.selection(cat, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cat, lists, warnings, nil
+}
+
 // selection returns the lists a run uses: keys from --key, else the environment.
 func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.Selected, []string, error) {
 	keys := map[string]string{}
@@ -279,20 +302,10 @@ func (o *checkOptions) targets(s *streams, args []string) ([]dnsbl.Target, error
 }
 
 func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
-	if err := o.outputOptions.validate("text", "json", "jsonl", "nagios"); err != nil {
-		return err
-	}
 	if o.warning < 1 || o.critical < 1 {
 		return usagef("--warning and --critical take a number of listings, 1 or more")
 	}
-	if err := o.resolverOptions.validate(); err != nil {
-		return err
-	}
-	cat, err := o.load()
-	if err != nil {
-		return err
-	}
-	lists, warnings, err := o.selection(cat, s)
+	_, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl", "nagios")
 	if err != nil {
 		return err
 	}

@@ -71,14 +71,7 @@ func newListsCmd(s *streams) *cobra.Command {
 }
 
 func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
-	if err := o.resolverOptions.validate(); err != nil {
-		return err
-	}
-	cat, err := o.load()
-	if err != nil {
-		return err
-	}
-	lists, _, err := o.selection(cat, s)
+	_, lists, _, err := prepare(s, &o.catalogOptions, &o.resolverOptions, nil)
 	if err != nil {
 		return err
 	}

@@ -65,10 +65,8 @@ func newScanCmd(s *streams) *cobra.Command {
 }
 
 func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) error {
-	if err := o.outputOptions.validate("text", "json", "jsonl", "github"); err != nil {
-		return err
-	}
-	if err := o.resolverOptions.validate(); err != nil {
+	_, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl", "github")
+	if err != nil {
 		return err
 	}
 	if len(args) == 0 {
@@ -81,14 +79,6 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 			return usagef("--ignore %q: not a domain name", d)
 		}
 		ignore = append(ignore, t.Host)
-	}
-	cat, err := o.load()
-	if err != nil {
-		return err
-	}
-	lists, warnings, err := o.selection(cat, s)
-	if err != nil {
-		return err
 	}
 	var items []extract.Item
 	for _, name := range args {

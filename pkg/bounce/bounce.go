@@ -14,7 +14,6 @@ import (
 	"net/mail"
 	"net/netip"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -66,8 +65,6 @@ const MaxSize = 16 << 20
 var (
 	replyRE    = regexp.MustCompile(`\b([245]\d\d)[ -](?:\(?#?([245]\.\d{1,3}\.\d{1,3})\)?)?`)
 	enhancedRE = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
-	ipv4RE     = regexp.MustCompile(`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b`)
-	ipv6RE     = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}\b|\b(?:[0-9a-f]{1,4}:)+:[0-9a-f:]*`)
 	emailRE    = regexp.MustCompile(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
 	saidRE = regexp.MustCompile(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
@@ -409,20 +406,4 @@ func (rep *Report) readReturned() {
 			}
 		}
 	}
-}
-
-// IPs returns the distinct addresses in text, for tests and callers.
-func IPs(text string) []string {
-	set := map[string]bool{}
-	for _, s := range append(ipv4RE.FindAllString(text, -1), ipv6RE.FindAllString(text, -1)...) {
-		if a, err := netip.ParseAddr(s); err == nil {
-			set[a.String()] = true
-		}
-	}
-	var out []string
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -113,14 +112,4 @@ func orUnknown(s string) string {
 		return "an unknown date"
 	}
 	return s
-}
-
-// IDs returns the ids of the lists, sorted; for messages.
-func IDs(lists []*List) []string {
-	ids := make([]string, len(lists))
-	for i, l := range lists {
-		ids[i] = l.ID
-	}
-	sort.Strings(ids)
-	return ids
 }

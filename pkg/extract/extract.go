@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -231,10 +230,4 @@ func looksLikeMessage(data []byte, name string) bool {
 		}
 	}
 	return false
-}
-
-// ParseHostIP reports whether host is an IP literal.
-func ParseHostIP(host string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return a, err == nil
 }
