@@ -633,3 +633,13 @@ func TestStateCron(t *testing.T) {
 		t.Errorf("json carries the change:\n%s", js.stdout)
 	}
 }
+
+func TestEveryListEmpty(t *testing.T) {
+	srv := dnsbltest.NewServer() // answers NXDOMAIN for everything, as a resolver cut off from the lists does
+	defer srv.Close()
+	got := runCLI(t, nil, "", "127.0.0.2", "-r", srv.Addr, "-l", "zen,spamcop,psbl")
+	if got.code != 3 || !strings.Contains(got.stdout, "None of the 3 lists passed its health check (test-point-missing)") ||
+		!strings.Contains(got.stdout, "the resolver is at fault") || strings.Contains(got.stdout, "UNRELIABLE") {
+		t.Errorf("exit %d\n%s", got.code, got.stdout)
+	}
+}

@@ -372,7 +372,26 @@ func (t *Text) lists(res *dnsbl.Result) {
 			keyed[env] = append(keyed[env], l.List)
 		}
 	}
-	if len(bad) > 0 {
+	queried := 0
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthNeedsKey {
+			queried++
+		}
+	}
+	if len(bad) >= 3 && len(bad) == queried && sameState(bad) {
+		// every list failed the same way: the path to them is at fault, not the lists
+		t.p("%s\n", t.magenta.Sprintf("None of the %d lists passed its health check (%s):", len(bad), bad[0].Health.State))
+		t.p("  e.g. %s: %s\n", bad[0].List.Name, Sanitize(bad[0].Health.Detail, 300))
+		switch bad[0].Health.State {
+		case dnsbl.HealthMissing:
+			t.p("  When every list seems empty, the resolver is at fault: it cannot reach them (no Internet access,\n" +
+				"  a filtering or split-horizon resolver) or it hides their answers (Spamhaus does so for some public\n" +
+				"  resolvers). Try your own recursive resolver (e.g. unbound, then --resolver 127.0.0.1).\n")
+		case dnsbl.HealthNoAnswer:
+			t.p("  The resolver did not answer: check --resolver, or that it is running and reachable.\n")
+		}
+		t.p("\n")
+	} else if len(bad) > 0 {
 		t.p("%s\n", t.magenta.Sprint("Lists whose answers were not used in this run:"))
 		blocked, blockedSpamhaus := false, false
 		for _, l := range bad {
@@ -410,6 +429,15 @@ func (t *Text) lists(res *dnsbl.Result) {
 		}
 		t.p("%s %s (see blcheck lists).\n\n", t.dim.Sprint("Not queried, no account key set:"), strings.Join(parts, ", "))
 	}
+}
+
+func sameState(ls []dnsbl.ListHealth) bool {
+	for _, l := range ls {
+		if l.Health.State != ls[0].Health.State {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
