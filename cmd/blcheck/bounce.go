@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -139,7 +140,7 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 			if loc != nil {
 				found.locations[i] = append(found.locations[i], *loc)
 			}
-			if !contains(origin[i], why) {
+			if !slices.Contains(origin[i], why) {
 				origin[i] = append(origin[i], why)
 			}
 			return
@@ -180,15 +181,6 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 		}
 	}
 	return targets, found, origin
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func indexOf(targets []dnsbl.Target, input string) (int, bool) {

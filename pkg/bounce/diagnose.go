@@ -3,6 +3,7 @@ package bounce
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -233,10 +234,8 @@ func sortChecks(cs []dnsbl.Check, first func(dnsbl.Check) bool) {
 }
 
 func appendNew(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }

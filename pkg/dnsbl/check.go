@@ -183,10 +183,11 @@ type targetState struct {
 }
 
 type job struct {
-	t    *targetState
-	s    *subjectState
-	l    *listState
-	name string
+	t     *targetState
+	s     *subjectState
+	l     *listState
+	name  string // asked of the real (keyed) zone: never printed
+	shown string // the same name as shown, key as {key}
 }
 
 type runner struct {
@@ -510,7 +511,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		ts.pending.Add(1)
 		s.pending.Add(1)
 		select {
-		case r.jobs <- job{t: ts, s: s, l: l, name: name}:
+		case r.jobs <- job{t: ts, s: s, l: l, name: name, shown: c.Query}:
 		case <-ctx.Done():
 			ts.pending.Add(-1)
 			s.pending.Add(-1)
@@ -530,9 +531,8 @@ func familyName(a netip.Addr) string {
 // list's health.
 func (r *runner) do(ctx context.Context, j job) {
 	l := j.l
-	c := Check{Subject: j.s.Name, List: l.ID, Zone: l.List.Zone, subject: j.s.pos, list: l.pos,
+	c := Check{Subject: j.s.Name, List: l.ID, Zone: l.List.Zone, Query: j.shown, subject: j.s.pos, list: l.pos,
 		Codes: []string{}, Meanings: []string{}}
-	c.Query, _ = QueryName(j.s.Subject, l.List.Zone)
 	a, err := r.lookup(ctx, l, j.name, resolver.TypeA)
 	v := Classify(l.List, a, err)
 	if a != nil {

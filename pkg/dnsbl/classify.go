@@ -3,6 +3,7 @@ package dnsbl
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -91,10 +92,8 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 }
 
 func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 
@@ -80,7 +81,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 			notes = append(notes, fmt.Sprintf("%s has a null MX: it says it accepts no mail", t.Host))
 			continue
 		}
-		if !contains(mxHosts, m.Host) {
+		if !slices.Contains(mxHosts, m.Host) {
 			mxHosts = append(mxHosts, m.Host)
 		}
 	}
@@ -113,7 +114,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	byAddr := map[netip.Addr]int{}
 	for _, f := range found {
 		if i, ok := byAddr[f.addr]; ok {
-			if !contains(subjects[i].Via, f.via) {
+			if !slices.Contains(subjects[i].Via, f.via) {
 				subjects[i].Via = append(subjects[i].Via, f.via)
 			}
 			continue
@@ -145,13 +146,4 @@ func viaInput(t Target) string {
 		return "input " + t.Host
 	}
 	return "input"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
