@@ -136,7 +136,6 @@ type Client struct {
 	servers []string
 	timeout time.Duration
 	retries int
-	udp     *dns.Client
 	tcp     *dns.Client
 	group   singleflight.Group
 
@@ -144,13 +143,10 @@ type Client struct {
 	cache     map[string]*Answer
 	cacheSize int
 
-	pools sync.Map // server -> chan *dns.Conn: idle UDP sockets, reused between queries
+	muxes sync.Map // server -> *udpMux
 
 	srtt atomic.Int64 // smoothed round-trip time in nanoseconds, for retransmission
 }
-
-// maxIdle bounds the idle UDP sockets kept per server.
-const maxIdle = 512
 
 // New returns a Client. It needs at least one server.
 func New(cfg Config) (*Client, error) {
@@ -170,7 +166,6 @@ func New(cfg Config) (*Client, error) {
 		servers:   cfg.Servers,
 		timeout:   cfg.Timeout,
 		retries:   cfg.Retries,
-		udp:       &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: 4096},
 		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		cache:     map[string]*Answer{},
 		cacheSize: cfg.CacheSize,
@@ -265,98 +260,61 @@ func (c *Client) observe(rtt time.Duration) {
 	c.srtt.Store(old + (int64(rtt)-old)/8)
 }
 
-type exchangeResult struct {
-	resp *dns.Msg
-	rtt  time.Duration
-	err  error
-}
-
 // try makes one exchange with server within the timeout: UDP, sent again after
-// each RTO without an answer (the first answer wins), then TCP if the answer was
-// truncated.
+// each RTO without an answer (any answer to any copy counts), then TCP if the
+// answer was truncated.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	results := make(chan exchangeResult, 4)
 	start := time.Now()
-	sent := 0
-	send := func() {
-		sent++
-		go func() {
-			resp, _, err := c.udpExchange(tctx, q, server)
-			results <- exchangeResult{resp, time.Since(start), err}
-		}()
+	mq, err := c.mux(server).start(tctx, q)
+	if err != nil {
+		return nil, 0, err
 	}
-	send()
+	defer mq.stop()
 	timer := time.NewTimer(c.rto())
 	defer timer.Stop()
-	var last exchangeResult
-	for received := 0; received < sent; {
+	for sent := 1; ; {
 		select {
-		case r := <-results:
-			received++
-			if r.err == nil {
-				c.observe(r.rtt)
-				if r.resp.Truncated {
-					return c.tcp.ExchangeContext(tctx, q, server)
-				}
-				return r.resp, r.rtt, nil
+		case r := <-mq.done():
+			rtt := time.Since(start)
+			if r.err != nil {
+				return nil, rtt, r.err
 			}
-			last = r
+			c.observe(rtt)
+			if r.msg.Truncated {
+				tq := q.Copy()
+				tq.Id = dns.Id()
+				return c.tcp.ExchangeContext(tctx, tq, server)
+			}
+			return r.msg, rtt, nil
 		case <-timer.C:
-			if sent < 4 && tctx.Err() == nil {
-				send()
+			if sent < 4 {
+				if err := mq.send(); err != nil {
+					return nil, time.Since(start), err
+				}
+				sent++
 				timer.Reset(c.rto())
 			}
+		case <-tctx.Done():
+			return nil, time.Since(start), tctx.Err()
 		}
 	}
-	return nil, last.rtt, last.err
 }
 
-// udpExchange makes one UDP exchange on a pooled socket. Sockets are reused:
-// opening one per query costs more than the query itself in bulk runs. A socket
-// that saw an error is closed, not reused.
-func (c *Client) udpExchange(tctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
-	pool, _ := c.pools.LoadOrStore(server, make(chan *dns.Conn, maxIdle))
-	idle := pool.(chan *dns.Conn)
-	var conn *dns.Conn
-	select {
-	case conn = <-idle:
-	default:
-		var err error
-		if conn, err = c.udp.DialContext(tctx, server); err != nil {
-			return nil, 0, err
-		}
+func (c *Client) mux(server string) *udpMux {
+	if m, ok := c.muxes.Load(server); ok {
+		return m.(*udpMux)
 	}
-	// miekg/dns uses the context for its deadline only: a cancellation (Ctrl-C)
-	// must also end the read at once
-	stop := context.AfterFunc(tctx, func() { _ = conn.SetReadDeadline(time.Now()) })
-	resp, rtt, err := c.udp.ExchangeWithConnContext(tctx, q, conn)
-	stop()
-	if err != nil {
-		conn.Close()
-	} else {
-		select {
-		case idle <- conn:
-		default:
-			conn.Close()
-		}
-	}
-	return resp, rtt, err
+	m, _ := c.muxes.LoadOrStore(server, newUDPMux(server))
+	return m.(*udpMux)
 }
 
-// Close releases the idle sockets.
+// Close releases the sockets; queries still waiting end with an error.
 func (c *Client) Close() {
-	c.pools.Range(func(_, v any) bool {
-		idle := v.(chan *dns.Conn)
-		for {
-			select {
-			case conn := <-idle:
-				conn.Close()
-			default:
-				return true
-			}
-		}
+	c.muxes.Range(func(_, v any) bool {
+		v.(*udpMux).close()
+		return true
 	})
 }
 

@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -240,5 +243,99 @@ func TestTXTBytes(t *testing.T) {
 	a, err := newClient(t, 0, srv.Addr).Lookup(context.Background(), "t.bl.test", resolver.TypeTXT)
 	if err != nil || len(a.TXT) != 1 || a.TXT[0] != raw {
 		t.Fatalf("TXT must come back as the bytes sent:\n got %q\nwant %q (%v)", a.TXT, raw, err)
+	}
+}
+
+// TestForeignAnswersIgnored: on the shared sockets, an answer whose ID or
+// question matches no waiting query (a late duplicate, a forgery) must not end
+// a query; the real answer that follows must still be taken.
+func TestForeignAnswersIgnored(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			reply := func(id uint16, name string, a string) {
+				m := new(dns.Msg)
+				m.SetQuestion(name, dns.TypeA)
+				m.Id, m.Response = id, true
+				rr, _ := dns.NewRR(name + " 60 IN A " + a)
+				m.Answer = []dns.RR{rr}
+				b, _ := m.Pack()
+				pc.WriteTo(b, from)
+			}
+			reply(q.Id+1, q.Question[0].Name, "127.0.0.9")         // another ID
+			reply(q.Id, "forged."+q.Question[0].Name, "127.0.0.9") // our ID, another question
+			pc.WriteTo([]byte{byte(q.Id >> 8), byte(q.Id)}, from)  // too short to be DNS
+			reply(q.Id, q.Question[0].Name, "127.0.0.2")           // the answer
+		}
+	}()
+	c := newClient(t, 0, pc.LocalAddr().String())
+	defer c.Close()
+	for i := 0; i < 20; i++ {
+		name := "q" + strconv.Itoa(i) + ".bl.test"
+		a, err := c.Lookup(context.Background(), name, resolver.TypeA)
+		if err != nil || len(a.Addrs) != 1 || a.Addrs[0].String() != "127.0.0.2" {
+			t.Fatalf("%s: got %+v %v, want the real answer 127.0.0.2", name, a, err)
+		}
+	}
+}
+
+// TestManyInFlight sends more queries at once than one socket's worth, each with
+// its own answer, and checks that every answer reaches its own query.
+func TestManyInFlight(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	const n = 600
+	for i := 0; i < n; i++ {
+		srv.A("h"+strconv.Itoa(i)+".bl.test", "127.0."+strconv.Itoa(i/256)+"."+strconv.Itoa(i%256))
+	}
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 5 * time.Second, Retries: 1})
+	defer c.Close()
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			name := "h" + strconv.Itoa(i) + ".bl.test"
+			want := "127.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)
+			a, err := c.Lookup(context.Background(), name, resolver.TypeA)
+			switch {
+			case err != nil:
+				errs <- err
+			case len(a.Addrs) != 1 || a.Addrs[0].String() != want:
+				errs <- fmt.Errorf("%s: got %v, want %s", name, a.Addrs, want)
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestClosedClient(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("ok.bl.test", "127.0.0.2")
+	c := newClient(t, 0, srv.Addr)
+	if _, err := c.Lookup(context.Background(), "ok.bl.test", resolver.TypeA); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if a, err := c.Lookup(context.Background(), "other.bl.test", resolver.TypeA); err == nil {
+		t.Fatalf("a closed client must not answer: %+v", a)
 	}
 }
