@@ -1,3 +1,5 @@
+//go:build docs
+
 package main
 
 import (
@@ -9,8 +11,11 @@ import (
 	"github.com/spf13/cobra/doc"
 )
 
+func init() { buildCommands = append(buildCommands, newDocsCmd) }
+
 // newDocsCmd writes the man pages and shell completions (make docs). It is hidden:
-// users get completions from `blcheck completion SHELL`.
+// users get completions from `blcheck completion SHELL`. It is built only with
+// -tags docs, so that the shipped binary does not carry the man-page renderer.
 func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{

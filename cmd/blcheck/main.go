@@ -163,6 +163,10 @@ EXIT STATUS
   3  nothing listed, but the check is incomplete (resolver unreachable, every
      list failed for some subject, or with --strict any list error)`
 
+// buildCommands are commands compiled in only for building the project, such as
+// docs (go build -tags docs): what users run does not carry their dependencies.
+var buildCommands []func(s *streams, root func() *cobra.Command) *cobra.Command
+
 func newRootCmd(s *streams) *cobra.Command {
 	opts := &checkOptions{}
 	root := &cobra.Command{
@@ -181,8 +185,10 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	opts.addFlags(root)
-	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s),
-		newDocsCmd(s, func() *cobra.Command { return newRootCmd(s) }))
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s))
+	for _, extra := range buildCommands {
+		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
+	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

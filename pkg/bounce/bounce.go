@@ -8,6 +8,7 @@ package bounce
 import (
 	"bufio"
 	"bytes"
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -63,24 +64,24 @@ type Report struct {
 const MaxSize = 16 << 20
 
 var (
-	replyRE    = regexp.MustCompile(`\b([245]\d\d)[ -](?:\(?#?([245]\.\d{1,3}\.\d{1,3})\)?)?`)
-	enhancedRE = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
-	emailRE    = regexp.MustCompile(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
+	replyRE    = lazyre.New(`\b([245]\d\d)[ -](?:\(?#?([245]\.\d{1,3}\.\d{1,3})\)?)?`)
+	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+	emailRE    = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
-	saidRE = regexp.MustCompile(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
-	postfixHostRE  = regexp.MustCompile(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
-	qmailHostRE    = regexp.MustCompile(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
-	talkingRE      = regexp.MustCompile(`(?i)while talking to ([a-z0-9.-]+\.[a-z]{2,})\.?`)
-	remoteMTARE    = regexp.MustCompile(`(?im)^Remote-MTA:\s*dns;\s*([^\s;]+)(?:\s*\[([0-9a-f.:]+)\])?`)
-	generatingRE   = regexp.MustCompile(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
-	recipientLTRE  = regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
-	finalRecipRE   = regexp.MustCompile(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
-	clientHostRE   = regexp.MustCompile(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
-	bracketIPRE    = regexp.MustCompile(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
-	queryIPRE      = regexp.MustCompile(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
-	foldedIndentRE = regexp.MustCompile(`^\s+`)
-	deliveredToRE  = regexp.MustCompile(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
+	postfixHostRE  = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
+	qmailHostRE    = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
+	talkingRE      = lazyre.New(`(?i)while talking to ([a-z0-9.-]+\.[a-z]{2,})\.?`)
+	remoteMTARE    = lazyre.New(`(?im)^Remote-MTA:\s*dns;\s*([^\s;]+)(?:\s*\[([0-9a-f.:]+)\])?`)
+	generatingRE   = lazyre.New(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
+	recipientLTRE  = lazyre.New(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
+	finalRecipRE   = lazyre.New(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
+	clientHostRE   = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
+	bracketIPRE    = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
+	queryIPRE      = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
+	foldedIndentRE = lazyre.New(`^\s+`)
+	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
 )
 
 // Parse reads a bounce from r.
@@ -176,12 +177,12 @@ func (rep *Report) readDeliveryStatus(ds string) {
 				rep.addRecipient(strings.Trim(strings.TrimSpace(addr), "<>"))
 			}
 		case "remote-mta":
-			if m := remoteMTARE.FindStringSubmatch("Remote-MTA: " + v); m != nil {
+			if m := remoteMTARE().FindStringSubmatch("Remote-MTA: " + v); m != nil {
 				rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
 			}
 		case "status":
-			if rep.Enhanced == "" && enhancedRE.MatchString(v) {
-				rep.Enhanced = enhancedRE.FindString(v)
+			if rep.Enhanced == "" && enhancedRE().MatchString(v) {
+				rep.Enhanced = enhancedRE().FindString(v)
 			}
 		case "diagnostic-code":
 			if _, d, ok := strings.Cut(v, ";"); ok {
@@ -238,7 +239,7 @@ func (rep *Report) setDiagnostic(d string) {
 		return
 	}
 	rep.Diagnostic = d
-	if m := replyRE.FindStringSubmatch(d); m != nil {
+	if m := replyRE().FindStringSubmatch(d); m != nil {
 		if rep.Code == "" {
 			rep.Code = m[1]
 		}
@@ -247,7 +248,7 @@ func (rep *Report) setDiagnostic(d string) {
 		}
 	}
 	if rep.Enhanced == "" {
-		rep.Enhanced = enhancedRE.FindString(d)
+		rep.Enhanced = enhancedRE().FindString(d)
 	}
 }
 
@@ -264,25 +265,25 @@ func (rep *Report) readText(text string) {
 		}
 	}
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	for _, m := range deliveredToRE.FindAllStringSubmatch(text, -1) {
+	for _, m := range deliveredToRE().FindAllStringSubmatch(text, -1) {
 		rep.addRecipient(m[1])
 	}
-	for _, m := range finalRecipRE.FindAllStringSubmatch(text, -1) {
+	for _, m := range finalRecipRE().FindAllStringSubmatch(text, -1) {
 		rep.addRecipient(m[1])
 	}
-	for _, m := range recipientLTRE.FindAllStringSubmatch(text, -1) {
+	for _, m := range recipientLTRE().FindAllStringSubmatch(text, -1) {
 		rep.addRecipient(m[1] + m[2])
 	}
-	if m := postfixHostRE.FindStringSubmatch(text); m != nil {
+	if m := postfixHostRE().FindStringSubmatch(text); m != nil {
 		rep.setServer(m[1], m[2])
 	}
-	if m := qmailHostRE.FindStringSubmatch(text); m != nil {
+	if m := qmailHostRE().FindStringSubmatch(text); m != nil {
 		rep.setServer("", m[1])
 	}
-	if m := talkingRE.FindStringSubmatch(text); m != nil {
+	if m := talkingRE().FindStringSubmatch(text); m != nil {
 		rep.setServer(m[1], "")
 	}
-	if m := generatingRE.FindStringSubmatch(text); m != nil && rep.Server.Name == "" {
+	if m := generatingRE().FindStringSubmatch(text); m != nil && rep.Server.Name == "" {
 		rep.setServer(m[1], "")
 	}
 	if rep.Diagnostic == "" {
@@ -291,7 +292,7 @@ func (rep *Report) readText(text string) {
 	if len(rep.Recipients) == 0 { // Exim and Sendmail list the address on its own line
 		for _, l := range lines {
 			t := strings.TrimSpace(l)
-			if m := emailRE.FindString(t); m != "" && (t == m || strings.HasPrefix(t, m+"...") || strings.HasPrefix(t, "<"+m+">")) {
+			if m := emailRE().FindString(t); m != "" && (t == m || strings.HasPrefix(t, m+"...") || strings.HasPrefix(t, "<"+m+">")) {
 				rep.addRecipient(m)
 			}
 		}
@@ -304,9 +305,9 @@ func (rep *Report) readText(text string) {
 func diagnosticFrom(lines []string) string {
 	start := -1
 	for i, l := range lines {
-		if loc := saidRE.FindStringIndex(l); loc != nil {
+		if loc := saidRE().FindStringIndex(l); loc != nil {
 			rest := strings.TrimSpace(l[loc[1]:])
-			if replyRE.MatchString(rest) || rest == "" || strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "after ") {
+			if replyRE().MatchString(rest) || rest == "" || strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "after ") {
 				start = i
 				break
 			}
@@ -314,7 +315,7 @@ func diagnosticFrom(lines []string) string {
 	}
 	if start < 0 {
 		for i, l := range lines {
-			if m := replyRE.FindStringIndex(strings.TrimSpace(l)); m != nil && m[0] < 8 && l != "" && (l[0] == '4' || l[0] == '5' || strings.HasPrefix(strings.TrimSpace(l), "4") || strings.HasPrefix(strings.TrimSpace(l), "5")) {
+			if m := replyRE().FindStringIndex(strings.TrimSpace(l)); m != nil && m[0] < 8 && l != "" && (l[0] == '4' || l[0] == '5' || strings.HasPrefix(strings.TrimSpace(l), "4") || strings.HasPrefix(strings.TrimSpace(l), "5")) {
 				start = i
 				break
 			}
@@ -325,13 +326,13 @@ func diagnosticFrom(lines []string) string {
 	}
 	var parts []string
 	first := lines[start]
-	if loc := saidRE.FindStringIndex(first); loc != nil {
+	if loc := saidRE().FindStringIndex(first); loc != nil {
 		first = first[loc[1]:]
 	}
 	first = strings.TrimSpace(strings.Trim(strings.TrimSpace(first), "'"))
 	if strings.HasPrefix(first, "after ") { // Exim: "... after RCPT TO:<x>:" then the reply, maybe on the next line
 		first = ""
-		if loc := replyRE.FindStringIndex(lines[start]); loc != nil && loc[0] > strings.Index(lines[start], "after ") {
+		if loc := replyRE().FindStringIndex(lines[start]); loc != nil && loc[0] > strings.Index(lines[start], "after ") {
 			first = strings.TrimSpace(lines[start][loc[0]:])
 		}
 	}
@@ -346,8 +347,8 @@ func diagnosticFrom(lines []string) string {
 			}
 			continue
 		}
-		cont := replyRE.MatchString(t) && len(parts) > 0 && strings.HasPrefix(t, parts[0][:min(3, len(parts[0]))])
-		if len(parts) == 0 || cont || foldedIndentRE.MatchString(l) || strings.HasPrefix(t, "(in reply to") {
+		cont := replyRE().MatchString(t) && len(parts) > 0 && strings.HasPrefix(t, parts[0][:min(3, len(parts[0]))])
+		if len(parts) == 0 || cont || foldedIndentRE().MatchString(l) || strings.HasPrefix(t, "(in reply to") {
 			parts = append(parts, strings.Trim(t, "'"))
 			continue
 		}
@@ -369,13 +370,13 @@ func (rep *Report) findSenderIPs(text string) {
 		seen[a.String()] = true
 		rep.SenderIPs = append(rep.SenderIPs, a.String())
 	}
-	for _, re := range []*regexp.Regexp{clientHostRE, queryIPRE} {
+	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			add(m[1])
 		}
 	}
 	if len(rep.SenderIPs) == 0 && rep.Diagnostic != "" {
-		for _, m := range bracketIPRE.FindAllStringSubmatch(rep.Diagnostic, -1) {
+		for _, m := range bracketIPRE().FindAllStringSubmatch(rep.Diagnostic, -1) {
 			add(m[1])
 		}
 	}
@@ -399,7 +400,7 @@ func (rep *Report) readReturned() {
 	// where the mail entered the Internet
 	received := msg.Header["Received"]
 	for i := len(received) - 1; i >= 0; i-- {
-		for _, m := range bracketIPRE.FindAllStringSubmatch(received[i], -1) {
+		for _, m := range bracketIPRE().FindAllStringSubmatch(received[i], -1) {
 			if a, err := netip.ParseAddr(m[1]); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
 				rep.SenderIPs = append(rep.SenderIPs, a.String())
 				return

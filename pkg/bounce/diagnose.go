@@ -2,7 +2,7 @@ package bounce
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"slices"
 	"strings"
 
@@ -81,31 +81,31 @@ func isWordByte(c byte) bool {
 }
 
 var (
-	msCodeRE    = regexp.MustCompile(`(?i)\bS3(?:140|150)\b|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b|banned sending ip`)
-	gmailRE     = regexp.MustCompile(`(?i)gmail|google\.com|googlemail`)
-	yahooRE     = regexp.MustCompile(`(?i)yahoo|aol\.com|\bymail\b`)
-	yahooCodeRE = regexp.MustCompile(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
+	msCodeRE    = lazyre.New(`(?i)\bS3(?:140|150)\b|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b|banned sending ip`)
+	gmailRE     = lazyre.New(`(?i)gmail|google\.com|googlemail`)
+	yahooRE     = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
+	yahooCodeRE = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
 )
 
 // DetectProvider recognises rejections by a mailbox provider's own block list.
 func DetectProvider(rep *Report, text string) *Provider {
 	all := text + " " + rep.Diagnostic + " " + rep.Server.Name
 	switch {
-	case msCodeRE.MatchString(all):
+	case msCodeRE().MatchString(all):
 		return &Provider{
 			Name: "Microsoft (Outlook.com, Hotmail, Microsoft 365)",
 			Why:  "Microsoft's own block list rejected the sending address; no public blacklist query shows it.",
 			Remedy: "Request delisting at https://sender.office.com (Microsoft 365 recipients) or through " +
 				"Outlook.com support at https://olcsupport.office.com (consumer mailboxes); watch your address in SNDS.",
 		}
-	case gmailRE.MatchString(all) && (rep.Enhanced == "5.7.26" || strings.Contains(strings.ToLower(all), "dmarc") ||
+	case gmailRE().MatchString(all) && (rep.Enhanced == "5.7.26" || strings.Contains(strings.ToLower(all), "dmarc") ||
 		strings.Contains(strings.ToLower(all), "unauthenticated")):
 		return &Provider{
 			Name:   "Google (Gmail)",
 			Why:    "Gmail rejected the message because it failed authentication (SPF, DKIM or DMARC); no blacklist is involved.",
 			Remedy: "Publish SPF and DKIM for your domain, align them with DMARC, and follow https://support.google.com/mail/answer/81126.",
 		}
-	case gmailRE.MatchString(all) && (strings.HasPrefix(rep.Enhanced, "5.7.") || strings.HasPrefix(rep.Enhanced, "4.7.")) &&
+	case gmailRE().MatchString(all) && (strings.HasPrefix(rep.Enhanced, "5.7.") || strings.HasPrefix(rep.Enhanced, "4.7.")) &&
 		(strings.Contains(strings.ToLower(all), "unsolicited") || strings.Contains(strings.ToLower(all), "rate") ||
 			strings.Contains(strings.ToLower(all), "reputation") || strings.Contains(strings.ToLower(all), "suspicious")):
 		return &Provider{
@@ -113,7 +113,7 @@ func DetectProvider(rep *Report, text string) *Provider {
 			Why:    "Gmail's own reputation system rejected the message; no public blacklist query shows it.",
 			Remedy: "Follow Google's sender guidelines (https://support.google.com/mail/answer/81126) and watch your domain in Postmaster Tools.",
 		}
-	case yahooRE.MatchString(all) && yahooCodeRE.MatchString(all):
+	case yahooRE().MatchString(all) && yahooCodeRE().MatchString(all):
 		return &Provider{
 			Name:   "Yahoo / AOL",
 			Why:    "Yahoo's own filters deferred or rejected the mail; no public blacklist query shows it.",

@@ -8,10 +8,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -85,9 +85,9 @@ func (x *extractor) add(host, raw string, line int, part, where string) {
 }
 
 var (
-	urlRE   = regexp.MustCompile(`(?i)\b(?:https?|ftp)://[^\s<>"'\x60{}|\\^\[\]]+`)
-	wwwRE   = regexp.MustCompile(`(?i)(?:^|[^a-z0-9.@/-])(www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'\x60{}|\\^\[\]]*)?)`)
-	emailRE = regexp.MustCompile(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+|\[[0-9a-f:.]+\])`)
+	urlRE   = lazyre.New(`(?i)\b(?:https?|ftp)://[^\s<>"'\x60{}|\\^\[\]]+`)
+	wwwRE   = lazyre.New(`(?i)(?:^|[^a-z0-9.@/-])(www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'\x60{}|\\^\[\]]*)?)`)
+	emailRE = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+|\[[0-9a-f:.]+\])`)
 )
 
 // trimURL drops the punctuation that ends a sentence or wraps a link in text.
@@ -118,13 +118,13 @@ func (x *extractor) text(data []byte, part string, firstLine int, where string) 
 }
 
 func (x *extractor) textLine(s string, line int, part, where string) {
-	for _, m := range urlRE.FindAllString(s, -1) {
+	for _, m := range urlRE().FindAllString(s, -1) {
 		x.url(trimURL(m), line, part, where)
 	}
-	for _, m := range wwwRE.FindAllStringSubmatch(s, -1) {
+	for _, m := range wwwRE().FindAllStringSubmatch(s, -1) {
 		x.url("http://"+trimURL(m[1]), line, part, where)
 	}
-	for _, m := range emailRE.FindAllStringSubmatch(s, -1) {
+	for _, m := range emailRE().FindAllStringSubmatch(s, -1) {
 		if strings.Contains(m[0], "://") {
 			continue
 		}
@@ -177,7 +177,7 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 			inner = dec
 		}
 	}
-	for _, m := range urlRE.FindAllString(inner, -1) {
+	for _, m := range urlRE().FindAllString(inner, -1) {
 		x.urlDepth(trimURL(m), line, part, "redirect target in "+where, depth+1)
 	}
 }
@@ -194,7 +194,7 @@ func looksLikeHTML(data []byte, name string) bool {
 		bytes.Contains(head, []byte("<body")) || bytes.Contains(head, []byte("<a href"))
 }
 
-var headerLineRE = regexp.MustCompile(`^[A-Za-z0-9-]+:`)
+var headerLineRE = lazyre.New(`^[A-Za-z0-9-]+:`)
 
 func looksLikeMessage(data []byte, name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
@@ -221,7 +221,7 @@ func looksLikeMessage(data []byte, name string) bool {
 		if l[0] == ' ' || l[0] == '\t' {
 			continue
 		}
-		if !headerLineRE.MatchString(l) {
+		if !headerLineRE().MatchString(l) {
 			return false
 		}
 		switch strings.ToLower(l[:strings.IndexByte(l, ':')]) {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
-	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -19,7 +19,7 @@ import (
 // headers receivers look at, and what of them is a host
 var addressHeaders = []string{"From", "Reply-To", "Return-Path", "Sender"}
 
-var dkimDomainRE = regexp.MustCompile(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
+var dkimDomainRE = lazyre.New(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
 
 // message reads an RFC 5322 message: the headers that matter, then every MIME part.
 func (x *extractor) message(data []byte, part string, firstLine int) {
@@ -43,7 +43,7 @@ func (x *extractor) message(data []byte, part string, firstLine int) {
 						x.add(a.Address[at+1:], a.Address, line(h), part, h+" header")
 					}
 				}
-			} else if m := emailRE.FindStringSubmatch(v); m != nil {
+			} else if m := emailRE().FindStringSubmatch(v); m != nil {
 				x.add(m[1], m[0], line(h), part, h+" header")
 			}
 		}
@@ -59,7 +59,7 @@ func (x *extractor) message(data []byte, part string, firstLine int) {
 		}
 	}
 	for _, v := range msg.Header["Dkim-Signature"] {
-		if m := dkimDomainRE.FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
+		if m := dkimDomainRE().FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
 			x.add(m[1], "d="+m[1], line("DKIM-Signature"), part, "DKIM-Signature d=")
 		}
 	}
@@ -215,8 +215,8 @@ func headerLines(data []byte) (map[string]int, int) {
 }
 
 var (
-	cssURLRE  = regexp.MustCompile(`(?i)url\(\s*['"]?([^'")\s]+)['"]?\s*\)`)
-	refreshRE = regexp.MustCompile(`(?i)url\s*=\s*['"]?([^'"\s>]+)`)
+	cssURLRE  = lazyre.New(`(?i)url\(\s*['"]?([^'")\s]+)['"]?\s*\)`)
+	refreshRE = lazyre.New(`(?i)url\s*=\s*['"]?([^'"\s>]+)`)
 )
 
 // html finds links and resources in HTML: href, src, srcset, action, background,
@@ -255,7 +255,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 						}
 					}
 				case "style":
-					for _, m := range cssURLRE.FindAllStringSubmatch(val, -1) {
+					for _, m := range cssURLRE().FindAllStringSubmatch(val, -1) {
 						x.url(m[1], at, part, "CSS url()")
 					}
 				case "http-equiv":
@@ -265,7 +265,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				}
 			}
 			if tag == "meta" && httpEquiv == "refresh" {
-				if m := refreshRE.FindStringSubmatch(content); m != nil {
+				if m := refreshRE().FindStringSubmatch(content); m != nil {
 					x.url(m[1], start, part, "meta refresh")
 				}
 			}
@@ -275,7 +275,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 			text := html.UnescapeString(string(raw))
 			for i, l := range strings.Split(text, "\n") {
 				if inStyle {
-					for _, m := range cssURLRE.FindAllStringSubmatch(l, -1) {
+					for _, m := range cssURLRE().FindAllStringSubmatch(l, -1) {
 						x.url(m[1], start+i, part, "CSS url()")
 					}
 					continue
