@@ -378,7 +378,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	var jl *report.JSONLines
 	if oo.format == "jsonl" {
 		jl = report.NewJSONLines(s.out)
-		obs.Check = jl.Check
+		obs.Check, obs.Target = jl.Check, jl.Target
 	}
 	var store *state.Store
 	if oo.state != "" {
@@ -404,6 +404,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 	}
 	res := dnsbl.Run(ctx, cfg, targets, obs)
+	if jl != nil {
+		jl.Flush()
+	}
 	if bar != nil {
 		_ = bar.Finish()
 		_ = bar.Clear()

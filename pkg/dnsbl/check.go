@@ -190,19 +190,37 @@ type job struct {
 	shown string // the same name as shown, key as {key}
 }
 
+// flight is a job whose A query is in flight; it holds one slot of sem.
+type flight struct {
+	job
+	p *resolver.Pending
+}
+
 type runner struct {
 	cfg          Config
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
-	sem          chan struct{}
-	jobs         chan job
+	sem          chan struct{} // one slot per query in flight
+	flights      chan flight   // A queries sent, in the order sent
+	probeGate    chan struct{} // closed once the first subject's queries are out
+	gateOnce     sync.Once
 	obs          Observer
+
+	reasons    sync.WaitGroup // TXT lookups of listings in progress
+	takers     sync.WaitGroup
+	nTakers    atomic.Int64 // takers started
+	idle       atomic.Int64 // takers waiting for a flight
+	startTaker func()
 
 	mu      sync.Mutex
 	result  *Result
 	started time.Time
 }
+
+// openProbeGate lets the health probes go: once the first subject's own queries
+// are out, so that they are not queued behind ~100 test queries.
+func (r *runner) openProbeGate() { r.gateOnce.Do(func() { close(r.probeGate) }) }
 
 // Run checks targets against cfg.Lists. One list's failure never stops the others;
 // ctx cancellation stops the run, and what was checked is still reported.
@@ -214,7 +232,8 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		cfg:          cfg,
 		resolverDone: make(chan struct{}),
 		sem:          make(chan struct{}, cfg.Concurrency),
-		jobs:         make(chan job, cfg.Concurrency),
+		flights:      make(chan flight, cfg.Concurrency),
+		probeGate:    make(chan struct{}),
 		obs:          obs,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
@@ -248,13 +267,23 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		}()
 	}
 
-	var workers sync.WaitGroup
-	for i := 0; i < cfg.Concurrency; i++ {
-		workers.Add(1)
+	// The goroutines that dispatch targets send their A queries without waiting
+	// for them; takers take the answers in the order the queries went out. A
+	// taker is started only when a query finds none idle, so a small run starts
+	// few, and a slow answer holds up one taker, not the others.
+	r.startTaker = func() {
+		r.takers.Add(1)
+		r.nTakers.Add(1)
 		go func() {
-			defer workers.Done()
-			for j := range r.jobs {
-				r.do(ctx, j)
+			defer r.takers.Done()
+			for {
+				r.idle.Add(1)
+				f, ok := <-r.flights
+				r.idle.Add(-1)
+				if !ok {
+					return
+				}
+				r.take(ctx, f)
 			}
 		}()
 	}
@@ -282,8 +311,10 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		})
 	}
 	_ = g.Wait()
-	close(r.jobs)
-	workers.Wait()
+	r.openProbeGate()
+	close(r.flights)
+	r.takers.Wait()
+	r.reasons.Wait()
 	probes.Wait()
 
 	for _, l := range r.lists {
@@ -349,6 +380,11 @@ func (r *runner) checkResolver(ctx context.Context) {
 	if r.cfg.NoHealth || len(r.lists) == 0 {
 		return
 	}
+	select {
+	case <-r.probeGate:
+	case <-ctx.Done():
+		return
+	}
 	zone := r.lists[0]
 	for _, l := range r.lists {
 		if l.Kind == catalog.KindIP && !l.NeedsKey() {
@@ -360,7 +396,7 @@ func (r *runner) checkResolver(ctx context.Context) {
 		return
 	}
 	label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-	a, err := r.lookup(ctx, zone, label+"."+zone.zone, resolver.TypeA)
+	a, err := r.probeStart(ctx, zone, label+"."+zone.zone).Wait()
 	if err != nil || a.NXDomain || len(a.Addrs) == 0 {
 		return
 	}
@@ -383,41 +419,56 @@ func (r *runner) checkHealth(ctx context.Context, l *listState) {
 		l.health = Health{State: HealthUnchecked}
 		return
 	}
+	select {
+	case <-r.probeGate:
+	case <-ctx.Done():
+		l.health = Health{State: HealthNoAnswer, Detail: "interrupted"}
+		return
+	}
 	listed, unlisted := l.TestPoints()
-	var probes []probe
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	type sent struct {
+		probe
+		p    *resolver.Pending
+		name string
+	}
+	var out []sent
 	for i, group := range [][]string{listed, unlisted} {
 		for _, subject := range group {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				v, rtt := r.probe(ctx, l, subject)
-				mu.Lock()
-				probes = append(probes, probe{subject: subject, mustList: i == 0, v: v, rtt: rtt})
-				mu.Unlock()
-			}()
+			s := Subject{Name: subject, Type: SubjectDomain}
+			if a, err := netip.ParseAddr(subject); err == nil {
+				s = Subject{Name: subject, Type: SubjectIP, Addr: a}
+			}
+			pr := sent{probe: probe{subject: subject, mustList: i == 0}}
+			if name, err := QueryName(s, l.zone); err != nil {
+				pr.v = Verdict{Status: Error, Error: err.Error()}
+			} else {
+				pr.p = r.probeStart(ctx, l, name)
+			}
+			out = append(out, pr)
 		}
 	}
-	wg.Wait()
+	probes := make([]probe, 0, len(out))
+	for _, pr := range out {
+		if pr.p != nil {
+			a, err := pr.p.Wait()
+			if a != nil {
+				pr.rtt = a.RTT
+			}
+			pr.v = Classify(l.List, a, err)
+		}
+		probes = append(probes, pr.probe)
+	}
 	l.health = assess(probes)
 }
 
-func (r *runner) probe(ctx context.Context, l *listState, subject string) (Verdict, time.Duration) {
-	s := Subject{Name: subject, Type: SubjectDomain}
-	if a, err := netip.ParseAddr(subject); err == nil {
-		s = Subject{Name: subject, Type: SubjectIP, Addr: a}
+// probeStart sends one health query. Health queries are few (two or three a
+// list) and take no slot of the concurrency bound: answers waiting for a list's
+// health must never wait for a slot that they hold themselves.
+func (r *runner) probeStart(ctx context.Context, l *listState, name string) *resolver.Pending {
+	if l.limiter != nil {
+		_ = l.limiter.Wait(ctx) // on cancellation, Start reports it
 	}
-	name, err := QueryName(s, l.zone)
-	if err != nil {
-		return Verdict{Status: Error, Error: err.Error()}, 0
-	}
-	a, err := r.lookup(ctx, l, name, resolver.TypeA)
-	var rtt time.Duration
-	if a != nil {
-		rtt = a.RTT
-	}
-	return Classify(l.List, a, err), rtt
+	return r.cfg.Resolver.Start(ctx, name, resolver.TypeA)
 }
 
 // dispatch expands one target and hands its (subject, list) pairs to the workers.
@@ -510,14 +561,40 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		}
 		ts.pending.Add(1)
 		s.pending.Add(1)
-		select {
-		case r.jobs <- job{t: ts, s: s, l: l, name: name, shown: c.Query}:
-		case <-ctx.Done():
+		if !r.send(ctx, job{t: ts, s: s, l: l, name: name, shown: c.Query}) {
 			ts.pending.Add(-1)
 			s.pending.Add(-1)
 			return
 		}
 	}
+	r.openProbeGate()
+}
+
+// send starts a job's A query within the rate limit and the concurrency bound,
+// and queues it for the takers; false if the run was interrupted first.
+func (r *runner) send(ctx context.Context, j job) bool {
+	if j.l.limiter != nil {
+		if err := j.l.limiter.Wait(ctx); err != nil {
+			return false
+		}
+	}
+	select {
+	case r.sem <- struct{}{}:
+	default:
+		// the bound is reached: answers now wait for their lists' health, so the
+		// probes must not wait for the rest of this subject
+		r.openProbeGate()
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	r.flights <- flight{job: j, p: r.cfg.Resolver.Start(ctx, j.name, resolver.TypeA)}
+	if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.cfg.Concurrency) {
+		r.startTaker()
+	}
+	return true
 }
 
 func familyName(a netip.Addr) string {
@@ -527,23 +604,41 @@ func familyName(a netip.Addr) string {
 	return "IPv6"
 }
 
-// do runs one job: the A query, its verdict, the TXT reason of a listing, and the
-// list's health.
-func (r *runner) do(ctx context.Context, j job) {
-	l := j.l
-	c := Check{Subject: j.s.Name, List: l.ID, Zone: l.List.Zone, Query: j.shown, subject: j.s.pos, list: l.pos,
+// take waits for a flight's answer and gives its verdict. A listing's TXT reason
+// is looked up by a goroutine of its own, so that a taker is never held for a
+// round trip; the flight's slot is kept until then.
+func (r *runner) take(ctx context.Context, f flight) {
+	l := f.l
+	c := Check{Subject: f.s.Name, List: l.ID, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos,
 		Codes: []string{}, Meanings: []string{}}
-	a, err := r.lookup(ctx, l, j.name, resolver.TypeA)
+	a, err := f.p.Wait()
 	v := Classify(l.List, a, err)
 	if a != nil {
 		c.RTTms = a.RTT.Milliseconds()
 	}
-	if v.Status == Listed {
-		if txt, err := r.lookup(ctx, l, j.name, resolver.TypeTXT); err == nil && len(txt.TXT) > 0 {
-			c.Reason = strings.Join(txt.TXT, " | ")
-		}
-		c.DelistURL = l.DelistURL(j.s.Name)
+	if v.Status != Listed {
+		<-r.sem
+		r.judge(f.job, c, v)
+		return
 	}
+	r.reasons.Add(1)
+	go func() {
+		defer r.reasons.Done()
+		if l.limiter == nil || l.limiter.Wait(ctx) == nil {
+			txt, err := r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT).Wait()
+			if err == nil && len(txt.TXT) > 0 {
+				c.Reason = strings.Join(txt.TXT, " | ")
+			}
+		}
+		<-r.sem
+		c.DelistURL = l.DelistURL(f.s.Name)
+		r.judge(f.job, c, v)
+	}()
+}
+
+// judge applies the list's health and the resolver's to a verdict, and records it.
+func (r *runner) judge(j job, c Check, v Verdict) {
+	l := j.l
 	<-l.done
 	<-r.resolverDone
 	v = l.health.apply(v)

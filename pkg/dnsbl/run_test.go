@@ -340,3 +340,36 @@ func TestRunSPF(t *testing.T) {
 		t.Errorf("lookup limit: %s", n)
 	}
 }
+
+// TestRunTinyConcurrency: with fewer slots than one subject has lists, answers
+// wait for their lists' health while the subject's other queries wait for a
+// slot; the run must neither deadlock nor lose a check, and listings still get
+// their reason.
+func TestRunTinyConcurrency(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		w := newWorld(t)
+		w.srv.List("ip.bl.test", "192.0.2.99", []string{"127.0.0.2"}, "why")
+		w.srv.List("v4.bl.test", "192.0.2.99", []string{"127.0.0.2"}, "why too")
+		lists, _, _ := w.cat.Select(catalog.Selection{})
+		var targets []dnsbl.Target
+		for _, in := range []string{"192.0.2.99", "192.0.2.1", "192.0.2.2", "example.test"} {
+			tg, _ := dnsbl.ParseTarget(in)
+			targets = append(targets, tg)
+		}
+		res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Concurrency: n, Retain: true}, targets, dnsbl.Observer{})
+		if ctx.Err() != nil {
+			t.Fatalf("concurrency %d: the run did not finish", n)
+		}
+		cancel()
+		if out.Summary.Counts[dnsbl.Listed] != 2 || out.Summary.Counts[dnsbl.Error] != 0 {
+			t.Errorf("concurrency %d: %+v", n, out.Summary.Counts)
+		}
+		for _, c := range out.Targets[0].Checks {
+			if c.Status == dnsbl.Listed && !strings.HasPrefix(c.Reason, "why") {
+				t.Errorf("concurrency %d: listing without its reason: %+v", n, c)
+			}
+		}
+	}
+}

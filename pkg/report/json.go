@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"time"
@@ -167,17 +168,21 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// JSONLines writes one check object per line as checks complete.
+// JSONLines writes one check object per line as checks complete. Lines are
+// buffered and written when a target is complete (or the buffer is full), so a
+// bulk run makes one write per target, not one per check; Flush writes the rest.
 type JSONLines struct {
+	buf *bufio.Writer
 	enc *json.Encoder
 	err error
 }
 
 // NewJSONLines returns a JSON lines writer on w.
 func NewJSONLines(w io.Writer) *JSONLines {
-	enc := json.NewEncoder(w)
+	buf := bufio.NewWriterSize(w, 32<<10)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	return &JSONLines{enc: enc}
+	return &JSONLines{buf: buf, enc: enc}
 }
 
 // Check writes one check, with the target it belongs to.
@@ -187,6 +192,16 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	}
 	c.Target = t.Target.Input
 	j.err = j.enc.Encode(c)
+}
+
+// Target writes out the lines of a completed target.
+func (j *JSONLines) Target(*dnsbl.TargetResult) { j.Flush() }
+
+// Flush writes out the buffered lines.
+func (j *JSONLines) Flush() {
+	if j.err == nil {
+		j.err = j.buf.Flush()
+	}
 }
 
 // Err is the first write error, if any.

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/sync/singleflight"
 )
 
 // Type is a DNS query type.
@@ -118,6 +117,7 @@ func (e *Error) Error() string {
 // Resolver answers DNS questions. *Client implements it; tests may use fakes.
 type Resolver interface {
 	Lookup(ctx context.Context, name string, t Type) (*Answer, error)
+	Start(ctx context.Context, name string, t Type) *Pending
 	Servers() []string
 }
 
@@ -137,10 +137,10 @@ type Client struct {
 	timeout time.Duration
 	retries int
 	tcp     *dns.Client
-	group   singleflight.Group
 
 	mu        sync.Mutex
 	cache     map[string]*Answer
+	inflight  map[string]*Pending
 	cacheSize int
 
 	muxes sync.Map // server -> *udpMux
@@ -168,6 +168,7 @@ func New(cfg Config) (*Client, error) {
 		retries:   cfg.Retries,
 		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		cache:     map[string]*Answer{},
+		inflight:  map[string]*Pending{},
 		cacheSize: cfg.CacheSize,
 	}, nil
 }
@@ -178,44 +179,108 @@ func (c *Client) Servers() []string { return append([]string(nil), c.servers...)
 // Lookup asks for name's records of type t. NXDOMAIN and NOERROR are answers;
 // everything else is an *Error. Identical lookups in flight are made once.
 func (c *Client) Lookup(ctx context.Context, name string, t Type) (*Answer, error) {
+	return c.Start(ctx, name, t).Wait()
+}
+
+// Pending is a query that Start has sent; Wait gives its answer. Every Pending
+// must be waited for: that is what retries it, and what frees its ID.
+type Pending struct {
+	c     *Client
+	ctx   context.Context
+	name  string
+	t     Type
+	key   string
+	q     *dns.Msg
+	first *muxQuery // the first try, sent by Start
+	sent  time.Time
+	err0  error         // the first try could not be sent
+	ready chan struct{} // closed when the fields above are set
+	once  sync.Once
+	a     *Answer
+	err   error
+}
+
+// Start sends the query for name's records of type t and returns at once, so
+// that one goroutine can have many queries in flight. A cached answer, or an
+// identical query already in flight, is shared instead of asked again.
+func (c *Client) Start(ctx context.Context, name string, t Type) *Pending {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	key := t.String() + " " + name
 	c.mu.Lock()
 	if a, ok := c.cache[key]; ok {
 		c.mu.Unlock()
-		return a, nil
+		p := &Pending{a: a, ready: closedChan}
+		p.once.Do(func() {})
+		return p
 	}
+	if p, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		return p
+	}
+	p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{})}
+	c.inflight[key] = p
+	defer close(p.ready)
 	c.mu.Unlock()
-	v, err, _ := c.group.Do(key, func() (any, error) {
-		a, err := c.exchange(ctx, name, t)
-		if err == nil {
-			c.mu.Lock()
-			if len(c.cache) >= c.cacheSize {
-				clear(c.cache)
-			}
-			c.cache[key] = a
-			c.mu.Unlock()
+	p.q = new(dns.Msg)
+	p.q.SetQuestion(dns.Fqdn(name), uint16(t))
+	p.q.RecursionDesired = true
+	if ctx.Err() == nil {
+		p.sent = time.Now()
+		p.first, p.err0 = c.mux(c.servers[0]).start(ctx, p.q)
+		if p.first == nil && p.err0 == nil {
+			p.err0 = errClosed
 		}
-		return a, err
-	})
-	if err != nil {
-		return nil, err
 	}
-	return v.(*Answer), nil
+	return p
 }
 
-func (c *Client) exchange(ctx context.Context, name string, t Type) (*Answer, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), uint16(t))
-	q.RecursionDesired = true
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Wait returns the answer: the first try's, or a retry's after a timeout or
+// SERVFAIL. Several goroutines may wait for the same Pending.
+func (p *Pending) Wait() (*Answer, error) {
+	<-p.ready
+	p.once.Do(p.resolve)
+	return p.a, p.err
+}
+
+func (p *Pending) resolve() {
+	c := p.c
+	p.a, p.err = c.exchange(p)
+	c.mu.Lock()
+	delete(c.inflight, p.key)
+	if p.err == nil {
+		if len(c.cache) >= c.cacheSize {
+			clear(c.cache)
+		}
+		c.cache[p.key] = p.a
+	}
+	c.mu.Unlock()
+}
+
+func (c *Client) exchange(p *Pending) (*Answer, error) {
+	ctx, name, q := p.ctx, p.name, p.q
 	tries := 1 + c.retries
 	var last *Error
 	for i := 0; i < tries; i++ {
 		if err := ctx.Err(); err != nil {
+			if i == 0 && p.first != nil {
+				p.first.stop()
+			}
 			return nil, &Error{Kind: Canceled, Name: name, Tries: i}
 		}
 		server := c.servers[i%len(c.servers)]
-		resp, rtt, err := c.try(ctx, q, server)
+		var resp *dns.Msg
+		var rtt time.Duration
+		var err error
+		switch {
+		case i == 0 && p.err0 != nil:
+			err = p.err0
+		case i == 0:
+			resp, rtt, err = c.await(ctx, q, p.first, p.sent, server)
+		default:
+			resp, rtt, err = c.try(ctx, q, server)
+		}
 		if err != nil {
 			last = classifyNetErr(ctx, err)
 			last.Name, last.Server, last.Tries = name, server, i+1
@@ -226,7 +291,7 @@ func (c *Client) exchange(ctx context.Context, name string, t Type) (*Answer, er
 		}
 		switch resp.Rcode {
 		case dns.RcodeSuccess, dns.RcodeNameError:
-			return parse(q, resp, name, t, rtt, server)
+			return parse(q, resp, name, p.t, rtt, server)
 		case dns.RcodeServerFailure:
 			last = &Error{Kind: ServFail, Name: name, Server: server, Tries: i + 1}
 			continue
@@ -260,42 +325,61 @@ func (c *Client) observe(rtt time.Duration) {
 	c.srtt.Store(old + (int64(rtt)-old)/8)
 }
 
-// try makes one exchange with server within the timeout: UDP, sent again after
-// each RTO without an answer (any answer to any copy counts), then TCP if the
-// answer was truncated.
+// try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
-	tctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	start := time.Now()
-	mq, err := c.mux(server).start(tctx, q)
+	mq, err := c.mux(server).start(ctx, q)
 	if err != nil {
 		return nil, 0, err
 	}
+	return c.await(ctx, q, mq, start, server)
+}
+
+// await waits for the answer to a try sent at start, within the timeout: the
+// query is sent again after an RTO without an answer, then after twice as long,
+// and so on (any answer to any copy counts); it is asked over TCP if the answer
+// was truncated. An answer that came
+// before the wait began is taken, even when the timeout has passed since.
+func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
-	timer := time.NewTimer(c.rto())
+	tctx, cancel := context.WithDeadline(ctx, start.Add(c.timeout))
+	defer cancel()
+	sent := 1
+	take := func(r muxReply) (*dns.Msg, time.Duration, error) {
+		rtt := r.at.Sub(start)
+		if r.err != nil {
+			return nil, rtt, r.err
+		}
+		if sent == 1 { // Karn: an answer to a query sent twice says nothing of the round trip
+			c.observe(rtt)
+		}
+		if r.msg.Truncated {
+			tq := q.Copy()
+			tq.Id = dns.Id()
+			return c.tcp.ExchangeContext(tctx, tq, server)
+		}
+		return r.msg, rtt, nil
+	}
+	select {
+	case r := <-mq.done():
+		return take(r)
+	default:
+	}
+	timer := time.NewTimer(time.Until(start.Add(c.rto())))
 	defer timer.Stop()
-	for sent := 1; ; {
+	for {
 		select {
 		case r := <-mq.done():
-			rtt := time.Since(start)
-			if r.err != nil {
-				return nil, rtt, r.err
-			}
-			c.observe(rtt)
-			if r.msg.Truncated {
-				tq := q.Copy()
-				tq.Id = dns.Id()
-				return c.tcp.ExchangeContext(tctx, tq, server)
-			}
-			return r.msg, rtt, nil
+			return take(r)
 		case <-timer.C:
-			if sent < 4 {
-				if err := mq.send(); err != nil {
-					return nil, time.Since(start), err
-				}
-				sent++
-				timer.Reset(c.rto())
+			// each copy waits twice as long as the one before (as TCP backs
+			// off): a congested server gets fewer copies, a lost packet is
+			// still sent again well within the timeout
+			if err := mq.send(); err != nil {
+				return nil, time.Since(start), err
 			}
+			sent++
+			timer.Reset(c.rto() << min(sent-1, 6))
 		case <-tctx.Done():
 			return nil, time.Since(start), tctx.Err()
 		}

@@ -339,3 +339,59 @@ func TestClosedClient(t *testing.T) {
 		t.Fatalf("a closed client must not answer: %+v", a)
 	}
 }
+
+// TestBackoff: a query with no answer is sent again after the RTO, then after
+// twice as long each time, until the timeout: more copies than a fixed few, but
+// spaced out (a congested server is not hammered).
+func TestBackoff(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("ok.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "drop.bl.test", Kind: dnsbltest.Drop})
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second, Retries: 0})
+	defer c.Close()
+	if _, err := c.Lookup(context.Background(), "ok.bl.test", resolver.TypeA); err != nil { // learns the RTT: RTO 50ms
+		t.Fatal(err)
+	}
+	_, err := c.Lookup(context.Background(), "x.drop.bl.test", resolver.TypeA)
+	// copies at 0, 50, 150, 350, 750 and 1550 ms
+	if n := srv.Queries("A", "x.drop.bl.test"); kindOf(err) != resolver.Timeout || n < 5 || n > 7 {
+		t.Fatalf("%d copies (%v), want about 6 in 2s", n, err)
+	}
+}
+
+// TestStartShares: queries started together for the same name are sent once,
+// every Pending gives the answer, and a later Start is answered from the cache.
+func TestStartShares(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("ok.bl.test", "127.0.0.2")
+	c := newClient(t, 0, srv.Addr)
+	defer c.Close()
+	ctx := context.Background()
+	var ps []*resolver.Pending
+	for i := 0; i < 5; i++ {
+		ps = append(ps, c.Start(ctx, "OK.bl.test.", resolver.TypeA))
+	}
+	errs := make(chan error, len(ps))
+	for _, p := range ps {
+		go func() {
+			a, err := p.Wait()
+			if err == nil && (len(a.Addrs) != 1 || a.Addrs[0].String() != "127.0.0.2") {
+				err = fmt.Errorf("got %v", a.Addrs)
+			}
+			errs <- err
+		}()
+	}
+	for range ps {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, err := c.Start(ctx, "ok.bl.test", resolver.TypeA).Wait(); err != nil || len(a.Addrs) != 1 {
+		t.Fatalf("cached: %+v %v", a, err)
+	}
+	if n := srv.Queries("A", "ok.bl.test"); n != 1 {
+		t.Fatalf("%d queries reached the server, want 1", n)
+	}
+}

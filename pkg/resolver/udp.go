@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -51,6 +52,7 @@ type muxCall struct {
 type muxReply struct {
 	msg *dns.Msg
 	err error
+	at  time.Time // when it arrived
 }
 
 func newUDPMux(server string) *udpMux { return &udpMux{server: server} }
@@ -137,6 +139,7 @@ func (s *muxSock) read() {
 		msg := new(dns.Msg)
 		unpackErr := msg.Unpack(buf[:n])
 		id := uint16(buf[0])<<8 | uint16(buf[1])
+		at := time.Now()
 		s.mu.Lock()
 		call := s.wait[id]
 		switch {
@@ -144,11 +147,11 @@ func (s *muxSock) read() {
 		case unpackErr != nil:
 			// the ID is ours but the message is not DNS we can read
 			delete(s.wait, id)
-			call.done <- muxReply{err: unpackErr}
+			call.done <- muxReply{err: unpackErr, at: at}
 		case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
 			strings.EqualFold(msg.Question[0].Name, call.name):
 			delete(s.wait, id)
-			call.done <- muxReply{msg: msg}
+			call.done <- muxReply{msg: msg, at: at}
 		}
 		s.mu.Unlock()
 	}
@@ -157,11 +160,12 @@ func (s *muxSock) read() {
 // fail ends every waiting query with err; a closed socket is marked dead so
 // that the next query dials a new one.
 func (s *muxSock) fail(err error, dead bool) {
+	at := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, call := range s.wait {
 		delete(s.wait, id)
-		call.done <- muxReply{err: err}
+		call.done <- muxReply{err: err, at: at}
 	}
 	if dead {
 		s.dead = true
