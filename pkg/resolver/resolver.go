@@ -342,8 +342,7 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, 
 // before the wait began is taken, even when the timeout has passed since.
 func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
-	tctx, cancel := context.WithDeadline(ctx, start.Add(c.timeout))
-	defer cancel()
+	deadline := start.Add(c.timeout)
 	sent := 1
 	take := func(r muxReply) (*dns.Msg, time.Duration, error) {
 		rtt := r.at.Sub(start)
@@ -354,6 +353,8 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time
 			c.observe(rtt)
 		}
 		if r.msg.Truncated {
+			tctx, cancel := context.WithDeadline(ctx, deadline)
+			defer cancel()
 			tq := q.Copy()
 			tq.Id = dns.Id()
 			return c.tcp.ExchangeContext(tctx, tq, server)
@@ -367,6 +368,8 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time
 	}
 	timer := time.NewTimer(time.Until(start.Add(c.rto())))
 	defer timer.Stop()
+	expiry := time.NewTimer(time.Until(deadline))
+	defer expiry.Stop()
 	for {
 		select {
 		case r := <-mq.done():
@@ -380,8 +383,10 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time
 			}
 			sent++
 			timer.Reset(c.rto() << min(sent-1, 6))
-		case <-tctx.Done():
-			return nil, time.Since(start), tctx.Err()
+		case <-expiry.C:
+			return nil, time.Since(start), context.DeadlineExceeded
+		case <-ctx.Done():
+			return nil, time.Since(start), ctx.Err()
 		}
 	}
 }

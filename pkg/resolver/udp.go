@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -211,12 +212,11 @@ func (m *udpMux) start(ctx context.Context, q *dns.Msg) (*muxQuery, error) {
 		return nil, err
 	}
 	mq := &muxQuery{sock: s, id: id, call: call}
-	out := q.Copy()
-	out.Id = id
-	if mq.wire, err = out.Pack(); err != nil {
+	if mq.wire, err = q.Pack(); err != nil { // q is shared by tries: the ID is set in the wire form only
 		s.forget(id, call)
 		return nil, err
 	}
+	binary.BigEndian.PutUint16(mq.wire, id)
 	if err := mq.send(); err != nil {
 		s.forget(id, call)
 		return nil, err
