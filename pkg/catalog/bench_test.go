@@ -14,3 +14,12 @@ func BenchmarkParseEmbedded(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDefault is what every run pays for the built-in catalog (generated data).
+func BenchmarkDefault(b *testing.B) {
+	for b.Loop() {
+		if c := catalog.Default(); len(c.Lists) == 0 {
+			b.Fatal("empty catalog")
+		}
+	}
+}

@@ -15,8 +15,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	blcheck "github.com/blcheck/blcheck"
 )
 
 // Kind says what a list holds: IP addresses or domain names.
@@ -186,10 +184,15 @@ func Parse(data []byte, source string) (*Catalog, error) {
 		}
 		return nil, &Error{Source: source, Msg: cleanYAMLError(err)}
 	}
+	return assemble(lists, source)
+}
+
+// assemble validates decoded entries and indexes them.
+func assemble(lists []*List, source string) (*Catalog, error) {
 	if len(lists) == 0 {
 		return nil, &Error{Source: source, Msg: "the catalog has no lists"}
 	}
-	c := &Catalog{Source: source, byID: map[string]*List{}}
+	c := &Catalog{Source: source, byID: make(map[string]*List, len(lists))}
 	for i, l := range lists {
 		if l == nil {
 			return nil, &Error{Source: source, Msg: fmt.Sprintf("entry %d is empty", i+1)}
@@ -220,16 +223,6 @@ func cleanYAMLError(err error) string {
 	msg = strings.ReplaceAll(msg, "\n  ", "; ")
 	msg = strings.ReplaceAll(msg, "catalog.plain", "a list entry")
 	return msg
-}
-
-// Default returns the built-in catalog. The built-in file is validated by the tests,
-// so a failure here is a build defect.
-func Default() *Catalog {
-	c, err := Parse(blcheck.ListsYAML, "lists.yaml (built in)")
-	if err != nil {
-		panic(err)
-	}
-	return c
 }
 
 var (

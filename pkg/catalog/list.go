@@ -131,3 +131,6 @@ func (l *List) rfcPoints(v4, v6, dom string) []string {
 	}
 	return []string{v6}
 }
+
+// Line is the line of the catalog file where the entry starts (0 when unknown).
+func (l *List) Line() int { return l.line }
