@@ -2,6 +2,7 @@ package dnsbl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -190,10 +191,11 @@ type job struct {
 	shown string // the same name as shown, key as {key}
 }
 
-// flight is a job whose A query is in flight; it holds one slot of sem.
+// flight is a job whose A query is in flight; it holds one slot of the window.
 type flight struct {
 	job
-	p *resolver.Pending
+	p   *resolver.Pending
+	seq uint64 // its slot
 }
 
 type runner struct {
@@ -201,7 +203,7 @@ type runner struct {
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
-	sem          chan struct{} // one slot per query in flight
+	win          *window       // one slot per query in flight
 	flights      chan flight   // A queries sent, in the order sent
 	probeGate    chan struct{} // closed once the first subject's queries are out
 	gateOnce     sync.Once
@@ -231,7 +233,7 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	r := &runner{
 		cfg:          cfg,
 		resolverDone: make(chan struct{}),
-		sem:          make(chan struct{}, cfg.Concurrency),
+		win:          newWindow(cfg.Concurrency),
 		flights:      make(chan flight, cfg.Concurrency),
 		probeGate:    make(chan struct{}),
 		obs:          obs,
@@ -364,13 +366,23 @@ func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolv
 			return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
 		}
 	}
-	select {
-	case r.sem <- struct{}{}:
-	case <-ctx.Done():
+	seq := r.win.acquire(ctx)
+	if seq == 0 {
 		return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
 	}
-	defer func() { <-r.sem }()
-	return r.cfg.Resolver.Lookup(ctx, name, t)
+	a, err := r.cfg.Resolver.Lookup(ctx, name, t)
+	r.win.release(seq, lost(a, err))
+	return a, err
+}
+
+// lost says whether a query's packets were lost on the way: its answer needed a
+// copy sent again, or it timed out.
+func lost(a *resolver.Answer, err error) bool {
+	if a != nil {
+		return a.Resends > 0
+	}
+	var re *resolver.Error
+	return errors.As(err, &re) && re.Kind == resolver.Timeout
 }
 
 // checkResolver asks for a name that cannot exist, under the zone of a list in
@@ -578,19 +590,16 @@ func (r *runner) send(ctx context.Context, j job) bool {
 			return false
 		}
 	}
-	select {
-	case r.sem <- struct{}{}:
-	default:
+	seq := r.win.tryAcquire()
+	if seq == 0 {
 		// the bound is reached: answers now wait for their lists' health, so the
 		// probes must not wait for the rest of this subject
 		r.openProbeGate()
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
+		if seq = r.win.acquire(ctx); seq == 0 {
 			return false
 		}
 	}
-	r.flights <- flight{job: j, p: r.cfg.Resolver.Start(ctx, j.name, resolver.TypeA)}
+	r.flights <- flight{job: j, p: r.cfg.Resolver.Start(ctx, j.name, resolver.TypeA), seq: seq}
 	if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.cfg.Concurrency) {
 		r.startTaker()
 	}
@@ -617,7 +626,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		c.RTTms = a.RTT.Milliseconds()
 	}
 	if v.Status != Listed {
-		<-r.sem
+		r.win.release(f.seq, lost(a, err))
 		r.judge(f.job, c, v)
 		return
 	}
@@ -625,12 +634,14 @@ func (r *runner) take(ctx context.Context, f flight) {
 	go func() {
 		defer r.reasons.Done()
 		if l.limiter == nil || l.limiter.Wait(ctx) == nil {
-			txt, err := r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT).Wait()
-			if err == nil && len(txt.TXT) > 0 {
+			txt, terr := r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT).Wait()
+			if terr == nil && len(txt.TXT) > 0 {
 				c.Reason = strings.Join(txt.TXT, " | ")
 			}
+			r.win.release(f.seq, lost(a, err) || lost(txt, terr))
+		} else {
+			r.win.release(f.seq, lost(a, err))
 		}
-		<-r.sem
 		c.DelistURL = l.DelistURL(f.s.Name)
 		r.judge(f.job, c, v)
 	}()

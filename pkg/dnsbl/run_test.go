@@ -2,6 +2,7 @@ package dnsbl_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -371,5 +372,31 @@ func TestRunTinyConcurrency(t *testing.T) {
 				t.Errorf("concurrency %d: listing without its reason: %+v", n, c)
 			}
 		}
+	}
+}
+
+// TestRunLossyServer: a server that drops many queries makes the window shrink;
+// the run still completes every check, with no error and no check lost.
+func TestRunLossyServer(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop, Times: 40})
+	var targets []dnsbl.Target
+	for i := range 200 {
+		tg, _ := dnsbl.ParseTarget(fmt.Sprintf("192.0.2.%d", i))
+		targets = append(targets, tg)
+	}
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 64, Retain: true}, targets, dnsbl.Observer{})
+	if ctx.Err() != nil {
+		t.Fatal("the run did not finish")
+	}
+	if out.Summary.Checks != 400 || out.Summary.Counts[dnsbl.Clean] != 400 {
+		t.Fatalf("want 400 clean checks, got %d: %+v", out.Summary.Checks, out.Summary.Counts)
+	}
+	if n := w.srv.Queries("A", "1.2.0.192.v4.bl.test"); n < 1 {
+		t.Fatalf("the lossy list was not asked (%d queries)", n)
 	}
 }

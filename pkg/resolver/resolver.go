@@ -59,6 +59,9 @@ type Answer struct {
 	Extra    int // records of the asked type that belonged to another name (ignored)
 	RTT      time.Duration
 	Server   string
+	// Resends counts the copies of the query sent again because no answer came
+	// within an RTO, over all tries: a sign of lost packets or a congested server.
+	Resends int
 }
 
 // ErrorKind classifies a failed query.
@@ -262,6 +265,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 	ctx, name, q := p.ctx, p.name, p.q
 	tries := 1 + c.retries
 	var last *Error
+	resends := 0
 	for i := 0; i < tries; i++ {
 		if err := ctx.Err(); err != nil {
 			if i == 0 && p.first != nil {
@@ -277,9 +281,10 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 		case i == 0 && p.err0 != nil:
 			err = p.err0
 		case i == 0:
-			resp, rtt, err = c.await(ctx, q, p.first, p.sent, server)
+			resp, rtt, err = c.await(ctx, q, p.first, p.sent, server, &resends)
 		default:
-			resp, rtt, err = c.try(ctx, q, server)
+			resends++ // a new try is a copy sent again too
+			resp, rtt, err = c.try(ctx, q, server, &resends)
 		}
 		if err != nil {
 			last = classifyNetErr(ctx, err)
@@ -291,7 +296,11 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 		}
 		switch resp.Rcode {
 		case dns.RcodeSuccess, dns.RcodeNameError:
-			return parse(q, resp, name, p.t, rtt, server)
+			a, err := parse(q, resp, name, p.t, rtt, server)
+			if a != nil {
+				a.Resends = resends
+			}
+			return a, err
 		case dns.RcodeServerFailure:
 			last = &Error{Kind: ServFail, Name: name, Server: server, Tries: i + 1}
 			continue
@@ -326,21 +335,21 @@ func (c *Client) observe(rtt time.Duration) {
 }
 
 // try makes one exchange with server: see await.
-func (c *Client) try(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, time.Duration, error) {
+func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
 	mq, err := c.mux(server).start(ctx, q)
 	if err != nil {
 		return nil, 0, err
 	}
-	return c.await(ctx, q, mq, start, server)
+	return c.await(ctx, q, mq, start, server, resends)
 }
 
 // await waits for the answer to a try sent at start, within the timeout: the
 // query is sent again after an RTO without an answer, then after twice as long,
 // and so on (any answer to any copy counts); it is asked over TCP if the answer
-// was truncated. An answer that came
-// before the wait began is taken, even when the timeout has passed since.
-func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string) (*dns.Msg, time.Duration, error) {
+// was truncated. An answer that came before the wait began is taken, even when
+// the timeout has passed since. Each copy sent again is counted in *resends.
+func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
 	deadline := start.Add(c.timeout)
 	sent := 1
@@ -382,6 +391,7 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time
 				return nil, time.Since(start), err
 			}
 			sent++
+			*resends++
 			timer.Reset(c.rto() << min(sent-1, 6))
 		case <-expiry.C:
 			return nil, time.Since(start), context.DeadlineExceeded

@@ -162,6 +162,14 @@ func TestRetransmitWithinATry(t *testing.T) {
 	if err != nil || len(a.Addrs) != 1 || srv.Queries("A", "lossy.bl.test") != 2 {
 		t.Fatalf("got %+v %v after %d queries", a, err, srv.Queries("A", "lossy.bl.test"))
 	}
+	// the answer says a copy had to be sent again (the checker's window shrinks on it)
+	if a.Resends != 1 {
+		t.Fatalf("Resends = %d, want 1", a.Resends)
+	}
+	b, err := c.Lookup(context.Background(), "lossy.bl.test", resolver.TypeTXT)
+	if err != nil || b.Resends != 0 {
+		t.Fatalf("an answer to the first copy: Resends = %d (%v), want 0", b.Resends, err)
+	}
 }
 
 func TestServerFailover(t *testing.T) {

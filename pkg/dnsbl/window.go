@@ -1,0 +1,108 @@
+package dnsbl
+
+import (
+	"context"
+	"sync"
+)
+
+// minWindow is the fewest queries the window keeps in flight, however lossy the
+// path.
+const minWindow = 16
+
+// window bounds the queries in flight. It starts at --concurrency, the most it
+// ever allows. When queries are lost (an answer needed a copy sent again after an
+// RTO, or none came), it halves, as TCP's congestion window does, and then grows
+// back by one query for each window's worth of answers. A server that drops
+// queries because they come faster than it answers them (rbldnsd's socket
+// buffer holds about 170) is then sent fewer at a time instead of losing more,
+// each of which would hold its slot for an RTO.
+//
+// Slots are the tokens of a channel, so taking and returning one is cheap; to
+// shrink, the window keeps the tokens of finished queries for itself ("parked")
+// instead of returning them, and to grow it returns one.
+type window struct {
+	slots chan struct{}
+
+	mu      sync.Mutex
+	seq     uint64 // queries sent so far
+	recover uint64 // seq at the last cut: losses of queries sent before are the same episode
+	parked  int    // tokens the window holds to stay smaller than slots
+	debt    int    // tokens still to park, taken from queries as they finish
+	acked   int    // answers since the window last grew
+	cuts    int    // times the window was halved (for tests and notes)
+}
+
+func newWindow(n int) *window {
+	return &window{slots: make(chan struct{}, n)}
+}
+
+// size is the number of queries the window allows in flight now.
+func (w *window) size() int { return cap(w.slots) - w.parked - w.debt }
+
+// tryAcquire takes a slot if one is free at once, and returns the query's sequence
+// number (0 when no slot was free).
+func (w *window) tryAcquire() uint64 {
+	select {
+	case w.slots <- struct{}{}:
+		return w.next()
+	default:
+		return 0
+	}
+}
+
+// acquire waits for a slot; 0 if ctx ended first.
+func (w *window) acquire(ctx context.Context) uint64 {
+	select {
+	case w.slots <- struct{}{}:
+		return w.next()
+	case <-ctx.Done():
+		return 0
+	}
+}
+
+func (w *window) next() uint64 {
+	w.mu.Lock()
+	w.seq++
+	s := w.seq
+	w.mu.Unlock()
+	return s
+}
+
+// release returns the slot of query seq, which was lost or not.
+func (w *window) release(seq uint64, lost bool) {
+	w.mu.Lock()
+	if lost && seq > w.recover && w.size() > minWindow {
+		// one cut per episode: the queries already in flight may be lost too,
+		// and they say nothing about the smaller window
+		w.debt += w.size() - max(w.size()/2, minWindow)
+		w.recover = w.seq
+		w.acked = 0
+		w.cuts++
+	}
+	unpark := false
+	if !lost && seq > w.recover {
+		// only answers to queries sent at the present size count for growth
+		w.acked++
+		if w.acked >= w.size() && w.parked+w.debt > 0 {
+			w.acked = 0
+			if w.debt > 0 {
+				w.debt--
+			} else {
+				w.parked--
+				unpark = true
+			}
+		}
+	}
+	keep := w.debt > 0
+	if keep {
+		w.debt--
+		w.parked++
+	}
+	w.mu.Unlock()
+	if !keep {
+		<-w.slots
+	}
+	if unpark {
+		<-w.slots
+	}
+}

@@ -1,0 +1,93 @@
+package dnsbl
+
+import (
+	"context"
+	"testing"
+)
+
+// fill takes every free slot and returns their sequence numbers.
+func fill(w *window) []uint64 {
+	var seqs []uint64
+	for {
+		s := w.tryAcquire()
+		if s == 0 {
+			return seqs
+		}
+		seqs = append(seqs, s)
+	}
+}
+
+func TestWindowHalvesOncePerEpisode(t *testing.T) {
+	w := newWindow(256)
+	seqs := fill(w)
+	if len(seqs) != 256 {
+		t.Fatalf("a fresh window of 256 took %d queries", len(seqs))
+	}
+	// two queries of the same burst are lost: one cut, not two
+	w.release(seqs[0], true)
+	w.release(seqs[1], true)
+	if got := w.size(); got != 128 {
+		t.Fatalf("after one loss episode the window is %d, want 128", got)
+	}
+	for _, s := range seqs[2:] {
+		w.release(s, false)
+	}
+	if got := len(fill(w)); got != 128 {
+		t.Fatalf("the halved window let %d queries in flight, want 128", got)
+	}
+	// a query sent after the cut is lost: a new episode
+	later := w.seq
+	w.release(later, true)
+	if got := w.size(); got != 64 {
+		t.Fatalf("after a second episode the window is %d, want 64", got)
+	}
+	if w.cuts != 2 {
+		t.Fatalf("cuts = %d, want 2", w.cuts)
+	}
+}
+
+func TestWindowFloorAndSmallBounds(t *testing.T) {
+	w := newWindow(64)
+	for range 10 {
+		s := w.acquire(context.Background())
+		w.release(s, true)
+	}
+	if got := w.size(); got != minWindow {
+		t.Fatalf("after many losses the window is %d, want the floor %d", got, minWindow)
+	}
+	small := newWindow(4) // --concurrency below the floor: never cut
+	s := small.acquire(context.Background())
+	small.release(s, true)
+	if got := small.size(); got != 4 {
+		t.Fatalf("a window of 4 was cut to %d", got)
+	}
+}
+
+func TestWindowGrowsBack(t *testing.T) {
+	w := newWindow(32)
+	s := w.acquire(context.Background())
+	w.release(s, true)
+	if w.size() != 16 {
+		t.Fatalf("size %d after a loss, want 16", w.size())
+	}
+	// one more slot per window's worth of answers, back up to the bound
+	for i := 0; i < 10000 && w.size() < 32; i++ {
+		w.release(w.acquire(context.Background()), false)
+	}
+	if w.size() != 32 {
+		t.Fatalf("the window grew back only to %d", w.size())
+	}
+	if got := len(fill(w)); got != 32 {
+		t.Fatalf("the regrown window let %d queries in flight, want 32", got)
+	}
+}
+
+func TestWindowAcquireCanceled(t *testing.T) {
+	w := newWindow(1)
+	w.tryAcquire()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if s := w.acquire(ctx); s != 0 {
+		t.Fatalf("acquire on a full window with a canceled context gave slot %d", s)
+	}
+}
