@@ -132,7 +132,7 @@ func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVarP(&o.resolvers, "resolver", "r", nil, "resolver `HOST[:PORT]` to use, repeatable (default: the system's, from /etc/resolv.conf)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-query timeout")
 	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
-	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "most DNS queries in flight at once; fewer while the server loses queries, halving on each loss and growing back (the two or three health probes of each list come on top)")
+	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "most DNS queries in flight at once, fewer while the server drops some (each list's two or three health probes come on top)")
 	f.Float64Var(&o.rate, "rate", 50, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
 }
 
