@@ -229,7 +229,7 @@ func (c *Client) Start(ctx context.Context, name string, t Type) *Pending {
 	p.q.RecursionDesired = true
 	if ctx.Err() == nil {
 		p.sent = time.Now()
-		p.first, p.err0 = c.mux(c.servers[0]).start(ctx, p.q)
+		p.first, p.err0 = c.mux(c.servers[0]).start(ctx, p.q, c.timeout)
 		if p.first == nil && p.err0 == nil {
 			p.err0 = errClosed
 		}
@@ -337,75 +337,44 @@ func (c *Client) observe(rtt time.Duration) {
 // try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
-	mq, err := c.mux(server).start(ctx, q)
+	mq, err := c.mux(server).start(ctx, q, c.timeout)
 	if err != nil {
 		return nil, 0, err
 	}
 	return c.await(ctx, q, mq, start, server, resends)
 }
 
-// await waits for the answer to a try sent at start, within the timeout: the
-// query is sent again after an RTO without an answer, then after twice as long,
-// and so on (any answer to any copy counts); it is asked over TCP if the answer
-// was truncated. An answer that came before the wait began is taken, even when
-// the timeout has passed since. Each copy sent again is counted in *resends.
+// await waits for the answer to a try sent at start. The socket's clock sends
+// the query again after an RTO without an answer, then after twice as long, and
+// so on (any answer to any copy counts), and ends the try at the timeout or when
+// ctx is done; a truncated answer is asked again over TCP. Each copy sent again
+// is counted in *resends.
 func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
-	deadline := start.Add(c.timeout)
-	sent := 1
-	take := func(r muxReply) (*dns.Msg, time.Duration, error) {
-		rtt := r.at.Sub(start)
-		if r.err != nil {
-			return nil, rtt, r.err
-		}
-		if sent == 1 { // Karn: an answer to a query sent twice says nothing of the round trip
-			c.observe(rtt)
-		}
-		if r.msg.Truncated {
-			tctx, cancel := context.WithDeadline(ctx, deadline)
-			defer cancel()
-			tq := q.Copy()
-			tq.Id = dns.Id()
-			return c.tcp.ExchangeContext(tctx, tq, server)
-		}
-		return r.msg, rtt, nil
+	r := <-mq.done()
+	*resends += r.sent - 1
+	rtt := r.at.Sub(start)
+	if r.err != nil {
+		return nil, rtt, r.err
 	}
-	select {
-	case r := <-mq.done():
-		return take(r)
-	default:
+	if r.sent == 1 { // Karn: an answer to a query sent twice says nothing of the round trip
+		c.observe(rtt)
 	}
-	timer := time.NewTimer(time.Until(start.Add(c.rto())))
-	defer timer.Stop()
-	expiry := time.NewTimer(time.Until(deadline))
-	defer expiry.Stop()
-	for {
-		select {
-		case r := <-mq.done():
-			return take(r)
-		case <-timer.C:
-			// each copy waits twice as long as the one before (as TCP backs
-			// off): a congested server gets fewer copies, a lost packet is
-			// still sent again well within the timeout
-			if err := mq.send(); err != nil {
-				return nil, time.Since(start), err
-			}
-			sent++
-			*resends++
-			timer.Reset(c.rto() << min(sent-1, 6))
-		case <-expiry.C:
-			return nil, time.Since(start), context.DeadlineExceeded
-		case <-ctx.Done():
-			return nil, time.Since(start), ctx.Err()
-		}
+	if r.msg.Truncated {
+		tctx, cancel := context.WithDeadline(ctx, start.Add(c.timeout))
+		defer cancel()
+		tq := q.Copy()
+		tq.Id = dns.Id()
+		return c.tcp.ExchangeContext(tctx, tq, server)
 	}
+	return r.msg, rtt, nil
 }
 
 func (c *Client) mux(server string) *udpMux {
 	if m, ok := c.muxes.Load(server); ok {
 		return m.(*udpMux)
 	}
-	m, _ := c.muxes.LoadOrStore(server, newUDPMux(server))
+	m, _ := c.muxes.LoadOrStore(server, newUDPMux(server, c.rto))
 	return m.(*udpMux)
 }
 

@@ -211,6 +211,29 @@ func TestCanceled(t *testing.T) {
 	}
 }
 
+// TestCanceledWhileWaiting: a query already sent to a server that never answers
+// ends as Canceled when its context ends, long before its timeout.
+func TestCanceledWhileWaiting(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Minute})
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := c.Start(ctx, "x.bl.test", resolver.TypeA)
+	done := make(chan error, 1)
+	go func() { _, err := p.Wait(); done <- err }()
+	cancel()
+	select {
+	case err := <-done:
+		if kindOf(err) != resolver.Canceled {
+			t.Fatalf("got %v, want Canceled", err)
+		}
+	case <-time.After(30 * time.Second): // a hang, not a slow machine
+		t.Fatal("the query did not end when its context was canceled")
+	}
+}
+
 func TestParseServer(t *testing.T) {
 	tests := []struct{ in, want, err string }{
 		{"127.0.0.1", "127.0.0.1:53", ""},

@@ -16,15 +16,22 @@ import (
 
 // udpMux carries every UDP query to one server over a few long-lived sockets.
 // Each socket has one reader that hands each answer to the query waiting for it,
-// matched by ID and question. A query costs one write and a share of one read:
-// no socket, goroutine or timer per packet, which is what bounds a bulk run.
+// matched by ID and question, and one clock that sends again the queries left
+// unanswered for an RTO and ends those past their deadline. A query costs one
+// write and a share of one read: no socket, goroutine or timer per packet, which
+// is what bounds a bulk run.
 type udpMux struct {
 	server string
+	rto    func() time.Duration // the first wait before a copy is sent again
 	next   atomic.Uint32
 	socks  [muxSockets]atomic.Pointer[muxSock]
 	mu     sync.Mutex // serialises dialling
 	closed atomic.Bool
 }
+
+// tick is how often a socket's clock looks for queries to send again or to end:
+// RTOs are at least 50ms, so a copy goes out at most a tenth late.
+const tick = 5 * time.Millisecond
 
 // muxSockets spreads queries over several source ports, so that one socket's
 // receive buffer and reader are not the limit, and IDs have room.
@@ -38,25 +45,37 @@ var errClosed = errors.New("resolver closed")
 
 type muxSock struct {
 	conn *net.UDPConn
+	rto  func() time.Duration
+	kick chan struct{} // wakes the clock when the first query waits
+	quit chan struct{} // closed with the socket
 	mu   sync.Mutex
 	wait map[uint16]*muxCall
 	dead bool
 }
 
-// muxCall is one query waiting for its answer.
+// muxCall is one query waiting for its answer. Its fields after done are the
+// clock's, guarded by the socket's mutex.
 type muxCall struct {
-	name  string // the question, as sent
-	qtype uint16
-	done  chan muxReply // buffered: the reader never blocks
+	name     string // the question, as sent
+	qtype    uint16
+	done     chan muxReply // buffered: the reader and the clock never block
+	ctx      context.Context
+	wire     []byte    // the packed query, with its ID
+	deadline time.Time // the end of the try
+	next     time.Time // when to send a copy again
+	sent     int       // copies sent
 }
 
 type muxReply struct {
-	msg *dns.Msg
-	err error
-	at  time.Time // when it arrived
+	msg  *dns.Msg
+	err  error
+	at   time.Time // when it arrived (or the query ended)
+	sent int       // copies of the query that had been sent
 }
 
-func newUDPMux(server string) *udpMux { return &udpMux{server: server} }
+func newUDPMux(server string, rto func() time.Duration) *udpMux {
+	return &udpMux{server: server, rto: rto}
+}
 
 // sock returns a live socket, dialling one when its slot is empty or dead.
 func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
@@ -79,9 +98,11 @@ func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
 	}
 	conn := c.(*net.UDPConn)
 	_ = conn.SetReadBuffer(1 << 20) // bursts of answers in bulk runs; the kernel may cap it
-	s := &muxSock{conn: conn, wait: map[uint16]*muxCall{}}
+	s := &muxSock{conn: conn, rto: m.rto, wait: map[uint16]*muxCall{},
+		kick: make(chan struct{}, 1), quit: make(chan struct{})}
 	m.socks[i].Store(s)
 	go s.read()
+	go s.clock()
 	return s, nil
 }
 
@@ -91,7 +112,7 @@ func (s *muxSock) isDead() bool {
 	return s.dead
 }
 
-// register reserves a free random ID for call.
+// register reserves a free random ID for call and writes it into call.wire.
 func (s *muxSock) register(call *muxCall) (uint16, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,11 +122,86 @@ func (s *muxSock) register(call *muxCall) (uint16, error) {
 	if len(s.wait) >= maxPending {
 		return 0, errTooMany
 	}
+	if len(s.wait) == 0 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 	for {
 		id := uint16(rand.Uint32())
 		if _, busy := s.wait[id]; !busy {
+			binary.BigEndian.PutUint16(call.wire, id)
 			s.wait[id] = call
 			return id, nil
+		}
+	}
+}
+
+// clock runs while the socket lives. While queries wait, every tick it sends
+// again those unanswered for their RTO (each copy waiting twice as long as the
+// one before, as TCP backs off: a congested server gets fewer copies, a lost
+// packet is still sent again well within the timeout), and ends those past
+// their deadline or whose context is done.
+func (s *muxSock) clock() {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var again []*muxCall
+	for {
+		select {
+		case <-s.kick:
+		case <-s.quit:
+			return
+		}
+		t.Reset(tick)
+		for busy := true; busy; {
+			select {
+			case now := <-t.C:
+				again, busy = s.scan(now, again[:0])
+				for _, call := range again {
+					if _, err := s.conn.Write(call.wire); err != nil {
+						s.end(call, err)
+					}
+				}
+			case <-s.quit:
+				return
+			}
+		}
+	}
+}
+
+// scan ends the queries that are over and returns those to send again, and
+// whether any query still waits.
+func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, call := range s.wait {
+		switch {
+		case call.ctx.Err() != nil:
+			delete(s.wait, id)
+			call.done <- muxReply{err: call.ctx.Err(), at: now, sent: call.sent}
+		case !now.Before(call.deadline):
+			delete(s.wait, id)
+			call.done <- muxReply{err: context.DeadlineExceeded, at: now, sent: call.sent}
+		case !now.Before(call.next):
+			call.sent++
+			call.next = now.Add(s.rto() << min(call.sent-1, 6))
+			again = append(again, call)
+		}
+	}
+	return again, len(s.wait) > 0
+}
+
+// end ends one query with err, unless it has been answered meanwhile.
+func (s *muxSock) end(call *muxCall, err error) {
+	at := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.wait {
+		if c == call {
+			delete(s.wait, id)
+			call.done <- muxReply{err: err, at: at, sent: call.sent}
+			return
 		}
 	}
 }
@@ -148,11 +244,11 @@ func (s *muxSock) read() {
 		case unpackErr != nil:
 			// the ID is ours but the message is not DNS we can read
 			delete(s.wait, id)
-			call.done <- muxReply{err: unpackErr, at: at}
+			call.done <- muxReply{err: unpackErr, at: at, sent: call.sent}
 		case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
 			strings.EqualFold(msg.Question[0].Name, call.name):
 			delete(s.wait, id)
-			call.done <- muxReply{msg: msg, at: at}
+			call.done <- muxReply{msg: msg, at: at, sent: call.sent}
 		}
 		s.mu.Unlock()
 	}
@@ -166,16 +262,20 @@ func (s *muxSock) fail(err error, dead bool) {
 	defer s.mu.Unlock()
 	for id, call := range s.wait {
 		delete(s.wait, id)
-		call.done <- muxReply{err: err, at: at}
+		call.done <- muxReply{err: err, at: at, sent: call.sent}
 	}
-	if dead {
+	if dead && !s.dead {
 		s.dead = true
+		close(s.quit)
 	}
 }
 
 func (s *muxSock) close() {
 	s.mu.Lock()
-	s.dead = true
+	if !s.dead {
+		s.dead = true
+		close(s.quit)
+	}
 	s.mu.Unlock()
 	_ = s.conn.Close()
 }
@@ -191,43 +291,37 @@ func (m *udpMux) close() {
 	}
 }
 
-// muxQuery is one query in flight on one socket: sent, possibly sent again,
-// and waited for.
+// muxQuery is one query in flight on one socket: sent, sent again by the
+// socket's clock, and waited for.
 type muxQuery struct {
 	sock *muxSock
 	id   uint16
 	call *muxCall
-	wire []byte
 }
 
-// start packs q with a fresh ID on one of the sockets and sends it.
-func (m *udpMux) start(ctx context.Context, q *dns.Msg) (*muxQuery, error) {
+// start packs q with a fresh ID on one of the sockets and sends it; the answer
+// (or the end of the try at timeout, or ctx's end) comes on done.
+func (m *udpMux) start(ctx context.Context, q *dns.Msg, timeout time.Duration) (*muxQuery, error) {
 	s, err := m.sock(ctx)
 	if err != nil {
 		return nil, err
 	}
-	call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1)}
+	wire, err := q.Pack() // q is shared by tries: the ID is set in the wire form only
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
+		ctx: ctx, wire: wire, deadline: now.Add(timeout), next: now.Add(m.rto()), sent: 1}
 	id, err := s.register(call)
 	if err != nil {
 		return nil, err
 	}
-	mq := &muxQuery{sock: s, id: id, call: call}
-	if mq.wire, err = q.Pack(); err != nil { // q is shared by tries: the ID is set in the wire form only
+	if _, err := s.conn.Write(wire); err != nil {
 		s.forget(id, call)
 		return nil, err
 	}
-	binary.BigEndian.PutUint16(mq.wire, id)
-	if err := mq.send(); err != nil {
-		s.forget(id, call)
-		return nil, err
-	}
-	return mq, nil
-}
-
-// send writes the query (again): same ID, same socket, so any answer counts.
-func (mq *muxQuery) send() error {
-	_, err := mq.sock.conn.Write(mq.wire)
-	return err
+	return &muxQuery{sock: s, id: id, call: call}, nil
 }
 
 func (mq *muxQuery) done() <-chan muxReply { return mq.call.done }
