@@ -172,17 +172,14 @@ func WriteJSON(w io.Writer, v any) error {
 // buffered and written when a target is complete (or the buffer is full), so a
 // bulk run makes one write per target, not one per check; Flush writes the rest.
 type JSONLines struct {
-	buf *bufio.Writer
-	enc *json.Encoder
-	err error
+	buf  *bufio.Writer
+	line []byte
+	err  error
 }
 
 // NewJSONLines returns a JSON lines writer on w.
 func NewJSONLines(w io.Writer) *JSONLines {
-	buf := bufio.NewWriterSize(w, 32<<10)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	return &JSONLines{buf: buf, enc: enc}
+	return &JSONLines{buf: bufio.NewWriterSize(w, 32<<10)}
 }
 
 // Check writes one check, with the target it belongs to.
@@ -191,7 +188,8 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 		return
 	}
 	c.Target = t.Target.Input
-	j.err = j.enc.Encode(c)
+	j.line = append(appendCheck(j.line[:0], &c), '\n')
+	_, j.err = j.buf.Write(j.line)
 }
 
 // Target writes out the lines of a completed target.

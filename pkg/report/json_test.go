@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -48,5 +49,64 @@ func TestJSONLinesWriteError(t *testing.T) {
 	jl.Flush()
 	if jl.Err() == nil || !strings.Contains(jl.Err().Error(), "disk full") {
 		t.Fatalf("a write error must be kept: %v", jl.Err())
+	}
+}
+
+// encodingJSON is what encoding/json writes for c, as --format jsonl did before
+// appendCheck.
+func encodingJSON(t testing.TB, c dnsbl.Check) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func TestAppendCheckMatchesEncodingJSON(t *testing.T) {
+	for _, c := range []dnsbl.Check{
+		{},
+		{Subject: "192.0.2.1", List: "zen", Zone: "zen.spamhaus.org", Query: "1.2.0.192.zen.spamhaus.org",
+			Status: dnsbl.Clean, Codes: []string{}, Meanings: []string{}, RTTms: 12},
+		{Target: "example.com", Subject: "192.0.2.10", List: "zen", Status: dnsbl.Listed,
+			Codes: []string{"127.0.0.2", "127.0.0.4"}, Meanings: []string{"SBL: spam", "XBL: <infected> & \"exploited\""},
+			Reason: "https://check.spamhaus.org/query/ip/192.0.2.10", DelistURL: "https://x.test/?ip=192.0.2.10&a=b",
+			RTTms: -1, Change: "new-listing"},
+		{Subject: "bad", Status: dnsbl.Error, Error: "tab\there, newline\n, NUL\x00, ESC\x1b[31m, back\\slash"},
+		{Subject: "ütf-8 ✓", Reason: "invalid \xff\xfe utf-8, line sep \u2028 para sep \u2029, emoji 🚫"},
+		{Codes: []string{""}, Meanings: nil},
+	} {
+		want := encodingJSON(t, c)
+		if got := string(appendCheck(nil, &c)); got != want {
+			t.Errorf("appendCheck\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func FuzzAppendCheck(f *testing.F) {
+	f.Add("192.0.2.1", "listed", "127.0.0.2", "reason \x00 <&> \u2028", "", int64(51))
+	f.Add("ex\xffample", "", "", "", "new-listing", int64(-3))
+	f.Fuzz(func(t *testing.T, subject, status, code, reason, change string, rtt int64) {
+		c := dnsbl.Check{Target: subject, Subject: subject, List: code, Zone: reason, Query: change,
+			Status: dnsbl.Status(status), Codes: []string{code, reason}, Meanings: []string{status},
+			Reason: reason, DelistURL: subject + reason, RTTms: rtt, Error: code, Change: change}
+		if code == "" {
+			c.Codes = nil
+		}
+		want := encodingJSON(t, c)
+		if got := string(appendCheck(nil, &c)); got != want {
+			t.Fatalf("appendCheck\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+func BenchmarkJSONLinesCheck(b *testing.B) {
+	jl := NewJSONLines(io.Discard)
+	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "198.51.100.7"}}
+	c := dnsbl.Check{Subject: "198.51.100.7", List: "spamhaus-zen", Zone: "zen.spamhaus.org",
+		Query: "7.100.51.198.zen.spamhaus.org", Status: dnsbl.Clean, Codes: []string{}, Meanings: []string{}, RTTms: 1}
+	for b.Loop() {
+		jl.Check(tr, c)
 	}
 }
