@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 )
 
 // udpMux carries every UDP query to one server over a few long-lived sockets.
@@ -219,9 +220,16 @@ func (s *muxSock) forget(id uint16, call *muxCall) {
 // a forgery must not end a query. An ICMP error (nobody listening at the
 // server's port) ends every query waiting on this socket: they all went there.
 func (s *muxSock) read() {
-	buf := make([]byte, 65535)
+	// several answers a system call when they queue up (recvmmsg), as they do in
+	// bulk runs; without EDNS an answer is at most 512 bytes
+	const batch, size = 16, 4096
+	pc := ipv4.NewPacketConn(s.conn)
+	msgs := make([]ipv4.Message, batch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, size)}
+	}
 	for {
-		n, err := s.conn.Read(buf)
+		n, err := pc.ReadBatch(msgs, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				s.fail(err, true)
@@ -230,27 +238,34 @@ func (s *muxSock) read() {
 			s.fail(err, false)
 			continue
 		}
-		if n < 12 {
-			continue
-		}
-		msg := new(dns.Msg)
-		unpackErr := msg.Unpack(buf[:n])
-		id := uint16(buf[0])<<8 | uint16(buf[1])
 		at := time.Now()
-		s.mu.Lock()
-		call := s.wait[id]
-		switch {
-		case call == nil:
-		case unpackErr != nil:
-			// the ID is ours but the message is not DNS we can read
-			delete(s.wait, id)
-			call.done <- muxReply{err: unpackErr, at: at, sent: call.sent}
-		case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
-			strings.EqualFold(msg.Question[0].Name, call.name):
-			delete(s.wait, id)
-			call.done <- muxReply{msg: msg, at: at, sent: call.sent}
+		for _, m := range msgs[:n] {
+			s.deliver(m.Buffers[0][:m.N], at)
 		}
-		s.mu.Unlock()
+	}
+}
+
+// deliver hands one answer to the query it answers, if any.
+func (s *muxSock) deliver(buf []byte, at time.Time) {
+	if len(buf) < 12 {
+		return
+	}
+	msg := new(dns.Msg)
+	unpackErr := msg.Unpack(buf)
+	id := uint16(buf[0])<<8 | uint16(buf[1])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	call := s.wait[id]
+	switch {
+	case call == nil:
+	case unpackErr != nil:
+		// the ID is ours but the message is not DNS we can read
+		delete(s.wait, id)
+		call.done <- muxReply{err: unpackErr, at: at, sent: call.sent}
+	case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
+		strings.EqualFold(msg.Question[0].Name, call.name):
+		delete(s.wait, id)
+		call.done <- muxReply{msg: msg, at: at, sent: call.sent}
 	}
 }
 
