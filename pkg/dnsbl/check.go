@@ -536,6 +536,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 	if s.Type == SubjectDomain {
 		want = catalog.KindDomain
 	}
+	var jobs []job
 	for _, l := range r.lists {
 		if l.Kind != want {
 			continue
@@ -571,39 +572,57 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 			r.finish(ts, s, c)
 			continue
 		}
-		ts.pending.Add(1)
-		s.pending.Add(1)
-		if !r.send(ctx, job{t: ts, s: s, l: l, name: name, shown: c.Query}) {
-			ts.pending.Add(-1)
-			s.pending.Add(-1)
-			return
-		}
+		jobs = append(jobs, job{t: ts, s: s, l: l, name: name, shown: c.Query})
 	}
+	r.send(ctx, jobs)
 	r.openProbeGate()
 }
 
-// send starts a job's A query within the rate limit and the concurrency bound,
-// and queues it for the takers; false if the run was interrupted first.
-func (r *runner) send(ctx context.Context, j job) bool {
-	if j.l.limiter != nil {
-		if err := j.l.limiter.Wait(ctx); err != nil {
-			return false
+// send starts the jobs' A queries within the rate limit and the concurrency
+// bound, as few system calls as it can (the queries that have their slots leave
+// together), and queues them for the takers. A job the run's end left unsent is
+// not counted.
+func (r *runner) send(ctx context.Context, jobs []job) {
+	ready := make([]flight, 0, len(jobs))
+	names := make([]string, 0, len(jobs))
+	flush := func() {
+		if len(ready) == 0 {
+			return
 		}
-	}
-	seq := r.win.tryAcquire()
-	if seq == 0 {
-		// the bound is reached: answers now wait for their lists' health, so the
-		// probes must not wait for the rest of this subject
-		r.openProbeGate()
-		if seq = r.win.acquire(ctx); seq == 0 {
-			return false
+		ps := r.cfg.Resolver.StartAll(ctx, names, resolver.TypeA)
+		for i := range ready {
+			ready[i].p = ps[i]
+			r.flights <- ready[i]
+			if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.cfg.Concurrency) {
+				r.startTaker()
+			}
 		}
+		ready, names = ready[:0], names[:0]
 	}
-	r.flights <- flight{job: j, p: r.cfg.Resolver.Start(ctx, j.name, resolver.TypeA), seq: seq}
-	if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.cfg.Concurrency) {
-		r.startTaker()
+	defer flush()
+	for _, j := range jobs {
+		if j.l.limiter != nil && !j.l.limiter.Allow() {
+			flush() // what has its slots does not wait for this list's rate
+			if j.l.limiter.Wait(ctx) != nil {
+				return
+			}
+		}
+		seq := r.win.tryAcquire()
+		if seq == 0 {
+			// the bound is reached: send what has its slots; answers now wait for
+			// their lists' health, so the probes must not wait for the rest of
+			// this subject
+			flush()
+			r.openProbeGate()
+			if seq = r.win.acquire(ctx); seq == 0 {
+				return
+			}
+		}
+		j.t.pending.Add(1)
+		j.s.pending.Add(1)
+		ready = append(ready, flight{job: j, seq: seq})
+		names = append(names, j.name)
 	}
-	return true
 }
 
 func familyName(a netip.Addr) string {

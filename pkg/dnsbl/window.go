@@ -19,7 +19,10 @@ const minWindow = 16
 //
 // Slots are the tokens of a channel, so taking and returning one is cheap; to
 // shrink, the window keeps the tokens of finished queries for itself ("parked")
-// instead of returning them, and to grow it returns one.
+// instead of returning them, and to grow it returns one. Freed slots are given
+// back an eighth of the window at a time while enough queries remain in flight,
+// so that a full window's sender wakes once to send a batch of queries in one
+// system call instead of once a query.
 type window struct {
 	slots chan struct{}
 
@@ -27,6 +30,7 @@ type window struct {
 	seq     uint64 // queries sent so far
 	recover uint64 // seq at the last cut: losses of queries sent before are the same episode
 	parked  int    // tokens the window holds to stay smaller than slots
+	freed   int    // tokens of finished queries not yet given back
 	debt    int    // tokens still to park, taken from queries as they finish
 	acked   int    // answers since the window last grew
 	cuts    int    // times the window was halved (for tests and notes)
@@ -38,6 +42,9 @@ func newWindow(n int) *window {
 
 // size is the number of queries the window allows in flight now.
 func (w *window) size() int { return cap(w.slots) - w.parked - w.debt }
+
+// batch is how many freed slots are given back at once.
+func (w *window) batch() int { return max(w.size()/8, 1) }
 
 // tryAcquire takes a slot if one is free at once, and returns the query's sequence
 // number (0 when no slot was free).
@@ -93,16 +100,23 @@ func (w *window) release(seq uint64, lost bool) {
 			}
 		}
 	}
-	keep := w.debt > 0
-	if keep {
+	if w.debt > 0 {
 		w.debt--
 		w.parked++
-	}
-	w.mu.Unlock()
-	if !keep {
-		<-w.slots
+	} else {
+		w.freed++
 	}
 	if unpark {
+		w.freed++
+	}
+	// give the freed slots back in a batch, or at once when few queries are
+	// left in flight to end the wait (they always end, if only by timing out)
+	give := 0
+	if inFlight := len(w.slots) - w.parked - w.freed; w.freed >= w.batch() || inFlight < w.batch() {
+		give, w.freed = w.freed, 0
+	}
+	w.mu.Unlock()
+	for range give {
 		<-w.slots
 	}
 }

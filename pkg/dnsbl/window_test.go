@@ -91,3 +91,30 @@ func TestWindowAcquireCanceled(t *testing.T) {
 		t.Fatalf("acquire on a full window with a canceled context gave slot %d", s)
 	}
 }
+
+// TestWindowGivesBackInBatches: with many queries in flight, freed slots come
+// back an eighth of the window at a time (one wake-up of the sender per batch);
+// with few left in flight, at once.
+func TestWindowGivesBackInBatches(t *testing.T) {
+	w := newWindow(64) // batches of 8
+	seqs := fill(w)
+	for _, s := range seqs[:7] {
+		w.release(s, false)
+	}
+	if s := w.tryAcquire(); s != 0 {
+		t.Fatal("7 freed slots of a full window of 64 were given back before a batch of 8")
+	}
+	w.release(seqs[7], false)
+	if got := len(fill(w)); got != 8 {
+		t.Fatalf("after a batch of 8, %d slots were free", got)
+	}
+	// now let all but 3 finish: the last ones come back without waiting for a batch
+	w2 := newWindow(64)
+	seqs = fill(w2)
+	for _, s := range seqs[:61] {
+		w2.release(s, false)
+	}
+	if got := len(fill(w2)); got != 61 {
+		t.Fatalf("with 3 queries left in flight, %d of 61 freed slots were given back", got)
+	}
+}

@@ -121,6 +121,7 @@ func (e *Error) Error() string {
 type Resolver interface {
 	Lookup(ctx context.Context, name string, t Type) (*Answer, error)
 	Start(ctx context.Context, name string, t Type) *Pending
+	StartAll(ctx context.Context, names []string, t Type) []*Pending
 	Servers() []string
 }
 
@@ -207,34 +208,58 @@ type Pending struct {
 // that one goroutine can have many queries in flight. A cached answer, or an
 // identical query already in flight, is shared instead of asked again.
 func (c *Client) Start(ctx context.Context, name string, t Type) *Pending {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	key := t.String() + " " + name
+	return c.StartAll(ctx, []string{name}, t)[0]
+}
+
+// StartAll is Start for several names at once: their queries leave in one system
+// call (sendmmsg), which costs about half as much a query as one write each.
+func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pending {
+	ps := make([]*Pending, len(names))
+	var fresh []*Pending // the ones this call sends
 	c.mu.Lock()
-	if a, ok := c.cache[key]; ok {
-		c.mu.Unlock()
-		p := &Pending{a: a, ready: closedChan}
-		p.once.Do(func() {})
-		return p
+	for i, name := range names {
+		name = strings.ToLower(strings.TrimSuffix(name, "."))
+		key := t.String() + " " + name
+		if a, ok := c.cache[key]; ok {
+			p := &Pending{a: a, ready: closedChan}
+			p.once.Do(func() {})
+			ps[i] = p
+			continue
+		}
+		if p, ok := c.inflight[key]; ok {
+			ps[i] = p
+			continue
+		}
+		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{})}
+		c.inflight[key] = p
+		ps[i] = p
+		fresh = append(fresh, p)
 	}
-	if p, ok := c.inflight[key]; ok {
-		c.mu.Unlock()
-		return p
-	}
-	p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{})}
-	c.inflight[key] = p
-	defer close(p.ready)
 	c.mu.Unlock()
-	p.q = new(dns.Msg)
-	p.q.SetQuestion(dns.Fqdn(name), uint16(t))
-	p.q.RecursionDesired = true
+	if len(fresh) == 0 {
+		return ps
+	}
+	qs := make([]*dns.Msg, len(fresh))
+	for i, p := range fresh {
+		p.q = new(dns.Msg)
+		p.q.SetQuestion(dns.Fqdn(p.name), uint16(t))
+		p.q.RecursionDesired = true
+		qs[i] = p.q
+	}
 	if ctx.Err() == nil {
-		p.sent = time.Now()
-		p.first, p.err0 = c.mux(c.servers[0]).start(ctx, p.q, c.timeout)
-		if p.first == nil && p.err0 == nil {
-			p.err0 = errClosed
+		now := time.Now()
+		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, c.timeout)
+		for i, p := range fresh {
+			p.sent, p.first, p.err0 = now, mqs[i], errs[i]
+			if p.first == nil && p.err0 == nil {
+				p.err0 = errClosed
+			}
 		}
 	}
-	return p
+	for _, p := range fresh {
+		close(p.ready)
+	}
+	return ps
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -337,9 +362,13 @@ func (c *Client) observe(rtt time.Duration) {
 // try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
-	mq, err := c.mux(server).start(ctx, q, c.timeout)
+	mqs, errs := c.mux(server).startAll(ctx, []*dns.Msg{q}, c.timeout)
+	mq, err := mqs[0], errs[0]
 	if err != nil {
 		return nil, 0, err
+	}
+	if mq == nil {
+		return nil, 0, errClosed
 	}
 	return c.await(ctx, q, mq, start, server, resends)
 }

@@ -426,3 +426,43 @@ func TestStartShares(t *testing.T) {
 		t.Fatalf("%d queries reached the server, want 1", n)
 	}
 }
+
+// TestStartAll: names started together are sent together, a name given twice
+// is asked once, and each Pending gives its own name's answer.
+func TestStartAll(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("a.bl.test", "127.0.0.2")
+	srv.A("b.bl.test", "127.0.0.3")
+	c := newClient(t, 0, srv.Addr)
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Lookup(ctx, "b.bl.test", resolver.TypeA); err != nil { // now cached
+		t.Fatal(err)
+	}
+	names := []string{"a.bl.test", "b.bl.test", "A.bl.test.", "nx.bl.test"}
+	ps := c.StartAll(ctx, names, resolver.TypeA)
+	if len(ps) != len(names) || ps[0] != ps[2] {
+		t.Fatalf("%d pendings; the same name twice must share one", len(ps))
+	}
+	want := []string{"127.0.0.2", "127.0.0.3", "127.0.0.2", ""}
+	for i, p := range ps {
+		a, err := p.Wait()
+		if err != nil {
+			t.Fatalf("%s: %v", names[i], err)
+		}
+		got := ""
+		if len(a.Addrs) > 0 {
+			got = a.Addrs[0].String()
+		}
+		if got != want[i] || (want[i] == "" && !a.NXDomain) {
+			t.Errorf("%s: got %q (NXDOMAIN %v), want %q", names[i], got, a.NXDomain, want[i])
+		}
+	}
+	if n := srv.Queries("A", "a.bl.test"); n != 1 {
+		t.Errorf("a.bl.test asked %d times, want 1", n)
+	}
+	if n := srv.Queries("A", "b.bl.test"); n != 1 {
+		t.Errorf("b.bl.test asked %d times, want 1 (the second from the cache)", n)
+	}
+}

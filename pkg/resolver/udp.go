@@ -46,6 +46,7 @@ var errClosed = errors.New("resolver closed")
 
 type muxSock struct {
 	conn *net.UDPConn
+	pc   *ipv4.PacketConn // the same socket, for batches of packets
 	rto  func() time.Duration
 	kick chan struct{} // wakes the clock when the first query waits
 	quit chan struct{} // closed with the socket
@@ -99,7 +100,7 @@ func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
 	}
 	conn := c.(*net.UDPConn)
 	_ = conn.SetReadBuffer(1 << 20) // bursts of answers in bulk runs; the kernel may cap it
-	s := &muxSock{conn: conn, rto: m.rto, wait: map[uint16]*muxCall{},
+	s := &muxSock{conn: conn, pc: ipv4.NewPacketConn(conn), rto: m.rto, wait: map[uint16]*muxCall{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{})}
 	m.socks[i].Store(s)
 	go s.read()
@@ -223,7 +224,7 @@ func (s *muxSock) read() {
 	// several answers a system call when they queue up (recvmmsg), as they do in
 	// bulk runs; without EDNS an answer is at most 512 bytes
 	const batch, size = 16, 4096
-	pc := ipv4.NewPacketConn(s.conn)
+	pc := s.pc
 	msgs := make([]ipv4.Message, batch)
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, size)}
@@ -314,29 +315,56 @@ type muxQuery struct {
 	call *muxCall
 }
 
-// start packs q with a fresh ID on one of the sockets and sends it; the answer
-// (or the end of the try at timeout, or ctx's end) comes on done.
-func (m *udpMux) start(ctx context.Context, q *dns.Msg, timeout time.Duration) (*muxQuery, error) {
+// startAll packs each query with a fresh ID on one of the sockets and sends
+// them all in as few system calls as the kernel takes (sendmmsg); each answer
+// (or the end of its try at timeout, or ctx's end) comes on its query's done.
+// A query that could not be sent has a nil muxQuery and its error.
+func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration) ([]*muxQuery, []error) {
+	mqs := make([]*muxQuery, len(qs))
+	errs := make([]error, len(qs))
 	s, err := m.sock(ctx)
 	if err != nil {
-		return nil, err
-	}
-	wire, err := q.Pack() // q is shared by tries: the ID is set in the wire form only
-	if err != nil {
-		return nil, err
+		for i := range errs {
+			errs[i] = err
+		}
+		return mqs, errs
 	}
 	now := time.Now()
-	call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
-		ctx: ctx, wire: wire, deadline: now.Add(timeout), next: now.Add(m.rto()), sent: 1}
-	id, err := s.register(call)
-	if err != nil {
-		return nil, err
+	next := now.Add(m.rto())
+	msgs := make([]ipv4.Message, 0, len(qs))
+	sent := make([]int, 0, len(qs)) // index in qs of each message
+	for i, q := range qs {
+		wire, err := q.Pack() // q is shared by tries: the ID is set in the wire form only
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
+			ctx: ctx, wire: wire, deadline: now.Add(timeout), next: next, sent: 1}
+		id, err := s.register(call)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		mqs[i] = &muxQuery{sock: s, id: id, call: call}
+		msgs = append(msgs, ipv4.Message{Buffers: [][]byte{wire}})
+		sent = append(sent, i)
 	}
-	if _, err := s.conn.Write(wire); err != nil {
-		s.forget(id, call)
-		return nil, err
+	for off := 0; off < len(msgs); {
+		n, err := s.pc.WriteBatch(msgs[off:], 0)
+		off += n
+		if err != nil || n == 0 {
+			// the first unsent query fails; the rest are tried again
+			if err == nil {
+				err = errors.New("the packet was not sent")
+			}
+			i := sent[off]
+			mqs[i].stop()
+			mqs[i], errs[i] = nil, err
+			off++
+		}
 	}
-	return &muxQuery{sock: s, id: id, call: call}, nil
+	return mqs, errs
 }
 
 func (mq *muxQuery) done() <-chan muxReply { return mq.call.done }
