@@ -36,7 +36,7 @@ func Default() *Catalog {
 		err error
 	)
 	if hex.EncodeToString(sum[:]) == builtinSum {
-		c, err = assemble(fromBuiltin(), builtinSource)
+		c, err = assemble(fromBuiltin(), builtinSource, true)
 	} else {
 		c, err = Parse(blcheck.ListsYAML, builtinSource)
 	}

@@ -15,7 +15,7 @@ func TestBuiltinEqualsParsedYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := assemble(fromBuiltin(), builtinSource)
+	built, err := assemble(fromBuiltin(), builtinSource, true)
 	if err != nil {
 		t.Fatal(err)
 	}

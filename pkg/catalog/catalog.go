@@ -10,11 +10,13 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/blcheck/blcheck/internal/lazyre"
 )
 
 // Kind says what a list holds: IP addresses or domain names.
@@ -128,7 +130,7 @@ func (e *Error) Error() string {
 }
 
 // knownKeys are the YAML keys of List, for strict decoding with line numbers.
-var knownKeys = func() map[string]bool {
+var knownKeys = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	t := reflect.TypeOf(List{})
 	for i := 0; i < t.NumField(); i++ {
@@ -138,7 +140,7 @@ var knownKeys = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})
 
 // UnmarshalYAML decodes one entry strictly: an unknown key is an error with its line.
 func (l *List) UnmarshalYAML(n *yaml.Node) error {
@@ -147,7 +149,7 @@ func (l *List) UnmarshalYAML(n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
-		if !knownKeys[k.Value] {
+		if !knownKeys()[k.Value] {
 			return &Error{Line: k.Line, ID: entryID(n), Msg: fmt.Sprintf("unknown key %q", k.Value)}
 		}
 	}
@@ -184,11 +186,12 @@ func Parse(data []byte, source string) (*Catalog, error) {
 		}
 		return nil, &Error{Source: source, Msg: cleanYAMLError(err)}
 	}
-	return assemble(lists, source)
+	return assemble(lists, source, false)
 }
 
-// assemble validates decoded entries and indexes them.
-func assemble(lists []*List, source string) (*Catalog, error) {
+// assemble validates decoded entries and indexes them. Trusted entries (the
+// built-in catalog, which the tests validate) only have their codes decoded.
+func assemble(lists []*List, source string, trusted bool) (*Catalog, error) {
 	if len(lists) == 0 {
 		return nil, &Error{Source: source, Msg: "the catalog has no lists"}
 	}
@@ -197,7 +200,11 @@ func assemble(lists []*List, source string) (*Catalog, error) {
 		if l == nil {
 			return nil, &Error{Source: source, Msg: fmt.Sprintf("entry %d is empty", i+1)}
 		}
-		if err := l.validate(); err != nil {
+		check := l.validate
+		if trusted {
+			check = l.decode
+		}
+		if err := check(); err != nil {
 			return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: err.Error()}
 		}
 		if prev, dup := c.byID[l.ID]; dup {
@@ -226,13 +233,13 @@ func cleanYAMLError(err error) string {
 }
 
 var (
-	idRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	labelRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$`)
-	envRE   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	idRE    = lazyre.New(`^[a-z0-9][a-z0-9-]*$`)
+	labelRE = lazyre.New(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$`)
+	envRE   = lazyre.New(`^[A-Z_][A-Z0-9_]*$`)
 )
 
 func (l *List) validate() error {
-	if !idRE.MatchString(l.ID) {
+	if !idRE().MatchString(l.ID) {
 		if l.ID == "" {
 			return errors.New("id is missing")
 		}
@@ -309,7 +316,7 @@ func (l *List) validate() error {
 	if l.DailyLimit < 0 {
 		return errors.New("daily_limit must be a positive number of queries")
 	}
-	if l.Key != nil && !envRE.MatchString(l.Key.Env) {
+	if l.Key != nil && !envRE().MatchString(l.Key.Env) {
 		return fmt.Errorf("key.env %q is not an environment variable name", l.Key.Env)
 	}
 	if len(l.Replaces) > 0 && l.Key == nil {
@@ -330,6 +337,14 @@ func (l *List) validate() error {
 	return nil
 }
 
+// decode decodes the codes and error codes of an entry known to be valid.
+func (l *List) decode() error {
+	if err := l.parseCodes(); err != nil {
+		return err
+	}
+	return l.parseErrors()
+}
+
 func (l *List) validateZone() error {
 	if l.Zone == "" {
 		return errors.New("zone is missing")
@@ -347,7 +362,7 @@ func (l *List) validateZone() error {
 		return fmt.Errorf("zone %q is not a DNS zone name", l.Zone)
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(zone, "."), ".") {
-		if len(label) > 63 || !labelRE.MatchString(label) {
+		if len(label) > 63 || !labelRE().MatchString(label) {
 			return fmt.Errorf("zone %q is not a DNS zone name", l.Zone)
 		}
 	}
@@ -362,7 +377,7 @@ func (l *List) validateTestPoint(t string) error {
 		return nil
 	}
 	for _, label := range strings.Split(t, ".") {
-		if len(label) > 63 || !labelRE.MatchString(label) {
+		if len(label) > 63 || !labelRE().MatchString(label) {
 			return fmt.Errorf("tests: %q is not a domain name", t)
 		}
 	}
