@@ -240,15 +240,19 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 		return ps
 	}
 	qs := make([]*dns.Msg, len(fresh))
+	expired := make([]func(), len(fresh))
 	for i, p := range fresh {
 		p.q = new(dns.Msg)
 		p.q.SetQuestion(dns.Fqdn(p.name), uint16(t))
 		p.q.RecursionDesired = true
 		qs[i] = p.q
+		// the next try must not wait for someone to wait: a caller waiting
+		// for several Pendings in turn would otherwise add their timeouts up
+		expired[i] = func() { _, _ = p.Wait() }
 	}
 	if ctx.Err() == nil {
 		now := time.Now()
-		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, c.timeout)
+		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, c.timeout, expired)
 		for i, p := range fresh {
 			p.sent, p.first, p.err0 = now, mqs[i], errs[i]
 			if p.first == nil && p.err0 == nil {
@@ -362,7 +366,7 @@ func (c *Client) observe(rtt time.Duration) {
 // try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
-	mqs, errs := c.mux(server).startAll(ctx, []*dns.Msg{q}, c.timeout)
+	mqs, errs := c.mux(server).startAll(ctx, []*dns.Msg{q}, c.timeout, nil)
 	mq, err := mqs[0], errs[0]
 	if err != nil {
 		return nil, 0, err

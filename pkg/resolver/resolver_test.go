@@ -466,3 +466,30 @@ func TestStartAll(t *testing.T) {
 		t.Errorf("b.bl.test asked %d times, want 1 (the second from the cache)", n)
 	}
 }
+
+// TestRetryWithoutWaiter: when a try times out, the next one is sent at once,
+// not when someone waits for the Pending (a caller waiting for several in turn
+// would otherwise add their timeouts up).
+func TestRetryWithoutWaiter(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("slow.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "slow.bl.test", Kind: dnsbltest.Drop, Times: 1000})
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond, Retries: 1})
+	defer c.Close()
+	p := c.Start(context.Background(), "slow.bl.test", resolver.TypeA)
+	// copies of the first try at 0, 50 and 150 ms; the second try's first copy
+	// follows at 200 ms with nobody waiting yet
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		n := srv.Queries("A", "slow.bl.test")
+		if n >= 4 {
+			break
+		}
+	}
+	if n := srv.Queries("A", "slow.bl.test"); n < 4 {
+		t.Fatalf("%d copies sent: the second try waited for a waiter", n)
+	}
+	if _, err := p.Wait(); kindOf(err) != resolver.Timeout {
+		t.Fatalf("got %v, want a timeout after both tries", err)
+	}
+}

@@ -66,6 +66,7 @@ type muxCall struct {
 	deadline time.Time // the end of the try
 	next     time.Time // when to send a copy again
 	sent     int       // copies sent
+	expired  func()    // run (in a goroutine of its own) when the try times out
 }
 
 type muxReply struct {
@@ -185,6 +186,9 @@ func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
 		case !now.Before(call.deadline):
 			delete(s.wait, id)
 			call.done <- muxReply{err: context.DeadlineExceeded, at: now, sent: call.sent}
+			if call.expired != nil {
+				go call.expired()
+			}
 		case !now.Before(call.next):
 			call.sent++
 			call.next = now.Add(s.rto() << min(call.sent-1, 6))
@@ -318,8 +322,9 @@ type muxQuery struct {
 // startAll packs each query with a fresh ID on one of the sockets and sends
 // them all in as few system calls as the kernel takes (sendmmsg); each answer
 // (or the end of its try at timeout, or ctx's end) comes on its query's done.
-// A query that could not be sent has a nil muxQuery and its error.
-func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration) ([]*muxQuery, []error) {
+// A query that could not be sent has a nil muxQuery and its error. expired, if
+// not nil, has a function for each query to run when its try times out.
+func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration, expired []func()) ([]*muxQuery, []error) {
 	mqs := make([]*muxQuery, len(qs))
 	errs := make([]error, len(qs))
 	s, err := m.sock(ctx)
@@ -341,6 +346,9 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 		}
 		call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
 			ctx: ctx, wire: wire, deadline: now.Add(timeout), next: next, sent: 1}
+		if expired != nil {
+			call.expired = expired[i]
+		}
 		id, err := s.register(call)
 		if err != nil {
 			errs[i] = err
