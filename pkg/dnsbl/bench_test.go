@@ -66,7 +66,9 @@ func BenchmarkRunOneIP(b *testing.B) {
 	}
 }
 
-// BenchmarkRunBulk is 256 addresses against the default lists, streamed.
+// BenchmarkRunBulk is 256 addresses against the default lists, streamed. The fake
+// server shares the machine and drops queries beyond about 64 in flight, and each
+// drop stalls for an RTO: at 64 the figure measures blcheck, not the drops.
 func BenchmarkRunBulk(b *testing.B) {
 	srv, lists := benchWorld(b)
 	var targets []dnsbl.Target
@@ -76,7 +78,7 @@ func BenchmarkRunBulk(b *testing.B) {
 	checks := 0
 	for b.Loop() {
 		res, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Second})
-		out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 256}, targets, dnsbl.Observer{})
+		out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 64}, targets, dnsbl.Observer{})
 		checks += out.Summary.Checks
 	}
 	b.ReportMetric(float64(checks)/b.Elapsed().Seconds(), "checks/s")
