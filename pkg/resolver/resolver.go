@@ -143,8 +143,8 @@ type Client struct {
 	tcp     *dns.Client
 
 	mu        sync.Mutex
-	cache     map[string]*Answer
-	inflight  map[string]*Pending
+	cache     map[queryKey]*Answer
+	inflight  map[queryKey]*Pending
 	cacheSize int
 
 	muxes sync.Map // server -> *udpMux
@@ -171,8 +171,8 @@ func New(cfg Config) (*Client, error) {
 		timeout:   cfg.Timeout,
 		retries:   cfg.Retries,
 		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
-		cache:     map[string]*Answer{},
-		inflight:  map[string]*Pending{},
+		cache:     map[queryKey]*Answer{},
+		inflight:  map[queryKey]*Pending{},
 		cacheSize: cfg.CacheSize,
 	}, nil
 }
@@ -193,9 +193,9 @@ type Pending struct {
 	ctx   context.Context
 	name  string
 	t     Type
-	key   string
+	key   queryKey
 	q     *dns.Msg
-	first *muxQuery // the first try, sent by Start
+	first *muxCall // the first try, sent by Start
 	sent  time.Time
 	err0  error         // the first try could not be sent
 	ready chan struct{} // closed when the fields above are set
@@ -219,7 +219,7 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	c.mu.Lock()
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
-		key := t.String() + " " + name
+		key := queryKey{name, t}
 		if a, ok := c.cache[key]; ok {
 			p := &Pending{a: a, ready: closedChan}
 			p.once.Do(func() {})
@@ -240,15 +240,13 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 		return ps
 	}
 	qs := make([]*dns.Msg, len(fresh))
-	expired := make([]func(), len(fresh))
+	expired := make([]expirer, len(fresh))
 	for i, p := range fresh {
 		p.q = new(dns.Msg)
 		p.q.SetQuestion(dns.Fqdn(p.name), uint16(t))
 		p.q.RecursionDesired = true
 		qs[i] = p.q
-		// the next try must not wait for someone to wait: a caller waiting
-		// for several Pendings in turn would otherwise add their timeouts up
-		expired[i] = func() { _, _ = p.Wait() }
+		expired[i] = p
 	}
 	if ctx.Err() == nil {
 		now := time.Now()
@@ -265,6 +263,17 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	}
 	return ps
 }
+
+// queryKey names a query in the cache and among those in flight.
+type queryKey struct {
+	name string
+	t    Type
+}
+
+// expire runs when the Pending's first try times out: the next try must not wait
+// for someone to wait, since a caller waiting for several Pendings in turn would
+// otherwise add their timeouts up.
+func (p *Pending) expire() { _, _ = p.Wait() }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
@@ -382,9 +391,9 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *in
 // so on (any answer to any copy counts), and ends the try at the timeout or when
 // ctx is done; a truncated answer is asked again over TCP. Each copy sent again
 // is counted in *resends.
-func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxQuery, start time.Time, server string, resends *int) (*dns.Msg, time.Duration, error) {
+func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.Time, server string, resends *int) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
-	r := <-mq.done()
+	r := <-mq.done
 	*resends += r.sent - 1
 	rtt := r.at.Sub(start)
 	if r.err != nil {

@@ -55,9 +55,12 @@ type muxSock struct {
 	dead bool
 }
 
-// muxCall is one query waiting for its answer. Its fields after done are the
-// clock's, guarded by the socket's mutex.
+// muxCall is one query in flight on one socket: sent, sent again by the
+// socket's clock, and waited for. Its fields after done are the clock's,
+// guarded by the socket's mutex.
 type muxCall struct {
+	sock     *muxSock
+	id       uint16
 	name     string // the question, as sent
 	qtype    uint16
 	done     chan muxReply // buffered: the reader and the clock never block
@@ -66,8 +69,11 @@ type muxCall struct {
 	deadline time.Time // the end of the try
 	next     time.Time // when to send a copy again
 	sent     int       // copies sent
-	expired  func()    // run (in a goroutine of its own) when the try times out
+	expired  expirer   // told (in a goroutine of its own) when the try times out
 }
+
+// expirer is told when a query's try has timed out.
+type expirer interface{ expire() }
 
 type muxReply struct {
 	msg  *dns.Msg
@@ -115,15 +121,16 @@ func (s *muxSock) isDead() bool {
 	return s.dead
 }
 
-// register reserves a free random ID for call and writes it into call.wire.
-func (s *muxSock) register(call *muxCall) (uint16, error) {
+// register reserves a free random ID for call and writes it into call.id and
+// call.wire.
+func (s *muxSock) register(call *muxCall) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dead {
-		return 0, errClosed
+		return errClosed
 	}
 	if len(s.wait) >= maxPending {
-		return 0, errTooMany
+		return errTooMany
 	}
 	if len(s.wait) == 0 {
 		select {
@@ -134,9 +141,10 @@ func (s *muxSock) register(call *muxCall) (uint16, error) {
 	for {
 		id := uint16(rand.Uint32())
 		if _, busy := s.wait[id]; !busy {
+			call.id = id
 			binary.BigEndian.PutUint16(call.wire, id)
 			s.wait[id] = call
-			return id, nil
+			return nil
 		}
 	}
 }
@@ -187,7 +195,7 @@ func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
 			delete(s.wait, id)
 			call.done <- muxReply{err: context.DeadlineExceeded, at: now, sent: call.sent}
 			if call.expired != nil {
-				go call.expired()
+				go call.expired.expire()
 			}
 		case !now.Before(call.next):
 			call.sent++
@@ -311,21 +319,13 @@ func (m *udpMux) close() {
 	}
 }
 
-// muxQuery is one query in flight on one socket: sent, sent again by the
-// socket's clock, and waited for.
-type muxQuery struct {
-	sock *muxSock
-	id   uint16
-	call *muxCall
-}
-
 // startAll packs each query with a fresh ID on one of the sockets and sends
 // them all in as few system calls as the kernel takes (sendmmsg); each answer
 // (or the end of its try at timeout, or ctx's end) comes on its query's done.
-// A query that could not be sent has a nil muxQuery and its error. expired, if
-// not nil, has a function for each query to run when its try times out.
-func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration, expired []func()) ([]*muxQuery, []error) {
-	mqs := make([]*muxQuery, len(qs))
+// A query that could not be sent has a nil muxCall and its error. expired, if
+// not nil, has for each query whom to tell when its try times out.
+func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
+	mqs := make([]*muxCall, len(qs))
 	errs := make([]error, len(qs))
 	s, err := m.sock(ctx)
 	if err != nil {
@@ -337,6 +337,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 	now := time.Now()
 	next := now.Add(m.rto())
 	msgs := make([]ipv4.Message, 0, len(qs))
+	bufs := make([][]byte, len(qs)) // each message's one buffer
 	sent := make([]int, 0, len(qs)) // index in qs of each message
 	for i, q := range qs {
 		wire, err := q.Pack() // q is shared by tries: the ID is set in the wire form only
@@ -344,18 +345,18 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 			errs[i] = err
 			continue
 		}
-		call := &muxCall{name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
+		call := &muxCall{sock: s, name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
 			ctx: ctx, wire: wire, deadline: now.Add(timeout), next: next, sent: 1}
 		if expired != nil {
 			call.expired = expired[i]
 		}
-		id, err := s.register(call)
-		if err != nil {
+		if err := s.register(call); err != nil {
 			errs[i] = err
 			continue
 		}
-		mqs[i] = &muxQuery{sock: s, id: id, call: call}
-		msgs = append(msgs, ipv4.Message{Buffers: [][]byte{wire}})
+		mqs[i] = call
+		bufs[i] = wire
+		msgs = append(msgs, ipv4.Message{Buffers: bufs[i : i+1]})
 		sent = append(sent, i)
 	}
 	for off := 0; off < len(msgs); {
@@ -375,6 +376,4 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 	return mqs, errs
 }
 
-func (mq *muxQuery) done() <-chan muxReply { return mq.call.done }
-
-func (mq *muxQuery) stop() { mq.sock.forget(mq.id, mq.call) }
+func (call *muxCall) stop() { call.sock.forget(call.id, call) }
