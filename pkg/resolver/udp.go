@@ -359,21 +359,38 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 		msgs = append(msgs, ipv4.Message{Buffers: bufs[i : i+1]})
 		sent = append(sent, i)
 	}
-	for off := 0; off < len(msgs); {
-		n, err := s.pc.WriteBatch(msgs[off:], 0)
-		off += n
-		if err != nil || n == 0 {
-			// the first unsent query fails; the rest are tried again
-			if err == nil {
-				err = errors.New("the packet was not sent")
-			}
-			i := sent[off]
+	for k, err := range sendBatch(s.pc, msgs) {
+		if err != nil {
+			i := sent[k]
 			mqs[i].stop()
 			mqs[i], errs[i] = nil, err
-			off++
 		}
 	}
 	return mqs, errs
+}
+
+// batchWriter is what sendBatch writes with: an *ipv4.PacketConn.
+type batchWriter interface {
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// sendBatch writes msgs in as few calls as the kernel takes, and returns for each
+// message the error that kept it from being sent (nil when it was sent). A message
+// that fails is skipped and the rest are tried again.
+func sendBatch(w batchWriter, msgs []ipv4.Message) []error {
+	errs := make([]error, len(msgs))
+	for off := 0; off < len(msgs); {
+		n, err := w.WriteBatch(msgs[off:], 0)
+		off += max(n, 0) // n is -1 when the first message failed
+		if err != nil || n <= 0 {
+			if err == nil {
+				err = errors.New("the packet was not sent")
+			}
+			errs[off] = err
+			off++
+		}
+	}
+	return errs
 }
 
 func (call *muxCall) stop() { call.sock.forget(call.id, call) }
