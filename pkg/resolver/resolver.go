@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -438,7 +439,13 @@ func classifyNetErr(ctx context.Context, err error) *Error {
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
-		return &Error{Kind: Network, Detail: strings.TrimPrefix(oe.Err.Error(), "read: ")}
+		// the system's words ("connection refused"), not the system call's name
+		detail := oe.Err.Error()
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			detail = se.Err.Error()
+		}
+		return &Error{Kind: Network, Detail: detail}
 	}
 	// miekg/dns reports unpackable messages as plain errors
 	return &Error{Kind: Malformed, Detail: err.Error()}
