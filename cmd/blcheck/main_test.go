@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -642,4 +643,21 @@ func TestEveryListEmpty(t *testing.T) {
 		!strings.Contains(got.stdout, "the resolver is at fault") || strings.Contains(got.stdout, "UNRELIABLE") {
 		t.Errorf("exit %d\n%s", got.code, got.stdout)
 	}
+}
+
+// TestGoldenUnreachable: a resolver that refuses every packet is blamed once, not
+// once for each list (exit 3).
+func TestGoldenUnreachable(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nobody listens: every query meets "connection refused"
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", addr, "--timeout", "1s", "--retries", "0",
+		"-l", "zen,xbl,spamcop,psbl,dronebl")
+	if got.code != 3 {
+		t.Fatalf("exit %d, want 3: %s", got.code, got.err)
+	}
+	golden(t, "unreachable.txt", normalize(got.stdout))
 }

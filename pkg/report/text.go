@@ -318,6 +318,7 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		parts = append(parts, "no applicable list")
 	}
 	t.p("%s: %s\n", head, strings.Join(parts, ", "))
+	grouped := t.sameErrors(sc, checked)
 	for _, c := range sc.checks {
 		switch c.Status {
 		case dnsbl.Listed:
@@ -333,9 +334,32 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
 			}
 		case dnsbl.Error:
-			t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
+			if !grouped {
+				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
+			}
 		}
 	}
+}
+
+// sameErrors prints, once, an error that every list queried for a subject met
+// word for word (a dead resolver's "connection refused", three lists or more),
+// and says whether it did. When only some lists failed, each is named.
+func (t *Text) sameErrors(sc *subjectCounts, checked int) bool {
+	if checked < 3 || sc.byStatus[dnsbl.Error] != checked {
+		return false
+	}
+	first := ""
+	for _, c := range sc.checks {
+		if c.Status == dnsbl.Error {
+			if first != "" && c.Error != first {
+				return false
+			}
+			first = c.Error
+		}
+	}
+	t.p("    %s  all %d lists: %s\n", t.yellow.Sprint("ERROR"), checked, Sanitize(first, 300))
+	t.p("           every query failed the same way: the resolver, or the path to it, is at fault, not the lists\n")
+	return true
 }
 
 // resolverProblem explains a resolver that invents answers: nothing it says counts.
