@@ -187,8 +187,9 @@ func (c *Client) Lookup(ctx context.Context, name string, t Type) (*Answer, erro
 	return c.Start(ctx, name, t).Wait()
 }
 
-// Pending is a query that Start has sent; Wait gives its answer. Every Pending
-// must be waited for: that is what retries it, and what frees its ID.
+// Pending is a query that Start has sent; Wait gives its answer. A try that
+// times out is tried again at once, waited for or not; a Pending that nobody
+// waits for ends at its timeout, or when its context does.
 type Pending struct {
 	c     *Client
 	ctx   context.Context

@@ -156,6 +156,7 @@ func (s *muxSock) register(call *muxCall) error {
 // their deadline or whose context is done.
 func (s *muxSock) clock() {
 	t := time.NewTicker(tick)
+	t.Stop() // ticking only while queries wait
 	defer t.Stop()
 	var again []*muxCall
 	for {
@@ -178,6 +179,7 @@ func (s *muxSock) clock() {
 				return
 			}
 		}
+		t.Stop()
 	}
 }
 
