@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 all: build docs
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/blcheck
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/blcheck
 
 # The built-in catalog as static Go data (pkg/catalog/builtin_lists.go), so that a
 # run does not parse lists.yaml; run after editing lists.yaml (make test says so).
