@@ -73,7 +73,11 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		text += fmt.Sprintf(", but %d checks failed", failed)
 	}
 	if state == NagiosCritical || state == NagiosWarning {
-		text = fmt.Sprintf("%s listed %d times on %s", what, s.Listed, strings.Join(lists, ", "))
+		times := fmt.Sprintf("%d times", s.Listed)
+		if s.Listed == 1 {
+			times = "once"
+		}
+		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
 	}
 	if failed > 0 && state == NagiosOK {
 		text += fmt.Sprintf(" (%d checks failed)", failed)
