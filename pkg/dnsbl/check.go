@@ -579,7 +579,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 }
 
 // send starts the jobs' A queries within the rate limit and the concurrency
-// bound, as few system calls as it can (the queries that have their slots leave
+// bound, in as few system calls as it can (the queries that have their slots leave
 // together), and queues them for the takers. A job the run's end left unsent is
 // not counted.
 func (r *runner) send(ctx context.Context, jobs []job) {
