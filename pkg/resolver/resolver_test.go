@@ -499,3 +499,28 @@ func TestRetryWithoutWaiter(t *testing.T) {
 		t.Fatalf("got %v, want a timeout after both tries", err)
 	}
 }
+
+// TestOversizedUDPAnswer: an answer too large for UDP is asked again over TCP,
+// which gives it whole (an answer cut by the reader's buffer is tested in
+// TestCutAnswer).
+func TestOversizedUDPAnswer(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	var parts []string
+	for i := range 7 { // 1,428 bytes: more than the 1,232-byte buffer
+		parts = append(parts, fmt.Sprintf("%03d-%s", i, strings.Repeat("x", 200)))
+	}
+	srv.TXT("big.bl.test", parts...)
+	c := newClient(t, 0, srv.Addr)
+	defer c.Close()
+	a, err := c.Lookup(context.Background(), "big.bl.test", resolver.TypeTXT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(a.TXT, ""); len(got) != 7*204 {
+		t.Fatalf("got %d bytes of TXT, want the whole %d-byte record", len(got), 7*204)
+	}
+	if n := srv.Queries("TXT", "big.bl.test"); n != 2 {
+		t.Fatalf("asked %d times, want twice (UDP, then TCP)", n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // udpMux carries every UDP query to one server over a few long-lived sockets.
@@ -236,12 +237,15 @@ func (s *muxSock) forget(id uint16, call *muxCall) {
 // server's port) ends every query waiting on this socket: they all went there.
 func (s *muxSock) read() {
 	// several answers a system call when they queue up (recvmmsg), as they do in
-	// bulk runs; without EDNS an answer is at most 512 bytes
-	const batch, size = 16, 4096
+	// bulk runs. Without EDNS an answer is at most 512 bytes; one that does not
+	// fit is taken as truncated, and asked again over TCP. The buffers are one
+	// slab, so that a few answers touch a few pages of memory, not sixteen.
+	const batch, size = 16, 1232
 	pc := s.pc
+	slab := make([]byte, batch*size)
 	msgs := make([]ipv4.Message, batch)
 	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, size)}
+		msgs[i].Buffers = [][]byte{slab[i*size : (i+1)*size : (i+1)*size]}
 	}
 	for {
 		n, err := pc.ReadBatch(msgs, 0)
@@ -255,18 +259,24 @@ func (s *muxSock) read() {
 		}
 		at := time.Now()
 		for _, m := range msgs[:n] {
-			s.deliver(m.Buffers[0][:m.N], at)
+			s.deliver(m.Buffers[0][:m.N], m.Flags&unix.MSG_TRUNC != 0, at)
 		}
 	}
 }
 
-// deliver hands one answer to the query it answers, if any.
-func (s *muxSock) deliver(buf []byte, at time.Time) {
+// deliver hands one answer to the query it answers, if any. An answer larger
+// than the buffer (cut) is read as its header only, marked truncated.
+func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	if len(buf) < 12 {
 		return
 	}
 	msg := new(dns.Msg)
-	unpackErr := msg.Unpack(buf)
+	var unpackErr error
+	if cut {
+		unpackErr = truncated(msg, buf)
+	} else {
+		unpackErr = msg.Unpack(buf)
+	}
 	id := uint16(buf[0])<<8 | uint16(buf[1])
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -282,6 +292,26 @@ func (s *muxSock) deliver(buf []byte, at time.Time) {
 		delete(s.wait, id)
 		call.done <- muxReply{msg: msg, at: at, sent: call.sent}
 	}
+}
+
+// truncated reads the header and question of an answer too large for the buffer
+// into msg, and marks it truncated so that it is asked again over TCP.
+func truncated(msg *dns.Msg, buf []byte) error {
+	if err := msg.Unpack(buf); err == nil {
+		msg.Truncated = true
+		return nil
+	}
+	// the records are cut off: keep the header and the question
+	hdr := make([]byte, len(buf))
+	copy(hdr, buf)
+	for i := 6; i < 12; i++ {
+		hdr[i] = 0 // no answer, authority or additional records
+	}
+	if err := msg.Unpack(hdr); err != nil {
+		return err
+	}
+	msg.Truncated = true
+	return nil
 }
 
 // fail ends every waiting query with err; a closed socket is marked dead so
