@@ -438,6 +438,10 @@ func classifyNetErr(ctx context.Context, err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return &Error{Kind: Timeout}
 	}
+	if errors.Is(err, errClosed) || errors.Is(err, errTooMany) {
+		// our own limits, not the server's answer
+		return &Error{Kind: Network, Detail: err.Error()}
+	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		// the system's words ("connection refused"), not the system call's name

@@ -372,8 +372,13 @@ func TestClosedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	if a, err := c.Lookup(context.Background(), "other.bl.test", resolver.TypeA); err == nil {
+	a, err := c.Lookup(context.Background(), "other.bl.test", resolver.TypeA)
+	if err == nil {
 		t.Fatalf("a closed client must not answer: %+v", a)
+	}
+	// a local limit is not a malformed answer from the server
+	if k := kindOf(err); k != resolver.Network || !strings.Contains(err.Error(), "resolver closed") {
+		t.Fatalf("got %v (%s), want a network error saying the resolver is closed", err, k)
 	}
 }
 
