@@ -2,7 +2,6 @@ package dnsbl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -375,14 +374,13 @@ func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolv
 	return a, err
 }
 
-// lost says whether a query's packets were lost on the way: its answer needed a
-// copy sent again, or it timed out.
-func lost(a *resolver.Answer, err error) bool {
-	if a != nil {
-		return a.Resends > 0
-	}
-	var re *resolver.Error
-	return errors.As(err, &re) && re.Kind == resolver.Timeout
+// lost says whether a query's packets were lost on the way: its answer came, but
+// only to a copy sent again. A query that got no answer at all is not counted:
+// a dead list times out every query sent to it, which says nothing of the
+// server's load, and halving the window for it would leave every slot waiting
+// out a timeout.
+func lost(a *resolver.Answer, _ error) bool {
+	return a != nil && a.Resends > 0
 }
 
 // checkResolver asks for a name that cannot exist, under the zone of a list in

@@ -3,6 +3,7 @@ package dnsbl
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // minWindow is the fewest queries the window keeps in flight, however lossy the
@@ -11,7 +12,7 @@ const minWindow = 16
 
 // window bounds the queries in flight. It starts at --concurrency, the most it
 // ever allows. When queries are lost (an answer needed a copy sent again after an
-// RTO, or none came), it halves, as TCP's congestion window does, and then grows
+// RTO), it halves, as TCP's congestion window does, and then grows
 // back by one query for each window's worth of answers. A server that drops
 // queries because they come faster than it answers them (rbldnsd's socket
 // buffer holds about 170) is then sent fewer at a time instead of losing more,
@@ -22,22 +23,31 @@ const minWindow = 16
 // instead of returning them, and to grow it returns one. Freed slots are given
 // back an eighth of the window at a time while enough queries remain in flight,
 // so that a full window's sender wakes once to send a batch of queries in one
-// system call instead of once a query.
+// system call instead of once a query; but never later than holdFreed after the
+// first of them was freed, since the queries left in flight may be waiting out
+// a timeout (a dead list's).
 type window struct {
 	slots chan struct{}
 
 	mu      sync.Mutex
-	seq     uint64 // queries sent so far
-	recover uint64 // seq at the last cut: losses of queries sent before are the same episode
-	parked  int    // tokens the window holds to stay smaller than slots
-	freed   int    // tokens of finished queries not yet given back
-	debt    int    // tokens still to park, taken from queries as they finish
-	acked   int    // answers since the window last grew
-	cuts    int    // times the window was halved (for tests and notes)
+	seq     uint64        // queries sent so far
+	recover uint64        // seq at the last cut: losses of queries sent before are the same episode
+	parked  int           // tokens the window holds to stay smaller than slots
+	freed   int           // tokens of finished queries not yet given back
+	debt    int           // tokens still to park, taken from queries as they finish
+	acked   int           // answers since the window last grew
+	cuts    int           // times the window was halved (for tests and notes)
+	hold    time.Duration // holdFreed, but for tests
+	flusher *time.Timer   // gives the freed slots back after hold
+	armed   bool          // the flusher is set
 }
 
+// holdFreed is the longest a freed slot waits to be given back with others: a
+// busy window frees a batch in a fraction of it.
+const holdFreed = time.Millisecond
+
 func newWindow(n int) *window {
-	return &window{slots: make(chan struct{}, n)}
+	return &window{slots: make(chan struct{}, n), hold: holdFreed}
 }
 
 // size is the number of queries the window allows in flight now.
@@ -114,7 +124,25 @@ func (w *window) release(seq uint64, lost bool) {
 	give := 0
 	if inFlight := len(w.slots) - w.parked - w.freed; w.freed >= w.batch() || inFlight < w.batch() {
 		give, w.freed = w.freed, 0
+	} else if w.freed > 0 && !w.armed {
+		w.armed = true
+		if w.flusher == nil {
+			w.flusher = time.AfterFunc(w.hold, w.flush)
+		} else {
+			w.flusher.Reset(w.hold)
+		}
 	}
+	w.mu.Unlock()
+	for range give {
+		<-w.slots
+	}
+}
+
+// flush gives back the freed slots held for a batch.
+func (w *window) flush() {
+	w.mu.Lock()
+	give := w.freed
+	w.freed, w.armed = 0, false
 	w.mu.Unlock()
 	for range give {
 		<-w.slots

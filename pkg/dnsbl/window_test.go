@@ -3,6 +3,9 @@ package dnsbl
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
 // fill takes every free slot and returns their sequence numbers.
@@ -97,6 +100,7 @@ func TestWindowAcquireCanceled(t *testing.T) {
 // with few left in flight, at once.
 func TestWindowGivesBackInBatches(t *testing.T) {
 	w := newWindow(64) // batches of 8
+	w.hold = time.Hour // no timely give-back during the test
 	seqs := fill(w)
 	for _, s := range seqs[:7] {
 		w.release(s, false)
@@ -110,11 +114,50 @@ func TestWindowGivesBackInBatches(t *testing.T) {
 	}
 	// now let all but 3 finish: the last ones come back without waiting for a batch
 	w2 := newWindow(64)
+	w2.hold = time.Hour
 	seqs = fill(w2)
 	for _, s := range seqs[:61] {
 		w2.release(s, false)
 	}
 	if got := len(fill(w2)); got != 61 {
 		t.Fatalf("with 3 queries left in flight, %d of 61 freed slots were given back", got)
+	}
+}
+
+// TestLost: an answer that needed a copy sent again is a loss; a query with no
+// answer at all (a dead list's timeout) is not, nor is a prompt answer.
+func TestLost(t *testing.T) {
+	timeout := &resolver.Error{Kind: resolver.Timeout, Name: "x", Tries: 2}
+	for _, tc := range []struct {
+		a    *resolver.Answer
+		err  error
+		want bool
+	}{
+		{&resolver.Answer{Resends: 1}, nil, true},
+		{&resolver.Answer{}, nil, false},
+		{nil, timeout, false},
+		{nil, &resolver.Error{Kind: resolver.ServFail}, false},
+	} {
+		if got := lost(tc.a, tc.err); got != tc.want {
+			t.Errorf("lost(%+v, %v) = %v, want %v", tc.a, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestWindowHoldsFreedSlotsBriefly: slots freed while the rest of the window
+// waits out a timeout (a dead list's queries) come back after holdFreed, not when
+// those queries end.
+func TestWindowHoldsFreedSlotsBriefly(t *testing.T) {
+	w := newWindow(64)
+	seqs := fill(w)
+	for _, s := range seqs[:3] { // 61 left in flight, as if waiting out a timeout
+		w.release(s, false)
+	}
+	got := 0
+	for end := time.Now().Add(10 * time.Second); got < 3 && time.Now().Before(end); time.Sleep(time.Millisecond) {
+		got += len(fill(w))
+	}
+	if got != 3 {
+		t.Fatalf("%d of the 3 freed slots came back while the window's other queries were in flight", got)
 	}
 }
