@@ -375,12 +375,12 @@ func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolv
 }
 
 // lost says whether a query's packets were lost on the way: its answer came, but
-// only to a copy sent again. A query that got no answer at all is not counted:
-// a dead list times out every query sent to it, which says nothing of the
-// server's load, and halving the window for it would leave every slot waiting
-// out a timeout.
+// to a copy sent again, not to the first. A slow answer to the first copy is not
+// a loss (a list farther away than the others), nor is no answer at all: a dead
+// list times out every query sent to it, which says nothing of the server's
+// load, and halving the window for either would leave the slots waiting on it.
 func lost(a *resolver.Answer, _ error) bool {
-	return a != nil && a.Resends > 0
+	return a != nil && a.Lost
 }
 
 // checkResolver asks for a name that cannot exist, under the zone of a list in

@@ -133,7 +133,8 @@ func TestLost(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{&resolver.Answer{Resends: 1}, nil, true},
+		{&resolver.Answer{Resends: 1, Lost: true}, nil, true},
+		{&resolver.Answer{Resends: 2}, nil, false}, // the first copy answered, late
 		{&resolver.Answer{}, nil, false},
 		{nil, timeout, false},
 		{nil, &resolver.Error{Kind: resolver.ServFail}, false},

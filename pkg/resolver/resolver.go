@@ -61,8 +61,12 @@ type Answer struct {
 	RTT      time.Duration
 	Server   string
 	// Resends counts the copies of the query sent again because no answer came
-	// within an RTO, over all tries: a sign of lost packets or a congested server.
+	// within an RTO, over all tries.
 	Resends int
+	// Lost says that the answer came to a copy sent again, not to the first: a
+	// packet was lost on the way (each copy has its own ID, so an answer to the
+	// first copy that came late says only that the server was slow).
+	Lost bool
 }
 
 // ErrorKind classifies a failed query.
@@ -305,7 +309,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 	ctx, name, q := p.ctx, p.name, p.q
 	tries := 1 + c.retries
 	var last *Error
-	resends := 0
+	resends, late := 0, false
 	for i := 0; i < tries; i++ {
 		if err := ctx.Err(); err != nil {
 			if i == 0 && p.first != nil {
@@ -321,10 +325,10 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 		case i == 0 && p.err0 != nil:
 			err = p.err0
 		case i == 0:
-			resp, rtt, err = c.await(ctx, q, p.first, p.sent, server, &resends)
+			resp, rtt, err = c.await(ctx, q, p.first, p.sent, server, &resends, &late)
 		default:
 			resends++ // a new try is a copy sent again too
-			resp, rtt, err = c.try(ctx, q, server, &resends)
+			resp, rtt, err = c.try(ctx, q, server, &resends, &late)
 		}
 		if err != nil {
 			last = classifyNetErr(ctx, err)
@@ -338,7 +342,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 		case dns.RcodeSuccess, dns.RcodeNameError:
 			a, err := parse(q, resp, name, p.t, rtt, server)
 			if a != nil {
-				a.Resends = resends
+				a.Resends, a.Lost = resends, late
 			}
 			return a, err
 		case dns.RcodeServerFailure:
@@ -375,7 +379,7 @@ func (c *Client) observe(rtt time.Duration) {
 }
 
 // try makes one exchange with server: see await.
-func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int) (*dns.Msg, time.Duration, error) {
+func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
 	mqs, errs := c.mux(server).startAll(ctx, []*dns.Msg{q}, c.timeout, nil)
 	mq, err := mqs[0], errs[0]
@@ -385,18 +389,19 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string, resends *in
 	if mq == nil {
 		return nil, 0, errClosed
 	}
-	return c.await(ctx, q, mq, start, server, resends)
+	return c.await(ctx, q, mq, start, server, resends, late)
 }
 
 // await waits for the answer to a try sent at start. The socket's clock sends
 // the query again after an RTO without an answer, then after twice as long, and
 // so on (any answer to any copy counts), and ends the try at the timeout or when
 // ctx is done; a truncated answer is asked again over TCP. Each copy sent again
-// is counted in *resends.
-func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.Time, server string, resends *int) (*dns.Msg, time.Duration, error) {
+// is counted in *resends, and *late is set when the answer came to one of them.
+func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.Time, server string, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
 	r := <-mq.done
 	*resends += r.sent - 1
+	*late = r.copy > 1
 	rtt := r.at.Sub(start)
 	if r.err != nil {
 		return nil, rtt, r.err

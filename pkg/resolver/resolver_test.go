@@ -162,9 +162,10 @@ func TestRetransmitWithinATry(t *testing.T) {
 	if err != nil || len(a.Addrs) != 1 || srv.Queries("A", "lossy.bl.test") != 2 {
 		t.Fatalf("got %+v %v after %d queries", a, err, srv.Queries("A", "lossy.bl.test"))
 	}
-	// the answer says a copy had to be sent again (the checker's window shrinks on it)
-	if a.Resends != 1 {
-		t.Fatalf("Resends = %d, want 1", a.Resends)
+	// the answer says a copy had to be sent again, and that it was that copy
+	// which got the answer: the first was lost (the checker's window shrinks on it)
+	if a.Resends != 1 || !a.Lost {
+		t.Fatalf("Resends = %d, Lost = %v; want 1 and true", a.Resends, a.Lost)
 	}
 	b, err := c.Lookup(context.Background(), "lossy.bl.test", resolver.TypeTXT)
 	if err != nil || b.Resends != 0 {
@@ -527,5 +528,27 @@ func TestOversizedUDPAnswer(t *testing.T) {
 	}
 	if n := srv.Queries("TXT", "big.bl.test"); n != 2 {
 		t.Fatalf("asked %d times, want twice (UDP, then TCP)", n)
+	}
+}
+
+// TestSlowIsNotLost: a server slower than the RTO gets a second copy, but its
+// answer to the first says nothing was lost (each copy has its own ID).
+func TestSlowIsNotLost(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("slow.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "slow.bl.test", Kind: dnsbltest.Delay, Delay: 150 * time.Millisecond})
+	srv.A("ok.bl.test", "127.0.0.2")
+	c, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 5 * time.Second, Retries: 0})
+	defer c.Close()
+	if _, err := c.Lookup(context.Background(), "ok.bl.test", resolver.TypeA); err != nil { // learns the RTT: RTO 50ms
+		t.Fatal(err)
+	}
+	a, err := c.Lookup(context.Background(), "slow.bl.test", resolver.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Resends < 1 || a.Lost {
+		t.Fatalf("Resends = %d, Lost = %v; want a copy sent again and the first one answered", a.Resends, a.Lost)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,8 +62,9 @@ type muxSock struct {
 // guarded by the socket's mutex.
 type muxCall struct {
 	sock     *muxSock
-	id       uint16
-	name     string // the question, as sent
+	ids      []uint16 // the ID of each copy sent, the first copy's first
+	over     bool     // answered or ended
+	name     string   // the question, as sent
 	qtype    uint16
 	done     chan muxReply // buffered: the reader and the clock never block
 	ctx      context.Context
@@ -81,6 +83,7 @@ type muxReply struct {
 	err  error
 	at   time.Time // when it arrived (or the query ended)
 	sent int       // copies of the query that had been sent
+	copy int       // which copy the answer answers, 1 for the first
 }
 
 func newUDPMux(server string, rto func() time.Duration) *udpMux {
@@ -122,8 +125,7 @@ func (s *muxSock) isDead() bool {
 	return s.dead
 }
 
-// register reserves a free random ID for call and writes it into call.id and
-// call.wire.
+// register reserves a free random ID for call's first copy.
 func (s *muxSock) register(call *muxCall) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,14 +141,41 @@ func (s *muxSock) register(call *muxCall) error {
 		default:
 		}
 	}
+	s.newID(call)
+	return nil
+}
+
+// newID reserves a free random ID for call's next copy and writes it into
+// call.wire (s.mu held). Each copy has its own ID, so that an answer says which
+// copy it answers: one to the first copy after another was sent means a slow
+// server, not a lost packet.
+func (s *muxSock) newID(call *muxCall) {
 	for {
 		id := uint16(rand.Uint32())
 		if _, busy := s.wait[id]; !busy {
-			call.id = id
 			binary.BigEndian.PutUint16(call.wire, id)
 			s.wait[id] = call
-			return nil
+			call.ids = append(call.ids, id)
+			return
 		}
+	}
+}
+
+// finish ends call with r (s.mu held): its IDs are freed, and r is delivered
+// unless r is nil (the query was given up).
+func (s *muxSock) finish(call *muxCall, r *muxReply) {
+	if call.over {
+		return
+	}
+	call.over = true
+	for _, id := range call.ids {
+		if s.wait[id] == call {
+			delete(s.wait, id)
+		}
+	}
+	if r != nil {
+		r.sent = call.sent
+		call.done <- *r
 	}
 }
 
@@ -190,19 +219,26 @@ func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, call := range s.wait {
+		if call.over || id != call.ids[len(call.ids)-1] {
+			continue // a call is looked at once, under its latest ID
+		}
 		switch {
 		case call.ctx.Err() != nil:
-			delete(s.wait, id)
-			call.done <- muxReply{err: call.ctx.Err(), at: now, sent: call.sent}
+			s.finish(call, &muxReply{err: call.ctx.Err(), at: now})
 		case !now.Before(call.deadline):
-			delete(s.wait, id)
-			call.done <- muxReply{err: context.DeadlineExceeded, at: now, sent: call.sent}
+			s.finish(call, &muxReply{err: context.DeadlineExceeded, at: now})
 			if call.expired != nil {
 				go call.expired.expire()
 			}
 		case !now.Before(call.next):
 			call.sent++
 			call.next = now.Add(s.rto() << min(call.sent-1, 6))
+			if len(s.wait) < maxPending {
+				// a copy of its own: the first send may still be reading the
+				// packet it was given
+				call.wire = slices.Clone(call.wire)
+				s.newID(call)
+			} // else the copy goes out under the latest ID
 			again = append(again, call)
 		}
 	}
@@ -214,20 +250,13 @@ func (s *muxSock) end(call *muxCall, err error) {
 	at := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, c := range s.wait {
-		if c == call {
-			delete(s.wait, id)
-			call.done <- muxReply{err: err, at: at, sent: call.sent}
-			return
-		}
-	}
+	s.finish(call, &muxReply{err: err, at: at})
 }
 
-func (s *muxSock) forget(id uint16, call *muxCall) {
+// forget gives call up: its IDs are freed, and a late answer is dropped.
+func (s *muxSock) forget(call *muxCall) {
 	s.mu.Lock()
-	if s.wait[id] == call {
-		delete(s.wait, id)
-	}
+	s.finish(call, nil)
 	s.mu.Unlock()
 }
 
@@ -285,12 +314,10 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	case call == nil:
 	case unpackErr != nil:
 		// the ID is ours but the message is not DNS we can read
-		delete(s.wait, id)
-		call.done <- muxReply{err: unpackErr, at: at, sent: call.sent}
+		s.finish(call, &muxReply{err: unpackErr, at: at})
 	case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
 		strings.EqualFold(msg.Question[0].Name, call.name):
-		delete(s.wait, id)
-		call.done <- muxReply{msg: msg, at: at, sent: call.sent}
+		s.finish(call, &muxReply{msg: msg, at: at, copy: 1 + slices.Index(call.ids, id)})
 	}
 }
 
@@ -320,9 +347,8 @@ func (s *muxSock) fail(err error, dead bool) {
 	at := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, call := range s.wait {
-		delete(s.wait, id)
-		call.done <- muxReply{err: err, at: at, sent: call.sent}
+	for _, call := range s.wait {
+		s.finish(call, &muxReply{err: err, at: at})
 	}
 	if dead && !s.dead {
 		s.dead = true
@@ -425,4 +451,4 @@ func sendBatch(w batchWriter, msgs []ipv4.Message) []error {
 	return errs
 }
 
-func (call *muxCall) stop() { call.sock.forget(call.id, call) }
+func (call *muxCall) stop() { call.sock.forget(call) }
