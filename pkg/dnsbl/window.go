@@ -11,12 +11,12 @@ import (
 const minWindow = 16
 
 // window bounds the queries in flight. It starts at --concurrency, the most it
-// ever allows. When queries are lost (an answer needed a copy sent again after an
-// RTO), it halves, as TCP's congestion window does, and then grows
-// back by one query for each window's worth of answers. A server that drops
-// queries because they come faster than it answers them (rbldnsd's socket
-// buffer holds about 170) is then sent fewer at a time instead of losing more,
-// each of which would hold its slot for an RTO.
+// ever allows. When queries are lost (see lost: the answer came to a copy sent
+// again after an RTO, not to the first), it halves, as TCP's congestion window
+// does, and then grows back by one query for each window's worth of answers. A
+// server that drops queries because they come faster than it answers them
+// (rbldnsd's socket buffer holds about 170) is then sent fewer at a time instead
+// of losing more, each of which would hold its slot for an RTO.
 //
 // Slots are the tokens of a channel, so taking and returning one is cheap; to
 // shrink, the window keeps the tokens of finished queries for itself ("parked")
