@@ -37,8 +37,10 @@ type udpMux struct {
 const tick = 5 * time.Millisecond
 
 // muxSockets spreads queries over several source ports, so that one socket's
-// receive buffer and reader are not the limit, and IDs have room.
-const muxSockets = 4
+// receive buffer and reader are not the limit, and IDs have room. Eight made a
+// 1024-address bulk run against rbldnsd about 5% faster than four; a one-address
+// run uses them as its probes need, at no measurable cost.
+const muxSockets = 8
 
 // maxPending bounds the queries waiting on one socket; IDs are 16 bits.
 const maxPending = 1 << 14
