@@ -20,9 +20,9 @@ import (
 // udpMux carries every UDP query to one server over a few long-lived sockets.
 // Each socket has one reader that hands each answer to the query waiting for it,
 // matched by ID and question, and one clock that sends again the queries left
-// unanswered for an RTO and ends those past their deadline. A query costs one
-// write and a share of one read: no socket, goroutine or timer per packet, which
-// is what bounds a bulk run.
+// unanswered for an RTO and ends those past their deadline. A query costs a
+// share of one write (a subject's queries leave together) and of one read: no
+// socket, goroutine or timer per packet, which is what bounds a bulk run.
 type udpMux struct {
 	server string
 	rto    func() time.Duration // the first wait before a copy is sent again
@@ -60,7 +60,7 @@ type muxSock struct {
 }
 
 // muxCall is one query in flight on one socket: sent, sent again by the
-// socket's clock, and waited for. Its fields after done are the clock's,
+// socket's clock, and waited for. ids, over and the fields after done are
 // guarded by the socket's mutex.
 type muxCall struct {
 	sock     *muxSock
