@@ -173,6 +173,7 @@ type outputOptions struct {
 	strict       bool
 	noColor      bool
 	allowPrivate bool
+	txt          string
 }
 
 func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
@@ -182,6 +183,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
 	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
+	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (with the A query for a run's first "+
+		strconv.Itoa(dnsbl.EagerSubjects)+" subjects, so a small check takes one round trip; after a listing for the rest) or listed (only after a listing: fewest queries)")
 	if strings.Contains(formats, "nagios") {
 		f.IntVarP(&o.warning, "warning", "w", 1, "nagios: WARNING at `N` or more listings")
 		f.IntVar(&o.critical, "critical", 1, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")
@@ -189,6 +192,9 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 }
 
 func (o *outputOptions) validate(formats ...string) error {
+	if _, ok := txtPolicies[o.txt]; !ok {
+		return usagef("--txt %q: use auto or listed", o.txt)
+	}
 	for _, f := range formats {
 		if o.format == f {
 			return nil
@@ -196,6 +202,9 @@ func (o *outputOptions) validate(formats ...string) error {
 	}
 	return usagef("--format %q: use %s", o.format, strings.Join(formats, ", "))
 }
+
+// txtPolicies are --txt's values.
+var txtPolicies = map[string]dnsbl.TXTPolicy{"auto": dnsbl.TXTAuto, "listed": dnsbl.TXTListed}
 
 // checkOptions are the flags of `blcheck [check]`.
 type checkOptions struct {
@@ -373,6 +382,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	cfg := dnsbl.Config{
 		Lists: lists, Resolver: client, Concurrency: ro.concurrency, Rate: ro.rate,
 		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf,
+		TXT: txtPolicies[oo.txt],
 	}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines

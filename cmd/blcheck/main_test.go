@@ -98,6 +98,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad format", append([]string{"192.0.2.10", "-o", "xml"}, r...), "", 2, "", `--format "xml"`},
 		{"bad resolver", []string{"192.0.2.10", "-r", "dns.example"}, "", 2, "", "not HOST or HOST:PORT"},
 		{"bad timeout", []string{"192.0.2.10", "--timeout", "0s", "-r", srv.Addr}, "", 2, "", "--timeout 0s: must be more than 0"},
+		{"bad --txt", append([]string{"192.0.2.10", "--txt", "never"}, r...), "", 2, "", `--txt "never": use auto or listed`},
+		{"listing's reason with --txt listed", append([]string{"192.0.2.10", "--txt", "listed", "-l", "zen"}, r...), "", 1, "https://www.spamhaus.org/query/ip/192.0.2.10", ""},
 		{"unknown list", append([]string{"192.0.2.10", "-l", "nope"}, r...), "", 2, "", `unknown list "nope"`},
 		{"dead list warns", append([]string{"192.0.2.99", "-l", "njabl,zen"}, r...), "", 0, "", "njabl (dnsbl.njabl.org) is dead since 2013-03"},
 		{"quiet and clean prints nothing", append([]string{"-q", "192.0.2.99", "-l", "zen"}, r...), "", 0, "", ""},

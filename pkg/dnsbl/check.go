@@ -117,13 +117,14 @@ type Observer struct {
 type Config struct {
 	Lists        []catalog.Selected
 	Resolver     resolver.Resolver
-	Concurrency  int     // DNS queries in flight; default 128
-	Rate         float64 // queries per second per list; 0 means no limit
-	AllowPrivate bool    // send private, loopback... addresses from DNS to the lists
-	Retain       bool    // keep every target's subjects and checks in the Result
-	NoHealth     bool    // skip the test-point queries
-	Shard        Shard   // check only this machine's share of the targets
-	SPF          bool    // also check every address a domain's SPF record authorises
+	Concurrency  int       // DNS queries in flight; default 128
+	Rate         float64   // queries per second per list; 0 means no limit
+	AllowPrivate bool      // send private, loopback... addresses from DNS to the lists
+	Retain       bool      // keep every target's subjects and checks in the Result
+	NoHealth     bool      // skip the test-point queries
+	Shard        Shard     // check only this machine's share of the targets
+	SPF          bool      // also check every address a domain's SPF record authorises
+	TXT          TXTPolicy // when a listing's TXT reason is asked
 	// Annotate, if set, may fill in a check before it is kept or observed
 	// (--state sets Change). Calls are serialised.
 	Annotate func(*Check)
@@ -160,6 +161,26 @@ func shardKey(t Target) string {
 // DefaultConcurrency is the number of queries in flight when Config leaves it unset.
 const DefaultConcurrency = 128
 
+// TXTPolicy says when a list is asked for the TXT record that gives a listing's
+// reason. The verdict always comes from the A query alone, and a reason is
+// reported for listings only, whichever the policy.
+type TXTPolicy int
+
+const (
+	// TXTAuto asks for TXT together with A for the first EagerSubjects subjects
+	// of a run, and after a listing for the rest. A small check (an address, a
+	// domain and its mail servers) then takes one round trip, not two, for one
+	// more query a list; a bulk run sends a TXT query only for what is listed.
+	TXTAuto TXTPolicy = iota
+	// TXTListed asks for TXT only once A said listed: the fewest queries, and a
+	// second round trip for every listing.
+	TXTListed
+)
+
+// EagerSubjects is how many subjects of a run have their TXT asked with their A
+// under TXTAuto: enough for a domain's own name, addresses and mail servers.
+const EagerSubjects = 16
+
 type listState struct {
 	*catalog.Selected
 	pos     int
@@ -172,6 +193,7 @@ type listState struct {
 type subjectState struct {
 	Subject
 	pos     int
+	eager   bool // its TXT is asked with its A (TXTAuto)
 	pending atomic.Int64
 	ok      atomic.Int64
 	failed  atomic.Int64
@@ -190,11 +212,14 @@ type job struct {
 	shown string // the same name as shown, key as {key}
 }
 
-// flight is a job whose A query is in flight; it holds one slot of the window.
+// flight is a job whose A query is in flight; it holds one slot of the window,
+// and a second one if its TXT query was sent with it.
 type flight struct {
 	job
-	p   *resolver.Pending
-	seq uint64 // its slot
+	p      *resolver.Pending
+	seq    uint64            // its slot
+	txt    *resolver.Pending // the TXT query sent with the A, or nil
+	txtSeq uint64            // the TXT query's slot
 }
 
 type runner struct {
@@ -497,6 +522,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		}
 		r.mu.Lock()
 		r.result.Summary.Subjects++
+		ss.eager = r.cfg.TXT == TXTAuto && r.result.Summary.Subjects <= EagerSubjects
 		r.mu.Unlock()
 		r.plan(ctx, ts, ss)
 	}
@@ -578,24 +604,33 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 
 // send starts the jobs' A queries within the rate limit and the concurrency
 // bound, in as few system calls as it can (the queries that have their slots leave
-// together), and queues them for the takers. A job the run's end left unsent is
-// not counted.
+// together), and queues them for the takers. An eager subject's TXT queries leave
+// right after its A queries, each where a slot and the list's rate allow it at
+// once. A job the run's end left unsent is not counted.
 func (r *runner) send(ctx context.Context, jobs []job) {
 	ready := make([]flight, 0, len(jobs))
 	names := make([]string, 0, len(jobs))
+	var txtNames []string
 	flush := func() {
 		if len(ready) == 0 {
 			return
 		}
 		ps := r.cfg.Resolver.StartAll(ctx, names, resolver.TypeA)
+		var tps []*resolver.Pending
+		if len(txtNames) > 0 {
+			tps = r.cfg.Resolver.StartAll(ctx, txtNames, resolver.TypeTXT)
+		}
 		for i := range ready {
 			ready[i].p = ps[i]
+			if ready[i].txtSeq != 0 {
+				ready[i].txt, tps = tps[0], tps[1:]
+			}
 			r.flights <- ready[i]
 			if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.cfg.Concurrency) {
 				r.startTaker()
 			}
 		}
-		ready, names = ready[:0], names[:0]
+		ready, names, txtNames = ready[:0], names[:0], txtNames[:0]
 	}
 	defer flush()
 	for _, j := range jobs {
@@ -618,9 +653,25 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		}
 		j.t.pending.Add(1)
 		j.s.pending.Add(1)
-		ready = append(ready, flight{job: j, seq: seq})
+		f := flight{job: j, seq: seq}
+		if j.s.eager {
+			if f.txtSeq = r.eagerSlot(j.l); f.txtSeq != 0 {
+				txtNames = append(txtNames, j.name)
+			}
+		}
+		ready = append(ready, f)
 		names = append(names, j.name)
 	}
+}
+
+// eagerSlot takes a slot for a TXT query sent with its A, if the list's rate and
+// the window allow one at once (0 if not): an eager TXT query never waits, nor
+// delays the A queries.
+func (r *runner) eagerSlot(l *listState) uint64 {
+	if l.limiter != nil && !l.limiter.Allow() {
+		return 0
+	}
+	return r.win.tryAcquire()
 }
 
 func familyName(a netip.Addr) string {
@@ -631,8 +682,10 @@ func familyName(a netip.Addr) string {
 }
 
 // take waits for a flight's answer and gives its verdict. A listing's TXT reason
-// is looked up by a goroutine of its own, so that a taker is never held for a
-// round trip; the flight's slot is kept until then.
+// is waited for, or looked up, by a goroutine of its own, so that a taker is
+// never held for a round trip; the flight's slot is kept until then. A TXT query
+// sent with an A that was not a listing is not waited for: its answer is
+// dropped, and its slot freed when it comes.
 func (r *runner) take(ctx context.Context, f flight) {
 	l := f.l
 	c := Check{Subject: f.s.Name, List: l.ID, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos,
@@ -644,14 +697,26 @@ func (r *runner) take(ctx context.Context, f flight) {
 	}
 	if v.Status != Listed {
 		r.win.release(f.seq, lost(a, err))
+		if f.txt != nil {
+			go func() {
+				txt, terr := f.txt.Wait()
+				r.win.release(f.txtSeq, lost(txt, terr))
+			}()
+		}
 		r.judge(f.job, c, v)
 		return
 	}
 	r.reasons.Add(1)
 	go func() {
 		defer r.reasons.Done()
-		if l.limiter == nil || l.limiter.Wait(ctx) == nil {
-			txt, terr := r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT).Wait()
+		p := f.txt
+		if p != nil {
+			defer func() { r.win.release(f.txtSeq, false) }()
+		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
+			p = r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT)
+		}
+		if p != nil {
+			txt, terr := p.Wait()
 			if terr == nil && len(txt.TXT) > 0 {
 				c.Reason = strings.Join(txt.TXT, " | ")
 			}

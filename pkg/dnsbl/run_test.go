@@ -110,9 +110,139 @@ func TestRunIP(t *testing.T) {
 	if s.Counts[dnsbl.Listed] != 2 || s.Subjects != 3 || len(s.Incomplete) != 0 {
 		t.Errorf("summary %+v", s)
 	}
-	// a TXT query only for listings
-	if n := w.srv.Queries("TXT", "11.2.0.192.ip.bl.test"); n != 0 {
-		t.Errorf("TXT asked for a clean subject %d times", n)
+}
+
+// recorder is a resolver that notes every query started, as "TYPE name".
+type recorder struct {
+	resolver.Resolver
+	mu      sync.Mutex
+	started []string
+}
+
+func (r *recorder) note(t resolver.Type, names ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range names {
+		r.started = append(r.started, t.String()+" "+n)
+	}
+}
+
+func (r *recorder) Lookup(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error) {
+	r.note(t, name)
+	return r.Resolver.Lookup(ctx, name, t)
+}
+
+func (r *recorder) Start(ctx context.Context, name string, t resolver.Type) *resolver.Pending {
+	r.note(t, name)
+	return r.Resolver.Start(ctx, name, t)
+}
+
+func (r *recorder) StartAll(ctx context.Context, names []string, t resolver.Type) []*resolver.Pending {
+	r.note(t, names...)
+	return r.Resolver.StartAll(ctx, names, t)
+}
+
+// count says how many queries started were of type t, and for names ending in suffix.
+func (r *recorder) count(t, suffix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, q := range r.started {
+		if strings.HasPrefix(q, t+" ") && strings.HasSuffix(q, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRunTXTPolicy(t *testing.T) {
+	const listed, clean, blocked = "192.0.2.10", "192.0.2.11", "192.0.2.12"
+	qListed, qClean := "10.2.0.192.ip.bl.test", "11.2.0.192.ip.bl.test"
+	for _, tc := range []struct {
+		name    string
+		policy  dnsbl.TXTPolicy
+		fault   *dnsbltest.Fault
+		inputs  []string
+		reason  string // the listing's reason
+		txt     int    // TXT queries started for the listed name
+		txtAll  int    // TXT queries started in all, -1 to skip
+		cleanOK bool   // clean was asked TXT (eagerly)
+	}{
+		{name: "listed only", policy: dnsbl.TXTListed, inputs: []string{listed, clean, blocked},
+			reason: "why", txt: 1, txtAll: 1},
+		{name: "auto, small run", policy: dnsbl.TXTAuto, inputs: []string{listed, clean, blocked},
+			reason: "why", txt: 1, txtAll: 3, cleanOK: true},
+		{name: "auto, TXT dropped", policy: dnsbl.TXTAuto, inputs: []string{listed, clean, blocked},
+			fault:  &dnsbltest.Fault{Suffix: "ip.bl.test", Type: "TXT", Kind: dnsbltest.Drop},
+			reason: "", txt: 1, txtAll: 3, cleanOK: true},
+		{name: "auto, TXT refused", policy: dnsbl.TXTAuto, inputs: []string{listed, clean, blocked},
+			fault:  &dnsbltest.Fault{Suffix: "ip.bl.test", Type: "TXT", Kind: dnsbltest.Refused},
+			reason: "", txt: 1, txtAll: 3, cleanOK: true},
+		// a range of 32 clean addresses: only the run's first EagerSubjects
+		// subjects are asked TXT with A
+		{name: "auto, bulk", policy: dnsbl.TXTAuto, inputs: []string{"198.51.100.0/27"}, txtAll: -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.srv.List("ip.bl.test", listed, []string{"127.0.0.2"}, "why")
+			w.srv.List("ip.bl.test", blocked, []string{"127.255.255.254"}, "you query through a public resolver")
+			if tc.fault != nil {
+				w.srv.AddFault(*tc.fault)
+			}
+			lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var targets []dnsbl.Target
+			for _, in := range tc.inputs {
+				tg, err := dnsbl.ParseTarget(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				targets = append(targets, tg)
+			}
+			c, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond, Retries: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			rec := &recorder{Resolver: c}
+			res := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rec, Retain: true, TXT: tc.policy},
+				targets, dnsbl.Observer{})
+
+			if tc.txtAll < 0 {
+				if n := rec.count("TXT", ""); n != dnsbl.EagerSubjects {
+					t.Errorf("TXT asked %d times in a run of %d subjects, want %d (the eager ones)",
+						n, res.Summary.Subjects, dnsbl.EagerSubjects)
+				}
+				if n := rec.count("A", ".100.51.198.ip.bl.test"); n != 32 || res.Summary.Counts[dnsbl.Clean] != 32 {
+					t.Errorf("%d addresses of the range asked, %d clean; want 32", n, res.Summary.Counts[dnsbl.Clean])
+				}
+				return
+			}
+			if c := find(res, listed, "ipbl"); c.Status != dnsbl.Listed || c.Reason != tc.reason {
+				t.Errorf("listing: %+v", c)
+			}
+			if c := find(res, clean, "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || c.Error != "" {
+				t.Errorf("clean: %+v", c)
+			}
+			if c := find(res, blocked, "ipbl"); c.Status != dnsbl.Blocked || c.Reason != "" {
+				t.Errorf("a refusal keeps no reason: %+v", c)
+			}
+			// only the refused address (its one list blocked) is incomplete
+			if want := []string{blocked + ": no list could be checked"}; !slices.Equal(res.Summary.Incomplete, want) {
+				t.Errorf("incomplete: %q, want %q", res.Summary.Incomplete, want)
+			}
+			if n := rec.count("TXT", qListed); n != tc.txt {
+				t.Errorf("TXT asked %d times for the listing, want %d", n, tc.txt)
+			}
+			if n := rec.count("TXT", qClean); (n == 1) != tc.cleanOK || n > 1 {
+				t.Errorf("TXT asked %d times for the clean address (eagerly: %v)", n, tc.cleanOK)
+			}
+			if n := rec.count("TXT", ""); n != tc.txtAll {
+				t.Errorf("TXT asked %d times in all, want %d", n, tc.txtAll)
+			}
+		})
 	}
 }
 

@@ -29,9 +29,11 @@ const (
 	WrongName                      // the answer carries the records under another name
 )
 
-// Fault applies to every query whose name ends in Suffix.
+// Fault applies to every query whose name ends in Suffix, of type Type ("TXT")
+// or of every type if Type is empty.
 type Fault struct {
 	Suffix string
+	Type   string
 	Kind   FaultKind
 	Delay  time.Duration
 	Addr   string
@@ -265,7 +267,8 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	s.queries[dns.TypeToString[q.Qtype]+" "+name]++
 	var fault *Fault
 	for _, f := range s.faults {
-		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 {
+		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 &&
+			(f.Type == "" || f.Type == dns.TypeToString[q.Qtype]) {
 			fault = f
 			if f.Times > 0 {
 				f.Times--
