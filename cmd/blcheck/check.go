@@ -183,8 +183,9 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
 	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
-	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (with the A query for a run's first "+
-		strconv.Itoa(dnsbl.EagerSubjects)+" subjects, so a small check takes one round trip; after a listing for the rest) or listed (only after a listing: fewest queries)")
+	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (in a run of up to "+
+		strconv.Itoa(dnsbl.EagerSubjects)+" targets and no range, with the A query for its first "+strconv.Itoa(dnsbl.EagerSubjects)+
+		" subjects, so a small check takes one round trip; otherwise after a listing) or listed (only after a listing: fewest queries)")
 	if strings.Contains(formats, "nagios") {
 		f.IntVarP(&o.warning, "warning", "w", 1, "nagios: WARNING at `N` or more listings")
 		f.IntVar(&o.critical, "critical", 1, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")

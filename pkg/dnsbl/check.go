@@ -167,19 +167,35 @@ const DefaultConcurrency = 128
 type TXTPolicy int
 
 const (
-	// TXTAuto asks for TXT together with A for the first EagerSubjects subjects
-	// of a run, and after a listing for the rest. A small check (an address, a
-	// domain and its mail servers) then takes one round trip, not two, for one
-	// more query a list; a bulk run sends a TXT query only for what is listed.
+	// TXTAuto asks for TXT together with A in a small run (at most EagerSubjects
+	// targets, none of them a range) for its first EagerSubjects subjects, and
+	// after a listing otherwise. A small check (an address, a domain and its
+	// mail servers) then takes one round trip, not two, for one more query a
+	// list; a bulk run sends a TXT query only for what is listed.
 	TXTAuto TXTPolicy = iota
 	// TXTListed asks for TXT only once A said listed: the fewest queries, and a
 	// second round trip for every listing.
 	TXTListed
 )
 
-// EagerSubjects is how many subjects of a run have their TXT asked with their A
-// under TXTAuto: enough for a domain's own name, addresses and mail servers.
+// EagerSubjects is how many targets a run may have, and how many of its subjects
+// have their TXT asked with their A, under TXTAuto: enough for a domain's own
+// name, addresses and mail servers.
 const EagerSubjects = 16
+
+// eagerRun says whether a run's targets make it small enough for TXTAuto to ask
+// TXT with A.
+func eagerRun(p TXTPolicy, targets []Target) bool {
+	if p != TXTAuto || len(targets) > EagerSubjects {
+		return false
+	}
+	for _, t := range targets {
+		if t.Kind == KindCIDR {
+			return false
+		}
+	}
+	return true
+}
 
 type listState struct {
 	*catalog.Selected
@@ -230,6 +246,7 @@ type runner struct {
 	win          *window       // one slot per query in flight
 	flights      chan flight   // A queries sent, in the order sent
 	probeGate    chan struct{} // closed once the first subject's queries are out
+	eager        bool          // the run's first subjects ask TXT with A
 	gateOnce     sync.Once
 	obs          Observer
 
@@ -260,6 +277,7 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		win:          newWindow(cfg.Concurrency),
 		flights:      make(chan flight, cfg.Concurrency),
 		probeGate:    make(chan struct{}),
+		eager:        eagerRun(cfg.TXT, targets),
 		obs:          obs,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
@@ -522,7 +540,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		}
 		r.mu.Lock()
 		r.result.Summary.Subjects++
-		ss.eager = r.cfg.TXT == TXTAuto && r.result.Summary.Subjects <= EagerSubjects
+		ss.eager = r.eager && r.result.Summary.Subjects <= EagerSubjects
 		r.mu.Unlock()
 		r.plan(ctx, ts, ss)
 	}
