@@ -72,7 +72,7 @@ type muxCall struct {
 	ctx      context.Context
 	wire     []byte    // the packed query, with its ID
 	deadline time.Time // the end of the try
-	next     time.Time // when to send a copy again
+	last     time.Time // when the latest copy was sent
 	sent     int       // copies sent
 	expired  expirer   // told (in a goroutine of its own) when the try times out
 }
@@ -216,8 +216,12 @@ func (s *muxSock) clock() {
 }
 
 // scan ends the queries that are over and returns those to send again, and
-// whether any query still waits.
+// whether any query still waits. A copy is due an RTO after the one before, the
+// RTO as it is now: the first queries of a run go out before any round trip is
+// known, at a cautious 500ms, and those lost are sent again as soon as the
+// first answers show the server to be near, not half a second later.
 func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
+	rto := s.rto()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, call := range s.wait {
@@ -232,9 +236,9 @@ func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
 			if call.expired != nil {
 				go call.expired.expire()
 			}
-		case !now.Before(call.next):
+		case !now.Before(call.last.Add(rto << min(call.sent-1, 6))):
 			call.sent++
-			call.next = now.Add(s.rto() << min(call.sent-1, 6))
+			call.last = now
 			if len(s.wait) < maxPending {
 				// a copy of its own: the first send may still be reading the
 				// packet it was given
@@ -395,7 +399,6 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 		return mqs, errs
 	}
 	now := time.Now()
-	next := now.Add(m.rto())
 	msgs := make([]ipv4.Message, 0, len(qs))
 	bufs := make([][]byte, len(qs)) // each message's one buffer
 	sent := make([]int, 0, len(qs)) // index in qs of each message
@@ -406,7 +409,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 			continue
 		}
 		call := &muxCall{sock: s, name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
-			ctx: ctx, wire: wire, deadline: now.Add(timeout), next: next, sent: 1}
+			ctx: ctx, wire: wire, deadline: now.Add(timeout), last: now, sent: 1}
 		if expired != nil {
 			call.expired = expired[i]
 		}

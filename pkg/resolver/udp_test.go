@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,5 +97,46 @@ func TestCutAnswer(t *testing.T) {
 	}
 	if err := new(dns.Msg).Unpack(cut); err == nil {
 		t.Fatal("test setup: the cut message unpacks whole")
+	}
+}
+
+// TestResendFollowsTheRTO: a copy is due an RTO after the one before, the RTO as
+// it is when the clock looks, so a query sent before any round trip was known
+// (RTO 500ms) is sent again soon after the first answers set it to 50ms.
+func TestResendFollowsTheRTO(t *testing.T) {
+	rto := 500 * time.Millisecond
+	s := &muxSock{rto: func() time.Duration { return rto }, wait: map[uint16]*muxCall{}}
+	t0 := time.Now()
+	call := &muxCall{sock: s, ctx: context.Background(), wire: make([]byte, 12), done: make(chan muxReply, 1),
+		deadline: t0.Add(3 * time.Second), last: t0, sent: 1}
+	s.newID(call)
+	for _, step := range []struct {
+		at     time.Duration
+		rto    time.Duration
+		resend bool
+		sent   int
+	}{
+		{at: 60 * time.Millisecond, rto: 500 * time.Millisecond, resend: false, sent: 1},
+		{at: 60 * time.Millisecond, rto: 50 * time.Millisecond, resend: true, sent: 2},   // the RTO fell: overdue
+		{at: 159 * time.Millisecond, rto: 50 * time.Millisecond, resend: false, sent: 2}, // the second copy waits 2 RTOs
+		{at: 160 * time.Millisecond, rto: 50 * time.Millisecond, resend: true, sent: 3},
+		{at: 359 * time.Millisecond, rto: 50 * time.Millisecond, resend: false, sent: 3}, // then 4
+		{at: 360 * time.Millisecond, rto: 50 * time.Millisecond, resend: true, sent: 4},
+	} {
+		rto = step.rto
+		again, busy := s.scan(t0.Add(step.at), nil)
+		if got := len(again) == 1; got != step.resend || !busy || call.sent != step.sent {
+			t.Fatalf("at %v with RTO %v: sent again %v (want %v), %d copies (want %d), busy %v",
+				step.at, step.rto, got, step.resend, call.sent, step.sent, busy)
+		}
+	}
+	if len(call.ids) != 4 || len(s.wait) != 4 {
+		t.Errorf("each copy has its own ID: %d IDs, %d waiting", len(call.ids), len(s.wait))
+	}
+	if _, busy := s.scan(t0.Add(3*time.Second), nil); busy {
+		t.Error("the try did not end at its deadline")
+	}
+	if r := <-call.done; !errors.Is(r.err, context.DeadlineExceeded) || r.sent != 4 {
+		t.Errorf("ended with %v after %d copies", r.err, r.sent)
 	}
 }
