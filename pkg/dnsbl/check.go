@@ -171,7 +171,10 @@ const (
 	// targets, none of them a range) for its first EagerSubjects subjects, and
 	// after a listing otherwise. A small check (an address, a domain and its
 	// mail servers) then takes one round trip, not two, for one more query a
-	// list; a bulk run sends a TXT query only for what is listed.
+	// list; a bulk run sends a TXT query only for what is listed. Run does not
+	// wait for the TXT answers of what was not listed: one may still be in
+	// flight when Run returns, until it is answered, times out, or the resolver
+	// is closed.
 	TXTAuto TXTPolicy = iota
 	// TXTListed asks for TXT only once A said listed: the fewest queries, and a
 	// second round trip for every listing.
