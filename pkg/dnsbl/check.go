@@ -404,13 +404,10 @@ func expandParallel(concurrency, lists int) int {
 	return n
 }
 
-// lookup makes one DNS query within the concurrency bound.
-func (r *runner) lookup(ctx context.Context, l *listState, name string, t resolver.Type) (*resolver.Answer, error) {
-	if l != nil && l.limiter != nil {
-		if err := l.limiter.Wait(ctx); err != nil {
-			return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
-		}
-	}
+// lookup makes one DNS query of a target's own records (A, AAAA, MX, SPF's TXT)
+// within the concurrency bound. These go to the resolver, not to a list, so no
+// list's rate applies.
+func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error) {
 	seq := r.win.acquire(ctx)
 	if seq == 0 {
 		return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
@@ -732,7 +729,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		defer r.reasons.Done()
 		p := f.txt
 		if p != nil {
-			defer func() { r.win.release(f.txtSeq, false) }()
+			defer r.win.release(f.txtSeq, false)
 		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
 			p = r.cfg.Resolver.Start(ctx, f.name, resolver.TypeTXT)
 		}

@@ -32,7 +32,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a, err := r.lookup(ctx, nil, host, qt)
+				a, err := r.lookup(ctx, host, qt)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -62,7 +62,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		if t.NoMX {
 			return
 		}
-		a, err := r.lookup(ctx, nil, t.Host, resolver.TypeMX)
+		a, err := r.lookup(ctx, t.Host, resolver.TypeMX)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {

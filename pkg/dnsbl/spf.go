@@ -48,7 +48,7 @@ func (w *spfWalk) record(domain, via string) {
 		return
 	}
 	w.seen[domain] = true
-	a, err := w.r.lookup(w.ctx, nil, domain, resolver.TypeTXT)
+	a, err := w.r.lookup(w.ctx, domain, resolver.TypeTXT)
 	if err != nil {
 		w.notes = append(w.notes, fmt.Sprintf("%s: TXT lookup for %s failed: %v", via, domain, err))
 		return
@@ -97,7 +97,7 @@ func (w *spfWalk) record(domain, via string) {
 			}
 			target, bits := splitCIDR(arg, name, domain)
 			for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-				if a, err := w.r.lookup(w.ctx, nil, target, qt); err == nil {
+				if a, err := w.r.lookup(w.ctx, target, qt); err == nil {
 					for _, ip := range a.Addrs {
 						w.withBits(ip, bits, step)
 					}
@@ -108,7 +108,7 @@ func (w *spfWalk) record(domain, via string) {
 				return
 			}
 			target, bits := splitCIDR(arg, name, domain)
-			mx, err := w.r.lookup(w.ctx, nil, target, resolver.TypeMX)
+			mx, err := w.r.lookup(w.ctx, target, resolver.TypeMX)
 			if err != nil {
 				w.notes = append(w.notes, fmt.Sprintf("%s: MX lookup for %s failed: %v", step, target, err))
 				continue
@@ -118,7 +118,7 @@ func (w *spfWalk) record(domain, via string) {
 					break
 				}
 				for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-					if a, err := w.r.lookup(w.ctx, nil, m.Host, qt); err == nil {
+					if a, err := w.r.lookup(w.ctx, m.Host, qt); err == nil {
 						for _, ip := range a.Addrs {
 							w.withBits(ip, bits, step+" ("+m.Host+")")
 						}
