@@ -105,11 +105,12 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	}
 	var spfSkipped []Subject
 	if r.cfg.SPF && !t.NoMX {
-		spf, skipped, spfNotes := r.expandSPF(ctx, t.Host)
+		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
 		for _, a := range spf {
 			found = append(found, addrVia{a.addr, a.via})
 		}
 		spfSkipped, notes = skipped, append(notes, spfNotes...)
+		problems = append(problems, spfProblems...)
 	}
 	byAddr := map[netip.Addr]int{}
 	for _, f := range found {

@@ -481,6 +481,39 @@ func TestRunSPF(t *testing.T) {
 	}
 }
 
+// TestRunSPFLookupFailures: an SPF lookup that fails leaves senders unchecked,
+// so it is a problem that makes the target incomplete, never silence.
+func TestRunSPFLookupFailures(t *testing.T) {
+	w := newWorld(t)
+	w.srv.TXT("example.test", "v=spf1 a:down.test mx:refused.test include:gone.test ip4:198.51.100.1 -all")
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "down.test", Kind: dnsbltest.Drop})
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "refused.test", Kind: dnsbltest.Refused})
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "gone.test", Kind: dnsbltest.ServFail})
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
+	defer res.Close()
+	tg, _ := dnsbl.ParseTarget("example.test")
+	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true, SPF: true},
+		[]dnsbl.Target{tg}, dnsbl.Observer{})
+	problems := strings.Join(out.Targets[0].Problems, "\n")
+	for _, want := range []string{
+		"SPF a:down.test: A lookup for down.test failed: no answer (timed out)",
+		"SPF a:down.test: AAAA lookup for down.test failed",
+		"SPF mx:refused.test: MX lookup for refused.test failed: REFUSED",
+		"SPF include:gone.test: TXT lookup for gone.test failed: SERVFAIL",
+	} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems lack %q:\n%s", want, problems)
+		}
+	}
+	if len(out.Summary.Incomplete) < 4 {
+		t.Errorf("failed SPF lookups must make the run incomplete: %q", out.Summary.Incomplete)
+	}
+	if c := find(out, "198.51.100.1", "ipbl"); c.Status != dnsbl.Clean {
+		t.Errorf("what could be read is still checked: %+v", c)
+	}
+}
+
 // TestRunTinyConcurrency: with fewer slots than one subject has lists, answers
 // wait for their lists' health while the subject's other queries wait for a
 // slot; the run must neither deadlock nor lose a check, and listings still get

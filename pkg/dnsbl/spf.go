@@ -25,20 +25,41 @@ type spfAddr struct {
 }
 
 type spfWalk struct {
-	r       *runner
-	ctx     context.Context
-	lookups int
-	addrs   []spfAddr
-	skipped []Subject // ranges too large to expand
-	notes   []string
-	seen    map[string]bool // domains already followed (loops)
+	r        *runner
+	ctx      context.Context
+	lookups  int
+	addrs    []spfAddr
+	skipped  []Subject // ranges too large to expand
+	notes    []string
+	problems []string        // lookups that failed: senders that could not be checked
+	seen     map[string]bool // domains already followed (loops)
 }
 
-// expandSPF returns the addresses host's SPF record authorises.
-func (r *runner) expandSPF(ctx context.Context, host string) (addrs []spfAddr, skipped []Subject, notes []string) {
+// expandSPF returns the addresses host's SPF record authorises. A lookup that
+// failed is a problem, not a note: the senders behind it were not checked.
+func (r *runner) expandSPF(ctx context.Context, host string) (addrs []spfAddr, skipped []Subject, notes, problems []string) {
 	w := &spfWalk{r: r, ctx: ctx, seen: map[string]bool{}}
 	w.record(host, "SPF")
-	return w.addrs, w.skipped, w.notes
+	return w.addrs, w.skipped, w.notes, w.problems
+}
+
+// failed records a lookup that got no answer.
+func (w *spfWalk) failed(step string, qt resolver.Type, name string, err error) {
+	w.problems = append(w.problems, fmt.Sprintf("%s: %s lookup for %s failed: %v", step, qt, name, err))
+}
+
+// hostAddrs adds the A and AAAA addresses of host (or their ranges, with bits).
+func (w *spfWalk) hostAddrs(host string, bits int, step string) {
+	for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
+		a, err := w.r.lookup(w.ctx, host, qt)
+		if err != nil {
+			w.failed(step, qt, host, err)
+			continue
+		}
+		for _, ip := range a.Addrs {
+			w.withBits(ip, bits, step)
+		}
+	}
 }
 
 // record follows the SPF record of domain; via names the chain that led here.
@@ -50,7 +71,7 @@ func (w *spfWalk) record(domain, via string) {
 	w.seen[domain] = true
 	a, err := w.r.lookup(w.ctx, domain, resolver.TypeTXT)
 	if err != nil {
-		w.notes = append(w.notes, fmt.Sprintf("%s: TXT lookup for %s failed: %v", via, domain, err))
+		w.failed(via, resolver.TypeTXT, domain, err)
 		return
 	}
 	var spf []string
@@ -96,13 +117,7 @@ func (w *spfWalk) record(domain, via string) {
 				return
 			}
 			target, bits := splitCIDR(arg, name, domain)
-			for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-				if a, err := w.r.lookup(w.ctx, target, qt); err == nil {
-					for _, ip := range a.Addrs {
-						w.withBits(ip, bits, step)
-					}
-				}
-			}
+			w.hostAddrs(target, bits, step)
 		case lname == "mx" || strings.HasPrefix(lname, "mx/"):
 			if !w.count(step) {
 				return
@@ -110,20 +125,14 @@ func (w *spfWalk) record(domain, via string) {
 			target, bits := splitCIDR(arg, name, domain)
 			mx, err := w.r.lookup(w.ctx, target, resolver.TypeMX)
 			if err != nil {
-				w.notes = append(w.notes, fmt.Sprintf("%s: MX lookup for %s failed: %v", step, target, err))
+				w.failed(step, resolver.TypeMX, target, err)
 				continue
 			}
 			for i, m := range mx.MX {
 				if i == 10 || m.Host == "" {
 					break
 				}
-				for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-					if a, err := w.r.lookup(w.ctx, m.Host, qt); err == nil {
-						for _, ip := range a.Addrs {
-							w.withBits(ip, bits, step+" ("+m.Host+")")
-						}
-					}
-				}
+				w.hostAddrs(m.Host, bits, step+" ("+m.Host+")")
 			}
 		case lname == "include":
 			if !w.count(step) {
