@@ -133,9 +133,9 @@ func (s *Store) List(id string, h dnsbl.Health) string {
 	now := string(h.State)
 	prev, had := s.prev.Lists[id]
 	s.next.Lists[id] = now
-	bad := func(st string) bool {
-		return st == string(dnsbl.HealthBlocked) || st == string(dnsbl.HealthListsEverything) ||
-			st == string(dnsbl.HealthMissing) || st == string(dnsbl.HealthBadAnswer)
+	bad := func(st string) bool { // answers that cannot be counted, or none at all
+		h := dnsbl.Health{State: dnsbl.HealthState(st)}
+		return h.Untrusted() || h.State == dnsbl.HealthBlocked
 	}
 	switch {
 	case bad(now) && (!had || !bad(prev)):
