@@ -331,7 +331,9 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, append(warnings, volumeWarnings(lists, targets, shard)...), targets, nil)
 }
 
-// volumeWarnings says when a run would go past a list's published free-use limit.
+// volumeWarnings says when a run would go past an operator's published free-use
+// limit. Lists count their limits per operator and resolver, not per zone, so
+// the queries to every zone of one operator are added up.
 func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsbl.Shard) []string {
 	ips, domains := 0, 0
 	for _, t := range targets {
@@ -346,15 +348,41 @@ func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsb
 	if shard.Count > 1 {
 		ips, domains = ips/shard.Count, domains/shard.Count
 	}
-	var out []string
+	type use struct {
+		queries, limit int
+		zones          []string
+	}
+	var order []string
+	byOperator := map[string]*use{}
 	for _, l := range lists {
+		if l.Keyed() {
+			continue // a paid or keyed feed has its own terms
+		}
+		op := l.Operator
+		if op == "" {
+			op = l.ID
+		}
+		u := byOperator[op]
+		if u == nil {
+			u = &use{}
+			byOperator[op] = u
+			order = append(order, op)
+		}
 		n := ips
-		if l.Kind == catalog.KindDomain {
+		if l.Subjects() == catalog.KindDomain {
 			n = domains
 		}
-		if l.DailyLimit > 0 && n > l.DailyLimit && !l.Keyed() {
-			out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day: "+
-				"split it over days (--shard), or use a paid feed or key", n, l.ID, l.List.Zone, l.DailyLimit))
+		u.queries += n
+		u.limit = max(u.limit, l.DailyLimit)
+		u.zones = append(u.zones, l.List.Zone)
+	}
+	var out []string
+	for _, op := range order {
+		u := byOperator[op]
+		if u.limit > 0 && u.queries > u.limit {
+			out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day "+
+				"across all its zones: split it over days (--shard), or use a paid feed or key",
+				u.queries, op, strings.Join(u.zones, ", "), u.limit))
 		}
 	}
 	return out
@@ -514,7 +542,7 @@ func progress(s *streams, lists []catalog.Selected, targets []dnsbl.Target, quie
 	}
 	ipLists, domLists := 0, 0
 	for _, l := range lists {
-		if l.Kind == catalog.KindIP {
+		if l.Subjects() == catalog.KindIP {
 			ipLists++
 		} else {
 			domLists++

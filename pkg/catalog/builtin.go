@@ -19,7 +19,7 @@ type pair struct{ value, meaning string }
 // which static data cannot hold, and their contents as pairs.
 type builtinList struct {
 	List
-	codeList, errorList []pair
+	codeList, errorList, trustList []pair
 }
 
 // Default returns the built-in catalog. The built-in file is validated by the tests,
@@ -57,6 +57,9 @@ func fromBuiltin() []*List {
 		l.Codes = toMap(b.codeList)
 		if b.errorList != nil {
 			l.Errors = toMap(b.errorList)
+		}
+		if b.trustList != nil {
+			l.Trust = toMap(b.trustList)
 		}
 		out[i] = l
 	}

@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -26,6 +28,9 @@ type Kind string
 const (
 	KindIP     Kind = "ip"
 	KindDomain Kind = "domain"
+	// KindAllow is an allowlist of IP addresses (list.dnswl.org): a hit vouches
+	// for the subject and is never a listing.
+	KindAllow Kind = "allow"
 )
 
 // Address families an IP list covers.
@@ -52,10 +57,37 @@ type Key struct {
 	Signup string `yaml:"signup,omitempty" json:"signup,omitempty"`
 }
 
-// Tests are a list's own health-check test points.
+// Tests are a list's own health-check test points. None is `tests: none` in
+// the catalog: the list publishes no test point, so its health is untested.
 type Tests struct {
 	Listed   []string `yaml:"listed,omitempty" json:"listed,omitempty"`
 	Unlisted []string `yaml:"unlisted,omitempty" json:"unlisted,omitempty"`
+	None     bool     `yaml:"-" json:"-"`
+}
+
+// TestsNone is the value of `tests` for a list without a published test point.
+const TestsNone = "none"
+
+// UnmarshalYAML takes either the mapping of test points or the word none.
+func (t *Tests) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		if n.Value != TestsNone {
+			return fmt.Errorf("line %d: tests is a mapping of listed and unlisted points, or %q", n.Line, TestsNone)
+		}
+		*t = Tests{None: true}
+		return nil
+	}
+	type plain Tests
+	return n.Decode((*plain)(t))
+}
+
+// MarshalJSON writes "none" for a list without test points.
+func (t Tests) MarshalJSON() ([]byte, error) {
+	if t.None {
+		return json.Marshal(TestsNone)
+	}
+	type plain Tests
+	return json.Marshal(plain(t))
 }
 
 // List is one catalog entry. The exported fields are the catalog schema; the YAML
@@ -81,6 +113,19 @@ type List struct {
 	Tests    *Tests            `yaml:"tests,omitempty" json:"tests,omitempty"`
 	Aliases  []string          `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 	Policy   string            `yaml:"policy,omitempty" json:"policy,omitempty"`
+	// PartOf is the id of a list that already contains this one (spamhaus-xbl is
+	// part of spamhaus-zen): a subject listed on both is one listing.
+	PartOf string `yaml:"part_of,omitempty" json:"part_of,omitempty"`
+	// OnlyCodes says that only the values in Codes are listings: any other answer
+	// is an error (SpamRATS: "any other IP returned should NOT be treated as being
+	// on the list").
+	OnlyCodes bool `yaml:"only_codes,omitempty" json:"only_codes,omitempty"`
+	// Trust decodes an allowlist answer's last octet (dnswl: 0 none to 3 high).
+	Trust map[string]string `yaml:"trust,omitempty" json:"trust,omitempty"`
+	// Removal is the list's removal form, where it differs from its lookup page.
+	Removal string `yaml:"removal,omitempty" json:"removal,omitempty"`
+	// OffReason says, for people, why an active list is not on by default.
+	OffReason string `yaml:"off_reason,omitempty" json:"off_reason,omitempty"`
 	// DailyLimit is the published free-use limit in queries a day, where there is one.
 	DailyLimit int    `yaml:"daily_limit,omitempty" json:"daily_limit,omitempty"`
 	Notes      string `yaml:"notes,omitempty" json:"notes,omitempty"`
@@ -88,10 +133,11 @@ type List struct {
 	line   int
 	codes  []code
 	errors []errorCode
+	root   *List // the end of the part_of chain; nil for a list that is part of none
 }
 
 type code struct {
-	addr    netip.Addr
+	prefix  netip.Prefix // a single value is a /32
 	meaning string
 }
 
@@ -215,6 +261,13 @@ func assemble(lists []*List, source string, trusted bool) (*Catalog, error) {
 		c.Lists = append(c.Lists, l)
 	}
 	for _, l := range c.Lists {
+		if err := c.checkPartOf(l); err != nil {
+			return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: err.Error()}
+		}
+		for p := l; p.PartOf != ""; {
+			p = c.byID[p.PartOf]
+			l.root = p
+		}
 		for _, r := range l.Replaces {
 			if c.byID[r] == nil {
 				return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: fmt.Sprintf("replaces unknown list %q", r)}
@@ -222,6 +275,35 @@ func assemble(lists []*List, source string, trusted bool) (*Catalog, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkPartOf validates a list's part_of chain: known lists of the same kind, no loop.
+func (c *Catalog) checkPartOf(l *List) error {
+	seen := map[string]bool{l.ID: true}
+	for cur := l; cur.PartOf != ""; {
+		parent := c.byID[cur.PartOf]
+		switch {
+		case parent == nil:
+			return fmt.Errorf("part_of names unknown list %q", cur.PartOf)
+		case parent.Kind != l.Kind:
+			return fmt.Errorf("part_of %q: a %s list cannot be part of a %s list", cur.PartOf, l.Kind, parent.Kind)
+		case seen[parent.ID]:
+			return fmt.Errorf("part_of makes a loop through %q", parent.ID)
+		}
+		seen[parent.ID] = true
+		cur = parent
+	}
+	return nil
+}
+
+// Root is the list that contains l, following part_of to its end (l itself
+// when it is part of none): a subject listed on several lists of one root is
+// one listing.
+func (l *List) Root() *List {
+	if l.root == nil {
+		return l
+	}
+	return l.root
 }
 
 func cleanYAMLError(err error) string {
@@ -252,9 +334,9 @@ func (l *List) validate() error {
 		return err
 	}
 	switch l.Kind {
-	case KindIP:
+	case KindIP, KindAllow:
 		if len(l.Families) == 0 {
-			return errors.New("families is missing (ip lists need [ipv4], [ipv6] or both)")
+			return fmt.Errorf("families is missing (%s lists need [ipv4], [ipv6] or both)", l.Kind)
 		}
 		seen := map[string]bool{}
 		for _, f := range l.Families {
@@ -271,9 +353,23 @@ func (l *List) validate() error {
 			return errors.New("families is for ip lists only")
 		}
 	case "":
-		return errors.New("kind is missing (ip or domain)")
+		return errors.New("kind is missing (ip, domain or allow)")
 	default:
-		return fmt.Errorf("kind %q is not ip or domain", l.Kind)
+		return fmt.Errorf("kind %q is not ip, domain or allow", l.Kind)
+	}
+	if len(l.Trust) > 0 && l.Kind != KindAllow {
+		return errors.New("trust is for allowlists (kind: allow) only")
+	}
+	for k, v := range l.Trust {
+		if n, err := strconv.Atoi(k); err != nil || n < 0 || n > 255 || strings.TrimSpace(v) == "" {
+			return fmt.Errorf("trust: %q must be a last octet (0 to 255) with a meaning", k)
+		}
+	}
+	if l.OnlyCodes && len(l.Codes) == 0 {
+		return errors.New("only_codes needs the codes that are listings")
+	}
+	if l.PartOf == l.ID {
+		return errors.New("part_of names the list itself")
 	}
 	if l.Codes == nil {
 		return errors.New("codes is missing (use {} when the list does not document its values)")
@@ -284,13 +380,16 @@ func (l *List) validate() error {
 	if err := l.parseErrors(); err != nil {
 		return err
 	}
-	if l.Delist != "" {
-		u, err := url.Parse(strings.ReplaceAll(l.Delist, SubjectPlaceholder, "192.0.2.1"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("delist %q is not an http(s) URL", l.Delist)
+	for key, v := range map[string]string{"delist": l.Delist, "removal": l.Removal} {
+		if v == "" {
+			continue
 		}
-		if strings.ContainsAny(strings.ReplaceAll(l.Delist, SubjectPlaceholder, ""), "{}") {
-			return fmt.Errorf("delist %q: the only placeholder is %s", l.Delist, SubjectPlaceholder)
+		u, err := url.Parse(strings.ReplaceAll(v, SubjectPlaceholder, "192.0.2.1"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s %q is not an http(s) URL", key, v)
+		}
+		if strings.ContainsAny(strings.ReplaceAll(v, SubjectPlaceholder, ""), "{}") {
+			return fmt.Errorf("%s %q: the only placeholder is %s", key, v, SubjectPlaceholder)
 		}
 	}
 	switch l.Status {
@@ -321,6 +420,9 @@ func (l *List) validate() error {
 	}
 	if len(l.Replaces) > 0 && l.Key == nil {
 		return errors.New("replaces is for keyed lists only")
+	}
+	if l.Tests != nil && l.Tests.None && (len(l.Tests.Listed) > 0 || len(l.Tests.Unlisted) > 0) {
+		return errors.New("tests: none cannot also name test points")
 	}
 	if l.Tests != nil {
 		for _, t := range append(append([]string{}, l.Tests.Listed...), l.Tests.Unlisted...) {
@@ -370,7 +472,7 @@ func (l *List) validateZone() error {
 }
 
 func (l *List) validateTestPoint(t string) error {
-	if l.Kind == KindIP {
+	if l.Kind != KindDomain {
 		if _, err := netip.ParseAddr(t); err != nil {
 			return fmt.Errorf("tests: %q is not an IP address", t)
 		}
@@ -398,23 +500,48 @@ func parseLoopback(s string) (netip.Addr, error) {
 func (l *List) parseCodes() error {
 	l.codes = l.codes[:0]
 	for k, v := range l.Codes {
-		a, err := parseLoopback(k)
-		if err != nil {
-			return fmt.Errorf("codes: %v", err)
+		var p netip.Prefix
+		if strings.Contains(k, "/") {
+			var err error
+			p, err = netip.ParsePrefix(k)
+			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 8 || p.Addr().As4()[0] != 127 {
+				return fmt.Errorf("codes: %q is not an IPv4 prefix inside 127.0.0.0/8", k)
+			}
+			if l.Bitmask {
+				return fmt.Errorf("codes: %s: a bitmask list's codes are single values", k)
+			}
+		} else {
+			a, err := parseLoopback(k)
+			if err != nil {
+				return fmt.Errorf("codes: %v", err)
+			}
+			p = netip.PrefixFrom(a, 32)
 		}
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("codes: %s has no meaning", k)
 		}
 		if l.Bitmask {
-			b := a.As4()
+			b := p.Addr().As4()
 			if b[1] != 0 || b[2] != 0 || b[3] == 0 || b[3]&(b[3]-1) != 0 {
 				return fmt.Errorf("codes: %s is not a single bit of the last octet (bitmask list)", k)
 			}
 		}
-		l.codes = append(l.codes, code{a, v})
+		l.codes = append(l.codes, code{p, v})
 	}
-	sort.Slice(l.codes, func(i, j int) bool { return l.codes[i].addr.Less(l.codes[j].addr) })
+	sortPrefixes(l.codes, func(c code) netip.Prefix { return c.prefix })
 	return nil
+}
+
+// sortPrefixes orders values most specific first, so that an exact value wins
+// over its range, and in address order within one size.
+func sortPrefixes[T any](s []T, prefix func(T) netip.Prefix) {
+	sort.Slice(s, func(i, j int) bool {
+		a, b := prefix(s[i]), prefix(s[j])
+		if a.Bits() != b.Bits() {
+			return a.Bits() > b.Bits()
+		}
+		return a.Addr().Less(b.Addr())
+	})
 }
 
 func (l *List) parseErrors() error {
@@ -442,13 +569,7 @@ func (l *List) parseErrors() error {
 		}
 		l.errors = append(l.errors, errorCode{p, v})
 	}
-	// most specific first, so that an exact value wins over its range
-	sort.Slice(l.errors, func(i, j int) bool {
-		if l.errors[i].prefix.Bits() != l.errors[j].prefix.Bits() {
-			return l.errors[i].prefix.Bits() > l.errors[j].prefix.Bits()
-		}
-		return l.errors[i].prefix.Addr().Less(l.errors[j].prefix.Addr())
-	})
+	sortPrefixes(l.errors, func(e errorCode) netip.Prefix { return e.prefix })
 	return nil
 }
 

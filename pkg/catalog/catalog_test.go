@@ -16,28 +16,155 @@ func TestDefaultCatalogIsValid(t *testing.T) {
 		if l.Dead() && l.Default {
 			t.Errorf("dead list %s is on by default", l.ID)
 		}
-		if l.Default && !l.Dead() {
-			active++
-			if !l.Keyed() {
-				keyless++
-			}
-			if len(l.Codes) == 0 && l.Meaning == "" {
-				t.Errorf("default list %s has no known codes", l.ID)
-			}
+		if !l.Dead() && !l.Default && strings.TrimSpace(l.OffReason) == "" {
+			t.Errorf("active list %s is off by default without an off_reason for `blcheck lists`", l.ID)
+		}
+		if !l.Default || l.Dead() {
+			continue
+		}
+		active++
+		if !l.Keyed() {
+			keyless++
+		}
+		if len(l.Codes) == 0 {
+			t.Errorf("default list %s documents no codes", l.ID)
+		}
+		if l.Delist == "" && !strings.Contains(l.Notes, "expire") {
+			t.Errorf("default list %s has neither a lookup/delisting URL nor a note on when listings expire", l.ID)
+		}
+		if l.Allow() {
+			t.Errorf("allowlist %s is on by default", l.ID)
 		}
 	}
-	if active < 40 {
-		t.Errorf("only %d active lists on by default, want at least 40", active)
+	if active < 20 {
+		t.Errorf("only %d active lists on by default, want at least 20", active)
 	}
-	if keyless < 30 {
+	if keyless < 15 {
 		t.Errorf("only %d default lists work without a key", keyless)
 	}
-	for _, id := range []string{"spamhaus-zen", "spamhaus-dbl", "spamhaus-xbl", "spamcop", "surbl", "uribl",
+	for _, id := range []string{"spamhaus-zen", "spamhaus-dbl", "spamcop", "surbl", "uribl",
 		"psbl", "mailspike-bl", "uceprotect-1"} {
 		l := c.ByID(id)
 		if l == nil || !l.Default {
 			t.Errorf("%s missing or not on by default", id)
 		}
+	}
+}
+
+// No listing is counted twice by default: no default list is part of another
+// default list (directly or through part_of's chain).
+func TestDefaultListsDoNotOverlap(t *testing.T) {
+	c := Default()
+	for _, l := range c.Lists {
+		if !l.Default {
+			continue
+		}
+		for p := l; p.PartOf != ""; {
+			p = c.ByID(p.PartOf)
+			if p.Default {
+				t.Errorf("default list %s is part of default list %s: one listing would count twice", l.ID, p.ID)
+			}
+		}
+	}
+	for _, id := range []string{"spamhaus-sbl", "spamhaus-xbl", "spamhaus-pbl", "spamhaus-sbl-xbl", "spamhaus-dqs-sbl",
+		"spamhaus-dqs-xbl", "spamhaus-dqs-pbl", "uribl-black", "uribl-grey", "uribl-red", "barracuda-bb", "mailspike-z",
+		"senderscore", "uceprotect-2", "uceprotect-3", "0spam", "0spam-nbl", "cbl", "dnswl"} {
+		if l := c.ByID(id); l == nil || l.Default {
+			t.Errorf("%s must exist and be off by default", id)
+		}
+	}
+	if got := c.ByID("cbl").Root().ID; got != "spamhaus-zen" {
+		t.Errorf("cbl's root = %s, want spamhaus-zen (cbl is part of XBL, XBL of ZEN)", got)
+	}
+}
+
+// Each corrected entry decodes its documented answers.
+func TestCorrectedEntries(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		id, answer string
+		meanings   []string // substrings, one per meaning
+		err        string   // when the answer is an error code, a substring of its meaning
+	}{
+		{"senderscore", "127.0.0.3", []string{"botnet", "failed authentication"}, ""},
+		{"senderscore", "127.0.0.16", []string{"low Sender Score"}, ""},
+		{"senderscore", "127.255.255.255", nil, "not registered"},
+		{"cbl", "127.255.255.254", nil, "public or shared resolvers"},
+		{"spamrats-dyna", "127.0.0.36", []string{"RATS-Dyna"}, ""},
+		{"spamrats-all", "127.0.0.38", []string{"RATS-Spam"}, ""},
+		{"abusix-dblack", "127.0.1.3", []string{"short URL"}, ""},
+		{"spamhaus-dqs-zrd", "127.0.2.255", nil, "ZRD takes domains only"},
+		{"spamhaus-dqs-zrd", "127.0.2.5", []string{"4 to 5 hours"}, ""},
+		{"dronebl", "127.0.0.4", []string{"retired class"}, ""},
+		{"dnswl", "127.0.2.3", []string{"financial services", "trust: high"}, ""},
+		{"dnswl", "127.0.15.0", []string{"e-mail marketing", "trust: none"}, ""},
+		{"dnswl", "127.0.0.255", nil, "refuses this resolver"},
+		{"uceprotect-2", "127.0.0.2", []string{"provider's network"}, ""},
+		{"backscatterer", "127.0.0.2", []string{"only for bounces"}, ""},
+		{"sem-backscatter", "127.0.0.2", []string{"only for bounces"}, ""},
+	}
+	for _, tc := range tests {
+		l := c.ByID(tc.id)
+		a := netip.MustParseAddr(tc.answer)
+		why, isErr := l.ErrorMeaning(a)
+		if tc.err != "" {
+			if !isErr || !strings.Contains(why, tc.err) {
+				t.Errorf("%s %s: error meaning %q (%v), want %q", tc.id, tc.answer, why, isErr, tc.err)
+			}
+			continue
+		}
+		if isErr {
+			t.Errorf("%s %s: taken for an error (%s)", tc.id, tc.answer, why)
+			continue
+		}
+		got := l.Meanings(a)
+		if len(got) != len(tc.meanings) {
+			t.Errorf("%s %s: meanings %q, want %d", tc.id, tc.answer, got, len(tc.meanings))
+			continue
+		}
+		for i, m := range tc.meanings {
+			if !strings.Contains(got[i], m) {
+				t.Errorf("%s %s: meaning %q, want it to say %q", tc.id, tc.answer, got[i], m)
+			}
+		}
+	}
+	for _, id := range []string{"spamrats-all", "spamrats-dyna", "spamrats-noptr", "spamrats-spam"} {
+		if !c.ByID(id).OnlyCodes {
+			t.Errorf("%s: only its own codes are listings (only_codes)", id)
+		}
+	}
+	for id, want := range map[string]string{
+		"spamhaus-zen": "https://check.spamhaus.org/query/ip/192.0.2.10",
+		"spamhaus-dbl": "https://check.spamhaus.org/query/domain/192.0.2.10",
+		"barracuda":    "http://www.barracudanetworks.com/reputation/?pr=1&ip=192.0.2.10",
+		"0spam":        "https://check.0spam.org/q?ipaddr=192.0.2.10",
+	} {
+		if got := c.ByID(id).DelistURL("192.0.2.10"); got != want {
+			t.Errorf("%s delist = %q, want %q", id, got, want)
+		}
+	}
+	if c.ByID("barracuda").Removal == "" {
+		t.Error("barracuda: no removal form")
+	}
+	for _, id := range []string{"spamhaus-dqs-zrd", "spamhaus-dqs-authbl", "sem-ipv6", "0spam-nbl"} {
+		if !c.ByID(id).Untested() {
+			t.Errorf("%s publishes no test point: tests: none", id)
+		}
+	}
+	for id, want := range map[string]string{"uribl-black": "test.uribl.com", "uribl-grey": "test.uribl.com",
+		"abusix-dblack": ".test", "nordspam-dbl": "test.dbl.nordspam.com"} {
+		if l, _ := c.ByID(id).TestPoints(); len(l) != 1 || !strings.HasSuffix(l[0], want) {
+			t.Errorf("%s test point %v, want %s", id, l, want)
+		}
+	}
+	for _, zone := range []string{"db.wpbl.info", "virbl.bit.nl", "spam.dnsbl.sorbs.net", "combined.njabl.org",
+		"rhsbl.ahbl.org", "drone.abuse.ch", "combined.abuse.ch"} {
+		if l := c.Lookup(zone); l == nil || !l.Dead() || l.Died == "" {
+			t.Errorf("%s: must be in the catalog, dead and dated", zone)
+		}
+	}
+	if got := c.ByID("ordb").Died; got != "2006-12-18" {
+		t.Errorf("ORDB closed 2006-12-18, catalog says %q", got)
 	}
 }
 
@@ -72,6 +199,17 @@ func TestParseRejects(t *testing.T) {
 		{"empty", "", "the catalog is empty"},
 		{"replaces unknown", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1) + "  key: {env: K}\n  replaces: [nope]\n", `replaces unknown list "nope"`},
 		{"error prefix outside", base + "  errors: {'10.0.0.0/8': x}\n", "not an IPv4 prefix inside 127.0.0.0/8"},
+		{"part_of unknown", base + "  part_of: nope\n", `part_of names unknown list "nope"`},
+		{"part_of itself", base + "  part_of: x\n", "part_of names the list itself"},
+		{"part_of loop", base + "  part_of: y\n" + strings.NewReplacer("id: x", "id: y", "bl.example", "bl2.example").Replace(base) + "  part_of: x\n", "part_of makes a loop"},
+		{"part_of other kind", base + "  part_of: d\n- {id: d, name: D, zone: d.example, kind: domain, status: active, codes: {}}\n", "cannot be part of a domain list"},
+		{"tests none with points", base + "  tests: none\n" + "", ""},
+		{"tests word", base + "  tests: never\n", `or "none"`},
+		{"only_codes without codes", strings.Replace(base, "codes: {127.0.0.2: listed}", "codes: {}\n  meaning: x\n  only_codes: true", 1), "only_codes needs the codes"},
+		{"trust on a block list", base + "  trust: {3: high}\n", "trust is for allowlists"},
+		{"allow without families", strings.NewReplacer("kind: ip", "kind: allow", "  families: [ipv4]\n", "").Replace(base), "allow lists need"},
+		{"code prefix outside", strings.Replace(base, "127.0.0.2", "'10.0.2.0/24'", 1), "not an IPv4 prefix inside 127.0.0.0/8"},
+		{"bad kind", strings.Replace(base, "kind: ip", "kind: black", 1), `kind "black" is not ip, domain or allow`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,8 +314,8 @@ func TestSelect(t *testing.T) {
 		t.Errorf("naming a dead list must warn: %q", warn)
 	}
 
-	ex, _, _ := c.Select(Selection{Exclude: []string{"xbl"}, Getenv: env(nil)})
-	if slices.Contains(ids(ex), "spamhaus-xbl") || len(ex) != len(def)-1 {
+	ex, _, _ := c.Select(Selection{Exclude: []string{"zen"}, Getenv: env(nil)})
+	if slices.Contains(ids(ex), "spamhaus-zen") || len(ex) != len(def)-1 {
 		t.Errorf("--exclude by alias failed: %v", ids(ex))
 	}
 
@@ -196,7 +334,9 @@ func TestTestPoints(t *testing.T) {
 		listed, unlisted []string
 	}{
 		{"spamhaus-zen", []string{"127.0.0.2"}, []string{"127.0.0.1"}},
-		{"sem-ipv6", []string{"::ffff:7f00:2"}, []string{"::ffff:7f00:1"}},
+		{"sem-ipv6", nil, []string{"::ffff:7f00:1"}}, // tests: none: only the point no list may list
+		{"spamcop", []string{"127.0.0.2"}, []string{"127.0.0.1"}},
+		{"dnswl", nil, []string{"127.0.0.1"}},
 		{"spamhaus-dbl", []string{"dbltest.com"}, []string{"invalid"}},
 		{"sem-uri", []string{"_DNSBL_.test"}, []string{"_DNSBLNEG_.test"}},
 		{"surbl", []string{"test.surbl.org"}, []string{"invalid"}},
@@ -232,7 +372,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, l := range c.Lists {
-			if l.ID == "" || l.Zone == "" || (l.Kind != KindIP && l.Kind != KindDomain) {
+			if l.ID == "" || l.Zone == "" || (l.Kind != KindIP && l.Kind != KindDomain && l.Kind != KindAllow) {
 				t.Fatalf("invalid entry accepted: %+v", l)
 			}
 			l.TestPoints()

@@ -9,9 +9,21 @@ import (
 	"strings"
 )
 
-// Covers reports whether an IP list holds addresses of addr's family.
+// Subjects says what the list is queried with: KindIP (IP lists and
+// allowlists) or KindDomain.
+func (l *List) Subjects() Kind {
+	if l.Kind == KindAllow {
+		return KindIP
+	}
+	return l.Kind
+}
+
+// Allow reports whether the list is an allowlist: a hit vouches for the subject.
+func (l *List) Allow() bool { return l.Kind == KindAllow }
+
+// Covers reports whether an IP list (or allowlist) holds addresses of addr's family.
 func (l *List) Covers(addr netip.Addr) bool {
-	if l.Kind != KindIP {
+	if l.Subjects() != KindIP {
 		return false
 	}
 	want := FamilyIPv4
@@ -23,6 +35,9 @@ func (l *List) Covers(addr netip.Addr) bool {
 
 // Dead reports whether the list has shut down.
 func (l *List) Dead() bool { return l.Status == StatusDead }
+
+// Untested reports whether the list publishes no test point (`tests: none`).
+func (l *List) Untested() bool { return l.Tests != nil && l.Tests.None }
 
 // Keyed reports whether the list needs an account key.
 func (l *List) Keyed() bool { return l.Key != nil }
@@ -63,7 +78,7 @@ func (l *List) Meanings(addr netip.Addr) []string {
 		var out []string
 		var known byte
 		for _, c := range l.codes {
-			bit := c.addr.As4()[3]
+			bit := c.prefix.Addr().As4()[3]
 			if last&bit != 0 {
 				out = append(out, c.meaning)
 				known |= bit
@@ -74,12 +89,28 @@ func (l *List) Meanings(addr netip.Addr) []string {
 		}
 		return out
 	}
-	for _, c := range l.codes {
-		if c.addr == addr {
-			return []string{c.meaning}
+	out := []string{l.undocumented(addr.String())}
+	if m, ok := l.CodeMeaning(addr); ok {
+		out[0] = m
+	}
+	if len(l.Trust) > 0 && addr.Is4() {
+		if t, ok := l.Trust[fmt.Sprint(addr.As4()[3])]; ok {
+			out = append(out, "trust: "+t)
 		}
 	}
-	return []string{l.undocumented(addr.String())}
+	return out
+}
+
+// CodeMeaning is the meaning of a documented answer value (the most specific
+// code that holds it), and whether there is one.
+func (l *List) CodeMeaning(addr netip.Addr) (string, bool) {
+	addr = addr.Unmap()
+	for _, c := range l.codes {
+		if c.prefix.Contains(addr) {
+			return c.meaning, true
+		}
+	}
+	return "", false
 }
 
 func (l *List) undocumented(what string) string {
@@ -87,6 +118,11 @@ func (l *List) undocumented(what string) string {
 		return l.Meaning
 	}
 	return fmt.Sprintf("listed (%s is not documented by the list)", what)
+}
+
+// RemovalURL is the list's removal form for subject, or "".
+func (l *List) RemovalURL(subject string) string {
+	return strings.ReplaceAll(l.Removal, SubjectPlaceholder, url.QueryEscape(subject))
 }
 
 // DelistURL is the delisting or lookup page for subject, or "".
@@ -109,7 +145,13 @@ var (
 
 // TestPoints returns the subjects that must be listed and that must not be listed
 // for the list to be healthy: the list's own where the catalog gives them, else RFC 5782's.
+//
+// A list whose catalog says `tests: none` has no listed point; its unlisted
+// point is still RFC 5782's, which no list may list.
 func (l *List) TestPoints() (listed, unlisted []string) {
+	if l.Tests != nil && l.Tests.None {
+		return nil, l.rfcPoints(rfcUnlisted4, rfcUnlisted6, rfcUnlistedD)
+	}
 	if l.Tests != nil {
 		listed, unlisted = l.Tests.Listed, l.Tests.Unlisted
 	}

@@ -52,6 +52,10 @@ func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
 				if l == nil {
 					return nil, &UnknownListError{Name: part}
 				}
+				if others := c.alsoNamed(part, l); len(others) > 0 {
+					warnings = append(warnings, fmt.Sprintf("%q names list %s (%s); it is also a name of %s: "+
+						"name that by its id if you meant it", part, l.ID, l.Zone, strings.Join(others, ", ")))
+				}
 				m[l.ID] = true
 			}
 		}
@@ -105,6 +109,26 @@ func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
 		return nil, warnings, fmt.Errorf("no lists left to check (every selected list was excluded)")
 	}
 	return out, warnings, nil
+}
+
+// alsoNamed returns the other lists that name answers to (by zone or alias)
+// besides chosen, the one Lookup picked: a name with two meanings is warned about.
+func (c *Catalog) alsoNamed(name string, chosen *List) []string {
+	name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+	var out []string
+	for _, l := range c.Lists {
+		if l == chosen {
+			continue
+		}
+		match := strings.EqualFold(l.Zone, name)
+		for _, a := range l.Aliases {
+			match = match || strings.EqualFold(a, name)
+		}
+		if match {
+			out = append(out, l.ID)
+		}
+	}
+	return out
 }
 
 func orUnknown(s string) string {

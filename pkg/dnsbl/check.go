@@ -54,6 +54,10 @@ type Check struct {
 	Error     string   `json:"error"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
 	Change string `json:"change,omitempty"`
+	// DuplicateOf is set on a listing that another list of the run already
+	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
+	// is the same listing, counted once, under that list.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 
 	subject, list int // positions, for a stable order
 }
@@ -83,6 +87,10 @@ type Summary struct {
 	Subjects int
 	Checks   int
 	Counts   map[Status]int
+	// Duplicates counts the listed checks that repeat another list's listing
+	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
+	// is the number of listings.
+	Duplicates int
 	// Incomplete lists why the run could not check everything it should have.
 	Incomplete []string
 }
@@ -216,6 +224,7 @@ type subjectState struct {
 	pending atomic.Int64
 	ok      atomic.Int64
 	failed  atomic.Int64
+	checks  []Check // finished, kept until the subject is done (guarded by runner.mu)
 }
 
 type targetState struct {
@@ -440,7 +449,7 @@ func (r *runner) checkResolver(ctx context.Context) {
 	}
 	zone := r.lists[0]
 	for _, l := range r.lists {
-		if l.Kind == catalog.KindIP && !l.NeedsKey() {
+		if l.Kind == catalog.KindIP && !l.NeedsKey() { // not an allowlist: its hits are not blacklist answers
 			zone = l
 			break
 		}
@@ -512,6 +521,10 @@ func (r *runner) checkHealth(ctx context.Context, l *listState) {
 		probes = append(probes, pr.probe)
 	}
 	l.health = assess(probes)
+	if l.Untested() && l.health.State == HealthOK {
+		l.health.State = HealthUntested
+		l.health.Detail = "the list publishes no test point, so its health cannot be checked; its answers are used as they come"
+	}
 }
 
 // probeStart sends one health query. Health queries are few (two or three a
@@ -580,7 +593,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 	}
 	var jobs []job
 	for _, l := range r.lists {
-		if l.Kind != want {
+		if l.Subjects() != want {
 			continue
 		}
 		c := Check{Subject: s.Name, List: l.ID, Zone: l.List.Zone, subject: s.pos, list: l.pos,
@@ -753,7 +766,7 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	<-l.done
 	<-r.resolverDone
 	v = l.health.apply(v)
-	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean) {
+	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
 		v.Status = Unreliable
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
 	}
@@ -769,45 +782,91 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	}
 	if c.Status != Listed {
 		c.DelistURL = ""
+	} else if u := reasonURL(l.List, c.Reason); u != "" {
+		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
 	}
 	r.finish(j.t, j.s, c)
 }
 
 // finish records one check, and completes its subject and target when they are done.
+// An allowlist's check says nothing about whether the blacklists could be asked.
 func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
-	switch c.Status {
-	case Listed, Clean:
-		s.ok.Add(1)
-	case Error, Blocked, Unreliable:
-		s.failed.Add(1)
+	if !r.lists[c.list].Allow() {
+		switch c.Status {
+		case Listed, Clean:
+			s.ok.Add(1)
+		case Error, Blocked, Unreliable:
+			s.failed.Add(1)
+		}
 	}
 	r.mu.Lock()
-	if r.cfg.Annotate != nil {
-		r.cfg.Annotate(&c)
-	}
-	r.result.Summary.Checks++
-	r.result.Summary.Counts[c.Status]++
-	if r.cfg.Retain {
-		ts.res.Checks = append(ts.res.Checks, c)
-	}
-	if r.obs.Check != nil {
-		r.obs.Check(ts.res, c)
-	}
+	s.checks = append(s.checks, c)
 	r.mu.Unlock()
 	r.subjectDone(ts, s)
 	r.release(ts)
 }
 
+// subjectDone completes a subject once its last check is in: its listings are
+// counted once per root list (part_of), then its checks are recorded and observed.
 func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 	if s.pending.Add(-1) != 0 {
 		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	checks := s.checks
+	s.checks = nil
+	sort.Slice(checks, func(i, j int) bool { return checks[i].list < checks[j].list })
+	r.markDuplicates(checks)
+	for i := range checks {
+		c := &checks[i]
+		if r.cfg.Annotate != nil {
+			r.cfg.Annotate(c)
+		}
+		r.result.Summary.Checks++
+		r.result.Summary.Counts[c.Status]++
+		if c.DuplicateOf != "" {
+			r.result.Summary.Duplicates++
+		}
+		if r.cfg.Retain {
+			ts.res.Checks = append(ts.res.Checks, *c)
+		}
+		if r.obs.Check != nil {
+			r.obs.Check(ts.res, *c)
+		}
+	}
 	if s.failed.Load() > 0 && s.ok.Load() == 0 {
 		msg := fmt.Sprintf("%s: no list could be checked", s.Name)
-		r.mu.Lock()
 		ts.res.Problems = append(ts.res.Problems, msg)
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
-		r.mu.Unlock()
+	}
+}
+
+// markDuplicates marks, among one subject's checks in list order, each listing
+// whose list shares its root (part_of) with another listing: the root's own
+// listing stands for them, else the first. Nothing is marked in a run without
+// part_of relations between its lists.
+func (r *runner) markDuplicates(checks []Check) {
+	var standing map[*catalog.List]int // root -> index of the listing that stands for it
+	for i, c := range checks {
+		if c.Status != Listed {
+			continue
+		}
+		l := r.lists[c.list].List
+		if standing == nil {
+			standing = map[*catalog.List]int{}
+		}
+		if j, seen := standing[l.Root()]; !seen || l == l.Root() && r.lists[checks[j].list].List != l {
+			standing[l.Root()] = i
+		}
+	}
+	for i, c := range checks {
+		if c.Status != Listed {
+			continue
+		}
+		if j := standing[r.lists[c.list].Root()]; j != i {
+			checks[i].DuplicateOf = checks[j].List
+		}
 	}
 }
 

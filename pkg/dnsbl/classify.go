@@ -3,8 +3,11 @@ package dnsbl
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -21,10 +24,13 @@ const (
 	Error      Status = "error"      // timeout, SERVFAIL, REFUSED, malformed or unexpected answer
 	Unreliable Status = "unreliable" // the list failed its health check in this run
 	Skipped    Status = "skipped"    // not applicable (family, private address, missing key)
+	// Allowlisted is an allowlist's hit (kind: allow): information that vouches
+	// for the subject, never a listing and never a reason to fail.
+	Allowlisted Status = "allowlisted"
 )
 
 // Statuses lists every status, in the order reports count them.
-var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped}
+var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted}
 
 // Verdict is what one answer means for one list.
 type Verdict struct {
@@ -56,7 +62,7 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 		return Verdict{Status: Clean}
 	}
 	var v Verdict
-	var foreign, blocked, listed []string
+	var foreign, blocked, listed, unknown []string
 	var blockedWhy []string
 	for _, addr := range a.Addrs {
 		addr = addr.Unmap()
@@ -69,6 +75,10 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 			if why, isErr := l.ErrorMeaning(addr); isErr {
 				blocked = appendUnique(blocked, s)
 				blockedWhy = appendUnique(blockedWhy, why)
+				continue
+			}
+			if _, documented := l.CodeMeaning(addr); l.OnlyCodes && !documented {
+				unknown = appendUnique(unknown, s)
 				continue
 			}
 			listed = appendUnique(listed, s)
@@ -84,6 +94,13 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 			"rewrites answers, or a dead list)", strings.Join(foreign, ", "))
 	case len(listed) > 0:
 		v.Status = Listed
+		if l.Allow() {
+			v.Status = Allowlisted
+		}
+	case len(unknown) > 0:
+		v.Status, v.Meanings = Error, nil
+		v.Error = fmt.Sprintf("answer %s is not one of the list's own codes, so it is not a listing "+
+			"(the list says any other answer may be a rejection)", strings.Join(unknown, ", "))
 	default:
 		v.Status, v.Meanings = Blocked, nil
 		v.Error = fmt.Sprintf("%s: %s", strings.Join(blocked, ", "), strings.Join(blockedWhy, "; "))
@@ -96,4 +113,52 @@ func appendUnique(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
+}
+
+// reasonURL returns the first http(s) URL in a listing's TXT reason whose host
+// belongs to the list's own domain (that of its zone or of its catalog lookup
+// page), or "": Spamhaus's TXT points at the page about this very listing, which
+// beats any template. A link to anywhere else is never promoted.
+func reasonURL(l *catalog.List, reason string) string {
+	if !strings.Contains(reason, "http") {
+		return ""
+	}
+	own := map[string]bool{}
+	for _, host := range []string{strings.ReplaceAll(l.Zone, catalog.KeyPlaceholder, "key"), hostOf(l.Delist)} {
+		if d := registered(host); d != "" {
+			own[d] = true
+		}
+	}
+	for _, field := range strings.FieldsFunc(reason, func(r rune) bool {
+		return r == ' ' || r == '"' || r == '<' || r == '>' || r == '|' || r == ';' || r == ','
+	}) {
+		i := strings.Index(field, "http")
+		if i < 0 {
+			continue
+		}
+		u, err := url.Parse(strings.TrimRight(field[i:], ".)"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		if d := registered(u.Hostname()); d != "" && own[d] {
+			return u.String()
+		}
+	}
+	return ""
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(strings.ReplaceAll(raw, catalog.SubjectPlaceholder, "x"))
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+func registered(host string) string {
+	d, err := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(strings.TrimSuffix(host, ".")))
+	if err != nil {
+		return ""
+	}
+	return d
 }

@@ -53,6 +53,15 @@ func TestClassify(t *testing.T) {
 		{"records for another name only", zen, &resolver.Answer{Extra: 2}, nil, Error, nil, "another name"},
 		{"duplicate codes once", zen, answer("127.0.0.4", "127.0.0.4"), nil, Listed, []string{"127.0.0.4"}, "XBL"},
 		{"IPv6 answer to an A query", zen, answer("::1"), nil, Error, []string{"::1"}, "outside"},
+		{"SpamRATS: its own code is a listing", c.ByID("spamrats-dyna"), answer("127.0.0.36"), nil, Listed, []string{"127.0.0.36"}, "RATS-Dyna"},
+		{"SpamRATS: another code is not a listing", c.ByID("spamrats-dyna"), answer("127.0.0.2"), nil, Error, []string{"127.0.0.2"}, "not one of the list's own codes"},
+		{"SpamRATS: another list's code is not a listing", c.ByID("spamrats-spam"), answer("127.0.0.36"), nil, Error, []string{"127.0.0.36"}, "not one of"},
+		{"CBL carries Spamhaus's refusals", c.ByID("cbl"), answer("127.255.255.254"), nil, Blocked, []string{"127.255.255.254"}, "public or shared"},
+		{"SenderScore unregistered resolver is blocked", c.ByID("senderscore"), answer("127.255.255.255"), nil, Blocked, []string{"127.255.255.255"}, "not registered"},
+		{"SenderScore bits decoded", c.ByID("senderscore"), answer("127.0.0.5"), nil, Listed, []string{"127.0.0.5"}, "botnet"},
+		{"ZRD asked for an IP", c.ByID("spamhaus-dqs-zrd"), answer("127.0.2.255"), nil, Blocked, []string{"127.0.2.255"}, "domains only"},
+		{"dnswl hit is allowlisted, not listed", c.ByID("dnswl"), answer("127.0.5.2"), nil, Allowlisted, []string{"127.0.5.2"}, "service or network provider"},
+		{"dnswl refusal is blocked", c.ByID("dnswl"), answer("127.0.0.255"), nil, Blocked, []string{"127.0.0.255"}, "refuses"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +73,7 @@ func TestClassify(t *testing.T) {
 				t.Errorf("codes %v, want %v", v.Codes, tc.codes)
 			}
 			got := v.Error
-			if v.Status == Listed {
+			if v.Status == Listed || v.Status == Allowlisted {
 				got = strings.Join(v.Meanings, "; ")
 				if v.Error != "" {
 					t.Errorf("a listing has an error: %q", v.Error)

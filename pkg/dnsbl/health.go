@@ -20,6 +20,9 @@ const (
 	HealthNoAnswer        HealthState = "no-answer"          // test queries failed (timeout, SERVFAIL...)
 	HealthNeedsKey        HealthState = "needs-key"          // keyed list without a key: not queried
 	HealthUnchecked       HealthState = "unchecked"          // health checks were turned off
+	// HealthUntested is a list that publishes no test point (`tests: none`): only
+	// the point no list may list was asked, and its answers are used as they come.
+	HealthUntested HealthState = "untested"
 )
 
 // Health is the outcome of a list's test-point queries.
@@ -78,7 +81,7 @@ func assess(probes []probe) Health {
 		case p.mustList && v.Status == Clean:
 			worse(HealthMissing, fmt.Sprintf("the list does not answer for its test point %s, so \"not listed\" "+
 				"cannot be trusted (list empty or dead, or it hides answers from this resolver)", p.subject))
-		case !p.mustList && v.Status == Listed:
+		case !p.mustList && (v.Status == Listed || v.Status == Allowlisted):
 			worse(HealthListsEverything, fmt.Sprintf("the list says %s is listed (%s), which no list may list: "+
 				"it answers everything", p.subject, strings.Join(v.Codes, ", ")))
 		}
@@ -89,7 +92,7 @@ func assess(probes []probe) Health {
 
 // apply adjusts a check's verdict by its list's health.
 func (h Health) apply(v Verdict) Verdict {
-	if v.Status != Listed && v.Status != Clean {
+	if v.Status != Listed && v.Status != Clean && v.Status != Allowlisted {
 		return v
 	}
 	switch {

@@ -82,14 +82,20 @@ func find(res *dnsbl.Result, subject, list string) dnsbl.Check {
 
 func TestRunIP(t *testing.T) {
 	w := newWorld(t)
-	w.srv.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.4"}, "infected: see https://ip.bl.test/192.0.2.10")
+	w.srv.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.4"}, "infected: see https://elsewhere.example/192.0.2.10")
+	w.srv.List("ip.bl.test", "192.0.2.12", []string{"127.0.0.4"}, "infected: see https://www.bl.test/record/SBL123.")
 	w.srv.List("ip.bl.test", "2001:db8::25", []string{"127.0.0.2"})
-	res := w.run(t, nil, nil, "192.0.2.10", "192.0.2.11", "2001:db8::25")
+	res := w.run(t, nil, nil, "192.0.2.10", "192.0.2.11", "192.0.2.12", "2001:db8::25")
 
+	// a link in the TXT to another domain is shown as reason only, never as the list's page
 	c := find(res, "192.0.2.10", "ipbl")
 	if c.Status != dnsbl.Listed || !slices.Equal(c.Meanings, []string{"infected host"}) || c.Query != "10.2.0.192.ip.bl.test" ||
-		c.Reason != "infected: see https://ip.bl.test/192.0.2.10" || c.DelistURL != "https://ip.bl.test/lookup?ip=192.0.2.10" {
+		c.Reason != "infected: see https://elsewhere.example/192.0.2.10" || c.DelistURL != "https://ip.bl.test/lookup?ip=192.0.2.10" {
 		t.Errorf("listing: %+v", c)
+	}
+	// a link to the list's own domain is the page about this very listing
+	if c := find(res, "192.0.2.12", "ipbl"); c.DelistURL != "https://www.bl.test/record/SBL123" {
+		t.Errorf("the TXT's own link: %+v", c)
 	}
 	if c := find(res, "192.0.2.11", "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || c.DelistURL != "" {
 		t.Errorf("clean: %+v", c)
@@ -107,7 +113,7 @@ func TestRunIP(t *testing.T) {
 		t.Errorf("an address is never sent to a domain list: %+v", c)
 	}
 	s := res.Summary
-	if s.Counts[dnsbl.Listed] != 2 || s.Subjects != 3 || len(s.Incomplete) != 0 {
+	if s.Counts[dnsbl.Listed] != 3 || s.Subjects != 4 || len(s.Incomplete) != 0 {
 		t.Errorf("summary %+v", s)
 	}
 }
@@ -347,6 +353,41 @@ func TestRunUntrustedLists(t *testing.T) {
 	}
 	if health["v4bl"] != dnsbl.HealthListsEverything || health["ipbl"] != dnsbl.HealthBlocked || health["keyed"] != dnsbl.HealthNeedsKey {
 		t.Errorf("health: %v", health)
+	}
+}
+
+// A list that publishes no test point is untested, not ok and not unreliable:
+// only the point no list may list is asked, and its verdicts stand.
+func TestRunUntestedList(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	t.Cleanup(srv.Close)
+	cat, err := catalog.Parse([]byte(`
+- {id: notest, name: No test point, zone: notest.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}, tests: none}
+- {id: wild, name: Wildcard, zone: wild.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}, tests: none}
+`), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Unlist("notest.bl.test", "127.0.0.2")
+	srv.List("notest.bl.test", "192.0.2.50", []string{"127.0.0.2"})
+	srv.Wildcard("wild.bl.test", "127.0.0.2")
+	lists, _, _ := cat.Select(catalog.Selection{})
+	target, _ := dnsbl.ParseTarget("192.0.2.50")
+	rs, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	res := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rs, Retain: true}, []dnsbl.Target{target}, dnsbl.Observer{})
+	health := map[string]dnsbl.HealthState{}
+	for _, l := range res.Lists {
+		health[l.List.ID] = l.Health.State
+	}
+	if health["notest"] != dnsbl.HealthUntested || health["wild"] != dnsbl.HealthListsEverything {
+		t.Errorf("health: %v", health)
+	}
+	if c := find(res, "192.0.2.50", "notest"); c.Status != dnsbl.Listed {
+		t.Errorf("an untested list's listing stands: %+v", c)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed {
+			if c.Status != dnsbl.Listed || c.DuplicateOf != "" {
 				continue
 			}
 			msg := fmt.Sprintf("%s (%s) is listed on %s (%s): %s", tr.Target.Input, c.Subject, c.List, c.Zone,

@@ -88,15 +88,20 @@ type ResolverDoc struct {
 
 // SummaryDoc counts the checks of a run.
 type SummaryDoc struct {
-	Targets    int      `json:"targets"`
-	Subjects   int      `json:"subjects"`
-	Checks     int      `json:"checks"`
-	Listed     int      `json:"listed"`
-	Clean      int      `json:"clean"`
-	Blocked    int      `json:"blocked"`
-	Error      int      `json:"error"`
-	Unreliable int      `json:"unreliable"`
-	Skipped    int      `json:"skipped"`
+	Targets    int `json:"targets"`
+	Subjects   int `json:"subjects"`
+	Checks     int `json:"checks"`
+	Listed     int `json:"listed"`
+	Clean      int `json:"clean"`
+	Blocked    int `json:"blocked"`
+	Error      int `json:"error"`
+	Unreliable int `json:"unreliable"`
+	Skipped    int `json:"skipped"`
+	// Allowlisted counts allowlist hits (information, never a listing).
+	Allowlisted int `json:"allowlisted"`
+	// Duplicates counts listed checks that repeat another list's listing of the
+	// same subject (duplicate_of): Listed counts each listing once, without them.
+	Duplicates int      `json:"duplicates"`
 	Incomplete []string `json:"incomplete"`
 	ExitCode   int      `json:"exit_code"`
 }
@@ -146,8 +151,9 @@ func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
 	c := res.Summary.Counts
 	return SummaryDoc{
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
-		Listed: c[dnsbl.Listed], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
-		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped],
+		Listed: c[dnsbl.Listed] - res.Summary.Duplicates, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
+		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
+		Duplicates: res.Summary.Duplicates,
 		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode,
 	}
 }

@@ -46,6 +46,10 @@ func appendCheck(b []byte, c *dnsbl.Check) []byte {
 		b = append(b, `,"change":`...)
 		b = appendString(b, c.Change)
 	}
+	if c.DuplicateOf != "" {
+		b = append(b, `,"duplicate_of":`...)
+		b = appendString(b, c.DuplicateOf)
+	}
 	return append(b, '}')
 }
 

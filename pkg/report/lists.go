@@ -17,12 +17,12 @@ func ListsTable(w io.Writer, lists []*catalog.List, getenv func(string) string) 
 	on, keyless, dead := 0, 0, 0
 	for _, l := range lists {
 		kind := "domain"
-		if l.Kind == catalog.KindIP {
+		if l.Subjects() == catalog.KindIP {
 			var fams []string
 			for _, f := range l.Families {
 				fams = append(fams, strings.TrimPrefix(f, "ip"))
 			}
-			kind = "ip " + strings.Join(fams, "+")
+			kind = string(l.Kind) + " " + strings.Join(fams, "+")
 		}
 		def := "no"
 		switch {
@@ -56,9 +56,73 @@ func ListsTable(w io.Writer, lists []*catalog.List, getenv func(string) string) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d lists: %d on by default (%d need no key, %d need an account key), %d dead, %d off.\n",
-		len(lists), on, keyless, on-keyless, dead, len(lists)-on-dead)
-	return err
+	if _, err := fmt.Fprintf(w, "\n%d lists: %d on by default (%d need no key, %d need an account key), %d dead, %d off.\n",
+		len(lists), on, keyless, on-keyless, dead, len(lists)-on-dead); err != nil {
+		return err
+	}
+	offTable(tw, w, lists)
+	return limitsTable(w, lists)
+}
+
+// offTable says why each active list that is off by default is off.
+func offTable(tw *tabwriter.Writer, w io.Writer, lists []*catalog.List) {
+	first := true
+	for _, l := range lists {
+		if l.Default || l.Dead() || l.OffReason == "" {
+			continue
+		}
+		if first {
+			fmt.Fprint(w, "\nOff by default (choose one with -l ID):\n")
+			first = false
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", l.ID, Sanitize(l.OffReason, 400))
+	}
+	_ = tw.Flush()
+}
+
+// limitsTable writes the published free-use limits, which count per operator
+// (and resolver) across every zone of that operator.
+func limitsTable(w io.Writer, lists []*catalog.List) error {
+	type limit struct {
+		queries int
+		zones   []string
+	}
+	var order []string
+	ops := map[string]*limit{}
+	for _, l := range lists {
+		if l.Dead() || l.Operator == "" {
+			continue
+		}
+		u := ops[l.Operator]
+		if u == nil {
+			u = &limit{}
+			ops[l.Operator] = u
+			order = append(order, l.Operator)
+		}
+		u.queries = max(u.queries, l.DailyLimit)
+		u.zones = append(u.zones, l.ID)
+	}
+	first := true
+	for _, op := range order {
+		u := ops[op]
+		if u.queries == 0 {
+			continue
+		}
+		if first {
+			if _, err := fmt.Fprint(w, "\nFree-use limits, counted per operator and resolver across all its zones:\n"); err != nil {
+				return err
+			}
+			first = false
+		}
+		zones := strings.Join(u.zones, ", ")
+		if len(u.zones) > 4 {
+			zones = fmt.Sprintf("its %d zones here", len(u.zones))
+		}
+		if _, err := fmt.Fprintf(w, "  %s: %d queries a day (%s)\n", op, u.queries, zones); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ProbeDocument is the JSON output of `blcheck lists --probe`.
@@ -111,7 +175,7 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 		return err
 	}
 	var parts []string
-	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
+	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthUntested, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
 		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthNeedsKey} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))

@@ -27,7 +27,7 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 	var details []string
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed {
+			if c.Status == dnsbl.Listed && c.DuplicateOf == "" {
 				listedOn[c.List] = true
 				who := tr.Target.Input
 				if c.Subject != who {

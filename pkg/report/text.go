@@ -149,8 +149,11 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			}
 			sc.skipWhy[c.Error]++
 		}
-		sc.byStatus[c.Status]++
 		sc.checks = append(sc.checks, c)
+		if c.DuplicateOf != "" {
+			continue // said with the listing it repeats, and counted there
+		}
+		sc.byStatus[c.Status]++
 		switch c.Status {
 		case dnsbl.Listed:
 			listed++
@@ -286,13 +289,20 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		t.p("%s: %s\n", head, t.dim.Sprint("not checked, "+s.Skip))
 		return
 	}
-	checked := len(sc.checks) - sc.byStatus[dnsbl.Skipped]
+	checked := 0
+	for _, n := range sc.byStatus {
+		checked += n
+	}
+	checked -= sc.byStatus[dnsbl.Skipped]
 	var parts []string
 	if n := sc.byStatus[dnsbl.Listed]; n > 0 {
 		parts = append(parts, t.red.Sprintf("listed on %d of %d", n, checked))
 	}
 	if n := sc.byStatus[dnsbl.Clean]; n > 0 {
 		parts = append(parts, t.green.Sprintf("clean on %d", n))
+	}
+	if n := sc.byStatus[dnsbl.Allowlisted]; n > 0 {
+		parts = append(parts, t.green.Sprintf("allowlisted on %d", n))
 	}
 	if n := sc.byStatus[dnsbl.Error]; n > 0 {
 		parts = append(parts, t.yellow.Sprint(plural(n, "error")))
@@ -320,8 +330,8 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	t.p("%s: %s\n", head, strings.Join(parts, ", "))
 	grouped := t.sameErrors(sc, checked)
 	for _, c := range sc.checks {
-		switch c.Status {
-		case dnsbl.Listed:
+		switch {
+		case c.Status == dnsbl.Listed && c.DuplicateOf == "":
 			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List)), c.Zone,
 				strings.Join(c.Codes, ", "))
 			for _, m := range c.Meanings {
@@ -333,7 +343,23 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 			if c.DelistURL != "" {
 				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
 			}
-		case dnsbl.Error:
+			if l := t.Names[c.List]; l != nil && l.Removal != "" {
+				t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
+			}
+			for _, d := range sc.checks {
+				if d.DuplicateOf == c.List {
+					t.p("           %s\n", t.dim.Sprintf("also listed on %s (%s), which %s contains: the same listing, counted once",
+						t.name(d.List), d.Zone, t.name(c.List)))
+				}
+			}
+		case c.Status == dnsbl.Allowlisted:
+			t.p("    %s %s (%s) %s\n", t.green.Sprint("ALLOWLISTED"), t.bold.Sprint(t.name(c.List)), c.Zone,
+				strings.Join(c.Codes, ", "))
+			for _, m := range c.Meanings {
+				t.p("           %s\n", Sanitize(m, 300))
+			}
+			t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
+		case c.Status == dnsbl.Error:
 			if !grouped {
 				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
 			}
@@ -472,7 +498,12 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(s.Listed, "listed")
+	if s.Duplicates > 0 {
+		parts = append(parts, fmt.Sprintf("%d listed (+%d %s on contained lists, counted once)", s.Listed, s.Duplicates,
+			map[bool]string{true: "repeat", false: "repeats"}[s.Duplicates == 1]))
+	} else {
+		add(s.Listed, "listed")
+	}
 	add(s.Clean, "clean")
 	add(s.Blocked, "blocked")
 	if s.Error > 0 {
@@ -480,6 +511,7 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	}
 	add(s.Unreliable, "unreliable")
 	add(s.Skipped, "skipped")
+	add(s.Allowlisted, "allowlisted")
 	if len(parts) == 0 {
 		parts = append(parts, "nothing checked")
 	}

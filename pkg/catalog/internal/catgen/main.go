@@ -83,10 +83,16 @@ func Generate(yamlData []byte) ([]byte, error) {
 		str("Died", l.Died)
 		str("Now", l.Now)
 		if l.Tests != nil {
-			fmt.Fprintf(&b, "Tests: &Tests{Listed: %#v, Unlisted: %#v}, ", l.Tests.Listed, l.Tests.Unlisted)
+			fmt.Fprintf(&b, "Tests: &Tests{Listed: %#v, Unlisted: %#v, None: %v}, ", l.Tests.Listed, l.Tests.Unlisted, l.Tests.None)
 		}
 		strs("Aliases", l.Aliases)
 		str("Policy", l.Policy)
+		str("PartOf", l.PartOf)
+		if l.OnlyCodes {
+			b.WriteString("OnlyCodes: true, ")
+		}
+		str("Removal", l.Removal)
+		str("OffReason", l.OffReason)
 		if l.DailyLimit != 0 {
 			fmt.Fprintf(&b, "DailyLimit: %d, ", l.DailyLimit)
 		}
@@ -95,6 +101,9 @@ func Generate(yamlData []byte) ([]byte, error) {
 		fmt.Fprintf(&b, "codeList: %s,\n", pairs(l.Codes))
 		if l.Errors != nil {
 			fmt.Fprintf(&b, "errorList: %s,\n", pairs(l.Errors))
+		}
+		if l.Trust != nil {
+			fmt.Fprintf(&b, "trustList: %s,\n", pairs(l.Trust))
 		}
 		b.WriteString("},\n")
 	}
