@@ -436,7 +436,10 @@ func lost(a *resolver.Answer, _ error) bool {
 }
 
 // checkResolver asks for a name that cannot exist, under the zone of a list in
-// use: a resolver that answers it with an address rewrites NXDOMAIN.
+// use: a resolver that answers it with an address rewrites NXDOMAIN. An answer
+// that is one of that list's own refusal codes (Spamhaus's 127.255.255.254 to a
+// public resolver) is the list refusing, not the resolver lying: the list's
+// health says blocked, and the next list's zone is asked instead.
 func (r *runner) checkResolver(ctx context.Context) {
 	defer close(r.resolverDone)
 	if r.cfg.NoHealth || len(r.lists) == 0 {
@@ -447,27 +450,35 @@ func (r *runner) checkResolver(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
-	zone := r.lists[0]
+	const maxProbes = 3
+	probes := 0
 	for _, l := range r.lists {
-		if l.Kind == catalog.KindIP && !l.NeedsKey() { // not an allowlist: its hits are not blacklist answers
-			zone = l
-			break
+		if l.Kind != catalog.KindIP || l.NeedsKey() { // an allowlist's hits are no blacklist answers
+			continue
 		}
-	}
-	if zone.NeedsKey() {
+		if probes++; probes > maxProbes {
+			return
+		}
+		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
+		a, err := r.probeStart(ctx, l, label+"."+l.zone).Wait()
+		if err != nil || a.NXDomain || len(a.Addrs) == 0 {
+			return
+		}
+		refused := true
+		var addrs []string
+		for _, ip := range a.Addrs {
+			addrs = append(addrs, ip.String())
+			if _, isErr := l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
+				refused = false
+			}
+		}
+		if refused {
+			continue
+		}
+		r.resolver = ResolverHealth{RewritesNXDOMAIN: true, Answer: strings.Join(addrs, ", "),
+			Probe: label + "." + l.List.Zone}
 		return
 	}
-	label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-	a, err := r.probeStart(ctx, zone, label+"."+zone.zone).Wait()
-	if err != nil || a.NXDomain || len(a.Addrs) == 0 {
-		return
-	}
-	var addrs []string
-	for _, ip := range a.Addrs {
-		addrs = append(addrs, ip.String())
-	}
-	r.resolver = ResolverHealth{RewritesNXDOMAIN: true, Answer: strings.Join(addrs, ", "),
-		Probe: label + "." + zone.List.Zone}
 }
 
 func (r *runner) checkHealth(ctx context.Context, l *listState) {

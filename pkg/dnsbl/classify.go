@@ -55,6 +55,10 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 	if a == nil {
 		return Verdict{Status: Error, Error: "no answer"}
 	}
+	if a.Capped > 0 {
+		return Verdict{Status: Error, Error: fmt.Sprintf("the answer held more than %d addresses (%d more were not read); "+
+			"a list answers with a few codes, so a partly read answer is not a listing", resolver.MaxAddrs, a.Capped)}
+	}
 	if a.NXDomain || len(a.Addrs) == 0 {
 		if !a.NXDomain && a.Extra > 0 {
 			return Verdict{Status: Error, Error: "the answer held records for another name only"}

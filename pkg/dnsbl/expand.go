@@ -26,6 +26,8 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	}
 	var mu sync.Mutex
 	var found []addrVia
+	nx := map[string]bool{}           // hosts whose address lookups said NXDOMAIN
+	lookupFailed := map[string]bool{} // hosts whose address lookups failed (a problem each)
 	var wg sync.WaitGroup
 	addrs := func(host, via string, order int, out *[][]addrVia) {
 		for i, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
@@ -37,7 +39,15 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 				defer mu.Unlock()
 				if err != nil {
 					problems = append(problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, host, err))
+					lookupFailed[host] = true
 					return
+				}
+				if a.Capped > 0 {
+					problems = append(problems, fmt.Sprintf("%s has more than %d %s records: %d were not read, so not checked",
+						host, resolver.MaxAddrs, qt, a.Capped))
+				}
+				if a.NXDomain {
+					nx[host] = true
 				}
 				var got []addrVia
 				for _, ip := range a.Addrs {
@@ -102,6 +112,17 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 
 	for _, group := range append(hostAddrs, mxAddrs...) {
 		found = append(found, group...)
+	}
+	for i, h := range mxHosts {
+		if len(mxAddrs[2*i]) > 0 || len(mxAddrs[2*i+1]) > 0 || lookupFailed[h] {
+			continue // it has addresses, or its lookup failed (a problem already)
+		}
+		why := "has no A or AAAA record"
+		if nx[h] {
+			why = "does not exist (NXDOMAIN)"
+		}
+		notes = append(notes, fmt.Sprintf("MX host %s %s: mail sent to %s through it cannot be delivered, "+
+			"and nothing was checked for it", h, why, t.Host))
 	}
 	var spfSkipped []Subject
 	if r.cfg.SPF && !t.NoMX {

@@ -58,7 +58,10 @@ type Answer struct {
 	TXT      []string     // TXT records of Name, each record's strings joined
 	MX       []MX
 	Extra    int // records of the asked type that belonged to another name (ignored)
-	RTT      time.Duration
+	// Capped counts the A or AAAA records past MaxAddrs that were not kept: the
+	// answer was only partly read.
+	Capped int
+	RTT    time.Duration
 	Server   string
 	// Resends counts the copies of the query sent again because no answer came
 	// within an RTO, over all tries.
@@ -496,16 +499,16 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 		}
 		switch r := rr.(type) {
 		case *dns.A:
-			if len(a.Addrs) < MaxAddrs {
-				if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
-					a.Addrs = append(a.Addrs, ip)
-				}
+			if len(a.Addrs) >= MaxAddrs {
+				a.Capped++
+			} else if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+				a.Addrs = append(a.Addrs, ip)
 			}
 		case *dns.AAAA:
-			if len(a.Addrs) < MaxAddrs {
-				if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
-					a.Addrs = append(a.Addrs, ip)
-				}
+			if len(a.Addrs) >= MaxAddrs {
+				a.Capped++
+			} else if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
+				a.Addrs = append(a.Addrs, ip)
 			}
 		case *dns.TXT:
 			if len(a.TXT) < MaxTXT {
