@@ -32,11 +32,18 @@ test:
 test-short:
 	$(GO) test -short ./...
 
+# Every OS builds: the batched socket calls and the file locking have per-OS files.
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
+
 lint:
 	$(GO) vet ./...
 	$(GO) vet -tags docs ./cmd/blcheck
 	$(GO) vet -tags catgen ./pkg/catalog/...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants: $$out"; exit 1; fi
+	@for p in $(PLATFORMS); do \
+		echo "build $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./... || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

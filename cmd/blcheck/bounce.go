@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -71,17 +69,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	if len(args) != 1 {
 		return usagef("bounce takes one FILE (or - for standard input), got %d", len(args))
 	}
-	name := args[0]
-	var data []byte
-	if name == "-" {
-		name = "standard input"
-		data, err = io.ReadAll(io.LimitReader(s.in, bounce.MaxSize))
-	} else {
-		data, err = os.ReadFile(name)
-		err = pathError(err)
-	}
+	data, name, err := readBounded(s, args[0], bounce.MaxSize, "a bounce")
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
 	rep, err := bounce.Parse(bytes.NewReader(data))
 	if err != nil {
@@ -134,9 +124,10 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 		receiver[registered(rep.Server.Name)] = true
 	}
 	seen := map[string]bool{rep.Server.Addr: true}
+	index := map[string]int{} // target input -> its place in targets
 	var targets []dnsbl.Target
 	add := func(input, why string, noMX bool, loc *extract.Location) {
-		if i, ok := indexOf(targets, input); ok {
+		if i, ok := index[input]; ok {
 			if loc != nil {
 				found.locations[i] = append(found.locations[i], *loc)
 			}
@@ -158,6 +149,7 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 		if loc != nil {
 			found.locations[len(targets)] = []extract.Location{*loc}
 		}
+		index[input] = len(targets)
 		targets = append(targets, t)
 	}
 	for _, ip := range rep.SenderIPs {
@@ -181,15 +173,6 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 		}
 	}
 	return targets, found, origin
-}
-
-func indexOf(targets []dnsbl.Target, input string) (int, bool) {
-	for i, t := range targets {
-		if t.Input == input {
-			return i, true
-		}
-	}
-	return 0, false
 }
 
 func registered(host string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func prepare(s *streams, co *catalogOptions, ro *resolverOptions, oo *outputOpti
 	if err := ro.validate(); err != nil {
 		return nil, nil, nil, err
 	}
-	cat, err := co.load()
+	cat, err := co.load(s)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -94,13 +95,13 @@ func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.
 }
 
 // load reads the catalog in use: --lists FILE, or the built-in one.
-func (o *catalogOptions) load() (*catalog.Catalog, error) {
+func (o *catalogOptions) load(s *streams) (*catalog.Catalog, error) {
 	if o.listsFile == "" {
 		return catalog.Default(), nil
 	}
-	data, err := os.ReadFile(o.listsFile)
+	data, _, err := readBounded(s, o.listsFile, maxCatalogSize, "a catalog")
 	if err != nil {
-		return nil, usagef("--lists: %v", pathError(err))
+		return nil, usagef("--lists: %v", err)
 	}
 	c, err := catalog.Parse(data, o.listsFile)
 	if err != nil {
@@ -136,6 +137,13 @@ func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f.Float64Var(&o.rate, "rate", 50, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
 }
 
+// Bounds on --rate and --timeout, so that every wait of a run is bounded: at
+// minRate a list gets a query every ten seconds.
+const (
+	minRate    = 0.1
+	maxTimeout = time.Minute
+)
+
 func (o *resolverOptions) validate() error {
 	if o.timeout <= 0 {
 		return usagef("--timeout %v: must be more than 0", o.timeout)
@@ -146,8 +154,11 @@ func (o *resolverOptions) validate() error {
 	if o.concurrency < 1 || o.concurrency > 4096 {
 		return usagef("--concurrency %d: must be from 1 to 4096", o.concurrency)
 	}
-	if o.rate < 0 {
-		return usagef("--rate %v: must be 0 (no limit) or more", o.rate)
+	if o.rate != 0 && !(o.rate >= minRate && o.rate <= 1e6) { // also NaN
+		return usagef("--rate %v: must be 0 (no limit) or from %v to 1000000 queries a second", o.rate, minRate)
+	}
+	if o.timeout > maxTimeout {
+		return usagef("--timeout %v: at most %v (a list that has not answered by then will not)", o.timeout, maxTimeout)
 	}
 	return nil
 }
@@ -400,29 +411,30 @@ type findings struct {
 // execute runs the checks and renders them: the part every checking command shares.
 func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, lists []catalog.Selected,
 	warnings []string, targets []dnsbl.Target, found *findings) error {
-	client, servers, err := ro.client(s)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
+	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	cfg := dnsbl.Config{
-		Lists: lists, Resolver: client, Concurrency: ro.concurrency, Rate: ro.rate,
+		Lists: lists, Concurrency: ro.concurrency, Rate: ro.rate,
 		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf,
 		TXT: txtPolicies[oo.txt],
 	}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines
 	if oo.format == "jsonl" {
-		jl = report.NewJSONLines(s.out)
+		jl = report.NewJSONLines(out)
 		obs.Check, obs.Target = jl.Check, jl.Target
 	}
 	var store *state.Store
 	if oo.state != "" {
 		var warn string
+		var err error
 		store, warn, err = state.Open(oo.state)
+		var pe *state.PathError
+		if errors.As(err, &pe) {
+			return &usageError{err} // a path blcheck will not use: nothing was queried or written
+		}
 		if err != nil {
 			return err
 		}
@@ -432,6 +444,12 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 		cfg.Annotate = func(c *dnsbl.Check) { c.Change = store.Check(*c) }
 	}
+	client, servers, err := ro.client(s)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	cfg.Resolver = client
 	bar := progress(s, lists, targets, oo.quiet)
 	if bar != nil {
 		inner := obs.Check
@@ -492,31 +510,31 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 				doc.Bounce, doc.Diagnosis = found.bounce, diag
 			}
 		}
-		err = report.WriteJSON(s.out, doc)
+		err = report.WriteJSON(out, doc)
 	case "jsonl":
 		err = jl.Err()
 		for _, l := range res.Lists {
-			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey {
+			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey && l.Health.State != dnsbl.HealthUntested {
 				fmt.Fprintf(s.err, "blcheck: warning: list %s: %s: %s\n", l.List.ID, l.Health.State, l.Health.Detail)
 			}
 		}
 	case "github":
-		err = report.GitHub(s.out, res, locs, code)
+		err = report.GitHub(out, res, locs, code)
 	case "nagios":
 		var state int
-		state, err = report.Nagios(s.out, res, oo.warning, oo.critical, oo.strict)
-		if err == nil && state != report.NagiosOK {
-			return &exitError{state}
+		state, err = report.Nagios(out, res, oo.warning, oo.critical, oo.strict)
+		code = state
+		if ctx.Err() != nil {
+			code = exitInterrupt
 		}
-		return err
 	case "text":
 		if store != nil && oo.quiet {
-			report.Changes(s.out, res, listChanges, names, servers)
+			report.Changes(out, res, listChanges, names, servers)
 			break
 		}
 		fallthrough
 	default:
-		t := &report.Text{W: s.out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
+		t := &report.Text{W: out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
 		if found != nil {
 			t.Ignored = found.ignored
 		}
@@ -525,13 +543,37 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 		t.Render(res, servers, code)
 	}
+	if err == nil {
+		err = out.err
+	}
 	if err != nil {
-		return err
+		fmt.Fprintf(s.err, "blcheck: cannot write the output: %v\n", err)
+		if code == exitClean {
+			code = exitIncomplete // the result was not delivered: never a silent success
+		}
 	}
 	if code == exitClean {
 		return nil
 	}
 	return &exitError{code}
+}
+
+// checkedWriter keeps the first write error, so that output that could not be
+// written (a full disk, a closed pipe) is reported whatever the format.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // progress returns a progress bar on stderr for runs large enough to want one,

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/blcheck/blcheck/pkg/bounce"
 )
 
 // A resolver that gets Spamhaus's refusal for every Spamhaus name (what public
@@ -17,7 +25,9 @@ func TestRefusalIsNotARewritingResolver(t *testing.T) {
 	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop,psbl", "-o", "json")
 	var doc struct {
 		ResolverHealth *struct{} `json:"resolver_health"`
-		Targets        []struct{ Checks []struct{ List, Status string } }
+		Targets        []struct {
+			Checks []struct{ List, Status string }
+		}
 	}
 	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
 		t.Fatal(err)
@@ -72,5 +82,142 @@ func TestMissingMXHostIsANote(t *testing.T) {
 	}
 	if got.code != exitClean {
 		t.Errorf("a note is not a problem: exit %d", got.code)
+	}
+}
+
+// Bad values are refused before anything is queried, in plain words, and a
+// subcommand's usage error points at that subcommand's help.
+func TestBadValuesInPlainWords(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"\xff\xfe.com"}, "is not valid UTF-8 text"},
+		{[]string{"mail.example.com:25"}, "a port (:25) is not part of a host name: give mail.example.com alone"},
+		{[]string{"192.0.2.1", "--rate", "1e-300"}, "--rate 1e-300: must be 0 (no limit) or from 0.1"},
+		{[]string{"192.0.2.1", "--rate", "NaN"}, "--rate NaN"},
+		{[]string{"192.0.2.1", "--timeout", "100h"}, "--timeout 100h0m0s: at most 1m0s"},
+		{[]string{"scan", "--bogus", "x.html"}, "Run 'blcheck scan --help' for usage."},
+		{[]string{"bounce", "--bogus"}, "Run 'blcheck bounce --help' for usage."},
+	}
+	for _, tc := range tests {
+		got := runCLI(t, nil, "", append(tc.args, "-r", "127.0.0.1:1")...)
+		if got.code != exitUsage || !strings.Contains(got.err, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q", tc.args, got.code, got.err, tc.want)
+		}
+	}
+}
+
+// Small things a newcomer met: -c=2 under nagios is --critical; lists -l shows
+// only those lists; a short run says milliseconds.
+func TestNewcomerDetails(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	srv.List("bl.spamcop.net", "192.0.2.10", []string{"127.0.0.2"})
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop", "-o", "nagios", "-w", "1", "-c=3")
+	if got.code != 1 || !strings.Contains(got.stdout, "listed=2;1;3;") {
+		t.Errorf("-c=3 under nagios: exit %d %s", got.code, got.stdout)
+	}
+	lists := runCLI(t, nil, "", "lists", "-l", "zen,spamcop")
+	if lists.code != 0 || strings.Contains(lists.stdout, "psbl") || !strings.Contains(lists.stdout, "spamcop") ||
+		!strings.Contains(lists.stdout, "2 lists:") {
+		t.Errorf("lists -l: exit %d\n%s", lists.code, lists.stdout)
+	}
+	text := runCLI(t, nil, "", "192.0.2.11", "-r", srv.Addr, "-l", "zen")
+	if !regexpMS.MatchString(text.stdout) {
+		t.Errorf("a short run is said in milliseconds: %s", text.stdout)
+	}
+}
+
+var regexpMS = regexp.MustCompile(`Exit 0 \(clean\) in \d+ms via`)
+
+// A catalog cannot name an arbitrary environment variable as a list's key (a CI
+// token would go to the catalog's own zone as a DNS label).
+func TestCatalogKeyOnlyFromBlcheckVariables(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lists.yaml")
+	os.WriteFile(file, []byte("- {id: evil, name: E, zone: '{key}.evil.example', kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: x}, key: {env: GITHUB_TOKEN}}\n"), 0o644)
+	got := runCLI(t, map[string]string{"GITHUB_TOKEN": "ghp_secret"}, "", "192.0.2.1", "--lists", file, "-r", "127.0.0.1:1")
+	if got.code != exitUsage || !strings.Contains(got.err, "BLCHECK_*") || strings.Contains(got.err+got.stdout, "ghp_secret") {
+		t.Errorf("exit %d, stderr %s", got.code, got.err)
+	}
+}
+
+// hostileReturnedMessage is a bounce whose returned message links about 80,000
+// distinct hosts (some 3.5 MB): choosing its targets must stay linear.
+func hostileReturnedMessage() []byte {
+	var b strings.Builder
+	b.WriteString("From: MAILER-DAEMON@mx.b.test\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n" +
+		"<a@b.test>: host mx.b.test[198.51.100.5] said: 550 5.7.1 blocked using zen.spamhaus.org\n\n" +
+		"--B\nContent-Type: message/rfc822\n\nFrom: a@sender.test\nContent-Type: text/html\n\n<html><body>\n")
+	for i := 0; i < 80000; i++ {
+		fmt.Fprintf(&b, "<a href=\"http://link%d.example.com/\">x</a>\n", i)
+	}
+	b.WriteString("</body></html>\n--B--\n")
+	return []byte(b.String())
+}
+
+func BenchmarkBounceTargets(b *testing.B) {
+	data := hostileReturnedMessage()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		rep, err := bounce.Parse(bytes.NewReader(data))
+		if err != nil || rep.Returned == nil {
+			b.Fatalf("%v, returned message %v", err, rep.Returned != nil)
+		}
+		if targets, _, _ := bounceTargets(rep); len(targets) < 80000 {
+			b.Fatalf("%d targets", len(targets))
+		}
+	}
+}
+
+// --state never destroys a user's file: a typo naming another file is exit 2
+// before any query, and the file is as it was.
+func TestStateNeverOverwritesAUsersFile(t *testing.T) {
+	srv := fakeWorld(t)
+	dir := t.TempDir()
+	servers := filepath.Join(dir, "servers.txt")
+	os.WriteFile(servers, []byte("192.0.2.1\n"), 0o600)
+	queries := srv.TotalQueries()
+	got := runCLI(t, nil, "", "192.0.2.1", "-r", srv.Addr, "-l", "zen", "--state", servers)
+	if got.code != exitUsage || !strings.Contains(got.err, "--state "+servers+": is not a blcheck state file") {
+		t.Errorf("exit %d, stderr %s", got.code, got.err)
+	}
+	if b, _ := os.ReadFile(servers); string(b) != "192.0.2.1\n" {
+		t.Errorf("servers.txt is now %q", b)
+	}
+	if srv.TotalQueries() != queries {
+		t.Errorf("queries were sent before the bad --state was refused")
+	}
+	got = runCLI(t, nil, "", "192.0.2.1", "-r", srv.Addr, "-l", "zen", "--state", filepath.Join(dir, "no", "such", "state.json"))
+	if got.code != exitUsage || !strings.Contains(got.err, "its directory cannot be written") {
+		t.Errorf("unwritable directory: exit %d, stderr %s", got.code, got.err)
+	}
+}
+
+// failingWriter is stdout on a full disk or a closed pipe.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// Output that cannot be written is an error on stderr and a non-zero exit in
+// every format; jsonl with --state still saves the state of what was checked.
+func TestOutputThatCannotBeWritten(t *testing.T) {
+	srv := fakeWorld(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	for _, format := range []string{"text", "json", "jsonl", "nagios"} {
+		var errb bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: failingWriter{}, err: &errb, getenv: func(string) string { return "" }}
+		args := []string{"192.0.2.99", "-r", srv.Addr, "-l", "zen", "-o", format}
+		if format == "jsonl" {
+			args = append(args, "--state", state)
+		}
+		code := run(context.Background(), args, s)
+		if code == exitClean || !strings.Contains(errb.String(), "cannot write the output: no space left on device") {
+			t.Errorf("%s: exit %d, stderr %q", format, code, errb.String())
+		}
+	}
+	if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), "192.0.2.99 spamhaus-zen") {
+		t.Errorf("jsonl with --state must still save the state: %v %s", err, b)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,8 @@ type listsOptions struct {
 
 const listsLong = `Show the catalog in use (the built-in lists.yaml, or --lists FILE), one entry per list:
 its id (for --list and --exclude), what it holds, whether it is on by default, its zone
-and name. Dead lists stay in the catalog, off, with the date and what they do now.
+and name, then why each list that is off by default is off, and the free-use limits
+per operator. With --list or --exclude, only the lists a check would use. Dead lists stay in the catalog, off, with the date and what they do now.
 --format json prints a JSON array of the entries with the catalog's keys.
 
 --probe asks every default list (or those named with --list) for its RFC 5782 test
@@ -50,14 +52,28 @@ func newListsCmd(s *streams) *cobra.Command {
 			if o.probe {
 				return runProbe(cmd.Context(), s, o)
 			}
-			cat, err := o.load()
+			cat, err := o.load(s)
 			if err != nil {
 				return err
 			}
-			if o.format == "json" {
-				return report.WriteJSON(s.out, report.CatalogEntries(cat.Lists))
+			shown := cat.Lists
+			if len(o.only) > 0 || len(o.exclude) > 0 { // the lists a run with these flags would use
+				sel, warnings, err := o.selection(cat, s)
+				if err != nil {
+					return err
+				}
+				for _, w := range warnings {
+					fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
+				}
+				shown = nil
+				for _, l := range sel {
+					shown = append(shown, l.List)
+				}
 			}
-			return report.ListsTable(s.out, cat.Lists, s.getenv)
+			if o.format == "json" {
+				return report.WriteJSON(s.out, report.CatalogEntries(shown))
+			}
+			return report.ListsTable(s.out, shown, s.getenv)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
@@ -86,7 +102,7 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 		code = exitIncomplete
 	}
 	for _, l := range res.Lists {
-		if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey {
+		if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey && l.Health.State != dnsbl.HealthUntested {
 			code = exitIncomplete
 		}
 	}

@@ -45,6 +45,9 @@ type streams struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A closed pipe on stdout is a write error that blcheck reports (and --state
+	// is still saved), not a silent death by SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	io := &streams{
 		in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv,
 		outTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
@@ -75,8 +78,12 @@ func run(ctx context.Context, args []string, s *streams) int {
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, s)
+	cmd, err := root.ExecuteContextC(ctx)
+	help := "blcheck --help"
+	if cmd != nil && cmd != root {
+		help = cmd.CommandPath() + " --help"
+	}
+	return exitCode(err, s, help)
 }
 
 // nagiosArgs makes -c mean --critical when the output is for Nagios, as in
@@ -103,6 +110,8 @@ func nagiosArgs(args []string) []string {
 			out = append(out, a)
 		case nagios && a == "-c":
 			out = append(out, "--critical")
+		case nagios && strings.HasPrefix(a, "-c=") && len(a) > 3:
+			out = append(out, "--critical="+a[3:])
 		case nagios && strings.HasPrefix(a, "-c") && len(a) > 2 && a[2] >= '0' && a[2] <= '9':
 			out = append(out, "--critical="+a[2:])
 		default:
@@ -113,7 +122,8 @@ func nagiosArgs(args []string) []string {
 }
 
 // exitCode is blcheck's one error-to-exit-code switch.
-func exitCode(err error, s *streams) int {
+// help names the --help of the command that failed.
+func exitCode(err error, s *streams, help string) int {
 	var ee *exitError
 	var ue *usageError
 	switch {
@@ -123,7 +133,7 @@ func exitCode(err error, s *streams) int {
 		return ee.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(s.err, "blcheck: %v\n", ue.err)
-		fmt.Fprintln(s.err, "Run 'blcheck --help' for usage.")
+		fmt.Fprintf(s.err, "Run '%s' for usage.\n", help)
 		return exitUsage
 	default:
 		fmt.Fprintf(s.err, "blcheck: %v\n", err)

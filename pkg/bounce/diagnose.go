@@ -17,7 +17,7 @@ var commonWords = map[string]bool{"zen": true, "rbl": true, "dnsbl": true}
 // zen.spamhaus.org), by name or alias ([xbl], SpamCop, SURBL...). It records
 // each hint in rep.Hints.
 func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List {
-	lower := strings.ToLower(text)
+	lower := asciiLower(text) // byte for byte: an index into lower is one into text
 	seen := map[string]bool{}
 	hintSeen := map[string]bool{}
 	var out []*catalog.List
@@ -51,6 +51,20 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 		}
 	}
 	return out
+}
+
+// asciiLower lower-cases ASCII letters only, so that the result has the same
+// length and byte offsets as s whatever else s holds (Latin-1 bytes, invalid
+// UTF-8: strings.ToLower turns each such byte into a three-byte U+FFFD). The
+// names it is matched against are ASCII.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // wordIndex finds w in s as a whole word, not inside a longer name; a zone must

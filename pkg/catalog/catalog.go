@@ -317,7 +317,7 @@ func cleanYAMLError(err error) string {
 var (
 	idRE    = lazyre.New(`^[a-z0-9][a-z0-9-]*$`)
 	labelRE = lazyre.New(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$`)
-	envRE   = lazyre.New(`^[A-Z_][A-Z0-9_]*$`)
+	envRE   = lazyre.New(`^BLCHECK_[A-Z0-9_]+$`)
 )
 
 func (l *List) validate() error {
@@ -416,7 +416,8 @@ func (l *List) validate() error {
 		return errors.New("daily_limit must be a positive number of queries")
 	}
 	if l.Key != nil && !envRE().MatchString(l.Key.Env) {
-		return fmt.Errorf("key.env %q is not an environment variable name", l.Key.Env)
+		return fmt.Errorf("key.env %q: a list's key comes only from a variable named BLCHECK_* (so that a catalog "+
+			"cannot send another secret, a CI token say, to its own zone)", l.Key.Env)
 	}
 	if len(l.Replaces) > 0 && l.Key == nil {
 		return errors.New("replaces is for keyed lists only")

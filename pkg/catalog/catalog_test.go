@@ -197,7 +197,7 @@ func TestParseRejects(t *testing.T) {
 		{"bad zone", strings.Replace(base, "bl.example", "bl..example", 1), "is not a DNS zone name"},
 		{"not a list", "id: x\n", "cannot unmarshal"},
 		{"empty", "", "the catalog is empty"},
-		{"replaces unknown", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1) + "  key: {env: K}\n  replaces: [nope]\n", `replaces unknown list "nope"`},
+		{"replaces unknown", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1) + "  key: {env: BLCHECK_K}\n  replaces: [nope]\n", `replaces unknown list "nope"`},
 		{"error prefix outside", base + "  errors: {'10.0.0.0/8': x}\n", "not an IPv4 prefix inside 127.0.0.0/8"},
 		{"part_of unknown", base + "  part_of: nope\n", `part_of names unknown list "nope"`},
 		{"part_of itself", base + "  part_of: x\n", "part_of names the list itself"},
@@ -209,6 +209,7 @@ func TestParseRejects(t *testing.T) {
 		{"trust on a block list", base + "  trust: {3: high}\n", "trust is for allowlists"},
 		{"allow without families", strings.NewReplacer("kind: ip", "kind: allow", "  families: [ipv4]\n", "").Replace(base), "allow lists need"},
 		{"code prefix outside", strings.Replace(base, "127.0.0.2", "'10.0.2.0/24'", 1), "not an IPv4 prefix inside 127.0.0.0/8"},
+		{"key from any variable", strings.Replace(base, "bl.example", "'{key}.bl.example'", 1) + "  key: {env: GITHUB_TOKEN}\n", `key.env "GITHUB_TOKEN": a list's key comes only from a variable named BLCHECK_*`},
 		{"bad kind", strings.Replace(base, "kind: ip", "kind: black", 1), `kind "black" is not ip, domain or allow`},
 	}
 	for _, tc := range tests {

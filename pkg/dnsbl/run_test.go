@@ -25,7 +25,7 @@ const testCatalog = `
 - {id: dombl, name: Domain BL, zone: dom.bl.test, kind: domain, default: true, status: active,
    codes: {127.0.1.2: spam domain}}
 - {id: keyed, name: Keyed BL, zone: "{key}.keyed.bl.test", kind: ip, families: [ipv4], default: true, status: active,
-   key: {env: TEST_KEY}, codes: {127.0.0.2: listed}}
+   key: {env: BLCHECK_TEST_KEY}, codes: {127.0.0.2: listed}}
 `
 
 type world struct {
@@ -106,7 +106,7 @@ func TestRunIP(t *testing.T) {
 	if c := find(res, "2001:db8::25", "v4bl"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "no IPv6 data") {
 		t.Errorf("IPv6 on an IPv4-only list: %+v", c)
 	}
-	if c := find(res, "192.0.2.10", "keyed"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "$TEST_KEY") {
+	if c := find(res, "192.0.2.10", "keyed"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "$BLCHECK_TEST_KEY") {
 		t.Errorf("keyed list without key: %+v", c)
 	}
 	if c := find(res, "192.0.2.10", "dombl"); c.Status != "missing" {
@@ -417,7 +417,7 @@ func TestRunRewritingResolver(t *testing.T) {
 func TestRunKeyedZone(t *testing.T) {
 	w := newWorld(t)
 	w.srv.List("sekrit.keyed.bl.test", "192.0.2.60", []string{"127.0.0.2"})
-	res := w.run(t, map[string]string{"TEST_KEY": "sekrit"}, []string{"keyed"}, "192.0.2.60")
+	res := w.run(t, map[string]string{"BLCHECK_TEST_KEY": "sekrit"}, []string{"keyed"}, "192.0.2.60")
 	c := find(res, "192.0.2.60", "keyed")
 	if c.Status != dnsbl.Listed {
 		t.Fatalf("keyed listing: %+v", c)

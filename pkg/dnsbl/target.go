@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -82,6 +83,9 @@ func ParseTarget(input string) (Target, error) {
 	}
 	if len(s) > 2048 {
 		return bad("longer than 2048 characters")
+	}
+	if !utf8.ValidString(s) {
+		return bad("is not valid UTF-8 text (a file in another encoding, such as Latin-1?)")
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return bad("contains control characters")
@@ -168,6 +172,9 @@ func hostTarget(input, host string) (Target, error) {
 		}
 		return Target{Input: input, Kind: KindIP, Form: "ip", Addr: a.Unmap()}, nil
 	}
+	if h, port, ok := strings.Cut(host, ":"); ok && h != "" && strings.Trim(port, "0123456789") == "" {
+		return Target{}, &TargetError{Input: input, Reason: fmt.Sprintf("a port (:%s) is not part of a host name: give %s alone", port, h)}
+	}
 	ascii, err := idnaProfile.ToASCII(host)
 	if err != nil {
 		return Target{}, &TargetError{Input: input, Reason: "not a valid domain name: " + idnaReason(err)}
@@ -183,12 +190,18 @@ func hostTarget(input, host string) (Target, error) {
 	return Target{Input: input, Kind: KindDomain, Form: "domain", Host: ascii, Domain: reg}, nil
 }
 
+// idnaReason says in plain words why x/net/idna refused a name.
 func idnaReason(err error) string {
 	msg := err.Error()
 	if i := strings.LastIndex(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
 	}
-	return strings.TrimPrefix(msg, "idna: ")
+	msg = strings.TrimPrefix(msg, "idna: ")
+	var r rune
+	if _, scanErr := fmt.Sscanf(msg, "disallowed rune U+%X", &r); scanErr == nil {
+		return fmt.Sprintf("it contains %q, which a domain name cannot hold", r)
+	}
+	return msg
 }
 
 func checkHostname(h string) error {

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,4 +143,43 @@ func FuzzFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// hostileHTML is one tag with as many attributes as fit in about 1 MB, on
+// many lines, and a link as its last attribute: once quadratic (each
+// attribute's line was found by lower-casing the whole tag).
+func hostileHTML() []byte {
+	var b strings.Builder
+	b.WriteString("<html><body><a")
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, " data-a%d=\"x\"", i)
+		if i%100 == 99 {
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString(" href=\"http://last.example.com/\">x</a></body></html>")
+	return []byte(b.String())
+}
+
+func BenchmarkHostileHTML(b *testing.B) {
+	data := hostileHTML()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := File(bytes.NewReader(data), "hostile.html"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The link after the attributes of one huge tag keeps its line, found in one pass.
+func TestHostileHTMLLines(t *testing.T) {
+	data := hostileHTML()
+	items, _, err := File(bytes.NewReader(data), "hostile.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1 + bytes.Count(data, []byte("\n"))
+	if len(items) != 1 || items[0].Host != "last.example.com" || items[0].Loc.Line != want {
+		t.Fatalf("items %+v, want last.example.com at line %d", items, want)
+	}
 }

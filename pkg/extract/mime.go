@@ -239,12 +239,13 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 			tag := string(name)
 			inStyle = tag == "style" && tt == html.StartTagToken
 			var httpEquiv, content string
+			lines := attrLines{raw: raw}
 			for hasAttr {
 				k, v, more := z.TagAttr()
 				hasAttr = more
 				key, val := string(k), string(v)
-				// the attribute's own line: count the newlines before it in the raw tag
-				at := start + attrLine(raw, key)
+				// the attribute's own line: the newlines before it in the raw tag
+				at := start + lines.of(key)
 				switch key {
 				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction":
 					x.url(val, at, part, key)
@@ -286,14 +287,38 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 	}
 }
 
-// attrLine counts the lines between a tag's start and the attribute key.
-func attrLine(raw []byte, key string) int {
-	i := bytes.Index(bytes.ToLower(raw), []byte(" "+key))
-	if i < 0 {
-		i = bytes.Index(bytes.ToLower(raw), []byte("\n"+key))
-	}
-	if i < 0 {
-		return 0
-	}
-	return bytes.Count(raw[:i+1], []byte("\n"))
+// attrLines finds the line of each attribute of one tag, in the order the
+// tokenizer gives them (the order they stand in): each search starts where the
+// last one ended, so a tag with many attributes costs one pass, not one pass an
+// attribute (40,000 attributes once took half a minute).
+type attrLines struct {
+	raw   []byte
+	lower []byte // raw lower-cased, made on first use
+	pos   int    // where the last attribute was found
+	line  int    // newlines in raw before pos
 }
+
+func (a *attrLines) of(key string) int {
+	if a.lower == nil {
+		a.lower = bytes.ToLower(a.raw)
+	}
+	k := []byte(key)
+	for i := a.pos; i < len(a.lower); {
+		j := bytes.Index(a.lower[i:], k)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(k)
+		if j > 0 && isSpace(a.lower[j-1]) && (end == len(a.lower) || isSpace(a.lower[end]) || a.lower[end] == '=' ||
+			a.lower[end] == '>' || a.lower[end] == '/') {
+			a.line += bytes.Count(a.raw[a.pos:j], []byte("\n"))
+			a.pos = j + len(k)
+			return a.line
+		}
+		i = j + 1
+	}
+	return a.line // not found as written: the last line known
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }

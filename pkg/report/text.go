@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -515,9 +516,18 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	if len(parts) == 0 {
 		parts = append(parts, "nothing checked")
 	}
-	t.p("%s, %s, %s: %s. %s in %.1fs via %s.\n",
+	t.p("%s, %s, %s: %s. %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
-		strings.Join(parts, ", "), exitMeaning(exitCode), res.Elapsed.Seconds(), strings.Join(resolvers, ", "))
+		strings.Join(parts, ", "), exitMeaning(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+}
+
+// Seconds says how long something took, for people: milliseconds under a
+// second (a 33 ms run is not "0.0s"), tenths of a second above.
+func Seconds(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 func exitMeaning(code int) string {

@@ -62,7 +62,7 @@ type Answer struct {
 	// answer was only partly read.
 	Capped int
 	RTT    time.Duration
-	Server   string
+	Server string
 	// Resends counts the copies of the query sent again because no answer came
 	// within an RTO, over all tries.
 	Resends int

@@ -14,7 +14,6 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 )
 
 // udpMux carries every UDP query to one server over a few long-lived sockets.
@@ -294,7 +293,10 @@ func (s *muxSock) read() {
 		}
 		at := time.Now()
 		for _, m := range msgs[:n] {
-			s.deliver(m.Buffers[0][:m.N], m.Flags&unix.MSG_TRUNC != 0, at)
+			// where the system cannot say that a datagram was cut (msgTrunc 0),
+			// a full buffer is taken as cut
+			cut := m.Flags&msgTrunc != 0 || msgTrunc == 0 && m.N == size
+			s.deliver(m.Buffers[0][:m.N], cut, at)
 		}
 	}
 }

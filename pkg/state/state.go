@@ -1,16 +1,18 @@
 // Package state remembers a run's results between runs (--state FILE), so that
 // a cron job can report what changed: new listings, delistings, and lists that
 // became unreliable or recovered. The file is written atomically and locked
-// against a concurrent run; a missing or corrupt file is a fresh start.
+// against a concurrent run; a missing or empty file is a fresh start, and
+// anything that is not a blcheck state file is refused, never overwritten.
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
@@ -53,41 +55,65 @@ type Store struct {
 // LockTimeout is how long Open waits for a concurrent run to finish.
 var LockTimeout = 30 * time.Second
 
-// Open locks path and reads the previous state. A missing or unreadable state is
-// a fresh start, reported in the warning; only a lock that cannot be had, or a
-// directory that cannot be written, is an error.
+// MaxSize bounds what is read of a state file (a /16 sweep's state is some tens
+// of MiB).
+const MaxSize = 256 << 20
+
+// PathError is a state path that blcheck will not use: not a regular file, not
+// a blcheck state file, or in a directory it cannot write. Nothing was queried
+// or written; the user fixes the path (exit 2).
+type PathError struct {
+	Path   string
+	Reason string
+}
+
+func (e *PathError) Error() string { return fmt.Sprintf("--state %s: %s", e.Path, e.Reason) }
+
+// Open checks path, locks it and reads the previous state. The path must be
+// absent, empty, or a blcheck state file (by its content) that is a regular
+// file: anything else (a typo naming a user's file, a device, a FIFO, a
+// symbolic link) is a *PathError, so that nothing a user owns is overwritten.
+// The directory must be writable, which is checked now, before any query.
 func Open(path string) (*Store, string, error) {
 	s := &Store{path: path, now: time.Now().UTC()}
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	exists, err := regularOrAbsent(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("--state: cannot create the lock file: %v", err)
+		return nil, "", err
+	}
+	if err := writable(filepath.Dir(path)); err != nil {
+		return nil, "", &PathError{path, fmt.Sprintf("its directory cannot be written (%v)", err)}
+	}
+	lockPath := path + ".lock"
+	if _, err := regularOrAbsent(lockPath); err != nil {
+		return nil, "", err
+	}
+	lock, err := openNoFollow(lockPath)
+	if err != nil {
+		return nil, "", &PathError{path, fmt.Sprintf("cannot create the lock file %s: %v", lockPath, err)}
 	}
 	deadline := time.Now().Add(LockTimeout)
 	for {
-		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
+		busy, err := tryLock(lock)
+		if err == nil && !busy {
 			break
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+		if err != nil || time.Now().After(deadline) {
 			lock.Close()
-			return nil, "", fmt.Errorf("--state: another blcheck run holds %s.lock (waited %v)", path, LockTimeout)
+			if err != nil {
+				return nil, "", fmt.Errorf("--state: cannot lock %s: %v", lockPath, err)
+			}
+			return nil, "", fmt.Errorf("--state: another blcheck run holds %s (waited %v)", lockPath, LockTimeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.lock = lock
 	s.next = file{Schema: 1, Checks: map[string]Record{}, Lists: map[string]string{}}
 	warning := ""
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
+	if !exists {
 		warning = fmt.Sprintf("state file %s does not exist yet: starting fresh", path)
-	case err != nil:
-		warning = fmt.Sprintf("cannot read state file %s (%v): starting fresh", path, err)
-	default:
-		if err := json.Unmarshal(data, &s.prev); err != nil || s.prev.Schema != 1 {
-			warning = fmt.Sprintf("state file %s is not a blcheck state (corrupt or from another version): starting fresh", path)
-			s.prev = file{}
-		}
+	} else if err := s.read(); err != nil {
+		s.Close()
+		return nil, "", err
 	}
 	if s.prev.Checks == nil {
 		s.prev.Checks = map[string]Record{}
@@ -96,6 +122,75 @@ func Open(path string) (*Store, string, error) {
 		s.prev.Lists = map[string]string{}
 	}
 	return s, warning, nil
+}
+
+// read reads the previous state, bounded, and makes sure it is one.
+func (s *Store) read() error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return &PathError{s.path, fmt.Sprintf("cannot be read: %v", err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	switch {
+	case err != nil:
+		return &PathError{s.path, fmt.Sprintf("cannot be read: %v", err)}
+	case len(data) > MaxSize:
+		return &PathError{s.path, fmt.Sprintf("is larger than %d MiB, so it is no blcheck state file; blcheck will not overwrite it", MaxSize>>20)}
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil // an empty file: a fresh start
+	}
+	var probe struct {
+		Schema *int            `json:"schema"`
+		Checks json.RawMessage `json:"checks"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.Schema == nil || probe.Checks == nil {
+		return &PathError{s.path, "is not a blcheck state file, and blcheck will not overwrite it: " +
+			"name a new file (or an empty one) for --state"}
+	}
+	if *probe.Schema != 1 {
+		return &PathError{s.path, fmt.Sprintf("is a blcheck state file of another version (schema %d): "+
+			"name a new file for --state", *probe.Schema)}
+	}
+	if err := json.Unmarshal(data, &s.prev); err != nil {
+		return &PathError{s.path, fmt.Sprintf("is a damaged blcheck state file (%v): remove it to start fresh", err)}
+	}
+	return nil
+}
+
+// regularOrAbsent reports whether path exists, and refuses what is not a
+// regular file: a symbolic link is not followed, and a device, FIFO or
+// directory is never read or replaced.
+func regularOrAbsent(path string) (bool, error) {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, &PathError{path, err.Error()}
+	case st.Mode()&os.ModeSymlink != 0:
+		return false, &PathError{path, "is a symbolic link; blcheck does not follow it: give the file's own path"}
+	case st.IsDir():
+		return false, &PathError{path, "is a directory: name a file in it"}
+	case !st.Mode().IsRegular():
+		return false, &PathError{path, "is not a regular file (a device, a FIFO or a socket); blcheck will not write to it"}
+	}
+	return true, nil
+}
+
+// writable makes sure a new file can be made in dir, by making one.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".blcheck-write-test-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err
+		}
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func key(subject, list string) string { return subject + " " + list }
@@ -194,7 +289,7 @@ func (s *Store) Save() error {
 // Close releases the lock.
 func (s *Store) Close() {
 	if s.lock != nil {
-		_ = syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+		unlock(s.lock)
 		s.lock.Close()
 		s.lock = nil
 	}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,12 +57,12 @@ func TestChanges(t *testing.T) {
 	}
 }
 
-func TestCorruptAndLocked(t *testing.T) {
+func TestEmptyAndLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	os.WriteFile(path, []byte("{not json"), 0o644)
-	s, warn, err := Open(path)
-	if err != nil || !strings.Contains(warn, "corrupt") {
-		t.Fatalf("corrupt: %v %q", err, warn)
+	os.WriteFile(path, nil, 0o644) // an empty file is a fresh start
+	s, _, err := Open(path)
+	if err != nil {
+		t.Fatalf("empty: %v", err)
 	}
 	if got := s.Check(check("192.0.2.1", "zen", dnsbl.Listed)); got != NewListing {
 		t.Errorf("fresh start: %s", got)
@@ -78,4 +79,64 @@ func TestCorruptAndLocked(t *testing.T) {
 		t.Fatalf("after the first run ends, the lock is free: %v", err)
 	}
 	s2.Close()
+}
+
+// Nothing a user owns is overwritten, and nothing that is not a regular file is
+// read: each bad path is a *PathError (the CLI's exit 2) before anything else.
+func TestPathsThatAreNotStateFiles(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	servers := mk("servers.txt", "192.0.2.1\n192.0.2.2\n")
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(mk("real.json", `{"schema":1,"checks":{}}`), link); err != nil {
+		t.Fatal(err)
+	}
+	lockLinked := mk("locked.json", "")
+	if err := os.Symlink(servers, lockLinked+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, want string
+	}{
+		{servers, "is not a blcheck state file"},
+		{mk("other.json", `{"name":"x"}`), "is not a blcheck state file"},
+		{mk("v2.json", `{"schema":2,"checks":{}}`), "of another version"},
+		{link, "is a symbolic link"},
+		{lockLinked, "locked.json.lock: is a symbolic link"},
+		{dir, "is a directory"},
+		{filepath.Join(dir, "missing", "state.json"), "its directory cannot be written"},
+	}
+	for _, p := range specialFiles(t, dir) {
+		tests = append(tests, struct{ path, want string }{p, "is not a regular file"})
+	}
+	read := func(p string) string { // regular files only: opening a FIFO would wait for a writer
+		if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+			return ""
+		}
+		b, _ := os.ReadFile(p)
+		return string(b)
+	}
+	for _, tc := range tests {
+		before := read(tc.path)
+		s, _, err := Open(tc.path)
+		var pe *PathError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a PathError saying %q", tc.path, err, tc.want)
+		}
+		if s != nil {
+			s.Close()
+		}
+		if after := read(tc.path); after != before {
+			t.Errorf("%s was changed", tc.path)
+		}
+	}
+	if got, _ := os.ReadFile(servers); string(got) != "192.0.2.1\n192.0.2.2\n" {
+		t.Errorf("servers.txt changed: %q", got)
+	}
 }
