@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -346,18 +347,20 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 // limit. Lists count their limits per operator and resolver, not per zone, so
 // the queries to every zone of one operator are added up.
 func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsbl.Shard) []string {
-	ips, domains := 0, 0
+	v4, v6, domains := 0, 0, 0
 	for _, t := range targets {
-		switch t.Kind {
-		case dnsbl.KindDomain:
+		switch {
+		case t.Kind == dnsbl.KindDomain:
 			domains++
-			ips += 2 // at least an address or two each
+			v4 += 2 // at least an address or two each
+		case t.Kind == dnsbl.KindIP && t.Addr.Is4(), t.Kind == dnsbl.KindCIDR && t.Prefix.Addr().Is4():
+			v4 += t.Size()
 		default:
-			ips += t.Size()
+			v6 += t.Size()
 		}
 	}
 	if shard.Count > 1 {
-		ips, domains = ips/shard.Count, domains/shard.Count
+		v4, v6, domains = v4/shard.Count, v6/shard.Count, domains/shard.Count
 	}
 	type use struct {
 		queries, limit int
@@ -379,9 +382,20 @@ func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsb
 			byOperator[op] = u
 			order = append(order, op)
 		}
-		n := ips
-		if l.Subjects() == catalog.KindDomain {
+		n := 0
+		switch {
+		case l.Subjects() == catalog.KindDomain:
 			n = domains
+		default:
+			if slices.Contains(l.Families, catalog.FamilyIPv4) {
+				n += v4
+			}
+			if slices.Contains(l.Families, catalog.FamilyIPv6) {
+				n += v6
+			}
+		}
+		if n == 0 {
+			continue
 		}
 		u.queries += n
 		u.limit = max(u.limit, l.DailyLimit)

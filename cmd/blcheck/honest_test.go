@@ -10,9 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"runtime/pprof"
 	"testing"
+	"time"
 
 	"github.com/blcheck/blcheck/pkg/bounce"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
 )
 
 // A resolver that gets Spamhaus's refusal for every Spamhaus name (what public
@@ -219,5 +222,101 @@ func TestOutputThatCannotBeWritten(t *testing.T) {
 	}
 	if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), "192.0.2.99 spamhaus-zen") {
 		t.Errorf("jsonl with --state must still save the state: %v %s", err, b)
+	}
+}
+
+// Ctrl-C mid-run: every format says which targets were finished, which were cut
+// short and how far they got, and which never started; none of those is clean,
+// and the exit code is 130.
+func TestInterruptedRunIsNeverClean(t *testing.T) {
+	srv := fakeWorld(t)
+	// the range and 60 addresses after it hang, so the window fills and the last never start
+	srv.AddFault(dnsbltest.Fault{Suffix: "100.51.198.zen.spamhaus.org", Kind: dnsbltest.Drop})
+	srv.AddFault(dnsbltest.Fault{Suffix: "113.0.203.zen.spamhaus.org", Kind: dnsbltest.Drop})
+	args := []string{"192.0.2.1", "198.51.100.0/28"}
+	for i := 1; i <= 60; i++ {
+		args = append(args, fmt.Sprintf("203.0.113.%d", i))
+	}
+	args = append(args, "-r", srv.Addr, "-l", "zen", "-c", "16", "--timeout", "20s", "--retries", "0")
+	interrupted := func(format string) (int, string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var out, errb bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
+		done := make(chan int)
+		go func() { done <- run(ctx, append(args, "-o", format), s) }()
+		for srv.Queries("A", "1.2.0.192.zen.spamhaus.org") == 0 { // the first target is asked (and answered)
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // its verdict waits for ZEN's health, a round trip away
+		cancel()
+		select {
+		case code := <-done:
+			return code, out.String()
+		case <-time.After(3 * time.Second):
+			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
+			t.Fatal("the run went on after it was interrupted")
+		}
+		return 0, ""
+	}
+
+	code, text := interrupted("text")
+	// 192.0.2.1 was answered, but its verdict may still have waited behind the
+	// hung queries when the run stopped: it is either clean or interrupted
+	if code != exitInterrupt || !strings.Contains(text, "198.51.100.0/28: INTERRUPTED: not fully checked,") ||
+		!strings.Contains(text, "of 16 addresses checked") || !strings.Contains(text, "203.0.113.60: NOT CHECKED: the run was interrupted before it began") ||
+		!regexp.MustCompile(`Interrupted: [01] targets? finished, \d+ cut short, \d+ not started`).MatchString(text) ||
+		regexp.MustCompile(`(203\.0\.113\.\d+|198\.51\.100\.0/28): clean`).MatchString(text) ||
+		strings.Contains(text, "no applicable list") ||
+		strings.Contains(text, "the resolver, or the path to it, is at fault") || !strings.Contains(text, "Exit 130 (interrupted)") {
+		t.Errorf("text: exit %d\n%s", code, text)
+	}
+
+	code, js := interrupted("json")
+	var doc struct {
+		Targets []struct {
+			Input       string
+			Interrupted bool
+			Progress    *struct {
+				Started         bool
+				SubjectsChecked int `json:"subjects_checked"`
+				SubjectsTotal   int `json:"subjects_total"`
+			}
+		}
+		Summary struct{ Interrupted bool }
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil || code != exitInterrupt || !doc.Summary.Interrupted {
+		t.Fatalf("json: exit %d %v\n%s", code, err, js)
+	}
+	states := map[string]string{}
+	for _, tg := range doc.Targets {
+		switch {
+		case !tg.Interrupted:
+			states[tg.Input] = "finished"
+		case tg.Progress != nil && tg.Progress.Started:
+			states[tg.Input] = fmt.Sprintf("cut %d/%d", tg.Progress.SubjectsChecked, tg.Progress.SubjectsTotal)
+		default:
+			states[tg.Input] = "not started"
+		}
+	}
+	for input, st := range states {
+		if st == "finished" && input != "192.0.2.1" {
+			t.Errorf("%s could not have finished", input)
+		}
+	}
+	if !strings.HasPrefix(states["198.51.100.0/28"], "cut ") ||
+		!strings.HasSuffix(states["198.51.100.0/28"], "/16") || states["203.0.113.60"] != "not started" || len(doc.Targets) != 62 {
+		t.Errorf("json targets: %v", states)
+	}
+
+	code, jl := interrupted("jsonl")
+	if code != exitInterrupt || !strings.Contains(jl, `"type":"target","target":"198.51.100.0/28","kind":"cidr"`) ||
+		!strings.Contains(jl, `"target":"203.0.113.60","kind":"ip","problems":[],"notes":[],"interrupted":true,"progress":{"started":false`) {
+		t.Errorf("jsonl: exit %d\n%s", code, jl)
+	}
+
+	code, ng := interrupted("nagios")
+	if code != exitInterrupt || !strings.HasPrefix(ng, "BLCHECK UNKNOWN - interrupted: ") {
+		t.Errorf("nagios: exit %d\n%s", code, ng)
 	}
 }

@@ -2,10 +2,12 @@ package dnsbl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -72,6 +74,24 @@ type TargetResult struct {
 	Problems []string
 	// Notes are facts worth telling that do not make the check incomplete.
 	Notes []string
+	// Interrupted is set when the run was stopped (its context canceled) before
+	// this target was finished: it is never clean, however its checks read.
+	// Started is false for a target the run never reached.
+	Interrupted bool
+	Started     bool
+	// SubjectsDone counts the subjects whose every check was answered;
+	// SubjectsTotal is how many the target stands for (0 when not known: a
+	// domain not yet expanded, a range split by --shard).
+	SubjectsDone, SubjectsTotal int
+}
+
+// InterruptedError is the error of a check whose query the run's cancellation
+// cut short: it says nothing about the list or the resolver.
+const InterruptedError = "not answered: the run was interrupted"
+
+func isCanceled(err error) bool {
+	var re *resolver.Error
+	return errors.Is(err, context.Canceled) || errors.As(err, &re) && re.Kind == resolver.Canceled
 }
 
 // ListHealth is one list's health in this run.
@@ -86,7 +106,9 @@ type Summary struct {
 	Targets  int
 	Subjects int
 	Checks   int
-	Counts   map[Status]int
+	// Interrupted is set when the run's context was canceled before it ended.
+	Interrupted bool
+	Counts      map[Status]int
 	// Duplicates counts the listed checks that repeat another list's listing
 	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
 	// is the number of listings.
@@ -221,15 +243,18 @@ type subjectState struct {
 	Subject
 	pos     int
 	eager   bool // its TXT is asked with its A (TXTAuto)
-	pending atomic.Int64
-	ok      atomic.Int64
-	failed  atomic.Int64
-	checks  []Check // finished, kept until the subject is done (guarded by runner.mu)
+	pending  atomic.Int64
+	ok       atomic.Int64
+	failed   atomic.Int64
+	canceled atomic.Int64
+	checks   []Check // finished, kept until the subject is done (guarded by runner.mu)
 }
 
 type targetState struct {
 	res     *TargetResult
 	pending atomic.Int64
+	cut     atomic.Bool  // the run's end left some of it unasked
+	done    atomic.Int64 // subjects finished
 }
 
 type job struct {
@@ -349,14 +374,17 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	if cfg.Retain {
 		r.result.Targets = make([]*TargetResult, len(targets))
 	}
+	var unstarted []*TargetResult
 	for i, t := range targets {
-		if ctx.Err() != nil {
-			break
-		}
 		if t.Kind != KindCIDR && !cfg.Shard.Keeps(shardKey(t)) {
 			continue // another machine's share (a range is split address by address)
 		}
-		ts := &targetState{res: &TargetResult{Index: i, Target: t}}
+		if ctx.Err() != nil { // never reached: reported as such, never as clean
+			unstarted = append(unstarted, &TargetResult{Index: i, Target: t, Interrupted: true,
+				SubjectsTotal: subjectsTotal(t, cfg.Shard)})
+			continue
+		}
+		ts := &targetState{res: &TargetResult{Index: i, Target: t, Started: true, SubjectsTotal: subjectsTotal(t, cfg.Shard)}}
 		r.result.Summary.Targets++
 		if cfg.Retain {
 			r.result.Targets[i] = ts.res
@@ -382,7 +410,16 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 			"so no blacklist answer through it can be trusted", r.resolver.Probe, r.resolver.Answer)},
 			r.result.Summary.Incomplete...)
 	}
-	if cfg.Retain { // drop targets that never started, or belong to another shard
+	for _, t := range unstarted {
+		r.result.Summary.Targets++
+		if cfg.Retain {
+			r.result.Targets[t.Index] = t
+		}
+		if obs.Target != nil {
+			obs.Target(t)
+		}
+	}
+	if cfg.Retain { // drop the targets of another shard
 		kept := r.result.Targets[:0]
 		for _, t := range r.result.Targets {
 			if t != nil {
@@ -392,6 +429,7 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		r.result.Targets = kept
 	}
 	if ctx.Err() != nil {
+		r.result.Summary.Interrupted = true
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
 	}
 	r.result.Elapsed = time.Since(r.result.Started)
@@ -399,6 +437,19 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 }
 
 var statusesInit = Statuses
+
+// subjectsTotal is how many subjects a target stands for, where that is known
+// before it is expanded: 1 for an address, the size of a range (unless --shard
+// splits it).
+func subjectsTotal(t Target, sh Shard) int {
+	switch {
+	case t.Kind == KindIP:
+		return 1
+	case t.Kind == KindCIDR && sh.Count <= 1:
+		return t.Size()
+	}
+	return 0
+}
 
 // expandParallel bounds how many targets are expanded at once: enough to keep
 // the query workers busy, few enough to keep memory flat on large inputs.
@@ -572,14 +623,25 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 	case KindIP:
 		emit(Subject{Name: t.Addr.String(), Type: SubjectIP, Addr: t.Addr, Via: []string{"input"}})
 	case KindCIDR:
-		for a := t.Prefix.Addr(); t.Prefix.Contains(a) && ctx.Err() == nil; a = a.Next() {
+		a := t.Prefix.Addr()
+		for ; t.Prefix.Contains(a) && ctx.Err() == nil; a = a.Next() {
 			if !r.cfg.Shard.Keeps(a.String()) {
 				continue
 			}
 			emit(Subject{Name: a.String(), Type: SubjectIP, Addr: a, Via: []string{"input"}})
 		}
+		if t.Prefix.Contains(a) && a.IsValid() { // stopped before the range's end
+			ts.cut.Store(true)
+		}
 	case KindDomain:
 		subjects, problems, notes := r.expand(ctx, t)
+		if ctx.Err() != nil { // lookups cut short say nothing about the resolver
+			ts.cut.Store(true)
+			problems = slices.DeleteFunc(problems, func(p string) bool { return strings.Contains(p, "failed: interrupted") })
+		}
+		r.mu.Lock()
+		ts.res.SubjectsTotal = len(subjects)
+		r.mu.Unlock()
 		r.mu.Lock()
 		ts.res.Problems = append(ts.res.Problems, problems...)
 		ts.res.Notes = append(ts.res.Notes, notes...)
@@ -679,6 +741,8 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		if j.l.limiter != nil && !j.l.limiter.Allow() {
 			flush() // what has its slots does not wait for this list's rate
 			if j.l.limiter.Wait(ctx) != nil {
+				j.t.cut.Store(true) // the run's end left the rest unsent
+				j.s.canceled.Add(1)
 				return
 			}
 		}
@@ -690,6 +754,8 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 			flush()
 			r.openProbeGate()
 			if seq = r.win.acquire(ctx); seq == 0 {
+				j.t.cut.Store(true)
+				j.s.canceled.Add(1)
 				return
 			}
 		}
@@ -734,6 +800,10 @@ func (r *runner) take(ctx context.Context, f flight) {
 		Codes: []string{}, Meanings: []string{}}
 	a, err := f.p.Wait()
 	v := Classify(l.List, a, err)
+	if err != nil && isCanceled(err) {
+		f.t.cut.Store(true)
+		v = Verdict{Status: Error, Error: InterruptedError}
+	}
 	if a != nil {
 		c.RTTms = a.RTT.Milliseconds()
 	}
@@ -802,13 +872,14 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 // finish records one check, and completes its subject and target when they are done.
 // An allowlist's check says nothing about whether the blacklists could be asked.
 func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
-	if !r.lists[c.list].Allow() {
-		switch c.Status {
-		case Listed, Clean:
-			s.ok.Add(1)
-		case Error, Blocked, Unreliable:
-			s.failed.Add(1)
-		}
+	switch {
+	case c.Error == InterruptedError:
+		s.canceled.Add(1)
+	case r.lists[c.list].Allow():
+	case c.Status == Listed || c.Status == Clean:
+		s.ok.Add(1)
+	case c.Status == Error || c.Status == Blocked || c.Status == Unreliable:
+		s.failed.Add(1)
 	}
 	r.mu.Lock()
 	s.checks = append(s.checks, c)
@@ -846,7 +917,10 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 			r.obs.Check(ts.res, *c)
 		}
 	}
-	if s.failed.Load() > 0 && s.ok.Load() == 0 {
+	if s.canceled.Load() == 0 {
+		ts.done.Add(1)
+	}
+	if s.failed.Load() > 0 && s.ok.Load() == 0 && s.canceled.Load() == 0 {
 		msg := fmt.Sprintf("%s: no list could be checked", s.Name)
 		ts.res.Problems = append(ts.res.Problems, msg)
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
@@ -887,6 +961,8 @@ func (r *runner) release(ts *targetState) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ts.res.Interrupted = ts.cut.Load()
+	ts.res.SubjectsDone = int(ts.done.Load())
 	sort.SliceStable(ts.res.Checks, func(i, j int) bool {
 		a, b := ts.res.Checks[i], ts.res.Checks[j]
 		if a.subject != b.subject {

@@ -48,6 +48,25 @@ type TargetDoc struct {
 	Notes    []string        `json:"notes"`
 	// Locations says where scan and bounce found the target.
 	Locations []extract.Location `json:"locations,omitempty"`
+	// Interrupted is set when the run stopped before this target was finished
+	// (it is then never clean); Progress says how far it got.
+	Interrupted bool         `json:"interrupted,omitempty"`
+	Progress    *ProgressDoc `json:"progress,omitempty"`
+}
+
+// ProgressDoc is how far an interrupted target got.
+type ProgressDoc struct {
+	Started         bool `json:"started"`
+	SubjectsChecked int  `json:"subjects_checked"`
+	// SubjectsTotal is 0 when not known (a domain the run did not expand).
+	SubjectsTotal int `json:"subjects_total"`
+}
+
+func progressDoc(t *dnsbl.TargetResult) *ProgressDoc {
+	if !t.Interrupted {
+		return nil
+	}
+	return &ProgressDoc{Started: t.Started, SubjectsChecked: t.SubjectsDone, SubjectsTotal: t.SubjectsTotal}
 }
 
 // IgnoredDoc is a finding left out with --ignore: reported, never silently dropped.
@@ -103,7 +122,9 @@ type SummaryDoc struct {
 	// same subject (duplicate_of): Listed counts each listing once, without them.
 	Duplicates int      `json:"duplicates"`
 	Incomplete []string `json:"incomplete"`
-	ExitCode   int      `json:"exit_code"`
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before its end.
+	Interrupted bool `json:"interrupted"`
+	ExitCode    int  `json:"exit_code"`
 }
 
 // NewDocument builds the JSON document of a run.
@@ -130,6 +151,9 @@ func NewDocument(res *dnsbl.Result, resolvers []string, warnings []string, exitC
 			Checks:   t.Checks,
 			Problems: nonNil(t.Problems),
 			Notes:    nonNil(t.Notes),
+
+			Interrupted: t.Interrupted,
+			Progress:    progressDoc(t),
 		}
 		if td.Subjects == nil {
 			td.Subjects = []dnsbl.Subject{}
@@ -153,7 +177,7 @@ func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
 		Listed: c[dnsbl.Listed] - res.Summary.Duplicates, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
-		Duplicates: res.Summary.Duplicates,
+		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
 		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode,
 	}
 }
@@ -198,8 +222,29 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	_, j.err = j.buf.Write(j.line)
 }
 
-// Target writes out the lines of a completed target.
-func (j *JSONLines) Target(*dnsbl.TargetResult) { j.Flush() }
+// TargetLine is the line a target gets in `--format jsonl` when there is more
+// to say of it than its checks: problems that made it incomplete, notes, or an
+// interruption. It is told from a check line by "type": "target".
+type TargetLine struct {
+	Type        string       `json:"type"` // always "target"
+	Target      string       `json:"target"`
+	Kind        string       `json:"kind"`
+	Problems    []string     `json:"problems"`
+	Notes       []string     `json:"notes"`
+	Interrupted bool         `json:"interrupted"`
+	Progress    *ProgressDoc `json:"progress,omitempty"`
+}
+
+// Target writes out the lines of a completed target, and its target line when
+// it has problems, notes or was cut short.
+func (j *JSONLines) Target(t *dnsbl.TargetResult) {
+	if j.err == nil && (len(t.Problems) > 0 || len(t.Notes) > 0 || t.Interrupted) {
+		line, _ := json.Marshal(TargetLine{Type: "target", Target: t.Target.Input, Kind: string(t.Target.Kind),
+			Problems: nonNil(t.Problems), Notes: nonNil(t.Notes), Interrupted: t.Interrupted, Progress: progressDoc(t)})
+		_, j.err = j.buf.Write(append(line, '\n'))
+	}
+	j.Flush()
+}
 
 // Flush writes out the buffered lines.
 func (j *JSONLines) Flush() {

@@ -64,6 +64,9 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		state = NagiosCritical
 	case s.Listed >= warning && s.Listed > 0:
 		state = NagiosWarning
+	case res.Summary.Interrupted:
+		finished, cut, notStarted := interruptedCounts(res)
+		state, text = NagiosUnknown, fmt.Sprintf("interrupted: %s finished, %d cut short, %d not started", plural(finished, "target"), cut, notStarted)
 	case res.Resolver.RewritesNXDOMAIN:
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
 	case len(res.Summary.Incomplete) > 0:

@@ -138,7 +138,12 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	listed := 0
 	problems := len(tr.Problems)
 	unused := map[dnsbl.Status]int{}
+	unasked := 0
 	for _, c := range tr.Checks {
+		if c.Error == dnsbl.InterruptedError {
+			unasked++ // said once, in the verdict: it says nothing about the list
+			continue
+		}
 		sc := per[c.Subject]
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}, skipWhy: map[string]int{}}
@@ -165,11 +170,19 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			unused[c.Status]++
 		}
 	}
-	if t.Quiet && listed == 0 && problems == 0 {
+	if t.Quiet && listed == 0 && problems == 0 && !tr.Interrupted {
 		return
 	}
 	verdict := t.green.Sprint("clean")
 	switch {
+	case !tr.Started && tr.Interrupted:
+		t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
+			t.yellow.Sprint("NOT CHECKED: the run was interrupted before it began"))
+		return
+	case listed > 0 && tr.Interrupted:
+		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing")) + t.yellow.Sprintf(", but interrupted: %s", progress(tr))
+	case tr.Interrupted:
+		verdict = t.yellow.Sprintf("INTERRUPTED: not fully checked, %s", progress(tr))
 	case listed > 0:
 		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
 	case len(tr.Problems) > 0:
@@ -199,6 +212,9 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	cleanShown, cleanHidden := 0, 0
 	for _, s := range subjects {
 		sc := per[s.Name]
+		if sc == nil && tr.Interrupted {
+			continue // never asked: the verdict says how far the target got
+		}
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
 		}
@@ -226,6 +242,26 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		}
 	}
 	t.p("\n")
+}
+
+// progress says how far an interrupted target got.
+func progress(tr *dnsbl.TargetResult) string {
+	what := func(n int) string {
+		switch {
+		case tr.Target.Kind == dnsbl.KindCIDR && n == 1:
+			return "1 address"
+		case tr.Target.Kind == dnsbl.KindCIDR:
+			return fmt.Sprintf("%d addresses", n)
+		}
+		return plural(n, "subject")
+	}
+	switch {
+	case tr.SubjectsTotal > 0:
+		return fmt.Sprintf("%d of %s checked", tr.SubjectsDone, what(tr.SubjectsTotal))
+	case tr.SubjectsDone > 0:
+		return what(tr.SubjectsDone) + " checked"
+	}
+	return "nothing checked"
 }
 
 // locations prints where a finding was, the first few in full.
@@ -507,7 +543,12 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	}
 	add(s.Clean, "clean")
 	add(s.Blocked, "blocked")
-	if s.Error > 0 {
+	if n := interruptedChecks(res); n > 0 {
+		if s.Error > n {
+			parts = append(parts, plural(s.Error-n, "error"))
+		}
+		parts = append(parts, fmt.Sprintf("%d not answered (the run was interrupted)", n))
+	} else if s.Error > 0 {
 		parts = append(parts, plural(s.Error, "error"))
 	}
 	add(s.Unreliable, "unreliable")
@@ -516,9 +557,41 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	if len(parts) == 0 {
 		parts = append(parts, "nothing checked")
 	}
+	if res.Summary.Interrupted {
+		finished, cut, notStarted := interruptedCounts(res)
+		t.p("%s %s finished, %d cut short, %d not started: what was not finished is not clean.\n",
+			t.yellow.Sprint("Interrupted:"), plural(finished, "target"), cut, notStarted)
+	}
 	t.p("%s, %s, %s: %s. %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
 		strings.Join(parts, ", "), exitMeaning(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+}
+
+func interruptedChecks(res *dnsbl.Result) int {
+	n := 0
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Error == dnsbl.InterruptedError {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// interruptedCounts counts an interrupted run's targets by how far they got.
+func interruptedCounts(res *dnsbl.Result) (finished, cut, notStarted int) {
+	for _, tr := range res.Targets {
+		switch {
+		case !tr.Interrupted:
+			finished++
+		case tr.Started:
+			cut++
+		default:
+			notStarted++
+		}
+	}
+	return finished, cut, notStarted
 }
 
 // Seconds says how long something took, for people: milliseconds under a
@@ -538,6 +611,8 @@ func exitMeaning(code int) string {
 		return "Exit 1 (listed)"
 	case 3:
 		return "Exit 3 (incomplete)"
+	case 130:
+		return "Exit 130 (interrupted)"
 	}
 	return fmt.Sprintf("Exit %d", code)
 }
