@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 

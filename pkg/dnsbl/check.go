@@ -241,8 +241,8 @@ type listState struct {
 
 type subjectState struct {
 	Subject
-	pos     int
-	eager   bool // its TXT is asked with its A (TXTAuto)
+	pos      int
+	eager    bool // its TXT is asked with its A (TXTAuto)
 	pending  atomic.Int64
 	ok       atomic.Int64
 	failed   atomic.Int64
