@@ -36,10 +36,11 @@ which no blacklist query can see, are recognised and explained. The rejecting
 server is named, not checked.
 
 EXIT STATUS
-  0  nothing checked is listed
+  0  what was checked is not listed
   1  a listing explains the bounce
   2  the input holds no bounce, cannot be read, or a bad flag
-  3  nothing listed, but the check is incomplete`
+  3  nothing listed, but the check is incomplete (every query failed, or the
+     bounce shows nothing of yours to check)`
 
 func newBounceCmd(s *streams) *cobra.Command {
 	o := &bounceOptions{}
@@ -90,6 +91,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return bounce.Diagnose(rep, hinted, res, origin, names)
 	}
 	found.bounce = rep
+	if len(targets) == 0 {
+		found.incomplete = "the bounce shows no address or domain of the sender's to check"
+	}
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, found)
 }
 

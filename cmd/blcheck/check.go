@@ -420,6 +420,9 @@ type findings struct {
 	// bounce only: the bounce, and how to turn the results into a diagnosis
 	bounce   *bounce.Report
 	diagnose func(*dnsbl.Result, map[string]*catalog.List) *bounce.Diagnosis
+	// incomplete, when set, makes the run incomplete whatever the checks say
+	// (a bounce that names nothing of the sender's to check).
+	incomplete string
 }
 
 // execute runs the checks and renders them: the part every checking command shares.
@@ -482,12 +485,20 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		_ = bar.Finish()
 		_ = bar.Clear()
 	}
+	if found != nil && found.incomplete != "" {
+		res.Summary.Incomplete = append(res.Summary.Incomplete, found.incomplete)
+	}
 	code := verdictCode(res, oo.strict, ctx.Err() != nil)
 	var listChanges []report.ListChange
 	if store != nil {
 		for _, l := range res.Lists {
-			if ch := store.List(l.List.ID, l.Health); ch != "" {
-				listChanges = append(listChanges, report.ListChange{List: l.List, Change: ch, Health: l.Health})
+			if ch := store.List(l.List.ID, l.Health, l.EveryQueryFailed()); ch != "" {
+				h := l.Health
+				if ch == state.ListFailing && l.EveryQueryFailed() && !h.Untrusted() && h.State != dnsbl.HealthBlocked {
+					h = dnsbl.Health{State: dnsbl.HealthNoAnswer, Detail: fmt.Sprintf("all %d of this run's queries to it failed "+
+						"(SERVFAIL or no answer)", l.Failed)}
+				}
+				listChanges = append(listChanges, report.ListChange{List: l.List, Change: ch, Health: h})
 			}
 		}
 		store.Keep()

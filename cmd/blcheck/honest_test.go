@@ -320,3 +320,56 @@ func TestInterruptedRunIsNeverClean(t *testing.T) {
 		t.Errorf("nagios: exit %d\n%s", code, ng)
 	}
 }
+
+// Cron with --state: a list that begins failing on every query is news.
+func TestStateReportsAListThatStopsAnswering(t *testing.T) {
+	srv := fakeWorld(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"192.0.2.99", "-r", srv.Addr, "-l", "zen,spamcop", "-q", "--state", state, "--retries", "0"}
+	if got := runCLI(t, nil, "", args...); got.code != exitClean || got.stdout != "" {
+		t.Fatalf("first run: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	srv.AddFault(dnsbltest.Fault{Suffix: "bl.spamcop.net", Kind: dnsbltest.ServFail})
+	got := runCLI(t, nil, "", args...)
+	if !strings.Contains(got.stdout, "LIST FAILING SpamCop Blocking List (bl.spamcop.net)") {
+		t.Errorf("second run: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+}
+
+// Words that cannot lie: a blocked check is named with its list and reason,
+// also with -q; Nagios says which lists could not be checked, and --strict
+// makes that UNKNOWN; a bounce with nothing to check, or whose every query
+// failed, says so and exits 3.
+func TestHonestWords(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("bl.spamcop.net", "192.0.2.77", []string{"127.0.0.1"}) // no refusal code of SpamCop's: undocumented listing
+	srv.List("zen.spamhaus.org", "192.0.2.77", []string{"127.255.255.254"})
+	quiet := runCLI(t, nil, "", "192.0.2.77", "-r", srv.Addr, "-l", "zen,psbl", "-q")
+	if !strings.Contains(quiet.stdout, "BLOCKED Spamhaus ZEN (zen.spamhaus.org): 127.255.255.254: Spamhaus refuses queries") {
+		t.Errorf("-q must name a single blocked check: exit %d\n%s", quiet.code, quiet.stdout)
+	}
+
+	srv.AddFault(dnsbltest.Fault{Suffix: "psbl.surriel.com", Kind: dnsbltest.ServFail})
+	args := []string{"192.0.2.78", "-r", srv.Addr, "-l", "zen,spamcop,psbl", "-o", "nagios", "--retries", "0"}
+	ng := runCLI(t, nil, "", args...)
+	if ng.code != 0 || !strings.HasPrefix(ng.stdout, "BLCHECK OK - 192.0.2.78 not listed on 2 lists; 1 not checked: psbl (error) |") {
+		t.Errorf("nagios: exit %d %s", ng.code, ng.stdout)
+	}
+	strict := runCLI(t, nil, "", append(args, "--strict")...)
+	if strict.code != 3 || !strings.HasPrefix(strict.stdout, "BLCHECK UNKNOWN - 192.0.2.78 not listed on 2 lists; 1 not checked: psbl (error) |") {
+		t.Errorf("nagios --strict: exit %d %s", strict.code, strict.stdout)
+	}
+
+	nothing := runCLI(t, nil, "<a@b.test>: host mx.b.test[198.51.100.5] said: 550 5.7.1 rejected, see dnsbl.sorbs.net\n",
+		"bounce", "-", "-r", srv.Addr)
+	if nothing.code != exitIncomplete || !strings.Contains(nothing.stdout, "shows no address or domain of yours to check") ||
+		!strings.Contains(nothing.stdout, "The bounce names SORBS, which no longer works") || strings.Contains(nothing.stdout, "Nothing checked is listed") {
+		t.Errorf("bounce with nothing to check: exit %d\n%s", nothing.code, nothing.stdout)
+	}
+	failed := runCLI(t, nil, "<a@b.test>: host mx.b.test[198.51.100.5] said: 550 5.7.1 Client host [192.0.2.79] blocked using bl.spamcop.net\n",
+		"bounce", "-", "-r", "127.0.0.1:1", "--retries", "0", "--timeout", "200ms")
+	if failed.code != exitIncomplete || !strings.Contains(failed.stdout, "The lists could not be asked") ||
+		strings.Contains(failed.stdout, "may have expired") {
+		t.Errorf("bounce with every query failed: exit %d\n%s", failed.code, failed.stdout)
+	}
+}

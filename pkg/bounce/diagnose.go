@@ -22,8 +22,9 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	hintSeen := map[string]bool{}
 	var out []*catalog.List
 	add := func(l *catalog.List, hint, kind string) {
-		if !hintSeen[strings.ToLower(hint)] {
+		if !hintSeen[strings.ToLower(hint)] && !hintSeen["list "+l.ID] { // one hint a list
 			hintSeen[strings.ToLower(hint)] = true
+			hintSeen["list "+l.ID] = true
 			rep.Hints = append(rep.Hints, Hint{Text: hint, Kind: kind, List: l.ID, Name: l.Name})
 		}
 		if !seen[l.ID] && !l.Dead() {
@@ -225,14 +226,48 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 	}
 	sortFindings(d.Findings)
 	d.Explained = len(d.Findings) > 0
+	answered := 0 // checks a list answered (listed or clean)
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Status == dnsbl.Listed || c.Status == dnsbl.Clean {
+				answered++
+			}
+		}
+	}
+	var named, dead []string // list names, for people
+	for _, l := range hinted {
+		named = append(named, l.Name)
+	}
+	alive := map[string]bool{}
+	for _, l := range hinted {
+		alive[l.ID] = true
+	}
+	for _, h := range rep.Hints {
+		if !alive[h.List] && h.Name != "" && !slices.Contains(dead, h.Name) {
+			dead = append(dead, h.Name) // HintedLists leaves out only dead lists
+		}
+	}
+	staleSetup := ""
+	if len(dead) > 0 {
+		staleSetup = " The bounce names " + joinAnd(dead) + ", which no longer " + map[bool]string{true: "works", false: "work"}[len(dead) == 1] +
+			": the receiver's setup is stale, and its verdict on that list means nothing."
+	}
 	switch {
 	case d.Explained:
 		d.Summary = d.Findings[0].Sentence + ". " + d.Findings[0].Advice
 	case d.Provider != nil:
 		d.Summary = d.Provider.Why + " " + d.Provider.Remedy
-	case len(d.Named) > 0:
-		d.Summary = "The bounce names " + strings.Join(d.Named, ", ") + ", but nothing checked is listed there now: " +
-			"the listing may have expired, or it concerns an address this bounce does not show."
+	case len(res.Targets) == 0:
+		d.Summary = "The bounce shows no address or domain of yours to check, so nothing was checked." + staleSetup +
+			" Check your outgoing mail server yourself: blcheck <its public IP address>."
+	case answered == 0:
+		d.Summary = "The lists could not be asked (every query failed), so this says nothing about listings: " +
+			"see the errors below, and run it again through a working resolver." + staleSetup
+	case len(named) > 0:
+		d.Summary = "The bounce names " + joinAnd(named) + ", but what was checked is not listed there now: " +
+			"the listing may have expired, or it concerns an address this bounce does not show." + staleSetup
+	case len(dead) > 0:
+		d.Summary = strings.TrimSpace(staleSetup) + " Nothing checked is listed on the lists that work."
 	default:
 		d.Summary = "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
 	}

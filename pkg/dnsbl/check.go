@@ -99,7 +99,15 @@ type ListHealth struct {
 	List   *catalog.List
 	Zone   string // as shown: a keyed zone keeps its {key} placeholder
 	Health Health
+	// Answered and Failed count the run's checks of this list that it answered
+	// (listed, clean, allowlisted) and that failed (error, blocked, unreliable;
+	// an interruption is neither): a list whose every query failed is failing,
+	// whatever its health probes said.
+	Answered, Failed int
 }
+
+// EveryQueryFailed reports whether the list was asked and never answered.
+func (l ListHealth) EveryQueryFailed() bool { return l.Failed > 0 && l.Answered == 0 }
 
 // Summary counts what a run found.
 type Summary struct {
@@ -232,11 +240,12 @@ func eagerRun(p TXTPolicy, targets []Target) bool {
 
 type listState struct {
 	*catalog.Selected
-	pos     int
-	zone    string // the real zone, key inserted: never printed
-	limiter *rate.Limiter
-	done    chan struct{}
-	health  Health
+	answered, failed int // checks, counted under runner.mu
+	pos              int
+	zone             string // the real zone, key inserted: never printed
+	limiter          *rate.Limiter
+	done             chan struct{}
+	health           Health
 }
 
 type subjectState struct {
@@ -402,7 +411,8 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	probes.Wait()
 
 	for _, l := range r.lists {
-		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health})
+		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health,
+			Answered: l.answered, Failed: l.failed})
 	}
 	r.result.Resolver = r.resolver
 	if r.resolver.RewritesNXDOMAIN {
@@ -907,6 +917,13 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 		}
 		r.result.Summary.Checks++
 		r.result.Summary.Counts[c.Status]++
+		switch l := r.lists[c.list]; {
+		case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted:
+			l.answered++
+		case c.Error == InterruptedError || c.Status == Skipped:
+		default:
+			l.failed++
+		}
 		if c.DuplicateOf != "" {
 			r.result.Summary.Duplicates++
 		}

@@ -52,13 +52,34 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		what = fmt.Sprintf("%d targets", len(targets))
 	}
 	failed := s.Error + s.Blocked + s.Unreliable
-	queried := 0
-	for _, l := range res.Lists {
-		if l.Health.State != dnsbl.HealthNeedsKey {
-			queried++
+	// a list counts as checked when it answered (listed or clean) for something;
+	// one that only failed is named, with how it failed
+	answered, failedHow := map[string]bool{}, map[string]dnsbl.Status{}
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			switch c.Status {
+			case dnsbl.Listed, dnsbl.Clean:
+				answered[c.List] = true
+			case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+				failedHow[c.List] = c.Status
+			}
 		}
 	}
-	state, text := NagiosOK, fmt.Sprintf("%s not listed on %d lists", what, queried)
+	checkedLists := 0
+	var notChecked []string
+	for _, l := range res.Lists {
+		switch {
+		case l.Health.State == dnsbl.HealthNeedsKey:
+		case answered[l.List.ID]:
+			checkedLists++
+		case failedHow[l.List.ID] != "":
+			notChecked = append(notChecked, fmt.Sprintf("%s (%s)", l.List.ID, failedHow[l.List.ID]))
+		}
+	}
+	state, text := NagiosOK, fmt.Sprintf("%s not listed on %d lists", what, checkedLists)
+	if len(notChecked) > 0 {
+		text += fmt.Sprintf("; %d not checked: %s", len(notChecked), strings.Join(notChecked, ", "))
+	}
 	switch {
 	case s.Listed >= critical && s.Listed > 0:
 		state = NagiosCritical
@@ -73,7 +94,9 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		state, text = NagiosUnknown, "incomplete: "+Sanitize(res.Summary.Incomplete[0], 200)
 	case strict && failed > 0:
 		state = NagiosUnknown
-		text += fmt.Sprintf(", but %d checks failed", failed)
+		if len(notChecked) == 0 {
+			text += fmt.Sprintf("; %d checks failed", failed)
+		}
 	}
 	if state == NagiosCritical || state == NagiosWarning {
 		times := fmt.Sprintf("%d times", s.Listed)
@@ -82,7 +105,7 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		}
 		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
 	}
-	if failed > 0 && state == NagiosOK {
+	if failed > 0 && state == NagiosOK && len(notChecked) == 0 {
 		text += fmt.Sprintf(" (%d checks failed)", failed)
 	}
 	name := [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[state]

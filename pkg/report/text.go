@@ -68,6 +68,7 @@ type Text struct {
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	noKey                                  map[string]bool // lists not queried for want of a key
+	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
 }
 
 func (t *Text) init() {
@@ -96,10 +97,13 @@ func (t *Text) p(format string, a ...any) { fmt.Fprintf(t.W, format, a...) }
 // Render writes the whole report of a run.
 func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 	t.init()
-	t.noKey = map[string]bool{}
+	t.noKey, t.badList = map[string]bool{}, map[string]bool{}
 	for _, l := range res.Lists {
-		if l.Health.State == dnsbl.HealthNeedsKey {
+		switch {
+		case l.Health.State == dnsbl.HealthNeedsKey:
 			t.noKey[l.List.ID] = true
+		case l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted():
+			t.badList[l.List.ID] = true
 		}
 	}
 	if t.resolverProblem(res, resolvers) {
@@ -138,7 +142,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	listed := 0
 	problems := len(tr.Problems)
 	unused := map[dnsbl.Status]int{}
-	unasked := 0
+	unasked, answered := 0, 0
 	for _, c := range tr.Checks {
 		if c.Error == dnsbl.InterruptedError {
 			unasked++ // said once, in the verdict: it says nothing about the list
@@ -163,11 +167,17 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		switch c.Status {
 		case dnsbl.Listed:
 			listed++
+			answered++
+		case dnsbl.Clean:
+			answered++
 		case dnsbl.Error:
 			problems++
 			unused[c.Status]++
 		case dnsbl.Blocked, dnsbl.Unreliable:
 			unused[c.Status]++
+			if !t.badList[c.List] {
+				problems++ // not said in the lists' section: named with its subject
+			}
 		}
 	}
 	if t.Quiet && listed == 0 && problems == 0 && !tr.Interrupted {
@@ -185,6 +195,8 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.yellow.Sprintf("INTERRUPTED: not fully checked, %s", progress(tr))
 	case listed > 0:
 		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
+	case answered == 0 && len(unused) > 0:
+		verdict = t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
 	case len(tr.Problems) > 0:
 		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
 	case len(unused) > 0:
@@ -218,7 +230,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
 		}
-		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 {
+		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) {
 			continue
 		}
 		if rank(sc) == 2 && s.Skip == "" {
@@ -396,12 +408,25 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 				t.p("           %s\n", Sanitize(m, 300))
 			}
 			t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
+		case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List] && c.DuplicateOf == "":
+			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
 		case c.Status == dnsbl.Error:
 			if !grouped {
 				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
 			}
 		}
 	}
+}
+
+// namesBlocked reports whether a subject has a blocked or unreliable check that
+// the lists' section does not explain, and so is named with the subject.
+func (t *Text) namesBlocked(sc *subjectCounts) bool {
+	for _, c := range sc.checks {
+		if (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List] {
+			return true
+		}
+	}
+	return false
 }
 
 // sameErrors prints, once, an error that every list queried for a subject met

@@ -223,14 +223,24 @@ func (s *Store) Check(c dnsbl.Check) string {
 	return Unchanged
 }
 
-// List compares a list's health with the previous run and records it.
-func (s *Store) List(id string, h dnsbl.Health) string {
+// NoAnswerState is what the state records for a list whose every query failed
+// in a run, whatever its health probes said.
+const NoAnswerState = "every-query-failed"
+
+// List compares a list's health with the previous run and records it. A list
+// is failing when its answers cannot be counted (untrusted or blocked) or when
+// every query of the run to it failed (SERVFAIL or timeouts on every query, not
+// only on its health probe).
+func (s *Store) List(id string, h dnsbl.Health, everyQueryFailed bool) string {
 	now := string(h.State)
+	if everyQueryFailed && !(h.Untrusted() || h.State == dnsbl.HealthBlocked) {
+		now = NoAnswerState
+	}
 	prev, had := s.prev.Lists[id]
 	s.next.Lists[id] = now
 	bad := func(st string) bool { // answers that cannot be counted, or none at all
 		h := dnsbl.Health{State: dnsbl.HealthState(st)}
-		return h.Untrusted() || h.State == dnsbl.HealthBlocked
+		return h.Untrusted() || h.State == dnsbl.HealthBlocked || st == NoAnswerState
 	}
 	switch {
 	case bad(now) && (!had || !bad(prev)):

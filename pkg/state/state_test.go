@@ -27,7 +27,7 @@ func TestChanges(t *testing.T) {
 		for _, c := range checks {
 			got = append(got, s.Check(c))
 		}
-		lc := s.List("zen", dnsbl.Health{State: health})
+		lc := s.List("zen", dnsbl.Health{State: health}, false)
 		s.Keep()
 		if err := s.Save(); err != nil {
 			t.Fatal(err)
@@ -138,5 +138,37 @@ func TestPathsThatAreNotStateFiles(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(servers); string(got) != "192.0.2.1\n192.0.2.2\n" {
 		t.Errorf("servers.txt changed: %q", got)
+	}
+}
+
+// A list whose every query failed in a run is failing, though its health probe
+// passed (or only failed to answer): the cron job hears of it, and of its return.
+func TestEveryQueryFailedIsFailing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	run := func(h dnsbl.HealthState, allFailed bool) string {
+		s, _, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ch := s.List("spamcop", dnsbl.Health{State: h}, allFailed)
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	for i, step := range []struct {
+		h         dnsbl.HealthState
+		allFailed bool
+		want      string
+	}{
+		{dnsbl.HealthOK, false, ""},
+		{dnsbl.HealthNoAnswer, true, ListFailing},
+		{dnsbl.HealthOK, true, ""}, // still failing: said once
+		{dnsbl.HealthOK, false, ListRecover},
+	} {
+		if got := run(step.h, step.allFailed); got != step.want {
+			t.Errorf("run %d (%s, every query failed %v): %q, want %q", i+1, step.h, step.allFailed, got, step.want)
+		}
 	}
 }
