@@ -94,7 +94,7 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	if len(targets) == 0 {
 		found.incomplete = "the bounce shows no address or domain of the sender's to check"
 	}
-	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, found)
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
 
 // withHinted puts the lists the bounce names first, adding those not on by default.

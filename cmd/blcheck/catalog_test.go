@@ -99,11 +99,11 @@ func TestVolumeWarningPerOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := volumeWarnings(lists, []dnsbl.Target{sweep}, dnsbl.Shard{})
+	w := volumeWarnings(lists, fixedInput([]dnsbl.Target{sweep}), dnsbl.Shard{})
 	if len(w) != 1 || !strings.Contains(w[0], "about 327680 queries to The Spamhaus Project") {
 		t.Errorf("warnings: %q", w)
 	}
-	if w := volumeWarnings(lists[:1], []dnsbl.Target{sweep}, dnsbl.Shard{}); len(w) != 0 {
+	if w := volumeWarnings(lists[:1], fixedInput([]dnsbl.Target{sweep}), dnsbl.Shard{}); len(w) != 0 {
 		t.Errorf("ZEN alone for a /16 is under the limit: %q", w)
 	}
 }

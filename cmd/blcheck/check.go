@@ -272,57 +272,6 @@ func (o *resolverOptions) servers(s *streams) ([]string, error) {
 	return out, nil
 }
 
-// targets parses every target from the arguments, "-" and --file, and reports
-// every bad one before anything is queried.
-func (o *checkOptions) targets(s *streams, args []string) ([]dnsbl.Target, error) {
-	var out []dnsbl.Target
-	var errs []error
-	stdinUsed := false
-	for _, a := range args {
-		if a == "-" {
-			if stdinUsed {
-				continue
-			}
-			stdinUsed = true
-			ts, err := dnsbl.ReadTargets(s.in, "standard input")
-			if err != nil {
-				errs = append(errs, err)
-			}
-			out = append(out, ts...)
-			continue
-		}
-		t, err := dnsbl.ParseTarget(a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, t)
-	}
-	for _, name := range o.files {
-		f, err := os.Open(name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--file: %v", pathError(err)))
-			continue
-		}
-		ts, err := dnsbl.ReadTargets(f, name)
-		f.Close()
-		if err != nil {
-			errs = append(errs, err)
-		}
-		out = append(out, ts...)
-	}
-	if len(errs) > 0 {
-		return nil, &usageError{errors.Join(errs...)}
-	}
-	if len(out) == 0 {
-		if len(args) > 0 || len(o.files) > 0 {
-			return nil, usagef("no targets: the input held only blank lines and comments")
-		}
-		return nil, usagef("no target given: name an IP address, range, domain, URL or e-mail address")
-	}
-	return out, nil
-}
-
 func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
 	if o.warning < 1 || o.critical < 1 {
 		return usagef("--warning and --critical take a number of listings, 1 or more")
@@ -346,19 +295,8 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 // volumeWarnings says when a run would go past an operator's published free-use
 // limit. Lists count their limits per operator and resolver, not per zone, so
 // the queries to every zone of one operator are added up.
-func volumeWarnings(lists []catalog.Selected, targets []dnsbl.Target, shard dnsbl.Shard) []string {
-	v4, v6, domains := 0, 0, 0
-	for _, t := range targets {
-		switch {
-		case t.Kind == dnsbl.KindDomain:
-			domains++
-			v4 += 2 // at least an address or two each
-		case t.Kind == dnsbl.KindIP && t.Addr.Is4(), t.Kind == dnsbl.KindCIDR && t.Prefix.Addr().Is4():
-			v4 += t.Size()
-		default:
-			v6 += t.Size()
-		}
-	}
+func volumeWarnings(lists []catalog.Selected, in *targetInput, shard dnsbl.Shard) []string {
+	v4, v6, domains := in.v4+2*in.domains, in.v6, in.domains // a domain has an address or two at least
 	if shard.Count > 1 {
 		v4, v6, domains = v4/shard.Count, v6/shard.Count, domains/shard.Count
 	}
@@ -427,7 +365,7 @@ type findings struct {
 
 // execute runs the checks and renders them: the part every checking command shares.
 func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, lists []catalog.Selected,
-	warnings []string, targets []dnsbl.Target, found *findings) error {
+	warnings []string, targets *targetInput, found *findings) error {
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
@@ -477,7 +415,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 			_ = bar.Add(1)
 		}
 	}
-	res := dnsbl.Run(ctx, cfg, targets, obs)
+	res := dnsbl.RunSeq(ctx, cfg, targets.seq(), dnsbl.EagerRun(cfg.TXT, targets.count, targets.ranges), obs)
+	for _, w := range targets.changed {
+		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
+		res.Summary.Incomplete = append(res.Summary.Incomplete, w)
+	}
 	if jl != nil {
 		jl.Flush()
 	}
@@ -603,27 +545,21 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 
 // progress returns a progress bar on stderr for runs large enough to want one,
 // when stderr is a terminal; nil otherwise.
-func progress(s *streams, lists []catalog.Selected, targets []dnsbl.Target, quiet bool) *progressbar.ProgressBar {
+func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool) *progressbar.ProgressBar {
 	if !s.errTTY || quiet {
 		return nil
 	}
-	ipLists, domLists := 0, 0
+	ipLists := 0
 	for _, l := range lists {
 		if l.Subjects() == catalog.KindIP {
 			ipLists++
-		} else {
-			domLists++
 		}
 	}
-	total := int64(0)
-	for _, t := range targets {
-		if t.Kind == dnsbl.KindDomain {
-			total = -1 // unknown until DNS says how many addresses there are
-			break
-		}
-		total += int64(t.Size() * ipLists)
+	total := int64(in.v4+in.v6) * int64(ipLists)
+	if in.domains > 0 {
+		total = -1 // unknown until DNS says how many addresses there are
 	}
-	if total >= 0 && total < 500 || total < 0 && len(targets) < 20 {
+	if total >= 0 && total < 500 || total < 0 && in.count < 20 {
 		return nil
 	}
 	return progressbar.NewOptions64(total,

@@ -93,7 +93,7 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 	if len(targets) == 0 {
 		fmt.Fprintf(s.err, "blcheck: nothing to check: no link, address or header host found in %s\n", strings.Join(args, ", "))
 	}
-	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, found)
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
 
 // readFindings extracts the items of one file ("-" is standard input).

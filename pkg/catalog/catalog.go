@@ -306,12 +306,30 @@ func (l *List) Root() *List {
 	return l.root
 }
 
+// yamlWords names YAML's node tags and the Go types they were decoded into in
+// words a catalog's author knows.
+var yamlWords = strings.NewReplacer(
+	"cannot unmarshal !!map into []*catalog.List", "the catalog must be a list of entries (each one starting with \"- id:\"), not a mapping",
+	"cannot unmarshal !!seq into map[string]string", "expected a mapping (value: meaning), found a list",
+	"cannot unmarshal !!map into string", "expected a text value, found a mapping",
+	"cannot unmarshal !!seq into string", "expected a text value, found a list",
+	"cannot unmarshal !!map into []string", "expected a list, found a mapping",
+	"cannot unmarshal !!str", "cannot read the text",
+	"cannot unmarshal !!map", "did not expect a mapping",
+	"cannot unmarshal !!seq", "did not expect a list",
+	"into bool", "as true or false",
+	"into int", "as a whole number",
+	"into []string", "as a list",
+	"into catalog.Kind", "as a kind",
+	"into *catalog.Key", "as a key (env, signup)",
+	"catalog.plain", "a list entry",
+)
+
 func cleanYAMLError(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	msg = strings.ReplaceAll(msg, "\n  ", "; ")
-	msg = strings.ReplaceAll(msg, "catalog.plain", "a list entry")
-	return msg
+	return yamlWords.Replace(msg)
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"iter"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -224,20 +225,6 @@ const (
 // name, addresses and mail servers.
 const EagerSubjects = 16
 
-// eagerRun says whether a run's targets make it small enough for TXTAuto to ask
-// TXT with A.
-func eagerRun(p TXTPolicy, targets []Target) bool {
-	if p != TXTAuto || len(targets) > EagerSubjects {
-		return false
-	}
-	for _, t := range targets {
-		if t.Kind == KindCIDR {
-			return false
-		}
-	}
-	return true
-}
-
 type listState struct {
 	*catalog.Selected
 	answered, failed int // checks, counted under runner.mu
@@ -314,6 +301,21 @@ func (r *runner) openProbeGate() { r.gateOnce.Do(func() { close(r.probeGate) }) 
 // Run checks targets against cfg.Lists. One list's failure never stops the others;
 // ctx cancellation stops the run, and what was checked is still reported.
 func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Result {
+	return RunSeq(ctx, cfg, slices.Values(targets), EagerRun(cfg.TXT, len(targets), slices.ContainsFunc(targets,
+		func(t Target) bool { return t.Kind == KindCIDR })), obs)
+}
+
+// EagerRun says whether a run of n targets (ranges among them or not) is small
+// enough for TXTAuto to ask TXT with A.
+func EagerRun(p TXTPolicy, n int, ranges bool) bool {
+	return p == TXTAuto && n <= EagerSubjects && !ranges
+}
+
+// RunSeq is Run over targets that come one at a time (read from a file as
+// they are checked), so that memory stays flat however many there are; eager
+// is EagerRun's answer for them. Without cfg.Retain nothing is kept of a
+// target once the observer has seen it.
+func RunSeq(ctx context.Context, cfg Config, targets iter.Seq[Target], eager bool, obs Observer) *Result {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
@@ -323,7 +325,7 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 		win:          newWindow(cfg.Concurrency),
 		flights:      make(chan flight, cfg.Concurrency),
 		probeGate:    make(chan struct{}),
-		eager:        eagerRun(cfg.TXT, targets),
+		eager:        eager,
 		obs:          obs,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
@@ -380,23 +382,31 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 
 	var g errgroup.Group
 	g.SetLimit(expandParallel(cfg.Concurrency, len(r.lists)))
-	if cfg.Retain {
-		r.result.Targets = make([]*TargetResult, len(targets))
-	}
 	var unstarted []*TargetResult
-	for i, t := range targets {
+	i := -1
+	for t := range targets {
+		i++
 		if t.Kind != KindCIDR && !cfg.Shard.Keeps(shardKey(t)) {
 			continue // another machine's share (a range is split address by address)
 		}
 		if ctx.Err() != nil { // never reached: reported as such, never as clean
-			unstarted = append(unstarted, &TargetResult{Index: i, Target: t, Interrupted: true,
-				SubjectsTotal: subjectsTotal(t, cfg.Shard)})
+			tr := &TargetResult{Index: i, Target: t, Interrupted: true, SubjectsTotal: subjectsTotal(t, cfg.Shard)}
+			if cfg.Retain {
+				unstarted = append(unstarted, tr)
+				continue
+			}
+			r.mu.Lock() // streamed: said now, kept nowhere
+			r.result.Summary.Targets++
+			if obs.Target != nil {
+				obs.Target(tr)
+			}
+			r.mu.Unlock()
 			continue
 		}
 		ts := &targetState{res: &TargetResult{Index: i, Target: t, Started: true, SubjectsTotal: subjectsTotal(t, cfg.Shard)}}
 		r.result.Summary.Targets++
 		if cfg.Retain {
-			r.result.Targets[i] = ts.res
+			r.result.Targets = append(r.result.Targets, ts.res)
 		}
 		g.Go(func() error {
 			r.dispatch(ctx, ts)
@@ -423,20 +433,11 @@ func Run(ctx context.Context, cfg Config, targets []Target, obs Observer) *Resul
 	for _, t := range unstarted {
 		r.result.Summary.Targets++
 		if cfg.Retain {
-			r.result.Targets[t.Index] = t
+			r.result.Targets = append(r.result.Targets, t) // after the started ones, still in input order
 		}
 		if obs.Target != nil {
 			obs.Target(t)
 		}
-	}
-	if cfg.Retain { // drop the targets of another shard
-		kept := r.result.Targets[:0]
-		for _, t := range r.result.Targets {
-			if t != nil {
-				kept = append(kept, t)
-			}
-		}
-		r.result.Targets = kept
 	}
 	if ctx.Err() != nil {
 		r.result.Summary.Interrupted = true

@@ -236,14 +236,28 @@ func (t Target) Size() int {
 	return int(n.Int64())
 }
 
+// maxLine bounds one line of a targets file.
+const maxLine = 1 << 20
+
 // ReadTargets reads targets one per line from r: blank lines and # comments are
 // skipped, and so is anything after a # on a line. name is used in messages.
 // Every bad line is reported; nothing is returned unless all lines are good.
 func ReadTargets(r io.Reader, name string) ([]Target, error) {
 	var out []Target
+	if err := ScanTargets(r, name, func(t Target) { out = append(out, t) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ScanTargets reads targets as ReadTargets does, handing each good one to fn
+// as it is read and keeping none: a file of a million addresses can be
+// validated, then read again as it is checked, in flat memory. The error
+// reports every bad line (up to 20), with its number.
+func ScanTargets(r io.Reader, name string, fn func(Target)) error {
 	var errs []error
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -268,13 +282,15 @@ func ReadTargets(r io.Reader, name string) ([]Target, error) {
 			}
 			continue
 		}
-		out = append(out, t)
+		if len(errs) == 0 {
+			fn(t)
+		}
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line %d is longer than %d MiB: this is not a list of targets", line+1, maxLine>>20)
+		}
 		errs = append(errs, fmt.Errorf("%s: %v", name, err))
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return out, nil
+	return errors.Join(errs...)
 }

@@ -27,6 +27,9 @@ const (
 	Truncate                       // UDP replies have TC set and no records; TCP answers normally
 	Rewrite                        // NXDOMAIN becomes an A record Fault.Addr (an ad-serving resolver)
 	WrongName                      // the answer carries the records under another name
+	// TruncateDeadTCP sets TC on UDP replies, and never answers over TCP (the
+	// connection is accepted, then nothing comes until the server closes).
+	TruncateDeadTCP
 )
 
 // Fault applies to every query whose name ends in Suffix, of type Type ("TXT")
@@ -57,6 +60,7 @@ type Server struct {
 	wildcards map[string]string // zone -> A value answered for every name below it
 	faults    []*Fault
 	queries   map[string]int // "TYPE name" -> count
+	quit      chan struct{}  // closed by Close: handlers that hang give up
 }
 
 // NewServer starts a server on 127.0.0.1 with a free port, UDP and TCP on the
@@ -67,6 +71,7 @@ func NewServer() *Server {
 		names:     map[string]bool{},
 		wildcards: map[string]string{},
 		queries:   map[string]int{},
+		quit:      make(chan struct{}),
 	}
 	var pc net.PacketConn
 	var ln net.Listener
@@ -101,6 +106,11 @@ func NewServer() *Server {
 
 // Close stops the server.
 func (s *Server) Close() {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
 	_ = s.udp.Shutdown()
 	_ = s.tcp.Shutdown()
 }
@@ -294,11 +304,14 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 		case Refused:
 			m = new(dns.Msg)
 			m.SetRcode(r, dns.RcodeRefused)
-		case Truncate:
+		case Truncate, TruncateDeadTCP:
 			if udp {
 				m = new(dns.Msg)
 				m.SetReply(r)
 				m.Truncated = true
+			} else if fault.Kind == TruncateDeadTCP {
+				<-s.quit
+				return
 			}
 		case Rewrite:
 			if m.Rcode == dns.RcodeNameError && q.Qtype == dns.TypeA {

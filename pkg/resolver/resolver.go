@@ -413,13 +413,31 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.
 		c.observe(rtt)
 	}
 	if r.msg.Truncated {
-		tctx, cancel := context.WithDeadline(ctx, start.Add(c.timeout))
-		defer cancel()
-		tq := q.Copy()
-		tq.Id = dns.Id()
-		return c.tcp.ExchangeContext(tctx, tq, server)
+		return c.overTCP(ctx, q, server, start.Add(c.timeout))
 	}
 	return r.msg, rtt, nil
+}
+
+// overTCP asks q again over TCP after a truncated answer, within the try's own
+// deadline: miekg/dns gives each read and write of an exchange the client's
+// whole timeout again, so the connection is closed when the deadline passes.
+func (c *Client) overTCP(ctx context.Context, q *dns.Msg, server string, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	tctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err := c.tcp.DialContext(tctx, server)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(tctx, func() { conn.Close() })
+	defer stop()
+	tq := q.Copy()
+	tq.Id = dns.Id()
+	resp, rtt, err := c.tcp.ExchangeWithConnContext(tctx, tq, conn)
+	if err != nil && tctx.Err() != nil {
+		return nil, rtt, tctx.Err() // the deadline (or ctx) ended it, not the server
+	}
+	return resp, rtt, err
 }
 
 func (c *Client) mux(server string) *udpMux {

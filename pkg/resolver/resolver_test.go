@@ -552,3 +552,27 @@ func TestSlowIsNotLost(t *testing.T) {
 		t.Fatalf("Resends = %d, Lost = %v; want a copy sent again and the first one answered", a.Resends, a.Lost)
 	}
 }
+
+// A truncated answer whose TCP path is dead ends with the try's own timeout:
+// the TCP fallback shares the try's deadline (miekg/dns would give the read the
+// whole timeout again). The test is bounded by its context, not by a clock.
+func TestTruncatedWithDeadTCP(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("big.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "big.bl.test", Kind: dnsbltest.TruncateDeadTCP})
+	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = c.Lookup(ctx, "big.bl.test", resolver.TypeA)
+	if kindOf(err) != resolver.Timeout || ctx.Err() != nil {
+		t.Errorf("error %v (kind %q), want a timeout of the query's own", err, kindOf(err))
+	}
+	if n := srv.Queries("A", "big.bl.test"); n < 4 { // each try: UDP (TC), then TCP
+		t.Errorf("%d queries, want UDP and TCP for each of 2 tries", n)
+	}
+}
