@@ -91,8 +91,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return bounce.Diagnose(rep, hinted, res, origin, names)
 	}
 	found.bounce = rep
+	found.incomplete = append(found.incomplete, rep.Unread...)
 	if len(targets) == 0 {
-		found.incomplete = "the bounce shows no address or domain of the sender's to check"
+		found.incomplete = append(found.incomplete, "the bounce shows no address or domain of the sender's to check")
 	}
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
@@ -163,7 +164,11 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 		add(rep.SenderDomain, "your sending domain", false, nil)
 	}
 	if rep.Returned != nil {
-		items, _, _ := extract.File(bytes.NewReader(rep.Returned), "returned message")
+		var items []extract.Item
+		if got, err := extract.File(bytes.NewReader(rep.Returned), "returned message"); err == nil {
+			items = got.Items
+			found.incomplete = append(found.incomplete, got.Unread...)
+		}
 		for _, it := range items {
 			why := "linked in your message"
 			if strings.HasSuffix(it.Loc.Where, "header") || strings.HasPrefix(it.Loc.Where, "DKIM") {

@@ -358,9 +358,10 @@ type findings struct {
 	// bounce only: the bounce, and how to turn the results into a diagnosis
 	bounce   *bounce.Report
 	diagnose func(*dnsbl.Result, map[string]*catalog.List) *bounce.Diagnosis
-	// incomplete, when set, makes the run incomplete whatever the checks say
-	// (a bounce that names nothing of the sender's to check).
-	incomplete string
+	// incomplete makes the run incomplete whatever the checks say: a bounce
+	// that names nothing of the sender's to check, a MIME part that could not
+	// be read (its links were not checked).
+	incomplete []string
 }
 
 // execute runs the checks and renders them: the part every checking command shares.
@@ -427,8 +428,8 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		_ = bar.Finish()
 		_ = bar.Clear()
 	}
-	if found != nil && found.incomplete != "" {
-		res.Summary.Incomplete = append(res.Summary.Incomplete, found.incomplete)
+	if found != nil {
+		res.Summary.Incomplete = append(res.Summary.Incomplete, found.incomplete...)
 	}
 	code := verdictCode(res, oo.strict, ctx.Err() != nil)
 	var listChanges []report.ListChange

@@ -452,3 +452,23 @@ func BenchmarkFileJSONLines(b *testing.B) {
 	close(stop)
 	b.ReportMetric(float64(peak.Load())/(1<<20), "MiB-peak-heap")
 }
+
+// A MIME part that could not be read makes scan and bounce incomplete: its
+// links were never checked, so the run is never a clean exit 0.
+func TestUnreadablePartIsIncomplete(t *testing.T) {
+	srv := fakeWorld(t)
+	dir := t.TempDir()
+	msg := filepath.Join(dir, "news.eml")
+	os.WriteFile(msg, []byte("From: a@sender.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"+
+		"--B\r\nContent-Type: text/plain\r\n\r\nsee https://one.test/x\r\n--B\r\nContent-Type: text/html\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--B--\r\n"), 0o644)
+	got := runCLI(t, nil, "", "scan", msg, "-r", srv.Addr, "-l", "spamcop,dbl")
+	if got.code != exitIncomplete || !strings.Contains(got.stdout, "Not checked, so the result is incomplete:") ||
+		!strings.Contains(got.stdout, msg+": part 2 (text/html): bad base64") {
+		t.Errorf("scan: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	js := runCLI(t, nil, "", "scan", msg, "-r", srv.Addr, "-l", "spamcop,dbl", "-o", "json")
+	if js.code != exitIncomplete || !strings.Contains(js.stdout, `"incomplete": [`) || !strings.Contains(js.stdout, "bad base64") {
+		t.Errorf("scan json: exit %d\n%s", js.code, js.stdout)
+	}
+}

@@ -81,15 +81,18 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 		ignore = append(ignore, t.Host)
 	}
 	var items []extract.Item
+	var unread []string
 	for _, name := range args {
-		got, warns, err := readFindings(s, name)
+		got, err := readFindings(s, name)
 		if err != nil {
 			return err
 		}
-		items = append(items, got...)
-		warnings = append(warnings, warns...)
+		items = append(items, got.Items...)
+		warnings = append(warnings, got.Warnings...)
+		unread = append(unread, got.Unread...)
 	}
 	targets, found := plan(items, ignore)
+	found.incomplete = append(found.incomplete, unread...) // what was in them was not checked
 	if len(targets) == 0 {
 		fmt.Fprintf(s.err, "blcheck: nothing to check: no link, address or header host found in %s\n", strings.Join(args, ", "))
 	}
@@ -97,27 +100,27 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 }
 
 // readFindings extracts the items of one file ("-" is standard input).
-func readFindings(s *streams, name string) ([]extract.Item, []string, error) {
+func readFindings(s *streams, name string) (*extract.Findings, error) {
 	if name == "-" {
-		items, warns, err := extract.File(s.in, "standard input")
+		f, err := extract.File(s.in, "standard input")
 		if err != nil {
-			return nil, nil, usagef("standard input: %v", err)
+			return nil, usagef("standard input: %v", err)
 		}
-		return items, warns, nil
+		return f, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, usagef("%v", pathError(err))
+		return nil, usagef("%v", pathError(err))
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, nil, usagef("%s is a directory: name the files to scan", name)
+		return nil, usagef("%s is a directory: name the files to scan", name)
 	}
-	items, warns, err := extract.File(f, name)
+	found, err := extract.File(f, name)
 	if err != nil {
-		return nil, nil, usagef("%s: %v", name, err)
+		return nil, usagef("%s: %v", name, err)
 	}
-	return items, warns, nil
+	return found, nil
 }
 
 // plan turns findings into targets, one per host, keeping every location; hosts

@@ -8,7 +8,8 @@ package bounce
 import (
 	"bufio"
 	"bytes"
-	"github.com/blcheck/blcheck/internal/lazyre"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,6 +17,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/blcheck/blcheck/internal/lazyre"
 )
 
 // Server is the host that rejected the mail. It is named, never blamed.
@@ -58,6 +61,9 @@ type Report struct {
 	SenderDomain string `json:"sender_domain,omitempty"`
 	// Returned is the returned message (or its headers), for scanning its content.
 	Returned []byte `json:"-"`
+	// Unread names the parts of the bounce that could not be read: what they
+	// held was not checked.
+	Unread []string `json:"unread,omitempty"`
 }
 
 // MaxSize bounds what is read of a bounce.
@@ -125,12 +131,18 @@ func (rep *Report) readMessage(msg *mail.Message) []byte {
 	rep.Format = mediaType
 	var human bytes.Buffer
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
+	for i := 1; ; i++ {
 		p, err := mr.NextPart() // decodes quoted-printable
 		if err != nil {
+			if !errors.Is(err, io.EOF) || i == 1 {
+				rep.Unread = append(rep.Unread, fmt.Sprintf("the bounce's MIME is broken at part %d (%v): the rest was not read", i, err))
+			}
 			break
 		}
-		part, _ := io.ReadAll(io.LimitReader(p, MaxSize))
+		part, err := io.ReadAll(io.LimitReader(p, MaxSize))
+		if err != nil {
+			rep.Unread = append(rep.Unread, fmt.Sprintf("part %d of the bounce could not be read to its end (%v)", i, err))
+		}
 		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 		switch ct {
 		case "message/delivery-status", "message/global-delivery-status":

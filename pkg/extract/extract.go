@@ -43,16 +43,27 @@ const MaxSize = 32 << 20
 // ErrTooLarge is an input over MaxSize.
 var ErrTooLarge = fmt.Errorf("larger than %d MiB", MaxSize>>20)
 
+// Findings is what File found in one input.
+type Findings struct {
+	Items []Item
+	// Warnings are problems that did not stop the reading (an unknown charset,
+	// a part read as plain text).
+	Warnings []string
+	// Unread names each part that could not be read at all (bad base64, MIME
+	// nested too deep, a multipart broken off): what it held was not checked,
+	// so a result built on these findings is incomplete.
+	Unread []string
+}
+
 // File extracts items from one input (an .eml message, HTML, Markdown or plain
-// text), named name in locations. Problems that do not stop the extraction (bad
-// MIME, an unknown charset) come back as warnings.
-func File(r io.Reader, name string) (items []Item, warnings []string, err error) {
+// text), named name in locations.
+func File(r io.Reader, name string) (*Findings, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(data) > MaxSize {
-		return nil, nil, ErrTooLarge
+		return nil, ErrTooLarge
 	}
 	x := &extractor{file: name}
 	switch {
@@ -63,17 +74,25 @@ func File(r io.Reader, name string) (items []Item, warnings []string, err error)
 	default:
 		x.text(data, "", 1, "text")
 	}
-	return x.items, x.warnings, nil
+	return &Findings{Items: x.items, Warnings: x.warnings, Unread: x.unread}, nil
 }
 
 type extractor struct {
 	file     string
 	items    []Item
 	warnings []string
+	unread   []string
 }
 
 func (x *extractor) warn(format string, a ...any) {
 	x.warnings = append(x.warnings, x.file+": "+fmt.Sprintf(format, a...))
+}
+
+// unreadable records a part that could not be read: it is a warning too.
+func (x *extractor) unreadable(format string, a ...any) {
+	msg := x.file + ": " + fmt.Sprintf(format, a...)
+	x.unread = append(x.unread, msg)
+	x.warnings = append(x.warnings, msg)
 }
 
 func (x *extractor) add(host, raw string, line int, part, where string) {

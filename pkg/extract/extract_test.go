@@ -18,7 +18,12 @@ func extractFile(t *testing.T, name string) ([]Item, []string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	items, warnings, err := File(f, name)
+	found, err := File(f, name)
+	var items []Item
+	var warnings []string
+	if found != nil {
+		items, warnings = found.Items, found.Warnings
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +111,8 @@ func TestMarkdownAndClean(t *testing.T) {
 
 func TestMalformedMIME(t *testing.T) {
 	msg := "From: a@sender.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee https://one.example/x\r\n--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n"
-	items, warnings, err := File(strings.NewReader(msg), "broken.eml")
+	found, err := File(strings.NewReader(msg), "broken.eml")
+	items, warnings := found.Items, found.Warnings
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +123,13 @@ func TestMalformedMIME(t *testing.T) {
 	if !hosts["sender.example"] || !hosts["one.example"] || len(warnings) == 0 {
 		t.Errorf("read as far as possible with a warning: %v %v", hosts, warnings)
 	}
+	if len(found.Unread) != 1 || !strings.Contains(found.Unread[0], "broken.eml: part 2 (text/plain): bad base64") {
+		t.Errorf("the part that could not be read is named: %q", found.Unread)
+	}
 }
 
 func TestTooLarge(t *testing.T) {
-	_, _, err := File(strings.NewReader(strings.Repeat("x", MaxSize+1)), "big.txt")
+	_, err := File(strings.NewReader(strings.Repeat("x", MaxSize+1)), "big.txt")
 	if err != ErrTooLarge {
 		t.Errorf("got %v", err)
 	}
@@ -133,7 +142,11 @@ func FuzzFile(f *testing.F) {
 	}
 	f.Add([]byte("From: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n--a--"), "x.eml")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
-		items, _, err := File(strings.NewReader(string(data)), name)
+		found, err := File(strings.NewReader(string(data)), name)
+		var items []Item
+		if found != nil {
+			items = found.Items
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +178,7 @@ func BenchmarkHostileHTML(b *testing.B) {
 	data := hostileHTML()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, _, err := File(bytes.NewReader(data), "hostile.html"); err != nil {
+		if _, err := File(bytes.NewReader(data), "hostile.html"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -174,10 +187,11 @@ func BenchmarkHostileHTML(b *testing.B) {
 // The link after the attributes of one huge tag keeps its line, found in one pass.
 func TestHostileHTMLLines(t *testing.T) {
 	data := hostileHTML()
-	items, _, err := File(bytes.NewReader(data), "hostile.html")
+	found, err := File(bytes.NewReader(data), "hostile.html")
 	if err != nil {
 		t.Fatal(err)
 	}
+	items := found.Items
 	want := 1 + bytes.Count(data, []byte("\n"))
 	if len(items) != 1 || items[0].Host != "last.example.com" || items[0].Loc.Line != want {
 		t.Fatalf("items %+v, want last.example.com at line %d", items, want)

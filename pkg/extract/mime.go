@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
@@ -79,7 +80,7 @@ func textprotoHeader(h mail.Header) entityHeader {
 // decoded (transfer encoding, then charset) and scanned.
 func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, depth int) {
 	if depth > 20 {
-		x.warn("MIME nested more than 20 deep: the rest is not read")
+		x.unreadable("%sMIME nested more than 20 deep: the rest is not read", partPrefix(part))
 		return
 	}
 	ct := h.contentType
@@ -104,8 +105,12 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 			if err == io.EOF {
 				break
 			}
+			if err != nil && errors.Is(err, io.EOF) && i > 1 {
+				x.warn("%sthe multipart has no closing boundary: read to its end", partPrefix(part))
+				break
+			}
 			if err != nil {
-				x.warn("%smalformed MIME (%v): the rest of the multipart is not read", partPrefix(part), err)
+				x.unreadable("%smalformed MIME (%v): the rest of the multipart is not read", partPrefix(part), err)
 				break
 			}
 			data, err := io.ReadAll(p)
@@ -164,7 +169,7 @@ func (x *extractor) decode(body []byte, encoding, charset, part string) []byte {
 			out, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
 		}
 		if err != nil {
-			x.warn("%sbad base64 (%v): part not read", partPrefix(part), err)
+			x.unreadable("%sbad base64 (%v): part not read", partPrefix(part), err)
 			return nil
 		}
 		body = out

@@ -123,6 +123,7 @@ func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
 			t.target(tr)
 		}
 		t.ignored()
+		t.unreadInput(res)
 		t.lists(res)
 	}
 	if t.Quiet {
@@ -285,6 +286,33 @@ func (t *Text) locations(locs []extract.Location) {
 			break
 		}
 		t.p("  %s %s\n", t.dim.Sprint("found at"), Sanitize(l.String(), 200))
+	}
+}
+
+// unreadInput prints what made the run incomplete beyond its targets' own
+// problems (a MIME part that could not be read, a bounce with nothing to check),
+// also with -q: its contents were not checked.
+func (t *Text) unreadInput(res *dnsbl.Result) {
+	said := map[string]bool{"the run was interrupted": true}
+	for _, tr := range res.Targets {
+		for _, p := range tr.Problems {
+			said[p] = true
+		}
+	}
+	first := true
+	for _, p := range res.Summary.Incomplete {
+		if said[p] || strings.HasPrefix(p, "the resolver invents answers") || strings.HasSuffix(p, ": no list could be checked") {
+			continue
+		}
+		if first {
+			t.p("%s\n", t.yellow.Sprint("Not checked, so the result is incomplete:"))
+			first = false
+		}
+		said[p] = true
+		t.p("  %s\n", Sanitize(p, 400))
+	}
+	if !first {
+		t.p("\n")
 	}
 }
 
