@@ -488,6 +488,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 	case "github":
 		err = report.GitHub(out, res, locs, code)
+		if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" && err == nil {
+			err = appendStepSummary(path, res, locs, code)
+		}
 	case "nagios":
 		var state int
 		state, err = report.Nagios(out, res, oo.warning, oo.critical, oo.strict)
@@ -588,4 +591,18 @@ func verdictCode(res *dnsbl.Result, strict, interrupted bool) int {
 		return exitIncomplete
 	}
 	return exitClean
+}
+
+// appendStepSummary appends the run's Markdown summary to $GITHUB_STEP_SUMMARY,
+// a file the Actions runner gives each step: appended to, never replaced.
+func appendStepSummary(path string, res *dnsbl.Result, locs map[int][]extract.Location, code int) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %v", pathError(err))
+	}
+	if err := report.GitHubSummary(f, res, locs, code); err != nil {
+		f.Close()
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %v", err)
+	}
+	return f.Close()
 }

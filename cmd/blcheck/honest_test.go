@@ -472,3 +472,53 @@ func TestUnreadablePartIsIncomplete(t *testing.T) {
 		t.Errorf("scan json: exit %d\n%s", js.code, js.stdout)
 	}
 }
+
+// scan --format github: one annotation per listed finding and place, with its
+// lists in the text (not one per list), at most ten with a notice for the rest,
+// the line in the file for a MIME part, and a Markdown step summary.
+func TestGitHubAnnotations(t *testing.T) {
+	srv := fakeWorld(t)
+	for _, d := range []string{"bad1.test", "bad2.test", "bad3.test"} {
+		srv.List("dbl.spamhaus.org", d, []string{"127.0.1.4"})
+		srv.List("multi.surbl.org", d, []string{"127.0.0.8"})
+	}
+	var html strings.Builder
+	html.WriteString("<html><body>\n")
+	for i := 0; i < 4; i++ {
+		for _, d := range []string{"bad1.test", "bad2.test", "bad3.test"} {
+			fmt.Fprintf(&html, "<a href=\"https://www.%s/p%d\">x</a>\n", d, i)
+		}
+	}
+	html.WriteString("</body></html>\n")
+	dir := t.TempDir()
+	page := filepath.Join(dir, "news.html")
+	os.WriteFile(page, []byte(html.String()), 0o644)
+	summary := filepath.Join(dir, "summary.md")
+	got := runCLI(t, map[string]string{"GITHUB_STEP_SUMMARY": summary}, "", "scan", page, "-r", srv.Addr,
+		"-l", "dbl,surbl", "--format", "github")
+	if got.code != exitListed {
+		t.Fatalf("exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	errorsOut := strings.Count(got.stdout, "::error ")
+	if errorsOut != 10 || !strings.Contains(got.stdout, "2 more listed places and 0 more problems are not annotated") ||
+		!strings.Contains(got.stdout, "is listed on spamhaus-dbl (phishing domain), surbl (PH: phishing)") {
+		t.Errorf("%d error annotations\n%s", errorsOut, got.stdout)
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil || !strings.Contains(string(md), "| Listed | On | Where | Delist |") ||
+		!strings.Contains(string(md), "| www.bad1.test | spamhaus-dbl (phishing domain); surbl (PH: phishing) |") {
+		t.Errorf("step summary: %v\n%s", err, md)
+	}
+
+	// a finding inside a base64 MIME part points at the part's line in the file
+	msg := filepath.Join(dir, "news.eml")
+	os.WriteFile(msg, []byte("From: a@sender.test\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"+
+		"--B\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n"+
+		"PGEgaHJlZj0iaHR0cHM6Ly9iYWQxLnRlc3QvIj54PC9hPgo=\n--B--\n"), 0o644) // <a href="https://bad1.test/">x</a>
+	got = runCLI(t, nil, "", "scan", msg, "-r", srv.Addr, "-l", "dbl", "--format", "github")
+	if !strings.Contains(got.stdout, "::error file="+ghEscape(msg)+",line=9,") {
+		t.Errorf("MIME part line:\n%s", got.stdout)
+	}
+}
+
+func ghEscape(s string) string { return strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(s) }

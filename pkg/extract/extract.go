@@ -21,6 +21,10 @@ type Location struct {
 	Line  int    `json:"line"`
 	Part  string `json:"part,omitempty"` // MIME part, e.g. "part 2 (text/html)"; its line is in the decoded part
 	Where string `json:"where"`          // href, src, text, "From header", "redirect target in href"...
+	// FileLine is, for a finding in a MIME part, its line in the file: exact
+	// for a part sent as it is, the first line of the part's body for a base64
+	// or quoted-printable one (whose decoded lines are not the file's).
+	FileLine int `json:"file_line,omitempty"`
 }
 
 func (l Location) String() string {
@@ -82,6 +86,10 @@ type extractor struct {
 	items    []Item
 	warnings []string
 	unread   []string
+	// the part being read: the file line its body starts at, and whether its
+	// lines are the file's (no transfer encoding)
+	partBase  int
+	partExact bool
 }
 
 func (x *extractor) warn(format string, a ...any) {
@@ -100,7 +108,14 @@ func (x *extractor) add(host, raw string, line int, part, where string) {
 	if host == "" {
 		return
 	}
-	x.items = append(x.items, Item{Host: host, Raw: raw, Loc: Location{File: x.file, Line: line, Part: part, Where: where}})
+	loc := Location{File: x.file, Line: line, Part: part, Where: where}
+	if part != "" && x.partBase > 0 {
+		loc.FileLine = x.partBase
+		if x.partExact {
+			loc.FileLine += line - 1
+		}
+	}
+	x.items = append(x.items, Item{Host: host, Raw: raw, Loc: loc})
 }
 
 var (

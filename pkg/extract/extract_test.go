@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -195,5 +196,25 @@ func TestHostileHTMLLines(t *testing.T) {
 	want := 1 + bytes.Count(data, []byte("\n"))
 	if len(items) != 1 || items[0].Host != "last.example.com" || items[0].Loc.Line != want {
 		t.Fatalf("items %+v, want last.example.com at line %d", items, want)
+	}
+}
+
+// A finding in a MIME part knows its line in the file, for annotations: exact
+// for a part sent as it is, the part's first line for a base64 one.
+func TestFileLineOfParts(t *testing.T) {
+	msg := "From: a@sender.example\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n" + // lines 1-4
+		"--B\nContent-Type: text/plain\n\nline 8\nsee https://plain.example/x\n" + // lines 5-9: the link at 9
+		"--B\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" + // lines 10-13
+		base64.StdEncoding.EncodeToString([]byte("first\nsecond https://encoded.example/\n")) + "\n--B--\n" // body at 14
+	found, err := File(strings.NewReader(msg), "m.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]int{}
+	for _, it := range found.Items {
+		lines[it.Host] = it.Loc.FileLine
+	}
+	if lines["plain.example"] != 9 || lines["encoded.example"] != 14 {
+		t.Errorf("file lines: %v", lines)
 	}
 }

@@ -99,6 +99,7 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 			x.text(body, part, firstLine, "text")
 			return
 		}
+		starts := partStarts(body, boundary, firstLine)
 		mr := multipart.NewReader(bytes.NewReader(body), boundary)
 		for i := 1; ; i++ {
 			p, err := mr.NextRawPart()
@@ -126,7 +127,17 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 			if subType == "" {
 				subType = "text/plain"
 			}
+			base, exact := x.partBase, x.partExact
+			if i <= len(starts) && (part == "" || x.partExact && x.partBase > 0) { // known while the lines are the file's
+				x.partBase = starts[i-1]
+				if part != "" { // a multipart inside a part: its lines count from the part's start
+					x.partBase = base + starts[i-1] - 1
+				}
+				enc := strings.ToLower(strings.TrimSpace(sub.encoding))
+				x.partExact = enc == "" || enc == "7bit" || enc == "8bit" || enc == "binary"
+			}
 			x.entity(sub, data, fmt.Sprintf("part %s (%s)", name, subType), 1, depth+1)
+			x.partBase, x.partExact = base, exact
 		}
 		return
 	}
@@ -139,6 +150,36 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 	case strings.HasPrefix(mediaType, "text/"):
 		x.text(decoded, part, firstLine, "text")
 	}
+}
+
+// partStarts returns, for each part of a multipart body that starts at line
+// firstLine of the file, the file line its body starts at (after its headers).
+func partStarts(body []byte, boundary string, firstLine int) []int {
+	var out []int
+	delim := "--" + boundary
+	inHeaders := false
+	line := firstLine
+	for len(body) > 0 {
+		end := bytes.IndexByte(body, '\n')
+		var l []byte
+		if end < 0 {
+			l, body = body, nil
+		} else {
+			l, body = body[:end], body[end+1:]
+		}
+		text := strings.TrimRight(string(l), " \t\r")
+		switch {
+		case text == delim+"--":
+			return out
+		case text == delim:
+			inHeaders = true
+		case inHeaders && text == "":
+			inHeaders = false
+			out = append(out, line+1)
+		}
+		line++
+	}
+	return out
 }
 
 func partPrefix(part string) string {

@@ -3,52 +3,192 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/extract"
 )
 
-// GitHub writes GitHub Actions workflow commands: an error annotation at every
-// place a listed finding appears, so it shows on the pull request, a warning for
-// what could not be checked, and a notice with the summary.
-func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
+// MaxAnnotations is how many annotations of one kind GitHub shows for a step;
+// what is past it is said in a notice instead of being lost.
+const MaxAnnotations = 10
+
+// ghFinding is one listed target: every list it is on, and every place it is.
+type ghFinding struct {
+	input   string
+	lists   []string // "spamhaus-dbl (phishing domain)"
+	delist  []string
+	places  []extract.Location
+	subject string
+}
+
+// listedFindings groups a run's listings by target, most lists first.
+func listedFindings(res *dnsbl.Result, locs map[int][]extract.Location) []ghFinding {
+	var out []ghFinding
 	for _, tr := range res.Targets {
+		f := ghFinding{input: tr.Target.Input, places: locs[tr.Index]}
 		for _, c := range tr.Checks {
 			if c.Status != dnsbl.Listed || c.DuplicateOf != "" {
 				continue
 			}
-			msg := fmt.Sprintf("%s (%s) is listed on %s (%s): %s", tr.Target.Input, c.Subject, c.List, c.Zone,
-				strings.Join(c.Meanings, "; "))
-			if c.DelistURL != "" {
-				msg += ". Delist: " + c.DelistURL
+			what := c.List
+			if len(c.Meanings) > 0 {
+				what += " (" + strings.Join(c.Meanings, "; ") + ")"
 			}
-			places := locs[tr.Index]
-			if len(places) == 0 {
-				fmt.Fprintf(w, "::error title=blcheck: listed::%s\n", ghData(msg))
+			if c.Subject != tr.Target.Input && f.subject == "" {
+				f.subject = c.Subject
 			}
-			for _, l := range places {
-				fmt.Fprintf(w, "::error file=%s,line=%d,title=%s::%s\n", ghProp(l.File), l.Line,
-					ghProp("blcheck: listed domain in "+l.Where), ghData(msg))
+			f.lists = append(f.lists, what)
+			if c.DelistURL != "" && !contains(f.delist, c.DelistURL) {
+				f.delist = append(f.delist, c.DelistURL)
 			}
 		}
-		for _, p := range tr.Problems {
-			fmt.Fprintf(w, "::warning title=blcheck: not checked::%s\n", ghData(p))
+		if len(f.lists) > 0 {
+			out = append(out, f)
 		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].lists) > len(out[j].lists) })
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (f ghFinding) message() string {
+	who := f.input
+	if f.subject != "" {
+		who += " (" + f.subject + ")"
+	}
+	msg := fmt.Sprintf("%s is listed on %s", who, strings.Join(f.lists, ", "))
+	if len(f.delist) > 0 {
+		msg += ". Delist: " + strings.Join(f.delist, " ")
+	}
+	return msg
+}
+
+// fileLine is where an annotation points: the line in the file, also for a
+// finding inside a MIME part.
+func fileLine(l extract.Location) int {
+	if l.Part != "" && l.FileLine > 0 {
+		return l.FileLine
+	}
+	return l.Line
+}
+
+// GitHub writes GitHub Actions workflow commands: one error annotation per
+// listed finding and place (its lists in the text, the most listed first), a
+// warning for what could not be checked, at most MaxAnnotations of each with a
+// notice for the rest, and a notice with the summary.
+func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
+	errors, leftErrors := 0, 0
+	for _, f := range listedFindings(res, locs) {
+		places := f.places
+		if len(places) == 0 {
+			places = []extract.Location{{}}
+		}
+		for _, l := range places {
+			if errors == MaxAnnotations {
+				leftErrors++
+				continue
+			}
+			errors++
+			if l.File == "" {
+				fmt.Fprintf(w, "::error title=blcheck: listed::%s\n", ghData(f.message()))
+				continue
+			}
+			fmt.Fprintf(w, "::error file=%s,line=%d,title=%s::%s\n", ghProp(l.File), fileLine(l),
+				ghProp("blcheck: listed domain in "+l.Where), ghData(f.message()))
+		}
+	}
+	var warnings []string
+	for _, tr := range res.Targets {
+		warnings = append(warnings, tr.Problems...)
 	}
 	if res.Resolver.RewritesNXDOMAIN {
 		fmt.Fprintf(w, "::error title=blcheck: resolver::%s\n", ghData("the resolver invents answers for names that do not exist; nothing could be checked"))
 	}
 	for _, l := range res.Lists {
 		if l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted() {
-			fmt.Fprintf(w, "::warning title=blcheck: list %s::%s\n", ghProp(l.List.ID), ghData(string(l.Health.State)+": "+l.Health.Detail))
+			warnings = append(warnings, fmt.Sprintf("list %s: %s: %s", l.List.ID, l.Health.State, l.Health.Detail))
 		}
+	}
+	leftWarnings := 0
+	for i, msg := range warnings {
+		if i == MaxAnnotations {
+			leftWarnings = len(warnings) - i
+			break
+		}
+		fmt.Fprintf(w, "::warning title=blcheck: not checked::%s\n", ghData(msg))
+	}
+	if leftErrors+leftWarnings > 0 {
+		fmt.Fprintf(w, "::notice title=blcheck: more::%s\n", ghData(fmt.Sprintf(
+			"%d more listed places and %d more problems are not annotated (GitHub shows %d of each a step): "+
+				"the step summary and -o json list them all", leftErrors, leftWarnings, MaxAnnotations)))
 	}
 	s := Summarize(res, exitCode)
 	_, err := fmt.Fprintf(w, "::notice title=blcheck::%s\n", ghData(fmt.Sprintf(
 		"%d targets, %d checks: %d listed, %d clean, %d blocked, %d error, %d unreliable, %d skipped (exit %d)",
 		s.Targets, s.Checks, s.Listed, s.Clean, s.Blocked, s.Error, s.Unreliable, s.Skipped, exitCode)))
 	return err
+}
+
+// GitHubSummary writes the Markdown for $GITHUB_STEP_SUMMARY: a table of what
+// is listed, where and how to delist it, and what could not be checked.
+func GitHubSummary(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
+	var b strings.Builder
+	s := Summarize(res, exitCode)
+	b.WriteString("## blcheck\n\n")
+	findings := listedFindings(res, locs)
+	switch {
+	case len(findings) > 0:
+		fmt.Fprintf(&b, "**%d listed** of %d targets checked (exit %d).\n\n", len(findings), s.Targets, exitCode)
+		b.WriteString("| Listed | On | Where | Delist |\n|---|---|---|---|\n")
+		for _, f := range findings {
+			var where []string
+			for i, l := range f.places {
+				if i == 3 {
+					where = append(where, fmt.Sprintf("and %d more", len(f.places)-3))
+					break
+				}
+				where = append(where, fmt.Sprintf("%s:%d", l.File, fileLine(l)))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(f.input), mdCell(strings.Join(f.lists, "; ")),
+				mdCell(strings.Join(where, ", ")), mdCell(strings.Join(f.delist, " ")))
+		}
+	case len(s.Incomplete) > 0:
+		fmt.Fprintf(&b, "Nothing listed, but the check is **incomplete** (exit %d).\n", exitCode)
+	default:
+		fmt.Fprintf(&b, "Nothing listed: %d targets, %d checks (exit %d).\n", s.Targets, s.Checks, exitCode)
+	}
+	var notChecked []string
+	notChecked = append(notChecked, s.Incomplete...)
+	for _, l := range res.Lists {
+		if l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted() {
+			notChecked = append(notChecked, fmt.Sprintf("list %s: %s: %s", l.List.ID, l.Health.State, l.Health.Detail))
+		}
+	}
+	if len(notChecked) > 0 {
+		b.WriteString("\n**Not checked:**\n\n")
+		for _, n := range notChecked {
+			fmt.Fprintf(&b, "- %s\n", mdCell(n))
+		}
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCell makes network text safe in a Markdown table cell.
+func mdCell(s string) string {
+	s = Sanitize(s, 500)
+	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "`", "'", "[", "\\[", "]", "\\]").Replace(s)
 }
 
 // ghData escapes a workflow command's message; control characters are dropped.
