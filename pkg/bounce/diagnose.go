@@ -201,10 +201,34 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 			// the lists the bounce names first
 			sortChecks(cs, func(c dnsbl.Check) bool { return isHinted[c.List] || sameOperator(names[c.List], hinted) })
 			var listNames []string
-			for _, c := range cs {
-				name := c.List
-				if l := names[c.List]; l != nil {
-					name = l.Name
+			nameOf := func(id string) string {
+				if l := names[id]; l != nil {
+					return l.Name
+				}
+				return id
+			}
+			group := func(c dnsbl.Check) string { // listings on a list and on one that contains it are one
+				if c.DuplicateOf != "" {
+					return c.DuplicateOf
+				}
+				return c.List
+			}
+			shown := map[string]bool{}
+			for _, c := range cs { // the lists the bounce names first: one of a group is shown
+				g := group(c)
+				if shown[g] {
+					continue
+				}
+				shown[g] = true
+				name := nameOf(c.List)
+				var same []string
+				for _, d := range cs {
+					if d.List != c.List && group(d) == g {
+						same = append(same, nameOf(d.List))
+					}
+				}
+				if len(same) > 0 {
+					name += " (the same listing as on " + joinAnd(same) + ")"
 				}
 				listNames = append(listNames, name)
 				f.Lists = append(f.Lists, c.List)
