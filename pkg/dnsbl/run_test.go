@@ -613,3 +613,51 @@ func TestRunLossyServer(t *testing.T) {
 		t.Fatalf("the lossy list was not asked (%d queries)", n)
 	}
 }
+
+// One resolver client kept across runs (a long-lived process) keeps answers no
+// longer than their TTL: a second run within the TTL sends no query, and a
+// delisting shows once the TTL has passed; a list that dies after the first
+// run is seen as failing once its test points' TTL has passed.
+func TestRunReusedClientHonoursTTL(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.TTL, srv.NegativeTTL = time.Second, time.Second
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Zone("ip.bl.test", "127.0.0.2")
+	srv.Zone("v4.bl.test", "127.0.0.2")
+	srv.List("ip.bl.test", "192.0.2.70", []string{"127.0.0.4"})
+	lists, _, _ := cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	target, _ := dnsbl.ParseTarget("192.0.2.70")
+	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	run := func() *dnsbl.Result {
+		return dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: client, Retain: true, TXT: dnsbl.TXTListed},
+			[]dnsbl.Target{target}, dnsbl.Observer{})
+	}
+	if c := find(run(), "192.0.2.70", "ipbl"); c.Status != dnsbl.Listed {
+		t.Fatalf("first run: %+v", c)
+	}
+	before := srv.Queries("A", "70.2.0.192.ip.bl.test")
+	if c := find(run(), "192.0.2.70", "ipbl"); c.Status != dnsbl.Listed || srv.Queries("A", "70.2.0.192.ip.bl.test") != before {
+		t.Errorf("within the TTL the answer comes from the cache: %+v, %d queries (was %d)", c,
+			srv.Queries("A", "70.2.0.192.ip.bl.test"), before)
+	}
+	srv.Unlist("ip.bl.test", "192.0.2.70")
+	srv.Unlist("v4.bl.test", "127.0.0.2") // the list dies: its test point is gone
+	time.Sleep(1100 * time.Millisecond)   // past every TTL of the world
+	res := run()
+	if c := find(res, "192.0.2.70", "ipbl"); c.Status != dnsbl.Clean {
+		t.Errorf("after the TTL the delisting shows: %+v", c)
+	}
+	for _, l := range res.Lists {
+		if l.List.ID == "v4bl" && l.Health.State != dnsbl.HealthMissing {
+			t.Errorf("a list that died is seen within its TTL: %s", l.Health.State)
+		}
+	}
+}

@@ -51,6 +51,11 @@ type rrKey struct {
 // Server is a fake DNS server. Its zero value is not usable; call NewServer.
 type Server struct {
 	Addr string // 127.0.0.1:port, for both UDP and TCP
+	// NegativeTTL is the SOA TTL and MINIMUM of negative answers (0: 60 s),
+	// which caches keep them by. Set it before the first query.
+	NegativeTTL time.Duration
+	// TTL is the TTL of the records A, MX and TXT add (0: 60 s).
+	TTL time.Duration
 
 	udp, tcp *dns.Server
 
@@ -140,7 +145,7 @@ func (s *Server) RR(text string) {
 func (s *Server) A(name string, addrs ...string) {
 	for _, a := range addrs {
 		ip := netip.MustParseAddr(a)
-		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: 60}
+		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: s.ttl()}
 		if ip.Is4() {
 			hdr.Rrtype = dns.TypeA
 			s.add(&dns.A{Hdr: hdr, A: ip.AsSlice()})
@@ -151,9 +156,16 @@ func (s *Server) A(name string, addrs ...string) {
 	}
 }
 
+func (s *Server) ttl() uint32 {
+	if s.TTL == 0 {
+		return 60
+	}
+	return uint32(s.TTL / time.Second)
+}
+
 // MX adds a mail exchanger for name.
 func (s *Server) MX(name string, pref uint16, host string) {
-	s.add(&dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 60},
+	s.add(&dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: s.ttl()},
 		Preference: pref, Mx: dns.Fqdn(host)})
 }
 
@@ -168,7 +180,7 @@ func (s *Server) TXT(name string, text ...string) {
 		}
 		parts = append(parts, t)
 	}
-	s.add(&dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: parts})
+	s.add(&dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: s.ttl()}, Txt: parts})
 }
 
 // QueryName is subject's name in zone: reversed octets for IPv4, 32 reversed
@@ -355,6 +367,7 @@ func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
 		return m
 	}
 	if s.names[name] {
+		m.Ns = s.soa()
 		return m // NOERROR, no records of that type
 	}
 	for zone, code := range s.wildcards {
@@ -367,5 +380,17 @@ func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
 		}
 	}
 	m.Rcode = dns.RcodeNameError
+	m.Ns = s.soa()
 	return m
+}
+
+// soa is the authority section of a negative answer, as real servers send it:
+// its TTL and MINIMUM are NegativeTTL (RFC 2308).
+func (s *Server) soa() []dns.RR {
+	ttl := uint32(s.NegativeTTL / time.Second)
+	if s.NegativeTTL == 0 {
+		ttl = 60
+	}
+	return []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns: "ns.dnsbltest.", Mbox: "hostmaster.dnsbltest.", Serial: 1, Refresh: 60, Retry: 60, Expire: 600, Minttl: ttl}}
 }

@@ -61,6 +61,10 @@ type Answer struct {
 	// Capped counts the A or AAAA records past MaxAddrs that were not kept: the
 	// answer was only partly read.
 	Capped int
+	// TTL is how long the answer may be kept: the least TTL of the records it
+	// was read from, or for NXDOMAIN and NOERROR without records the SOA's
+	// negative TTL (RFC 2308: the lesser of its TTL and MINIMUM); 0 without one.
+	TTL time.Duration
 	RTT    time.Duration
 	Server string
 	// Resends counts the copies of the query sent again because no answer came
@@ -141,6 +145,20 @@ type Config struct {
 	// CacheSize bounds the answer cache (0: 4096 answers). Only answers are cached,
 	// never failures.
 	CacheSize int
+	// MaxCacheTTL caps how long an answer is kept (0: an hour). An answer is
+	// never kept longer than its DNS TTL, nor a negative one longer than its
+	// SOA allows (RFC 2308): a long-lived client sees a delisting once the
+	// list's TTL has passed. A negative MaxCacheTTL turns the cache off.
+	MaxCacheTTL time.Duration
+}
+
+// DefaultMaxCacheTTL is the cap on an answer's time in the cache.
+const DefaultMaxCacheTTL = time.Hour
+
+// cached is an answer in the cache, until it expires.
+type cached struct {
+	a       *Answer
+	expires time.Time
 }
 
 // Client is the DNS client blcheck uses.
@@ -151,9 +169,11 @@ type Client struct {
 	tcp     *dns.Client
 
 	mu        sync.Mutex
-	cache     map[queryKey]*Answer
+	cache     map[queryKey]cached
 	inflight  map[queryKey]*Pending
 	cacheSize int
+	maxTTL    time.Duration
+	now       func() time.Time // the clock, for tests
 
 	muxes sync.Map // server -> *udpMux
 
@@ -174,14 +194,19 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 4096
 	}
+	if cfg.MaxCacheTTL == 0 {
+		cfg.MaxCacheTTL = DefaultMaxCacheTTL
+	}
 	return &Client{
 		servers:   cfg.Servers,
 		timeout:   cfg.Timeout,
 		retries:   cfg.Retries,
 		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
-		cache:     map[queryKey]*Answer{},
+		cache:     map[queryKey]cached{},
 		inflight:  map[queryKey]*Pending{},
 		cacheSize: cfg.CacheSize,
+		maxTTL:    cfg.MaxCacheTTL,
+		now:       time.Now,
 	}, nil
 }
 
@@ -229,11 +254,14 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		key := queryKey{name, t}
-		if a, ok := c.cache[key]; ok {
-			p := &Pending{a: a, ready: closedChan}
-			p.once.Do(func() {})
-			ps[i] = p
-			continue
+		if e, ok := c.cache[key]; ok {
+			if c.now().Before(e.expires) {
+				p := &Pending{a: e.a, ready: closedChan}
+				p.once.Do(func() {})
+				ps[i] = p
+				continue
+			}
+			delete(c.cache, key) // past its TTL: asked again
 		}
 		if p, ok := c.inflight[key]; ok {
 			ps[i] = p
@@ -299,11 +327,11 @@ func (p *Pending) resolve() {
 	p.a, p.err = c.exchange(p)
 	c.mu.Lock()
 	delete(c.inflight, p.key)
-	if p.err == nil {
+	if ttl := min(p.a.ttl(), c.maxTTL); p.err == nil && ttl > 0 {
 		if len(c.cache) >= c.cacheSize {
 			clear(c.cache)
 		}
-		c.cache[p.key] = p.a
+		c.cache[p.key] = cached{p.a, c.now().Add(ttl)}
 	}
 	c.mu.Unlock()
 }
@@ -492,6 +520,11 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 	}
 	a := &Answer{Name: name, NXDomain: resp.Rcode == dns.RcodeNameError, RTT: rtt, Server: server}
 	owner := dns.Fqdn(name)
+	owners := map[string]bool{strings.ToLower(owner): true}
+	defer func() {
+		used := len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0
+		a.TTL = answerTTL(resp, owners, t, used && !a.NXDomain)
+	}()
 	for hop := 0; hop < maxCNAME; hop++ {
 		next := ""
 		for _, rr := range resp.Answer {
@@ -506,6 +539,7 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			break
 		}
 		owner = next
+		owners[strings.ToLower(owner)] = true
 	}
 	for _, rr := range resp.Answer {
 		if rr.Header().Rrtype != uint16(t) {
@@ -542,6 +576,41 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 		}
 	}
 	return a, nil
+}
+
+func (a *Answer) ttl() time.Duration {
+	if a == nil {
+		return 0
+	}
+	return a.TTL
+}
+
+// answerTTL is the least TTL of the records of the answer that were used (those
+// of owner names along the CNAME chain), or the negative TTL of the SOA in the
+// authority section for an answer without them.
+func answerTTL(resp *dns.Msg, owners map[string]bool, t Type, used bool) time.Duration {
+	least := uint32(0)
+	found := false
+	take := func(ttl uint32) {
+		if !found || ttl < least {
+			least, found = ttl, true
+		}
+	}
+	if used {
+		for _, rr := range resp.Answer {
+			h := rr.Header()
+			if owners[strings.ToLower(h.Name)] && (h.Rrtype == uint16(t) || h.Rrtype == dns.TypeCNAME) {
+				take(h.Ttl)
+			}
+		}
+	} else {
+		for _, rr := range resp.Ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				take(min(soa.Hdr.Ttl, soa.Minttl))
+			}
+		}
+	}
+	return time.Duration(least) * time.Second
 }
 
 // unescapeTXT undoes miekg/dns's presentation escapes (\DDD and \X) so that TXT

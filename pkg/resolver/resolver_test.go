@@ -576,3 +576,23 @@ func TestTruncatedWithDeadTCP(t *testing.T) {
 		t.Errorf("%d queries, want UDP and TCP for each of 2 tries", n)
 	}
 }
+
+// Answers carry their TTL: the least of the records used, or for a negative
+// answer the SOA's (RFC 2308); the cache keeps nothing longer.
+func TestAnswerTTL(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.RR("short.bl.test. 7 IN A 127.0.0.2")
+	srv.RR("short.bl.test. 3 IN A 127.0.0.3")
+	srv.RR("alias.bl.test. 5 IN CNAME short.bl.test.")
+	srv.NegativeTTL = 9 * time.Second
+	c := newClient(t, 0, srv.Addr)
+	defer c.Close()
+	for name, want := range map[string]time.Duration{"short.bl.test": 3 * time.Second,
+		"alias.bl.test": 3 * time.Second, "nx.bl.test": 9 * time.Second} {
+		a, err := c.Lookup(context.Background(), name, resolver.TypeA)
+		if err != nil || a.TTL != want {
+			t.Errorf("%s: TTL %v (%v), want %v", name, a.TTL, err, want)
+		}
+	}
+}
