@@ -64,7 +64,7 @@ type Answer struct {
 	// TTL is how long the answer may be kept: the least TTL of the records it
 	// was read from, or for NXDOMAIN and NOERROR without records the SOA's
 	// negative TTL (RFC 2308: the lesser of its TTL and MINIMUM); 0 without one.
-	TTL time.Duration
+	TTL    time.Duration
 	RTT    time.Duration
 	Server string
 	// Resends counts the copies of the query sent again because no answer came
