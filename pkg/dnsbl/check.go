@@ -273,6 +273,7 @@ type flight struct {
 
 type runner struct {
 	cfg          Config
+	overlap      bool // two lists of the run share a root (part_of): a subject's checks wait for each other
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
@@ -331,6 +332,12 @@ func RunSeq(ctx context.Context, cfg Config, targets iter.Seq[Target], eager boo
 	}
 	for _, s := range statusesInit {
 		r.result.Summary.Counts[s] = 0
+	}
+	roots := map[*catalog.List]bool{}
+	for i := range cfg.Lists {
+		root := cfg.Lists[i].List.Root()
+		r.overlap = r.overlap || roots[root]
+		roots[root] = true
 	}
 	for i := range cfg.Lists {
 		l := &listState{Selected: &cfg.Lists[i], pos: i, done: make(chan struct{})}
@@ -893,10 +900,39 @@ func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 		s.failed.Add(1)
 	}
 	r.mu.Lock()
-	s.checks = append(s.checks, c)
+	if r.overlap {
+		s.checks = append(s.checks, c) // counted once the subject's other lists are in
+	} else {
+		r.record(ts, &c)
+	}
 	r.mu.Unlock()
 	r.subjectDone(ts, s)
 	r.release(ts)
+}
+
+// record counts, keeps and observes one finished check (r.mu held).
+func (r *runner) record(ts *targetState, c *Check) {
+	if r.cfg.Annotate != nil {
+		r.cfg.Annotate(c)
+	}
+	r.result.Summary.Checks++
+	r.result.Summary.Counts[c.Status]++
+	switch l := r.lists[c.list]; {
+	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted:
+		l.answered++
+	case c.Error == InterruptedError || c.Status == Skipped:
+	default:
+		l.failed++
+	}
+	if c.DuplicateOf != "" {
+		r.result.Summary.Duplicates++
+	}
+	if r.cfg.Retain {
+		ts.res.Checks = append(ts.res.Checks, *c)
+	}
+	if r.obs.Check != nil {
+		r.obs.Check(ts.res, *c)
+	}
 }
 
 // subjectDone completes a subject once its last check is in: its listings are
@@ -907,32 +943,12 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	checks := s.checks
-	s.checks = nil
-	sort.Slice(checks, func(i, j int) bool { return checks[i].list < checks[j].list })
-	r.markDuplicates(checks)
-	for i := range checks {
-		c := &checks[i]
-		if r.cfg.Annotate != nil {
-			r.cfg.Annotate(c)
-		}
-		r.result.Summary.Checks++
-		r.result.Summary.Counts[c.Status]++
-		switch l := r.lists[c.list]; {
-		case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted:
-			l.answered++
-		case c.Error == InterruptedError || c.Status == Skipped:
-		default:
-			l.failed++
-		}
-		if c.DuplicateOf != "" {
-			r.result.Summary.Duplicates++
-		}
-		if r.cfg.Retain {
-			ts.res.Checks = append(ts.res.Checks, *c)
-		}
-		if r.obs.Check != nil {
-			r.obs.Check(ts.res, *c)
+	if checks := s.checks; len(checks) > 0 {
+		s.checks = nil
+		sort.Slice(checks, func(i, j int) bool { return checks[i].list < checks[j].list })
+		r.markDuplicates(checks)
+		for i := range checks {
+			r.record(ts, &checks[i])
 		}
 	}
 	if s.canceled.Load() == 0 {

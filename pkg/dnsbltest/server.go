@@ -66,6 +66,7 @@ type Server struct {
 	faults    []*Fault
 	queries   map[string]int // "TYPE name" -> count
 	quit      chan struct{}  // closed by Close: handlers that hang give up
+	soaRR     *dns.SOA       // of negative answers
 }
 
 // NewServer starts a server on 127.0.0.1 with a free port, UDP and TCP on the
@@ -386,11 +387,15 @@ func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
 
 // soa is the authority section of a negative answer, as real servers send it:
 // its TTL and MINIMUM are NegativeTTL (RFC 2308).
+// The record is made once (s.mu is held) and shared: packing only reads it.
 func (s *Server) soa() []dns.RR {
 	ttl := uint32(s.NegativeTTL / time.Second)
 	if s.NegativeTTL == 0 {
 		ttl = 60
 	}
-	return []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
-		Ns: "ns.dnsbltest.", Mbox: "hostmaster.dnsbltest.", Serial: 1, Refresh: 60, Retry: 60, Expire: 600, Minttl: ttl}}
+	if s.soaRR == nil || s.soaRR.Minttl != ttl {
+		s.soaRR = &dns.SOA{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+			Ns: "ns.dnsbltest.", Mbox: "hostmaster.dnsbltest.", Serial: 1, Refresh: 60, Retry: 60, Expire: 600, Minttl: ttl}
+	}
+	return []dns.RR{s.soaRR}
 }

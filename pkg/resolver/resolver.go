@@ -520,11 +520,7 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 	}
 	a := &Answer{Name: name, NXDomain: resp.Rcode == dns.RcodeNameError, RTT: rtt, Server: server}
 	owner := dns.Fqdn(name)
-	owners := map[string]bool{strings.ToLower(owner): true}
-	defer func() {
-		used := len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0
-		a.TTL = answerTTL(resp, owners, t, used && !a.NXDomain)
-	}()
+	var chain []string // the CNAMEs' targets followed, for the TTL
 	for hop := 0; hop < maxCNAME; hop++ {
 		next := ""
 		for _, rr := range resp.Answer {
@@ -539,7 +535,7 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			break
 		}
 		owner = next
-		owners[strings.ToLower(owner)] = true
+		chain = append(chain, owner)
 	}
 	for _, rr := range resp.Answer {
 		if rr.Header().Rrtype != uint16(t) {
@@ -575,6 +571,8 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			a.MX = append(a.MX, MX{Pref: r.Preference, Host: host})
 		}
 	}
+	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0)
+	a.TTL = answerTTL(resp, name, chain, t, used)
 	return a, nil
 }
 
@@ -586,9 +584,9 @@ func (a *Answer) ttl() time.Duration {
 }
 
 // answerTTL is the least TTL of the records of the answer that were used (those
-// of owner names along the CNAME chain), or the negative TTL of the SOA in the
-// authority section for an answer without them.
-func answerTTL(resp *dns.Msg, owners map[string]bool, t Type, used bool) time.Duration {
+// of name and of the CNAME targets followed from it), or the negative TTL of the
+// SOA in the authority section for an answer without them.
+func answerTTL(resp *dns.Msg, name string, chain []string, t Type, used bool) time.Duration {
 	least := uint32(0)
 	found := false
 	take := func(ttl uint32) {
@@ -599,7 +597,15 @@ func answerTTL(resp *dns.Msg, owners map[string]bool, t Type, used bool) time.Du
 	if used {
 		for _, rr := range resp.Answer {
 			h := rr.Header()
-			if owners[strings.ToLower(h.Name)] && (h.Rrtype == uint16(t) || h.Rrtype == dns.TypeCNAME) {
+			if h.Rrtype != uint16(t) && h.Rrtype != dns.TypeCNAME {
+				continue
+			}
+			owner := strings.TrimSuffix(h.Name, ".")
+			match := strings.EqualFold(owner, name)
+			for _, c := range chain {
+				match = match || strings.EqualFold(h.Name, c)
+			}
+			if match {
 				take(h.Ttl)
 			}
 		}
