@@ -519,22 +519,12 @@ func parseLoopback(s string) (netip.Addr, error) {
 func (l *List) parseCodes() error {
 	l.codes = l.codes[:0]
 	for k, v := range l.Codes {
-		var p netip.Prefix
-		if strings.Contains(k, "/") {
-			var err error
-			p, err = netip.ParsePrefix(k)
-			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 8 || p.Addr().As4()[0] != 127 {
-				return fmt.Errorf("codes: %q is not an IPv4 prefix inside 127.0.0.0/8", k)
-			}
-			if l.Bitmask {
-				return fmt.Errorf("codes: %s: a bitmask list's codes are single values", k)
-			}
-		} else {
-			a, err := parseLoopback(k)
-			if err != nil {
-				return fmt.Errorf("codes: %v", err)
-			}
-			p = netip.PrefixFrom(a, 32)
+		p, err := parseValue(k)
+		if err != nil {
+			return fmt.Errorf("codes: %v", err)
+		}
+		if l.Bitmask && p.Bits() != 32 {
+			return fmt.Errorf("codes: %s: a bitmask list's codes are single values", k)
 		}
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("codes: %s has no meaning", k)
@@ -549,6 +539,23 @@ func (l *List) parseCodes() error {
 	}
 	sortPrefixes(l.codes, func(c code) netip.Prefix { return c.prefix })
 	return nil
+}
+
+// parseValue reads an answer value of codes or errors: an address in
+// 127.0.0.0/8, or a prefix inside it (127.255.255.0/24); a single value is a /32.
+func parseValue(k string) (netip.Prefix, error) {
+	if !strings.Contains(k, "/") {
+		a, err := parseLoopback(k)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return netip.PrefixFrom(a, 32), nil
+	}
+	p, err := netip.ParsePrefix(k)
+	if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 8 || p.Addr().As4()[0] != 127 {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 prefix inside 127.0.0.0/8", k)
+	}
+	return p, nil
 }
 
 // sortPrefixes orders values most specific first, so that an exact value wins
@@ -566,19 +573,9 @@ func sortPrefixes[T any](s []T, prefix func(T) netip.Prefix) {
 func (l *List) parseErrors() error {
 	l.errors = l.errors[:0]
 	for k, v := range l.Errors {
-		var p netip.Prefix
-		if strings.Contains(k, "/") {
-			var err error
-			p, err = netip.ParsePrefix(k)
-			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 8 || p.Addr().As4()[0] != 127 {
-				return fmt.Errorf("errors: %q is not an IPv4 prefix inside 127.0.0.0/8", k)
-			}
-		} else {
-			a, err := parseLoopback(k)
-			if err != nil {
-				return fmt.Errorf("errors: %v", err)
-			}
-			p = netip.PrefixFrom(a, 32)
+		p, err := parseValue(k)
+		if err != nil {
+			return fmt.Errorf("errors: %v", err)
 		}
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("errors: %s has no meaning", k)

@@ -160,13 +160,8 @@ func partStarts(body []byte, boundary string, firstLine int) []int {
 	inHeaders := false
 	line := firstLine
 	for len(body) > 0 {
-		end := bytes.IndexByte(body, '\n')
 		var l []byte
-		if end < 0 {
-			l, body = body, nil
-		} else {
-			l, body = body[:end], body[end+1:]
-		}
+		l, body = nextLine(body)
 		text := strings.TrimRight(string(l), " \t\r")
 		switch {
 		case text == delim+"--":
@@ -180,6 +175,14 @@ func partStarts(body []byte, boundary string, firstLine int) []int {
 		line++
 	}
 	return out
+}
+
+// nextLine splits off data's first line (without its newline).
+func nextLine(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i], data[i+1:]
+	}
+	return data, nil
 }
 
 func partPrefix(part string) string {
@@ -239,13 +242,8 @@ func headerLines(data []byte) (map[string]int, int) {
 	n := 0
 	for len(data) > 0 {
 		n++
-		i := bytes.IndexByte(data, '\n')
 		var l []byte
-		if i < 0 {
-			l, data = data, nil
-		} else {
-			l, data = data[:i], data[i+1:]
-		}
+		l, data = nextLine(data)
 		l = bytes.TrimRight(l, "\r")
 		if len(l) == 0 {
 			return lines, n + 1
