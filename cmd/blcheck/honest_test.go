@@ -524,3 +524,27 @@ func TestGitHubAnnotations(t *testing.T) {
 func ghEscape(s string) string {
 	return strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(s)
 }
+
+// -o jsonl says why a run is incomplete: a target's problems are a line of
+// their own, with "type": "target".
+func TestJSONLinesCarryProblems(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("mxfail.test", "192.0.2.80")
+	srv.AddFault(dnsbltest.Fault{Suffix: "mxfail.test", Type: "MX", Kind: dnsbltest.ServFail})
+	got := runCLI(t, nil, "", "mxfail.test", "-r", srv.Addr, "-l", "spamcop", "-o", "jsonl", "--retries", "0")
+	var line struct {
+		Type, Target string
+		Problems     []string
+	}
+	for _, l := range strings.Split(strings.TrimSpace(got.stdout), "\n") {
+		if strings.Contains(l, `"type":"target"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got.code != exitIncomplete || line.Target != "mxfail.test" || len(line.Problems) != 1 ||
+		!strings.Contains(line.Problems[0], "MX lookup for mxfail.test failed: SERVFAIL") {
+		t.Errorf("exit %d, target line %+v\n%s", got.code, line, got.stdout)
+	}
+}
