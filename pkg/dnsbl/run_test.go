@@ -621,7 +621,7 @@ func TestRunLossyServer(t *testing.T) {
 func TestRunReusedClientHonoursTTL(t *testing.T) {
 	srv := dnsbltest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.TTL, srv.NegativeTTL = time.Second, time.Second
+	srv.SetTTL(time.Second, time.Second)
 	cat, err := catalog.Parse([]byte(testCatalog), "test")
 	if err != nil {
 		t.Fatal(err)

@@ -51,11 +51,10 @@ type rrKey struct {
 // Server is a fake DNS server. Its zero value is not usable; call NewServer.
 type Server struct {
 	Addr string // 127.0.0.1:port, for both UDP and TCP
-	// NegativeTTL is the SOA TTL and MINIMUM of negative answers (0: 60 s),
-	// which caches keep them by. Set it before the first query.
-	NegativeTTL time.Duration
-	// TTL is the TTL of the records A, MX and TXT add (0: 60 s).
-	TTL time.Duration
+
+	// the TTL of the records A, MX and TXT add, and the SOA TTL and MINIMUM of
+	// negative answers (0: 60 s), which caches keep them by; see SetTTL
+	recordTTL, negativeTTL time.Duration
 
 	udp, tcp *dns.Server
 
@@ -157,11 +156,21 @@ func (s *Server) A(name string, addrs ...string) {
 	}
 }
 
+// SetTTL sets the TTL of the records added from now on, and the negative TTL
+// (the SOA's TTL and MINIMUM, RFC 2308) of negative answers; 0 means 60 s.
+func (s *Server) SetTTL(records, negative time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recordTTL, s.negativeTTL = records, negative
+}
+
 func (s *Server) ttl() uint32 {
-	if s.TTL == 0 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recordTTL == 0 {
 		return 60
 	}
-	return uint32(s.TTL / time.Second)
+	return uint32(s.recordTTL / time.Second)
 }
 
 // MX adds a mail exchanger for name.
@@ -386,11 +395,11 @@ func (s *Server) answer(r *dns.Msg, name string, qtype uint16) *dns.Msg {
 }
 
 // soa is the authority section of a negative answer, as real servers send it:
-// its TTL and MINIMUM are NegativeTTL (RFC 2308).
+// its TTL and MINIMUM are the negative TTL of SetTTL (RFC 2308).
 // The record is made once (s.mu is held) and shared: packing only reads it.
 func (s *Server) soa() []dns.RR {
-	ttl := uint32(s.NegativeTTL / time.Second)
-	if s.NegativeTTL == 0 {
+	ttl := uint32(s.negativeTTL / time.Second)
+	if s.negativeTTL == 0 {
 		ttl = 60
 	}
 	if s.soaRR == nil || s.soaRR.Minttl != ttl {

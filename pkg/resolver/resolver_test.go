@@ -585,7 +585,7 @@ func TestAnswerTTL(t *testing.T) {
 	srv.RR("short.bl.test. 7 IN A 127.0.0.2")
 	srv.RR("short.bl.test. 3 IN A 127.0.0.3")
 	srv.RR("alias.bl.test. 5 IN CNAME short.bl.test.")
-	srv.NegativeTTL = 9 * time.Second
+	srv.SetTTL(0, 9*time.Second)
 	c := newClient(t, 0, srv.Addr)
 	defer c.Close()
 	for name, want := range map[string]time.Duration{"short.bl.test": 3 * time.Second,
