@@ -605,7 +605,11 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 		parts = append(parts, plural(s.Error, "error"))
 	}
 	add(s.Unreliable, "unreliable")
-	add(s.Skipped, "skipped")
+	if noKey := t.noKeyChecks(res); noKey > 0 && s.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped (%d for want of an account key)", s.Skipped, noKey))
+	} else {
+		add(s.Skipped, "skipped")
+	}
 	add(s.Allowlisted, "allowlisted")
 	if len(parts) == 0 {
 		parts = append(parts, "nothing checked")
@@ -618,6 +622,20 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	t.p("%s, %s, %s: %s. %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
 		strings.Join(parts, ", "), exitMeaning(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+}
+
+// noKeyChecks counts the checks skipped because their list needs a key: the
+// subjects' lines leave them out (they are said once, for the run).
+func (t *Text) noKeyChecks(res *dnsbl.Result) int {
+	n := 0
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Status == dnsbl.Skipped && t.noKey[c.List] {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func interruptedChecks(res *dnsbl.Result) int {
