@@ -579,15 +579,15 @@ func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool)
 
 // verdictCode maps a run's result to the contract's exit code.
 func verdictCode(res *dnsbl.Result, strict, interrupted bool) int {
-	c := res.Summary.Counts
-	switch {
-	case interrupted:
+	if interrupted {
 		return exitInterrupt
-	case c[dnsbl.Listed] > 0:
+	}
+	switch res.Outcome(strict) {
+	case dnsbl.OutcomeInterrupted:
+		return exitInterrupt
+	case dnsbl.OutcomeListed:
 		return exitListed
-	case len(res.Summary.Incomplete) > 0:
-		return exitIncomplete
-	case strict && c[dnsbl.Error]+c[dnsbl.Blocked]+c[dnsbl.Unreliable] > 0:
+	case dnsbl.OutcomeIncomplete:
 		return exitIncomplete
 	}
 	return exitClean

@@ -55,6 +55,10 @@ type Check struct {
 	DelistURL string   `json:"delist_url"`
 	RTTms     int64    `json:"rtt_ms"`
 	Error     string   `json:"error"`
+	// Err is the failure of an error, blocked or unreliable check, for
+	// errors.Is: ErrTimeout, ErrServFail, ErrRefused, ErrNetwork, ErrBadAnswer,
+	// ErrRefusedByList, ErrUnreliable, ErrInterrupted. Error is its text.
+	Err error `json:"-"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
 	Change string `json:"change,omitempty"`
 	// DuplicateOf is set on a listing that another list of the run already
@@ -712,7 +716,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		}
 		name, err := QueryName(s.Subject, l.zone)
 		if err != nil {
-			c.Status, c.Error = Error, err.Error()
+			c.Status, c.Error, c.Err = Error, err.Error(), &checkError{ErrNotAsked, err.Error()}
 			ts.pending.Add(1)
 			s.pending.Add(1)
 			r.finish(ts, s, c)
@@ -820,7 +824,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 	v := Classify(l.List, a, err)
 	if err != nil && isCanceled(err) {
 		f.t.cut.Store(true)
-		v = Verdict{Status: Error, Error: InterruptedError}
+		v = failed(Error, ErrInterrupted, InterruptedError)
 	}
 	if a != nil {
 		c.RTTms = a.RTT.Milliseconds()
@@ -868,6 +872,7 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
 		v.Status = Unreliable
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
+		v.Err = &checkError{ErrUnreliable, v.Error}
 	}
 	if v.Codes != nil {
 		c.Codes = v.Codes
@@ -875,7 +880,7 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	if v.Meanings != nil {
 		c.Meanings = v.Meanings
 	}
-	c.Status, c.Error = v.Status, v.Error
+	c.Status, c.Error, c.Err = v.Status, v.Error, v.Err
 	if c.Status != Listed && c.Status != Unreliable {
 		c.Reason = ""
 	}

@@ -38,6 +38,9 @@ type Verdict struct {
 	Codes    []string
 	Meanings []string
 	Error    string
+	// Err is the failure as an error that errors.Is matches with ErrTimeout,
+	// ErrRefusedByList...; nil unless Status is Error, Blocked or Unreliable.
+	Err error
 	// Foreign is set when the answer held an address outside 127.0.0.0/8, which no
 	// list may use: a rewriting resolver or a dead zone taken over by a parking page.
 	Foreign bool
@@ -50,18 +53,18 @@ var loopback = netip.MustParsePrefix("127.0.0.0/8")
 // listing listed.
 func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 	if err != nil {
-		return Verdict{Status: Error, Error: err.Error()}
+		return failed(Error, kindOf(err), err.Error())
 	}
 	if a == nil {
-		return Verdict{Status: Error, Error: "no answer"}
+		return failed(Error, ErrNetwork, "no answer")
 	}
 	if a.Capped > 0 {
-		return Verdict{Status: Error, Error: fmt.Sprintf("the answer held more than %d addresses (%d more were not read); "+
-			"a list answers with a few codes, so a partly read answer is not a listing", resolver.MaxAddrs, a.Capped)}
+		return failed(Error, ErrBadAnswer, fmt.Sprintf("the answer held more than %d addresses (%d more were not read); "+
+			"a list answers with a few codes, so a partly read answer is not a listing", resolver.MaxAddrs, a.Capped))
 	}
 	if a.NXDomain || len(a.Addrs) == 0 {
 		if !a.NXDomain && a.Extra > 0 {
-			return Verdict{Status: Error, Error: "the answer held records for another name only"}
+			return failed(Error, ErrBadAnswer, "the answer held records for another name only")
 		}
 		return Verdict{Status: Clean}
 	}
@@ -96,6 +99,7 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 		v.Status, v.Foreign, v.Meanings = Error, true, nil
 		v.Error = fmt.Sprintf("unexpected answer %s (outside 127.0.0.0/8, so not a listing: a resolver that "+
 			"rewrites answers, or a dead list)", strings.Join(foreign, ", "))
+		v.Err = &checkError{ErrBadAnswer, v.Error}
 	case len(listed) > 0:
 		v.Status = Listed
 		if l.Allow() {
@@ -105,11 +109,18 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 		v.Status, v.Meanings = Error, nil
 		v.Error = fmt.Sprintf("answer %s is not one of the list's own codes, so it is not a listing "+
 			"(the list says any other answer may be a rejection)", strings.Join(unknown, ", "))
+		v.Err = &checkError{ErrBadAnswer, v.Error}
 	default:
 		v.Status, v.Meanings = Blocked, nil
 		v.Error = fmt.Sprintf("%s: %s", strings.Join(blocked, ", "), strings.Join(blockedWhy, "; "))
+		v.Err = &checkError{ErrRefusedByList, v.Error}
 	}
 	return v
+}
+
+// failed is the verdict of a check that failed, with its error.
+func failed(st Status, kind error, msg string) Verdict {
+	return Verdict{Status: st, Error: msg, Err: &checkError{kind, msg}}
 }
 
 func appendUnique(list []string, s string) []string {

@@ -99,9 +99,11 @@ func (h Health) apply(v Verdict) Verdict {
 	case h.Untrusted():
 		v.Status = Unreliable
 		v.Error = "list failed its health check: " + h.Detail
+		v.Err = &checkError{ErrUnreliable, v.Error}
 	case h.State == HealthBlocked:
 		v.Status = Blocked
 		v.Error = h.Detail
+		v.Err = &checkError{ErrRefusedByList, v.Error}
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package dnsbl_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -659,5 +660,50 @@ func TestRunReusedClientHonoursTTL(t *testing.T) {
 		if l.List.ID == "v4bl" && l.Health.State != dnsbl.HealthMissing {
 			t.Errorf("a list that died is seen within its TTL: %s", l.Health.State)
 		}
+	}
+}
+
+// A failed check carries an error that errors.Is tells apart, and the run an
+// Outcome: a program need not read English.
+func TestRunTypedErrorsAndOutcome(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "1.2.0.192.ip.bl.test", Kind: dnsbltest.ServFail})
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "2.2.0.192.ip.bl.test", Kind: dnsbltest.Refused})
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "3.2.0.192.ip.bl.test", Kind: dnsbltest.Drop})
+	w.srv.List("ip.bl.test", "192.0.2.4", []string{"198.51.100.1"})
+	w.srv.List("ip.bl.test", "192.0.2.5", []string{"127.255.255.254"})
+	w.srv.List("ip.bl.test", "192.0.2.6", []string{"127.0.0.4"})
+	res := w.run(t, nil, []string{"ipbl"}, "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7")
+	for subject, want := range map[string]error{"192.0.2.1": dnsbl.ErrServFail, "192.0.2.2": dnsbl.ErrRefused,
+		"192.0.2.3": dnsbl.ErrTimeout, "192.0.2.4": dnsbl.ErrBadAnswer, "192.0.2.5": dnsbl.ErrRefusedByList} {
+		c := find(res, subject, "ipbl")
+		if !errors.Is(c.Err, want) || c.Err.Error() != c.Error {
+			t.Errorf("%s: Err %v (%s), want one that is %v", subject, c.Err, c.Status, want)
+		}
+	}
+	for _, subject := range []string{"192.0.2.6", "192.0.2.7"} {
+		if c := find(res, subject, "ipbl"); c.Err != nil {
+			t.Errorf("%s (%s) has an error: %v", subject, c.Status, c.Err)
+		}
+	}
+	if got := res.Outcome(false); got != dnsbl.OutcomeListed {
+		t.Errorf("outcome %v, want listed", got)
+	}
+	clean := w.run(t, nil, []string{"ipbl"}, "192.0.2.7")
+	if clean.Outcome(false) != dnsbl.OutcomeClean || clean.Outcome(true) != dnsbl.OutcomeClean {
+		t.Errorf("clean run: %v", clean.Outcome(false))
+	}
+	failed := w.run(t, nil, []string{"ipbl"}, "192.0.2.1")
+	if failed.Outcome(false) != dnsbl.OutcomeIncomplete {
+		t.Errorf("every list failed: %v, want incomplete", failed.Outcome(false))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+	rs, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}})
+	defer rs.Close()
+	tg, _ := dnsbl.ParseTarget("192.0.2.7")
+	if got := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: rs}, []dnsbl.Target{tg}, dnsbl.Observer{}).Outcome(false); got != dnsbl.OutcomeInterrupted {
+		t.Errorf("canceled run: %v", got)
 	}
 }
