@@ -82,7 +82,8 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return usagef("%s holds no bounce: no SMTP error, delivery status or failed recipient was found in it "+
 			"(paste the whole bounce, including the receiver's reply)", name)
 	}
-	hinted := bounce.HintedLists(rep, cat, string(data))
+	// the receiver's words only: never the bounce's transport headers
+	hinted := bounce.HintedLists(rep, cat, rep.Said())
 	rep.Provider = bounce.DetectProvider(rep, string(data))
 	lists = withHinted(lists, hinted, s)
 

@@ -64,6 +64,16 @@ type Report struct {
 	// Unread names the parts of the bounce that could not be read: what they
 	// held was not checked.
 	Unread []string `json:"unread,omitempty"`
+
+	human string // the human-readable text above the returned message
+}
+
+// Said is the receiver's own words: the human-readable text of the bounce (not
+// its transport headers, not the returned message) and the diagnostic. Hints
+// and provider claims are read from it alone: a Gmail ARC-Seal or a Barracuda
+// appliance in a Received header says nothing about why the mail was rejected.
+func (rep *Report) Said() string {
+	return rep.human + "\n" + rep.Diagnostic
 }
 
 // MaxSize bounds what is read of a bounce.
@@ -276,6 +286,7 @@ func (rep *Report) readText(text string) {
 			text = text[:i]
 		}
 	}
+	rep.human = text
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	for _, m := range deliveredToRE().FindAllStringSubmatch(text, -1) {
 		rep.addRecipient(m[1])

@@ -156,3 +156,38 @@ func BenchmarkHostileBounce(b *testing.B) {
 		DetectProvider(rep, string(data))
 	}
 }
+
+// Only the receiver's words: a bounce's own transport headers (ARC-Seal of
+// Google, Authentication-Results, a Barracuda appliance as the reporting MTA or
+// the sender of the report) never make a provider claim or a list hint, and the
+// "rate" inside "auto-generated" is no rate limit.
+func TestOnlyTheReceiversWords(t *testing.T) {
+	bounce := "ARC-Seal: i=1; a=rsa-sha256; d=google.com; s=arc-20160816; cv=none\r\n" +
+		"Authentication-Results: mx.google.com; dkim=pass; spf=pass; dmarc=pass (p=NONE) header.from=sender.example\r\n" +
+		"Received: from barracuda.example.net (barracuda.example.net [192.0.2.30]) by mx.google.com\r\n" +
+		"From: Barracuda Spam Firewall <mailer-daemon@example.net>\r\n" +
+		"Subject: Delivery Status Notification (Failure)\r\n" +
+		"Auto-Submitted: auto-generated\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\n" +
+		"This is an auto-generated message. Your message to ivan@receiver.example could not be delivered:\r\n" +
+		"the mailbox is full.\r\n\r\n" +
+		"--B\r\nContent-Type: message/delivery-status\r\n\r\n" +
+		"Reporting-MTA: dns; barracuda.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822; ivan@receiver.example\r\nAction: failed\r\nStatus: 5.7.1\r\n" +
+		"Diagnostic-Code: smtp; 552 5.2.2 The email account that you tried to reach is over quota\r\n--B--\r\n"
+	rep, err := Parse(strings.NewReader(bounce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := DetectProvider(rep, bounce); p != nil {
+		t.Errorf("provider claimed from the bounce's own headers: %+v", p)
+	}
+	if lists := HintedLists(rep, catalog.Default(), rep.Said()); len(lists) != 0 {
+		t.Errorf("a product name in the headers taken for a list: %v", lists)
+	}
+	if !strings.Contains(rep.Said(), "mailbox is full") || strings.Contains(rep.Said(), "ARC-Seal") {
+		t.Errorf("Said: %q", rep.Said())
+	}
+}

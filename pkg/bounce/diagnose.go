@@ -100,11 +100,18 @@ var (
 	gmailRE     = lazyre.New(`(?i)gmail|google\.com|googlemail`)
 	yahooRE     = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
 	yahooCodeRE = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
+	// words, not substrings: the "rate" in "auto-generated" is no rate limit
+	gmailAuthRE       = lazyre.New(`(?i)\b(?:dmarc|unauthenticated)\b`)
+	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious)\b`)
 )
 
-// DetectProvider recognises rejections by a mailbox provider's own block list.
+// DetectProvider recognises rejections by a mailbox provider's own block list,
+// from the receiver's words alone (Report.Said) and the rejecting host's name:
+// never from the bounce's own transport headers. text is the whole bounce, no
+// longer read (kept for callers).
 func DetectProvider(rep *Report, text string) *Provider {
-	all := text + " " + rep.Diagnostic + " " + rep.Server.Name
+	_ = text
+	all := rep.Said() + " " + rep.Server.Name
 	switch {
 	case msCodeRE().MatchString(all):
 		return &Provider{
@@ -113,16 +120,14 @@ func DetectProvider(rep *Report, text string) *Provider {
 			Remedy: "Request delisting at https://sender.office.com (Microsoft 365 recipients) or through " +
 				"Outlook.com support at https://olcsupport.office.com (consumer mailboxes); watch your address in SNDS.",
 		}
-	case gmailRE().MatchString(all) && (rep.Enhanced == "5.7.26" || strings.Contains(strings.ToLower(all), "dmarc") ||
-		strings.Contains(strings.ToLower(all), "unauthenticated")):
+	case gmailRE().MatchString(all) && (rep.Enhanced == "5.7.26" || gmailAuthRE().MatchString(all)):
 		return &Provider{
 			Name:   "Google (Gmail)",
 			Why:    "Gmail rejected the message because it failed authentication (SPF, DKIM or DMARC); no blacklist is involved.",
 			Remedy: "Publish SPF and DKIM for your domain, align them with DMARC, and follow https://support.google.com/mail/answer/81126.",
 		}
 	case gmailRE().MatchString(all) && (strings.HasPrefix(rep.Enhanced, "5.7.") || strings.HasPrefix(rep.Enhanced, "4.7.")) &&
-		(strings.Contains(strings.ToLower(all), "unsolicited") || strings.Contains(strings.ToLower(all), "rate") ||
-			strings.Contains(strings.ToLower(all), "reputation") || strings.Contains(strings.ToLower(all), "suspicious")):
+		gmailReputationRE().MatchString(all):
 		return &Provider{
 			Name:   "Google (Gmail)",
 			Why:    "Gmail's own reputation system rejected the message; no public blacklist query shows it.",
