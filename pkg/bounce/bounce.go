@@ -96,6 +96,15 @@ var (
 	clientHostRE   = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
 	bracketIPRE    = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
 	queryIPRE      = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
+	// the wordings receivers use for the address they refused (Yahoo, Gmail,
+	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
+	// temporarily deferred", "Connections will not be accepted from ...", "The
+	// mail server [IP]", "for host IP", "550-192.0.2.222 blocked by",
+	// Gmail's "[192.0.2.22      18]"
+	namedIPRE = lazyre.New(`(?i)(?:messages? from|connections?(?: will not be accepted| not accepted| refused)? from|` +
+		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
+		`\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?((?:\d{1,3}\.){3}\d{1,3})\b`)
+	gmailIPRE = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
 )
@@ -393,7 +402,7 @@ func (rep *Report) findSenderIPs(text string) {
 		seen[a.String()] = true
 		rep.SenderIPs = append(rep.SenderIPs, a.String())
 	}
-	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE()} {
+	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE(), namedIPRE(), gmailIPRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			add(m[1])
 		}

@@ -191,3 +191,26 @@ func TestOnlyTheReceiversWords(t *testing.T) {
 		t.Errorf("Said: %q", rep.Said())
 	}
 }
+
+// The sending address the rejection names is found in the wordings receivers
+// use, never the receiver's own address.
+func TestNamedSenderIP(t *testing.T) {
+	tests := []struct{ said, want string }{
+		{"421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints", "192.0.2.25"},
+		{"550-192.0.2.222 blocked by ivmSIP", "192.0.2.222"},
+		{"550-5.7.1 [192.0.2.22      18] Our system has detected that this message is likely unsolicited mail", "192.0.2.22"},
+		{"554 5.7.1 The mail server [192.0.2.23] has been blocked", "192.0.2.23"},
+		{"554 Connections will not be accepted from 192.0.2.20, because the ip is in Spamhaus's list", "192.0.2.20"},
+		{"550 5.7.1 Service unavailable; for host 192.0.2.24 blocked using zen.spamhaus.org", "192.0.2.24"},
+	}
+	for _, tc := range tests {
+		bounce := "<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " + tc.said + "\n"
+		rep, err := Parse(strings.NewReader(bounce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.SenderIPs) == 0 || rep.SenderIPs[0] != tc.want || slices.Contains(rep.SenderIPs, "198.51.100.5") {
+			t.Errorf("%q: sender IPs %v, want %s first (and never the receiver's 198.51.100.5)", tc.said, rep.SenderIPs, tc.want)
+		}
+	}
+}
