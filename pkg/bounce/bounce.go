@@ -86,16 +86,16 @@ var (
 	// where MTAs put the remote server's words
 	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
-	postfixHostRE  = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
-	qmailHostRE    = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
-	talkingRE      = lazyre.New(`(?i)while talking to ([a-z0-9.-]+\.[a-z]{2,})\.?`)
-	remoteMTARE    = lazyre.New(`(?im)^Remote-MTA:\s*dns;\s*([^\s;]+)(?:\s*\[([0-9a-f.:]+)\])?`)
-	generatingRE   = lazyre.New(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
-	recipientLTRE  = lazyre.New(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
-	finalRecipRE   = lazyre.New(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
-	clientHostRE   = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
-	bracketIPRE    = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
-	queryIPRE      = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
+	postfixHostRE = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
+	qmailHostRE   = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
+	talkingRE     = lazyre.New(`(?i)while talking to ([a-z0-9.-]+\.[a-z]{2,})\.?`)
+	remoteMTARE   = lazyre.New(`(?im)^Remote-MTA:\s*dns;\s*([^\s;]+)(?:\s*\[([0-9a-f.:]+)\])?`)
+	generatingRE  = lazyre.New(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
+	recipientLTRE = lazyre.New(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
+	finalRecipRE  = lazyre.New(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
+	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
+	bracketIPRE   = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
+	queryIPRE     = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
 	// the wordings receivers use for the address they refused (Yahoo, Gmail,
 	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
 	// temporarily deferred", "Connections will not be accepted from ...", "The
@@ -104,7 +104,7 @@ var (
 	namedIPRE = lazyre.New(`(?i)(?:messages? from|connections?(?: will not be accepted| not accepted| refused)? from|` +
 		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
 		`\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?((?:\d{1,3}\.){3}\d{1,3})\b`)
-	gmailIPRE = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
+	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
 )
