@@ -214,3 +214,12 @@ func TestNamedSenderIP(t *testing.T) {
 		}
 	}
 }
+
+// A 4xx reply is a deferral, said as one.
+func TestDeferralIsSaidAsOne(t *testing.T) {
+	rep, _ := Parse(strings.NewReader("<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " +
+		"421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred\n"))
+	if got := said(rep); !strings.Contains(got, "deferred (refused for now") || strings.Contains(got, "rejected") {
+		t.Errorf("said: %q", got)
+	}
+}

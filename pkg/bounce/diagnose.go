@@ -362,7 +362,11 @@ func said(rep *Report) string {
 	if len(rep.Recipients) > 0 {
 		to = " to " + strings.Join(rep.Recipients, ", ")
 	}
-	s := fmt.Sprintf("%s rejected your mail%s", who, to)
+	verb := "rejected"
+	if strings.HasPrefix(rep.Code, "4") || strings.HasPrefix(rep.Enhanced, "4.") {
+		verb = "deferred (refused for now, and the sender retries)" // a 4xx reply is not a rejection
+	}
+	s := fmt.Sprintf("%s %s your mail%s", who, verb, to)
 	if rep.Diagnostic != "" {
 		s += ": " + rep.Diagnostic
 	}
