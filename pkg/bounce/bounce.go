@@ -41,6 +41,9 @@ type Provider struct {
 	Name   string `json:"name"`
 	Why    string `json:"why"`
 	Remedy string `json:"remedy"`
+	// Link is the removal or lookup link the bounce itself carries, where the
+	// receiver's list is its own (Proofpoint, Cloudmark, Cox...).
+	Link string `json:"link,omitempty"`
 }
 
 // Report is what a bounce says.

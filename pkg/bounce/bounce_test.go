@@ -223,3 +223,29 @@ func TestDeferralIsSaidAsOne(t *testing.T) {
 		t.Errorf("said: %q", got)
 	}
 }
+
+// Receivers whose list is their own are named, with the link their bounce carries.
+func TestOwnListsOfReceivers(t *testing.T) {
+	tests := []struct{ said, provider, link string }{
+		{"550 5.7.1 Unfortunately, messages from [192.0.2.40] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). OU-002", "Microsoft", ""},
+		{"451 4.7.650 The mail server [192.0.2.41] has been temporarily rate limited due to IP reputation. (S3113)", "Microsoft", ""},
+		{"550 5.7.1 Service refuse. Veuillez essayer plus tard. OFR006_112 [192.0.2.42] https://csi.cloudmark.com/reset-request/?ip=192.0.2.42", "Orange", "https://csi.cloudmark.com/reset-request/?ip=192.0.2.42"},
+		{"554 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.43", "Proofpoint", "https://ipcheck.proofpoint.com/?ip=192.0.2.43"},
+		{"554 5.7.1 192.0.2.44 rejected - AUP#CDRBL - https://www.cox.com/internet/support/error-codes", "Cox", "https://www.cox.com/internet/support/error-codes"},
+		{"550 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#550", "Mimecast", "https://community.mimecast.com/docs/DOC-1369#550"},
+		{"550 Mail is rejected by recipients [frequency limited] https://service.mail.qq.com/detail/0/123", "Tencent", "https://service.mail.qq.com/detail/0/123"},
+	}
+	// a product name alone is no provider's verdict
+	rep, _ := Parse(strings.NewReader("<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " +
+		"550 5.1.1 User unknown\n\nThis message was scanned by Proofpoint and Mimecast.\n"))
+	if p := DetectProvider(rep, ""); p != nil {
+		t.Errorf("a footer's product names made a claim: %+v", p)
+	}
+	for _, tc := range tests {
+		rep, _ := Parse(strings.NewReader("<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " + tc.said + "\n"))
+		p := DetectProvider(rep, "")
+		if p == nil || !strings.Contains(p.Name, tc.provider) || p.Link != tc.link {
+			t.Errorf("%q: provider %+v, want %s with link %q", tc.said, p, tc.provider, tc.link)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package bounce
 import (
 	"fmt"
 	"github.com/blcheck/blcheck/internal/lazyre"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -96,7 +98,8 @@ func isWordByte(c byte) bool {
 }
 
 var (
-	msCodeRE    = lazyre.New(`(?i)\bS3(?:140|150)\b|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b|banned sending ip`)
+	msCodeRE = lazyre.New(`(?i)\bS3(?:113|114|140|150)\b|\b[45]\.7\.6(?:0[6-9]|[1-4]\d|50)\b|banned sending ip|` +
+		`\b(?:SC|DY|OU)-00\d\b|messages from \S+ weren't sent`)
 	gmailRE     = lazyre.New(`(?i)gmail|google\.com|googlemail`)
 	yahooRE     = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
 	yahooCodeRE = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
@@ -140,7 +143,53 @@ func DetectProvider(rep *Report, text string) *Provider {
 			Remedy: "See Yahoo's sender guidelines and support form at https://senders.yahooinc.com/.",
 		}
 	}
+	for _, o := range ownLists {
+		if o.re().MatchString(all) {
+			p := o.p
+			p.Link = firstLink(all, o.linkHost)
+			return &p
+		}
+	}
 	return nil
+}
+
+// ownLists are receivers whose block list is their own, recognised by the codes
+// and wordings of their replies (never a product name alone: "scanned by
+// Proofpoint" in a footer is no rejection); the bounce's own link, where it has one, is
+// where to ask for removal.
+var ownLists = []struct {
+	re       func() *regexp.Regexp
+	linkHost string // the link to take from the bounce: a URL with this in its host
+	p        Provider
+}{
+	{lazyre.New(`\bOFR_?\d{3}`), "cloudmark", Provider{Name: "Orange (Cloudmark)",
+		Why:    "Orange's reputation filter, run by Cloudmark, refused the sending address (an OFR code); no public blacklist query shows it.",
+		Remedy: "Ask for a reset through the Cloudmark link in the bounce, or Orange's postmaster pages."}},
+	{lazyre.New(`(?i)dnsbl-lookup\.cgi|ipcheck\.proofpoint\.com`), "proofpoint", Provider{Name: "Proofpoint",
+		Why:    "Proofpoint's own reputation list refused the sending address; no public blacklist query shows it.",
+		Remedy: "Request removal at https://ipcheck.proofpoint.com/ (or the link in the bounce)."}},
+	{lazyre.New(`AUP#[A-Z]+`), "cox", Provider{Name: "Cox",
+		Why:    "Cox's own block list refused the sending address (an AUP code); no public blacklist query shows it.",
+		Remedy: "Follow the link in the bounce to Cox's unblock request."}},
+	{lazyre.New(`(?i)host network not allowed`), "mimecast", Provider{Name: "Mimecast",
+		Why:    "Mimecast refused the sending network: its own reputation data or a block the recipient's organisation set.",
+		Remedy: "Ask the recipient's IT team to allow your sending address, or use the link in the bounce."}},
+	{lazyre.New(`(?i)\bfrequency limited\b`), "qq.com", Provider{Name: "Tencent (QQ Mail)",
+		Why:    "Tencent limits how often an address may send to it: the mail was refused for its rate, not for a listing.",
+		Remedy: "Send more slowly to Tencent's domains, and try again later."}},
+}
+
+var urlRE = lazyre.New(`https?://[^\s<>"')]+`)
+
+// firstLink is the first URL in text whose host contains host, or "".
+func firstLink(text, host string) string {
+	for _, raw := range urlRE().FindAllString(text, 20) {
+		raw = strings.TrimRight(raw, ".,;")
+		if u, err := url.Parse(raw); err == nil && strings.Contains(strings.ToLower(u.Host), host) {
+			return raw
+		}
+	}
+	return ""
 }
 
 // Finding is one listed subject that may explain the bounce, in plain words.

@@ -27,7 +27,11 @@ func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 	if d.Provider != nil {
 		t.p("%s\n", t.bold.Sprint("A provider's own block list"))
 		t.p("  %s: %s\n", d.Provider.Name, d.Provider.Why)
-		t.p("  Fix: %s\n\n", d.Provider.Remedy)
+		t.p("  Fix: %s\n", d.Provider.Remedy)
+		if d.Provider.Link != "" {
+			t.p("  The bounce's own link: %s\n", Sanitize(d.Provider.Link, 300))
+		}
+		t.p("\n")
 	}
 	if len(d.Findings) > 0 {
 		t.p("%s\n", t.red.Sprint("What is listed"))
