@@ -164,6 +164,9 @@ func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin
 	if rep.SenderDomain != "" {
 		add(rep.SenderDomain, "your sending domain", false, nil)
 	}
+	for _, d := range rep.NamedDomains {
+		add(d, "named in the rejection", true, nil)
+	}
 	if rep.Returned != nil {
 		var items []extract.Item
 		if got, err := extract.File(bytes.NewReader(rep.Returned), "returned message"); err == nil {

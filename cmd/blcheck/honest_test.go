@@ -548,3 +548,14 @@ func TestJSONLinesCarryProblems(t *testing.T) {
 		t.Errorf("exit %d, target line %+v\n%s", got.code, line, got.stdout)
 	}
 }
+
+// A domain the rejection names is checked, on the domain lists.
+func TestBounceChecksTheNamedDomain(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("dbl.spamhaus.org", "bad-shop.test", []string{"127.0.1.2"})
+	got := runCLI(t, nil, "<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: "+
+		"554 5.7.1 Blacklisted URL in message. (bad-shop.test) see Spamhaus\n", "bounce", "-", "-r", srv.Addr, "-l", "dbl")
+	if got.code != exitListed || !strings.Contains(got.stdout, "bad-shop.test, named in the rejection") {
+		t.Errorf("exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
@@ -62,6 +63,9 @@ type Report struct {
 	SenderIPs []string `json:"sender_ips"`
 	// SenderDomain is the domain of the returned message's From.
 	SenderDomain string `json:"sender_domain,omitempty"`
+	// NamedDomains are domains the rejection itself names as listed ("Blacklisted
+	// URL in message. (example.com)"): they are checked too.
+	NamedDomains []string `json:"named_domains,omitempty"`
 	// Returned is the returned message (or its headers), for scanning its content.
 	Returned []byte `json:"-"`
 	// Unread names the parts of the bounce that could not be read: what they
@@ -107,6 +111,10 @@ var (
 	namedIPRE = lazyre.New(`(?i)(?:messages? from|connections?(?: will not be accepted| not accepted| refused)? from|` +
 		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
 		`\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?((?:\d{1,3}\.){3}\d{1,3})\b`)
+	// a domain the rejection names as listed: "Blacklisted URL in message.
+	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
+	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
+		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
@@ -323,6 +331,12 @@ func (rep *Report) readText(text string) {
 	}
 	if rep.Diagnostic == "" {
 		rep.setDiagnostic(diagnosticFrom(lines))
+	}
+	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
+		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2], "."))
+		if !slices.Contains(rep.NamedDomains, d) {
+			rep.NamedDomains = append(rep.NamedDomains, d)
+		}
 	}
 	if len(rep.Recipients) == 0 { // Exim and Sendmail list the address on its own line
 		for _, l := range lines {

@@ -249,3 +249,23 @@ func TestOwnListsOfReceivers(t *testing.T) {
 		}
 	}
 }
+
+// What is listed chooses the lists: a domain listing points at the named
+// operator's domain lists, and a domain the rejection names is checked.
+func TestDomainListings(t *testing.T) {
+	cat := catalog.Default()
+	rep, _ := Parse(strings.NewReader("<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " +
+		"550 5.7.1 MailFrom domain is listed in Spamhaus. Please see https://www.spamhaus.org/query/dbl?domain=sender.example\n"))
+	var ids []string
+	for _, l := range HintedLists(rep, cat, rep.Said()) {
+		ids = append(ids, l.ID)
+	}
+	if !slices.Contains(ids, "spamhaus-dbl") {
+		t.Errorf("a domain listing at Spamhaus points at DBL: %v", ids)
+	}
+	rep, _ = Parse(strings.NewReader("<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " +
+		"554 5.7.1 Blacklisted URL in message. (bad-shop.example) in SURBL\n"))
+	if !slices.Equal(rep.NamedDomains, []string{"bad-shop.example"}) {
+		t.Errorf("named domains: %v", rep.NamedDomains)
+	}
+}

@@ -53,8 +53,23 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 			}
 		}
 	}
+	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
+	// is a domain, so the named operator's domain lists are the ones to ask
+	if domainListedRE().MatchString(text) {
+		for _, h := range slices.Clone(out) {
+			for _, l := range cat.Lists {
+				if l.Operator != "" && l.Operator == h.Operator && l.Subjects() == catalog.KindDomain && l.Default && !l.Keyed() && !seen[l.ID] {
+					seen[l.ID] = true
+					out = append(out, l)
+				}
+			}
+		}
+	}
 	return out
 }
+
+var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
+	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b`)
 
 // asciiLower lower-cases ASCII letters only, so that the result has the same
 // length and byte offsets as s whatever else s holds (Latin-1 bytes, invalid
