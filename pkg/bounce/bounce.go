@@ -8,11 +8,13 @@ package bounce
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/mail"
 	"net/netip"
 	"regexp"
@@ -127,6 +129,10 @@ func Parse(r io.Reader) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Recipients: []string{}, Hints: []Hint{}, SenderIPs: []string{}}
+	// CR-only line ends (old Mac mailers, some webmail pastes) as LF, and CRLF kept
+	if bytes.IndexByte(data, '\r') >= 0 && !bytes.Contains(data, []byte("\r\n")) {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
 	text := data
 	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && len(msg.Header) > 0 && hasMessageHeaders(msg.Header) {
 		text = rep.readMessage(msg)
@@ -151,16 +157,35 @@ func hasMessageHeaders(h mail.Header) bool {
 // readMessage takes a DSN's machine-readable parts and returns the human-readable
 // text to read for the rest (the whole body for a plain-text bounce).
 func (rep *Report) readMessage(msg *mail.Message) []byte {
-	body, _ := io.ReadAll(io.LimitReader(msg.Body, MaxSize))
+	body, err := io.ReadAll(io.LimitReader(msg.Body, MaxSize))
+	if err != nil {
+		rep.Unread = append(rep.Unread, fmt.Sprintf("the bounce's body could not be read to its end (%v)", err))
+	}
 	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mediaType, "multipart/") || params["boundary"] == "" {
 		rep.Format = "text message"
+		body = rep.decode(body, msg.Header.Get("Content-Transfer-Encoding"), "the bounce's body")
 		rep.splitReturned(body)
 		return body
 	}
 	rep.Format = mediaType
 	var human bytes.Buffer
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	if !rep.readMultipart(body, params["boundary"], &human, 0) {
+		// the declared boundary is not the one used: read what is there as text
+		rep.Unread = rep.Unread[:0]
+		rep.Format = "text message (its MIME boundary does not match)"
+		rep.splitReturned(body)
+		return body
+	}
+	return human.Bytes()
+}
+
+// readMultipart reads the parts of a multipart body into the report, the
+// human-readable ones into human, descending into nested multiparts (a report
+// inside multipart/alternative or mixed). It reports whether any part was found.
+func (rep *Report) readMultipart(body []byte, boundary string, human *bytes.Buffer, depth int) bool {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	found := false
 	for i := 1; ; i++ {
 		p, err := mr.NextPart() // decodes quoted-printable
 		if err != nil {
@@ -169,23 +194,56 @@ func (rep *Report) readMessage(msg *mail.Message) []byte {
 			}
 			break
 		}
+		found = true
 		part, err := io.ReadAll(io.LimitReader(p, MaxSize))
 		if err != nil {
 			rep.Unread = append(rep.Unread, fmt.Sprintf("part %d of the bounce could not be read to its end (%v)", i, err))
 		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		switch ct {
-		case "message/delivery-status", "message/global-delivery-status":
+		ct, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if p.Header.Get("Content-Transfer-Encoding") != "" && !strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			part = rep.decode(part, p.Header.Get("Content-Transfer-Encoding"), fmt.Sprintf("part %d", i))
+		}
+		switch {
+		case strings.HasPrefix(ct, "multipart/") && params["boundary"] != "" && depth < 8:
+			rep.readMultipart(part, params["boundary"], human, depth+1)
+		case ct == "message/delivery-status", ct == "message/global-delivery-status":
 			rep.Format = "RFC 3464 delivery status"
 			rep.readDeliveryStatus(string(part))
-		case "message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global":
+		case ct == "message/rfc822", ct == "text/rfc822-headers", ct == "message/rfc822-headers", ct == "message/global":
 			rep.Returned = part
-		case "text/plain", "", "text/html":
+		case ct == "text/plain", ct == "", ct == "text/html":
 			human.Write(part)
 			human.WriteByte('\n')
 		}
 	}
-	return human.Bytes()
+	return found
+}
+
+// decode undoes a body's transfer encoding (a single-part bounce sent as
+// quoted-printable or base64); what cannot be decoded is read as it is.
+func (rep *Report) decode(body []byte, encoding, what string) []byte {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		if err != nil && len(out) == 0 {
+			return body
+		}
+		return out
+	case "base64":
+		clean := bytes.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			rep.Unread = append(rep.Unread, fmt.Sprintf("%s is not valid base64 (%v): read as far as it goes", what, err))
+		}
+		return out[:n]
+	}
+	return body
 }
 
 // splitReturned finds the returned message in a plain-text bounce (qmail:

@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -267,5 +268,39 @@ func TestDomainListings(t *testing.T) {
 		"554 5.7.1 Blacklisted URL in message. (bad-shop.example) in SURBL\n"))
 	if !slices.Equal(rep.NamedDomains, []string{"bad-shop.example"}) {
 		t.Errorf("named domains: %v", rep.NamedDomains)
+	}
+}
+
+// Real bounces are read however they come: a single part in quoted-printable
+// (a soft break inside the list's name) or base64, a report inside
+// multipart/alternative, a declared boundary that is not the one used, CR-only
+// line ends.
+func TestReadEveryBounce(t *testing.T) {
+	said := "<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: 550 5.7.1 Service unavailable; " +
+		"Client host [192.0.2.50] blocked using cbl.abuseat.org\n"
+	qp := "From: MAILER-DAEMON@mx.sender.example\nSubject: Undelivered Mail\nMIME-Version: 1.0\n" +
+		"Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: quoted-printable\n\n" +
+		strings.Replace(said, "cbl.abuseat.org", "cbl.abu=\nseat.org", 1)
+	b64 := "From: MAILER-DAEMON@mx.sender.example\nSubject: Undelivered Mail\nMIME-Version: 1.0\n" +
+		"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" + base64.StdEncoding.EncodeToString([]byte(said)) + "\n"
+	nested := "From: MAILER-DAEMON@mx.sender.example\nSubject: failure\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed; boundary=\"OUT\"\n\n--OUT\nContent-Type: multipart/alternative; boundary=\"IN\"\n\n" +
+		"--IN\nContent-Type: text/plain\n\n" + said + "\n--IN--\n--OUT--\n"
+	wrongBoundary := "From: MAILER-DAEMON@mx.sender.example\nSubject: failure\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; boundary=\"DECLARED\"\n\n--USED\nContent-Type: text/plain\n\n" + said + "\n--USED--\n"
+	crOnly := strings.ReplaceAll("From: MAILER-DAEMON@mx.sender.example\nSubject: failure\n\n"+said, "\n", "\r")
+	for name, bounce := range map[string]string{"quoted-printable": qp, "base64": b64, "nested": nested,
+		"wrong boundary": wrongBoundary, "CR-only": crOnly} {
+		rep, err := Parse(strings.NewReader(bounce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range HintedLists(rep, catalog.Default(), rep.Said()) {
+			ids = append(ids, l.ID)
+		}
+		if !rep.Found || rep.Code != "550" || !slices.Contains(ids, "cbl") || !slices.Contains(rep.SenderIPs, "192.0.2.50") {
+			t.Errorf("%s: found %v, code %q, lists %v, sender IPs %v, diagnostic %q", name, rep.Found, rep.Code, ids, rep.SenderIPs, rep.Diagnostic)
+		}
 	}
 }
