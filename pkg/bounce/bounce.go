@@ -93,7 +93,7 @@ var (
 	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
 	emailRE    = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
-	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
 	postfixHostRE = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
 	qmailHostRE   = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
@@ -117,6 +117,7 @@ var (
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
+	listedIPRE     = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:is\s+)?(?:currently\s+)?(?:black|block)?listed\b`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
@@ -390,6 +391,9 @@ func (rep *Report) readText(text string) {
 	if rep.Diagnostic == "" {
 		rep.setDiagnostic(diagnosticFrom(lines))
 	}
+	if rep.Diagnostic == "" { // no reply code (Domino, Notes, Exchange 2003): the words after "because:"
+		rep.setDiagnostic(reasonWithoutCode(lines))
+	}
 	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
 		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2], "."))
 		if !slices.Contains(rep.NamedDomains, d) {
@@ -399,7 +403,8 @@ func (rep *Report) readText(text string) {
 	if len(rep.Recipients) == 0 { // Exim and Sendmail list the address on its own line
 		for _, l := range lines {
 			t := strings.TrimSpace(l)
-			if m := emailRE().FindString(t); m != "" && (t == m || strings.HasPrefix(t, m+"...") || strings.HasPrefix(t, "<"+m+">")) {
+			if m := emailRE().FindString(t); m != "" && (t == m || strings.HasPrefix(t, m+"...") || strings.HasPrefix(t, "<"+m+">") ||
+				strings.HasPrefix(t, m+" on ")) {
 				rep.addRecipient(m)
 			}
 		}
@@ -409,6 +414,29 @@ func (rep *Report) readText(text string) {
 
 // diagnosticFrom finds the remote server's reply: the lines after a "said:"
 // marker, or the first lines with an SMTP 4xx/5xx reply, continuation lines joined.
+// reasonWithoutCode finds the reason a bounce without an SMTP reply gives: the
+// line after "because:" (Domino, Notes), or the indented line under a
+// recipient of Exchange's "cannot be reached" list.
+func reasonWithoutCode(lines []string) string {
+	for i, l := range lines {
+		t := strings.ToLower(strings.TrimSpace(l))
+		if t != "because:" && t != "reason:" && !strings.HasSuffix(t, "cannot be reached:") {
+			continue
+		}
+		for _, next := range lines[i+1:] {
+			n := strings.TrimSpace(next)
+			if n == "" || strings.HasSuffix(t, "cannot be reached:") && emailRE().MatchString(n) && !strings.Contains(n, " not ") {
+				if n != "" && strings.Contains(n, " on ") && len(n) > 80 { // recipient and reason folded into one line
+					return n
+				}
+				continue
+			}
+			return n
+		}
+	}
+	return ""
+}
+
 func diagnosticFrom(lines []string) string {
 	start := -1
 	for i, l := range lines {
@@ -477,7 +505,7 @@ func (rep *Report) findSenderIPs(text string) {
 		seen[a.String()] = true
 		rep.SenderIPs = append(rep.SenderIPs, a.String())
 	}
-	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE(), namedIPRE(), gmailIPRE()} {
+	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			add(m[1])
 		}

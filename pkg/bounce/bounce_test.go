@@ -203,6 +203,7 @@ func TestNamedSenderIP(t *testing.T) {
 		{"554 5.7.1 The mail server [192.0.2.23] has been blocked", "192.0.2.23"},
 		{"554 Connections will not be accepted from 192.0.2.20, because the ip is in Spamhaus's list", "192.0.2.20"},
 		{"550 5.7.1 Service unavailable; for host 192.0.2.24 blocked using zen.spamhaus.org", "192.0.2.24"},
+		{"550 5.7.1 Rejected: 192.0.2.60 listed at zen.spamhaus.org", "192.0.2.60"},
 	}
 	for _, tc := range tests {
 		bounce := "<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: " + tc.said + "\n"
@@ -301,6 +302,31 @@ func TestReadEveryBounce(t *testing.T) {
 		}
 		if !rep.Found || rep.Code != "550" || !slices.Contains(ids, "cbl") || !slices.Contains(rep.SenderIPs, "192.0.2.50") {
 			t.Errorf("%s: found %v, code %q, lists %v, sender IPs %v, diagnostic %q", name, rep.Found, rep.Code, ids, rep.SenderIPs, rep.Diagnostic)
+		}
+	}
+}
+
+// Bounces without a reply code, or with it in the middle of a line, are read:
+// Exchange's "reason:", Exim's "host X [IP]: 550", Domino's "because:",
+// Exchange 2003's indented reason under the recipient.
+func TestReasonsWithoutAReplyAtTheStart(t *testing.T) {
+	tests := []struct{ bounce, diag string }{
+		{"Delivery has failed to these recipients or groups:\nivan@receiver.example\nreason: 550 5.7.1 Message rejected as spam by Content Filtering.\n",
+			"550 5.7.1 Message rejected as spam"},
+		{"The following address(es) failed:\n\n  ivan@receiver.example\n    host mx.receiver.example [198.51.100.5]: 550 5.7.1 Rejected: 192.0.2.60 listed at zen.spamhaus.org\n",
+			"550 5.7.1 Rejected: 192.0.2.60 listed at zen.spamhaus.org"},
+		{"Your message\n\n  Subject: test\n\nwas not delivered to:\n\n  ivan@receiver.example\n\nbecause:\n\n  User ivan (ivan@receiver.example) not listed in Domino Directory\n",
+			"not listed in Domino Directory"},
+		{"The following recipient(s) cannot be reached:\n  ivan@receiver.example on 01/12/2026 10:00\n    The e-mail account does not exist at the organization this message was sent to.\n",
+			"The e-mail account does not exist"},
+	}
+	for _, tc := range tests {
+		rep, err := Parse(strings.NewReader(tc.bounce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Found || !strings.Contains(rep.Diagnostic, tc.diag) || !slices.Equal(rep.Recipients, []string{"ivan@receiver.example"}) {
+			t.Errorf("%q: found %v, diagnostic %q, recipients %v", tc.bounce[:40], rep.Found, rep.Diagnostic, rep.Recipients)
 		}
 	}
 }
