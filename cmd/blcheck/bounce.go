@@ -92,6 +92,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return bounce.Diagnose(rep, hinted, res, origin, names)
 	}
 	found.bounce = rep
+	if rep.AboutReverseDNS() {
+		o.ptr = true // the receiver judged the address's reverse DNS: check it
+	}
 	found.incomplete = append(found.incomplete, rep.Unread...)
 	if len(targets) == 0 {
 		found.incomplete = append(found.incomplete, "the bounce shows no address or domain of the sender's to check")

@@ -177,6 +177,7 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 // outputOptions are the flags that shape a checking command's result.
 type outputOptions struct {
 	spf          bool
+	ptr          bool
 	state        string
 	warning      int
 	critical     int
@@ -233,6 +234,7 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl or nagios")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	cmd.Flags().BoolVar(&o.ptr, "ptr", false, "also check each address's reverse DNS: a PTR record exists and resolves back to it (a note per address)")
 	cmd.Flags().BoolVar(&o.spf, "spf", false, "also check every address a domain's SPF record authorises (includes followed, up to 10 lookups; ranges up to /24)")
 	cmd.Flags().StringVar(&o.state, "state", "", "remember results in `FILE`; with -q, text shows only what changed since the last run (for cron)")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "check only share `I/N` of the targets (I from 0 to N-1), for splitting a sweep across machines")
@@ -373,7 +375,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	cfg := dnsbl.Config{
 		Lists: lists, Concurrency: ro.concurrency, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf,
+		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf, PTR: oo.ptr,
 		TXT: txtPolicies[oo.txt],
 	}
 	var obs dnsbl.Observer

@@ -559,3 +559,43 @@ func TestBounceChecksTheNamedDomain(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", got.code, got.stdout, got.err)
 	}
 }
+
+// --ptr checks each address's reverse DNS (PTR exists and forward-confirms);
+// a bounce about reverse DNS checks it by itself and says so, not a listing.
+func TestReverseDNS(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.RR("90.2.0.192.in-addr.arpa. 60 IN PTR mail.good.test.")
+	srv.A("mail.good.test", "192.0.2.90")
+	srv.RR("91.2.0.192.in-addr.arpa. 60 IN PTR host-91.isp.test.")
+	srv.A("host-91.isp.test", "198.51.100.91")
+	var doc struct {
+		Targets []struct {
+			Input string
+			Notes []string
+		}
+	}
+	srv.AddFault(dnsbltest.Fault{Suffix: "93.2.0.192.in-addr.arpa", Kind: dnsbltest.ServFail})
+	got := runCLI(t, nil, "", "192.0.2.90", "192.0.2.91", "192.0.2.92", "192.0.2.93", "-r", srv.Addr, "-l", "spamcop",
+		"--ptr", "-o", "json", "--retries", "0")
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil || got.code != exitClean {
+		t.Fatalf("exit %d %v\n%s", got.code, err, got.stdout)
+	}
+	want := map[string]string{
+		"192.0.2.90": "has reverse DNS mail.good.test, which resolves back to it (forward-confirmed)",
+		"192.0.2.91": "has reverse DNS host-91.isp.test, which does not resolve back to it",
+		"192.0.2.92": "has no reverse DNS (no PTR record)",
+		"192.0.2.93": "reverse DNS of 192.0.2.93 could not be checked: SERVFAIL", // a failure is never "no PTR"
+	}
+	for _, tg := range doc.Targets {
+		if len(tg.Notes) != 1 || !strings.Contains(tg.Notes[0], want[tg.Input]) {
+			t.Errorf("%s: notes %q, want %q", tg.Input, tg.Notes, want[tg.Input])
+		}
+	}
+	bounce := runCLI(t, nil, "<ivan@receiver.example>: host gmail-smtp-in.l.google.com[198.51.100.26] said: 550-5.7.25 "+
+		"[192.0.2.92] The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS "+
+		"entry does not point to the sending IP.\n", "bounce", "-", "-r", srv.Addr, "-l", "spamcop")
+	if !strings.Contains(bounce.stdout, "refused the mail for the sending address's reverse DNS, not for a listing: "+
+		"192.0.2.92 has no reverse DNS") {
+		t.Errorf("bounce about rDNS: exit %d\n%s", bounce.code, bounce.stdout)
+	}
+}

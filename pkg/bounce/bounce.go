@@ -77,6 +77,14 @@ type Report struct {
 	human string // the human-readable text above the returned message
 }
 
+var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr\b|cannot find your (?:host ?name|reverse)|` +
+	`client host rejected: cannot find your hostname|no reverse|rdns|does not have a reverse|hostname does not match`)
+
+// AboutReverseDNS reports whether the receiver refused the mail for the
+// sending address's reverse DNS (missing, generic, or not forward-confirmed)
+// rather than for a listing.
+func (rep *Report) AboutReverseDNS() bool { return rdnsRE().MatchString(rep.Said()) }
+
 // Said is the receiver's own words: the human-readable text of the bounce (not
 // its transport headers, not the returned message) and the diagnostic. Hints
 // and provider claims are read from it alone: a Gmail ARC-Seal or a Barracuda

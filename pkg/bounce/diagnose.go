@@ -345,9 +345,24 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 		staleSetup = " The bounce names " + joinAnd(dead) + ", which no longer " + map[bool]string{true: "works", false: "work"}[len(dead) == 1] +
 			": the receiver's setup is stale, and its verdict on that list means nothing."
 	}
+	var rdns []string // what the reverse DNS check found of the sending addresses
+	for _, tr := range res.Targets {
+		for _, n := range tr.Notes {
+			if strings.Contains(n, "reverse DNS") {
+				rdns = append(rdns, n)
+			}
+		}
+	}
 	switch {
 	case d.Explained:
 		d.Summary = d.Findings[0].Sentence + ". " + d.Findings[0].Advice
+	case rep.AboutReverseDNS() && len(rdns) > 0:
+		d.Summary = "The receiver refused the mail for the sending address's reverse DNS, not for a listing: " +
+			strings.Join(rdns, "; ") + "."
+	case rep.AboutReverseDNS():
+		d.Summary = "The receiver refused the mail for the sending address's reverse DNS, not for a listing. " +
+			"Ask whoever runs the address (your provider) for a PTR record naming your mail server, " +
+			"whose own A record points back at the address; then check it with blcheck --ptr <that address>."
 	case d.Provider != nil:
 		d.Summary = d.Provider.Why + " " + d.Provider.Remedy
 	case len(res.Targets) == 0:

@@ -167,6 +167,7 @@ type Config struct {
 	NoHealth     bool      // skip the test-point queries
 	Shard        Shard     // check only this machine's share of the targets
 	SPF          bool      // also check every address a domain's SPF record authorises
+	PTR          bool      // also check each address's reverse DNS (a note per address)
 	TXT          TXTPolicy // when a listing's TXT reason is asked
 	// Annotate, if set, may fill in a check before it is kept or observed
 	// (--state sets Change). Calls are serialised.
@@ -640,6 +641,12 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		ss.eager = r.eager && r.result.Summary.Subjects <= EagerSubjects
 		r.mu.Unlock()
 		r.plan(ctx, ts, ss)
+		if r.cfg.PTR && s.Type == SubjectIP && s.Addr.IsValid() && s.Skip == "" {
+			note := r.reverseDNS(ctx, s.Addr) // while the lists' answers come
+			r.mu.Lock()
+			ts.res.Notes = append(ts.res.Notes, note)
+			r.mu.Unlock()
+		}
 	}
 	switch t.Kind {
 	case KindIP:

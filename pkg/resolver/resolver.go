@@ -31,6 +31,7 @@ const (
 	TypeAAAA Type = Type(dns.TypeAAAA)
 	TypeMX   Type = Type(dns.TypeMX)
 	TypeTXT  Type = Type(dns.TypeTXT)
+	TypePTR  Type = Type(dns.TypePTR)
 )
 
 func (t Type) String() string { return dns.TypeToString[uint16(t)] }
@@ -57,6 +58,7 @@ type Answer struct {
 	Addrs    []netip.Addr // A or AAAA records of Name (CNAMEs followed)
 	TXT      []string     // TXT records of Name, each record's strings joined
 	MX       []MX
+	PTR      []string // PTR records of Name: host names, lower case, no trailing dot
 	Extra    int // records of the asked type that belonged to another name (ignored)
 	// Capped counts the A or AAAA records past MaxAddrs that were not kept: the
 	// answer was only partly read.
@@ -569,9 +571,13 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 		case *dns.MX:
 			host := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
 			a.MX = append(a.MX, MX{Pref: r.Preference, Host: host})
+		case *dns.PTR:
+			if len(a.PTR) < MaxAddrs {
+				a.PTR = append(a.PTR, strings.ToLower(strings.TrimSuffix(r.Ptr, ".")))
+			}
 		}
 	}
-	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0)
+	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0 || len(a.PTR) > 0)
 	a.TTL = answerTTL(resp, name, chain, t, used)
 	return a, nil
 }
