@@ -59,7 +59,7 @@ type Answer struct {
 	TXT      []string     // TXT records of Name, each record's strings joined
 	MX       []MX
 	PTR      []string // PTR records of Name: host names, lower case, no trailing dot
-	Extra    int // records of the asked type that belonged to another name (ignored)
+	Extra    int      // records of the asked type that belonged to another name (ignored)
 	// Capped counts the A or AAAA records past MaxAddrs that were not kept: the
 	// answer was only partly read.
 	Capped int
