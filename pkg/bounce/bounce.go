@@ -74,7 +74,8 @@ type Report struct {
 	// held was not checked.
 	Unread []string `json:"unread,omitempty"`
 
-	human string // the human-readable text above the returned message
+	human        string // the human-readable text above the returned message
+	failedAction bool   // an RFC 3464 report says Action: failed
 }
 
 var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr\b|cannot find your (?:host ?name|reverse)|` +
@@ -147,7 +148,8 @@ func Parse(r io.Reader) (*Report, error) {
 		text = rep.readMessage(msg)
 	}
 	rep.readText(string(text))
-	rep.Found = rep.Code != "" || rep.Enhanced != "" || len(rep.Recipients) > 0 && rep.Diagnostic != ""
+	// a report's "Action: failed" for a recipient is a bounce, even with no code or text
+	rep.Found = rep.Code != "" || rep.Enhanced != "" || len(rep.Recipients) > 0 && (rep.Diagnostic != "" || rep.failedAction)
 	if rep.Returned != nil {
 		rep.readReturned()
 	}
@@ -288,6 +290,10 @@ func (rep *Report) readDeliveryStatus(ds string) {
 		case "remote-mta":
 			if m := remoteMTARE().FindStringSubmatch("Remote-MTA: " + v); m != nil {
 				rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
+			}
+		case "action":
+			if strings.EqualFold(strings.Fields(v + " x")[0], "failed") {
+				rep.failedAction = true
 			}
 		case "status":
 			if rep.Enhanced == "" && enhancedRE().MatchString(v) {

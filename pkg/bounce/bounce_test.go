@@ -330,3 +330,20 @@ func TestReasonsWithoutAReplyAtTheStart(t *testing.T) {
 		}
 	}
 }
+
+// An RFC 3464 report that says Action: failed is a bounce even without a code
+// or a reason, and is said as what it is.
+func TestFailedActionWithoutReason(t *testing.T) {
+	bounce := "From: MAILER-DAEMON@mx.sender.example\nSubject: failure\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" +
+		"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n" +
+		"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.sender.example\n\n" +
+		"Final-Recipient: rfc822; ivan@receiver.example\nAction: failed\n\n--B--\n"
+	rep, err := Parse(strings.NewReader(bounce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Found || !strings.Contains(said(rep), "a delivery report with no reason given") {
+		t.Errorf("found %v, said %q", rep.Found, said(rep))
+	}
+}

@@ -448,6 +448,8 @@ func said(rep *Report) string {
 	s := fmt.Sprintf("%s %s your mail%s", who, verb, to)
 	if rep.Diagnostic != "" {
 		s += ": " + rep.Diagnostic
+	} else {
+		s += " (a delivery report with no reason given)"
 	}
 	return s
 }
