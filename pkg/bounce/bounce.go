@@ -147,13 +147,38 @@ func Parse(r io.Reader) (*Report, error) {
 	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && len(msg.Header) > 0 && hasMessageHeaders(msg.Header) {
 		text = rep.readMessage(msg)
 	}
-	rep.readText(string(text))
+	rep.readText(unquote(string(text)))
 	// a report's "Action: failed" for a recipient is a bounce, even with no code or text
 	rep.Found = rep.Code != "" || rep.Enhanced != "" || len(rep.Recipients) > 0 && (rep.Diagnostic != "" || rep.failedAction)
 	if rep.Returned != nil {
 		rep.readReturned()
 	}
 	return rep, nil
+}
+
+// unquote undoes one level of "> " quoting when most of the text is quoted: a
+// bounce forwarded inline, as mail clients quote it.
+func unquote(text string) string {
+	lines := strings.Split(text, "\n")
+	quoted, nonEmpty := 0, 0
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		nonEmpty++
+		if strings.HasPrefix(strings.TrimLeft(l, " "), ">") {
+			quoted++
+		}
+	}
+	if nonEmpty == 0 || quoted*2 < nonEmpty {
+		return text
+	}
+	for i, l := range lines {
+		if t := strings.TrimLeft(l, " "); strings.HasPrefix(t, ">") {
+			lines[i] = strings.TrimPrefix(strings.TrimPrefix(t, ">"), " ")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func hasMessageHeaders(h mail.Header) bool {

@@ -347,3 +347,19 @@ func TestFailedActionWithoutReason(t *testing.T) {
 		t.Errorf("found %v, said %q", rep.Found, said(rep))
 	}
 }
+
+// A bounce forwarded inline, quoted by the mail client, is read.
+func TestForwardedQuotedBounce(t *testing.T) {
+	fwd := "---------- Forwarded message ---------\n" +
+		"> From: Mail Delivery System <MAILER-DAEMON@mx.sender.example>\n" +
+		"> Subject: Undelivered Mail Returned to Sender\n>\n" +
+		"> <ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: 554 5.7.1\n" +
+		">     Service unavailable; Client host [192.0.2.70] blocked using bl.spamcop.net\n"
+	rep, err := Parse(strings.NewReader(fwd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Found || rep.Code != "554" || !slices.Contains(rep.SenderIPs, "192.0.2.70") {
+		t.Errorf("found %v code %q ips %v diag %q", rep.Found, rep.Code, rep.SenderIPs, rep.Diagnostic)
+	}
+}
