@@ -599,3 +599,16 @@ func TestReverseDNS(t *testing.T) {
 		t.Errorf("bounce about rDNS: exit %d\n%s", bounce.code, bounce.stdout)
 	}
 }
+
+// A bounce diagnosis that found nothing listed says when part of it could not
+// be checked, instead of sounding complete.
+func TestBounceSaysWhatWasNotChecked(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(dnsbltest.Fault{Suffix: "gone-shop.test", Kind: dnsbltest.ServFail})
+	got := runCLI(t, nil, "<ivan@receiver.example>: host mx.receiver.example[198.51.100.5] said: "+
+		"554 5.7.1 Client host [192.0.2.95] blocked using bl.spamcop.net; Blacklisted URL (gone-shop.test)\n",
+		"bounce", "-", "-r", srv.Addr, "-l", "spamcop,dbl", "--retries", "0")
+	if got.code != exitIncomplete || !strings.Contains(got.stdout, "Some of it could not be checked") {
+		t.Errorf("exit %d\n%s", got.code, got.stdout)
+	}
+}

@@ -379,6 +379,9 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 	default:
 		d.Summary = "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
 	}
+	if !d.Explained && len(res.Summary.Incomplete) > 0 && answered > 0 {
+		d.Summary += " Some of it could not be checked (see the problems below), so this is not the whole answer."
+	}
 	return d
 }
 
