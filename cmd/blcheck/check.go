@@ -259,7 +259,7 @@ func (o *resolverOptions) servers(s *streams) ([]string, error) {
 	if len(o.resolvers) == 0 {
 		servers, err := resolver.SystemServers(s.resolv)
 		if err != nil {
-			return nil, err // not a usage error: the machine has no resolver (exit 3)
+			return nil, fmt.Errorf("%v (use --resolver)", err) // not a usage error: the machine has no resolver (exit 3)
 		}
 		return servers, nil
 	}
@@ -390,11 +390,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		var err error
 		store, warn, err = state.Open(oo.state)
 		var pe *state.PathError
-		if errors.As(err, &pe) {
-			return &usageError{err} // a path blcheck will not use: nothing was queried or written
+		if errors.As(err, &pe) { // a path blcheck will not use: nothing was queried or written
+			return usagef("--state %s: %s", pe.Path, strings.Replace(pe.Reason, "for the state", "for --state", 1))
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("--state: %v", err)
 		}
 		defer store.Close()
 		if warn != "" {
@@ -418,7 +418,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 			_ = bar.Add(1)
 		}
 	}
+	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped
+		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) { inner(t, withHints(c)) }
+	}
 	res := dnsbl.RunSeq(ctx, cfg, targets.seq(), dnsbl.EagerRun(cfg.TXT, targets.count, targets.ranges), obs)
+	addHints(res)
 	for _, w := range targets.changed {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 		res.Summary.Incomplete = append(res.Summary.Incomplete, w)
@@ -448,7 +452,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 		store.Keep()
 		if err := store.Save(); err != nil {
-			fmt.Fprintf(s.err, "blcheck: warning: %v\n", err)
+			fmt.Fprintf(s.err, "blcheck: warning: --state: %v\n", err)
 		}
 	}
 	var locs map[int][]extract.Location
@@ -607,4 +611,29 @@ func appendStepSummary(path string, res *dnsbl.Result, locs map[int][]extract.Lo
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %v", err)
 	}
 	return f.Close()
+}
+
+// privateHint is what the CLI adds to the library's word on a private address.
+const privateHint = " (--allow-private sends it)"
+
+func withHints(c dnsbl.Check) dnsbl.Check {
+	if c.Status == dnsbl.Skipped && strings.HasSuffix(c.Error, dnsbl.PrivateSkip) {
+		c.Error += privateHint
+	}
+	return c
+}
+
+// addHints adds the CLI's flags to what the library says of a run (the
+// library names no flag): a private address from DNS is sent by --allow-private.
+func addHints(res *dnsbl.Result) {
+	for _, tr := range res.Targets {
+		for i := range tr.Subjects {
+			if strings.HasSuffix(tr.Subjects[i].Skip, dnsbl.PrivateSkip) {
+				tr.Subjects[i].Skip += privateHint
+			}
+		}
+		for i := range tr.Checks {
+			tr.Checks[i] = withHints(tr.Checks[i])
+		}
+	}
 }

@@ -612,3 +612,19 @@ func TestBounceSaysWhatWasNotChecked(t *testing.T) {
 		t.Errorf("exit %d\n%s", got.code, got.stdout)
 	}
 }
+
+// The library names no CLI flag; the CLI adds its hints, so what users read is
+// the same: --resolver for a machine without a resolver, --allow-private for a
+// private address from DNS.
+func TestCLIAddsItsHints(t *testing.T) {
+	got := runCLI(t, nil, "", "192.0.2.10")
+	if got.code != exitIncomplete || !strings.Contains(got.err, "cannot read the system resolver") || !strings.Contains(got.err, "(use --resolver)") {
+		t.Errorf("exit %d, stderr %q", got.code, got.err)
+	}
+	srv := fakeWorld(t)
+	srv.A("private.test", "10.0.0.1")
+	js := runCLI(t, nil, "", "private.test", "-r", srv.Addr, "-l", "spamcop", "-o", "jsonl")
+	if !strings.Contains(js.stdout, "from DNS: not sent to public lists (--allow-private sends it)") {
+		t.Errorf("jsonl:\n%s", js.stdout)
+	}
+}

@@ -143,7 +143,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		}
 		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
 		if why := NotPublic(f.addr); why != "" && !r.cfg.AllowPrivate {
-			s.Skip = why + " from DNS: not sent to public lists (--allow-private sends it)"
+			s.Skip = why + PrivateSkip
 		}
 		byAddr[f.addr] = len(subjects)
 		subjects = append(subjects, s)
@@ -162,6 +162,10 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	sort.Strings(problems)
 	return subjects, problems, notes
 }
+
+// PrivateSkip ends the Skip reason of an address that DNS handed back in a
+// private, loopback, link-local or CGNAT range (Config.AllowPrivate sends it).
+const PrivateSkip = " from DNS: not sent to public lists"
 
 func viaInput(t Target) string {
 	if t.Host != t.Domain {

@@ -686,7 +686,7 @@ func ParseServer(s string) (string, error) {
 func SystemServers(path string) ([]string, error) {
 	cfg, err := dns.ClientConfigFromFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the system resolver from %s: %v (use --resolver)", path, err)
+		return nil, fmt.Errorf("cannot read the system resolver from %s: %v", path, err)
 	}
 	var out []string
 	for _, s := range cfg.Servers {
@@ -696,7 +696,7 @@ func SystemServers(path string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s names no usable nameserver (use --resolver)", path)
+		return nil, fmt.Errorf("%s names no usable nameserver", path)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-// Package state remembers a run's results between runs (--state FILE), so that
+// Package state remembers a run's results between runs (the CLI's --state), so that
 // a cron job can report what changed: new listings, delistings, and lists that
 // became unreliable or recovered. The file is written atomically and locked
 // against a concurrent run; a missing or empty file is a fresh start, and
@@ -67,7 +67,7 @@ type PathError struct {
 	Reason string
 }
 
-func (e *PathError) Error() string { return fmt.Sprintf("--state %s: %s", e.Path, e.Reason) }
+func (e *PathError) Error() string { return fmt.Sprintf("state file %s: %s", e.Path, e.Reason) }
 
 // Open checks path, locks it and reads the previous state. The path must be
 // absent, empty, or a blcheck state file (by its content) that is a regular
@@ -100,9 +100,9 @@ func Open(path string) (*Store, string, error) {
 		if err != nil || time.Now().After(deadline) {
 			lock.Close()
 			if err != nil {
-				return nil, "", fmt.Errorf("--state: cannot lock %s: %v", lockPath, err)
+				return nil, "", fmt.Errorf("cannot lock %s: %v", lockPath, err)
 			}
-			return nil, "", fmt.Errorf("--state: another blcheck run holds %s (waited %v)", lockPath, LockTimeout)
+			return nil, "", fmt.Errorf("another blcheck run holds %s (waited %v)", lockPath, LockTimeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -146,11 +146,11 @@ func (s *Store) read() error {
 	}
 	if json.Unmarshal(data, &probe) != nil || probe.Schema == nil || probe.Checks == nil {
 		return &PathError{s.path, "is not a blcheck state file, and blcheck will not overwrite it: " +
-			"name a new file (or an empty one) for --state"}
+			"name a new file (or an empty one) for the state"}
 	}
 	if *probe.Schema != 1 {
 		return &PathError{s.path, fmt.Sprintf("is a blcheck state file of another version (schema %d): "+
-			"name a new file for --state", *probe.Schema)}
+			"name a new file for the state", *probe.Schema)}
 	}
 	if err := json.Unmarshal(data, &s.prev); err != nil {
 		return &PathError{s.path, fmt.Sprintf("is a damaged blcheck state file (%v): remove it to start fresh", err)}
@@ -276,22 +276,22 @@ func (s *Store) Save() error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), filepath.Base(s.path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("--state: %v", err)
+		return fmt.Errorf("saving the state: %v", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
 		tmp.Close()
-		return fmt.Errorf("--state: %v", err)
+		return fmt.Errorf("saving the state: %v", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("--state: %v", err)
+		return fmt.Errorf("saving the state: %v", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("--state: %v", err)
+		return fmt.Errorf("saving the state: %v", err)
 	}
 	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("--state: %v", err)
+		return fmt.Errorf("saving the state: %v", err)
 	}
 	return nil
 }
