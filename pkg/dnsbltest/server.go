@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/miekg/dns"
@@ -66,6 +67,15 @@ type Server struct {
 	queries   map[string]int // "TYPE name" -> count
 	quit      chan struct{}  // closed by Close: handlers that hang give up
 	soaRR     *dns.SOA       // of negative answers
+}
+
+// New starts a server as NewServer does, for one test or benchmark: it is
+// closed when tb's test ends.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s := NewServer()
+	tb.Cleanup(s.Close)
+	return s
 }
 
 // NewServer starts a server on 127.0.0.1 with a free port, UDP and TCP on the
