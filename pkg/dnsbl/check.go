@@ -215,10 +215,9 @@ const (
 	// targets, none of them a range) for its first EagerSubjects subjects, and
 	// after a listing otherwise. A small check (an address, a domain and its
 	// mail servers) then takes one round trip, not two, for one more query a
-	// list; a bulk run sends a TXT query only for what is listed. Run does not
-	// wait for the TXT answers of what was not listed: one may still be in
-	// flight when Run returns, until it is answered, times out, or the resolver
-	// is closed.
+	// list; a bulk run sends a TXT query only for what is listed. The TXT
+	// answers of what was not listed are not needed: the run's end cancels the
+	// ones still in flight, so that no query outlives Run.
 	TXTAuto TXTPolicy = iota
 	// TXTListed asks for TXT only once A said listed: the fewest queries, and a
 	// second round trip for every listing.
@@ -289,7 +288,12 @@ type runner struct {
 	gateOnce     sync.Once
 	obs          Observer
 
-	reasons    sync.WaitGroup // TXT lookups of listings in progress
+	reasons sync.WaitGroup // TXT lookups of listings in progress
+	// eager TXT queries of what was not listed: their answers are not needed,
+	// so the run's end cancels them (txtCtx) and waits for their goroutines
+	txtCtx     context.Context
+	cancelTXT  context.CancelFunc
+	dropped    sync.WaitGroup
 	takers     sync.WaitGroup
 	nTakers    atomic.Int64 // takers started
 	idle       atomic.Int64 // takers waiting for a flight
@@ -335,6 +339,8 @@ func RunSeq(ctx context.Context, cfg Config, targets iter.Seq[Target], eager boo
 		obs:          obs,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
+	r.txtCtx, r.cancelTXT = context.WithCancel(ctx)
+	defer r.cancelTXT()
 	for _, s := range statusesInit {
 		r.result.Summary.Counts[s] = 0
 	}
@@ -430,6 +436,8 @@ func RunSeq(ctx context.Context, cfg Config, targets iter.Seq[Target], eager boo
 	close(r.flights)
 	r.takers.Wait()
 	r.reasons.Wait()
+	r.cancelTXT() // no work outlives the run: unneeded TXT answers are not waited for
+	r.dropped.Wait()
 	probes.Wait()
 
 	for _, l := range r.lists {
@@ -751,7 +759,7 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		ps := r.cfg.Resolver.StartAll(ctx, names, resolver.TypeA)
 		var tps []*resolver.Pending
 		if len(txtNames) > 0 {
-			tps = r.cfg.Resolver.StartAll(ctx, txtNames, resolver.TypeTXT)
+			tps = r.cfg.Resolver.StartAll(r.txtCtx, txtNames, resolver.TypeTXT)
 		}
 		for i := range ready {
 			ready[i].p = ps[i]
@@ -839,7 +847,9 @@ func (r *runner) take(ctx context.Context, f flight) {
 	if v.Status != Listed {
 		r.win.release(f.seq, lost(a, err))
 		if f.txt != nil {
+			r.dropped.Add(1)
 			go func() {
+				defer r.dropped.Done()
 				txt, terr := f.txt.Wait()
 				r.win.release(f.txtSeq, lost(txt, terr))
 			}()

@@ -707,3 +707,59 @@ func TestRunTypedErrorsAndOutcome(t *testing.T) {
 		t.Errorf("canceled run: %v", got)
 	}
 }
+
+// txtContexts is a resolver that keeps the contexts its TXT queries were
+// started with.
+type txtContexts struct {
+	resolver.Resolver
+	mu   sync.Mutex
+	ctxs []context.Context
+}
+
+func (r *txtContexts) StartAll(ctx context.Context, names []string, t resolver.Type) []*resolver.Pending {
+	if t == resolver.TypeTXT {
+		r.mu.Lock()
+		r.ctxs = append(r.ctxs, ctx)
+		r.mu.Unlock()
+	}
+	return r.Resolver.StartAll(ctx, names, t)
+}
+
+// No work outlives Run: an eager TXT query whose answer is not needed (the
+// subject is clean) and never comes is canceled when the run ends, not left to
+// its timeout; Run does not wait for it either.
+func TestRunLeavesNoQueryBehind(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "ip.bl.test", Type: "TXT", Kind: dnsbltest.Drop})
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+	rs, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	rec := &txtContexts{Resolver: rs}
+	tg, _ := dnsbl.ParseTarget("192.0.2.99")
+	done := make(chan *dnsbl.Result)
+	go func() {
+		done <- dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rec, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+	}()
+	var res *dnsbl.Result
+	select {
+	case res = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run waited for a TXT answer it does not need")
+	}
+	if c := find(res, "192.0.2.99", "ipbl"); c.Status != dnsbl.Clean {
+		t.Fatalf("check: %+v", c)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.ctxs) == 0 {
+		t.Fatal("test setup: no eager TXT query was sent")
+	}
+	for _, ctx := range rec.ctxs {
+		if ctx.Err() == nil {
+			t.Error("an eager TXT query is still alive after Run returned")
+		}
+	}
+}
