@@ -110,6 +110,9 @@ func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exi
 	var warnings []string
 	for _, tr := range res.Targets {
 		warnings = append(warnings, tr.Problems...)
+		if tr.Interrupted {
+			warnings = append(warnings, fmt.Sprintf("%s: the run was interrupted, %s: not clean", tr.Target.Input, progress(tr)))
+		}
 	}
 	if res.Resolver.RewritesNXDOMAIN {
 		fmt.Fprintf(w, "::error title=blcheck: resolver::%s\n", ghData("the resolver invents answers for names that do not exist; nothing could be checked"))

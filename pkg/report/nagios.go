@@ -104,6 +104,10 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 			times = "once"
 		}
 		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
+		if res.Summary.Interrupted {
+			_, cut, notStarted := interruptedCounts(res)
+			text += fmt.Sprintf(" (the run was interrupted: %d cut short, %d not started)", cut, notStarted)
+		}
 	}
 	if failed > 0 && state == NagiosOK && len(notChecked) == 0 {
 		text += fmt.Sprintf(" (%d checks failed)", failed)

@@ -1,0 +1,154 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/extract"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixture is one run's result, made by hand: a listing with a repeat on a
+// contained list, a clean subject, a blocked and an errored check, a skipped
+// one, an allowlist hit, a target's problem and note, an unhealthy list and an
+// interrupted target; every renderer is held to its golden file for it.
+func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]extract.Location) {
+	t.Helper()
+	cat := catalog.Default()
+	names := map[string]*catalog.List{}
+	for _, id := range []string{"spamhaus-zen", "spamhaus-xbl", "spamcop", "psbl", "dnswl", "spamhaus-dbl"} {
+		names[id] = cat.ByID(id)
+	}
+	ip := dnsbl.Target{Input: "mail.example.test", Kind: dnsbl.KindDomain, Form: "domain", Host: "mail.example.test", Domain: "example.test"}
+	cut := dnsbl.Target{Input: "198.51.100.0/30", Kind: dnsbl.KindCIDR, Form: "cidr", Prefix: netip.MustParsePrefix("198.51.100.0/30")}
+	check := func(subject, list, status string, f func(*dnsbl.Check)) dnsbl.Check {
+		c := dnsbl.Check{Subject: subject, List: list, Zone: names[list].Zone, Status: dnsbl.Status(status),
+			Codes: []string{}, Meanings: []string{}}
+		if f != nil {
+			f(&c)
+		}
+		return c
+	}
+	listed := func(c *dnsbl.Check) {
+		c.Codes, c.Meanings = []string{"127.0.0.4"}, []string{"XBL: exploited or infected host (CBL data: bot, open proxy, malware)"}
+		c.Reason, c.DelistURL = "Listed by XBL, see https://check.spamhaus.org/query/ip/192.0.2.10", "https://check.spamhaus.org/query/ip/192.0.2.10"
+	}
+	res := &dnsbl.Result{
+		Started: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), Elapsed: 812 * time.Millisecond,
+		Targets: []*dnsbl.TargetResult{
+			{Index: 0, Target: ip, Started: true, SubjectsDone: 3, SubjectsTotal: 3,
+				Subjects: []dnsbl.Subject{
+					{Name: "example.test", Type: dnsbl.SubjectDomain, Via: []string{"input mail.example.test"}},
+					{Name: "192.0.2.10", Type: dnsbl.SubjectIP, Via: []string{"A"}, Addr: netip.MustParseAddr("192.0.2.10")},
+					{Name: "192.0.2.11", Type: dnsbl.SubjectIP, Via: []string{"MX mx.example.test"}, Addr: netip.MustParseAddr("192.0.2.11")},
+				},
+				Checks: []dnsbl.Check{
+					check("example.test", "spamhaus-dbl", "clean", nil),
+					check("192.0.2.10", "spamhaus-zen", "listed", listed),
+					check("192.0.2.10", "spamhaus-xbl", "listed", func(c *dnsbl.Check) { listed(c); c.DuplicateOf = "spamhaus-zen" }),
+					check("192.0.2.10", "spamcop", "clean", nil),
+					check("192.0.2.10", "psbl", "error", func(c *dnsbl.Check) { c.Error = "SERVFAIL (the server failed to answer) from 127.0.0.1:53" }),
+					check("192.0.2.11", "spamhaus-zen", "blocked", func(c *dnsbl.Check) {
+						c.Codes, c.Error = []string{"127.255.255.254"}, "127.255.255.254: Spamhaus refuses queries from public or shared resolvers"
+					}),
+					check("192.0.2.11", "dnswl", "allowlisted", func(c *dnsbl.Check) {
+						c.Codes, c.Meanings = []string{"127.0.5.2"}, []string{"vouched for by dnswl.org; sector: service or network provider", "trust: medium"}
+					}),
+					check("192.0.2.11", "spamcop", "clean", nil),
+				},
+				Notes: []string{"MX host mx2.example.test does not exist (NXDOMAIN): mail sent to mail.example.test through it cannot be delivered, and nothing was checked for it"}},
+			{Index: 1, Target: cut, Started: true, Interrupted: true, SubjectsDone: 1, SubjectsTotal: 4,
+				Subjects: []dnsbl.Subject{{Name: "198.51.100.0", Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: netip.MustParseAddr("198.51.100.0")}},
+				Checks:   []dnsbl.Check{check("198.51.100.0", "spamcop", "clean", nil)}},
+		},
+		Lists: []dnsbl.ListHealth{
+			{List: names["spamhaus-zen"], Zone: "zen.spamhaus.org", Health: dnsbl.Health{State: dnsbl.HealthOK}},
+			{List: names["psbl"], Zone: "psbl.surriel.com", Health: dnsbl.Health{State: dnsbl.HealthListsEverything,
+				Detail: "the list says 127.0.0.1 is listed (127.0.0.2), which no list may list: it answers everything"}},
+		},
+		Summary: dnsbl.Summary{Targets: 2, Subjects: 4, Checks: 9, Interrupted: true, Duplicates: 1,
+			Counts:     map[dnsbl.Status]int{dnsbl.Listed: 2, dnsbl.Clean: 4, dnsbl.Error: 1, dnsbl.Blocked: 1, dnsbl.Allowlisted: 1},
+			Incomplete: []string{"the run was interrupted"}},
+	}
+	locs := map[int][]extract.Location{0: {{File: "news.html", Line: 12, Where: "href"}}}
+	return res, names, locs
+}
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./pkg/report -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./pkg/report -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// Every format of one fixture result, colour on and off, against its golden file.
+func TestRenderersGolden(t *testing.T) {
+	res, names, locs := fixture(t)
+	resolvers := []string{"127.0.0.1:53"}
+	for _, colour := range []bool{false, true} {
+		var b bytes.Buffer
+		(&Text{W: &b, Color: colour, Names: names, Locations: locs}).Render(res, resolvers, 130)
+		name := "fixture.txt"
+		if colour {
+			name = "fixture-colour.txt"
+		}
+		goldenFile(t, name, b.Bytes())
+	}
+	var quiet bytes.Buffer
+	(&Text{W: &quiet, Quiet: true, Names: names}).Render(res, resolvers, 130)
+	goldenFile(t, "fixture-quiet.txt", quiet.Bytes())
+
+	var js bytes.Buffer
+	if err := WriteJSON(&js, NewDocument(res, resolvers, []string{"a warning"}, 130)); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "fixture.json", js.Bytes())
+
+	var jl bytes.Buffer
+	lines := NewJSONLines(&jl)
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			lines.Check(tr, c)
+		}
+		lines.Target(tr)
+	}
+	goldenFile(t, "fixture.jsonl", jl.Bytes())
+
+	var ng bytes.Buffer
+	if _, err := Nagios(&ng, res, 1, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "fixture.nagios", ng.Bytes())
+
+	var gh, md bytes.Buffer
+	if err := GitHub(&gh, res, locs, 130); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "fixture.github", gh.Bytes())
+	if err := GitHubSummary(&md, res, locs, 130); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "fixture-summary.md", md.Bytes())
+}
