@@ -2,12 +2,13 @@ package bounce
 
 import (
 	"fmt"
-	"github.com/blcheck/blcheck/internal/lazyre"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/blcheck/blcheck/internal/ascii"
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
@@ -19,7 +20,7 @@ var commonWords = map[string]bool{"zen": true, "rbl": true, "dnsbl": true}
 // zen.spamhaus.org), by name or alias ([xbl], SpamCop, SURBL...). It records
 // each hint in rep.Hints.
 func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List {
-	lower := asciiLower(text) // byte for byte: an index into lower is one into text
+	lower := ascii.LowerString(text) // byte for byte: an index into lower is one into text
 	seen := map[string]bool{}
 	hintSeen := map[string]bool{}
 	var out []*catalog.List
@@ -70,20 +71,6 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 
 var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
 	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b`)
-
-// asciiLower lower-cases ASCII letters only, so that the result has the same
-// length and byte offsets as s whatever else s holds (Latin-1 bytes, invalid
-// UTF-8: strings.ToLower turns each such byte into a three-byte U+FFFD). The
-// names it is matched against are ASCII.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
 
 // wordIndex finds w in s as a whole word, not inside a longer name; a zone must
 // not be the end of a longer zone (dotOK false), a name may follow a dot (www.spamhaus.org).

@@ -218,3 +218,16 @@ func TestFileLineOfParts(t *testing.T) {
 		t.Errorf("file lines: %v", lines)
 	}
 }
+
+// Invalid UTF-8 inside a tag does not move the attributes' lines (lower-casing
+// byte for byte).
+func TestAttributeLineAfterInvalidBytes(t *testing.T) {
+	html := "<html><a title=\"" + strings.Repeat("\xc3", 200) + "\"\n\n\n href=\"http://after.example/\">x</a></html>"
+	found, err := File(strings.NewReader(html), "bad.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Items) != 1 || found.Items[0].Loc.Line != 4 {
+		t.Errorf("items %+v, want after.example at line 4", found.Items)
+	}
+}

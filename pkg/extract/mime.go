@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/blcheck/blcheck/internal/ascii"
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
 	"mime"
@@ -340,11 +341,15 @@ type attrLines struct {
 	lower []byte // raw lower-cased, made on first use
 	pos   int    // where the last attribute was found
 	line  int    // newlines in raw before pos
+	lost  bool   // an attribute was not found: the search stopped
 }
 
 func (a *attrLines) of(key string) int {
+	if a.lost {
+		return a.line
+	}
 	if a.lower == nil {
-		a.lower = bytes.ToLower(a.raw)
+		a.lower = ascii.Lower(a.raw) // byte for byte, so that its offsets are raw's
 	}
 	k := []byte(key)
 	for i := a.pos; i < len(a.lower); {
@@ -362,7 +367,10 @@ func (a *attrLines) of(key string) int {
 		}
 		i = j + 1
 	}
-	return a.line // not found as written: the last line known
+	// not found as written (a name the tokenizer rewrote): the last line known,
+	// for this one and the rest, so that no search starts over from here
+	a.lost = true
+	return a.line
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }
