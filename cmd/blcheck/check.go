@@ -437,7 +437,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	if found != nil {
 		res.Summary.Incomplete = append(res.Summary.Incomplete, found.incomplete...)
 	}
-	code := verdictCode(res, oo.strict, ctx.Err() != nil)
+	code := verdictCode(res, oo.strict)
 	var listChanges []report.ListChange
 	if store != nil {
 		for _, l := range res.Lists {
@@ -501,7 +501,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		var state int
 		state, err = report.Nagios(out, res, oo.warning, oo.critical, oo.strict)
 		code = state
-		if ctx.Err() != nil {
+		if res.Summary.Interrupted {
 			code = exitInterrupt
 		}
 	case "text":
@@ -584,10 +584,7 @@ func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool)
 }
 
 // verdictCode maps a run's result to the contract's exit code.
-func verdictCode(res *dnsbl.Result, strict, interrupted bool) int {
-	if interrupted {
-		return exitInterrupt
-	}
+func verdictCode(res *dnsbl.Result, strict bool) int {
 	switch res.Outcome(strict) {
 	case dnsbl.OutcomeInterrupted:
 		return exitInterrupt

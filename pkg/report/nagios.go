@@ -69,7 +69,7 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 	var notChecked []string
 	for _, l := range res.Lists {
 		switch {
-		case l.Health.State == dnsbl.HealthNeedsKey:
+		case l.Health.State == dnsbl.HealthNeedsKey || l.List.Allow(): // an allowlist lists nobody
 		case answered[l.List.ID]:
 			checkedLists++
 		case failedHow[l.List.ID] != "":
