@@ -301,7 +301,7 @@ func (t *Text) unreadInput(res *dnsbl.Result) {
 	}
 	first := true
 	for _, p := range res.Summary.Incomplete {
-		if said[p] || strings.HasPrefix(p, "the resolver invents answers") || strings.HasSuffix(p, ": no list could be checked") {
+		if said[p] { // a target's problem, said with it; the interruption, said in the footer
 			continue
 		}
 		if first {

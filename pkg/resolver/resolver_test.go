@@ -563,14 +563,11 @@ func TestTruncatedWithDeadTCP(t *testing.T) {
 	defer srv.Close()
 	srv.A("big.bl.test", "127.0.0.2")
 	srv.AddFault(dnsbltest.Fault{Suffix: "big.bl.test", Kind: dnsbltest.TruncateDeadTCP})
-	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, 1, srv.Addr)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err = c.Lookup(ctx, "big.bl.test", resolver.TypeA)
+	_, err := c.Lookup(ctx, "big.bl.test", resolver.TypeA)
 	if kindOf(err) != resolver.Timeout || ctx.Err() != nil {
 		t.Errorf("error %v (kind %q), want a timeout of the query's own", err, kindOf(err))
 	}
