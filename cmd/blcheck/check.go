@@ -373,11 +373,12 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
-	cfg := dnsbl.Config{
+	opts := dnsbl.Options{
 		Lists: lists, Concurrency: ro.concurrency, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, Retain: oo.format != "jsonl", Shard: ro.shard, SPF: oo.spf, PTR: oo.ptr,
-		TXT: txtPolicies[oo.txt],
+		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, TXT: txtPolicies[oo.txt],
 	}
+	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,
+		Eager: dnsbl.EagerRun(opts.TXT, targets.count, targets.ranges)}
 	var obs dnsbl.Observer
 	var jl *report.JSONLines
 	if oo.format == "jsonl" {
@@ -400,14 +401,13 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		if warn != "" {
 			fmt.Fprintf(s.err, "blcheck: warning: %s\n", warn)
 		}
-		cfg.Annotate = func(c *dnsbl.Check) { c.Change = store.Check(*c) }
 	}
 	client, servers, err := ro.client(s)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	cfg.Resolver = client
+	opts.Resolver = client
 	bar := progress(s, lists, targets, oo.quiet)
 	if bar != nil {
 		inner := obs.Check
@@ -418,11 +418,32 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 			_ = bar.Add(1)
 		}
 	}
-	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped
-		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) { inner(t, withHints(c)) }
+	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped; the change since --state's last run
+		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
+			if store != nil && run.Stream {
+				c.Change = store.Check(c)
+			}
+			inner(t, withHints(c))
+		}
 	}
-	res := dnsbl.RunSeq(ctx, cfg, targets.seq(), dnsbl.EagerRun(cfg.TXT, targets.count, targets.ranges), obs)
+	run.Observer = obs
+	ck, err := dnsbl.New(opts)
+	if err != nil {
+		return err
+	}
+	defer ck.Close()
+	res, err := ck.Run(ctx, targets.seq(), run)
+	if errors.Is(err, dnsbl.ErrClosed) {
+		return err
+	}
 	addHints(res)
+	if store != nil && !run.Stream { // what each kept check is to the last run's
+		for _, tr := range res.Targets {
+			for i := range tr.Checks {
+				tr.Checks[i].Change = store.Check(tr.Checks[i])
+			}
+		}
+	}
 	for _, w := range targets.changed {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 		res.Summary.Incomplete = append(res.Summary.Incomplete, w)

@@ -96,7 +96,12 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 		return err
 	}
 	defer client.Close()
-	res := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate}, nil, dnsbl.Observer{})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate})
+	if err != nil {
+		return err
+	}
+	defer ck.Close()
+	res, _ := ck.Run(ctx, func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{}) // health only: no target
 	code := exitClean
 	if res.Resolver.RewritesNXDOMAIN {
 		code = exitIncomplete

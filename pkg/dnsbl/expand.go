@@ -125,7 +125,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 			"and nothing was checked for it", h, why, t.Host))
 	}
 	var spfSkipped []Subject
-	if r.cfg.SPF && !t.NoMX {
+	if r.o.SPF && !t.NoMX {
 		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
 		for _, a := range spf {
 			found = append(found, addrVia{a.addr, a.via})
@@ -142,7 +142,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 			continue
 		}
 		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
-		if why := NotPublic(f.addr); why != "" && !r.cfg.AllowPrivate {
+		if why := NotPublic(f.addr); why != "" && !r.o.AllowPrivate {
 			s.Skip = why + PrivateSkip
 		}
 		byAddr[f.addr] = len(subjects)

@@ -1,10 +1,16 @@
 package dnsbl
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
 // HealthState is a list's health in this run (JSON lists[].health).
@@ -106,4 +112,116 @@ func (h Health) apply(v Verdict) Verdict {
 		v.Err = &checkError{ErrRefusedByList, v.Error}
 	}
 	return v
+}
+
+// checkResolver asks for a name that cannot exist, under the zone of a list in
+// use: a resolver that answers it with an address rewrites NXDOMAIN. An answer
+// that is one of that list's own refusal codes (Spamhaus's 127.255.255.254 to a
+// public resolver) is the list refusing, not the resolver lying: the list's
+// health says blocked, and the next list's zone is asked instead. ok is false
+// when ctx ended first (the answer then says nothing).
+func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) {
+	if r.o.NoHealth || len(r.lists) == 0 {
+		return h, true
+	}
+	select {
+	case <-r.probeGate:
+	case <-ctx.Done():
+		return h, false
+	}
+	const maxProbes = 3
+	probes := 0
+	for _, l := range r.lists {
+		if l.Kind != catalog.KindIP || l.NeedsKey() { // an allowlist's hits are no blacklist answers
+			continue
+		}
+		if probes++; probes > maxProbes {
+			break
+		}
+		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
+		a, err := r.probeStart(ctx, l, label+"."+l.zone).Wait()
+		if err != nil || a.NXDomain || len(a.Addrs) == 0 {
+			break
+		}
+		refused := true
+		var addrs []string
+		for _, ip := range a.Addrs {
+			addrs = append(addrs, ip.String())
+			if _, isErr := l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
+				refused = false
+			}
+		}
+		if refused {
+			continue
+		}
+		h = ResolverHealth{RewritesNXDOMAIN: true, Answer: strings.Join(addrs, ", "), Probe: label + "." + l.List.Zone}
+		break
+	}
+	return h, ctx.Err() == nil
+}
+
+// checkHealth asks a list's test points (RFC 5782) and says what its answers
+// make of it. ok is false when ctx ended first.
+func (r *runner) checkHealth(ctx context.Context, l *listState) (h Health, ok bool) {
+	switch {
+	case l.NeedsKey():
+		return Health{State: HealthNeedsKey, Detail: fmt.Sprintf("needs an account key in $%s", l.Key.Env)}, true
+	case r.o.NoHealth:
+		return Health{State: HealthUnchecked}, true
+	}
+	select {
+	case <-r.probeGate:
+	case <-ctx.Done():
+		return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+	}
+	listed, unlisted := l.TestPoints()
+	type sent struct {
+		probe
+		p    *resolver.Pending
+		name string
+	}
+	var out []sent
+	for i, group := range [][]string{listed, unlisted} {
+		for _, subject := range group {
+			s := Subject{Name: subject, Type: SubjectDomain}
+			if a, err := netip.ParseAddr(subject); err == nil {
+				s = Subject{Name: subject, Type: SubjectIP, Addr: a}
+			}
+			pr := sent{probe: probe{subject: subject, mustList: i == 0}}
+			if name, err := QueryName(s, l.zone); err != nil {
+				pr.v = Verdict{Status: Error, Error: err.Error()}
+			} else {
+				pr.p = r.probeStart(ctx, l, name)
+			}
+			out = append(out, pr)
+		}
+	}
+	probes := make([]probe, 0, len(out))
+	for _, pr := range out {
+		if pr.p != nil {
+			a, err := pr.p.Wait()
+			if a != nil {
+				pr.rtt = a.RTT
+			}
+			pr.v = Classify(l.List, a, err)
+		}
+		probes = append(probes, pr.probe)
+	}
+	h = assess(probes)
+	if l.Untested() && h.State == HealthOK {
+		h.State = HealthUntested
+		h.Detail = "the list publishes no test point, so its health cannot be checked; its answers are used as they come"
+	}
+	return h, ctx.Err() == nil
+}
+
+// probeStart sends one health query. Health queries are few (two or three a
+// list) and take no slot of the concurrency bound: answers waiting for a list's
+// health must never wait for a slot that they hold themselves. They skip the
+// resolver's answer cache: a health check says how the list is now.
+func (r *runner) probeStart(ctx context.Context, l *listState, name string) *resolver.Pending {
+	if l.limiter != nil {
+		_ = l.limiter.Wait(ctx) // on cancellation, Start reports it
+	}
+	return r.o.Resolver.Start(resolver.WithoutCache(ctx), name, resolver.TypeA)
 }

@@ -1,10 +1,148 @@
 package dnsbl
 
 import (
+	"context"
 	"errors"
+	"net/netip"
+	"time"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
+
+// SubjectType is what a subject is.
+type SubjectType string
+
+// The subject types.
+const (
+	SubjectIP     SubjectType = "ip"
+	SubjectDomain SubjectType = "domain"
+)
+
+// Subject is one thing actually looked up: an address or a domain, with where it came from.
+type Subject struct {
+	Name string      `json:"subject"`
+	Type SubjectType `json:"type"`
+	Via  []string    `json:"via"`
+	// Skip says why the subject is not sent to the lists (private address...), or "".
+	Skip string     `json:"skipped,omitempty"`
+	Addr netip.Addr `json:"-"`
+}
+
+// Check is the verdict on one (subject, list) pair. Its JSON keys are blcheck's contract.
+type Check struct {
+	Target    string   `json:"target,omitempty"` // only in streamed (jsonl) output
+	Subject   string   `json:"subject"`
+	List      string   `json:"list"`
+	Zone      string   `json:"zone"`
+	Query     string   `json:"query"`
+	Status    Status   `json:"status"`
+	Codes     []string `json:"codes"`
+	Meanings  []string `json:"meanings"`
+	Reason    string   `json:"reason"`
+	DelistURL string   `json:"delist_url"`
+	RTTms     int64    `json:"rtt_ms"`
+	Error     string   `json:"error"`
+	// Err is the failure of an error, blocked or unreliable check, for
+	// errors.Is: ErrTimeout, ErrServFail, ErrRefused, ErrNetwork, ErrBadAnswer,
+	// ErrRefusedByList, ErrUnreliable, ErrInterrupted. Error is its text.
+	Err error `json:"-"`
+	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
+	Change string `json:"change,omitempty"`
+	// DuplicateOf is set on a listing that another list of the run already
+	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
+	// is the same listing, counted once, under that list.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+
+	subject, list int // positions, for a stable order
+}
+
+// TargetResult is everything found for one target.
+type TargetResult struct {
+	Index    int
+	Target   Target
+	Subjects []Subject
+	Checks   []Check
+	// Problems are failures that make this target's check incomplete.
+	Problems []string
+	// Notes are facts worth telling that do not make the check incomplete.
+	Notes []string
+	// Interrupted is set when the run was stopped (its context canceled) before
+	// this target was finished: it is never clean, however its checks read.
+	// Started is false for a target the run never reached.
+	Interrupted bool
+	Started     bool
+	// SubjectsDone counts the subjects whose every check was answered;
+	// SubjectsTotal is how many the target stands for (0 when not known: a
+	// domain not yet expanded, a range split by --shard).
+	SubjectsDone, SubjectsTotal int
+}
+
+// InterruptedError is the error of a check whose query the run's cancellation
+// cut short: it says nothing about the list or the resolver.
+const InterruptedError = "not answered: the run was interrupted"
+
+func isCanceled(err error) bool {
+	var re *resolver.Error
+	return errors.Is(err, context.Canceled) || errors.As(err, &re) && re.Kind == resolver.Canceled
+}
+
+// ListHealth is one list's health in this run.
+type ListHealth struct {
+	List   *catalog.List
+	Zone   string // as shown: a keyed zone keeps its {key} placeholder
+	Health Health
+	// Answered and Failed count the run's checks of this list that it answered
+	// (listed, clean, allowlisted) and that failed (error, blocked, unreliable;
+	// an interruption is neither): a list whose every query failed is failing,
+	// whatever its health probes said.
+	Answered, Failed int
+}
+
+// EveryQueryFailed reports whether the list was asked and never answered.
+func (l ListHealth) EveryQueryFailed() bool { return l.Failed > 0 && l.Answered == 0 }
+
+// Summary counts what a run found.
+type Summary struct {
+	Targets  int
+	Subjects int
+	Checks   int
+	// Interrupted is set when the run's context was canceled before it ended.
+	Interrupted bool
+	Counts      map[Status]int
+	// Duplicates counts the listed checks that repeat another list's listing
+	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
+	// is the number of listings.
+	Duplicates int
+	// Incomplete lists why the run could not check everything it should have.
+	Incomplete []string
+}
+
+// ResolverHealth is what the run found out about the resolver itself.
+type ResolverHealth struct {
+	// RewritesNXDOMAIN is set when a name that cannot exist got an address: the
+	// resolver invents answers (ad or "search help" pages, some filters), so no
+	// blacklist answer through it means anything.
+	RewritesNXDOMAIN bool
+	Answer           string // the address it invented
+	Probe            string // the name asked
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Targets  []*TargetResult // in input order; empty unless Config.Retain
+	Lists    []ListHealth
+	Resolver ResolverHealth
+	Summary  Summary
+	Started  time.Time
+	Elapsed  time.Duration
+}
+
+// Observer receives results as they complete. Calls are serialised.
+type Observer struct {
+	Check  func(t *TargetResult, c Check)
+	Target func(t *TargetResult)
+}
 
 // Outcome is what a run comes to, for a program to act on: the CLI maps it to
 // its exit code in one switch, an exporter to its metrics.

@@ -36,8 +36,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	srv := dnsbltest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := dnsbltest.New(t)
 	cat, err := catalog.Parse([]byte(testCatalog), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +62,8 @@ func (w *world) run(t *testing.T, env map[string]string, only []string, inputs .
 		}
 		targets = append(targets, tg)
 	}
-	res, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, targets, dnsbl.Observer{})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond, Retries: 1})
+	return runOnce(context.Background(), config{Lists: lists, Resolver: res, Retain: true}, targets, dnsbl.Observer{})
 }
 
 func find(res *dnsbl.Result, subject, list string) dnsbl.Check {
@@ -222,7 +218,7 @@ func TestRunTXTPolicy(t *testing.T) {
 			}
 			defer c.Close()
 			rec := &recorder{Resolver: c}
-			res := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rec, Retain: true, TXT: tc.policy},
+			res := runOnce(context.Background(), config{Lists: lists, Resolver: rec, Retain: true, TXT: tc.policy},
 				targets, dnsbl.Observer{})
 
 			if tc.txtAll < 0 {
@@ -360,8 +356,7 @@ func TestRunUntrustedLists(t *testing.T) {
 // A list that publishes no test point is untested, not ok and not unreliable:
 // only the point no list may list is asked, and its verdicts stand.
 func TestRunUntestedList(t *testing.T) {
-	srv := dnsbltest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := dnsbltest.New(t)
 	cat, err := catalog.Parse([]byte(`
 - {id: notest, name: No test point, zone: notest.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}, tests: none}
 - {id: wild, name: Wildcard, zone: wild.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}, tests: none}
@@ -379,7 +374,7 @@ func TestRunUntestedList(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rs.Close()
-	res := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rs, Retain: true}, []dnsbl.Target{target}, dnsbl.Observer{})
+	res := runOnce(context.Background(), config{Lists: lists, Resolver: rs, Retain: true}, []dnsbl.Target{target}, dnsbl.Observer{})
 	health := map[string]dnsbl.HealthState{}
 	for _, l := range res.Lists {
 		health[l.List.ID] = l.Health.State
@@ -433,11 +428,11 @@ func TestRunStreamsAndCIDR(t *testing.T) {
 	w.srv.List("v4.bl.test", "198.51.100.7", []string{"127.0.0.2"})
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"v4bl"}})
 	tg, _ := dnsbl.ParseTarget("198.51.100.0/28")
-	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
 	var mu sync.Mutex
 	var streamed []string
 	targetsDone := 0
-	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 4}, []dnsbl.Target{tg},
+	out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Concurrency: 4}, []dnsbl.Target{tg},
 		dnsbl.Observer{
 			Check: func(_ *dnsbl.TargetResult, c dnsbl.Check) {
 				mu.Lock()
@@ -462,12 +457,12 @@ func TestRunCanceled(t *testing.T) {
 	w.srv.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Delay, Delay: 2 * time.Second})
 	lists, _, _ := w.cat.Select(catalog.Selection{})
 	tg, _ := dnsbl.ParseTarget("192.0.2.70")
-	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 5 * time.Second})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 5 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(100*time.Millisecond, cancel) // as Ctrl-C does
 	start := time.Now()
-	out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+	out := runOnce(ctx, config{Lists: lists, Resolver: res, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
 	if out.Summary.Counts[dnsbl.Clean] != 0 || !slices.Contains(out.Summary.Incomplete, "the run was interrupted") {
 		t.Errorf("an interrupted run is incomplete and nothing is clean: %+v", out.Summary)
 	}
@@ -485,13 +480,13 @@ func TestRunSPF(t *testing.T) {
 	w.srv.List("ip.bl.test", "198.51.100.77", []string{"127.0.0.2"})
 	w.srv.TXT("many.test", "v=spf1 "+strings.Repeat("include:x.test ", 11)+"-all")
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
-	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
 	var targets []dnsbl.Target
 	for _, in := range []string{"example.test", "many.test"} {
 		tg, _ := dnsbl.ParseTarget(in)
 		targets = append(targets, tg)
 	}
-	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true, SPF: true}, targets, dnsbl.Observer{})
+	out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Retain: true, SPF: true}, targets, dnsbl.Observer{})
 	via := map[string]string{}
 	skip := map[string]string{}
 	for _, s := range out.Targets[0].Subjects {
@@ -532,10 +527,10 @@ func TestRunSPFLookupFailures(t *testing.T) {
 	w.srv.AddFault(dnsbltest.Fault{Suffix: "refused.test", Kind: dnsbltest.Refused})
 	w.srv.AddFault(dnsbltest.Fault{Suffix: "gone.test", Kind: dnsbltest.ServFail})
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
-	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
 	defer res.Close()
 	tg, _ := dnsbl.ParseTarget("example.test")
-	out := dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: res, Retain: true, SPF: true},
+	out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Retain: true, SPF: true},
 		[]dnsbl.Target{tg}, dnsbl.Observer{})
 	problems := strings.Join(out.Targets[0].Problems, "\n")
 	for _, want := range []string{
@@ -571,9 +566,9 @@ func TestRunTinyConcurrency(t *testing.T) {
 			tg, _ := dnsbl.ParseTarget(in)
 			targets = append(targets, tg)
 		}
-		res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+		res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Concurrency: n, Retain: true}, targets, dnsbl.Observer{})
+		out := runOnce(ctx, config{Lists: lists, Resolver: res, Concurrency: n, Retain: true}, targets, dnsbl.Observer{})
 		if ctx.Err() != nil {
 			t.Fatalf("concurrency %d: the run did not finish", n)
 		}
@@ -600,10 +595,10 @@ func TestRunLossyServer(t *testing.T) {
 		targets = append(targets, tg)
 	}
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
-	res, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: res, Concurrency: 64, Retain: true}, targets, dnsbl.Observer{})
+	out := runOnce(ctx, config{Lists: lists, Resolver: res, Concurrency: 64, Retain: true}, targets, dnsbl.Observer{})
 	if ctx.Err() != nil {
 		t.Fatal("the run did not finish")
 	}
@@ -620,8 +615,7 @@ func TestRunLossyServer(t *testing.T) {
 // delisting shows once the TTL has passed; a list that dies after the first
 // run is seen as failing once its test points' TTL has passed.
 func TestRunReusedClientHonoursTTL(t *testing.T) {
-	srv := dnsbltest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := dnsbltest.New(t)
 	srv.SetTTL(time.Second, time.Second)
 	cat, err := catalog.Parse([]byte(testCatalog), "test")
 	if err != nil {
@@ -638,7 +632,7 @@ func TestRunReusedClientHonoursTTL(t *testing.T) {
 	}
 	defer client.Close()
 	run := func() *dnsbl.Result {
-		return dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: client, Retain: true, TXT: dnsbl.TXTListed},
+		return runOnce(context.Background(), config{Lists: lists, Resolver: client, Retain: true, TXT: dnsbl.TXTListed},
 			[]dnsbl.Target{target}, dnsbl.Observer{})
 	}
 	if c := find(run(), "192.0.2.70", "ipbl"); c.Status != dnsbl.Listed {
@@ -700,10 +694,10 @@ func TestRunTypedErrorsAndOutcome(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
-	rs, _ := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}})
+	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}})
 	defer rs.Close()
 	tg, _ := dnsbl.ParseTarget("192.0.2.7")
-	if got := dnsbl.Run(ctx, dnsbl.Config{Lists: lists, Resolver: rs}, []dnsbl.Target{tg}, dnsbl.Observer{}).Outcome(false); got != dnsbl.OutcomeInterrupted {
+	if got := runOnce(ctx, config{Lists: lists, Resolver: rs}, []dnsbl.Target{tg}, dnsbl.Observer{}).Outcome(false); got != dnsbl.OutcomeInterrupted {
 		t.Errorf("canceled run: %v", got)
 	}
 }
@@ -741,7 +735,7 @@ func TestRunLeavesNoQueryBehind(t *testing.T) {
 	tg, _ := dnsbl.ParseTarget("192.0.2.99")
 	done := make(chan *dnsbl.Result)
 	go func() {
-		done <- dnsbl.Run(context.Background(), dnsbl.Config{Lists: lists, Resolver: rec, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+		done <- runOnce(context.Background(), config{Lists: lists, Resolver: rec, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
 	}()
 	var res *dnsbl.Result
 	select {
@@ -762,4 +756,45 @@ func TestRunLeavesNoQueryBehind(t *testing.T) {
 			t.Error("an eager TXT query is still alive after Run returned")
 		}
 	}
+}
+
+// config is what these tests ask of a one-shot run: a Checker's options, and
+// whether the run keeps its targets (Retain) or streams them.
+type config struct {
+	Lists        []catalog.Selected
+	Resolver     resolver.Resolver
+	Concurrency  int
+	Rate         float64
+	AllowPrivate bool
+	Retain       bool
+	NoHealth     bool
+	Shard        dnsbl.Shard
+	SPF          bool
+	PTR          bool
+	TXT          dnsbl.TXTPolicy
+}
+
+// runOnce is a one-shot run, as the CLI makes one: a Checker for one call.
+func runOnce(ctx context.Context, cfg config, targets []dnsbl.Target, obs dnsbl.Observer) *dnsbl.Result {
+	ck, err := dnsbl.New(dnsbl.Options{Lists: cfg.Lists, Resolver: cfg.Resolver, Concurrency: cfg.Concurrency,
+		Rate: cfg.Rate, AllowPrivate: cfg.AllowPrivate, NoHealth: cfg.NoHealth, SPF: cfg.SPF, PTR: cfg.PTR, TXT: cfg.TXT})
+	if err != nil {
+		panic(err)
+	}
+	defer ck.Close()
+	ranges := slices.ContainsFunc(targets, func(t dnsbl.Target) bool { return t.Kind == dnsbl.KindCIDR })
+	res, _ := ck.Run(ctx, slices.Values(targets), dnsbl.RunOptions{Observer: obs, Shard: cfg.Shard,
+		Eager: dnsbl.EagerRun(cfg.TXT, len(targets), ranges), Stream: !cfg.Retain})
+	return res
+}
+
+// newClient is a resolver client closed when the test ends.
+func newClient(tb testing.TB, cfg resolver.Config) *resolver.Client {
+	tb.Helper()
+	c, err := resolver.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Close)
+	return c
 }

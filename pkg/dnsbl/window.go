@@ -148,3 +148,13 @@ func (w *window) flush() {
 		<-w.slots
 	}
 }
+
+// stop ends the flusher's timer: the window's Checker is closed.
+func (w *window) stop() {
+	w.mu.Lock()
+	if w.flusher != nil {
+		w.flusher.Stop()
+	}
+	w.mu.Unlock()
+	w.flush()
+}

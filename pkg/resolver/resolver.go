@@ -152,6 +152,8 @@ type Config struct {
 	// SOA allows (RFC 2308): a long-lived client sees a delisting once the
 	// list's TTL has passed. A negative MaxCacheTTL turns the cache off.
 	MaxCacheTTL time.Duration
+	// Now is the clock the cache's expiry reads, for tests; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxCacheTTL is the cap on an answer's time in the cache.
@@ -199,6 +201,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxCacheTTL == 0 {
 		cfg.MaxCacheTTL = DefaultMaxCacheTTL
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Client{
 		servers:   cfg.Servers,
 		timeout:   cfg.Timeout,
@@ -208,7 +213,7 @@ func New(cfg Config) (*Client, error) {
 		inflight:  map[queryKey]*Pending{},
 		cacheSize: cfg.CacheSize,
 		maxTTL:    cfg.MaxCacheTTL,
-		now:       time.Now,
+		now:       cfg.Now,
 	}, nil
 }
 
@@ -238,6 +243,8 @@ type Pending struct {
 	once  sync.Once
 	a     *Answer
 	err   error
+	// noStore keeps the answer out of the cache (WithoutCache)
+	noStore bool
 }
 
 // Start sends the query for name's records of type t and returns at once, so
@@ -252,11 +259,12 @@ func (c *Client) Start(ctx context.Context, name string, t Type) *Pending {
 func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pending {
 	ps := make([]*Pending, len(names))
 	var fresh []*Pending // the ones this call sends
+	uncached := ctx.Value(noCache{}) != nil
 	c.mu.Lock()
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		key := queryKey{name, t}
-		if e, ok := c.cache[key]; ok {
+		if e, ok := c.cache[key]; ok && !uncached {
 			if c.now().Before(e.expires) {
 				p := &Pending{a: e.a, ready: closedChan}
 				p.once.Do(func() {})
@@ -265,11 +273,11 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 			}
 			delete(c.cache, key) // past its TTL: asked again
 		}
-		if p, ok := c.inflight[key]; ok {
+		if p, ok := c.inflight[key]; ok && p.ctx.Err() == nil { // a canceled caller's query is not joined
 			ps[i] = p
 			continue
 		}
-		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{})}
+		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{}), noStore: uncached}
 		c.inflight[key] = p
 		ps[i] = p
 		fresh = append(fresh, p)
@@ -303,6 +311,16 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	return ps
 }
 
+// noCache marks a context whose queries skip the answer cache.
+type noCache struct{}
+
+// WithoutCache returns a context whose lookups are asked of the server, not
+// answered from the cache, and not kept in it: a health check, which must say
+// how a list is now. An identical query in flight is still shared.
+func WithoutCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noCache{}, true)
+}
+
 // queryKey names a query in the cache and among those in flight.
 type queryKey struct {
 	name string
@@ -328,8 +346,10 @@ func (p *Pending) resolve() {
 	c := p.c
 	p.a, p.err = c.exchange(p)
 	c.mu.Lock()
-	delete(c.inflight, p.key)
-	if ttl := min(p.a.ttl(), c.maxTTL); p.err == nil && ttl > 0 {
+	if c.inflight[p.key] == p {
+		delete(c.inflight, p.key)
+	}
+	if ttl := min(p.a.ttl(), c.maxTTL); p.err == nil && ttl > 0 && !p.noStore {
 		if len(c.cache) >= c.cacheSize {
 			clear(c.cache)
 		}

@@ -1,0 +1,425 @@
+package dnsbl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// Options configure a Checker: which lists it asks, through which resolver, and
+// how hard. A Checker's options do not change; a program that wants other lists
+// makes another Checker (they may share one resolver, and its cache).
+type Options struct {
+	Lists    []catalog.Selected
+	Resolver resolver.Resolver
+	// Concurrency bounds the DNS queries in flight, across every call of the
+	// Checker at once (default DefaultConcurrency): fifty concurrent callers
+	// share one window, they do not make fifty.
+	Concurrency int
+	// Rate bounds the queries per second sent to each list, across every call;
+	// 0 means no limit.
+	Rate         float64
+	AllowPrivate bool      // send private, loopback... addresses found in DNS to the lists
+	NoHealth     bool      // skip the test-point queries (health is then "unchecked")
+	SPF          bool      // also check every address a domain's SPF record authorises
+	PTR          bool      // also check each address's reverse DNS (a note per address)
+	TXT          TXTPolicy // when a listing's TXT reason is asked
+	// HealthTTL is how long the lists' health (their RFC 5782 test points) and
+	// the resolver's (whether it invents answers for names that do not exist)
+	// stand once checked. 0 checks them in every call, as a one-shot run wants.
+	// A long-lived Checker sets a few minutes (DefaultHealthTTL): a check of one
+	// address then costs no probe query, and a list that dies is noticed within
+	// HealthTTL. Health probes skip the resolver's answer cache.
+	HealthTTL time.Duration
+	// Now is the clock for HealthTTL, for tests; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConcurrency is the number of queries in flight when Options leave it unset.
+const DefaultConcurrency = 128
+
+// DefaultHealthTTL is a sensible HealthTTL for a long-lived Checker.
+const DefaultHealthTTL = 5 * time.Minute
+
+// RunOptions configure one call of Run.
+type RunOptions struct {
+	// Observer is told of each check and each target as it completes.
+	Observer Observer
+	// Shard checks only this machine's share of the targets.
+	Shard Shard
+	// Eager says the targets are few enough for TXTAuto to ask TXT with A (see
+	// EagerRun): the caller knows how many it will give; Check sets it itself.
+	Eager bool
+	// Stream keeps nothing of a target once the observer has seen it, so that
+	// memory stays flat however many targets there are: Result.Targets is then
+	// empty. By default every target's subjects and checks are kept.
+	Stream bool
+}
+
+// ErrClosed is returned by a Checker's calls after Close.
+var ErrClosed = errors.New("dnsbl: the checker is closed")
+
+// ErrNoAnswers is returned (with the result) when queries were sent and none
+// was answered, each one failing with a timeout, a network error or REFUSED:
+// the resolver cannot be reached, or refuses this client.
+var ErrNoAnswers = errors.New("no query was answered (timeouts, network errors or REFUSED): the resolver may be unreachable")
+
+// Checker checks targets against a fixed set of lists. It is made once and used
+// for many checks, by many goroutines at once: the concurrency window, the
+// lists' rate limits, their health and the resolver's cache are shared by every
+// call. Its zero value is not usable: make one with New.
+type Checker struct {
+	opts     Options
+	win      *window
+	limiters []*rate.Limiter // by list position; nil without a rate
+
+	mu       sync.Mutex
+	closed   bool
+	calls    sync.WaitGroup
+	health   []*healthEntry // by list position
+	resolved *resolverEntry
+}
+
+// healthEntry is a list's health as last checked, or being checked (ready open).
+type healthEntry struct {
+	ready   chan struct{}
+	health  Health
+	expires time.Time
+	cut     bool // the check was interrupted: it says nothing, and is done again
+}
+
+type resolverEntry struct {
+	ready   chan struct{}
+	health  ResolverHealth
+	expires time.Time
+	cut     bool
+}
+
+// New returns a Checker for the options. It fails only on options that cannot
+// work (no resolver).
+func New(o Options) (*Checker, error) {
+	if o.Resolver == nil {
+		return nil, errors.New("dnsbl: Options.Resolver is not set")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Lists = slices.Clone(o.Lists)
+	c := &Checker{opts: o, win: newWindow(o.Concurrency), health: make([]*healthEntry, len(o.Lists))}
+	c.limiters = make([]*rate.Limiter, len(o.Lists))
+	if o.Rate > 0 {
+		for i := range c.limiters {
+			c.limiters[i] = rate.NewLimiter(rate.Limit(o.Rate), max(int(o.Rate), 1))
+		}
+	}
+	return c, nil
+}
+
+// Lists returns the lists the Checker asks.
+func (c *Checker) Lists() []catalog.Selected { return slices.Clone(c.opts.Lists) }
+
+// Check checks one target. The result keeps its subjects and checks.
+func (c *Checker) Check(ctx context.Context, t Target) (*Result, error) {
+	return c.Run(ctx, slices.Values([]Target{t}), RunOptions{Eager: EagerRun(c.opts.TXT, 1, t.Kind == KindCIDR)})
+}
+
+// CheckAddr checks one address: what a mail filter asks of each connection, or
+// an exporter of each probe.
+func (c *Checker) CheckAddr(ctx context.Context, a netip.Addr) (*Result, error) {
+	a = a.Unmap()
+	return c.Check(ctx, Target{Input: a.String(), Kind: KindIP, Form: "ip", Addr: a})
+}
+
+// Run checks targets as they come (a file read while it is checked), against
+// the Checker's lists. One list's failure never stops the others. When ctx
+// ends, the run stops: what was checked is still reported, and what was not is
+// marked interrupted, never clean; the error is then ctx's. The result is
+// returned whatever the error, except ErrClosed.
+func (c *Checker) Run(ctx context.Context, targets iter.Seq[Target], ro RunOptions) (*Result, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	c.calls.Add(1)
+	c.mu.Unlock()
+	defer c.calls.Done()
+	r := newRunner(ctx, c, ro)
+	defer r.cancelTXT()
+	res := r.run(ctx, targets)
+	switch {
+	case ctx.Err() != nil:
+		return res, ctx.Err()
+	case r.answered == 0 && r.failed > 0 && r.failed == r.unreachable:
+		return res, ErrNoAnswers
+	}
+	return res, nil
+}
+
+// Close waits for the calls in progress to end and makes further calls fail
+// with ErrClosed. It does not close the resolver, which the caller made.
+func (c *Checker) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.calls.Wait()
+	c.win.stop()
+	return nil
+}
+
+// listHealth returns the list's health: checked now by probe, or as checked
+// within HealthTTL by this call or another (a check in progress elsewhere is
+// waited for, not repeated). ok is false when ctx ended first.
+func (c *Checker) listHealth(ctx context.Context, pos int, probe func() (Health, bool)) (Health, bool) {
+	if c.opts.HealthTTL <= 0 {
+		return probe()
+	}
+	for {
+		c.mu.Lock()
+		e := c.health[pos]
+		if e == nil || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
+			e = &healthEntry{ready: make(chan struct{})}
+			c.health[pos] = e
+			c.mu.Unlock()
+			h, done := probe()
+			e.health, e.cut, e.expires = h, !done, c.opts.Now().Add(c.opts.HealthTTL)
+			close(e.ready)
+			return h, done
+		}
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+		}
+		if !e.cut {
+			return e.health, true
+		}
+	}
+}
+
+// resolverHealth is listHealth for the resolver's NXDOMAIN check.
+func (c *Checker) resolverHealth(ctx context.Context, probe func() (ResolverHealth, bool)) ResolverHealth {
+	if c.opts.HealthTTL <= 0 {
+		h, _ := probe()
+		return h
+	}
+	for {
+		c.mu.Lock()
+		e := c.resolved
+		if e == nil || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
+			e = &resolverEntry{ready: make(chan struct{})}
+			c.resolved = e
+			c.mu.Unlock()
+			h, done := probe()
+			e.health, e.cut, e.expires = h, !done, c.opts.Now().Add(c.opts.HealthTTL)
+			close(e.ready)
+			return h
+		}
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return ResolverHealth{}
+		}
+		if !e.cut {
+			return e.health
+		}
+	}
+}
+
+func isReady(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// EagerRun says whether a run of n targets (ranges among them or not) is small
+// enough for TXTAuto to ask TXT with A.
+func EagerRun(p TXTPolicy, n int, ranges bool) bool {
+	return p == TXTAuto && n <= EagerSubjects && !ranges
+}
+
+// newRunner prepares one call's state.
+func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
+	r := &runner{
+		ck:           c,
+		o:            c.opts,
+		ro:           ro,
+		resolverDone: make(chan struct{}),
+		win:          c.win,
+		flights:      make(chan flight, c.opts.Concurrency),
+		probeGate:    make(chan struct{}),
+		eager:        ro.Eager,
+		obs:          ro.Observer,
+		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
+	}
+	r.txtCtx, r.cancelTXT = context.WithCancel(ctx)
+	for _, s := range Statuses {
+		r.result.Summary.Counts[s] = 0
+	}
+	roots := map[*catalog.List]bool{}
+	for i := range c.opts.Lists {
+		root := c.opts.Lists[i].List.Root()
+		r.overlap = r.overlap || roots[root]
+		roots[root] = true
+	}
+	for i := range c.opts.Lists {
+		l := &listState{Selected: &c.opts.Lists[i], pos: i, done: make(chan struct{}), limiter: c.limiters[i]}
+		l.zone = l.Selected.SecretZone()
+		r.lists = append(r.lists, l)
+	}
+	return r
+}
+
+// run is one call: health probes beside the targets' queries, then the result.
+func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
+	var probes sync.WaitGroup
+	probes.Add(1)
+	go func() {
+		defer probes.Done()
+		defer close(r.resolverDone)
+		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) { return r.checkResolver(ctx) })
+	}()
+	for _, l := range r.lists {
+		probes.Add(1)
+		go func() {
+			defer probes.Done()
+			defer close(l.done)
+			l.health, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l) })
+		}()
+	}
+
+	// The goroutines that dispatch targets send their A queries without waiting
+	// for them; takers take the answers in the order the queries went out. A
+	// taker is started only when a query finds none idle, so a small run starts
+	// few, and a slow answer holds up one taker, not the others.
+	r.startTaker = func() {
+		r.takers.Add(1)
+		r.nTakers.Add(1)
+		go func() {
+			defer r.takers.Done()
+			for {
+				r.idle.Add(1)
+				f, ok := <-r.flights
+				r.idle.Add(-1)
+				if !ok {
+					return
+				}
+				r.take(ctx, f)
+			}
+		}()
+	}
+
+	retain := !r.ro.Stream
+	var g errgroup.Group
+	g.SetLimit(expandParallel(r.o.Concurrency, len(r.lists)))
+	var unstarted []*TargetResult
+	i := -1
+	for t := range targets {
+		i++
+		if t.Kind != KindCIDR && !r.ro.Shard.Keeps(shardKey(t)) {
+			continue // another machine's share (a range is split address by address)
+		}
+		if ctx.Err() != nil { // never reached: reported as such, never as clean
+			tr := &TargetResult{Index: i, Target: t, Interrupted: true, SubjectsTotal: subjectsTotal(t, r.ro.Shard)}
+			if retain {
+				unstarted = append(unstarted, tr)
+				continue
+			}
+			r.mu.Lock() // streamed: said now, kept nowhere
+			r.result.Summary.Targets++
+			if r.obs.Target != nil {
+				r.obs.Target(tr)
+			}
+			r.mu.Unlock()
+			continue
+		}
+		ts := &targetState{res: &TargetResult{Index: i, Target: t, Started: true, SubjectsTotal: subjectsTotal(t, r.ro.Shard)}}
+		r.result.Summary.Targets++
+		if retain {
+			r.result.Targets = append(r.result.Targets, ts.res)
+		}
+		g.Go(func() error {
+			r.dispatch(ctx, ts)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	r.openProbeGate()
+	close(r.flights)
+	r.takers.Wait()
+	r.reasons.Wait()
+	r.cancelTXT() // no work outlives the run: unneeded TXT answers are not waited for
+	r.dropped.Wait()
+	probes.Wait()
+
+	for _, l := range r.lists {
+		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health,
+			Answered: l.answered, Failed: l.failed})
+	}
+	r.result.Resolver = r.resolver
+	if r.resolver.RewritesNXDOMAIN {
+		r.result.Summary.Incomplete = append([]string{fmt.Sprintf("the resolver invents answers: %s got %s, "+
+			"so no blacklist answer through it can be trusted", r.resolver.Probe, r.resolver.Answer)},
+			r.result.Summary.Incomplete...)
+	}
+	for _, t := range unstarted {
+		r.result.Summary.Targets++
+		r.result.Targets = append(r.result.Targets, t) // after the started ones, still in input order
+		if r.obs.Target != nil {
+			r.obs.Target(t)
+		}
+	}
+	if ctx.Err() != nil {
+		r.result.Summary.Interrupted = true
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
+	}
+	r.result.Elapsed = time.Since(r.result.Started)
+	return r.result
+}
+
+// openProbeGate lets the health probes go: once the first subject's own queries
+// are out, so that they are not queued behind ~100 test queries.
+func (r *runner) openProbeGate() { r.gateOnce.Do(func() { close(r.probeGate) }) }
+
+// TXTPolicy says when a list is asked for the TXT record that gives a listing's
+// reason. The verdict always comes from the A query alone, and a reason is
+// reported for listings only, whichever the policy.
+type TXTPolicy int
+
+const (
+	// TXTAuto asks for TXT together with A in a small run (at most EagerSubjects
+	// targets, none of them a range) for its first EagerSubjects subjects, and
+	// after a listing otherwise. A small check (an address, a domain and its
+	// mail servers) then takes one round trip, not two, for one more query a
+	// list; a bulk run sends a TXT query only for what is listed. The TXT
+	// answers of what was not listed are not needed: the run's end cancels the
+	// ones still in flight, so that no query outlives Run.
+	TXTAuto TXTPolicy = iota
+	// TXTListed asks for TXT only once A said listed: the fewest queries, and a
+	// second round trip for every listing.
+	TXTListed
+)
+
+// EagerSubjects is how many targets a run may have, and how many of its subjects
+// have their TXT asked with their A, under TXTAuto: enough for a domain's own
+// name, addresses and mail servers.
+const EagerSubjects = 16

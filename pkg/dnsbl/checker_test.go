@@ -1,0 +1,244 @@
+package dnsbl_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// clock is a test clock that the resolver's cache and the checker's health share.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// longLived is a Checker as an exporter keeps one: one resolver, health kept
+// for healthTTL, on a fake clock.
+type longLived struct {
+	srv   *dnsbltest.Server
+	clock *clock
+	ck    *dnsbl.Checker
+}
+
+func newLongLived(t *testing.T, healthTTL time.Duration, only ...string) *longLived {
+	t.Helper()
+	w := newWorld(t)
+	w.srv.SetTTL(60*time.Second, 30*time.Second)
+	lists, _, err := w.cat.Select(catalog.Selection{Only: only, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	client, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond,
+		Retries: 1, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, HealthTTL: healthTTL, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ck.Close() })
+	return &longLived{srv: w.srv, clock: clk, ck: ck}
+}
+
+func (l *longLived) check(t *testing.T, addr string) *dnsbl.Result {
+	t.Helper()
+	res, err := l.ck.CheckAddr(context.Background(), netip.MustParseAddr(addr))
+	if err != nil {
+		t.Fatalf("CheckAddr(%s): %v", addr, err)
+	}
+	return res
+}
+
+func statusOf(t *testing.T, res *dnsbl.Result, list string) dnsbl.Status {
+	t.Helper()
+	if len(res.Targets) != 1 {
+		t.Fatalf("%d targets kept, want 1 (the result is kept by default)", len(res.Targets))
+	}
+	for _, c := range res.Targets[0].Checks {
+		if c.List == list {
+			return c.Status
+		}
+	}
+	t.Fatalf("no check of %s in %+v", list, res.Targets[0].Checks)
+	return ""
+}
+
+// A delisting shows once the listing's TTL has passed, and not before: the
+// answer is cached for its TTL, so a second check within it sends no query.
+func TestCheckerDelisting(t *testing.T) {
+	l := newLongLived(t, dnsbl.DefaultHealthTTL, "ipbl")
+	l.srv.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.2"})
+	if got := statusOf(t, l.check(t, "192.0.2.10"), "ipbl"); got != dnsbl.Listed {
+		t.Fatalf("first check: %s, want listed", got)
+	}
+	l.srv.Unlist("ip.bl.test", "192.0.2.10")
+	before := l.srv.TotalQueries()
+	res := l.check(t, "192.0.2.10")
+	if got := statusOf(t, res, "ipbl"); got != dnsbl.Listed {
+		t.Errorf("within the TTL: %s, want listed (the cached answer)", got)
+	}
+	if n := l.srv.TotalQueries() - before; n != 0 {
+		t.Errorf("the second check within the TTL sent %d queries, want 0", n)
+	}
+	if res.Lists[0].Health.State != dnsbl.HealthOK {
+		t.Errorf("health %s, want ok (kept from the first check)", res.Lists[0].Health.State)
+	}
+	l.clock.advance(61 * time.Second)
+	if got := statusOf(t, l.check(t, "192.0.2.10"), "ipbl"); got != dnsbl.Clean {
+		t.Errorf("after the TTL: %s, want clean (delisted)", got)
+	}
+}
+
+// A list that dies after the first check is seen failing once the health TTL
+// has passed: its checks are then never clean.
+func TestCheckerListDies(t *testing.T) {
+	l := newLongLived(t, time.Minute, "ipbl")
+	res := l.check(t, "192.0.2.20")
+	if got := statusOf(t, res, "ipbl"); got != dnsbl.Clean {
+		t.Fatalf("healthy list: %s, want clean", got)
+	}
+	// the list now answers everything, as a dead zone parked on a wildcard does
+	l.srv.Wildcard("ip.bl.test", "127.0.0.2")
+	l.clock.advance(61 * time.Second) // past the health TTL and the negative answer's
+	res = l.check(t, "192.0.2.21")
+	if h := res.Lists[0].Health.State; h != dnsbl.HealthListsEverything {
+		t.Errorf("health after the list died: %s, want %s", h, dnsbl.HealthListsEverything)
+	}
+	if got := statusOf(t, res, "ipbl"); got == dnsbl.Listed || got == dnsbl.Clean {
+		t.Errorf("a check through a dead list: %s, want neither listed nor clean", got)
+	}
+}
+
+// The health probes are made once per health TTL, not once a check.
+func TestCheckerHealthKept(t *testing.T) {
+	l := newLongLived(t, time.Minute, "ipbl")
+	l.check(t, "192.0.2.30")
+	probes := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test"))
+	for _, a := range []string{"192.0.2.31", "192.0.2.32", "192.0.2.33"} {
+		l.check(t, a)
+	}
+	if got := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test")); got != probes || probes != 1 {
+		t.Errorf("test point asked %d times over four checks within the health TTL (%d after the first), want 1", got, probes)
+	}
+	l.clock.advance(2 * time.Minute)
+	l.check(t, "192.0.2.34")
+	if got := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test")); got != 2 {
+		t.Errorf("test point asked %d times after the health TTL, want 2 (asked again, not from the cache)", got)
+	}
+}
+
+// Many goroutines share one Checker: each gets its own target's verdict.
+func TestCheckerConcurrent(t *testing.T) {
+	l := newLongLived(t, time.Minute, "ipbl", "v4bl")
+	for i := range 10 {
+		if i%2 == 0 {
+			l.srv.List("ip.bl.test", fmt.Sprintf("192.0.2.%d", 100+i), []string{"127.0.0.4"})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for g := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			i := g % 10
+			addr := fmt.Sprintf("192.0.2.%d", 100+i)
+			res, err := l.ck.CheckAddr(context.Background(), netip.MustParseAddr(addr))
+			if err != nil {
+				errs <- err
+				return
+			}
+			want := dnsbl.Clean
+			if i%2 == 0 {
+				want = dnsbl.Listed
+			}
+			for _, c := range res.Targets[0].Checks {
+				if c.List == "ipbl" && (c.Status != want || c.Subject != addr) {
+					errs <- fmt.Errorf("%s on ipbl: %s %s, want %s", addr, c.Subject, c.Status, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// A closed Checker refuses calls; a resolver that answers nothing is an error,
+// not only English in the summary.
+func TestCheckerErrors(t *testing.T) {
+	l := newLongLived(t, 0, "ipbl")
+	if err := l.ck.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ck.CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.1")); !errors.Is(err, dnsbl.ErrClosed) {
+		t.Errorf("after Close: %v, want ErrClosed", err)
+	}
+	if _, err := dnsbl.New(dnsbl.Options{}); err == nil {
+		t.Error("New without a resolver: no error")
+	}
+
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0") // a resolver that never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	client, err := resolver.New(resolver.Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, _, err := cat.Select(catalog.Selection{Only: []string{"ipbl"}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	res, err := ck.CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.1"))
+	if !errors.Is(err, dnsbl.ErrNoAnswers) {
+		t.Errorf("a silent resolver: %v, want ErrNoAnswers", err)
+	}
+	if res == nil || res.Outcome(false) != dnsbl.OutcomeIncomplete {
+		t.Errorf("a silent resolver's result: %+v, want an incomplete one", res)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res, err := ck.CheckAddr(ctx, netip.MustParseAddr("192.0.2.1")); !errors.Is(err, context.Canceled) ||
+		res.Outcome(false) != dnsbl.OutcomeInterrupted {
+		t.Errorf("a canceled call: %v, outcome %v; want context.Canceled and interrupted", err, res.Outcome(false))
+	}
+}

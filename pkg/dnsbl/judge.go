@@ -1,0 +1,219 @@
+package dnsbl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// take waits for a flight's answer and gives its verdict. A listing's TXT reason
+// is waited for, or looked up, by a goroutine of its own, so that a taker is
+// never held for a round trip; the flight's slot is kept until then. A TXT query
+// sent with an A that was not a listing is not waited for: its answer is
+// dropped, and its slot freed when it comes.
+func (r *runner) take(ctx context.Context, f flight) {
+	l := f.l
+	c := Check{Subject: f.s.Name, List: l.ID, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos,
+		Codes: []string{}, Meanings: []string{}}
+	a, err := f.p.Wait()
+	v := Classify(l.List, a, err)
+	if err != nil && isCanceled(err) {
+		f.t.cut.Store(true)
+		v = failed(Error, ErrInterrupted, InterruptedError)
+	}
+	if a != nil {
+		c.RTTms = a.RTT.Milliseconds()
+	}
+	if v.Status != Listed {
+		r.win.release(f.seq, lost(a, err))
+		if f.txt != nil {
+			r.dropped.Add(1)
+			go func() {
+				defer r.dropped.Done()
+				txt, terr := f.txt.Wait()
+				r.win.release(f.txtSeq, lost(txt, terr))
+			}()
+		}
+		r.judge(f.job, c, v)
+		return
+	}
+	r.reasons.Add(1)
+	go func() {
+		defer r.reasons.Done()
+		p := f.txt
+		if p != nil {
+			defer r.win.release(f.txtSeq, false)
+		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
+			p = r.o.Resolver.Start(ctx, f.name, resolver.TypeTXT)
+		}
+		if p != nil {
+			txt, terr := p.Wait()
+			if terr == nil && len(txt.TXT) > 0 {
+				c.Reason = strings.Join(txt.TXT, " | ")
+			}
+			r.win.release(f.seq, lost(a, err) || lost(txt, terr))
+		} else {
+			r.win.release(f.seq, lost(a, err))
+		}
+		c.DelistURL = l.DelistURL(f.s.Name)
+		r.judge(f.job, c, v)
+	}()
+}
+
+// judge applies the list's health and the resolver's to a verdict, and records it.
+func (r *runner) judge(j job, c Check, v Verdict) {
+	l := j.l
+	<-l.done
+	<-r.resolverDone
+	v = l.health.apply(v)
+	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
+		v.Status = Unreliable
+		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
+		v.Err = &checkError{ErrUnreliable, v.Error}
+	}
+	if v.Codes != nil {
+		c.Codes = v.Codes
+	}
+	if v.Meanings != nil {
+		c.Meanings = v.Meanings
+	}
+	c.Status, c.Error, c.Err = v.Status, v.Error, v.Err
+	if c.Status != Listed && c.Status != Unreliable {
+		c.Reason = ""
+	}
+	if c.Status != Listed {
+		c.DelistURL = ""
+	} else if u := reasonURL(l.List, c.Reason); u != "" {
+		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
+	}
+	r.finish(j.t, j.s, c)
+}
+
+// finish records one check, and completes its subject and target when they are done.
+// An allowlist's check says nothing about whether the blacklists could be asked.
+func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
+	switch {
+	case c.Error == InterruptedError:
+		s.canceled.Add(1)
+	case r.lists[c.list].Allow():
+	case c.Status == Listed || c.Status == Clean:
+		s.ok.Add(1)
+	case c.Status == Error || c.Status == Blocked || c.Status == Unreliable:
+		s.failed.Add(1)
+	}
+	r.mu.Lock()
+	if r.overlap {
+		s.checks = append(s.checks, c) // counted once the subject's other lists are in
+	} else {
+		r.record(ts, &c)
+	}
+	r.mu.Unlock()
+	r.subjectDone(ts, s)
+	r.release(ts)
+}
+
+// record counts, keeps and observes one finished check (r.mu held).
+func (r *runner) record(ts *targetState, c *Check) {
+	r.result.Summary.Checks++
+	r.result.Summary.Counts[c.Status]++
+	switch l := r.lists[c.list]; {
+	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted:
+		l.answered++
+		r.answered++
+	case c.Error == InterruptedError || c.Status == Skipped:
+	default:
+		l.failed++
+		r.failed++
+		if errors.Is(c.Err, ErrTimeout) || errors.Is(c.Err, ErrNetwork) || errors.Is(c.Err, ErrRefused) {
+			r.unreachable++
+		}
+	}
+	if c.DuplicateOf != "" {
+		r.result.Summary.Duplicates++
+	}
+	if !r.ro.Stream {
+		ts.res.Checks = append(ts.res.Checks, *c)
+	}
+	if r.obs.Check != nil {
+		r.obs.Check(ts.res, *c)
+	}
+}
+
+// subjectDone completes a subject once its last check is in: its listings are
+// counted once per root list (part_of), then its checks are recorded and observed.
+func (r *runner) subjectDone(ts *targetState, s *subjectState) {
+	if s.pending.Add(-1) != 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if checks := s.checks; len(checks) > 0 {
+		s.checks = nil
+		sort.Slice(checks, func(i, j int) bool { return checks[i].list < checks[j].list })
+		r.markDuplicates(checks)
+		for i := range checks {
+			r.record(ts, &checks[i])
+		}
+	}
+	if s.canceled.Load() == 0 {
+		ts.done.Add(1)
+	}
+	if s.failed.Load() > 0 && s.ok.Load() == 0 && s.canceled.Load() == 0 {
+		msg := fmt.Sprintf("%s: no list could be checked", s.Name)
+		ts.res.Problems = append(ts.res.Problems, msg)
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
+	}
+}
+
+// markDuplicates marks, among one subject's checks in list order, each listing
+// whose list shares its root (part_of) with another listing: the root's own
+// listing stands for them, else the first. Nothing is marked in a run without
+// part_of relations between its lists.
+func (r *runner) markDuplicates(checks []Check) {
+	var standing map[*catalog.List]int // root -> index of the listing that stands for it
+	for i, c := range checks {
+		if c.Status != Listed {
+			continue
+		}
+		l := r.lists[c.list].List
+		if standing == nil {
+			standing = map[*catalog.List]int{}
+		}
+		if j, seen := standing[l.Root()]; !seen || l == l.Root() && r.lists[checks[j].list].List != l {
+			standing[l.Root()] = i
+		}
+	}
+	for i, c := range checks {
+		if c.Status != Listed {
+			continue
+		}
+		if j := standing[r.lists[c.list].Root()]; j != i {
+			checks[i].DuplicateOf = checks[j].List
+		}
+	}
+}
+
+func (r *runner) release(ts *targetState) {
+	if ts.pending.Add(-1) != 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ts.res.Interrupted = ts.cut.Load()
+	ts.res.SubjectsDone = int(ts.done.Load())
+	sort.SliceStable(ts.res.Checks, func(i, j int) bool {
+		a, b := ts.res.Checks[i], ts.res.Checks[j]
+		if a.subject != b.subject {
+			return a.subject < b.subject
+		}
+		return a.list < b.list
+	})
+	if r.obs.Target != nil {
+		r.obs.Target(ts.res)
+	}
+}

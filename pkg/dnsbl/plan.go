@@ -1,0 +1,186 @@
+package dnsbl
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+)
+
+// Shard is a deterministic share of the targets, for splitting a sweep across
+// machines: shard Index of Count (0 <= Index < Count). A target, or an address of
+// a range, belongs to the shard its FNV-1a hash falls in, whatever the order of
+// the input. The zero Shard keeps everything.
+type Shard struct {
+	Index, Count int
+}
+
+// Keeps reports whether key (an address or a host name) belongs to this shard.
+func (s Shard) Keeps(key string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32()%uint32(s.Count)) == s.Index
+}
+
+func shardKey(t Target) string {
+	switch t.Kind {
+	case KindIP:
+		return t.Addr.String()
+	case KindDomain:
+		return t.Host
+	}
+	return t.Prefix.String()
+}
+
+// subjectsTotal is how many subjects a target stands for, where that is known
+// before it is expanded: 1 for an address, the size of a range (unless --shard
+// splits it).
+func subjectsTotal(t Target, sh Shard) int {
+	switch {
+	case t.Kind == KindIP:
+		return 1
+	case t.Kind == KindCIDR && sh.Count <= 1:
+		return t.Size()
+	}
+	return 0
+}
+
+// expandParallel bounds how many targets are expanded at once: enough to keep
+// the query workers busy, few enough to keep memory flat on large inputs.
+func expandParallel(concurrency, lists int) int {
+	if lists == 0 {
+		lists = 1
+	}
+	n := concurrency/lists + 2
+	if n > 64 {
+		n = 64
+	}
+	return n
+}
+
+// dispatch expands one target and hands its (subject, list) pairs to the workers.
+func (r *runner) dispatch(ctx context.Context, ts *targetState) {
+	ts.pending.Add(1) // held until every pair is dispatched
+	defer r.release(ts)
+	t := ts.res.Target
+	pos := 0
+	emit := func(s Subject) {
+		ss := &subjectState{Subject: s, pos: pos}
+		pos++
+		if !r.ro.Stream {
+			r.mu.Lock()
+			ts.res.Subjects = append(ts.res.Subjects, s)
+			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		r.result.Summary.Subjects++
+		ss.eager = r.eager && r.result.Summary.Subjects <= EagerSubjects
+		r.mu.Unlock()
+		r.plan(ctx, ts, ss)
+		if r.o.PTR && s.Type == SubjectIP && s.Addr.IsValid() && s.Skip == "" {
+			note := r.reverseDNS(ctx, s.Addr) // while the lists' answers come
+			r.mu.Lock()
+			ts.res.Notes = append(ts.res.Notes, note)
+			r.mu.Unlock()
+		}
+	}
+	switch t.Kind {
+	case KindIP:
+		emit(Subject{Name: t.Addr.String(), Type: SubjectIP, Addr: t.Addr, Via: []string{"input"}})
+	case KindCIDR:
+		a := t.Prefix.Addr()
+		for ; t.Prefix.Contains(a) && ctx.Err() == nil; a = a.Next() {
+			if !r.ro.Shard.Keeps(a.String()) {
+				continue
+			}
+			emit(Subject{Name: a.String(), Type: SubjectIP, Addr: a, Via: []string{"input"}})
+		}
+		if t.Prefix.Contains(a) && a.IsValid() { // stopped before the range's end
+			ts.cut.Store(true)
+		}
+	case KindDomain:
+		subjects, problems, notes := r.expand(ctx, t)
+		if ctx.Err() != nil { // lookups cut short say nothing about the resolver
+			ts.cut.Store(true)
+			problems = slices.DeleteFunc(problems, func(p string) bool { return strings.Contains(p, "failed: interrupted") })
+		}
+		r.mu.Lock()
+		ts.res.SubjectsTotal = len(subjects)
+		r.mu.Unlock()
+		r.mu.Lock()
+		ts.res.Problems = append(ts.res.Problems, problems...)
+		ts.res.Notes = append(ts.res.Notes, notes...)
+		for _, p := range problems {
+			r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, p)
+		}
+		r.mu.Unlock()
+		for _, s := range subjects {
+			emit(s)
+		}
+	}
+}
+
+// plan makes the pairs of one subject: a job for each applicable list, or a
+// skipped check where the list does not apply.
+func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
+	s.pending.Add(1)
+	defer r.subjectDone(ts, s)
+	want := catalog.KindIP
+	if s.Type == SubjectDomain {
+		want = catalog.KindDomain
+	}
+	var jobs []job
+	for _, l := range r.lists {
+		if l.Subjects() != want {
+			continue
+		}
+		c := Check{Subject: s.Name, List: l.ID, Zone: l.List.Zone, subject: s.pos, list: l.pos,
+			Codes: []string{}, Meanings: []string{}}
+		if s.Type == SubjectDomain || s.Addr.IsValid() { // a skipped SPF range has no query
+			if shown, err := QueryName(s.Subject, l.List.Zone); err == nil {
+				c.Query = shown
+			}
+		}
+		var skip string
+		switch {
+		case s.Skip != "":
+			skip = s.Skip
+		case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
+			skip = "the list has no " + familyName(s.Addr) + " data"
+		case l.NeedsKey():
+			skip = fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env)
+		}
+		if skip != "" {
+			c.Status, c.Error = Skipped, skip
+			ts.pending.Add(1)
+			s.pending.Add(1)
+			r.finish(ts, s, c)
+			continue
+		}
+		name, err := QueryName(s.Subject, l.zone)
+		if err != nil {
+			c.Status, c.Error, c.Err = Error, err.Error(), &checkError{ErrNotAsked, err.Error()}
+			ts.pending.Add(1)
+			s.pending.Add(1)
+			r.finish(ts, s, c)
+			continue
+		}
+		jobs = append(jobs, job{t: ts, s: s, l: l, name: name, shown: c.Query})
+	}
+	r.send(ctx, jobs)
+	r.openProbeGate()
+}
+
+func familyName(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
