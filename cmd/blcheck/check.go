@@ -418,13 +418,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 			_ = bar.Add(1)
 		}
 	}
-	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped; the change since --state's last run
-		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
-			if store != nil && run.Stream {
-				c.Change = store.Check(c)
-			}
-			inner(t, withHints(c))
-		}
+	if jl != nil && store != nil { // each streamed check's change since the last run
+		jl.Change = store.Check
+	}
+	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped
+		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) { inner(t, withHints(c)) }
 	}
 	run.Observer = obs
 	ck, err := dnsbl.New(opts)
@@ -437,10 +435,12 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		return err
 	}
 	addHints(res)
-	if store != nil && !run.Stream { // what each kept check is to the last run's
+	var changes map[string]string // what each kept check is to the last run's
+	if store != nil && !run.Stream {
+		changes = map[string]string{}
 		for _, tr := range res.Targets {
-			for i := range tr.Checks {
-				tr.Checks[i].Change = store.Check(tr.Checks[i])
+			for _, c := range tr.Checks {
+				changes[report.ChangeKey(c)] = store.Check(c)
 			}
 		}
 	}
@@ -499,6 +499,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 				}
 			}
 		}
+		if changes != nil {
+			doc.AddChanges(res, changes)
+		}
 		if found != nil {
 			doc.AddFindings(res, locs, found.ignored)
 			if diag != nil {
@@ -527,7 +530,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 	case "text":
 		if store != nil && oo.quiet {
-			report.Changes(out, res, listChanges, names, servers)
+			report.Changes(out, res, changes, listChanges, names, servers)
 			break
 		}
 		fallthrough

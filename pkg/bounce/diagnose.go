@@ -255,19 +255,13 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 			f := bySubject[subj]
 			cs := checks[subj]
 			// the lists the bounce names first
-			sortChecks(cs, func(c dnsbl.Check) bool { return isHinted[c.List] || sameOperator(names[c.List], hinted) })
+			sortChecks(cs, func(c dnsbl.Check) bool { return isHinted[c.List.ID] || sameOperator(c.List, hinted) })
 			var listNames []string
-			nameOf := func(id string) string {
-				if l := names[id]; l != nil {
-					return l.Name
-				}
-				return id
-			}
 			group := func(c dnsbl.Check) string { // listings on a list and on one that contains it are one
-				if c.DuplicateOf != "" {
-					return c.DuplicateOf
+				if c.DuplicateOf != nil {
+					return c.DuplicateOf.ID
 				}
-				return c.List
+				return c.List.ID
 			}
 			shown := map[string]bool{}
 			for _, c := range cs { // the lists the bounce names first: one of a group is shown
@@ -276,18 +270,18 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 					continue
 				}
 				shown[g] = true
-				name := nameOf(c.List)
+				name := c.List.Name
 				var same []string
 				for _, d := range cs {
 					if d.List != c.List && group(d) == g {
-						same = append(same, nameOf(d.List))
+						same = append(same, d.List.Name)
 					}
 				}
 				if len(same) > 0 {
 					name += " (the same listing as on " + joinAnd(same) + ")"
 				}
 				listNames = append(listNames, name)
-				f.Lists = append(f.Lists, c.List)
+				f.Lists = append(f.Lists, c.List.ID)
 				for _, m := range c.Meanings {
 					f.Meanings = appendNew(f.Meanings, m)
 				}
@@ -297,10 +291,10 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 				if f.Reason == "" {
 					f.Reason = c.Reason
 				}
-				f.Hinted = f.Hinted || isHinted[c.List] || sameOperator(names[c.List], hinted)
+				f.Hinted = f.Hinted || isHinted[c.List.ID] || sameOperator(c.List, hinted)
 			}
 			f.Sentence = sentence(tr, strings.Join(origin[tr.Index], " and "), subj, via[subj], joinAnd(listNames), f.Meanings)
-			f.Advice = advice(cs[0], names[cs[0].List], f.Meanings)
+			f.Advice = advice(cs[0], cs[0].List, f.Meanings)
 			d.Findings = append(d.Findings, *f)
 		}
 	}

@@ -80,7 +80,7 @@ func statusOf(t *testing.T, res *dnsbl.Result, list string) dnsbl.Status {
 		t.Fatalf("%d targets kept, want 1 (the result is kept by default)", len(res.Targets))
 	}
 	for _, c := range res.Targets[0].Checks {
-		if c.List == list {
+		if c.List.ID == list {
 			return c.Status
 		}
 	}
@@ -178,7 +178,7 @@ func TestCheckerConcurrent(t *testing.T) {
 				want = dnsbl.Listed
 			}
 			for _, c := range res.Targets[0].Checks {
-				if c.List == "ipbl" && (c.Status != want || c.Subject != addr) {
+				if c.List.ID == "ipbl" && (c.Status != want || c.Subject != addr) {
 					errs <- fmt.Errorf("%s on ipbl: %s %s, want %s", addr, c.Subject, c.Status, want)
 				}
 			}

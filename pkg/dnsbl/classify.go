@@ -35,7 +35,7 @@ var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allo
 // Verdict is what one answer means for one list.
 type Verdict struct {
 	Status   Status
-	Codes    []string
+	Codes    []netip.Addr
 	Meanings []string
 	Error    string
 	// Err is the failure as an error that errors.Is matches with ErrTimeout,
@@ -74,7 +74,9 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 	for _, addr := range a.Addrs {
 		addr = addr.Unmap()
 		s := addr.String()
-		v.Codes = appendUnique(v.Codes, s)
+		if !slices.Contains(v.Codes, addr) {
+			v.Codes = append(v.Codes, addr)
+		}
 		switch {
 		case !addr.Is4() || !loopback.Contains(addr):
 			foreign = appendUnique(foreign, s)
@@ -176,4 +178,16 @@ func registered(host string) string {
 		return ""
 	}
 	return d
+}
+
+// JoinCodes writes codes as a list answered ("127.0.0.2, 127.0.0.4").
+func JoinCodes(codes []netip.Addr) string {
+	var b strings.Builder
+	for i, c := range codes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.String())
+	}
+	return b.String()
 }

@@ -54,7 +54,7 @@ func ExampleChecker() {
 		fmt.Println(ip, res.Outcome(false))
 		for _, c := range res.Targets[0].Checks {
 			if c.Status == dnsbl.Listed {
-				fmt.Printf("  %s: %s (%s)\n", c.List, c.Meanings[0], c.Reason)
+				fmt.Printf("  %s: %s (%s)\n", c.List.ID, c.Meanings[0], c.Reason)
 			}
 		}
 	}

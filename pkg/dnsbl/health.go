@@ -89,7 +89,7 @@ func assess(probes []probe) Health {
 				"cannot be trusted (list empty or dead, or it hides answers from this resolver)", p.subject))
 		case !p.mustList && (v.Status == Listed || v.Status == Allowlisted):
 			worse(HealthListsEverything, fmt.Sprintf("the list says %s is listed (%s), which no list may list: "+
-				"it answers everything", p.subject, strings.Join(v.Codes, ", ")))
+				"it answers everything", p.subject, JoinCodes(v.Codes)))
 		}
 	}
 	h.RTT = rtt

@@ -18,8 +18,7 @@ import (
 // dropped, and its slot freed when it comes.
 func (r *runner) take(ctx context.Context, f flight) {
 	l := f.l
-	c := Check{Subject: f.s.Name, List: l.ID, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos,
-		Codes: []string{}, Meanings: []string{}}
+	c := Check{Subject: f.s.Name, List: l.List, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos}
 	a, err := f.p.Wait()
 	v := Classify(l.List, a, err)
 	if err != nil && isCanceled(err) {
@@ -27,7 +26,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		v = failed(Error, ErrInterrupted, InterruptedError)
 	}
 	if a != nil {
-		c.RTTms = a.RTT.Milliseconds()
+		c.RTT = a.RTT
 	}
 	if v.Status != Listed {
 		r.win.release(f.seq, lost(a, err))
@@ -76,12 +75,7 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
 		v.Err = &checkError{ErrUnreliable, v.Error}
 	}
-	if v.Codes != nil {
-		c.Codes = v.Codes
-	}
-	if v.Meanings != nil {
-		c.Meanings = v.Meanings
-	}
+	c.Codes, c.Meanings = v.Codes, v.Meanings
 	c.Status, c.Error, c.Err = v.Status, v.Error, v.Err
 	if c.Status != Listed && c.Status != Unreliable {
 		c.Reason = ""
@@ -133,7 +127,7 @@ func (r *runner) record(ts *targetState, c *Check) {
 			r.unreachable++
 		}
 	}
-	if c.DuplicateOf != "" {
+	if c.DuplicateOf != nil {
 		r.result.Summary.Duplicates++
 	}
 	if !r.ro.Stream {

@@ -141,8 +141,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		if l.Subjects() != want {
 			continue
 		}
-		c := Check{Subject: s.Name, List: l.ID, Zone: l.List.Zone, subject: s.pos, list: l.pos,
-			Codes: []string{}, Meanings: []string{}}
+		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: s.pos, list: l.pos}
 		if s.Type == SubjectDomain || s.Addr.IsValid() { // a skipped SPF range has no query
 			if shown, err := QueryName(s.Subject, l.List.Zone); err == nil {
 				c.Query = shown

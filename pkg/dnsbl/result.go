@@ -21,38 +21,40 @@ const (
 
 // Subject is one thing actually looked up: an address or a domain, with where it came from.
 type Subject struct {
-	Name string      `json:"subject"`
-	Type SubjectType `json:"type"`
-	Via  []string    `json:"via"`
+	Name string
+	Type SubjectType
+	// Via says where the subject came from: "input", "A of example.org", "MX", "SPF ip4"...
+	Via []string
 	// Skip says why the subject is not sent to the lists (private address...), or "".
-	Skip string     `json:"skipped,omitempty"`
-	Addr netip.Addr `json:"-"`
+	Skip string
+	Addr netip.Addr // the address, for an IP subject
 }
 
-// Check is the verdict on one (subject, list) pair. Its JSON keys are blcheck's contract.
+// Check is the verdict on one (subject, list) pair. Its JSON form, blcheck's
+// contract, is report.CheckDoc.
 type Check struct {
-	Target    string   `json:"target,omitempty"` // only in streamed (jsonl) output
-	Subject   string   `json:"subject"`
-	List      string   `json:"list"`
-	Zone      string   `json:"zone"`
-	Query     string   `json:"query"`
-	Status    Status   `json:"status"`
-	Codes     []string `json:"codes"`
-	Meanings  []string `json:"meanings"`
-	Reason    string   `json:"reason"`
-	DelistURL string   `json:"delist_url"`
-	RTTms     int64    `json:"rtt_ms"`
-	Error     string   `json:"error"`
-	// Err is the failure of an error, blocked or unreliable check, for
-	// errors.Is: ErrTimeout, ErrServFail, ErrRefused, ErrNetwork, ErrBadAnswer,
-	// ErrRefusedByList, ErrUnreliable, ErrInterrupted. Error is its text.
-	Err error `json:"-"`
-	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
-	Change string `json:"change,omitempty"`
+	Subject string
+	List    *catalog.List
+	Zone    string // as shown: a keyed zone keeps its {key} placeholder
+	Query   string // the name asked, as shown
+	Status  Status
+	// Codes are the addresses the list answered; Meanings what the catalog says
+	// of them, in the same order where known.
+	Codes     []netip.Addr
+	Meanings  []string
+	Reason    string // the listing's TXT record, for a listing
+	DelistURL string
+	RTT       time.Duration // of the A query
+	// Error says why the check failed (error, blocked, unreliable) or was
+	// skipped. Err is the failure for errors.Is: ErrTimeout, ErrServFail,
+	// ErrRefused, ErrNetwork, ErrBadAnswer, ErrRefusedByList, ErrUnreliable,
+	// ErrInterrupted, ErrNotAsked; nil for a skipped check.
+	Error string
+	Err   error
 	// DuplicateOf is set on a listing that another list of the run already
 	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
 	// is the same listing, counted once, under that list.
-	DuplicateOf string `json:"duplicate_of,omitempty"`
+	DuplicateOf *catalog.List
 
 	subject, list int // positions, for a stable order
 }

@@ -69,7 +69,7 @@ func (w *world) run(t *testing.T, env map[string]string, only []string, inputs .
 func find(res *dnsbl.Result, subject, list string) dnsbl.Check {
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Subject == subject && c.List == list {
+			if c.Subject == subject && c.List.ID == list {
 				return c
 			}
 		}

@@ -18,7 +18,8 @@ type ListChange struct {
 // Changes writes only what changed since the last run (-q with --state): new
 // listings, delistings, lists that began failing or recovered. Nothing changed,
 // nothing printed: a cron mail means news.
-func Changes(w io.Writer, res *dnsbl.Result, lists []ListChange, names map[string]*catalog.List, resolvers []string) {
+// changes holds each check's change since the last run, by ChangeKey.
+func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []ListChange, names map[string]*catalog.List, resolvers []string) {
 	t := &Text{W: w, Names: names}
 	t.init()
 	if t.resolverProblem(res, resolvers) {
@@ -30,9 +31,9 @@ func Changes(w io.Writer, res *dnsbl.Result, lists []ListChange, names map[strin
 			if c.Subject != tr.Target.Input {
 				who += " (" + Sanitize(tr.Target.Input, 200) + ")"
 			}
-			switch c.Change {
+			switch changes[ChangeKey(c)] {
 			case "new-listing":
-				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
+				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List.ID), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
 				if c.Reason != "" {
 					t.p("             reason: %s\n", Sanitize(c.Reason, 300))
 				}
@@ -40,7 +41,7 @@ func Changes(w io.Writer, res *dnsbl.Result, lists []ListChange, names map[strin
 					t.p("             delist: %s\n", Sanitize(c.DelistURL, 300))
 				}
 			case "delisted":
-				t.p("DELISTED     %s from %s (%s)\n", who, t.name(c.List), c.Zone)
+				t.p("DELISTED     %s from %s (%s)\n", who, t.name(c.List.ID), c.Zone)
 			}
 		}
 	}

@@ -29,10 +29,10 @@ func listedFindings(res *dnsbl.Result, locs map[int][]extract.Location) []ghFind
 	for _, tr := range res.Targets {
 		f := ghFinding{input: tr.Target.Input, places: locs[tr.Index]}
 		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed || c.DuplicateOf != "" {
+			if c.Status != dnsbl.Listed || c.DuplicateOf != nil {
 				continue
 			}
-			what := c.List
+			what := c.List.ID
 			if len(c.Meanings) > 0 {
 				what += " (" + strings.Join(c.Meanings, "; ") + ")"
 			}

@@ -30,15 +30,14 @@ func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]e
 	ip := dnsbl.Target{Input: "mail.example.test", Kind: dnsbl.KindDomain, Form: "domain", Host: "mail.example.test", Domain: "example.test"}
 	cut := dnsbl.Target{Input: "198.51.100.0/30", Kind: dnsbl.KindCIDR, Form: "cidr", Prefix: netip.MustParsePrefix("198.51.100.0/30")}
 	check := func(subject, list, status string, f func(*dnsbl.Check)) dnsbl.Check {
-		c := dnsbl.Check{Subject: subject, List: list, Zone: names[list].Zone, Status: dnsbl.Status(status),
-			Codes: []string{}, Meanings: []string{}}
+		c := dnsbl.Check{Subject: subject, List: names[list], Zone: names[list].Zone, Status: dnsbl.Status(status)}
 		if f != nil {
 			f(&c)
 		}
 		return c
 	}
 	listed := func(c *dnsbl.Check) {
-		c.Codes, c.Meanings = []string{"127.0.0.4"}, []string{"XBL: exploited or infected host (CBL data: bot, open proxy, malware)"}
+		c.Codes, c.Meanings = []netip.Addr{netip.MustParseAddr("127.0.0.4")}, []string{"XBL: exploited or infected host (CBL data: bot, open proxy, malware)"}
 		c.Reason, c.DelistURL = "Listed by XBL, see https://check.spamhaus.org/query/ip/192.0.2.10", "https://check.spamhaus.org/query/ip/192.0.2.10"
 	}
 	res := &dnsbl.Result{
@@ -53,14 +52,14 @@ func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]e
 				Checks: []dnsbl.Check{
 					check("example.test", "spamhaus-dbl", "clean", nil),
 					check("192.0.2.10", "spamhaus-zen", "listed", listed),
-					check("192.0.2.10", "spamhaus-xbl", "listed", func(c *dnsbl.Check) { listed(c); c.DuplicateOf = "spamhaus-zen" }),
+					check("192.0.2.10", "spamhaus-xbl", "listed", func(c *dnsbl.Check) { listed(c); c.DuplicateOf = names["spamhaus-zen"] }),
 					check("192.0.2.10", "spamcop", "clean", nil),
 					check("192.0.2.10", "psbl", "error", func(c *dnsbl.Check) { c.Error = "SERVFAIL (the server failed to answer) from 127.0.0.1:53" }),
 					check("192.0.2.11", "spamhaus-zen", "blocked", func(c *dnsbl.Check) {
-						c.Codes, c.Error = []string{"127.255.255.254"}, "127.255.255.254: Spamhaus refuses queries from public or shared resolvers"
+						c.Codes, c.Error = []netip.Addr{netip.MustParseAddr("127.255.255.254")}, "127.255.255.254: Spamhaus refuses queries from public or shared resolvers"
 					}),
 					check("192.0.2.11", "dnswl", "allowlisted", func(c *dnsbl.Check) {
-						c.Codes, c.Meanings = []string{"127.0.5.2"}, []string{"vouched for by dnswl.org; sector: service or network provider", "trust: medium"}
+						c.Codes, c.Meanings = []netip.Addr{netip.MustParseAddr("127.0.5.2")}, []string{"vouched for by dnswl.org; sector: service or network provider", "trust: medium"}
 					}),
 					check("192.0.2.11", "spamcop", "clean", nil),
 				},

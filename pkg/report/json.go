@@ -42,8 +42,8 @@ type TargetDoc struct {
 	Input    string          `json:"input"`
 	Kind     string          `json:"kind"`
 	Form     string          `json:"form"`
-	Subjects []dnsbl.Subject `json:"subjects"`
-	Checks   []dnsbl.Check   `json:"checks"`
+	Subjects []SubjectDoc `json:"subjects"`
+	Checks   []CheckDoc   `json:"checks"`
 	Problems []string        `json:"problems"`
 	Notes    []string        `json:"notes"`
 	// Locations says where scan and bounce found the target.
@@ -52,6 +52,75 @@ type TargetDoc struct {
 	// (it is then never clean); Progress says how far it got.
 	Interrupted bool         `json:"interrupted,omitempty"`
 	Progress    *ProgressDoc `json:"progress,omitempty"`
+}
+
+// SubjectDoc is one subject in the JSON document.
+type SubjectDoc struct {
+	Subject string   `json:"subject"`
+	Type    string   `json:"type"`
+	Via     []string `json:"via"`
+	Skipped string   `json:"skipped,omitempty"`
+}
+
+// NewSubjectDoc is a subject's JSON form.
+func NewSubjectDoc(s dnsbl.Subject) SubjectDoc {
+	return SubjectDoc{Subject: s.Name, Type: string(s.Type), Via: s.Via, Skipped: s.Skip}
+}
+
+// CheckDoc is one check in the JSON document and in JSON lines. Its keys are
+// blcheck's contract.
+type CheckDoc struct {
+	Target    string   `json:"target,omitempty"` // only in streamed (jsonl) output
+	Subject   string   `json:"subject"`
+	List      string   `json:"list"`
+	Zone      string   `json:"zone"`
+	Query     string   `json:"query"`
+	Status    string   `json:"status"`
+	Codes     []string `json:"codes"`
+	Meanings  []string `json:"meanings"`
+	Reason    string   `json:"reason"`
+	DelistURL string   `json:"delist_url"`
+	RTTms     int64    `json:"rtt_ms"`
+	Error     string   `json:"error"`
+	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
+	Change string `json:"change,omitempty"`
+	// DuplicateOf names the list under which this same listing is counted.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+}
+
+// NewCheckDoc is a check's JSON form.
+func NewCheckDoc(c dnsbl.Check) CheckDoc {
+	d := CheckDoc{Subject: c.Subject, Zone: c.Zone, Query: c.Query, Status: string(c.Status),
+		Codes: make([]string, len(c.Codes)), Meanings: nonNil(c.Meanings), Reason: c.Reason,
+		DelistURL: c.DelistURL, RTTms: c.RTT.Milliseconds(), Error: c.Error}
+	if c.List != nil {
+		d.List = c.List.ID
+	}
+	for i, a := range c.Codes {
+		d.Codes[i] = a.String()
+	}
+	if c.DuplicateOf != nil {
+		d.DuplicateOf = c.DuplicateOf.ID
+	}
+	return d
+}
+
+// ChangeKey names a check in CheckChanges.
+func ChangeKey(c dnsbl.Check) string { return c.Subject + " " + c.List.ID }
+
+// AddChanges sets each check's change since the last run (--state), from
+// changes by ChangeKey.
+func (d *Document) AddChanges(res *dnsbl.Result, changes map[string]string) {
+	for i, tr := range res.Targets {
+		if i >= len(d.Targets) {
+			break
+		}
+		for j, c := range tr.Checks {
+			if j < len(d.Targets[i].Checks) {
+				d.Targets[i].Checks[j].Change = changes[ChangeKey(c)]
+			}
+		}
+	}
 }
 
 // ProgressDoc is how far an interrupted target got.
@@ -147,19 +216,19 @@ func NewDocument(res *dnsbl.Result, resolvers []string, warnings []string, exitC
 			Input:    t.Target.Input,
 			Kind:     string(t.Target.Kind),
 			Form:     t.Target.Form,
-			Subjects: t.Subjects,
-			Checks:   t.Checks,
+			Subjects: make([]SubjectDoc, 0, len(t.Subjects)),
+			Checks:   make([]CheckDoc, 0, len(t.Checks)),
 			Problems: nonNil(t.Problems),
 			Notes:    nonNil(t.Notes),
 
 			Interrupted: t.Interrupted,
 			Progress:    progressDoc(t),
 		}
-		if td.Subjects == nil {
-			td.Subjects = []dnsbl.Subject{}
+		for _, sj := range t.Subjects {
+			td.Subjects = append(td.Subjects, NewSubjectDoc(sj))
 		}
-		if td.Checks == nil {
-			td.Checks = []dnsbl.Check{}
+		for _, c := range t.Checks {
+			td.Checks = append(td.Checks, NewCheckDoc(c))
 		}
 		d.Targets = append(d.Targets, td)
 	}
@@ -202,6 +271,10 @@ func WriteJSON(w io.Writer, v any) error {
 // buffered and written when a target is complete (or the buffer is full), so a
 // bulk run makes one write per target, not one per check; Flush writes the rest.
 type JSONLines struct {
+	// Change, if set, says what a check is to the last run's (--state): its
+	// line's "change".
+	Change func(dnsbl.Check) string
+
 	buf  *bufio.Writer
 	line []byte
 	err  error
@@ -217,8 +290,12 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	if j.err != nil {
 		return
 	}
-	c.Target = t.Target.Input
-	j.line = append(appendCheck(j.line[:0], &c), '\n')
+	d := NewCheckDoc(c)
+	d.Target = t.Target.Input
+	if j.Change != nil {
+		d.Change = j.Change(c)
+	}
+	j.line = append(appendCheck(j.line[:0], &d), '\n')
 	_, j.err = j.buf.Write(j.line)
 }
 

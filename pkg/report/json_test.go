@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
@@ -17,8 +19,8 @@ func TestJSONLinesBuffered(t *testing.T) {
 	var out bytes.Buffer
 	jl := NewJSONLines(&out)
 	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.1"}}
-	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: "a", Status: dnsbl.Clean})
-	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: "b", Status: dnsbl.Listed})
+	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: &catalog.List{ID: "a"}, Status: dnsbl.Clean})
+	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: &catalog.List{ID: "b"}, Status: dnsbl.Listed})
 	if out.Len() != 0 {
 		t.Fatalf("written before the target was complete: %q", out.String())
 	}
@@ -28,7 +30,7 @@ func TestJSONLinesBuffered(t *testing.T) {
 		t.Fatalf("got %d lines: %q", len(lines), out.String())
 	}
 	for _, l := range lines {
-		var c dnsbl.Check
+		var c CheckDoc
 		if err := json.Unmarshal([]byte(l), &c); err != nil || c.Target != "192.0.2.1" {
 			t.Fatalf("line %q: %+v %v", l, c, err)
 		}
@@ -54,7 +56,7 @@ func TestJSONLinesWriteError(t *testing.T) {
 
 // encodingJSON is what encoding/json writes for c, as --format jsonl did before
 // appendCheck.
-func encodingJSON(t testing.TB, c dnsbl.Check) string {
+func encodingJSON(t testing.TB, c CheckDoc) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -65,15 +67,15 @@ func encodingJSON(t testing.TB, c dnsbl.Check) string {
 }
 
 func TestAppendCheckMatchesEncodingJSON(t *testing.T) {
-	for _, c := range []dnsbl.Check{
+	for _, c := range []CheckDoc{
 		{},
 		{Subject: "192.0.2.1", List: "zen", Zone: "zen.spamhaus.org", Query: "1.2.0.192.zen.spamhaus.org",
-			Status: dnsbl.Clean, Codes: []string{}, Meanings: []string{}, RTTms: 12},
-		{Target: "example.com", Subject: "192.0.2.10", List: "zen", Status: dnsbl.Listed,
+			Status: "clean", Codes: []string{}, Meanings: []string{}, RTTms: 12},
+		{Target: "example.com", Subject: "192.0.2.10", List: "zen", Status: "listed",
 			Codes: []string{"127.0.0.2", "127.0.0.4"}, Meanings: []string{"SBL: spam", "XBL: <infected> & \"exploited\""},
 			Reason: "https://check.spamhaus.org/query/ip/192.0.2.10", DelistURL: "https://x.test/?ip=192.0.2.10&a=b",
 			RTTms: -1, Change: "new-listing"},
-		{Subject: "bad", Status: dnsbl.Error, Error: "tab\there, newline\n, NUL\x00, ESC\x1b[31m, back\\slash"},
+		{Subject: "bad", Status: "error", Error: "tab\there, newline\n, NUL\x00, ESC\x1b[31m, back\\slash"},
 		{Subject: "ütf-8 ✓", Reason: "invalid \xff\xfe utf-8, line sep \u2028 para sep \u2029, emoji 🚫"},
 		{Codes: []string{""}, Meanings: nil},
 	} {
@@ -88,8 +90,8 @@ func FuzzAppendCheck(f *testing.F) {
 	f.Add("192.0.2.1", "listed", "127.0.0.2", "reason \x00 <&> \u2028", "", int64(51))
 	f.Add("ex\xffample", "", "", "", "new-listing", int64(-3))
 	f.Fuzz(func(t *testing.T, subject, status, code, reason, change string, rtt int64) {
-		c := dnsbl.Check{Target: subject, Subject: subject, List: code, Zone: reason, Query: change,
-			Status: dnsbl.Status(status), Codes: []string{code, reason}, Meanings: []string{status},
+		c := CheckDoc{Target: subject, Subject: subject, List: code, Zone: reason, Query: change,
+			Status: status, Codes: []string{code, reason}, Meanings: []string{status},
 			Reason: reason, DelistURL: subject + reason, RTTms: rtt, Error: code, Change: change}
 		if code == "" {
 			c.Codes = nil
@@ -104,8 +106,8 @@ func FuzzAppendCheck(f *testing.F) {
 func BenchmarkJSONLinesCheck(b *testing.B) {
 	jl := NewJSONLines(io.Discard)
 	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "198.51.100.7"}}
-	c := dnsbl.Check{Subject: "198.51.100.7", List: "spamhaus-zen", Zone: "zen.spamhaus.org",
-		Query: "7.100.51.198.zen.spamhaus.org", Status: dnsbl.Clean, Codes: []string{}, Meanings: []string{}, RTTms: 1}
+	c := dnsbl.Check{Subject: "198.51.100.7", List: &catalog.List{ID: "spamhaus-zen"}, Zone: "zen.spamhaus.org",
+		Query: "7.100.51.198.zen.spamhaus.org", Status: dnsbl.Clean, RTT: time.Millisecond}
 	for b.Loop() {
 		jl.Check(tr, c)
 	}

@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 // appendCheck appends c as one JSON object, byte for byte what encoding/json
 // writes for it (with HTML escaping off), without reflection: a bulk run writes
 // tens of thousands of these a second. TestAppendCheckMatchesEncodingJSON and
 // FuzzAppendCheck hold it to encoding/json's output.
-func appendCheck(b []byte, c *dnsbl.Check) []byte {
+func appendCheck(b []byte, c *CheckDoc) []byte {
 	b = append(b, '{')
 	if c.Target != "" {
 		b = append(b, `"target":`...)
@@ -29,7 +27,7 @@ func appendCheck(b []byte, c *dnsbl.Check) []byte {
 	b = append(b, `,"query":`...)
 	b = appendString(b, c.Query)
 	b = append(b, `,"status":`...)
-	b = appendString(b, string(c.Status))
+	b = appendString(b, c.Status)
 	b = append(b, `,"codes":`...)
 	b = appendStrings(b, c.Codes)
 	b = append(b, `,"meanings":`...)

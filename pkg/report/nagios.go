@@ -27,13 +27,13 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 	var details []string
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed && c.DuplicateOf == "" {
-				listedOn[c.List] = true
+			if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
+				listedOn[c.List.ID] = true
 				who := tr.Target.Input
 				if c.Subject != who {
 					who += " (" + c.Subject + ")"
 				}
-				details = append(details, fmt.Sprintf("%s listed on %s: %s", Sanitize(who, 200), c.List,
+				details = append(details, fmt.Sprintf("%s listed on %s: %s", Sanitize(who, 200), c.List.ID,
 					Sanitize(strings.Join(c.Meanings, "; "), 200)))
 			}
 		}
@@ -59,9 +59,9 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		for _, c := range tr.Checks {
 			switch c.Status {
 			case dnsbl.Listed, dnsbl.Clean:
-				answered[c.List] = true
+				answered[c.List.ID] = true
 			case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
-				failedHow[c.List] = c.Status
+				failedHow[c.List.ID] = c.Status
 			}
 		}
 	}

@@ -155,13 +155,13 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			per[c.Subject] = sc
 		}
 		if c.Status == dnsbl.Skipped {
-			if t.noKey[c.List] {
+			if t.noKey[c.List.ID] {
 				continue // said once for the run, below
 			}
 			sc.skipWhy[c.Error]++
 		}
 		sc.checks = append(sc.checks, c)
-		if c.DuplicateOf != "" {
+		if c.DuplicateOf != nil {
 			continue // said with the listing it repeats, and counted there
 		}
 		sc.byStatus[c.Status]++
@@ -176,7 +176,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			unused[c.Status]++
 		case dnsbl.Blocked, dnsbl.Unreliable:
 			unused[c.Status]++
-			if !t.badList[c.List] {
+			if !t.badList[c.List.ID] {
 				problems++ // not said in the lists' section: named with its subject
 			}
 		}
@@ -408,9 +408,9 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	grouped := t.sameErrors(sc, checked)
 	for _, c := range sc.checks {
 		switch {
-		case c.Status == dnsbl.Listed && c.DuplicateOf == "":
-			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List)), c.Zone,
-				strings.Join(c.Codes, ", "))
+		case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
+			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
+				dnsbl.JoinCodes(c.Codes))
 			for _, m := range c.Meanings {
 				t.p("           %s\n", Sanitize(m, 300))
 			}
@@ -420,27 +420,27 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 			if c.DelistURL != "" {
 				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
 			}
-			if l := t.Names[c.List]; l != nil && l.Removal != "" {
+			if l := t.Names[c.List.ID]; l != nil && l.Removal != "" {
 				t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
 			}
 			for _, d := range sc.checks {
 				if d.DuplicateOf == c.List {
 					t.p("           %s\n", t.dim.Sprintf("also listed on %s (%s), which %s contains: the same listing, counted once",
-						t.name(d.List), d.Zone, t.name(c.List)))
+						t.name(d.List.ID), d.Zone, t.name(c.List.ID)))
 				}
 			}
 		case c.Status == dnsbl.Allowlisted:
-			t.p("    %s %s (%s) %s\n", t.green.Sprint("ALLOWLISTED"), t.bold.Sprint(t.name(c.List)), c.Zone,
-				strings.Join(c.Codes, ", "))
+			t.p("    %s %s (%s) %s\n", t.green.Sprint("ALLOWLISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
+				dnsbl.JoinCodes(c.Codes))
 			for _, m := range c.Meanings {
 				t.p("           %s\n", Sanitize(m, 300))
 			}
 			t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
-		case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List] && c.DuplicateOf == "":
-			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
+		case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] && c.DuplicateOf == nil:
+			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List.ID), c.Zone, Sanitize(c.Error, 300))
 		case c.Status == dnsbl.Error:
 			if !grouped {
-				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List), c.Zone, Sanitize(c.Error, 300))
+				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List.ID), c.Zone, Sanitize(c.Error, 300))
 			}
 		}
 	}
@@ -450,7 +450,7 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 // the lists' section does not explain, and so is named with the subject.
 func (t *Text) namesBlocked(sc *subjectCounts) bool {
 	for _, c := range sc.checks {
-		if (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List] {
+		if (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] {
 			return true
 		}
 	}
@@ -630,7 +630,7 @@ func (t *Text) noKeyChecks(res *dnsbl.Result) int {
 	n := 0
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Skipped && t.noKey[c.List] {
+			if c.Status == dnsbl.Skipped && t.noKey[c.List.ID] {
 				n++
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -197,7 +198,7 @@ func key(subject, list string) string { return subject + " " + list }
 
 // Check compares a check with the previous run and records it for the next.
 func (s *Store) Check(c dnsbl.Check) string {
-	k := key(c.Subject, c.List)
+	k := key(c.Subject, c.List.ID)
 	prev, had := s.prev.Checks[k]
 	switch c.Status {
 	case dnsbl.Listed, dnsbl.Clean:
@@ -207,7 +208,7 @@ func (s *Store) Check(c dnsbl.Check) string {
 		}
 		return Unknown
 	}
-	rec := Record{Status: string(c.Status), Codes: c.Codes, Since: s.now}
+	rec := Record{Status: string(c.Status), Codes: codeStrings(c.Codes), Since: s.now}
 	if had && prev.Status == rec.Status {
 		rec.Since = prev.Since
 	}
@@ -303,4 +304,12 @@ func (s *Store) Close() {
 		s.lock.Close()
 		s.lock = nil
 	}
+}
+
+func codeStrings(codes []netip.Addr) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = c.String()
+	}
+	return out
 }

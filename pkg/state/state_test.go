@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 func check(subject, list string, status dnsbl.Status) dnsbl.Check {
-	return dnsbl.Check{Subject: subject, List: list, Status: status}
+	return dnsbl.Check{Subject: subject, List: &catalog.List{ID: list}, Status: status}
 }
 
 func TestChanges(t *testing.T) {
