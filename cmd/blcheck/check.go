@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +68,19 @@ func prepare(s *streams, co *catalogOptions, ro *resolverOptions, oo *outputOpti
 
 // selection returns the lists a run uses: keys from --key, else the environment.
 func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.Selected, []string, error) {
+	getenv, err := o.keyEnv(cat, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: getenv})
+	if err != nil {
+		return nil, nil, &usageError{err}
+	}
+	return lists, warnings, nil
+}
+
+// keyEnv is where keyed lists find their keys: --key, else the environment.
+func (o *catalogOptions) keyEnv(cat *catalog.Catalog, s *streams) (func(string) string, error) {
 	keys := map[string]string{}
 	known := map[string]bool{}
 	for _, l := range cat.Lists {
@@ -75,24 +91,19 @@ func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.
 	for _, kv := range o.keys {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(value) == "" {
-			return nil, nil, usagef("--key wants VAR=KEY, e.g. BLCHECK_SPAMHAUS_DQS_KEY=... (the key itself is not shown here)")
+			return nil, usagef("--key wants VAR=KEY, e.g. BLCHECK_SPAMHAUS_DQS_KEY=... (the key itself is not shown here)")
 		}
 		if !known[name] {
-			return nil, nil, usagef("--key %s=...: no list in the catalog takes a key from %s", name, name)
+			return nil, usagef("--key %s=...: no list in the catalog takes a key from %s", name, name)
 		}
 		keys[name] = strings.TrimSpace(value)
 	}
-	getenv := func(k string) string {
+	return func(k string) string {
 		if v, ok := keys[k]; ok {
 			return v
 		}
 		return s.getenv(k)
-	}
-	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: getenv})
-	if err != nil {
-		return nil, nil, &usageError{err}
-	}
-	return lists, warnings, nil
+	}, nil
 }
 
 // load reads the catalog in use: --lists FILE, or the built-in one.
@@ -177,6 +188,8 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 // outputOptions are the flags that shape a checking command's result.
 type outputOptions struct {
 	spf          bool
+	ns           bool
+	output       string // -o prometheus: the file written atomically
 	ptr          bool
 	state        string
 	warning      int
@@ -232,7 +245,9 @@ type checkOptions struct {
 func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
-	o.outputOptions.addFlags(cmd, "text, json, jsonl or nagios")
+	o.outputOptions.addFlags(cmd, "text, json, jsonl, nagios or prometheus")
+	cmd.Flags().StringVar(&o.output, "output", "", "-o prometheus: write the metrics to `FILE` atomically (for node_exporter's textfile collector) instead of stdout")
+	cmd.Flags().BoolVar(&o.ns, "ns", false, "also check the addresses of a domain's name servers (NS)")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
 	cmd.Flags().BoolVar(&o.ptr, "ptr", false, "also check each address's reverse DNS: a PTR record exists and resolves back to it (a note per address)")
 	cmd.Flags().BoolVar(&o.spf, "spf", false, "also check every address a domain's SPF record authorises (includes followed, up to 10 lookups; ranges up to /24)")
@@ -278,8 +293,11 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if o.warning < 1 || o.critical < 1 {
 		return usagef("--warning and --critical take a number of listings, 1 or more")
 	}
-	_, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl", "nagios")
+	_, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl", "nagios", "prometheus")
 	if err != nil {
+		return err
+	}
+	if err := checkOutputFile(o.output, o.format); err != nil {
 		return err
 	}
 	targets, err := o.targets(s, args)
@@ -375,7 +393,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	opts := dnsbl.Options{
 		Lists: lists, Concurrency: ro.concurrency, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, TXT: txtPolicies[oo.txt],
+		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
 	}
 	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,
 		Eager: dnsbl.EagerRun(opts.TXT, targets.count, targets.ranges)}
@@ -521,6 +539,15 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" && err == nil {
 			err = appendStepSummary(path, res, locs, code)
 		}
+	case "prometheus":
+		var buf bytes.Buffer
+		if err = report.Prometheus(&buf, res, time.Now()); err == nil {
+			if oo.output != "" {
+				err = writeAtomic(oo.output, buf.Bytes())
+			} else {
+				_, err = out.Write(buf.Bytes())
+			}
+		}
 	case "nagios":
 		var state int
 		state, err = report.Nagios(out, res, oo.warning, oo.critical, oo.strict)
@@ -609,15 +636,7 @@ func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool)
 
 // verdictCode maps a run's result to the contract's exit code.
 func verdictCode(res *dnsbl.Result, strict bool) int {
-	switch res.Outcome(strict) {
-	case dnsbl.OutcomeInterrupted:
-		return exitInterrupt
-	case dnsbl.OutcomeListed:
-		return exitListed
-	case dnsbl.OutcomeIncomplete:
-		return exitIncomplete
-	}
-	return exitClean
+	return report.ExitCode(res.Outcome(strict))
 }
 
 // appendStepSummary appends the run's Markdown summary to $GITHUB_STEP_SUMMARY,
@@ -657,4 +676,68 @@ func addHints(res *dnsbl.Result) {
 			tr.Checks[i] = withHints(tr.Checks[i])
 		}
 	}
+}
+
+// promHeader is how a file that -o prometheus wrote begins.
+const promHeader = "# HELP blcheck_"
+
+// checkOutputFile refuses, before anything is queried, an --output that is not
+// for -o prometheus, or a path blcheck would overwrite though it did not write
+// it: a directory, a device, a symbolic link, or a file with other contents.
+func checkOutputFile(path, format string) error {
+	if path == "" {
+		return nil
+	}
+	if format != "prometheus" {
+		return usagef("--output %s: --output is for -o prometheus (other formats write to stdout)", path)
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		dir, err := os.Stat(filepath.Dir(path))
+		if err != nil || !dir.IsDir() {
+			return usagef("--output %s: its directory %s does not exist", path, filepath.Dir(path))
+		}
+		return nil
+	case err != nil:
+		return usagef("--output %s: %v", path, pathError(err))
+	case !fi.Mode().IsRegular():
+		return usagef("--output %s: not a regular file (a directory, link or device): blcheck will not replace it", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("--output %s: %v", path, pathError(err))
+	}
+	defer f.Close()
+	head := make([]byte, len(promHeader))
+	n, _ := io.ReadFull(f, head)
+	if n > 0 && string(head[:n]) != promHeader {
+		return usagef("--output %s: the file holds something blcheck did not write: blcheck will not overwrite it "+
+			"(remove it, or name another file)", path)
+	}
+	return nil
+}
+
+// writeAtomic replaces path with data: written to a temporary file beside it,
+// then renamed over it, so that a reader (node_exporter) never sees half a file.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("--output %s: %v", path, pathError(err))
+	}
+	_, werr := tmp.Write(data)
+	if err := tmp.Chmod(0o644); err != nil && werr == nil {
+		werr = err
+	}
+	if err := tmp.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %v", path, pathError(werr))
+	}
+	return nil
 }

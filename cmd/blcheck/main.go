@@ -195,7 +195,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	opts.addFlags(root)
-	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newVersionCmd(s))
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newServeCmd(s), newVersionCmd(s))
 	for _, extra := range buildCommands {
 		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
 	}

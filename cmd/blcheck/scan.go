@@ -60,6 +60,7 @@ func newScanCmd(s *streams) *cobra.Command {
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl or github")
+	cmd.Flags().BoolVar(&o.ns, "ns", true, "also check the addresses of each domain's name servers (NS), as receivers' URI filters do; --ns=false leaves them out")
 	cmd.Flags().StringArrayVar(&o.ignore, "ignore", nil, "leave out `DOMAIN` and its subdomains (known good; shown as not checked), repeatable")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,6 +35,7 @@ type Options struct {
 	NoHealth     bool      // skip the test-point queries (health is then "unchecked")
 	SPF          bool      // also check every address a domain's SPF record authorises
 	PTR          bool      // also check each address's reverse DNS (a note per address)
+	NS           bool      // also check the addresses of a domain's name servers (its registered domain's NS)
 	TXT          TXTPolicy // when a listing's TXT reason is asked
 	// HealthTTL is how long the lists' health (their RFC 5782 test points) and
 	// the resolver's (whether it invents answers for names that do not exist)
@@ -158,9 +160,12 @@ func (c *Checker) Run(ctx context.Context, targets iter.Seq[Target], ro RunOptio
 	c.calls.Add(1)
 	c.mu.Unlock()
 	defer c.calls.Done()
+	var queries atomic.Int64
+	ctx = resolver.WithCounter(ctx, &queries)
 	r := newRunner(ctx, c, ro)
 	defer r.cancelTXT()
 	res := r.run(ctx, targets)
+	res.Queries = int(queries.Load())
 	switch {
 	case ctx.Err() != nil:
 		return res, ctx.Err()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,8 +94,12 @@ func statusOf(t *testing.T, res *dnsbl.Result, list string) dnsbl.Status {
 func TestCheckerDelisting(t *testing.T) {
 	l := newLongLived(t, dnsbl.DefaultHealthTTL, "ipbl")
 	l.srv.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.2"})
-	if got := statusOf(t, l.check(t, "192.0.2.10"), "ipbl"); got != dnsbl.Listed {
+	first := l.check(t, "192.0.2.10")
+	if got := statusOf(t, first, "ipbl"); got != dnsbl.Listed {
 		t.Fatalf("first check: %s, want listed", got)
+	}
+	if first.Queries == 0 {
+		t.Error("the first check counted no query")
 	}
 	l.srv.Unlist("ip.bl.test", "192.0.2.10")
 	before := l.srv.TotalQueries()
@@ -102,8 +107,8 @@ func TestCheckerDelisting(t *testing.T) {
 	if got := statusOf(t, res, "ipbl"); got != dnsbl.Listed {
 		t.Errorf("within the TTL: %s, want listed (the cached answer)", got)
 	}
-	if n := l.srv.TotalQueries() - before; n != 0 {
-		t.Errorf("the second check within the TTL sent %d queries, want 0", n)
+	if n := l.srv.TotalQueries() - before; n != 0 || res.Queries != 0 {
+		t.Errorf("the second check within the TTL sent %d queries (Result.Queries %d), want 0", n, res.Queries)
 	}
 	if res.Lists[0].Health.State != dnsbl.HealthOK {
 		t.Errorf("health %s, want ok (kept from the first check)", res.Lists[0].Health.State)
@@ -240,5 +245,47 @@ func TestCheckerErrors(t *testing.T) {
 	if res, err := ck.CheckAddr(ctx, netip.MustParseAddr("192.0.2.1")); !errors.Is(err, context.Canceled) ||
 		res.Outcome(false) != dnsbl.OutcomeInterrupted {
 		t.Errorf("a canceled call: %v, outcome %v; want context.Canceled and interrupted", err, res.Outcome(false))
+	}
+}
+
+// With NS, a domain's name servers' addresses are checked too, each saying so;
+// without it, they are not asked.
+func TestCheckerNameServers(t *testing.T) {
+	w := newWorld(t)
+	w.srv.A("www.example.test", "192.0.2.80")
+	w.srv.RR("example.test. 60 IN NS ns1.example.test.")
+	w.srv.RR("example.test. 60 IN NS ns2.other.test.")
+	w.srv.A("ns1.example.test", "192.0.2.53")
+	w.srv.A("ns2.other.test", "198.51.100.53")
+	w.srv.List("ip.bl.test", "198.51.100.53", []string{"127.0.0.2"})
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl"}})
+	client := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond})
+	tg, _ := dnsbl.ParseTarget("www.example.test")
+	for _, ns := range []bool{false, true} {
+		ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, NS: ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ck.Check(context.Background(), tg)
+		ck.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		via := map[string]string{}
+		for _, s := range res.Targets[0].Subjects {
+			via[s.Name] = strings.Join(s.Via, ",")
+		}
+		if !ns {
+			if _, asked := via["198.51.100.53"]; asked || w.srv.Queries("NS", "example.test") != 0 {
+				t.Errorf("without NS the name servers were followed: %v", via)
+			}
+			continue
+		}
+		if via["192.0.2.53"] != "NS ns1.example.test" || via["198.51.100.53"] != "NS ns2.other.test" {
+			t.Errorf("name servers' subjects: %v", via)
+		}
+		if c := find(res, "198.51.100.53", "ipbl"); c.Status != dnsbl.Listed {
+			t.Errorf("a listed name server: %+v", c)
+		}
 	}
 }

@@ -14,6 +14,9 @@ import (
 // MaxMXHosts bounds how many mail exchangers of one domain are followed.
 const MaxMXHosts = 10
 
+// MaxNSHosts bounds how many name servers of one domain are followed (Options.NS).
+const MaxNSHosts = 8
+
 // expand turns a domain target into its subjects, as a receiver judges a sender:
 // the registered domain for domain lists, and the addresses of the host and of
 // its MX hosts for IP lists. Each address says where it came from.
@@ -82,6 +85,21 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		hostNX = a.NXDomain
 		mx = a.MX
 	}()
+	var ns []string
+	if r.o.NS {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := r.lookup(ctx, t.Domain, resolver.TypeNS)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("NS lookup for %s failed: %v", t.Domain, err))
+				return
+			}
+			ns = a.NS
+		}()
+	}
 	wg.Wait()
 
 	sort.SliceStable(mx, func(i, j int) bool { return mx[i].Pref < mx[j].Pref })
@@ -108,9 +126,19 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		}
 		addrs(h, "MX "+h, i, &mxAddrs)
 	}
+	slices.Sort(ns)
+	ns = slices.Compact(ns)
+	if len(ns) > MaxNSHosts {
+		notes = append(notes, fmt.Sprintf("%s has %d name servers; only the first %d are checked", t.Domain, len(ns), MaxNSHosts))
+		ns = ns[:MaxNSHosts]
+	}
+	nsAddrs := make([][]addrVia, 2*len(ns))
+	for i, h := range ns {
+		addrs(h, "NS "+h, i, &nsAddrs)
+	}
 	wg.Wait()
 
-	for _, group := range append(hostAddrs, mxAddrs...) {
+	for _, group := range append(append(hostAddrs, mxAddrs...), nsAddrs...) {
 		found = append(found, group...)
 	}
 	for i, h := range mxHosts {

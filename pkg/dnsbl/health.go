@@ -31,6 +31,10 @@ const (
 	HealthUntested HealthState = "untested"
 )
 
+// HealthStates lists every health state.
+var HealthStates = []HealthState{HealthOK, HealthListsEverything, HealthMissing, HealthBlocked, HealthBadAnswer,
+	HealthNoAnswer, HealthNeedsKey, HealthUnchecked, HealthUntested}
+
 // Health is the outcome of a list's test-point queries.
 type Health struct {
 	State  HealthState

@@ -138,6 +138,9 @@ type Result struct {
 	Summary  Summary
 	Started  time.Time
 	Elapsed  time.Duration
+	// Queries counts the DNS queries the run sent to the resolver; answers from
+	// the cache, or shared with another caller's identical query, are not counted.
+	Queries int
 }
 
 // Observer receives results as they complete. Calls are serialised.

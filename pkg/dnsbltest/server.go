@@ -329,7 +329,11 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 		case Drop:
 			return
 		case Delay:
-			time.Sleep(fault.Delay)
+			select { // a server being closed does not wait out its delays
+			case <-time.After(fault.Delay):
+			case <-s.quit:
+				return
+			}
 		case ServFail:
 			m = new(dns.Msg)
 			m.SetRcode(r, dns.RcodeServerFailure)

@@ -39,13 +39,13 @@ type Document struct {
 
 // TargetDoc is one target in the JSON document.
 type TargetDoc struct {
-	Input    string          `json:"input"`
-	Kind     string          `json:"kind"`
-	Form     string          `json:"form"`
+	Input    string       `json:"input"`
+	Kind     string       `json:"kind"`
+	Form     string       `json:"form"`
 	Subjects []SubjectDoc `json:"subjects"`
 	Checks   []CheckDoc   `json:"checks"`
-	Problems []string        `json:"problems"`
-	Notes    []string        `json:"notes"`
+	Problems []string     `json:"problems"`
+	Notes    []string     `json:"notes"`
 	// Locations says where scan and bounce found the target.
 	Locations []extract.Location `json:"locations,omitempty"`
 	// Interrupted is set when the run stopped before this target was finished
@@ -339,4 +339,19 @@ func CatalogEntries(lists []*catalog.List) []*catalog.List {
 		return []*catalog.List{}
 	}
 	return lists
+}
+
+// ExitCode is the contract's exit code for an outcome: 0 clean, 1 listed, 3
+// incomplete, 130 interrupted. It is the CLI's one mapping, and the JSON
+// document's summary.exit_code.
+func ExitCode(o dnsbl.Outcome) int {
+	switch o {
+	case dnsbl.OutcomeInterrupted:
+		return 130
+	case dnsbl.OutcomeListed:
+		return 1
+	case dnsbl.OutcomeIncomplete:
+		return 3
+	}
+	return 0
 }

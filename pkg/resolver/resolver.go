@@ -32,6 +32,7 @@ const (
 	TypeMX   Type = Type(dns.TypeMX)
 	TypeTXT  Type = Type(dns.TypeTXT)
 	TypePTR  Type = Type(dns.TypePTR)
+	TypeNS   Type = Type(dns.TypeNS)
 )
 
 func (t Type) String() string { return dns.TypeToString[uint16(t)] }
@@ -59,6 +60,7 @@ type Answer struct {
 	TXT      []string     // TXT records of Name, each record's strings joined
 	MX       []MX
 	PTR      []string // PTR records of Name: host names, lower case, no trailing dot
+	NS       []string // NS records of Name: host names, lower case, no trailing dot
 	Extra    int      // records of the asked type that belonged to another name (ignored)
 	// Capped counts the A or AAAA records past MaxAddrs that were not kept: the
 	// answer was only partly read.
@@ -182,6 +184,8 @@ type Client struct {
 	muxes sync.Map // server -> *udpMux
 
 	srtt atomic.Int64 // smoothed round-trip time in nanoseconds, for retransmission
+
+	hits, shared, sent atomic.Int64 // Stats
 }
 
 // New returns a Client. It needs at least one server.
@@ -269,12 +273,14 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 				p := &Pending{a: e.a, ready: closedChan}
 				p.once.Do(func() {})
 				ps[i] = p
+				c.hits.Add(1)
 				continue
 			}
 			delete(c.cache, key) // past its TTL: asked again
 		}
 		if p, ok := c.inflight[key]; ok && p.ctx.Err() == nil { // a canceled caller's query is not joined
 			ps[i] = p
+			c.shared.Add(1)
 			continue
 		}
 		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{}), noStore: uncached}
@@ -285,6 +291,10 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	c.mu.Unlock()
 	if len(fresh) == 0 {
 		return ps
+	}
+	c.sent.Add(int64(len(fresh)))
+	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
+		n.Add(int64(len(fresh)))
 	}
 	qs := make([]*dns.Msg, len(fresh))
 	expired := make([]expirer, len(fresh))
@@ -319,6 +329,27 @@ type noCache struct{}
 // how a list is now. An identical query in flight is still shared.
 func WithoutCache(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noCache{}, true)
+}
+
+// counterKey marks a context whose queries are counted.
+type counterKey struct{}
+
+// WithCounter returns a context under which every query sent to a server (not
+// answered from the cache, nor shared with an identical one in flight) adds one
+// to n: what one probe or run cost the server.
+func WithCounter(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, counterKey{}, n)
+}
+
+// Stats counts the lookups a Client answered from its cache (Hits), shared with
+// an identical query in flight (Shared) and sent to a server (Sent).
+type Stats struct {
+	Hits, Shared, Sent int64
+}
+
+// Stats returns the Client's counts since it was made.
+func (c *Client) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Shared: c.shared.Load(), Sent: c.sent.Load()}
 }
 
 // queryKey names a query in the cache and among those in flight.
@@ -595,9 +626,13 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			if len(a.PTR) < MaxAddrs {
 				a.PTR = append(a.PTR, strings.ToLower(strings.TrimSuffix(r.Ptr, ".")))
 			}
+		case *dns.NS:
+			if len(a.NS) < MaxAddrs {
+				a.NS = append(a.NS, strings.ToLower(strings.TrimSuffix(r.Ns, ".")))
+			}
 		}
 	}
-	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0 || len(a.PTR) > 0)
+	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0 || len(a.PTR) > 0 || len(a.NS) > 0)
 	a.TTL = answerTTL(resp, name, chain, t, used)
 	return a, nil
 }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/spf13/cobra"
+
+	"github.com/blcheck/blcheck/pkg/exporter"
+)
+
+// serveOptions are the flags of `blcheck serve`.
+type serveOptions struct {
+	catalogOptions
+	resolverOptions
+	listen    []string
+	config    string
+	allow     []string
+	webConfig string
+	healthTTL time.Duration
+	logFormat string
+}
+
+const serveLong = `blcheck serve is a Prometheus exporter in the multi-target pattern (as
+blackbox_exporter): Prometheus asks /probe?target=T&module=M, and blcheck checks
+that one target with the module's lists and answers its metrics.
+
+  /probe?target=T&module=M   one target's metrics (&debug=true: a trace;
+                             &format=json: the JSON document, with reasons and
+                             delisting links, which are never labels)
+  /metrics                   the exporter's own metrics
+  /                          modules, lists and recent probes
+  /-/healthy, /-/ready       for orchestrators
+  /-/reload (POST), SIGHUP   read the configuration again
+
+Answers are cached for their DNS TTL and the lists' health for --health-ttl, so
+Prometheus servers scraping the same target every 15 s do not multiply the
+queries sent to the lists. /probe checks only what the configuration's allow:
+names (or --allow without one): anything else is HTTP 403, so strangers cannot
+spend your list quota.
+
+It listens on ` + exporter.DefaultListen + ` (loopback) unless --listen says otherwise; to
+expose it, name an address deliberately (--listen :10532) and protect it with
+--web.config.file (TLS and basic auth, the exporter-toolkit format).
+
+EXIT STATUS
+  0  stopped by SIGINT or SIGTERM
+  2  bad flags or configuration: nothing was started
+  3  the server could not listen or failed`
+
+func newServeCmd(s *streams) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--config FILE] [flags]",
+		Short: "Run the Prometheus exporter (multi-target /probe, /metrics)",
+		Long:  serveLong,
+		Example: `  blcheck serve --config /etc/blcheck/blcheck.yml
+  blcheck serve --allow 192.0.2.0/24 --allow example.org -r 127.0.0.1
+  curl '127.0.0.1:10532/probe?target=192.0.2.10&debug=true'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), s, o) },
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	o.catalogOptions.addFlags(cmd)
+	o.resolverOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&o.listen, "listen", []string{exporter.DefaultListen}, "`ADDR` to listen on, repeatable")
+	f.StringVar(&o.config, "config", "", "the exporter's configuration `FILE` (modules and allow:, YAML)")
+	f.StringArrayVar(&o.allow, "allow", nil, "without --config: a `CIDR_OR_DOMAIN` that /probe may check, repeatable (any opens it)")
+	f.StringVar(&o.webConfig, "web.config.file", "", "TLS and basic auth configuration `FILE` (exporter-toolkit format)")
+	f.DurationVar(&o.healthTTL, "health-ttl", 5*time.Minute, "how long a list's health check stands before it is asked again")
+	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format on stderr: logfmt or json")
+	return cmd
+}
+
+func runServe(ctx context.Context, s *streams, o *serveOptions) error {
+	if err := o.resolverOptions.validate(); err != nil {
+		return err
+	}
+	switch {
+	case o.config != "" && (len(o.allow) > 0 || len(o.only) > 0 || len(o.exclude) > 0):
+		return usagef("--allow, --list and --exclude are for serving without --config: the configuration file has allow: and each module's lists")
+	case o.config == "" && len(o.only)+len(o.exclude) > 0:
+		return usagef("--list and --exclude: give the lists in a configuration file's modules (--config); without one, the default lists are module default")
+	case o.healthTTL <= 0:
+		return usagef("--health-ttl %s: give a positive duration, such as 5m", o.healthTTL)
+	case o.logFormat != "logfmt" && o.logFormat != "json":
+		return usagef("--log.format %q: use logfmt or json", o.logFormat)
+	}
+	if o.webConfig != "" {
+		if _, err := os.Stat(o.webConfig); err != nil {
+			return usagef("--web.config.file %s: %v", o.webConfig, pathError(err))
+		}
+	}
+	cat, err := o.catalogOptions.load(s)
+	if err != nil {
+		return err
+	}
+	getenv, err := o.keyEnv(cat, s)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(s.err, nil)
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(s.err, nil)
+	}
+	logger := slog.New(handler)
+	client, servers, err := o.client(s)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	srv, err := exporter.New(exporter.Options{ConfigFile: o.config, Allow: o.allow, Catalog: cat, Resolver: client,
+		Servers: servers, Concurrency: o.concurrency, Rate: o.rate, HealthTTL: o.healthTTL, Getenv: getenv,
+		Logger: logger, Version: versionString()})
+	if err != nil {
+		return &usageError{err}
+	}
+	defer srv.Close()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			_ = srv.Reload() // a failure is logged, and the old configuration kept
+		}
+	}()
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() {
+		logger.Info("blcheck serve starting", "version", versionString(), "listen", o.listen, "resolver", servers)
+		flags := &web.FlagConfig{WebListenAddresses: &o.listen, WebConfigFile: &o.webConfig}
+		errc <- web.ListenAndServe(httpSrv, flags, logger)
+	}()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serve: %v", err)
+	case <-ctx.Done():
+		logger.Info("stopping")
+		shut, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shut)
+		return nil
+	}
+}

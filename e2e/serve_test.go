@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// need returns the path of a tool the test needs: with CI=true its absence is
+// a failure, elsewhere a skip.
+func need(t *testing.T, tool, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed, and CI=true requires the end-to-end tests to run (apt-get install -y %s)", tool, pkg)
+		}
+		t.Skipf("%s is not installed: skipped (apt-get install -y %s to run it)", tool, pkg)
+	}
+	return path
+}
+
+// start runs a long-lived command until the test ends, its output kept for the log.
+func start(t *testing.T, name string, args ...string) *strings.Builder {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	var logb strings.Builder
+	cmd.Stdout, cmd.Stderr = &logb, &logb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(name), logb.String())
+		}
+	})
+	return &logb
+}
+
+func waitHTTP(t *testing.T, u string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up", u)
+}
+
+func freeTCP(t *testing.T) string {
+	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
+}
+
+// blcheck serve against rbldnsd, scraped by a real Prometheus server through
+// /probe: the listed target is 1 in Prometheus, the clean one 0, and a
+// Spamhaus refusal is blocked, never a listing.
+func TestServeWithPrometheus(t *testing.T) {
+	prom := need(t, "prometheus", "prometheus")
+	w := startWorld(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "blcheck.yml")
+	if err := os.WriteFile(cfg, []byte(`
+modules:
+  default:
+    lists: [spamhaus-zen, spamcop]
+  refused:
+    lists: [spamhaus-xbl]
+allow: [192.0.2.0/24]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	listen := freeTCP(t)
+	start(t, binary, "serve", "--config", cfg, "--listen", listen, "-r", w.addr)
+	waitHTTP(t, "http://"+listen+"/-/ready")
+
+	promAddr := freeTCP(t)
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promCfg, []byte(fmt.Sprintf(`
+global: {scrape_interval: 1s, scrape_timeout: 900ms}
+scrape_configs:
+  - job_name: blcheck
+    metrics_path: /probe
+    params: {module: [default]}
+    static_configs: [{targets: [192.0.2.10, 192.0.2.11]}]
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __param_target}
+      - {source_labels: [__param_target], target_label: target}
+      - {target_label: __address__, replacement: %q}
+  - job_name: blcheck_refused
+    metrics_path: /probe
+    params: {module: [refused]}
+    static_configs: [{targets: [192.0.2.10]}]
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __param_target}
+      - {source_labels: [__param_target], target_label: target}
+      - {target_label: __address__, replacement: %q}
+`, listen, listen)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start(t, prom, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+promAddr)
+	waitHTTP(t, "http://"+promAddr+"/-/ready")
+
+	want := map[string]string{
+		`blcheck_probe_listed{job="blcheck",target="192.0.2.10"}`:                                              "1",
+		`blcheck_probe_listed{job="blcheck",target="192.0.2.11"}`:                                              "0",
+		`blcheck_probe_success{job="blcheck",target="192.0.2.11"}`:                                             "1",
+		`blcheck_probe_listed{job="blcheck_refused",target="192.0.2.10"}`:                                      "0",
+		`blcheck_check_status{job="blcheck_refused",target="192.0.2.10",list="spamhaus-xbl",status="blocked"}`: "1",
+		`blcheck_check_status{job="blcheck_refused",target="192.0.2.10",list="spamhaus-xbl",status="listed"}`:  "0",
+		`blcheck_listing_code{job="blcheck",target="192.0.2.10",list="spamhaus-zen",code="127.0.0.4"}`:         "1",
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var got map[string]string
+	for time.Now().Before(deadline) {
+		got = map[string]string{}
+		for q := range want {
+			got[q] = promQuery(t, promAddr, q)
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("Prometheus has\n%v\nwant\n%v", got, want)
+}
+
+// promQuery returns the value of an instant query with one result, or "".
+func promQuery(t *testing.T, addr, q string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &r) != nil || len(r.Data.Result) != 1 || len(r.Data.Result[0].Value) != 2 {
+		return ""
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	return s
+}
+
+// The shipped Prometheus files are valid, and the alert rules fire as their
+// tests say.
+func TestShippedPrometheusFiles(t *testing.T) {
+	promtool := need(t, "promtool", "prometheus")
+	for _, args := range [][]string{
+		{"check", "config", "../contrib/prometheus/prometheus.yml"},
+		{"check", "rules", "../contrib/prometheus/rules.yml"},
+		{"test", "rules", "../contrib/prometheus/rules_test.yml"},
+	} {
+		out, err := exec.Command(promtool, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// The example configuration loads: serve exits 2 on a bad one, naming it.
+func TestServeBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("modules: {default: {}}\n"), 0o644)
+	r := blcheck(t, "serve", "--config", bad, "--listen", freeTCP(t), "-r", "127.0.0.1:1")
+	if r.code != 2 || !strings.Contains(r.stderr, "bad.yml") || !strings.Contains(r.stderr, "allow") {
+		t.Errorf("bad config: exit %d, %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,88 @@
+package exporter
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+func TestParseConfigErrors(t *testing.T) {
+	cat := catalog.Default()
+	env := func(string) string { return "" }
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "", "empty"},
+		{"no modules", "allow: [any]\n", "modules: none"},
+		{"no allow", "modules: {default: {}}\n", "allow: empty"},
+		{"unknown key", "modules: {default: {lits: [spamcop]}}\nallow: [any]\n", "lits"},
+		{"unknown list", "modules: {default: {lists: [nope]}}\nallow: [any]\n", "module default"},
+		{"bad range", "modules: {default: {max_range: /8}}\nallow: [any]\n", "max_range"},
+		{"bad timeout", "modules: {default: {timeout: soon}}\nallow: [any]\n", "timeout"},
+		{"bad allow", "modules: {default: {}}\nallow: ['not a domain']\n", "allow:"},
+		{"empty module set", "modules: {default: {exclude: [" + allDefault(cat) + "]}}\nallow: [any]\n", "no lists left"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.yaml), cat, env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one that says %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func allDefault(cat *catalog.Catalog) string {
+	lists, _, _ := cat.Select(catalog.Selection{Getenv: func(string) string { return "" }})
+	var ids []string
+	for _, l := range lists {
+		ids = append(ids, l.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+func TestAllows(t *testing.T) {
+	cfg, err := ParseConfig([]byte("modules: {default: {}}\nallow: [192.0.2.0/24, 2001:db8::1, example.org]\n"),
+		catalog.Default(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]bool{
+		"192.0.2.9": true, "192.0.2.0/28": true, "192.0.0.0/16": false, "198.51.100.1": false,
+		"2001:db8::1": true, "2001:db8::2": false, "example.org": true, "mail.example.org": true,
+		"badexample.org": false, "a@example.org": true, "https://www.example.org/x": true, "example.com": false,
+	} {
+		tg, err := dnsbl.ParseTarget(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Allows(tg); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("modules: {default: {}}\nallow: [any]\n"))
+	f.Add([]byte("modules:\n  a: {lists: [spamcop], max_range: 30, timeout: 2s}\nallow: [192.0.2.0/24, example.org]\n"))
+	cat := catalog.Default()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4096 {
+			return
+		}
+		cfg, err := ParseConfig(data, cat, func(string) string { return "" })
+		if err == nil && (len(cfg.Modules) == 0 || len(cfg.Allow) == 0) {
+			t.Fatalf("accepted a configuration without modules or allow: %q", data)
+		}
+	})
+}
+
+// The example configuration shipped in contrib/ loads.
+func TestShippedConfig(t *testing.T) {
+	cfg, err := LoadConfig("../../contrib/blcheck.yml", catalog.Default(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Modules) < 2 || cfg.Modules["default"] == nil {
+		t.Errorf("modules: %v", cfg.ModuleNames())
+	}
+}

@@ -1,0 +1,177 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/report"
+)
+
+// handleProbe is GET /probe?target=T&module=M: one target checked with the
+// module's lists, answered as that target's metrics (&format=json: the JSON
+// document of -o json; &debug=true: a plain-text trace). A slow list never
+// makes it fail: when the budget runs out it answers what it knows, with
+// blcheck_probe_success 0.
+func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	q := r.URL.Query()
+	cur := s.current()
+	module := q.Get("module")
+	if module == "" {
+		module = "default"
+	}
+	m := cur.cfg.Modules[module]
+	if m == nil {
+		s.probes.WithLabelValues(module, "bad_request").Inc()
+		http.Error(w, fmt.Sprintf("unknown module %q (the configuration has %v)", module, cur.cfg.ModuleNames()), http.StatusBadRequest)
+		return
+	}
+	input := q.Get("target")
+	if input == "" {
+		s.probes.WithLabelValues(module, "bad_request").Inc()
+		http.Error(w, "target parameter is missing (an address, a range, a domain, a URL or an e-mail address)", http.StatusBadRequest)
+		return
+	}
+	t, err := dnsbl.ParseTarget(input)
+	if err != nil {
+		s.probes.WithLabelValues(module, "bad_request").Inc()
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !cur.cfg.Allows(t) {
+		s.probes.WithLabelValues(module, "refused").Inc()
+		s.log.Warn("probe refused: target outside allow", "target", input, "module", module, "remote", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("target %q is outside the configuration's allow: list", input), http.StatusForbidden)
+		return
+	}
+	if !m.rangeAllowed(t) {
+		s.probes.WithLabelValues(module, "bad_request").Inc()
+		http.Error(w, fmt.Sprintf("range %s is larger than module %s allows (max_range /%d)", t.Prefix, module, m.MaxRange),
+			http.StatusBadRequest)
+		return
+	}
+	if m.MX != nil && !*m.MX {
+		t.NoMX = true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), budget(r, m))
+	defer cancel()
+	res, err := s.check(ctx, module, t)
+	if res == nil {
+		s.probes.WithLabelValues(module, "error").Inc()
+		http.Error(w, "the check could not run: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	out := outcome(res)
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		out = "interrupted" // out of time: what was answered is said, and success is 0
+	}
+	s.probes.WithLabelValues(module, out).Inc()
+	s.probeSeconds.WithLabelValues(module).Observe(time.Since(start).Seconds())
+	s.queries.Add(float64(res.Queries))
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			s.checks.WithLabelValues(c.List.ID, string(c.Status)).Inc()
+		}
+	}
+	s.remember(probeRecord{At: start, Target: input, Module: module, Outcome: out, Duration: res.Elapsed.Round(time.Millisecond), Queries: res.Queries})
+	s.log.Info("probe", "target", input, "module", module, "outcome", out, "duration", res.Elapsed.Round(time.Millisecond),
+		"queries", res.Queries)
+
+	reg := prometheus.NewRegistry()
+	if err := report.RegisterMetrics(reg, res, false); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	switch {
+	case q.Get("format") == "json":
+		w.Header().Set("Content-Type", "application/json")
+		_ = report.WriteJSON(w, report.NewDocument(res, s.opts.Servers, nil, exitCode(res)))
+	case q.Get("debug") == "true":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries (the rest from the cache)\n\n",
+			input, module, out, res.Elapsed.Round(time.Millisecond), res.Queries)
+		text := &report.Text{W: w}
+		text.Render(res, s.opts.Servers, exitCode(res))
+		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
+		families, err := reg.Gather()
+		if err == nil {
+			enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+			for _, f := range families {
+				_ = enc.Encode(f)
+			}
+		}
+	default:
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	}
+}
+
+// exitCode is the CLI's exit code for the same result, for the JSON
+// document's summary.exit_code.
+func exitCode(res *dnsbl.Result) int {
+	return report.ExitCode(res.Outcome(false))
+}
+
+var landing = template.Must(template.New("landing").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>blcheck exporter</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
+table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}</style></head>
+<body><h1>blcheck exporter</h1>
+<p>Version {{.Version}}. Is a mail server, domain or newsletter on a DNS blacklist? Probe it:
+<code>/probe?target=192.0.2.1&amp;module=default</code> (add <code>&amp;debug=true</code> for a trace,
+<code>&amp;format=json</code> for reasons and delisting links).</p>
+<p><a href="/metrics">Exporter metrics</a> · <a href="/-/healthy">Health</a> · <a href="/-/ready">Readiness</a></p>
+<h2>Modules</h2>
+<table><tr><th>Module</th><th>Lists</th><th>MX</th><th>SPF</th><th>NS</th><th>Largest range</th><th>Timeout</th></tr>
+{{range .Modules}}<tr><td>{{.Name}}</td><td>{{.Lists}}</td><td>{{.MX}}</td><td>{{.SPF}}</td><td>{{.NS}}</td><td>/{{.MaxRange}}</td><td>{{.Timeout}}</td></tr>
+{{end}}</table>
+<p>Probes are accepted for: {{.Allow}}.</p>
+<h2>Recent probes</h2>
+<table><tr><th>When</th><th>Target</th><th>Module</th><th>Outcome</th><th>Took</th><th>DNS queries</th></tr>
+{{range .Recent}}<tr><td>{{.At.Format "2006-01-02 15:04:05"}}</td><td><a href="/probe?target={{.Target}}&amp;module={{.Module}}&amp;debug=true">{{.Target}}</a></td><td>{{.Module}}</td><td>{{.Outcome}}</td><td>{{.Duration}}</td><td>{{.Queries}}</td></tr>
+{{else}}<tr><td colspan="6">none yet</td></tr>{{end}}</table>
+</body></html>
+`))
+
+type moduleRow struct {
+	Name, Lists string
+	MX, SPF, NS bool
+	MaxRange    int
+	Timeout     time.Duration
+}
+
+func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	cur := s.current()
+	var rows []moduleRow
+	for _, name := range cur.cfg.ModuleNames() {
+		m := cur.cfg.Modules[name]
+		var ids bytes.Buffer
+		for i, l := range m.lists {
+			if i > 0 {
+				ids.WriteString(", ")
+			}
+			ids.WriteString(l.ID)
+		}
+		rows = append(rows, moduleRow{Name: name, Lists: ids.String(), MX: m.MX == nil || *m.MX, SPF: m.SPF, NS: m.NS,
+			MaxRange: int(m.MaxRange), Timeout: time.Duration(m.Timeout)})
+	}
+	allow := "nothing"
+	if len(cur.cfg.Allow) > 0 {
+		allow = fmt.Sprint(cur.cfg.Allow)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = landing.Execute(w, map[string]any{"Version": s.opts.Version, "Modules": rows, "Allow": allow, "Recent": s.recentProbes()})
+}

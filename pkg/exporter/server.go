@@ -1,0 +1,328 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// DefaultListen is where `blcheck serve` listens unless told otherwise:
+// loopback only, on a port of blcheck's own above the block Prometheus's
+// "default port allocations" page hands out (9100-9999, full).
+const DefaultListen = "127.0.0.1:10532"
+
+// Options configure a Server.
+type Options struct {
+	// ConfigFile is the configuration's path; without one, Allow names what
+	// /probe may check and the catalog's default lists are module "default".
+	ConfigFile string
+	Allow      []string
+	Catalog    *catalog.Catalog
+	Resolver   *resolver.Client
+	Servers    []string // the resolver's addresses, as shown
+	// Concurrency and Rate bound each module's Checker (0: the defaults).
+	Concurrency int
+	Rate        float64
+	// HealthTTL is how long the lists' health stands (0: dnsbl.DefaultHealthTTL).
+	HealthTTL time.Duration
+	Getenv    func(string) string
+	Logger    *slog.Logger
+	Version   string
+}
+
+// ScrapeMargin is taken off Prometheus's scrape timeout to leave time for the
+// answer to travel back.
+const ScrapeMargin = 500 * time.Millisecond
+
+// Server is the exporter: its handlers, its configuration and a long-lived
+// Checker per module.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	mu  sync.RWMutex
+	cur *loaded
+
+	reg                  *prometheus.Registry
+	probes               *prometheus.CounterVec
+	probeSeconds         *prometheus.HistogramVec
+	queries              prometheus.Counter
+	checks               *prometheus.CounterVec
+	reloadOK, reloadTime prometheus.Gauge
+
+	recentMu sync.Mutex
+	recent   []probeRecord // newest last, at most maxRecent
+
+	started   time.Time
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// loaded is one configuration and the Checkers made for it.
+type loaded struct {
+	cfg      *Config
+	checkers map[string]*dnsbl.Checker
+	at       time.Time
+}
+
+type probeRecord struct {
+	At       time.Time
+	Target   string
+	Module   string
+	Outcome  string
+	Duration time.Duration
+	Queries  int
+}
+
+const maxRecent = 20
+
+// New loads the configuration and makes the Checkers. A bad configuration is
+// an error that names the file and what is wrong.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Getenv == nil {
+		return nil, errors.New("exporter: Options.Getenv is not set")
+	}
+	if o.HealthTTL <= 0 {
+		o.HealthTTL = dnsbl.DefaultHealthTTL
+	}
+	s := &Server{opts: o, log: o.Logger, started: time.Now(), closed: make(chan struct{})}
+	cur, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	s.cur = cur
+	s.metrics()
+	s.reloadOK.Set(1)
+	s.reloadTime.Set(float64(cur.at.Unix()))
+	return s, nil
+}
+
+func (s *Server) load() (*loaded, error) {
+	var cfg *Config
+	var err error
+	if s.opts.ConfigFile != "" {
+		cfg, err = LoadConfig(s.opts.ConfigFile, s.opts.Catalog, s.opts.Getenv)
+	} else {
+		cfg, err = Default(s.opts.Allow, s.opts.Catalog, s.opts.Getenv)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{cfg: cfg, checkers: map[string]*dnsbl.Checker{}, at: time.Now()}
+	for _, name := range cfg.ModuleNames() {
+		m := cfg.Modules[name]
+		ck, err := dnsbl.New(dnsbl.Options{Lists: m.lists, Resolver: s.opts.Resolver, Concurrency: s.opts.Concurrency,
+			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL})
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("module %s: %v", name, err)
+		}
+		l.checkers[name] = ck
+	}
+	return l, nil
+}
+
+func (l *loaded) close() {
+	for _, ck := range l.checkers {
+		_ = ck.Close()
+	}
+}
+
+// Reload reads the configuration again. On failure the old one stays in use
+// and the error says why.
+func (s *Server) Reload() error {
+	next, err := s.load()
+	if err != nil {
+		s.reloadOK.Set(0)
+		s.log.Error("reload failed; the previous configuration stays in use", "err", err)
+		return err
+	}
+	s.mu.Lock()
+	old := s.cur
+	s.cur = next
+	s.mu.Unlock()
+	s.reloadOK.Set(1)
+	s.reloadTime.Set(float64(next.at.Unix()))
+	s.log.Info("configuration reloaded", "modules", len(next.checkers))
+	go old.close() // waits for the probes still using it
+	return nil
+}
+
+// Close stops the Checkers (after the probes in progress).
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.mu.RLock()
+		cur := s.cur
+		s.mu.RUnlock()
+		cur.close()
+	})
+}
+
+func (s *Server) current() *loaded {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cur
+}
+
+// Handler returns the exporter's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/probe", s.handleProbe)
+	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy.") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-s.closed:
+			http.Error(w, "Shutting down.", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "Ready.")
+		}
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "reload takes POST", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := s.Reload(); err != nil {
+			http.Error(w, "reload failed, the previous configuration stays in use: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Reloaded.")
+	})
+	mux.HandleFunc("/", s.handleLanding)
+	return mux
+}
+
+// metrics makes the exporter's own registry (/metrics).
+func (s *Server) metrics() {
+	s.reg = prometheus.NewRegistry()
+	s.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blcheck_exporter_probes_total",
+		Help: "Probes answered, by module and outcome: clean, listed, incomplete, interrupted (out of time), " +
+			"or refused (403: outside allow) and bad_request (400)."}, []string{"module", "outcome"})
+	s.probeSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "blcheck_exporter_probe_duration_seconds",
+		Help: "How long probes took, by module.", Buckets: []float64{.005, .025, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"module"})
+	s.queries = prometheus.NewCounter(prometheus.CounterOpts{Name: "blcheck_exporter_probe_dns_queries_total",
+		Help: "DNS queries that probes sent to the resolver (answers from the TTL cache are not counted)."})
+	s.checks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blcheck_exporter_checks_total",
+		Help: "Checks made by probes, by list and status."}, []string{"list", "status"})
+	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "blcheck_exporter_config_last_reload_successful",
+		Help: "1 when the last configuration reload worked, 0 when it failed (the previous one is in use)."})
+	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "blcheck_exporter_config_last_reload_success_timestamp_seconds",
+		Help: "When the configuration was last loaded, as a Unix time in seconds."})
+	stats := func(f func(resolver.Stats) int64) func() float64 {
+		return func() float64 { return float64(f(s.opts.Resolver.Stats())) }
+	}
+	s.reg.MustRegister(s.probes, s.probeSeconds, s.queries, s.checks, s.reloadOK, s.reloadTime,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blcheck_exporter_dns_cache_hits_total",
+			Help: "Lookups answered from the resolver cache (kept no longer than each answer's TTL)."},
+			stats(func(st resolver.Stats) int64 { return st.Hits })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blcheck_exporter_dns_shared_total",
+			Help: "Lookups that joined an identical query already in flight instead of sending their own."},
+			stats(func(st resolver.Stats) int64 { return st.Shared })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blcheck_exporter_dns_queries_total",
+			Help: "DNS queries sent to the resolver, health probes included."},
+			stats(func(st resolver.Stats) int64 { return st.Sent })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blcheck_exporter_build_info",
+			Help:        "1, with the exporter's version and Go version as labels.",
+			ConstLabels: prometheus.Labels{"version": s.opts.Version, "goversion": runtime.Version()}},
+			func() float64 { return 1 }),
+		catalogInfo{s},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+}
+
+// catalogInfo is blcheck_exporter_list_info: which lists each module of the
+// configuration in use checks.
+type catalogInfo struct{ s *Server }
+
+var listInfoDesc = prometheus.NewDesc("blcheck_exporter_list_info",
+	"1 for each list a module checks, with the list's name.", []string{"module", "list", "name"}, nil)
+
+func (c catalogInfo) Describe(ch chan<- *prometheus.Desc) { ch <- listInfoDesc }
+
+func (c catalogInfo) Collect(ch chan<- prometheus.Metric) {
+	cur := c.s.current()
+	for _, name := range cur.cfg.ModuleNames() {
+		for _, l := range cur.cfg.Modules[name].lists {
+			ch <- prometheus.MustNewConstMetric(listInfoDesc, prometheus.GaugeValue, 1, name, l.ID, l.Name)
+		}
+	}
+}
+
+// budget is how long a probe may take: the module's timeout, or Prometheus's
+// scrape timeout less ScrapeMargin when that is shorter.
+func budget(r *http.Request, m *Module) time.Duration {
+	d := time.Duration(m.Timeout)
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			scrape := time.Duration(secs * float64(time.Second))
+			if scrape > 2*ScrapeMargin {
+				scrape -= ScrapeMargin
+			} else {
+				scrape -= scrape / 4
+			}
+			d = min(d, scrape)
+		}
+	}
+	return d
+}
+
+// outcome names a probe's result for logs, the landing page and /metrics.
+func outcome(res *dnsbl.Result) string {
+	return res.Outcome(true).String()
+}
+
+func (s *Server) remember(p probeRecord) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	s.recent = append(s.recent, p)
+	if len(s.recent) > maxRecent {
+		s.recent = append(s.recent[:0], s.recent[len(s.recent)-maxRecent:]...)
+	}
+}
+
+func (s *Server) recentProbes() []probeRecord {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	out := make([]probeRecord, len(s.recent))
+	for i, p := range s.recent {
+		out[len(s.recent)-1-i] = p // newest first
+	}
+	return out
+}
+
+// check runs one probe's check on the module's Checker, on the configuration
+// in use when it starts (a reload in between is retried on the new one).
+func (s *Server) check(ctx context.Context, module string, t dnsbl.Target) (*dnsbl.Result, error) {
+	for range 2 {
+		ck := s.current().checkers[module]
+		if ck == nil {
+			return nil, fmt.Errorf("module %q is gone (the configuration was reloaded)", module)
+		}
+		res, err := ck.Check(ctx, t)
+		if !errors.Is(err, dnsbl.ErrClosed) {
+			return res, err
+		}
+	}
+	return nil, dnsbl.ErrClosed
+}
