@@ -145,7 +145,7 @@ func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVarP(&o.resolvers, "resolver", "r", nil, "resolver `HOST[:PORT]` to use, repeatable (default: the system's, from /etc/resolv.conf)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-query timeout")
 	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
-	f.IntVarP(&o.concurrency, "concurrency", "c", dnsbl.DefaultConcurrency, "most DNS queries in flight at once, fewer while the server drops some (each list's two or three health probes come on top)")
+	f.IntVarP(&o.concurrency, "concurrency", "c", resolver.DefaultConcurrency, "most DNS queries in flight at once, fewer while the server drops some (each list's two or three health probes come on top)")
 	f.Float64Var(&o.rate, "rate", 50, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
 }
 
@@ -181,7 +181,7 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries})
+	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries, Concurrency: o.concurrency})
 	return c, servers, err
 }
 
@@ -392,7 +392,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	}
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	opts := dnsbl.Options{
-		Lists: lists, Concurrency: ro.concurrency, Rate: ro.rate,
+		Lists: lists, Rate: ro.rate,
 		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
 	}
 	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,

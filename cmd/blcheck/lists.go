@@ -96,7 +96,7 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 		return err
 	}
 	defer client.Close()
-	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, Concurrency: o.concurrency, Rate: o.rate})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, Rate: o.rate})
 	if err != nil {
 		return err
 	}

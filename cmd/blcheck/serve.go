@@ -90,6 +90,9 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 		return usagef("--allow, --list and --exclude are for serving without --config: the configuration file has allow: and each module's lists")
 	case o.config == "" && len(o.only)+len(o.exclude) > 0:
 		return usagef("--list and --exclude: give the lists in a configuration file's modules (--config); without one, the default lists are module default")
+	case o.config == "" && len(o.allow) == 0:
+		return usagef("serve needs to know what /probe may check: --config FILE (with modules: and allow:, see contrib/blcheck.yml), " +
+			"or --allow CIDR_OR_DOMAIN (repeatable; --allow any opens it to every target)")
 	case o.healthTTL <= 0:
 		return usagef("--health-ttl %s: give a positive duration, such as 5m", o.healthTTL)
 	case o.logFormat != "logfmt" && o.logFormat != "json":
@@ -119,7 +122,7 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	}
 	defer client.Close()
 	srv, err := exporter.New(exporter.Options{ConfigFile: o.config, Allow: o.allow, Catalog: cat, Resolver: client,
-		Servers: servers, Concurrency: o.concurrency, Rate: o.rate, HealthTTL: o.healthTTL, Getenv: getenv,
+		Servers: servers, Rate: o.rate, HealthTTL: o.healthTTL, Getenv: getenv,
 		Logger: logger, Version: versionString()})
 	if err != nil {
 		return &usageError{err}

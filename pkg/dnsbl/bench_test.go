@@ -87,8 +87,8 @@ func BenchmarkRunBulk(b *testing.B) {
 	}
 	checks := 0
 	for b.Loop() {
-		res, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Second})
-		out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Concurrency: 64}, targets, dnsbl.Observer{})
+		res, _ := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: time.Second, Concurrency: 64})
+		out := runOnce(context.Background(), config{Lists: lists, Resolver: res}, targets, dnsbl.Observer{})
 		res.Close()
 		checks += out.Summary.Checks
 	}

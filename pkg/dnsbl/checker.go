@@ -24,10 +24,6 @@ import (
 type Options struct {
 	Lists    []catalog.Selected
 	Resolver resolver.Resolver
-	// Concurrency bounds the DNS queries in flight, across every call of the
-	// Checker at once (default DefaultConcurrency): fifty concurrent callers
-	// share one window, they do not make fifty.
-	Concurrency int
 	// Rate bounds the queries per second sent to each list, across every call;
 	// 0 means no limit.
 	Rate         float64
@@ -47,9 +43,6 @@ type Options struct {
 	// Now is the clock for HealthTTL, for tests; nil means time.Now.
 	Now func() time.Time
 }
-
-// DefaultConcurrency is the number of queries in flight when Options leave it unset.
-const DefaultConcurrency = 128
 
 // DefaultHealthTTL is a sensible HealthTTL for a long-lived Checker.
 const DefaultHealthTTL = 5 * time.Minute
@@ -80,10 +73,11 @@ var ErrNoAnswers = errors.New("no query was answered (timeouts, network errors o
 // Checker checks targets against a fixed set of lists. It is made once and used
 // for many checks, by many goroutines at once: the concurrency window, the
 // lists' rate limits, their health and the resolver's cache are shared by every
-// call. Its zero value is not usable: make one with New.
+// call, and the resolver's window (Config.Concurrency) bounds the queries in
+// flight of all of them together. Its zero value is not usable: make one with New.
 type Checker struct {
 	opts     Options
-	win      *window
+	win      *resolver.Window
 	limiters []*rate.Limiter // by list position; nil without a rate
 
 	mu       sync.Mutex
@@ -114,14 +108,13 @@ func New(o Options) (*Checker, error) {
 	if o.Resolver == nil {
 		return nil, errors.New("dnsbl: Options.Resolver is not set")
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	o.Lists = slices.Clone(o.Lists)
-	c := &Checker{opts: o, win: newWindow(o.Concurrency), health: make([]*healthEntry, len(o.Lists))}
+	// the window is the resolver's, one per server: every Checker and every
+	// call on it share the bound on queries in flight, and its loss signal
+	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*healthEntry, len(o.Lists))}
 	c.limiters = make([]*rate.Limiter, len(o.Lists))
 	if o.Rate > 0 {
 		for i := range c.limiters {
@@ -182,7 +175,6 @@ func (c *Checker) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	c.calls.Wait()
-	c.win.stop()
 	return nil
 }
 
@@ -270,7 +262,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		ro:           ro,
 		resolverDone: make(chan struct{}),
 		win:          c.win,
-		flights:      make(chan flight, c.opts.Concurrency),
+		flights:      make(chan flight, c.win.Cap()),
 		probeGate:    make(chan struct{}),
 		eager:        ro.Eager,
 		obs:          ro.Observer,
@@ -335,7 +327,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 
 	retain := !r.ro.Stream
 	var g errgroup.Group
-	g.SetLimit(expandParallel(r.o.Concurrency, len(r.lists)))
+	g.SetLimit(expandParallel(r.win.Cap(), len(r.lists)))
 	var unstarted []*TargetResult
 	i := -1
 	for t := range targets {

@@ -29,13 +29,13 @@ func (r *runner) take(ctx context.Context, f flight) {
 		c.RTT = a.RTT
 	}
 	if v.Status != Listed {
-		r.win.release(f.seq, lost(a, err))
+		r.win.Release(f.seq, resolver.Lost(a, err))
 		if f.txt != nil {
 			r.dropped.Add(1)
 			go func() {
 				defer r.dropped.Done()
 				txt, terr := f.txt.Wait()
-				r.win.release(f.txtSeq, lost(txt, terr))
+				r.win.Release(f.txtSeq, resolver.Lost(txt, terr))
 			}()
 		}
 		r.judge(f.job, c, v)
@@ -46,7 +46,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		defer r.reasons.Done()
 		p := f.txt
 		if p != nil {
-			defer r.win.release(f.txtSeq, false)
+			defer r.win.Release(f.txtSeq, false)
 		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
 			p = r.o.Resolver.Start(ctx, f.name, resolver.TypeTXT)
 		}
@@ -55,9 +55,9 @@ func (r *runner) take(ctx context.Context, f flight) {
 			if terr == nil && len(txt.TXT) > 0 {
 				c.Reason = strings.Join(txt.TXT, " | ")
 			}
-			r.win.release(f.seq, lost(a, err) || lost(txt, terr))
+			r.win.Release(f.seq, resolver.Lost(a, err) || resolver.Lost(txt, terr))
 		} else {
-			r.win.release(f.seq, lost(a, err))
+			r.win.Release(f.seq, resolver.Lost(a, err))
 		}
 		c.DelistURL = l.DelistURL(f.s.Name)
 		r.judge(f.job, c, v)

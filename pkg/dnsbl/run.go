@@ -65,10 +65,10 @@ type runner struct {
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
-	win          *window       // one slot per query in flight
-	flights      chan flight   // A queries sent, in the order sent
-	probeGate    chan struct{} // closed once the first subject's queries are out
-	eager        bool          // the run's first subjects ask TXT with A
+	win          *resolver.Window // one slot per query in flight
+	flights      chan flight      // A queries sent, in the order sent
+	probeGate    chan struct{}    // closed once the first subject's queries are out
+	eager        bool             // the run's first subjects ask TXT with A
 	gateOnce     sync.Once
 	obs          Observer
 
@@ -94,22 +94,13 @@ type runner struct {
 // within the concurrency bound. These go to the resolver, not to a list, so no
 // list's rate applies.
 func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error) {
-	seq := r.win.acquire(ctx)
+	seq := r.win.Acquire(ctx)
 	if seq == 0 {
 		return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
 	}
 	a, err := r.o.Resolver.Lookup(ctx, name, t)
-	r.win.release(seq, lost(a, err))
+	r.win.Release(seq, resolver.Lost(a, err))
 	return a, err
-}
-
-// lost says whether a query's packets were lost on the way: its answer came, but
-// to a copy sent again, not to the first. A slow answer to the first copy is not
-// a loss (a list farther away than the others), nor is no answer at all: a dead
-// list times out every query sent to it, which says nothing of the server's
-// load, and halving the window for either would leave the slots waiting on it.
-func lost(a *resolver.Answer, _ error) bool {
-	return a != nil && a.Lost
 }
 
 // send starts the jobs' A queries within the rate limit and the concurrency
@@ -136,7 +127,7 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 				ready[i].txt, tps = tps[0], tps[1:]
 			}
 			r.flights <- ready[i]
-			if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.o.Concurrency) {
+			if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.win.Cap()) {
 				r.startTaker()
 			}
 		}
@@ -152,14 +143,14 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 				return
 			}
 		}
-		seq := r.win.tryAcquire()
+		seq := r.win.TryAcquire()
 		if seq == 0 {
 			// the bound is reached: send what has its slots; answers now wait for
 			// their lists' health, so the probes must not wait for the rest of
 			// this subject
 			flush()
 			r.openProbeGate()
-			if seq = r.win.acquire(ctx); seq == 0 {
+			if seq = r.win.Acquire(ctx); seq == 0 {
 				j.t.cut.Store(true)
 				j.s.canceled.Add(1)
 				return
@@ -185,5 +176,5 @@ func (r *runner) eagerSlot(l *listState) uint64 {
 	if l.limiter != nil && !l.limiter.Allow() {
 		return 0
 	}
-	return r.win.tryAcquire()
+	return r.win.TryAcquire()
 }

@@ -428,11 +428,11 @@ func TestRunStreamsAndCIDR(t *testing.T) {
 	w.srv.List("v4.bl.test", "198.51.100.7", []string{"127.0.0.2"})
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"v4bl"}})
 	tg, _ := dnsbl.ParseTarget("198.51.100.0/28")
-	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second, Concurrency: 4})
 	var mu sync.Mutex
 	var streamed []string
 	targetsDone := 0
-	out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Concurrency: 4}, []dnsbl.Target{tg},
+	out := runOnce(context.Background(), config{Lists: lists, Resolver: res}, []dnsbl.Target{tg},
 		dnsbl.Observer{
 			Check: func(_ *dnsbl.TargetResult, c dnsbl.Check) {
 				mu.Lock()
@@ -566,9 +566,9 @@ func TestRunTinyConcurrency(t *testing.T) {
 			tg, _ := dnsbl.ParseTarget(in)
 			targets = append(targets, tg)
 		}
-		res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second})
+		res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: time.Second, Concurrency: n})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		out := runOnce(ctx, config{Lists: lists, Resolver: res, Concurrency: n, Retain: true}, targets, dnsbl.Observer{})
+		out := runOnce(ctx, config{Lists: lists, Resolver: res, Retain: true}, targets, dnsbl.Observer{})
 		if ctx.Err() != nil {
 			t.Fatalf("concurrency %d: the run did not finish", n)
 		}
@@ -595,10 +595,10 @@ func TestRunLossyServer(t *testing.T) {
 		targets = append(targets, tg)
 	}
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
-	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second})
+	res := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second, Concurrency: 64})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out := runOnce(ctx, config{Lists: lists, Resolver: res, Concurrency: 64, Retain: true}, targets, dnsbl.Observer{})
+	out := runOnce(ctx, config{Lists: lists, Resolver: res, Retain: true}, targets, dnsbl.Observer{})
 	if ctx.Err() != nil {
 		t.Fatal("the run did not finish")
 	}
@@ -763,7 +763,6 @@ func TestRunLeavesNoQueryBehind(t *testing.T) {
 type config struct {
 	Lists        []catalog.Selected
 	Resolver     resolver.Resolver
-	Concurrency  int
 	Rate         float64
 	AllowPrivate bool
 	Retain       bool
@@ -776,7 +775,7 @@ type config struct {
 
 // runOnce is a one-shot run, as the CLI makes one: a Checker for one call.
 func runOnce(ctx context.Context, cfg config, targets []dnsbl.Target, obs dnsbl.Observer) *dnsbl.Result {
-	ck, err := dnsbl.New(dnsbl.Options{Lists: cfg.Lists, Resolver: cfg.Resolver, Concurrency: cfg.Concurrency,
+	ck, err := dnsbl.New(dnsbl.Options{Lists: cfg.Lists, Resolver: cfg.Resolver,
 		Rate: cfg.Rate, AllowPrivate: cfg.AllowPrivate, NoHealth: cfg.NoHealth, SPF: cfg.SPF, PTR: cfg.PTR, TXT: cfg.TXT})
 	if err != nil {
 		panic(err)

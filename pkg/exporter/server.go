@@ -34,9 +34,10 @@ type Options struct {
 	Catalog    *catalog.Catalog
 	Resolver   *resolver.Client
 	Servers    []string // the resolver's addresses, as shown
-	// Concurrency and Rate bound each module's Checker (0: the defaults).
-	Concurrency int
-	Rate        float64
+	// Rate bounds each module's queries per second to each list (0: no
+	// limit). The queries in flight are bounded by the resolver's window,
+	// which every module shares.
+	Rate float64
 	// HealthTTL is how long the lists' health stands (0: dnsbl.DefaultHealthTTL).
 	HealthTTL time.Duration
 	Getenv    func(string) string
@@ -128,7 +129,7 @@ func (s *Server) load() (*loaded, error) {
 	l := &loaded{cfg: cfg, checkers: map[string]*dnsbl.Checker{}, at: time.Now()}
 	for _, name := range cfg.ModuleNames() {
 		m := cfg.Modules[name]
-		ck, err := dnsbl.New(dnsbl.Options{Lists: m.lists, Resolver: s.opts.Resolver, Concurrency: s.opts.Concurrency,
+		ck, err := dnsbl.New(dnsbl.Options{Lists: m.lists, Resolver: s.opts.Resolver,
 			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL})
 		if err != nil {
 			l.close()

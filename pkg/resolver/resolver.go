@@ -139,6 +139,8 @@ type Resolver interface {
 	Start(ctx context.Context, name string, t Type) *Pending
 	StartAll(ctx context.Context, names []string, t Type) []*Pending
 	Servers() []string
+	// Window bounds the queries in flight to the server, for every caller.
+	Window() *Window
 }
 
 // Config configures a Client.
@@ -154,9 +156,15 @@ type Config struct {
 	// SOA allows (RFC 2308): a long-lived client sees a delisting once the
 	// list's TTL has passed. A negative MaxCacheTTL turns the cache off.
 	MaxCacheTTL time.Duration
+	// Concurrency is the most queries in flight at once, shared by every
+	// caller (0: DefaultConcurrency); fewer while the server drops some.
+	Concurrency int
 	// Now is the clock the cache's expiry reads, for tests; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultConcurrency is the number of queries in flight when Config leaves it unset.
+const DefaultConcurrency = 128
 
 // DefaultMaxCacheTTL is the cap on an answer's time in the cache.
 const DefaultMaxCacheTTL = time.Hour
@@ -181,7 +189,8 @@ type Client struct {
 	maxTTL    time.Duration
 	now       func() time.Time // the clock, for tests
 
-	muxes sync.Map // server -> *udpMux
+	muxes  sync.Map // server -> *udpMux
+	window *Window  // of the server queried (servers[0])
 
 	srtt atomic.Int64 // smoothed round-trip time in nanoseconds, for retransmission
 
@@ -208,6 +217,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
 	return &Client{
 		servers:   cfg.Servers,
 		timeout:   cfg.Timeout,
@@ -218,8 +230,13 @@ func New(cfg Config) (*Client, error) {
 		cacheSize: cfg.CacheSize,
 		maxTTL:    cfg.MaxCacheTTL,
 		now:       cfg.Now,
+		window:    NewWindow(cfg.Concurrency),
 	}, nil
 }
+
+// Window returns the window of the server queried: callers take a slot of it
+// for each query they send, and give it back with the query's loss.
+func (c *Client) Window() *Window { return c.window }
 
 // Servers returns the servers in use, host:port.
 func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
@@ -535,6 +552,7 @@ func (c *Client) Close() {
 		v.(*udpMux).close()
 		return true
 	})
+	c.window.stop()
 }
 
 func classifyNetErr(ctx context.Context, err error) *Error {

@@ -1,18 +1,16 @@
-package dnsbl
+package resolver
 
 import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
 // fill takes every free slot and returns their sequence numbers.
-func fill(w *window) []uint64 {
+func fill(w *Window) []uint64 {
 	var seqs []uint64
 	for {
-		s := w.tryAcquire()
+		s := w.TryAcquire()
 		if s == 0 {
 			return seqs
 		}
@@ -21,26 +19,26 @@ func fill(w *window) []uint64 {
 }
 
 func TestWindowHalvesOncePerEpisode(t *testing.T) {
-	w := newWindow(256)
+	w := NewWindow(256)
 	seqs := fill(w)
 	if len(seqs) != 256 {
 		t.Fatalf("a fresh window of 256 took %d queries", len(seqs))
 	}
 	// two queries of the same burst are lost: one cut, not two
-	w.release(seqs[0], true)
-	w.release(seqs[1], true)
+	w.Release(seqs[0], true)
+	w.Release(seqs[1], true)
 	if got := w.size(); got != 128 {
 		t.Fatalf("after one loss episode the window is %d, want 128", got)
 	}
 	for _, s := range seqs[2:] {
-		w.release(s, false)
+		w.Release(s, false)
 	}
 	if got := len(fill(w)); got != 128 {
 		t.Fatalf("the halved window let %d queries in flight, want 128", got)
 	}
 	// a query sent after the cut is lost: a new episode
 	later := w.seq
-	w.release(later, true)
+	w.Release(later, true)
 	if got := w.size(); got != 64 {
 		t.Fatalf("after a second episode the window is %d, want 64", got)
 	}
@@ -50,32 +48,32 @@ func TestWindowHalvesOncePerEpisode(t *testing.T) {
 }
 
 func TestWindowFloorAndSmallBounds(t *testing.T) {
-	w := newWindow(64)
+	w := NewWindow(64)
 	for range 10 {
-		s := w.acquire(context.Background())
-		w.release(s, true)
+		s := w.Acquire(context.Background())
+		w.Release(s, true)
 	}
 	if got := w.size(); got != minWindow {
 		t.Fatalf("after many losses the window is %d, want the floor %d", got, minWindow)
 	}
-	small := newWindow(4) // --concurrency below the floor: never cut
-	s := small.acquire(context.Background())
-	small.release(s, true)
+	small := NewWindow(4) // --concurrency below the floor: never cut
+	s := small.Acquire(context.Background())
+	small.Release(s, true)
 	if got := small.size(); got != 4 {
 		t.Fatalf("a window of 4 was cut to %d", got)
 	}
 }
 
 func TestWindowGrowsBack(t *testing.T) {
-	w := newWindow(32)
-	s := w.acquire(context.Background())
-	w.release(s, true)
+	w := NewWindow(32)
+	s := w.Acquire(context.Background())
+	w.Release(s, true)
 	if w.size() != 16 {
 		t.Fatalf("size %d after a loss, want 16", w.size())
 	}
 	// one more slot per window's worth of answers, back up to the bound
 	for i := 0; i < 10000 && w.size() < 32; i++ {
-		w.release(w.acquire(context.Background()), false)
+		w.Release(w.Acquire(context.Background()), false)
 	}
 	if w.size() != 32 {
 		t.Fatalf("the window grew back only to %d", w.size())
@@ -86,11 +84,11 @@ func TestWindowGrowsBack(t *testing.T) {
 }
 
 func TestWindowAcquireCanceled(t *testing.T) {
-	w := newWindow(1)
-	w.tryAcquire()
+	w := NewWindow(1)
+	w.TryAcquire()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if s := w.acquire(ctx); s != 0 {
+	if s := w.Acquire(ctx); s != 0 {
 		t.Fatalf("acquire on a full window with a canceled context gave slot %d", s)
 	}
 }
@@ -99,25 +97,25 @@ func TestWindowAcquireCanceled(t *testing.T) {
 // back an eighth of the window at a time (one wake-up of the sender per batch);
 // with few left in flight, at once.
 func TestWindowGivesBackInBatches(t *testing.T) {
-	w := newWindow(64) // batches of 8
+	w := NewWindow(64) // batches of 8
 	w.hold = time.Hour // no timely give-back during the test
 	seqs := fill(w)
 	for _, s := range seqs[:7] {
-		w.release(s, false)
+		w.Release(s, false)
 	}
-	if s := w.tryAcquire(); s != 0 {
+	if s := w.TryAcquire(); s != 0 {
 		t.Fatal("7 freed slots of a full window of 64 were given back before a batch of 8")
 	}
-	w.release(seqs[7], false)
+	w.Release(seqs[7], false)
 	if got := len(fill(w)); got != 8 {
 		t.Fatalf("after a batch of 8, %d slots were free", got)
 	}
 	// now let all but 3 finish: the last ones come back without waiting for a batch
-	w2 := newWindow(64)
+	w2 := NewWindow(64)
 	w2.hold = time.Hour
 	seqs = fill(w2)
 	for _, s := range seqs[:61] {
-		w2.release(s, false)
+		w2.Release(s, false)
 	}
 	if got := len(fill(w2)); got != 61 {
 		t.Fatalf("with 3 queries left in flight, %d of 61 freed slots were given back", got)
@@ -127,20 +125,20 @@ func TestWindowGivesBackInBatches(t *testing.T) {
 // TestLost: an answer that needed a copy sent again is a loss; a query with no
 // answer at all (a dead list's timeout) is not, nor is a prompt answer.
 func TestLost(t *testing.T) {
-	timeout := &resolver.Error{Kind: resolver.Timeout, Name: "x", Tries: 2}
+	timeout := &Error{Kind: Timeout, Name: "x", Tries: 2}
 	for _, tc := range []struct {
-		a    *resolver.Answer
+		a    *Answer
 		err  error
 		want bool
 	}{
-		{&resolver.Answer{Resends: 1, Lost: true}, nil, true},
-		{&resolver.Answer{Resends: 2}, nil, false}, // the first copy answered, late
-		{&resolver.Answer{}, nil, false},
+		{&Answer{Resends: 1, Lost: true}, nil, true},
+		{&Answer{Resends: 2}, nil, false}, // the first copy answered, late
+		{&Answer{}, nil, false},
 		{nil, timeout, false},
-		{nil, &resolver.Error{Kind: resolver.ServFail}, false},
+		{nil, &Error{Kind: ServFail}, false},
 	} {
-		if got := lost(tc.a, tc.err); got != tc.want {
-			t.Errorf("lost(%+v, %v) = %v, want %v", tc.a, tc.err, got, tc.want)
+		if got := Lost(tc.a, tc.err); got != tc.want {
+			t.Errorf("Lost(%+v, %v) = %v, want %v", tc.a, tc.err, got, tc.want)
 		}
 	}
 }
@@ -149,10 +147,10 @@ func TestLost(t *testing.T) {
 // waits out a timeout (a dead list's queries) come back after holdFreed, not when
 // those queries end.
 func TestWindowHoldsFreedSlotsBriefly(t *testing.T) {
-	w := newWindow(64)
+	w := NewWindow(64)
 	seqs := fill(w)
 	for _, s := range seqs[:3] { // 61 left in flight, as if waiting out a timeout
-		w.release(s, false)
+		w.Release(s, false)
 	}
 	got := 0
 	for end := time.Now().Add(10 * time.Second); got < 3 && time.Now().Before(end); time.Sleep(time.Millisecond) {

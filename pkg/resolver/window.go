@@ -1,4 +1,4 @@
-package dnsbl
+package resolver
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 // path.
 const minWindow = 16
 
-// window bounds the queries in flight. It starts at --concurrency, the most it
-// ever allows. When queries are lost (see lost: the answer came to a copy sent
+// Window bounds the queries in flight to one server, for every caller of the
+// Client at once: callers take a slot before they send a query and give it back
+// with whether its packets were lost (Answer.Lost), the loss signal the window
+// shrinks on. It starts at Config.Concurrency, the most it ever allows. When queries are lost (see lost: the answer came to a copy sent
 // again after an RTO, not to the first), it halves, as TCP's congestion window
 // does, and then grows back by one query for each window's worth of answers. A
 // server that drops queries because they come faster than it answers them
@@ -26,7 +28,7 @@ const minWindow = 16
 // system call instead of once a query; but never later than holdFreed after the
 // first of them was freed, since the queries left in flight may be waiting out
 // a timeout (a dead list's).
-type window struct {
+type Window struct {
 	slots chan struct{}
 
 	mu      sync.Mutex
@@ -46,19 +48,20 @@ type window struct {
 // busy window frees a batch in a fraction of it.
 const holdFreed = time.Millisecond
 
-func newWindow(n int) *window {
-	return &window{slots: make(chan struct{}, n), hold: holdFreed}
+// NewWindow returns a window that allows n queries in flight at most.
+func NewWindow(n int) *Window {
+	return &Window{slots: make(chan struct{}, n), hold: holdFreed}
 }
 
 // size is the number of queries the window allows in flight now.
-func (w *window) size() int { return cap(w.slots) - w.parked - w.debt }
+func (w *Window) size() int { return cap(w.slots) - w.parked - w.debt }
 
 // batch is how many freed slots are given back at once.
-func (w *window) batch() int { return max(w.size()/8, 1) }
+func (w *Window) batch() int { return max(w.size()/8, 1) }
 
-// tryAcquire takes a slot if one is free at once, and returns the query's sequence
+// TryAcquire takes a slot if one is free at once, and returns the query's sequence
 // number (0 when no slot was free).
-func (w *window) tryAcquire() uint64 {
+func (w *Window) TryAcquire() uint64 {
 	select {
 	case w.slots <- struct{}{}:
 		return w.next()
@@ -67,8 +70,8 @@ func (w *window) tryAcquire() uint64 {
 	}
 }
 
-// acquire waits for a slot; 0 if ctx ended first.
-func (w *window) acquire(ctx context.Context) uint64 {
+// Acquire waits for a slot; 0 if ctx ended first.
+func (w *Window) Acquire(ctx context.Context) uint64 {
 	select {
 	case w.slots <- struct{}{}:
 		return w.next()
@@ -77,7 +80,7 @@ func (w *window) acquire(ctx context.Context) uint64 {
 	}
 }
 
-func (w *window) next() uint64 {
+func (w *Window) next() uint64 {
 	w.mu.Lock()
 	w.seq++
 	s := w.seq
@@ -85,8 +88,8 @@ func (w *window) next() uint64 {
 	return s
 }
 
-// release returns the slot of query seq, which was lost or not.
-func (w *window) release(seq uint64, lost bool) {
+// Release returns the slot of query seq, which was lost or not.
+func (w *Window) Release(seq uint64, lost bool) {
 	w.mu.Lock()
 	if lost && seq > w.recover && w.size() > minWindow {
 		// one cut per episode: the queries already in flight may be lost too,
@@ -139,7 +142,7 @@ func (w *window) release(seq uint64, lost bool) {
 }
 
 // flush gives back the freed slots held for a batch.
-func (w *window) flush() {
+func (w *Window) flush() {
 	w.mu.Lock()
 	give := w.freed
 	w.freed, w.armed = 0, false
@@ -149,12 +152,24 @@ func (w *window) flush() {
 	}
 }
 
-// stop ends the flusher's timer: the window's Checker is closed.
-func (w *window) stop() {
+// stop ends the flusher's timer: the Client is closed.
+func (w *Window) stop() {
 	w.mu.Lock()
 	if w.flusher != nil {
 		w.flusher.Stop()
 	}
 	w.mu.Unlock()
 	w.flush()
+}
+
+// Cap is the most queries the window ever allows in flight.
+func (w *Window) Cap() int { return cap(w.slots) }
+
+// Lost says whether a query's packets were lost on the way: its answer came, but
+// to a copy sent again, not to the first. A slow answer to the first copy is not
+// a loss (a list farther away than the others), nor is no answer at all: a dead
+// list times out every query sent to it, which says nothing of the server's
+// load, and halving the window for either would leave the slots waiting on it.
+func Lost(a *Answer, _ error) bool {
+	return a != nil && a.Lost
 }
