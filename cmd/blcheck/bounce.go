@@ -3,16 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/blcheck/blcheck/pkg/bounce"
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
-	"github.com/blcheck/blcheck/pkg/extract"
 )
 
 type bounceOptions struct {
@@ -87,11 +83,12 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	rep.Provider = bounce.DetectProvider(rep, string(data))
 	lists = withHinted(lists, hinted, s)
 
-	targets, found, origin := bounceTargets(rep)
+	chosen := bounce.ChooseTargets(rep)
+	targets := chosen.Targets
+	found := &findings{locations: chosen.Locations, bounce: rep, incomplete: chosen.Unread}
 	found.diagnose = func(res *dnsbl.Result, names map[string]*catalog.List) *bounce.Diagnosis {
-		return bounce.Diagnose(rep, hinted, res, origin, names)
+		return bounce.Diagnose(rep, hinted, res, chosen.Origin, names)
 	}
-	found.bounce = rep
 	if rep.AboutReverseDNS() {
 		o.ptr = true // the receiver judged the address's reverse DNS: check it
 	}
@@ -116,85 +113,4 @@ func withHinted(lists []catalog.Selected, hinted []*catalog.List, s *streams) []
 		}
 	}
 	return out
-}
-
-// bounceTargets chooses what to check: the sending addresses, the sender's
-// domain, and every host in the returned message, never the receiver.
-func bounceTargets(rep *bounce.Report) ([]dnsbl.Target, *findings, bounce.Origin) {
-	found := &findings{locations: map[int][]extract.Location{}}
-	origin := bounce.Origin{}
-	receiver := map[string]bool{}
-	for _, r := range rep.Recipients {
-		if at := strings.LastIndexByte(r, '@'); at > 0 {
-			receiver[registered(r[at+1:])] = true
-		}
-	}
-	if rep.Server.Name != "" {
-		receiver[registered(rep.Server.Name)] = true
-	}
-	seen := map[string]bool{rep.Server.Addr: true}
-	index := map[string]int{} // target input -> its place in targets
-	var targets []dnsbl.Target
-	add := func(input, why string, noMX bool, loc *extract.Location) {
-		if i, ok := index[input]; ok {
-			if loc != nil {
-				found.locations[i] = append(found.locations[i], *loc)
-			}
-			if !slices.Contains(origin[i], why) {
-				origin[i] = append(origin[i], why)
-			}
-			return
-		}
-		if seen[input] {
-			return
-		}
-		seen[input] = true
-		t, err := dnsbl.ParseTarget(input)
-		if err != nil || t.Kind == dnsbl.KindDomain && receiver[t.Domain] {
-			return
-		}
-		t.NoMX = noMX
-		origin[len(targets)] = []string{why}
-		if loc != nil {
-			found.locations[len(targets)] = []extract.Location{*loc}
-		}
-		index[input] = len(targets)
-		targets = append(targets, t)
-	}
-	for _, ip := range rep.SenderIPs {
-		add(ip, "the address your mail came from", false, nil)
-	}
-	if rep.SenderDomain != "" {
-		add(rep.SenderDomain, "your sending domain", false, nil)
-	}
-	for _, d := range rep.NamedDomains {
-		add(d, "named in the rejection", true, nil)
-	}
-	if rep.Returned != nil {
-		var items []extract.Item
-		if got, err := extract.File(bytes.NewReader(rep.Returned), "returned message"); err == nil {
-			items = got.Items
-			found.incomplete = append(found.incomplete, got.Unread...)
-		}
-		for _, it := range items {
-			why := "linked in your message"
-			if strings.HasSuffix(it.Loc.Where, "header") || strings.HasPrefix(it.Loc.Where, "DKIM") {
-				why = "in your message's headers"
-				if it.Host == rep.SenderDomain {
-					why = "your sending domain" // said already: the header is where it comes from
-				}
-			}
-			loc := it.Loc
-			add(it.Host, why, true, &loc)
-		}
-	}
-	return targets, found, origin
-}
-
-func registered(host string) string {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
-		return d
-	}
-	return host
 }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,16 +256,11 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 
 // parseShard reads --shard I/N.
 func parseShard(v string) (dnsbl.Shard, error) {
-	if v == "" {
-		return dnsbl.Shard{}, nil
+	sh, err := dnsbl.ParseShard(v)
+	if err != nil {
+		return sh, usagef("--shard %q: %v (e.g. --shard $JOB_COMPLETION_INDEX/4)", v, err)
 	}
-	a, b, ok := strings.Cut(v, "/")
-	i, err1 := strconv.Atoi(strings.TrimSpace(a))
-	n, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return dnsbl.Shard{}, usagef("--shard %q: use I/N with 0 <= I < N (e.g. --shard $JOB_COMPLETION_INDEX/4)", v)
-	}
-	return dnsbl.Shard{Index: i, Count: n}, nil
+	return sh, nil
 }
 
 // servers returns the resolvers to use: --resolver, or the system's.
@@ -312,61 +306,13 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, append(warnings, volumeWarnings(lists, targets, shard)...), targets, nil)
 }
 
-// volumeWarnings says when a run would go past an operator's published free-use
-// limit. Lists count their limits per operator and resolver, not per zone, so
-// the queries to every zone of one operator are added up.
+// volumeWarnings says which operators' free daily use the run exceeds.
 func volumeWarnings(lists []catalog.Selected, in *targetInput, shard dnsbl.Shard) []string {
-	v4, v6, domains := in.v4+2*in.domains, in.v6, in.domains // a domain has an address or two at least
-	if shard.Count > 1 {
-		v4, v6, domains = v4/shard.Count, v6/shard.Count, domains/shard.Count
-	}
-	type use struct {
-		queries, limit int
-		zones          []string
-	}
-	var order []string
-	byOperator := map[string]*use{}
-	for _, l := range lists {
-		if l.Keyed() {
-			continue // a paid or keyed feed has its own terms
-		}
-		op := l.Operator
-		if op == "" {
-			op = l.ID
-		}
-		u := byOperator[op]
-		if u == nil {
-			u = &use{}
-			byOperator[op] = u
-			order = append(order, op)
-		}
-		n := 0
-		switch {
-		case l.Subjects() == catalog.KindDomain:
-			n = domains
-		default:
-			if slices.Contains(l.Families, catalog.FamilyIPv4) {
-				n += v4
-			}
-			if slices.Contains(l.Families, catalog.FamilyIPv6) {
-				n += v6
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		u.queries += n
-		u.limit = max(u.limit, l.DailyLimit)
-		u.zones = append(u.zones, l.List.Zone)
-	}
 	var out []string
-	for _, op := range order {
-		u := byOperator[op]
-		if u.limit > 0 && u.queries > u.limit {
-			out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day "+
-				"across all its zones: split it over days (--shard), or use a paid feed or key",
-				u.queries, op, strings.Join(u.zones, ", "), u.limit))
-		}
+	for _, u := range dnsbl.OverLimit(lists, dnsbl.Volume{V4: in.v4, V6: in.v6, Domains: in.domains}, shard) {
+		out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day "+
+			"across all its zones: split it over days (--shard), or use a paid feed or key",
+			u.Queries, u.Operator, strings.Join(u.Zones, ", "), u.DailyLimit))
 	}
 	return out
 }

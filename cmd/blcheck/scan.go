@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -124,53 +123,17 @@ func readFindings(s *streams, name string) (*extract.Findings, error) {
 	return found, nil
 }
 
-// plan turns findings into targets, one per host, keeping every location; hosts
-// under --ignore and hosts that cannot be checked are reported, not dropped.
+// plan turns findings into targets (extract.Targets), and says what was left
+// out in the CLI's words.
 func plan(items []extract.Item, ignore []string) ([]dnsbl.Target, *findings) {
-	found := &findings{locations: map[int][]extract.Location{}}
-	index := map[string]int{}
-	ignored := map[string]*report.IgnoredDoc{}
-	var order []string
-	var targets []dnsbl.Target
-	for _, it := range items {
-		if i, ok := index[it.Host]; ok {
-			found.locations[i] = append(found.locations[i], it.Loc)
-			continue
-		}
-		if ig := ignored[it.Host]; ig != nil {
-			ig.Locations = append(ig.Locations, it.Loc)
-			continue
-		}
-		t, err := dnsbl.ParseTarget(it.Host)
-		reason := ""
-		switch {
-		case err != nil:
-			reason = "not a checkable host name"
-		case t.Kind == dnsbl.KindDomain && underAny(t.Host, ignore):
+	targets, locations, ignored := extract.Targets(items, ignore)
+	found := &findings{locations: locations}
+	for _, ig := range ignored {
+		reason := ig.Reason
+		if reason == extract.IgnoredKnownGood {
 			reason = "ignored (--ignore)"
 		}
-		if reason != "" {
-			ignored[it.Host] = &report.IgnoredDoc{Host: it.Host, Reason: reason, Locations: []extract.Location{it.Loc}}
-			order = append(order, it.Host)
-			continue
-		}
-		t.NoMX = true
-		index[it.Host] = len(targets)
-		found.locations[len(targets)] = []extract.Location{it.Loc}
-		targets = append(targets, t)
+		found.ignored = append(found.ignored, report.IgnoredDoc{Host: ig.Host, Reason: reason, Locations: ig.Locations})
 	}
-	for _, h := range order {
-		found.ignored = append(found.ignored, *ignored[h])
-	}
-	sort.SliceStable(found.ignored, func(i, j int) bool { return found.ignored[i].Reason < found.ignored[j].Reason })
 	return targets, found
-}
-
-func underAny(host string, domains []string) bool {
-	for _, d := range domains {
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return true
-		}
-	}
-	return false
 }

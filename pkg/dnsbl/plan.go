@@ -2,10 +2,12 @@ package dnsbl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -182,4 +184,87 @@ func familyName(a netip.Addr) string {
 		return "IPv4"
 	}
 	return "IPv6"
+}
+
+// ParseShard reads a shard written "I/N" (0 <= I < N); "" is the zero Shard,
+// which keeps everything.
+func ParseShard(v string) (Shard, error) {
+	if v == "" {
+		return Shard{}, nil
+	}
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return Shard{}, errors.New("use I/N with 0 <= I < N")
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// Volume is how many subjects of each kind a run has, counted before it runs:
+// addresses by family (a range counts its size), and domains.
+type Volume struct {
+	V4, V6, Domains int
+}
+
+// OperatorLoad is about how many queries a run sends to one operator's zones,
+// and the free use the operator allows a day across them.
+type OperatorLoad struct {
+	Operator   string // the catalog's operator, or the list's id
+	Queries    int
+	DailyLimit int
+	Zones      []string
+}
+
+// OverLimit estimates the queries a run of volume v sends to each operator
+// (one share of it with a shard) and returns the operators whose free daily
+// limit it exceeds. Keyed and paid feeds have their own terms and are left out.
+// A domain is counted as a name and an address or two.
+func OverLimit(lists []catalog.Selected, v Volume, sh Shard) []OperatorLoad {
+	v4, v6, domains := v.V4+2*v.Domains, v.V6, v.Domains
+	if sh.Count > 1 {
+		v4, v6, domains = v4/sh.Count, v6/sh.Count, domains/sh.Count
+	}
+	var order []string
+	byOperator := map[string]*OperatorLoad{}
+	for _, l := range lists {
+		if l.Keyed() {
+			continue
+		}
+		op := l.Operator
+		if op == "" {
+			op = l.ID
+		}
+		u := byOperator[op]
+		if u == nil {
+			u = &OperatorLoad{Operator: op}
+			byOperator[op] = u
+			order = append(order, op)
+		}
+		n := 0
+		switch {
+		case l.Subjects() == catalog.KindDomain:
+			n = domains
+		default:
+			if slices.Contains(l.Families, catalog.FamilyIPv4) {
+				n += v4
+			}
+			if slices.Contains(l.Families, catalog.FamilyIPv6) {
+				n += v6
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		u.Queries += n
+		u.DailyLimit = max(u.DailyLimit, l.DailyLimit)
+		u.Zones = append(u.Zones, l.List.Zone)
+	}
+	var out []OperatorLoad
+	for _, op := range order {
+		if u := byOperator[op]; u.DailyLimit > 0 && u.Queries > u.DailyLimit {
+			out = append(out, *u)
+		}
+	}
+	return out
 }

@@ -1,0 +1,74 @@
+package extract
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// Ignored is a host that was found and deliberately not checked.
+type Ignored struct {
+	Host      string
+	Reason    string // "not a checkable host name", or IgnoredKnownGood
+	Locations []Location
+}
+
+// IgnoredKnownGood is the reason of a host under one of the domains the caller
+// said to leave out.
+const IgnoredKnownGood = "ignored"
+
+// Targets turns findings into targets to check, one per host, with every place
+// each was found (by target index). Hosts under ignore (domains, with their
+// subdomains) and hosts that cannot be checked are returned as Ignored, never
+// dropped silently. A host of a link is checked as receivers check it: its
+// name and addresses, not its mail servers (NoMX).
+func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location, []Ignored) {
+	locations := map[int][]Location{}
+	index := map[string]int{}
+	ignored := map[string]*Ignored{}
+	var order []string
+	var targets []dnsbl.Target
+	for _, it := range items {
+		if i, ok := index[it.Host]; ok {
+			locations[i] = append(locations[i], it.Loc)
+			continue
+		}
+		if ig := ignored[it.Host]; ig != nil {
+			ig.Locations = append(ig.Locations, it.Loc)
+			continue
+		}
+		t, err := dnsbl.ParseTarget(it.Host)
+		reason := ""
+		switch {
+		case err != nil:
+			reason = "not a checkable host name"
+		case t.Kind == dnsbl.KindDomain && underAny(t.Host, ignore):
+			reason = IgnoredKnownGood
+		}
+		if reason != "" {
+			ignored[it.Host] = &Ignored{Host: it.Host, Reason: reason, Locations: []Location{it.Loc}}
+			order = append(order, it.Host)
+			continue
+		}
+		t.NoMX = true
+		index[it.Host] = len(targets)
+		locations[len(targets)] = []Location{it.Loc}
+		targets = append(targets, t)
+	}
+	out := make([]Ignored, 0, len(order))
+	for _, h := range order {
+		out = append(out, *ignored[h])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Reason < out[j].Reason })
+	return targets, locations, out
+}
+
+func underAny(host string, domains []string) bool {
+	for _, d := range domains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}

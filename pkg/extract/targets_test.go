@@ -1,0 +1,27 @@
+package extract
+
+import "testing"
+
+func TestTargets(t *testing.T) {
+	items := []Item{
+		{Host: "shop.example.com", Loc: Location{Where: "href", Line: 3}},
+		{Host: "cdn.known.example", Loc: Location{Where: "src", Line: 4}},
+		{Host: "shop.example.com", Loc: Location{Where: "href", Line: 9}},
+		{Host: "bad..host", Loc: Location{Where: "href", Line: 5}},
+		{Host: "192.0.2.7", Loc: Location{Where: "href", Line: 6}},
+	}
+	targets, locs, ignored := Targets(items, []string{"known.example"})
+	if len(targets) != 2 || targets[0].Input != "shop.example.com" || targets[1].Input != "192.0.2.7" {
+		t.Fatalf("targets %+v", targets)
+	}
+	if !targets[0].NoMX {
+		t.Error("a link's host has its mail servers checked")
+	}
+	if len(locs[0]) != 2 || locs[0][1].Line != 9 {
+		t.Errorf("every place a host was found: %+v", locs[0])
+	}
+	if len(ignored) != 2 || ignored[0].Reason != IgnoredKnownGood || ignored[0].Host != "cdn.known.example" ||
+		ignored[1].Reason != "not a checkable host name" {
+		t.Errorf("ignored %+v", ignored)
+	}
+}
