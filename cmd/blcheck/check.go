@@ -503,7 +503,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 	case "text":
 		if store != nil && oo.quiet {
-			report.Changes(out, res, changes, listChanges, names, servers)
+			err = report.Changes(out, res, changes, listChanges, names, servers)
 			break
 		}
 		fallthrough
@@ -515,7 +515,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		if diag != nil {
 			t.Diagnosis(found.bounce, diag)
 		}
-		t.Render(res, servers, code)
+		err = t.Render(res, servers, code)
 	}
 	if err == nil {
 		err = out.err

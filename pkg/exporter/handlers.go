@@ -101,7 +101,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries (the rest from the cache)\n\n",
 			input, module, out, res.Elapsed.Round(time.Millisecond), res.Queries)
 		text := &report.Text{W: w}
-		text.Render(res, s.opts.Servers, exitCode(res))
+		_ = text.Render(res, s.opts.Servers, exitCode(res)) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
 		families, err := reg.Gather()
 		if err == nil {

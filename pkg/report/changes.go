@@ -18,12 +18,13 @@ type ListChange struct {
 // Changes writes only what changed since the last run (-q with --state): new
 // listings, delistings, lists that began failing or recovered. Nothing changed,
 // nothing printed: a cron mail means news.
-// changes holds each check's change since the last run, by ChangeKey.
-func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []ListChange, names map[string]*catalog.List, resolvers []string) {
+// changes holds each check's change since the last run, by ChangeKey. It
+// returns the first write error.
+func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []ListChange, names map[string]*catalog.List, resolvers []string) error {
 	t := &Text{W: w, Names: names}
 	t.init()
 	if t.resolverProblem(res, resolvers) {
-		return
+		return t.err
 	}
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
@@ -53,4 +54,5 @@ func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []
 			t.p("RECOVERED    %s (%s) answers properly again\n", l.List.Name, l.List.Zone)
 		}
 	}
+	return t.err
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/extract"
@@ -150,4 +152,14 @@ func TestRenderersGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldenFile(t, "fixture-summary.md", md.Bytes())
+
+	var prom bytes.Buffer
+	if err := Prometheus(&prom, res, time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "fixture.prom", prom.Bytes())
+	problems, err := promlint.New(bytes.NewReader(prom.Bytes())).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %v", problems, err)
+	}
 }

@@ -67,6 +67,7 @@ type Text struct {
 	Ignored []IgnoredDoc
 
 	red, yellow, magenta, green, bold, dim *color.Color
+	err                                    error           // the first write error
 	noKey                                  map[string]bool // lists not queried for want of a key
 	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
 }
@@ -92,10 +93,21 @@ func (t *Text) name(id string) string {
 	return id
 }
 
-func (t *Text) p(format string, a ...any) { fmt.Fprintf(t.W, format, a...) }
+// p writes to W; after a failed write it writes nothing more, and the error is
+// what Render returns.
+func (t *Text) p(format string, a ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.W, format, a...)
+	}
+}
 
-// Render writes the whole report of a run.
-func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) {
+// Render writes the whole report of a run, and returns the first write error.
+func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) error {
+	t.render(res, resolvers, exitCode)
+	return t.err
+}
+
+func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 	t.init()
 	t.noKey, t.badList = map[string]bool{}, map[string]bool{}
 	for _, l := range res.Lists {

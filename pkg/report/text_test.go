@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSanitize(t *testing.T) {
@@ -25,5 +26,19 @@ func TestSanitize(t *testing.T) {
 		if got := Sanitize(tc.in, tc.max); got != tc.want {
 			t.Errorf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// A renderer says when its output could not be written.
+func TestRenderersReturnWriteErrors(t *testing.T) {
+	res, names, locs := fixture(t)
+	if err := (&Text{W: failWriter{}, Names: names, Locations: locs}).Render(res, []string{"127.0.0.1:53"}, 1); err == nil {
+		t.Error("Text.Render: no error from a failing writer")
+	}
+	if err := Changes(failWriter{}, res, map[string]string{"192.0.2.10 spamhaus-zen": "new-listing"}, nil, names, nil); err == nil {
+		t.Error("Changes: no error from a failing writer")
+	}
+	if err := Prometheus(failWriter{}, res, time.Unix(0, 0)); err == nil {
+		t.Error("Prometheus: no error from a failing writer")
 	}
 }
