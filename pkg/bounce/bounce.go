@@ -126,7 +126,10 @@ var (
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
-	listedIPRE     = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:is\s+)?(?:currently\s+)?(?:black|block)?listed\b`)
+	// "192.0.2.25 is listed", Comcast's "192.0.2.82 found on one or more
+	// DNSBLs", AT&T's "521< 192.0.2.83 >_is_blocked"
+	listedIPRE = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found on)\b|` +
+		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
@@ -546,7 +549,12 @@ func (rep *Report) findSenderIPs(text string) {
 	}
 	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
-			add(m[1])
+			for _, g := range m[1:] { // the one group that matched
+				if g != "" {
+					add(g)
+					break
+				}
+			}
 		}
 	}
 	if len(rep.SenderIPs) == 0 && rep.Diagnostic != "" {

@@ -107,6 +107,12 @@ func FuzzParse(f *testing.F) {
 		data, _ := os.ReadFile(filepath.Join("testdata", n))
 		f.Add(data)
 	}
+	corpus, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.*"))
+	for _, path := range corpus { // every bounce of the labelled corpus is a seed
+		if data, err := os.ReadFile(path); err == nil && !strings.HasSuffix(path, ".json") {
+			f.Add(data)
+		}
+	}
 	f.Add([]byte("Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\nDiagnostic-Code: smtp; 5"))
 	// Latin-1 text: lower-casing must not move byte offsets (it used to panic)
 	f.Add([]byte("<a@b.test>: host mx.b.test[198.51.100.5] said: 550 5.7.1 zur\xfcckgewiesen \xfc\xfc, see spamcop\n"))

@@ -35,13 +35,33 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 			out = append(out, l)
 		}
 	}
+	var zoneSpans [][2]int // where zones were named: a name inside one is part of the zone
+	byZone := map[string]bool{}
 	for _, l := range cat.Lists {
 		if l.Keyed() {
 			continue
 		}
-		if wordIndex(lower, strings.ToLower(l.Zone), false) >= 0 {
+		z := strings.ToLower(l.Zone)
+		if i := wordIndex(lower, z, false); i >= 0 {
 			add(l, l.Zone, "zone")
+			byZone[l.ID] = true
+			for from := i; from >= 0 && from < len(lower); {
+				zoneSpans = append(zoneSpans, [2]int{from, from + len(z)})
+				j := wordIndex(lower[from+len(z):], z, false)
+				if j < 0 {
+					break
+				}
+				from += len(z) + j
+			}
 		}
+	}
+	inZone := func(i int) bool {
+		for _, sp := range zoneSpans {
+			if i >= sp[0] && i < sp[1] {
+				return true
+			}
+		}
+		return false
 	}
 	for _, l := range cat.Lists {
 		for _, a := range l.Aliases {
@@ -49,24 +69,74 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 			if len(a) < 3 || commonWords[a] {
 				continue
 			}
-			if i := wordIndex(lower, a, true); i >= 0 {
-				add(l, text[i:i+len(a)], "name")
-			}
-		}
-	}
-	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
-	// is a domain, so the named operator's domain lists are the ones to ask
-	if domainListedRE().MatchString(text) {
-		for _, h := range slices.Clone(out) {
-			for _, l := range cat.Lists {
-				if l.Operator != "" && l.Operator == h.Operator && l.Subjects() == catalog.KindDomain && l.Default && !l.Keyed() && !seen[l.ID] {
-					seen[l.ID] = true
-					out = append(out, l)
+			for from := 0; from < len(lower); {
+				j := wordIndex(lower[from:], a, true)
+				if j < 0 {
+					break
+				}
+				i := from + j
+				from = i + len(a)
+				if !inZone(i) && namedAsList(lower, i, len(a)) {
+					add(l, text[i:i+len(a)], "name")
+					break
 				}
 			}
 		}
 	}
+	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
+	// is a domain, so the named operator's domain lists are the ones to ask, and
+	// an IP list named only by its operator's name ("Spamhaus": ZEN) is not
+	if domainListedRE().MatchString(text) {
+		var keep []*catalog.List
+		for _, h := range out {
+			var domains []*catalog.List
+			for _, l := range cat.Lists {
+				if l.Operator != "" && l.Operator == h.Operator && l.Subjects() == catalog.KindDomain && l.Default && !l.Keyed() {
+					domains = append(domains, l)
+					if !seen[l.ID] {
+						seen[l.ID] = true
+						keep = append(keep, l)
+					}
+				}
+			}
+			if len(domains) > 0 && h.Subjects() == catalog.KindIP && !byZone[h.ID] {
+				for i := range rep.Hints { // the name stood for the operator's domain list
+					if rep.Hints[i].List == h.ID {
+						rep.Hints[i].List, rep.Hints[i].Name = domains[0].ID, domains[0].Name
+					}
+				}
+				continue
+			}
+			keep = append(keep, h)
+		}
+		out = keep
+	}
 	return out
+}
+
+// listContextRE is what comes before a list's name when a bounce names it as
+// the list that refused the mail: "listed in", "blocked using", "blacklisted by"...
+var listContextRE = lazyre.New(`(?i)(?:(?:black|block)?listed|blocked|rejected|found|reported)\s+(?:(?:in|on|at|by|using|with)\s+)?(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
+	`\b(?:dnsbl|rbl|blacklist|blocklist|blocklisted|blacklisted|listing|listed)\b[^.\n]{0,30}$`)
+
+// namedAsList reports whether the name at lower[i:i+n] is named as a list: in
+// brackets ("reject content [xbl]"), after words that say a list refused the
+// mail, or in a link (a list's lookup page); a product or host name alone (a
+// Barracuda appliance rejecting for content) is not.
+func namedAsList(lower string, i, n int) bool {
+	if i > 0 && lower[i-1] == '[' && i+n < len(lower) && lower[i+n] == ']' {
+		return true
+	}
+	start := max(0, i-60)
+	before := lower[start:i]
+	if k := strings.LastIndexAny(before, " \t\n"); k >= 0 {
+		if tok := before[k+1:]; strings.Contains(tok, "://") || strings.HasPrefix(tok, "www.") {
+			return true // inside a URL: a list's lookup or removal page
+		}
+	} else if strings.Contains(before, "://") {
+		return true
+	}
+	return listContextRE().MatchString(before)
 }
 
 var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
@@ -176,6 +246,9 @@ var ownLists = []struct {
 	{lazyre.New(`(?i)host network not allowed`), "mimecast", Provider{Name: "Mimecast",
 		Why:    "Mimecast refused the sending network: its own reputation data or a block the recipient's organisation set.",
 		Remedy: "Ask the recipient's IT team to allow your sending address, or use the link in the bounce."}},
+	{lazyre.New(`DNSBL:RBL\b|abuse_rbl@abuse-att\.net`), "att", Provider{Name: "AT&T",
+		Why:    "AT&T's own block list refused the sending address (a DNSBL:RBL code); no public blacklist query shows it.",
+		Remedy: "Forward the error, as the bounce asks, to abuse_rbl@abuse-att.net from a mailbox that is not blocked."}},
 	{lazyre.New(`(?i)\bfrequency limited\b`), "qq.com", Provider{Name: "Tencent (QQ Mail)",
 		Why:    "Tencent limits how often an address may send to it: the mail was refused for its rate, not for a listing.",
 		Remedy: "Send more slowly to Tencent's domains, and try again later."}},
