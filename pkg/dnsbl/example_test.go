@@ -51,7 +51,7 @@ func ExampleChecker() {
 			fmt.Println(ip, "could not be checked:", err)
 			continue
 		}
-		fmt.Println(ip, res.Outcome(false))
+		fmt.Println(ip, res.Outcome(true)) // strict: a list that failed makes it incomplete, never clean
 		for _, c := range res.Targets[0].Checks {
 			if c.Status == dnsbl.Listed {
 				fmt.Printf("  %s: %s (%s)\n", c.List.ID, c.Meanings[0], c.Reason)
