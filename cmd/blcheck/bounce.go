@@ -83,7 +83,7 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	rep.Provider = bounce.DetectProvider(rep, string(data))
 	lists = withHinted(lists, hinted, s)
 
-	chosen := bounce.ChooseTargets(rep)
+	chosen := bounce.ChooseTargets(rep, hinted)
 	targets := chosen.Targets
 	found := &findings{locations: chosen.Locations, bounce: rep, incomplete: chosen.Unread}
 	found.diagnose = func(res *dnsbl.Result, names map[string]*catalog.List) *bounce.Diagnosis {

@@ -171,7 +171,7 @@ func BenchmarkBounceTargets(b *testing.B) {
 		if err != nil || rep.Returned == nil {
 			b.Fatalf("%v, returned message %v", err, rep.Returned != nil)
 		}
-		if targets := bounce.ChooseTargets(rep).Targets; len(targets) < 80000 {
+		if targets := bounce.ChooseTargets(rep, nil).Targets; len(targets) < 80000 {
 			b.Fatalf("%d targets", len(targets))
 		}
 	}

@@ -313,7 +313,7 @@ func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Ori
 		var order []string
 		var checks = map[string][]dnsbl.Check{}
 		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed {
+			if c.Status != dnsbl.Listed || c.NotCounted != "" {
 				continue
 			}
 			f := bySubject[c.Subject]

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/extract"
 )
@@ -24,8 +25,12 @@ type Targets struct {
 	Unread    []string
 }
 
-// ChooseTargets chooses what to check for a bounce.
-func ChooseTargets(rep *Report) *Targets {
+// ChooseTargets chooses what to check for a bounce. hinted are the lists the
+// bounce names: when one is an IP list, the receiver judged addresses by it, so
+// the hosts of the returned message are not judged as mere links (the seed's
+// "reject content [xbl]" was about a link host's address on XBL).
+func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
+	ipNamed := slices.ContainsFunc(hinted, func(l *catalog.List) bool { return l.Subjects() == catalog.KindIP })
 	out := &Targets{Locations: map[int][]extract.Location{}, Origin: Origin{}}
 	receiver := map[string]bool{}
 	for _, r := range rep.Recipients {
@@ -57,6 +62,7 @@ func ChooseTargets(rep *Report) *Targets {
 			return
 		}
 		t.NoMX = noMX
+		t.Link = noMX && !ipNamed // a host of the returned message or one the rejection names: judged as a link
 		out.Origin[len(out.Targets)] = []string{why}
 		if loc != nil {
 			out.Locations[len(out.Targets)] = []extract.Location{*loc}

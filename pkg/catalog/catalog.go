@@ -120,6 +120,16 @@ type List struct {
 	// is an error (SpamRATS: "any other IP returned should NOT be treated as being
 	// on the list").
 	OnlyCodes bool `yaml:"only_codes,omitempty" json:"only_codes,omitempty"`
+	// Hostnames says a domain list lists full host names (the hacked site's
+	// shop.example.com, not example.com): a host is asked as well as its
+	// registered domain, as SpamAssassin and rspamd ask Spamhaus DBL and SURBL.
+	Hostnames bool `yaml:"hostnames,omitempty" json:"hostnames,omitempty"`
+	// LinkCodes are the codes of an IP list that make a link's host or a name
+	// server suspect (Spamhaus's SBL and CSS, as SpamAssassin's URIBL_SBL_A and
+	// URIBL_CSS_A read them). A link host's or name server's address listed on a
+	// list without them, or with other codes only (PBL: who may send mail
+	// directly), is said but not counted as a listing.
+	LinkCodes []string `yaml:"link_codes,omitempty" json:"link_codes,omitempty"`
 	// Trust decodes an allowlist answer's last octet (dnswl: 0 none to 3 high).
 	Trust map[string]string `yaml:"trust,omitempty" json:"trust,omitempty"`
 	// Removal is the list's removal form, where it differs from its lookup page.
@@ -381,6 +391,18 @@ func (l *List) validate() error {
 	for k, v := range l.Trust {
 		if n, err := strconv.Atoi(k); err != nil || n < 0 || n > 255 || strings.TrimSpace(v) == "" {
 			return fmt.Errorf("trust: %q must be a last octet (0 to 255) with a meaning", k)
+		}
+	}
+	if l.Hostnames && l.Kind != KindDomain {
+		return errors.New("hostnames is for domain lists only")
+	}
+	for _, c := range l.LinkCodes {
+		a, err := netip.ParseAddr(c)
+		if err != nil || l.Kind != KindIP {
+			return fmt.Errorf("link_codes: %q must be an address the IP list answers", c)
+		}
+		if _, ok := l.Codes[c]; !ok && !l.Bitmask {
+			return fmt.Errorf("link_codes: %s is not one of the list's codes", a)
 		}
 	}
 	if l.OnlyCodes && len(l.Codes) == 0 {

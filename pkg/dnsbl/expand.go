@@ -22,6 +22,10 @@ const MaxNSHosts = 8
 // its MX hosts for IP lists. Each address says where it came from.
 func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
 	subjects = append(subjects, Subject{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}})
+	if t.Host != t.Domain && slices.ContainsFunc(r.lists, func(l *listState) bool { return l.Hostnames }) {
+		// hacked sites are listed by host name: asked of the lists that list them
+		subjects = append(subjects, Subject{Name: t.Host, Type: SubjectDomain, Via: []string{"host name"}, Host: true})
+	}
 
 	type addrVia struct {
 		addr netip.Addr

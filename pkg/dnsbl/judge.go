@@ -85,6 +85,14 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	} else if u := reasonURL(l.List, c.Reason); u != "" {
 		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
 	}
+	if c.Status == Listed && j.s.Type == SubjectIP && !l.CountsForLinks(c.Codes) {
+		switch {
+		case onlyNS(j.s.Via):
+			c.NotCounted = notCounted("a name server's address", l.List)
+		case j.t.res.Target.Link:
+			c.NotCounted = notCounted("a link's host", l.List)
+		}
+	}
 	r.finish(j.t, j.s, c)
 }
 
@@ -129,6 +137,8 @@ func (r *runner) record(ts *targetState, c *Check) {
 	}
 	if c.DuplicateOf != nil {
 		r.result.Summary.Duplicates++
+	} else if c.NotCounted != "" && c.Status == Listed {
+		r.result.Summary.NotCounted++
 	}
 	if !r.ro.Stream {
 		ts.res.Checks = append(ts.res.Checks, *c)
@@ -210,4 +220,24 @@ func (r *runner) release(ts *targetState) {
 	if r.obs.Target != nil {
 		r.obs.Target(ts.res)
 	}
+}
+
+// onlyNS reports whether a subject's address came from name servers alone
+// ("NS ns1.example.net"), not also as the target's own address.
+func onlyNS(via []string) bool {
+	for _, v := range via {
+		if !strings.HasPrefix(v, "NS ") {
+			return false
+		}
+	}
+	return len(via) > 0
+}
+
+// notCounted says why a listing of a link host's or a name server's address
+// does not count.
+func notCounted(what string, l *catalog.List) string {
+	if len(l.LinkCodes) == 0 {
+		return "receivers do not judge " + what + " by " + l.Name + ", a list of mail senders, not of bad links"
+	}
+	return "receivers judge " + what + " by " + l.Name + "'s abuse codes (" + strings.Join(l.LinkCodes, ", ") + ") only, not by this one"
 }

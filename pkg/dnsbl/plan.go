@@ -140,8 +140,8 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 	}
 	var jobs []job
 	for _, l := range r.lists {
-		if l.Subjects() != want {
-			continue
+		if l.Subjects() != want || s.Host && !l.Hostnames {
+			continue // a full host name goes to the lists that list host names only
 		}
 		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: s.pos, list: l.pos}
 		if s.Type == SubjectDomain || s.Addr.IsValid() { // a skipped SPF range has no query

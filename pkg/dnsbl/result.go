@@ -28,6 +28,9 @@ type Subject struct {
 	// Skip says why the subject is not sent to the lists (private address...), or "".
 	Skip string
 	Addr netip.Addr // the address, for an IP subject
+	// Host marks a full host name (shop.example.com) asked beside its registered
+	// domain, of the domain lists that list host names (catalog Hostnames) only.
+	Host bool
 }
 
 // Check is the verdict on one (subject, list) pair. Its JSON form, blcheck's
@@ -55,6 +58,10 @@ type Check struct {
 	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
 	// is the same listing, counted once, under that list.
 	DuplicateOf *catalog.List
+	// NotCounted says why a listing is reported but not counted: a link host's
+	// or a name server's address listed for something that does not make a link
+	// suspect (Spamhaus PBL, a list about who may send mail).
+	NotCounted string
 
 	subject, list int // positions, for a stable order
 }
@@ -116,6 +123,10 @@ type Summary struct {
 	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
 	// is the number of listings.
 	Duplicates int
+	// NotCounted counts the listings reported but not counted (Check.NotCounted,
+	// duplicates aside): the listings are Counts[Listed] less Duplicates less
+	// NotCounted.
+	NotCounted int
 	// Incomplete lists why the run could not check everything it should have.
 	Incomplete []string
 }
@@ -173,7 +184,7 @@ func (r *Result) Outcome(strict bool) Outcome {
 	switch {
 	case r.Summary.Interrupted:
 		return OutcomeInterrupted
-	case c[Listed] > 0:
+	case r.Summary.Listings() > 0:
 		return OutcomeListed
 	case len(r.Summary.Incomplete) > 0:
 		return OutcomeIncomplete
@@ -226,3 +237,7 @@ func kindOf(err error) error {
 	}
 	return ErrNetwork
 }
+
+// Listings is the number of listings found: each counted once (Duplicates),
+// and those that do not count (NotCounted) left out.
+func (s Summary) Listings() int { return s.Counts[Listed] - s.Duplicates - s.NotCounted }

@@ -47,6 +47,10 @@ type Target struct {
 	// NoMX leaves out the MX hosts of a domain: for the host of a link, receivers
 	// judge the domain and its addresses, not where its mail goes.
 	NoMX bool
+	// Link says the target is the host of a link in a message (scan, a bounce's
+	// returned message): receivers judge its addresses only by what makes a link
+	// suspect (catalog LinkCodes), not by who may send mail.
+	Link bool
 }
 
 // TargetError is a target that cannot be checked.

@@ -22,7 +22,8 @@ const IgnoredKnownGood = "ignored"
 // each was found (by target index). Hosts under ignore (domains, with their
 // subdomains) and hosts that cannot be checked are returned as Ignored, never
 // dropped silently. A host of a link is checked as receivers check it: its
-// name and addresses, not its mail servers (NoMX).
+// name and addresses, not its mail servers (NoMX), and its addresses only for
+// what makes a link suspect (Link).
 func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location, []Ignored) {
 	locations := map[int][]Location{}
 	index := map[string]int{}
@@ -51,7 +52,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 			order = append(order, it.Host)
 			continue
 		}
-		t.NoMX = true
+		t.NoMX, t.Link = true, true
 		index[it.Host] = len(targets)
 		locations[len(targets)] = []Location{it.Loc}
 		targets = append(targets, t)

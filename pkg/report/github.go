@@ -29,7 +29,7 @@ func listedFindings(res *dnsbl.Result, locs map[int][]extract.Location) []ghFind
 	for _, tr := range res.Targets {
 		f := ghFinding{input: tr.Target.Input, places: locs[tr.Index]}
 		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed || c.DuplicateOf != nil {
+			if c.Status != dnsbl.Listed || c.DuplicateOf != nil || c.NotCounted != "" {
 				continue
 			}
 			what := c.List.ID

@@ -86,6 +86,9 @@ type CheckDoc struct {
 	Change string `json:"change,omitempty"`
 	// DuplicateOf names the list under which this same listing is counted.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// NotCounted says why a listing is said but not counted (a link host's
+	// address on a list about who may send mail).
+	NotCounted string `json:"not_counted,omitempty"`
 }
 
 // NewCheckDoc is a check's JSON form.
@@ -102,6 +105,7 @@ func NewCheckDoc(c dnsbl.Check) CheckDoc {
 	if c.DuplicateOf != nil {
 		d.DuplicateOf = c.DuplicateOf.ID
 	}
+	d.NotCounted = c.NotCounted
 	return d
 }
 
@@ -189,7 +193,10 @@ type SummaryDoc struct {
 	Allowlisted int `json:"allowlisted"`
 	// Duplicates counts listed checks that repeat another list's listing of the
 	// same subject (duplicate_of): Listed counts each listing once, without them.
-	Duplicates int      `json:"duplicates"`
+	Duplicates int `json:"duplicates"`
+	// NotCounted counts listings said but not counted (not_counted): Listed
+	// leaves them out.
+	NotCounted int      `json:"not_counted,omitempty"`
 	Incomplete []string `json:"incomplete"`
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before its end.
 	Interrupted bool `json:"interrupted"`
@@ -244,7 +251,7 @@ func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
 	c := res.Summary.Counts
 	return SummaryDoc{
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
-		Listed: c[dnsbl.Listed] - res.Summary.Duplicates, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
+		Listed: res.Summary.Listings(), NotCounted: res.Summary.NotCounted, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
 		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
 		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode,

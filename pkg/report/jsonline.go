@@ -48,6 +48,10 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 		b = append(b, `,"duplicate_of":`...)
 		b = appendString(b, c.DuplicateOf)
 	}
+	if c.NotCounted != "" {
+		b = append(b, `,"not_counted":`...)
+		b = appendString(b, c.NotCounted)
+	}
 	return append(b, '}')
 }
 

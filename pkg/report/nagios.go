@@ -27,7 +27,7 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 	var details []string
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
+			if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.NotCounted == "" {
 				listedOn[c.List.ID] = true
 				who := tr.Target.Input
 				if c.Subject != who {

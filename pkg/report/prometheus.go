@@ -93,7 +93,7 @@ func RegisterMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel b
 				for _, a := range c.Codes {
 					code.WithLabelValues(with(c.Subject, c.List.ID, a.String())...).Set(1)
 				}
-				if c.DuplicateOf == nil {
+				if c.DuplicateOf == nil && c.NotCounted == "" {
 					anyListed = true
 					listings.WithLabelValues(with(c.Subject)...).Add(1)
 				}

@@ -146,6 +146,7 @@ func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 
 type subjectCounts struct {
 	byStatus map[dnsbl.Status]int
+	noted    int // listings said but not counted (Check.NotCounted)
 	checks   []dnsbl.Check
 	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
 }
@@ -175,6 +176,11 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		sc.checks = append(sc.checks, c)
 		if c.DuplicateOf != nil {
 			continue // said with the listing it repeats, and counted there
+		}
+		if c.Status == dnsbl.Listed && c.NotCounted != "" {
+			sc.noted++ // an answer, said below, but no listing
+			answered++
+			continue
 		}
 		sc.byStatus[c.Status]++
 		switch c.Status {
@@ -383,9 +389,13 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		checked += n
 	}
 	checked -= sc.byStatus[dnsbl.Skipped]
+	checked += sc.noted
 	var parts []string
 	if n := sc.byStatus[dnsbl.Listed]; n > 0 {
 		parts = append(parts, t.red.Sprintf("listed on %d of %d", n, checked))
+	}
+	if sc.noted > 0 {
+		parts = append(parts, t.yellow.Sprintf("%d not counted (see below)", sc.noted))
 	}
 	if n := sc.byStatus[dnsbl.Clean]; n > 0 {
 		parts = append(parts, t.green.Sprintf("clean on %d", n))
@@ -420,6 +430,10 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	grouped := t.sameErrors(sc, checked)
 	for _, c := range sc.checks {
 		switch {
+		case c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.NotCounted != "":
+			t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTE"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
+				Sanitize(strings.Join(c.Meanings, "; "), 300))
+			t.p("           %s\n", t.dim.Sprint("not counted: "+c.NotCounted))
 		case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
 			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
 				dnsbl.JoinCodes(c.Codes))
@@ -606,6 +620,7 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	} else {
 		add(s.Listed, "listed")
 	}
+	add(s.NotCounted, "not counted")
 	add(s.Clean, "clean")
 	add(s.Blocked, "blocked")
 	if n := interruptedChecks(res); n > 0 {

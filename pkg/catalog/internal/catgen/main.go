@@ -91,6 +91,10 @@ func Generate(yamlData []byte) ([]byte, error) {
 		if l.OnlyCodes {
 			b.WriteString("OnlyCodes: true, ")
 		}
+		if l.Hostnames {
+			b.WriteString("Hostnames: true, ")
+		}
+		strs("LinkCodes", l.LinkCodes)
 		str("Removal", l.Removal)
 		str("OffReason", l.OffReason)
 		if l.DailyLimit != 0 {
