@@ -124,6 +124,10 @@ type List struct {
 	// shop.example.com, not example.com): a host is asked as well as its
 	// registered domain, as SpamAssassin and rspamd ask Spamhaus DBL and SURBL.
 	Hostnames bool `yaml:"hostnames,omitempty" json:"hostnames,omitempty"`
+	// IPSubjects says a domain list also lists addresses, asked reversed as IP
+	// lists are (SURBL multi, URIBL multi): a link that is an address
+	// (http://192.0.2.7/) is asked of it, as SpamAssassin asks.
+	IPSubjects bool `yaml:"ip_subjects,omitempty" json:"ip_subjects,omitempty"`
 	// LinkCodes are the codes of an IP list that make a link's host or a name
 	// server suspect (Spamhaus's SBL and CSS, as SpamAssassin's URIBL_SBL_A and
 	// URIBL_CSS_A read them). A link host's or name server's address listed on a
@@ -395,6 +399,9 @@ func (l *List) validate() error {
 	}
 	if l.Hostnames && l.Kind != KindDomain {
 		return errors.New("hostnames is for domain lists only")
+	}
+	if l.IPSubjects && l.Kind != KindDomain {
+		return errors.New("ip_subjects is for domain lists only (an IP list takes addresses anyway)")
 	}
 	for _, c := range l.LinkCodes {
 		a, err := netip.ParseAddr(c)

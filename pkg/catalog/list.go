@@ -24,7 +24,7 @@ func (l *List) Allow() bool { return l.Kind == KindAllow }
 // Covers reports whether an IP list (or allowlist) holds addresses of addr's family.
 func (l *List) Covers(addr netip.Addr) bool {
 	if l.Subjects() != KindIP {
-		return false
+		return l.IPSubjects && addr.Is4() // URI lists list the IPv4 addresses of links
 	}
 	want := FamilyIPv4
 	if addr.Is6() { // an IPv4-mapped address (RFC 5782's IPv6 test points) is queried as IPv6

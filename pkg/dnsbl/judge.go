@@ -85,7 +85,7 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	} else if u := reasonURL(l.List, c.Reason); u != "" {
 		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
 	}
-	if c.Status == Listed && j.s.Type == SubjectIP && !l.CountsForLinks(c.Codes) {
+	if c.Status == Listed && j.s.Type == SubjectIP && l.Subjects() == catalog.KindIP && !l.CountsForLinks(c.Codes) {
 		switch {
 		case onlyNS(j.s.Via):
 			c.NotCounted = notCounted("a name server's address", l.List)

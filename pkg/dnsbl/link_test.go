@@ -18,7 +18,7 @@ const linkCatalog = `
    codes: {127.0.0.2: dynamic range}}
 - {id: dbl, name: DBL, zone: dbl.test, kind: domain, default: true, status: active, hostnames: true,
    codes: {127.0.1.2: spam domain}}
-- {id: uri, name: URI BL, zone: uri.test, kind: domain, default: true, status: active,
+- {id: uri, name: URI BL, zone: uri.test, kind: domain, default: true, status: active, ip_subjects: true,
    codes: {127.0.0.2: listed}}
 `
 
@@ -115,5 +115,28 @@ func TestNameServersAndHostNames(t *testing.T) {
 	}
 	if got := res.Outcome(false); got != dnsbl.OutcomeListed {
 		t.Errorf("outcome %v, want listed (the host name on DBL)", got)
+	}
+}
+
+// A link that is an address is asked of the IP lists and of the URI lists that
+// list addresses (ip_subjects), reversed; an address typed as a target is not
+// asked of URI lists.
+func TestIPLiteralLink(t *testing.T) {
+	srv, ck := linkWorld(t)
+	srv.List("uri.test", "192.0.2.77", []string{"127.0.0.2"})
+	for _, link := range []bool{true, false} {
+		tg, _ := dnsbl.ParseTarget("192.0.2.77")
+		tg.Link = link
+		res, err := ck.Check(context.Background(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := find(res, "192.0.2.77", "uri")
+		switch {
+		case link && (c.Status != dnsbl.Listed || c.NotCounted != "" || c.Query != "77.2.0.192.uri.test"):
+			t.Errorf("a link's address on a URI list: %+v", c)
+		case !link && c.List != nil:
+			t.Errorf("a typed address was asked of a URI list: %+v", c)
+		}
 	}
 }

@@ -139,8 +139,9 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		want = catalog.KindDomain
 	}
 	var jobs []job
+	linkAddr := s.Type == SubjectIP && ts.res.Target.Link && ts.res.Target.Kind != KindDomain // http://192.0.2.7/
 	for _, l := range r.lists {
-		if l.Subjects() != want || s.Host && !l.Hostnames {
+		if l.Subjects() != want && !(linkAddr && l.IPSubjects) || s.Host && !l.Hostnames {
 			continue // a full host name goes to the lists that list host names only
 		}
 		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: s.pos, list: l.pos}

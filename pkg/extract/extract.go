@@ -8,11 +8,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/blcheck/blcheck/internal/lazyre"
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/blcheck/blcheck/internal/lazyre"
 )
 
 // Location is one place an item was found.
@@ -203,7 +205,24 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 	if err != nil || u.Hostname() == "" {
 		return
 	}
-	x.add(u.Hostname(), raw, line, part, where)
+	host := u.Hostname()
+	written := ""
+	if ip, ok := hiddenIPv4(host); ok {
+		// what a browser opens: the address the number stands for
+		written, host = host, ip
+	}
+	switch shown := u.User.Username(); {
+	case strings.Contains(shown, "."):
+		// http://bank.example@192.0.2.7/: what is shown before the @ is not where it goes
+		if written != "" {
+			host += " (written " + written + ")"
+		}
+		where = "link that shows " + shown + " but opens " + host + ", in " + where
+		host = strings.TrimSuffix(host, " (written "+written+")")
+	case written != "":
+		where = "address hidden as " + written + ", in " + where
+	}
+	x.add(host, raw, line, part, where)
 	// a URL inside the URL: a tracking redirect, followed textually
 	inner := u.RawQuery + " " + u.EscapedPath() + " " + u.Fragment
 	for i := 0; i < 2; i++ {
@@ -264,4 +283,66 @@ func looksLikeMessage(data []byte, name string) bool {
 		}
 	}
 	return false
+}
+
+// hiddenIPv4 reads a URL host the way browsers do (the WHATWG URL standard's
+// IPv4 parser) when it is a number written another way: decimal
+// (http://3221225985/), hexadecimal (0xc0000201), octal (0300.0.02.01) or
+// mixed (192.0.0x2.1), shortened (192.513). It returns the dotted address and
+// true for such a host; false for a plain dotted quad or a host name.
+func hiddenIPv4(host string) (string, bool) {
+	if host == "" || strings.HasSuffix(host, ".") {
+		host = strings.TrimSuffix(host, ".")
+	}
+	parts := strings.Split(host, ".")
+	if len(parts) == 0 || len(parts) > 4 {
+		return "", false
+	}
+	nums := make([]uint64, len(parts))
+	for i, p := range parts {
+		n, ok := ipv4Number(p)
+		if !ok {
+			return "", false // a host name (its last label is not a number)
+		}
+		nums[i] = n
+	}
+	last := len(nums) - 1
+	for _, n := range nums[:last] {
+		if n > 255 {
+			return "", false
+		}
+	}
+	if nums[last] >= 1<<(8*(5-len(nums))) {
+		return "", false
+	}
+	v := nums[last]
+	for i, n := range nums[:last] {
+		v += n << (8 * (3 - i))
+	}
+	ip := fmt.Sprintf("%d.%d.%d.%d", v>>24, v>>16&255, v>>8&255, v&255)
+	if ip == host {
+		return "", false // written plainly
+	}
+	return ip, true
+}
+
+// ipv4Number reads one part of an IPv4 host: 0x hexadecimal, 0 octal, else decimal.
+func ipv4Number(p string) (uint64, bool) {
+	base := 10
+	switch {
+	case p == "":
+		return 0, false
+	case len(p) >= 2 && (p[:2] == "0x" || p[:2] == "0X"):
+		base, p = 16, p[2:]
+		if p == "" {
+			return 0, true
+		}
+	case len(p) > 1 && p[0] == '0':
+		base, p = 8, p[1:]
+	}
+	if len(p) > 12 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(p, base, 64)
+	return n, err == nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,4 +231,55 @@ func TestAttributeLineAfterInvalidBytes(t *testing.T) {
 	if len(found.Items) != 1 || found.Items[0].Loc.Line != 4 {
 		t.Errorf("items %+v, want after.example at line 4", found.Items)
 	}
+}
+
+// Links that hide an address in another notation open what a browser opens.
+func TestHiddenIPv4(t *testing.T) {
+	for in, want := range map[string]string{
+		"3221225985": "192.0.2.1", "0xc0000201": "192.0.2.1", "0300.0.02.01": "192.0.2.1",
+		"192.0.0x2.1": "192.0.2.1", "192.513": "192.0.2.1", "0xC0.0.2.1": "192.0.2.1",
+		"2742879943": "163.125.6.199",
+	} {
+		if got, ok := hiddenIPv4(in); !ok || got != want {
+			t.Errorf("hiddenIPv4(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"192.0.2.1", "example.com", "1.example", "256.1.1.1", "4294967296", "a.menu", "1.2.3.4.5", ""} {
+		if got, ok := hiddenIPv4(in); ok {
+			t.Errorf("hiddenIPv4(%q) = %q: not a hidden address", in, got)
+		}
+	}
+}
+
+func TestIPLiteralLinks(t *testing.T) {
+	got, err := File(strings.NewReader(`<a href="http://3221225985/x">a</a> <a href="http://bank.example@0xc0000202/">b</a>
+<a href="http://192.0.2.3/">c</a>`), "n.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"192.0.2.1": "address hidden as 3221225985, in href", "192.0.2.2": "shows bank.example but opens 192.0.2.2", "192.0.2.3": "href"}
+	for _, it := range got.Items {
+		if w, ok := want[it.Host]; ok && strings.Contains(it.Loc.Where, w) {
+			delete(want, it.Host)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not found as expected: %v in %+v", want, got.Items)
+	}
+}
+
+func FuzzHiddenIPv4(f *testing.F) {
+	for _, s := range []string{"3221225985", "0xc0000201", "0300.0.02.01", "192.0.0x2.1", "example.com", "1.2.3.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 64 {
+			return
+		}
+		if ip, ok := hiddenIPv4(s); ok {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				t.Fatalf("hiddenIPv4(%q) = %q, not an address", s, ip)
+			}
+		}
+	})
 }

@@ -94,6 +94,9 @@ func Generate(yamlData []byte) ([]byte, error) {
 		if l.Hostnames {
 			b.WriteString("Hostnames: true, ")
 		}
+		if l.IPSubjects {
+			b.WriteString("IPSubjects: true, ")
+		}
 		strs("LinkCodes", l.LinkCodes)
 		str("Removal", l.Removal)
 		str("OffReason", l.OffReason)
