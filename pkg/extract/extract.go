@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Location is one place an item was found.
@@ -154,18 +155,143 @@ func (x *extractor) text(data []byte, part string, firstLine int, where string) 
 }
 
 func (x *extractor) textLine(s string, line int, part, where string) {
-	for _, m := range urlRE().FindAllString(s, -1) {
-		x.url(trimURL(m), line, part, where)
-	}
-	for _, m := range wwwRE().FindAllStringSubmatch(s, -1) {
-		x.url("http://"+trimURL(m[1]), line, part, where)
-	}
-	for _, m := range emailRE().FindAllStringSubmatch(s, -1) {
-		if strings.Contains(m[0], "://") {
+	x.urlsOnly(s, line, part, where)
+	x.bareDomains(s, line, part, where)
+	for rest, off := s, 0; ; {
+		at := strings.IndexByte(rest, '@')
+		if at < 0 {
+			return
+		}
+		at += off
+		off = at + 1
+		rest = s[off:]
+		// around each @, what an address is made of; the regular expression
+		// then checks it (on the few bytes, not the whole line from each position)
+		i := at
+		for i > 0 && strings.IndexByte(localPartBytes, s[i-1]) >= 0 {
+			i--
+		}
+		j := at + 1
+		for j < len(s) && (isHostByte(s[j]) || s[j] == '[' || s[j] == ']' || s[j] == ':') {
+			j++
+		}
+		m := emailRE().FindStringSubmatch(s[i:j])
+		if m == nil || strings.Contains(m[0], "://") {
 			continue
 		}
 		x.add(m[1], trimURL(m[0]), line, part, where)
 	}
+}
+
+// localPartBytes are those an e-mail address's local part is written with.
+const localPartBytes = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-"
+
+// urlsOnly finds the links written with a scheme or www. in s.
+// Each search is tried only on a line that holds what it needs ("://", "www.",
+// "@"): Go's regexp has no literal prefix to skip to in these, and most lines
+// of a newsletter hold none of them.
+func (x *extractor) urlsOnly(s string, line int, part, where string) {
+	for _, m := range findURLs(s) {
+		x.url(trimURL(m), line, part, where)
+	}
+	if containsFold(s, "www.") {
+		for _, m := range wwwRE().FindAllStringSubmatch(s, -1) {
+			x.url("http://"+trimURL(m[1]), line, part, where)
+		}
+	}
+}
+
+// containsFold reports whether s holds the lower-case ASCII word w in any case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if j := strings.IndexAny(s[i:], w[:1]+strings.ToUpper(w[:1])); j < 0 {
+			return false
+		} else {
+			i += j
+		}
+		if i+len(w) <= len(s) && strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHostByte is a byte a host name is written with.
+func isHostByte(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+
+// fileTLDs are top-level domains that are also common file extensions: a bare
+// name ending in one is taken for a file (setup.py, README.md), never a host;
+// with a scheme or www. it is a host. .pl, where countless Polish sites are
+// written bare, is a file only when capitalised (Makefile.pl).
+var fileTLDs = map[string]bool{"pm": true, "py": true, "sh": true, "md": true, "rs": true, "cc": true,
+	"so": true, "zip": true, "mov": true, "ps": true, "cs": true, "ts": true, "sc": true, "mk": true}
+
+var capitalisedFileTLDs = map[string]bool{"pl": true}
+
+// bareDomains finds host names written without a scheme or www. ("visit
+// example.com today"), as receivers' filters do. A name is taken only where
+// it stands alone (not inside a URL, an address, a path or a longer word),
+// its top-level domain is a real one (the ICANN section of the Public Suffix
+// List), it has a registrable name of two characters or more before its
+// public suffix (so a.menu, a CSS selector, is not taken), and it is not a file
+// name (fileTLDs).
+func (x *extractor) bareDomains(s string, line int, part, where string) {
+	// one pass over the runs of host-name bytes: linear, where a regular
+	// expression without a literal prefix backtracks at every position
+	for i := 0; i < len(s); {
+		if !isHostByte(s[i]) {
+			i++
+			continue
+		}
+		start := i
+		dots := false
+		for i < len(s) && isHostByte(s[i]) {
+			dots = dots || s[i] == '.'
+			i++
+		}
+		if !dots {
+			continue
+		}
+		j := i
+		for j > start && (s[j-1] == '.' || s[j-1] == '-') {
+			j-- // the full stop that ends a sentence
+		}
+		b := start
+		if b > 0 && strings.IndexByte("@/:_\\=%&?#", s[b-1]) >= 0 {
+			continue // part of a URL, an address, a path or a longer token
+		}
+		if i < len(s) && strings.IndexByte("@_/", s[i]) >= 0 {
+			continue
+		}
+		name := s[b:j]
+		if !validHostName(name) {
+			continue
+		}
+		host := strings.ToLower(name)
+		if strings.HasPrefix(host, "www.") {
+			continue // found by the www. rule already
+		}
+		suffix, icann := publicsuffix.PublicSuffix(host)
+		if !icann || suffix == host {
+			continue // not a real top-level domain, or nothing registrable before it
+		}
+		registrable := strings.TrimSuffix(strings.TrimSuffix(host, suffix), ".")
+		if k := strings.LastIndexByte(registrable, '.'); k >= 0 {
+			registrable = registrable[k+1:]
+		}
+		if len(registrable) < 2 {
+			continue
+		}
+		tld := host[strings.LastIndexByte(host, '.')+1:]
+		if fileTLDs[tld] || capitalisedFileTLDs[tld] && name != host {
+			continue // setup.py, Main.pm, Makefile.pl
+		}
+		x.add(host, name, line, part, where+" (no scheme)")
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // url adds a URL's host, and the hosts of URLs wrapped inside it (tracking
@@ -225,12 +351,15 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 	x.add(host, raw, line, part, where)
 	// a URL inside the URL: a tracking redirect, followed textually
 	inner := u.RawQuery + " " + u.EscapedPath() + " " + u.Fragment
+	if !strings.Contains(inner, "://") && !containsFold(inner, "%3a") {
+		return // no URL inside, plain or escaped
+	}
 	for i := 0; i < 2; i++ {
 		if dec, err := url.QueryUnescape(inner); err == nil {
 			inner = dec
 		}
 	}
-	for _, m := range urlRE().FindAllString(inner, -1) {
+	for _, m := range findURLs(inner) {
 		x.urlDepth(trimURL(m), line, part, "redirect target in "+where, depth+1)
 	}
 }
@@ -294,6 +423,10 @@ func hiddenIPv4(host string) (string, bool) {
 	if host == "" || strings.HasSuffix(host, ".") {
 		host = strings.TrimSuffix(host, ".")
 	}
+	lastLabel := host[strings.LastIndexByte(host, '.')+1:]
+	if lastLabel == "" || !(lastLabel[0] >= '0' && lastLabel[0] <= '9') {
+		return "", false // a host name: its last label is no number (quick, before any allocation)
+	}
 	parts := strings.Split(host, ".")
 	if len(parts) == 0 || len(parts) > 4 {
 		return "", false
@@ -346,3 +479,65 @@ func ipv4Number(p string) (uint64, bool) {
 	n, err := strconv.ParseUint(p, base, 64)
 	return n, err == nil
 }
+
+// validHostName reports whether s is written as a host name: labels of letters,
+// digits and inner hyphens, at most 63 bytes each, the last one a letter-led TLD.
+func validHostName(s string) bool {
+	if len(s) > 253 || s == "" {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	return len(tld) >= 2 && (tld[0] >= 'a' && tld[0] <= 'z' || tld[0] >= 'A' && tld[0] <= 'Z')
+}
+
+// findURLs finds the http, https and ftp URLs in s, as urlRE does, in one pass:
+// from each "://" back to its scheme (a whole word), then on to the first byte
+// a URL cannot hold unescaped.
+func findURLs(s string) []string {
+	var out []string
+	end := 0 // where the last URL ended: URLs do not overlap
+	for off := 0; ; {
+		k := strings.Index(s[off:], "://")
+		if k < 0 {
+			return out
+		}
+		k += off
+		off = k + 3
+		i := k
+		for i > end && (s[i-1] >= 'a' && s[i-1] <= 'z' || s[i-1] >= 'A' && s[i-1] <= 'Z') {
+			i--
+		}
+		scheme := strings.ToLower(s[i:k])
+		// the scheme is a word of its own, or its tail: "xhttp://" holds "http://" (\b as in urlRE)
+		for _, sc := range []string{"https", "http", "ftp"} {
+			if strings.HasSuffix(scheme, sc) && (len(scheme) == len(sc) || !isWordChar(scheme[len(scheme)-len(sc)-1])) {
+				i = k - len(sc)
+				scheme = sc
+				break
+			}
+		}
+		if scheme != "http" && scheme != "https" && scheme != "ftp" || i > 0 && isWordChar(s[i-1]) {
+			continue
+		}
+		j := k + 3
+		for j < len(s) && strings.IndexByte(" \t\n\r\f<>\"'`{}|\\^[]", s[j]) < 0 {
+			j++
+		}
+		if j == k+3 {
+			continue
+		}
+		out = append(out, s[i:j])
+		end, off = j, j
+	}
+}
+
+func isWordChar(c byte) bool { return isAlnum(c) || c == '_' }

@@ -283,3 +283,78 @@ func FuzzHiddenIPv4(f *testing.F) {
 		}
 	})
 }
+
+// Host names written without a scheme are taken where receivers take them,
+// and look-alikes in code, CSS and file names are not.
+func TestBareDomains(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"Visit example.com today.", []string{"example.com"}},
+		{"Order at shop.example.co.uk, or call us.", []string{"shop.example.co.uk"}},
+		{"(see Example.org)", []string{"example.org"}},
+		{"Polish shop: allegro.pl", []string{"allegro.pl"}},
+		{"write to bob@example.net", []string{"example.net"}}, // the e-mail rule, once
+		{"https://example.com/x and example.com", []string{"example.com", "example.com"}},
+		{"a.menu { color: red }", nil},
+		{"use Main.pm; run setup.py", nil},
+		{"version 1.2.3: call obj.method() and read config.json", nil},
+		{"perl Makefile.pl, then README.md", nil},
+		{"file /etc/example.com.conf", nil},
+		{"e.g. this, i.e. that", nil},
+		{"node_modules/left-pad.js", nil},
+		{"x.co is too short", nil},
+		{"see readme.txt", nil},
+	} {
+		got, err := File(strings.NewReader(tc.text+"\n"), "t.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hosts []string
+		for _, it := range got.Items {
+			hosts = append(hosts, it.Host)
+		}
+		if strings.Join(hosts, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%q: found %v, want %v", tc.text, hosts, tc.want)
+		}
+	}
+}
+
+// The Subject header's links are read; a script's bare names are not.
+func TestSubjectAndScript(t *testing.T) {
+	msg := "From: a@example.org\r\nSubject: =?UTF-8?Q?Deal_at_deal-example.com_=E2=9C=93?=\r\nContent-Type: text/html\r\n\r\n" +
+		"<script>var m = require('Main.pm'); load(\"https://cdn.example.net/x.js\")</script><p>hi</p>\r\n"
+	got, err := File(strings.NewReader(msg), "m.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, it := range got.Items {
+		found[it.Host] = it.Loc.Where
+	}
+	if found["deal-example.com"] != "Subject header (no scheme)" || found["cdn.example.net"] != "script" {
+		t.Errorf("found %v", found)
+	}
+	if _, ok := found["main.pm"]; ok {
+		t.Error("a module name in a script was taken for a host")
+	}
+}
+
+// findURLs finds what the regular expression it replaces finds.
+func FuzzFindURLs(f *testing.F) {
+	for _, s := range []string{"see https://example.com/x and HTTP://B.example?q=1", "xhttp://a.example", "ftp://f.example/ https://",
+		"url=https://r.example/?u=http://in.example", "a://b http://\x01x.example", "_http://u.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 512 {
+			return
+		}
+		want := urlRE().FindAllString(s, -1)
+		got := findURLs(s)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("findURLs(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

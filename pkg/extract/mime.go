@@ -60,6 +60,12 @@ func (x *extractor) message(data []byte, part string, firstLine int) {
 			x.add(strings.Trim(v[at+1:], "<> "), v, line("Message-Id"), part, "Message-ID header")
 		}
 	}
+	for _, v := range msg.Header["Subject"] { // spam puts links in the subject too
+		if d, err := dec.DecodeHeader(v); err == nil {
+			v = d
+		}
+		x.textLine(v, line("Subject"), part, "Subject header")
+	}
 	for _, v := range msg.Header["Dkim-Signature"] {
 		if m := dkimDomainRE().FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
 			x.add(m[1], "d="+m[1], line("DKIM-Signature"), part, "DKIM-Signature d=")
@@ -269,7 +275,7 @@ var (
 func (x *extractor) html(data []byte, part string, firstLine int) {
 	z := html.NewTokenizer(bytes.NewReader(data))
 	line := firstLine
-	inStyle := false
+	inStyle, inScript := false, false
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -283,6 +289,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 			name, hasAttr := z.TagName()
 			tag := string(name)
 			inStyle = tag == "style" && tt == html.StartTagToken
+			inScript = tag == "script" && tt == html.StartTagToken
 			var httpEquiv, content string
 			lines := attrLines{raw: raw}
 			for hasAttr {
@@ -301,8 +308,10 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 						}
 					}
 				case "style":
-					for _, m := range cssURLRE().FindAllStringSubmatch(val, -1) {
-						x.url(m[1], at, part, "CSS url()")
+					if containsFold(val, "url(") { // most inline styles hold none
+						for _, m := range cssURLRE().FindAllStringSubmatch(val, -1) {
+							x.url(m[1], at, part, "CSS url()")
+						}
 					}
 				case "http-equiv":
 					httpEquiv = strings.ToLower(val)
@@ -316,14 +325,20 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				}
 			}
 		case html.EndTagToken:
-			inStyle = false
+			inStyle, inScript = false, false
 		case html.TextToken:
 			text := html.UnescapeString(string(raw))
 			for i, l := range strings.Split(text, "\n") {
 				if inStyle {
-					for _, m := range cssURLRE().FindAllStringSubmatch(l, -1) {
-						x.url(m[1], start+i, part, "CSS url()")
+					if containsFold(l, "url(") {
+						for _, m := range cssURLRE().FindAllStringSubmatch(l, -1) {
+							x.url(m[1], start+i, part, "CSS url()")
+						}
 					}
+					continue
+				}
+				if inScript { // code: links with a scheme only, no bare names (Main.pm, a.menu)
+					x.urlsOnly(l, start+i, part, "script")
 					continue
 				}
 				x.textLine(l, start+i, part, "text")
