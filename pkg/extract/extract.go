@@ -260,8 +260,8 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		if b > 0 && strings.IndexByte("@/:_\\=%&?#", s[b-1]) >= 0 {
 			continue // part of a URL, an address, a path or a longer token
 		}
-		if i < len(s) && strings.IndexByte("@_/", s[i]) >= 0 {
-			continue
+		if i < len(s) && strings.IndexByte("@_", s[i]) >= 0 {
+			continue // an address's local part, a longer token; a path after it is fine (example.com/offer)
 		}
 		name := s[b:j]
 		if !validHostName(name) {

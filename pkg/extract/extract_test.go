@@ -304,6 +304,7 @@ func TestBareDomains(t *testing.T) {
 		{"file /etc/example.com.conf", nil},
 		{"e.g. this, i.e. that", nil},
 		{"node_modules/left-pad.js", nil},
+		{"minutes at notes-example.net/2026/12.", []string{"notes-example.net"}},
 		{"x.co is too short", nil},
 		{"see readme.txt", nil},
 	} {

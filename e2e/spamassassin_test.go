@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// knownDifferences are names SpamAssassin takes from the fixtures and blcheck
+// deliberately does not, with the reason; anything else SpamAssassin looks up
+// and blcheck does not check fails the test.
+var knownDifferences = map[string]string{
+	"readme.md": "a file name: blcheck takes no bare name ending in a file extension TLD (README.md, setup.py)",
+}
+
+// The differential test against SpamAssassin: on every fixture message, each
+// host and registered domain SpamAssassin's URI extraction finds (what its
+// URIDNSBL rules look up) must be checked by blcheck scan, as a target, a
+// domain subject or a host-name subject. Nothing is looked up on the internet:
+// SpamAssassin runs local tests only, blcheck asks rbldnsd on loopback.
+func TestSpamAssassinParity(t *testing.T) {
+	if _, err := exec.LookPath("spamassassin"); err != nil {
+		need(t, "spamassassin", "spamassassin") // fails under CI=true, skips elsewhere
+	}
+	w := startWorld(t)
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "messages", "*.eml"))
+	if len(fixtures) == 0 {
+		t.Fatal("no fixture messages")
+	}
+	cmd := exec.Command("perl", append([]string{filepath.Join("testdata", "sa-uris.pl")}, fixtures...)...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "SA_STATE_DIR=" + t.TempDir()}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sa-uris.pl: %v", err)
+	}
+	sa := map[string]map[string]bool{} // file -> names SpamAssassin looks up
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			continue
+		}
+		if sa[f[0]] == nil {
+			sa[f[0]] = map[string]bool{}
+		}
+		sa[f[0]][strings.ToLower(f[1])] = true // the host (DBL and SURBL are asked for it: notrim)
+		sa[f[0]][strings.ToLower(f[2])] = true // its registered domain
+	}
+	for _, file := range fixtures {
+		r := blcheck(t, "scan", file, "-r", w.addr, "-l", "dbl,surbl,zen", "--ns=false", "-o", "json", "--timeout", "1s")
+		var doc struct {
+			Targets []struct {
+				Input    string `json:"input"`
+				Subjects []struct {
+					Subject string `json:"subject"`
+				} `json:"subjects"`
+			} `json:"targets"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("%s: exit %d, not JSON: %v\n%s", file, r.code, err, r.stderr)
+		}
+		checked := map[string]bool{}
+		for _, tg := range doc.Targets {
+			checked[strings.ToLower(tg.Input)] = true
+			for _, s := range tg.Subjects {
+				checked[strings.ToLower(s.Subject)] = true
+			}
+		}
+		var missing, extra []string
+		for name := range sa[file] {
+			if !checked[name] && knownDifferences[name] == "" {
+				missing = append(missing, name)
+			}
+		}
+		for name := range checked {
+			if !sa[file][name] {
+				extra = append(extra, name)
+			}
+		}
+		sort.Strings(missing)
+		sort.Strings(extra)
+		if len(missing) > 0 {
+			t.Errorf("%s: SpamAssassin looks up %v, which blcheck scan does not check", file, missing)
+		}
+		t.Logf("%s: SpamAssassin %d names, blcheck %d; blcheck checks beyond it: %v", filepath.Base(file), len(sa[file]), len(checked), extra)
+	}
+	if os.Getenv("CI") == "true" && len(sa) == 0 {
+		t.Fatal("SpamAssassin found nothing in the fixtures: its extraction did not run")
+	}
+}
