@@ -138,7 +138,8 @@ func TestTooLarge(t *testing.T) {
 }
 
 func FuzzFile(f *testing.F) {
-	for _, name := range []string{"newsletter.html", "campaign.eml", "notes.md"} {
+	for _, name := range []string{"newsletter.html", "campaign.eml", "notes.md", "damaged-no-opening-boundary.eml",
+		"damaged-base64-footer.eml", "damaged-wrong-boundary.eml"} {
 		data, _ := os.ReadFile(filepath.Join("testdata", name))
 		f.Add(data, name)
 	}
@@ -358,4 +359,40 @@ func FuzzFindURLs(f *testing.F) {
 			t.Fatalf("findURLs(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// Damaged MIME is read as far as it can be: a multipart without its opening
+// boundary as raw text, base64 with a list footer after it both, a multipart
+// with the wrong declared boundary with the one it uses; each says so.
+func TestDamagedMIME(t *testing.T) {
+	for file, want := range map[string]struct{ host, warning string }{
+		"damaged-no-opening-boundary.eml": {"noopen.example.com", "read as raw text"},
+		"damaged-base64-footer.eml":       {"inside-b64.example.com", "both read"},
+		"damaged-wrong-boundary.eml":      {"wrongb.example.com", "read with the one it uses"},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := File(bytes.NewReader(data), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, it := range got.Items {
+			found = found || it.Host == want.host
+		}
+		if !found || len(got.Unread) > 0 || !strings.Contains(strings.Join(got.Warnings, "\n"), want.warning) {
+			t.Errorf("%s: items %+v, unread %v, warnings %v", file, got.Items, got.Unread, got.Warnings)
+		}
+	}
+	// raw text cannot show what encoded parts hold: that is said as unread
+	raw := "Content-Type: multipart/mixed; boundary=\"BB\"\n\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGEgaHJlZj0iaHR0cHM6Ly94LmV4YW1wbGUuY29tLyI+\n--BB--\n"
+	got, err := File(strings.NewReader("From: a@example.org\nMIME-Version: 1.0\n"+raw), "m.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Unread) == 0 {
+		t.Errorf("encoded parts behind a missing boundary were not said as unread: %+v", got)
+	}
 }

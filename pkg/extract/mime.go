@@ -117,6 +117,10 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 				x.warn("%sthe multipart has no closing boundary: read to its end", partPrefix(part))
 				break
 			}
+			if err != nil && i == 1 {
+				x.multipartFallback(h, body, boundary, part, firstLine, depth)
+				return
+			}
 			if err != nil {
 				x.unreadable("%smalformed MIME (%v): the rest of the multipart is not read", partPrefix(part), err)
 				break
@@ -159,6 +163,52 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 	}
 }
 
+// multipartFallback reads a multipart whose parts cannot be found with its
+// declared boundary: with the boundary its body does use, when that is another
+// one; otherwise as the raw text it is (a missing opening boundary), which is
+// read, unless it holds encoded parts that raw text cannot show.
+func (x *extractor) multipartFallback(h entityHeader, body []byte, declared, part string, firstLine, depth int) {
+	if used := usedBoundary(body); used != "" && used != declared {
+		x.warn("%sthe multipart's declared boundary %q is not the one it uses (%q): read with the one it uses",
+			partPrefix(part), declared, used)
+		mediaType, params, _ := mime.ParseMediaType(h.contentType)
+		params["boundary"] = used
+		x.entity(entityHeader{contentType: mime.FormatMediaType(mediaType, params), encoding: h.encoding}, body, part, firstLine, depth+1)
+		return
+	}
+	lower := bytes.ToLower(body)
+	if bytes.Contains(lower, []byte("content-transfer-encoding: base64")) ||
+		bytes.Contains(lower, []byte("content-transfer-encoding: quoted-printable")) {
+		x.unreadable("%smalformed MIME (no part starts with its boundary) with encoded parts: read as raw text, "+
+			"but what the encoded parts hold was not read", partPrefix(part))
+	} else {
+		x.warn("%smalformed MIME (no part starts with its boundary): read as raw text", partPrefix(part))
+	}
+	x.text(body, part, firstLine, "text")
+}
+
+// usedBoundary finds the boundary a multipart body uses: a "--token" line
+// that comes back, or closes ("--token--").
+func usedBoundary(body []byte) string {
+	seen := map[string]int{}
+	for len(body) > 0 {
+		var l []byte
+		l, body = nextLine(body)
+		t := strings.TrimRight(string(l), " \t\r")
+		if !strings.HasPrefix(t, "--") || len(t) < 3 || len(t) > 72 || strings.ContainsAny(t, " \t") {
+			continue
+		}
+		tok := t[2:]
+		if strings.HasSuffix(tok, "--") && seen[strings.TrimSuffix(tok, "--")] > 0 {
+			return strings.TrimSuffix(tok, "--")
+		}
+		if seen[tok]++; seen[tok] >= 2 {
+			return tok
+		}
+	}
+	return ""
+}
+
 // partStarts returns, for each part of a multipart body that starts at line
 // firstLine of the file, the file line its body starts at (after its headers).
 func partStarts(body []byte, boundary string, firstLine int) []int {
@@ -192,6 +242,23 @@ func nextLine(data []byte) (line, rest []byte) {
 	return data, nil
 }
 
+// splitBase64 splits a body into its leading base64 lines (joined, without
+// spaces) and the rest, from the first line that is no base64.
+func splitBase64(body []byte) (string, []byte) {
+	var enc strings.Builder
+	rest := body
+	for len(rest) > 0 {
+		l, next := nextLine(rest)
+		t := strings.TrimSpace(string(l))
+		if t != "" && strings.Trim(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != "" {
+			break
+		}
+		enc.WriteString(t)
+		rest = next
+	}
+	return enc.String(), rest
+}
+
 func partPrefix(part string) string {
 	if part == "" {
 		return ""
@@ -218,6 +285,15 @@ func (x *extractor) decode(body []byte, encoding, charset, part string) []byte {
 		out, err := base64.StdEncoding.DecodeString(clean)
 		if err != nil {
 			out, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
+		}
+		if err != nil {
+			// base64 followed by text (a mailing list's footer): the encoded
+			// lines, decoded, and the text after them, as it is
+			encoded, tail := splitBase64(body)
+			if dec, derr := base64.StdEncoding.DecodeString(encoded); derr == nil && len(encoded) > 0 {
+				x.warn("%sbase64 followed by text (a mailing list's footer?): both read", partPrefix(part))
+				out, err = append(append(dec, '\n'), tail...), nil
+			}
 		}
 		if err != nil {
 			x.unreadable("%sbad base64 (%v): part not read", partPrefix(part), err)
