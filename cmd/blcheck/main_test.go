@@ -329,7 +329,7 @@ func golden(t *testing.T, name, got string) {
 var (
 	timing = regexp.MustCompile(`in (\d+ms|\d+\.\ds) via 127\.0\.0\.1:\d+`)
 	port   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	rtt    = regexp.MustCompile(`"(rtt_ms|duration_ms)": \d+`)
+	rtt    = regexp.MustCompile(`"(rtt_ms|duration_ms|dns_queries)": \d+`)
 	start  = regexp.MustCompile(`"started": "[^"]+"`)
 )
 

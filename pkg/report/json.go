@@ -201,6 +201,8 @@ type SummaryDoc struct {
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before its end.
 	Interrupted bool `json:"interrupted"`
 	ExitCode    int  `json:"exit_code"`
+	// DNSQueries counts the queries the run sent (answers from the cache are not counted).
+	DNSQueries int `json:"dns_queries,omitempty"`
 }
 
 // NewDocument builds the JSON document of a run.
@@ -254,7 +256,7 @@ func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
 		Listed: res.Summary.Listings(), NotCounted: res.Summary.NotCounted, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
 		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
-		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode,
+		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode, DNSQueries: res.Queries,
 	}
 }
 
