@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // need returns the path of a tool the test needs: with CI=true its absence is
@@ -188,5 +190,43 @@ func TestServeBadConfig(t *testing.T) {
 	r := blcheck(t, "serve", "--config", bad, "--listen", freeTCP(t), "-r", "127.0.0.1:1")
 	if r.code != 2 || !strings.Contains(r.stderr, "bad.yml") || !strings.Contains(r.stderr, "allow") {
 		t.Errorf("bad config: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// --web.config.file puts basic auth in front of every endpoint (exporter-toolkit).
+func TestServeBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := filepath.Join(dir, "web.yml")
+	os.WriteFile(web, []byte("basic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
+	listen := freeTCP(t)
+	start(t, binary, "serve", "--allow", "192.0.2.0/24", "--listen", listen, "-r", "127.0.0.1:1", "--web.config.file", web)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + listen + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("without credentials: HTTP %d, want 401", resp.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not come up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+listen+"/metrics", nil)
+	req.SetBasicAuth("prometheus", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("with credentials: HTTP %d, want 200", resp.StatusCode)
 	}
 }
