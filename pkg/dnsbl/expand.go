@@ -71,38 +71,30 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 
 	hostAddrs := make([][]addrVia, 2)
 	addrs(t.Host, "", 0, &hostAddrs)
-	var hostNX bool
-	var mx []resolver.MX
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if t.NoMX {
-			return
-		}
-		a, err := r.lookup(ctx, t.Host, resolver.TypeMX)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("MX lookup for %s failed: %v", t.Host, err))
-			return
-		}
-		hostNX = a.NXDomain
-		mx = a.MX
-	}()
-	var ns []string
-	if r.o.NS {
+	// lookupThen looks name up beside the address lookups and hands the answer
+	// to use (under mu); a failure is a problem of the target
+	lookupThen := func(name string, qt resolver.Type, use func(*resolver.Answer)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := r.lookup(ctx, t.Domain, resolver.TypeNS)
+			a, err := r.lookup(ctx, name, qt)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("NS lookup for %s failed: %v", t.Domain, err))
+				problems = append(problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, name, err))
 				return
 			}
-			ns = a.NS
+			use(a)
 		}()
+	}
+	var hostNX bool
+	var mx []resolver.MX
+	if !t.NoMX {
+		lookupThen(t.Host, resolver.TypeMX, func(a *resolver.Answer) { hostNX, mx = a.NXDomain, a.MX })
+	}
+	var ns []string
+	if r.o.NS {
+		lookupThen(t.Domain, resolver.TypeNS, func(a *resolver.Answer) { ns = a.NS })
 	}
 	wg.Wait()
 
