@@ -328,6 +328,15 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 		return // relative links, data:, cid:, javascript: have no host to check
 	}
 	u, err := url.Parse(raw)
+	if err != nil && strings.Contains(raw, "%") {
+		// a percent-encoded host (http://%65xample.com/), which browsers decode
+		// and Go's parser refuses: decoded, then parsed
+		if dec := decodeAuthority(raw); dec != raw {
+			if u, err = url.Parse(dec); err == nil {
+				where = "percent-encoded host, in " + where
+			}
+		}
+	}
 	if err != nil || u.Hostname() == "" {
 		return
 	}
@@ -541,3 +550,22 @@ func findURLs(s string) []string {
 }
 
 func isWordChar(c byte) bool { return isAlnum(c) || c == '_' }
+
+// decodeAuthority undoes the percent-encoding of a URL's authority (its host
+// and port), leaving the rest as it is; raw when there is nothing to decode.
+func decodeAuthority(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth, err := url.PathUnescape(rest[:end])
+	if err != nil || strings.ContainsAny(auth, "/?#") {
+		return raw
+	}
+	return raw[:i+3] + auth + rest[end:]
+}

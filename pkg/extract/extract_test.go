@@ -396,3 +396,20 @@ func TestDamagedMIME(t *testing.T) {
 		t.Errorf("encoded parts behind a missing boundary were not said as unread: %+v", got)
 	}
 }
+
+// A percent-encoded host is what the browser opens.
+func TestPercentEncodedHost(t *testing.T) {
+	got, err := File(strings.NewReader(`<a href="http://%65xample-shop.com/offer">x</a> <a href="http://sh%6Fp.example.net/">y</a>`), "p.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"example-shop.com": true, "shop.example.net": true}
+	for _, it := range got.Items {
+		if want[it.Host] && strings.HasPrefix(it.Loc.Where, "percent-encoded host") {
+			delete(want, it.Host)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not found: %v in %+v", want, got.Items)
+	}
+}
