@@ -203,13 +203,9 @@ func (x *extractor) urlsOnly(s string, line int, part, where string) {
 
 // containsFold reports whether s holds the lower-case ASCII word w in any case.
 func containsFold(s, w string) bool {
+	first := w[0]
 	for i := 0; i+len(w) <= len(s); i++ {
-		if j := strings.IndexAny(s[i:], w[:1]+strings.ToUpper(w[:1])); j < 0 {
-			return false
-		} else {
-			i += j
-		}
-		if i+len(w) <= len(s) && strings.EqualFold(s[i:i+len(w)], w) {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(w)], w) {
 			return true
 		}
 	}
