@@ -175,11 +175,11 @@ func (x *extractor) textLine(s string, line int, part, where string) {
 		for j < len(s) && (isHostByte(s[j]) || s[j] == '[' || s[j] == ']' || s[j] == ':') {
 			j++
 		}
-		m := emailRE().FindStringSubmatch(s[i:j])
-		if m == nil || strings.Contains(m[0], "://") {
+		full, domain, ok := emailAt(s[i:j], at-i)
+		if !ok {
 			continue
 		}
-		x.add(m[1], trimURL(m[0]), line, part, where)
+		x.add(domain, trimURL(full), line, part, where)
 	}
 }
 
@@ -564,4 +564,50 @@ func decodeAuthority(raw string) string {
 		return raw
 	}
 	return raw[:i+3] + auth + rest[end:]
+}
+
+// emailAt reads the e-mail address around the @ at s[at], as emailRE matches
+// one: a local part, then a domain of two or more labels (letters, digits,
+// inner hyphens) or an address in brackets. It returns the address, its domain
+// and whether there is one; what follows the domain (a full stop) is left out.
+func emailAt(s string, at int) (full, domain string, ok bool) {
+	if at == 0 || at+1 >= len(s) {
+		return "", "", false
+	}
+	rest := s[at+1:]
+	if rest[0] == '[' {
+		end := strings.IndexByte(rest, ']')
+		if end < 2 || strings.Trim(rest[1:end], "0123456789abcdefABCDEF:.") != "" {
+			return "", "", false
+		}
+		return s[:at+1+end+1], strings.ToLower(rest[:end+1]), true
+	}
+	// the longest run of labels joined by dots, each a-z0-9 with inner hyphens
+	n, labels, last := 0, 0, 0
+	for n < len(rest) {
+		k := n
+		for k < len(rest) && (isAlnum(rest[k]) || rest[k] == '-') {
+			k++
+		}
+		label := rest[n:k]
+		if label == "" || label[0] == '-' {
+			break
+		}
+		for len(label) > 0 && label[len(label)-1] == '-' { // a label ends in a letter or digit
+			label = label[:len(label)-1]
+		}
+		if label == "" {
+			break
+		}
+		labels++
+		last = n + len(label)
+		if n+len(label) < k || k >= len(rest) || rest[k] != '.' {
+			break
+		}
+		n = k + 1
+	}
+	if labels < 2 {
+		return "", "", false
+	}
+	return s[:at+1+last], strings.ToLower(rest[:last]), true
 }

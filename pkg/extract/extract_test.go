@@ -413,3 +413,30 @@ func TestPercentEncodedHost(t *testing.T) {
 		t.Errorf("not found: %v in %+v", want, got.Items)
 	}
 }
+
+// emailAt reads what emailRE reads.
+func FuzzEmailAt(f *testing.F) {
+	for _, s := range []string{"bob@example.com", "a.b+c@x-y.example.org.", "x@[192.0.2.1]", "a@b", "a@-b.c", "a@b-.c.d", "@x.y", "a@b..c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 200 || strings.Count(s, "@") != 1 {
+			return
+		}
+		at := strings.IndexByte(s, '@')
+		i := at
+		for i > 0 && strings.IndexByte(localPartBytes, s[i-1]) >= 0 {
+			i--
+		}
+		j := at + 1
+		for j < len(s) && (isHostByte(s[j]) || s[j] == '[' || s[j] == ']' || s[j] == ':') {
+			j++
+		}
+		w := s[i:j]
+		m := emailRE().FindStringSubmatch(w)
+		full, domain, ok := emailAt(w, at-i)
+		if (m != nil) != ok || ok && (m[0] != full || strings.ToLower(m[1]) != domain) {
+			t.Fatalf("emailAt(%q) = %q %q %v; emailRE %q", w, full, domain, ok, m)
+		}
+	})
+}
