@@ -257,6 +257,10 @@ func TestProbeRefused(t *testing.T) {
 			t.Errorf("%s: refused, yet queries were sent", tc.query)
 		}
 	}
+	if _, metrics := w.get(t, "/metrics"); strings.Contains(metrics, `module="nope"`) ||
+		!strings.Contains(metrics, `blcheck_exporter_probes_total{module="unknown",outcome="bad_request"} 1`) {
+		t.Error("an unknown module's name became a label value (unbounded series)")
+	}
 }
 
 // A scrape timeout of 1 s and a list that takes far longer: the probe answers in

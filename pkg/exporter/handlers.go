@@ -32,7 +32,8 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	m := cur.cfg.Modules[module]
 	if m == nil {
-		s.probes.WithLabelValues(module, "bad_request").Inc()
+		// a stranger's module name is no label value: the series stay bounded
+		s.probes.WithLabelValues("unknown", "bad_request").Inc()
 		http.Error(w, fmt.Sprintf("unknown module %q (the configuration has %v)", module, cur.cfg.ModuleNames()), http.StatusBadRequest)
 		return
 	}
