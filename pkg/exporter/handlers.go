@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/report"
 )
@@ -99,9 +100,13 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		_ = report.WriteJSON(w, report.NewDocument(res, s.opts.Servers, nil, exitCode(res)))
 	case q.Get("debug") == "true":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries (the rest from the cache)\n\n",
+		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries sent (answers still in the cache are not asked again)\n\n",
 			input, module, out, res.Elapsed.Round(time.Millisecond), res.Queries)
-		text := &report.Text{W: w}
+		names := map[string]*catalog.List{}
+		for _, l := range res.Lists {
+			names[l.List.ID] = l.List
+		}
+		text := &report.Text{W: w, Probe: true, Names: names}
 		_ = text.Render(res, s.opts.Servers, exitCode(res)) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
 		families, err := reg.Gather()

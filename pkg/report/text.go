@@ -65,6 +65,9 @@ type Text struct {
 	Locations map[int][]extract.Location
 	// Ignored is what scan and bounce left out.
 	Ignored []IgnoredDoc
+	// Probe says the text is a probe's trace (blcheck serve &debug=true): it
+	// names the outcome, not a process exit code.
+	Probe bool
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	err                                    error           // the first write error
@@ -648,7 +651,19 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	}
 	t.p("%s, %s, %s: %s. %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
-		strings.Join(parts, ", "), exitMeaning(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+		strings.Join(parts, ", "), t.verdictWords(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+}
+
+// verdictWords is the summary's last words: the exit code, or for a probe its outcome.
+func (t *Text) verdictWords(exitCode int) string {
+	if !t.Probe {
+		return exitMeaning(exitCode)
+	}
+	m := exitMeaning(exitCode)
+	if i := strings.IndexByte(m, '('); i >= 0 {
+		return "Outcome: " + strings.TrimSuffix(m[i+1:], ")")
+	}
+	return "Outcome: " + m
 }
 
 // noKeyChecks counts the checks skipped because their list needs a key: the
