@@ -155,7 +155,9 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 		logger.Info("stopping")
 		shut, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		_ = httpSrv.Shutdown(shut)
+		if httpSrv.Shutdown(shut) != nil {
+			_ = httpSrv.Close() // probes still running end with their connections, so Close below does not wait on them
+		}
 		return nil
 	}
 }

@@ -83,23 +83,17 @@ type Checker struct {
 	mu       sync.Mutex
 	closed   bool
 	calls    sync.WaitGroup
-	health   []*healthEntry // by list position
-	resolved *resolverEntry
+	health   []*kept[Health] // by list position
+	resolved *kept[ResolverHealth]
 }
 
-// healthEntry is a list's health as last checked, or being checked (ready open).
-type healthEntry struct {
+// kept is a health check's result as last made, or being made (ready open):
+// a list's Health, or the resolver's.
+type kept[T any] struct {
 	ready   chan struct{}
-	health  Health
+	value   T
 	expires time.Time
 	cut     bool // the check was interrupted: it says nothing, and is done again
-}
-
-type resolverEntry struct {
-	ready   chan struct{}
-	health  ResolverHealth
-	expires time.Time
-	cut     bool
 }
 
 // New returns a Checker for the options. It fails only on options that cannot
@@ -114,7 +108,7 @@ func New(o Options) (*Checker, error) {
 	o.Lists = slices.Clone(o.Lists)
 	// the window is the resolver's, one per server: every Checker and every
 	// call on it share the bound on queries in flight, and its loss signal
-	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*healthEntry, len(o.Lists))}
+	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*kept[Health], len(o.Lists))}
 	c.limiters = make([]*rate.Limiter, len(o.Lists))
 	if o.Rate > 0 {
 		for i := range c.limiters {
@@ -182,59 +176,43 @@ func (c *Checker) Close() error {
 // within HealthTTL by this call or another (a check in progress elsewhere is
 // waited for, not repeated). ok is false when ctx ended first.
 func (c *Checker) listHealth(ctx context.Context, pos int, probe func() (Health, bool)) (Health, bool) {
+	return keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"})
+}
+
+// resolverHealth is listHealth for the resolver's NXDOMAIN check.
+func (c *Checker) resolverHealth(ctx context.Context, probe func() (ResolverHealth, bool)) ResolverHealth {
+	h, _ := keep(ctx, c, &c.resolved, probe, ResolverHealth{})
+	return h
+}
+
+// keep makes a health check by probe, or takes the one *slot holds while it is
+// within HealthTTL (waiting for it when it is being made); with HealthTTL 0 it
+// always probes. cut is the answer when ctx ends while waiting. *slot is
+// guarded by c.mu.
+func keep[T any](ctx context.Context, c *Checker, slot **kept[T], probe func() (T, bool), cut T) (T, bool) {
 	if c.opts.HealthTTL <= 0 {
 		return probe()
 	}
 	for {
 		c.mu.Lock()
-		e := c.health[pos]
+		e := *slot
 		if e == nil || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
-			e = &healthEntry{ready: make(chan struct{})}
-			c.health[pos] = e
+			e = &kept[T]{ready: make(chan struct{})}
+			*slot = e
 			c.mu.Unlock()
-			h, done := probe()
-			e.health, e.cut, e.expires = h, !done, c.opts.Now().Add(c.opts.HealthTTL)
+			v, done := probe()
+			e.value, e.cut, e.expires = v, !done, c.opts.Now().Add(c.opts.HealthTTL)
 			close(e.ready)
-			return h, done
+			return v, done
 		}
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
-			return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+			return cut, false
 		}
 		if !e.cut {
-			return e.health, true
-		}
-	}
-}
-
-// resolverHealth is listHealth for the resolver's NXDOMAIN check.
-func (c *Checker) resolverHealth(ctx context.Context, probe func() (ResolverHealth, bool)) ResolverHealth {
-	if c.opts.HealthTTL <= 0 {
-		h, _ := probe()
-		return h
-	}
-	for {
-		c.mu.Lock()
-		e := c.resolved
-		if e == nil || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
-			e = &resolverEntry{ready: make(chan struct{})}
-			c.resolved = e
-			c.mu.Unlock()
-			h, done := probe()
-			e.health, e.cut, e.expires = h, !done, c.opts.Now().Add(c.opts.HealthTTL)
-			close(e.ready)
-			return h
-		}
-		c.mu.Unlock()
-		select {
-		case <-e.ready:
-		case <-ctx.Done():
-			return ResolverHealth{}
-		}
-		if !e.cut {
-			return e.health
+			return e.value, true
 		}
 	}
 }

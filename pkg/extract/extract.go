@@ -122,6 +122,8 @@ func (x *extractor) add(host, raw string, line int, part, where string) {
 }
 
 var (
+	// urlRE says what a URL in text is; findURLs finds them in one pass, and is
+	// fuzzed against it
 	urlRE   = lazyre.New(`(?i)\b(?:https?|ftp)://[^\s<>"'\x60{}|\\^\[\]]+`)
 	wwwRE   = lazyre.New(`(?i)(?:^|[^a-z0-9.@/-])(www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#][^\s<>"'\x60{}|\\^\[\]]*)?)`)
 	emailRE = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+|\[[0-9a-f:.]+\])`)
