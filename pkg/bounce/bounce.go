@@ -8,13 +8,9 @@ package bounce
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/netip"
 	"regexp"
@@ -22,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
+	"github.com/blcheck/blcheck/pkg/extract"
 )
 
 // Server is the host that rejected the mail. It is named, never blamed.
@@ -194,95 +191,41 @@ func hasMessageHeaders(h mail.Header) bool {
 }
 
 // readMessage takes a DSN's machine-readable parts and returns the human-readable
-// text to read for the rest (the whole body for a plain-text bounce).
+// text to read for the rest (the whole body for a plain-text bounce). Its MIME
+// is read by scan's reader (extract.Parts): damaged multiparts recovered,
+// transfer encodings undone, charsets (KOI8-R, GB2312, Windows-125x...) decoded.
 func (rep *Report) readMessage(msg *mail.Message) []byte {
 	body, err := io.ReadAll(io.LimitReader(msg.Body, MaxSize))
 	if err != nil {
 		rep.Unread = append(rep.Unread, fmt.Sprintf("the bounce's body could not be read to its end (%v)", err))
 	}
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || !strings.HasPrefix(mediaType, "multipart/") || params["boundary"] == "" {
-		rep.Format = "text message"
-		body = rep.decode(body, msg.Header.Get("Content-Transfer-Encoding"), "the bounce's body")
-		rep.splitReturned(body)
-		return body
+	ct := msg.Header.Get("Content-Type")
+	mediaType, _, _ := mime.ParseMediaType(ct)
+	parts, _, unread := extract.Parts(ct, msg.Header.Get("Content-Transfer-Encoding"), body, "the bounce")
+	rep.Unread = append(rep.Unread, unread...)
+	rep.Format = "text message"
+	if strings.HasPrefix(mediaType, "multipart/") {
+		rep.Format = mediaType
 	}
-	rep.Format = mediaType
 	var human bytes.Buffer
-	if !rep.readMultipart(body, params["boundary"], &human, 0) {
-		// the declared boundary is not the one used: read what is there as text
-		rep.Unread = rep.Unread[:0]
-		rep.Format = "text message (its MIME boundary does not match)"
-		rep.splitReturned(body)
-		return body
-	}
-	return human.Bytes()
-}
-
-// readMultipart reads the parts of a multipart body into the report, the
-// human-readable ones into human, descending into nested multiparts (a report
-// inside multipart/alternative or mixed). It reports whether any part was found.
-func (rep *Report) readMultipart(body []byte, boundary string, human *bytes.Buffer, depth int) bool {
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	found := false
-	for i := 1; ; i++ {
-		p, err := mr.NextPart() // decodes quoted-printable
-		if err != nil {
-			if !errors.Is(err, io.EOF) || i == 1 {
-				rep.Unread = append(rep.Unread, fmt.Sprintf("the bounce's MIME is broken at part %d (%v): the rest was not read", i, err))
-			}
-			break
-		}
-		found = true
-		part, err := io.ReadAll(io.LimitReader(p, MaxSize))
-		if err != nil {
-			rep.Unread = append(rep.Unread, fmt.Sprintf("part %d of the bounce could not be read to its end (%v)", i, err))
-		}
-		ct, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		if p.Header.Get("Content-Transfer-Encoding") != "" && !strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			part = rep.decode(part, p.Header.Get("Content-Transfer-Encoding"), fmt.Sprintf("part %d", i))
-		}
-		switch {
-		case strings.HasPrefix(ct, "multipart/") && params["boundary"] != "" && depth < 8:
-			rep.readMultipart(part, params["boundary"], human, depth+1)
-		case ct == "message/delivery-status", ct == "message/global-delivery-status":
+	for _, p := range parts {
+		switch p.Type {
+		case "message/delivery-status", "message/global-delivery-status":
 			rep.Format = "RFC 3464 delivery status"
-			rep.readDeliveryStatus(string(part))
-		case ct == "message/rfc822", ct == "text/rfc822-headers", ct == "message/rfc822-headers", ct == "message/global":
-			rep.Returned = part
-		case ct == "text/plain", ct == "", ct == "text/html":
-			human.Write(part)
+			rep.readDeliveryStatus(string(p.Body))
+		case "message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global", "message/global-headers":
+			if rep.Returned == nil {
+				rep.Returned = p.Body
+			}
+		case "text/plain", "text/html":
+			if p.Name == "" { // a single-part bounce: the returned message follows a marker
+				rep.splitReturned(p.Body)
+			}
+			human.Write(p.Body)
 			human.WriteByte('\n')
 		}
 	}
-	return found
-}
-
-// decode undoes a body's transfer encoding (a single-part bounce sent as
-// quoted-printable or base64); what cannot be decoded is read as it is.
-func (rep *Report) decode(body []byte, encoding, what string) []byte {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil && len(out) == 0 {
-			return body
-		}
-		return out
-	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, body)
-		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-		n, err := base64.StdEncoding.Decode(out, clean)
-		if err != nil {
-			rep.Unread = append(rep.Unread, fmt.Sprintf("%s is not valid base64 (%v): read as far as it goes", what, err))
-		}
-		return out[:n]
-	}
-	return body
+	return human.Bytes()
 }
 
 // splitReturned finds the returned message in a plain-text bounce (qmail:

@@ -93,6 +93,9 @@ type extractor struct {
 	// lines are the file's (no transfer encoding)
 	partBase  int
 	partExact bool
+	// leaf, when set, takes every MIME leaf decoded instead of scanning it
+	// (Parts: bounce reads a bounce's parts with scan's reader)
+	leaf func(Part)
 }
 
 func (x *extractor) warn(format string, a ...any) {
@@ -147,6 +150,10 @@ func trimURL(s string) string {
 
 // text finds URLs, www. links and e-mail addresses in plain text or Markdown.
 func (x *extractor) text(data []byte, part string, firstLine int, where string) {
+	if x.leaf != nil { // Parts: what is read as raw text is a text leaf
+		x.leaf(Part{Name: part, Type: "text/plain", Body: data})
+		return
+	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), MaxSize)
 	line := firstLine - 1

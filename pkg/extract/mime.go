@@ -75,6 +75,25 @@ func (x *extractor) message(data []byte, part string, firstLine int) {
 	x.entity(textprotoHeader(msg.Header), body, part, firstLine-1+bodyLine, 0)
 }
 
+// Part is one leaf of a MIME entity: its media type and its body, the transfer
+// encoding undone and text converted to UTF-8.
+type Part struct {
+	Name string // "part 2 (message/delivery-status)"; "" for a single-part entity
+	Type string // the media type, lower case ("text/plain" when none is given)
+	Body []byte
+}
+
+// Parts reads a MIME entity (a message's Content-Type, Content-Transfer-Encoding
+// and body) as scan reads one (damaged multiparts recovered, charsets decoded)
+// and returns its leaves in order: a message/rfc822 part is one leaf, not
+// descended into. Warnings say what was noticed, unread what could not be read;
+// both begin with name.
+func Parts(contentType, encoding string, body []byte, name string) (parts []Part, warnings, unread []string) {
+	x := &extractor{file: name, leaf: func(p Part) { parts = append(parts, p) }}
+	x.entity(entityHeader{contentType: contentType, encoding: encoding}, body, "", 1, 0)
+	return parts, x.warnings, x.unread
+}
+
 type entityHeader struct {
 	contentType, encoding string
 }
@@ -153,6 +172,13 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 		return
 	}
 	decoded := x.decode(body, h.encoding, params["charset"], part)
+	if x.leaf != nil {
+		if decoded == nil && len(body) > 0 {
+			return // not decoded: said in unread
+		}
+		x.leaf(Part{Name: part, Type: mediaType, Body: decoded})
+		return
+	}
 	switch {
 	case mediaType == "text/html":
 		x.html(decoded, part, firstLine)
