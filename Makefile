@@ -1,8 +1,12 @@
 # blcheck: build, test, lint, bench.
 GO       ?= go
 BIN      ?= bin/blcheck
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+# The version is `git describe` without its v (0.0.0-g<hash> before the first
+# tag), the date the commit's, in UTC: a build is named by its commit, not its day.
+VERSION  ?= $(shell v=$$(git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null) && echo "$${v\#v}" || echo "0.0.0-g$$(git describe --always --dirty 2>/dev/null || echo unknown)")
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE     ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+LDFLAGS  := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
 .PHONY: all build generate docs test test-short lint bench fuzz clean
 

@@ -32,7 +32,13 @@ func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 					return usagef("--dir: %v", err)
 				}
 			}
-			header := &doc.GenManHeader{Title: "BLCHECK", Section: "1", Source: "blcheck " + versionString()}
+			// The pages are dated by the commit (cobra would take SOURCE_DATE_EPOCH,
+			// else today), so that two builds of one commit write the same bytes.
+			b := readBuildInfo()
+			header := &doc.GenManHeader{Title: "BLCHECK", Section: "1", Source: "blcheck " + b.version}
+			if t, ok := b.commitTime(); ok {
+				header.Date = &t
+			}
 			if err := doc.GenManTree(r, header, man); err != nil {
 				return err
 			}

@@ -10,17 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
-
-// version is set at build time with -ldflags "-X main.version=..."; otherwise the
-// module version from the build info is used.
-var version = ""
 
 // Exit codes, per blcheck's contract.
 const (
@@ -141,16 +136,6 @@ func exitCode(err error, s *streams, help string) int {
 	}
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 const rootLong = `blcheck checks whether a mail server, a domain or the domains in a message are on
 DNS blacklists, and says what each listing means and where to get delisted.
 
@@ -218,18 +203,6 @@ func newCheckCmd(s *streams) *cobra.Command {
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	opts.addFlags(cmd)
 	return cmd
-}
-
-func newVersionCmd(s *streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print blcheck's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(s.out, "blcheck %s\n", versionString())
-			return err
-		},
-	}
 }
 
 const checkExamples = `  blcheck 192.0.2.10                       # one address, every default list
