@@ -67,6 +67,17 @@ type Server struct {
 	queries   map[string]int // "TYPE name" -> count
 	quit      chan struct{}  // closed by Close: handlers that hang give up
 	soaRR     *dns.SOA       // of negative answers
+	// authoritative mode (Authoritative): the zones served, and the zone cuts
+	// below them with their name servers
+	auth []string
+	cuts map[string][]NS
+}
+
+// NS is a name server of a delegation: its host name and its glue addresses
+// (none for a glueless delegation).
+type NS struct {
+	Name  string
+	Addrs []string
 }
 
 // New starts a server as NewServer does, for one test or benchmark: it is
@@ -321,7 +332,10 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 			break
 		}
 	}
-	m := s.answer(r, name, q.Qtype)
+	m, ok := s.authAnswer(r, name, q.Qtype)
+	if !ok {
+		m = s.answer(r, name, q.Qtype)
+	}
 	s.mu.Unlock()
 
 	if fault != nil {
@@ -366,6 +380,99 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 		m.Truncate(dns.MinMsgSize) // sets TC when the answer does not fit, as real servers do
 	}
 	_ = w.WriteMsg(m)
+}
+
+// Authoritative makes the server answer as an authoritative server of zones
+// (rbldnsd, NSD), not as a resolver: AA set and RA not, negative answers carry
+// the zone's SOA, names below a Delegate cut get a referral, and names outside
+// every zone get REFUSED.
+func (s *Server) Authoritative(zones ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, z := range zones {
+		s.auth = append(s.auth, fqdn(z))
+	}
+	if s.cuts == nil {
+		s.cuts = map[string][]NS{}
+	}
+}
+
+// Delegate makes child a zone cut of an Authoritative server: queries for it and
+// the names below it are answered with a referral to servers (NS records in the
+// authority section, their addresses as glue).
+func (s *Server) Delegate(child string, servers ...NS) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cuts == nil {
+		s.cuts = map[string][]NS{}
+	}
+	s.cuts[fqdn(child)] = servers
+}
+
+// under says whether name is zone or below it (both fully qualified).
+func under(name, zone string) bool {
+	return zone == "." || name == zone || strings.HasSuffix(name, "."+zone)
+}
+
+// authAnswer is the reply of an Authoritative server; s.mu is held. ok is false
+// when the server is not authoritative.
+func (s *Server) authAnswer(r *dns.Msg, name string, qtype uint16) (*dns.Msg, bool) {
+	if s.auth == nil {
+		return nil, false
+	}
+	zone := ""
+	for _, z := range s.auth {
+		if under(name, z) && len(z) > len(zone) {
+			zone = z
+		}
+	}
+	m := new(dns.Msg)
+	m.SetReply(r)
+	if zone == "" {
+		m.Rcode = dns.RcodeRefused
+		return m, true
+	}
+	cut := ""
+	for c := range s.cuts {
+		if under(name, c) && c != zone && under(c, zone) && len(c) > len(cut) {
+			cut = c
+		}
+	}
+	if cut != "" {
+		for _, ns := range s.cuts[cut] {
+			m.Ns = append(m.Ns, &dns.NS{Hdr: dns.RR_Header{Name: cut, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: s.ttlLocked()},
+				Ns: fqdn(ns.Name)})
+			for _, a := range ns.Addrs {
+				ip := netip.MustParseAddr(a)
+				hdr := dns.RR_Header{Name: fqdn(ns.Name), Class: dns.ClassINET, Ttl: s.ttlLocked()}
+				if ip.Is4() {
+					hdr.Rrtype = dns.TypeA
+					m.Extra = append(m.Extra, &dns.A{Hdr: hdr, A: ip.AsSlice()})
+				} else {
+					hdr.Rrtype = dns.TypeAAAA
+					m.Extra = append(m.Extra, &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()})
+				}
+			}
+		}
+		return m, true
+	}
+	a := s.answer(r, name, qtype)
+	a.RecursionAvailable, a.Authoritative = false, true
+	for _, rr := range a.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			c := *soa
+			c.Hdr.Name = zone
+			a.Ns = []dns.RR{&c}
+		}
+	}
+	return a, true
+}
+
+func (s *Server) ttlLocked() uint32 {
+	if s.recordTTL == 0 {
+		return 60
+	}
+	return uint32(s.recordTTL / time.Second)
 }
 
 // answer builds the normal reply; s.mu is held.

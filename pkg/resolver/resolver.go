@@ -101,7 +101,12 @@ type Error struct {
 	Server string
 	Tries  int
 	Detail string
+	// Err is a cause that errors.Is can match (ErrRootUnreachable), or nil.
+	Err error
 }
+
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var msg string

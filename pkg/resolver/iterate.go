@@ -1,0 +1,625 @@
+package resolver
+
+// The zone-apex iterator: blcheck's own walk from the root servers to a list
+// zone's name servers, for asking a list directly when the configured resolver
+// is refused (--direct).
+//
+// Why not a library. domainr/dnsr races two name servers at once (which doubles
+// the load on a list's servers), knows IPv4 name servers only and sends no EDNS;
+// linkdata/recursive minimises query names (RFC 9156), and a minimising walk
+// asks rbldnsd for an empty non-terminal, which rbldnsd answers with NXDOMAIN
+// (spamhaus/rbldnsd#17): a listing read as clean (ISC's "QNAME Minimization and
+// Spamhaus", unbound#1239). Neither caches delegations by zone for a long-lived
+// caller, nor lets a test point the walk at loopback ports. The walk below is a
+// few hundred lines on miekg/dns and this package's own UDP transport:
+//
+//   - the walk asks for the list zone's own name (its apex, which exists), never
+//     for a name between the apex and the query name; the query itself carries
+//     the full name;
+//   - RD=0, EDNS0 with a 1232-byte payload, TCP when an answer is truncated;
+//   - one server at a time: the next on a timeout, SERVFAIL, REFUSED or a lame
+//     answer (not authoritative, no referral below the zone asked); a server
+//     that timed out is tried last for a while;
+//   - referrals are cached by their TTL and shared by every caller; walks in
+//     progress are shared (one root query per top-level domain, however many
+//     lists and lookups ask at once); referrals below the apex are followed (the
+//     keyed DQS zones); glueless name servers are resolved by a walk of their own;
+//   - CNAMEs are followed inside the list's zone only, a few at most;
+//   - each server tried has the per-query timeout, and one lookup (walk
+//     included) has a total bound.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// NameServer is a zone's name server: its host name and the addresses known.
+type NameServer struct {
+	Name  string // lower case, no trailing dot
+	Addrs []netip.Addr
+}
+
+// Delegation is the name servers that answer for a zone.
+type Delegation struct {
+	// Zone is the zone whose servers these are: the list zone itself, or the
+	// zone that holds it when no zone cut lies between ("" for the root).
+	Zone    string
+	Servers []NameServer
+	// Expires is when the referral that gave these servers runs out (the least
+	// TTL of its NS records); the zero time for the root hints.
+	Expires time.Time
+}
+
+// IteratorConfig configures an Iterator.
+type IteratorConfig struct {
+	// Hints are the root servers (nil: DefaultRootHints).
+	Hints RootHints
+	// Timeout bounds the wait for each server tried (0: 3s).
+	Timeout time.Duration
+	// Total bounds one lookup, the walk from the root included (0: three
+	// timeouts).
+	Total time.Duration
+	// MaxCacheTTL caps how long a referral is kept (0: six hours).
+	MaxCacheTTL time.Duration
+	// Now is the clock of the delegation cache, for tests; nil means time.Now.
+	Now func() time.Time
+	// ServerAddr turns a name server's address into the host:port asked (nil:
+	// port 53). For tests, which run every server on loopback ports.
+	ServerAddr func(netip.Addr) string
+}
+
+// Iterator asks list zones' own name servers, found by a walk from the root.
+// It is safe for concurrent use, and meant to be shared by every caller of a
+// long-lived program: its delegation cache is.
+type Iterator struct {
+	cfg IteratorConfig
+	tr  *Client // transport: UDP sockets per server, TCP on truncation
+
+	mu       sync.Mutex
+	zones    map[string]*Delegation // by the zone asked for: its servers
+	steps    map[string]*step       // walks in progress, shared
+	slow     map[netip.Addr]time.Time
+	rootDown time.Time // the root servers did not answer: until then, say so at once
+	next     atomic.Uint32
+
+	sent atomic.Int64
+}
+
+// step is one question of a walk in progress, shared by the walks that need it.
+type step struct {
+	done chan struct{}
+	err  error
+}
+
+// Bounds of a walk.
+const (
+	maxReferrals  = 8                // referrals followed in one lookup
+	maxGlueDepth  = 3                // glueless name servers resolved within each other's walks
+	slowFor       = time.Minute      // a server that timed out is tried last for this long
+	rootDownFor   = 30 * time.Second // a root that did not answer is not asked again for this long
+	directPayload = 1232             // EDNS0 UDP payload size (the DNS flag day 2020 value)
+)
+
+// ErrRootUnreachable is the error (errors.Is) of a lookup whose walk could not
+// get an answer from any root server: outgoing DNS is filtered, most likely.
+var ErrRootUnreachable = errors.New("no root server answered: outgoing DNS (port 53) may be filtered")
+
+// errLame marks a server that answered for a zone it does not serve.
+var errLame = errors.New("lame server")
+
+// NewIterator returns an Iterator. It sends nothing until asked.
+func NewIterator(cfg IteratorConfig) (*Iterator, error) {
+	if cfg.Hints == nil {
+		cfg.Hints = DefaultRootHints()
+	}
+	if len(cfg.Hints) == 0 {
+		return nil, errors.New("no root server to start from")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Total <= 0 {
+		cfg.Total = 3 * cfg.Timeout
+	}
+	if cfg.MaxCacheTTL <= 0 {
+		cfg.MaxCacheTTL = 6 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ServerAddr == nil {
+		cfg.ServerAddr = func(a netip.Addr) string { return net.JoinHostPort(a.String(), "53") }
+	}
+	tr, err := New(Config{Servers: []string{"direct"}, Timeout: cfg.Timeout, MaxCacheTTL: -1})
+	if err != nil {
+		return nil, err
+	}
+	return &Iterator{cfg: cfg, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
+		slow: map[netip.Addr]time.Time{}}, nil
+}
+
+// Close releases the sockets.
+func (it *Iterator) Close() { it.tr.Close() }
+
+// Sent is the number of queries the Iterator has sent.
+func (it *Iterator) Sent() int64 { return it.sent.Load() }
+
+// Timeout is the bound of one lookup, walk included.
+func (it *Iterator) Timeout() time.Duration { return it.cfg.Total }
+
+// Lookup asks the name servers of zone (found from the root, or from the cache)
+// for name's records of type t. name must be zone or below it; it is sent whole.
+// Errors are *Error, as the Client's; a walk that no root server answered
+// matches ErrRootUnreachable.
+func (it *Iterator) Lookup(ctx context.Context, zone, name string, t Type) (*Answer, error) {
+	zone, name = canonical(zone), canonical(name)
+	if !isBelow(name, zone) {
+		return nil, &Error{Kind: Malformed, Name: name, Detail: fmt.Sprintf("%s is not in the zone %s", name, zone)}
+	}
+	lctx, cancel := context.WithTimeout(ctx, it.cfg.Total)
+	defer cancel()
+	a, err := it.lookup(lctx, zone, name, t, 0)
+	if err != nil && ctx.Err() == nil && lctx.Err() != nil {
+		var re *Error
+		if !errors.As(err, &re) || re.Kind == Canceled {
+			err = &Error{Kind: Timeout, Name: name, Detail: fmt.Sprintf("no answer within %v (walk included)", it.cfg.Total)}
+		}
+	}
+	return a, err
+}
+
+// Start is Lookup in a goroutine of its own: its Pending gives the answer.
+func (it *Iterator) Start(ctx context.Context, zone, name string, t Type) *Pending {
+	p := &Pending{ready: make(chan struct{})}
+	go func() {
+		p.a, p.err = it.Lookup(ctx, zone, name, t)
+		p.once.Do(func() {})
+		close(p.ready)
+	}()
+	return p
+}
+
+// Delegation returns the servers that answer for zone, walking from the root
+// when the cache does not know them.
+func (it *Iterator) Delegation(ctx context.Context, zone string) (Delegation, error) {
+	lctx, cancel := context.WithTimeout(ctx, it.cfg.Total)
+	defer cancel()
+	d, err := it.delegation(lctx, canonical(zone), 0)
+	if err != nil {
+		return Delegation{}, err
+	}
+	return *d, nil
+}
+
+func (it *Iterator) lookup(ctx context.Context, zone, name string, t Type, depth int) (*Answer, error) {
+	d, err := it.delegation(ctx, zone, depth)
+	if err != nil {
+		return nil, err
+	}
+	for hop := 0; ; hop++ {
+		resp, server, err := it.exchange(ctx, d, name, t, depth)
+		if err != nil {
+			return nil, err
+		}
+		child := it.referralOf(resp, d.Zone, name)
+		if child == nil {
+			a, next, err := it.answer(resp, zone, name, t, server)
+			if err != nil || next == "" || hop >= maxCNAME {
+				return a, err
+			}
+			name = next // a CNAME inside the zone whose target the answer did not hold
+			continue
+		}
+		if hop >= maxReferrals {
+			return nil, &Error{Kind: Malformed, Name: name, Server: server, Detail: "too many referrals"}
+		}
+		d = it.keep(child)
+	}
+}
+
+// answer reads an authoritative answer: CNAMEs are followed inside zone only.
+// next is the CNAME target to ask for when the answer stopped at it.
+func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server string) (*Answer, string, error) {
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), uint16(t))
+	a, err := parse(q, resp, name, t, 0, server)
+	if err != nil {
+		return nil, "", err
+	}
+	owner := dns.Fqdn(name)
+	for hop := 0; hop < maxCNAME; hop++ {
+		next := ""
+		for _, rr := range resp.Answer {
+			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(rr.Header().Name, owner) {
+				next = cn.Target
+			}
+		}
+		if next == "" {
+			break
+		}
+		if !isBelow(canonical(next), zone) {
+			return nil, "", &Error{Kind: Malformed, Name: name, Server: server,
+				Detail: fmt.Sprintf("a CNAME to %s, outside the list's zone %s", canonical(next), zone)}
+		}
+		owner = next
+	}
+	if owner != dns.Fqdn(name) && !a.NXDomain && len(a.Addrs)+len(a.TXT)+len(a.MX)+len(a.PTR)+len(a.NS) == 0 {
+		return a, canonical(owner), nil
+	}
+	return a, "", nil
+}
+
+// delegation finds the servers of zone: from the cache, else by walking down
+// from the nearest cached ancestor (or the root hints). Each step is shared by
+// the walks that need the same answer at the same time.
+func (it *Iterator) delegation(ctx context.Context, zone string, depth int) (*Delegation, error) {
+	for range maxReferrals + 2 {
+		d, exact := it.closest(zone)
+		if exact {
+			return d, nil
+		}
+		if d.Zone == "" && it.isRootDown() {
+			return nil, &Error{Kind: Timeout, Name: zone, Detail: ErrRootUnreachable.Error(), Err: ErrRootUnreachable}
+		}
+		// the walks toward zones under the same child of d share one question;
+		// if its answer does not lead toward zone, zone's own question is asked
+		if err := it.share(ctx, d.Zone+"|"+childOf(zone, d.Zone), d, zone, depth); err != nil {
+			return nil, err
+		}
+		if d2, exact := it.closest(zone); exact || d2.Zone != d.Zone {
+			continue
+		}
+		if err := it.share(ctx, d.Zone+"|"+zone, d, zone, depth); err != nil {
+			return nil, err
+		}
+		if d2, exact := it.closest(zone); !exact && d2.Zone == d.Zone {
+			return nil, &Error{Kind: Malformed, Name: zone, Detail: "the walk made no progress"}
+		}
+	}
+	return nil, &Error{Kind: Malformed, Name: zone, Detail: "too many referrals"}
+}
+
+// share asks d's servers for zone's name servers, or waits for the same step
+// another walk is making.
+func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone string, depth int) error {
+	it.mu.Lock()
+	s, busy := it.steps[key]
+	if !busy {
+		s = &step{done: make(chan struct{})}
+		it.steps[key] = s
+	}
+	it.mu.Unlock()
+	if busy {
+		select {
+		case <-s.done:
+			var re *Error
+			if errors.As(s.err, &re) && re.Kind == Canceled && ctx.Err() == nil {
+				return it.share(ctx, key, d, zone, depth) // the walk that asked was canceled, not this one
+			}
+			return s.err
+		case <-ctx.Done():
+			return &Error{Kind: Canceled, Name: zone}
+		}
+	}
+	s.err = it.walkStep(ctx, d, zone, depth)
+	it.mu.Lock()
+	delete(it.steps, key)
+	it.mu.Unlock()
+	close(s.done)
+	return s.err
+}
+
+// walkStep asks d's servers for zone's NS records and caches what it learns: a
+// referral below d, or that d's servers answer for zone themselves.
+func (it *Iterator) walkStep(ctx context.Context, d *Delegation, zone string, depth int) error {
+	resp, _, err := it.exchange(ctx, d, zone, TypeNS, depth)
+	if err != nil {
+		if d.Zone == "" && rootSilent(err) && !errors.Is(ctx.Err(), context.Canceled) {
+			it.mu.Lock()
+			it.rootDown = it.cfg.Now().Add(rootDownFor)
+			it.mu.Unlock()
+			return &Error{Kind: Timeout, Name: zone, Detail: ErrRootUnreachable.Error(), Err: ErrRootUnreachable}
+		}
+		return err
+	}
+	if child := it.referralOf(resp, d.Zone, zone); child != nil {
+		it.keep(child)
+		return nil
+	}
+	// an answer (the zone's NS records, none, or NXDOMAIN) from d's servers:
+	// they are the ones to ask for names in zone
+	it.mu.Lock()
+	it.zones[zone] = &Delegation{Zone: d.Zone, Servers: d.Servers, Expires: d.Expires}
+	it.mu.Unlock()
+	return nil
+}
+
+// rootSilent says whether a failed exchange with the root means that no root
+// server could be reached (timeouts, network errors), not that one answered badly.
+func rootSilent(err error) bool {
+	var re *Error
+	return errors.As(err, &re) && (re.Kind == Timeout || re.Kind == Network || re.Kind == Canceled)
+}
+
+func (it *Iterator) isRootDown() bool {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return it.cfg.Now().Before(it.rootDown)
+}
+
+// keep caches a referral and returns it.
+func (it *Iterator) keep(d *Delegation) *Delegation {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.zones[d.Zone] = d
+	it.rootDown = time.Time{} // a referral came: the way out is open
+	return d
+}
+
+// closest returns the cached delegation of zone (exact) or of its nearest
+// ancestor; the root hints when none is cached. Expired entries are dropped.
+func (it *Iterator) closest(zone string) (*Delegation, bool) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	now := it.cfg.Now()
+	for name := zone; ; name = parentOf(name) {
+		if d, ok := it.zones[name]; ok {
+			if !d.Expires.IsZero() && !now.Before(d.Expires) {
+				delete(it.zones, name)
+			} else {
+				return d, name == zone
+			}
+		}
+		if name == "" {
+			return &Delegation{Servers: it.cfg.Hints}, zone == ""
+		}
+	}
+}
+
+// referral reads resp as a referral to a zone below zone and at or above name:
+// the child's delegation, glue included; nil if resp is not one.
+func (it *Iterator) referralOf(resp *dns.Msg, zone, name string) *Delegation {
+	return referralAt(resp, zone, name, it.cfg.Now(), it.cfg.MaxCacheTTL)
+}
+
+func referralAt(resp *dns.Msg, zone, name string, now time.Time, maxTTL time.Duration) *Delegation {
+	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) > 0 || resp.Authoritative && hasSOA(resp) {
+		return nil
+	}
+	d := &Delegation{}
+	var ttl uint32
+	for _, rr := range resp.Ns {
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		owner := canonical(ns.Hdr.Name)
+		if owner == zone || !isBelow(owner, zone) || !isBelow(name, owner) || d.Zone != "" && owner != d.Zone {
+			continue // not a cut below zone toward name: a lame or upward referral
+		}
+		if d.Zone == "" || ns.Hdr.Ttl < ttl {
+			ttl = ns.Hdr.Ttl
+		}
+		d.Zone = owner
+		host := canonical(ns.Ns)
+		if !slices.ContainsFunc(d.Servers, func(s NameServer) bool { return s.Name == host }) && len(d.Servers) < MaxAddrs {
+			d.Servers = append(d.Servers, NameServer{Name: host})
+		}
+	}
+	if d.Zone == "" {
+		return nil
+	}
+	for i := range d.Servers {
+		for _, rr := range resp.Extra {
+			if !strings.EqualFold(canonical(rr.Header().Name), d.Servers[i].Name) || len(d.Servers[i].Addrs) >= MaxAddrs {
+				continue
+			}
+			switch r := rr.(type) {
+			case *dns.A:
+				if a, ok := netip.AddrFromSlice(r.A.To4()); ok {
+					d.Servers[i].Addrs = append(d.Servers[i].Addrs, a)
+				}
+			case *dns.AAAA:
+				if a, ok := netip.AddrFromSlice(r.AAAA.To16()); ok && !a.Is4In6() {
+					d.Servers[i].Addrs = append(d.Servers[i].Addrs, a)
+				}
+			}
+		}
+	}
+	d.Expires = now.Add(min(time.Duration(ttl)*time.Second, maxTTL))
+	return d
+}
+
+func hasSOA(resp *dns.Msg) bool {
+	for _, rr := range resp.Ns {
+		if _, ok := rr.(*dns.SOA); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// exchange asks d's servers for name's records of type t, one server at a
+// time, until one answers: an authoritative answer or a referral below d. The
+// next server is tried on a timeout, a network error, SERVFAIL, REFUSED or a
+// lame answer. Glueless servers are resolved when no server with an address
+// answered.
+func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t Type, depth int) (*dns.Msg, string, error) {
+	var last error = &Error{Kind: Network, Name: name, Detail: "no name server address for " + zoneName(d.Zone)}
+	tried := map[netip.Addr]bool{}
+	for pass := 0; pass < 2; pass++ {
+		addrs := it.order(d, tried)
+		if pass == 1 {
+			addrs = it.glueless(ctx, d, depth, tried)
+		}
+		for _, a := range addrs {
+			if ctx.Err() != nil {
+				return nil, "", &Error{Kind: Canceled, Name: name}
+			}
+			tried[a] = true
+			resp, server, err := it.ask(ctx, a, d.Zone, name, t)
+			if err == nil {
+				return resp, server, nil
+			}
+			last = err
+			var re *Error
+			if errors.As(err, &re) && re.Kind == Canceled {
+				return nil, "", err
+			}
+		}
+	}
+	return nil, "", last
+}
+
+// order returns the addresses of d's servers to try, not tried yet: those that
+// timed out lately last, the others from a rotating start (the load shared).
+func (it *Iterator) order(d *Delegation, tried map[netip.Addr]bool) []netip.Addr {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	var fast, slow []netip.Addr
+	now := it.cfg.Now()
+	for _, s := range d.Servers {
+		for _, a := range s.Addrs {
+			switch {
+			case tried[a] || slices.Contains(fast, a) || slices.Contains(slow, a):
+			case now.Before(it.slow[a]):
+				slow = append(slow, a)
+			default:
+				fast = append(fast, a)
+			}
+		}
+	}
+	if n := len(fast); n > 1 {
+		k := int(it.next.Add(1)-1) % n
+		fast = append(fast[k:], fast[:k]...)
+	}
+	return append(fast, slow...)
+}
+
+// glueless resolves the addresses of d's servers that came without any, and
+// keeps them in d (shared with the cache).
+func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, tried map[netip.Addr]bool) []netip.Addr {
+	if depth >= maxGlueDepth {
+		return nil
+	}
+	var out []netip.Addr
+	for i, s := range d.Servers {
+		if len(s.Addrs) > 0 || isBelow(s.Name, d.Zone) && d.Zone != "" {
+			continue // a server inside its own zone without glue cannot be found
+		}
+		var addrs []netip.Addr
+		for _, t := range []Type{TypeA, TypeAAAA} {
+			a, err := it.lookup(ctx, s.Name, s.Name, t, depth+1)
+			if err == nil {
+				addrs = append(addrs, a.Addrs...)
+			}
+		}
+		it.mu.Lock()
+		d.Servers[i].Addrs = addrs
+		it.mu.Unlock()
+		for _, a := range addrs {
+			if !tried[a] {
+				out = append(out, a)
+			}
+		}
+		if len(out) > 0 {
+			return out // one server found is enough to go on
+		}
+	}
+	return out
+}
+
+// ask sends one query to one server: RD=0, EDNS0, the full name; TCP when the
+// answer is truncated. A server that answers for a zone it does not serve is lame.
+func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t Type) (*dns.Msg, string, error) {
+	server := it.cfg.ServerAddr(a)
+	if testing.Testing() && !a.IsLoopback() {
+		// a test must never query the internet: its root hints say loopback
+		return nil, server, &Error{Kind: Network, Name: name, Server: server,
+			Detail: "a test asked a name server outside loopback: give the test loopback root hints"}
+	}
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), uint16(t))
+	q.RecursionDesired = false
+	q.SetEdns0(directPayload, false)
+	it.sent.Add(1)
+	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	var resends int
+	var late bool
+	resp, _, err := it.tr.try(ctx, q, server, &resends, &late)
+	if err != nil {
+		e := classifyNetErr(ctx, err)
+		e.Name, e.Server, e.Tries = name, server, 1
+		if e.Kind == Timeout {
+			it.mu.Lock()
+			it.slow[a] = it.cfg.Now().Add(slowFor)
+			it.mu.Unlock()
+		}
+		return nil, server, e
+	}
+	switch resp.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+	case dns.RcodeServerFailure:
+		return nil, server, &Error{Kind: ServFail, Name: name, Server: server, Tries: 1}
+	case dns.RcodeRefused:
+		return nil, server, &Error{Kind: Refused, Name: name, Server: server, Tries: 1}
+	default:
+		return nil, server, &Error{Kind: BadRcode, Name: name, Server: server, Tries: 1, Detail: dns.RcodeToString[resp.Rcode]}
+	}
+	if !resp.Authoritative && it.referralOf(resp, zone, name) == nil {
+		return nil, server, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1, Err: errLame,
+			Detail: fmt.Sprintf("lame: the server does not answer for %s (no authoritative answer, no referral)", zoneName(zone))}
+	}
+	return resp, server, nil
+}
+
+// isBelow says whether name is zone or a name in it ("" is the root).
+func isBelow(name, zone string) bool {
+	return zone == "" || name == zone || strings.HasSuffix(name, "."+zone)
+}
+
+// parentOf is the name one label up ("" above a top-level name).
+func parentOf(name string) string {
+	if _, rest, ok := strings.Cut(name, "."); ok {
+		return rest
+	}
+	return ""
+}
+
+// childOf is the name one label below zone on the way to name.
+func childOf(name, zone string) string {
+	if name == zone {
+		return name
+	}
+	head := name
+	if zone != "" {
+		head = strings.TrimSuffix(name, "."+zone)
+	}
+	if i := strings.LastIndexByte(head, '.'); i >= 0 {
+		head = head[i+1:]
+	}
+	if zone == "" {
+		return head
+	}
+	return head + "." + zone
+}
+
+func zoneName(zone string) string {
+	if zone == "" {
+		return "the root"
+	}
+	return zone
+}
