@@ -300,14 +300,16 @@ func isAlnum(c byte) bool {
 }
 
 // url adds a URL's host, and the hosts of URLs wrapped inside it (tracking
-// redirects like ?url=https%3A%2F%2Freal.example), without fetching anything.
+// redirects like ?url=https%3A%2F%2Freal.example), without fetching anything:
+// at most MaxRedirectDepth deep and MaxRedirectTargets in all.
 func (x *extractor) url(raw string, line int, part, where string) {
-	x.urlDepth(raw, line, part, where, 0)
+	budget := MaxRedirectTargets
+	x.urlDepth(raw, line, part, where, 0, &budget)
 }
 
-func (x *extractor) urlDepth(raw string, line int, part, where string, depth int) {
+func (x *extractor) urlDepth(raw string, line int, part, where string, depth int, budget *int) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" || depth > 3 {
+	if raw == "" {
 		return
 	}
 	lower := strings.ToLower(raw)
@@ -363,18 +365,16 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 		where = "address hidden as " + written + ", in " + where
 	}
 	x.add(host, raw, line, part, where)
+	if depth >= MaxRedirectDepth {
+		return
+	}
 	// a URL inside the URL: a tracking redirect, followed textually
-	inner := u.RawQuery + " " + u.EscapedPath() + " " + u.Fragment
-	if !strings.Contains(inner, "://") && !containsFold(inner, "%3a") {
-		return // no URL inside, plain or escaped
-	}
-	for i := 0; i < 2; i++ {
-		if dec, err := url.QueryUnescape(inner); err == nil {
-			inner = dec
+	for _, inner := range redirectTargets(u) {
+		if *budget <= 0 {
+			return
 		}
-	}
-	for _, m := range findURLs(inner) {
-		x.urlDepth(trimURL(m), line, part, "redirect target in "+where, depth+1)
+		*budget--
+		x.urlDepth(trimURL(inner), line, part, "redirect target in "+where, depth+1, budget)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -437,6 +438,97 @@ func FuzzEmailAt(f *testing.F) {
 		full, domain, ok := emailAt(w, at-i)
 		if (m != nil) != ok || ok && (m[0] != full || strings.ToLower(m[1]) != domain) {
 			t.Fatalf("emailAt(%q) = %q %q %v; emailRE %q", w, full, domain, ok, m)
+		}
+	})
+}
+
+// Redirectors as receivers follow them: the redirector's host and its target,
+// depth and count bounded.
+func TestRedirects(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"query URL", `https://t.example.net/c?url=https%3A%2F%2Fshop.example.com%2Fx&id=1`, []string{"t.example.net", "shop.example.com"}},
+		{"google q= with sa=D", `https://www.google.com/url?q=https://target.example.org/page&sa=D&ust=1`, []string{"www.google.com", "target.example.org"}},
+		{"AWS SES path", `https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fwww.example.com%2Fpage%3Fa=1/1/0100018a-b/XyZ=340`, []string{"abc.r.us-east-1.awstrack.me", "www.example.com"}},
+		{"double-encoded path", `https://r.example.net/L0/https:%252F%252Fdeep.example.com%252F/1`, []string{"r.example.net", "deep.example.com"}},
+		{"plain URL in path", `http://chkpt.example.net/chkpt/abc/http://inner.example.org/x`, []string{"chkpt.example.net", "inner.example.org"}},
+		{"one slash (bug 3308)", `http://rd.example.net/r?to=http:/one.example.org/`, []string{"rd.example.net", "one.example.org"}},
+		{"outlook safe links", `https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fphish.example.com%2F&data=04%7C01&reserved=0`, []string{"eur01.safelinks.protection.outlook.com", "phish.example.com"}},
+		{"bing base64", `https://www.bing.com/ck/a?!&&p=abc&u=a1aHR0cHM6Ly9oaWRkZW4uZXhhbXBsZS5jb20vcA&ntb=1`, []string{"www.bing.com", "hidden.example.com"}},
+		{"mandrill json", `https://mandrillapp.com/track/click/30/www.example.com?p=eyJ1cmwiOiJodHRwOlwvXC9tYW5kcmlsbC5leGFtcGxlLm9yZ1wvIn0`, []string{"mandrillapp.com", "mandrill.example.org"}},
+		{"proofpoint v2", `https://urldefense.proofpoint.com/v2/url?u=https-3A__pp.example.com_a_b&d=DwM`, []string{"urldefense.proofpoint.com", "pp.example.com"}},
+		{"fragment", `https://r.example.net/#https://frag.example.org/`, []string{"r.example.net", "frag.example.org"}},
+		{"nested", `https://a.example.net/?u=https%3A%2F%2Fb.example.net%2F%3Fu%3Dhttps%253A%252F%252Fc.example.net%252F`, []string{"a.example.net", "b.example.net", "c.example.net"}},
+		{"depth bounded", `https://a.example.net/?u=https://b.example.net/?u=https://c.example.net/?u=https://d.example.net/?u=https://e.example.net/`, []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}},
+		{"no URL inside", `https://click.example.net/ls/click?upn=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&x=1`, []string{"click.example.net"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			found, err := File(strings.NewReader("see "+tc.in+" now\n"), "mail.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range found.Items {
+				got = append(got, it.Host)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			if len(found.Items) > 1 && !strings.HasPrefix(found.Items[1].Loc.Where, "redirect target in ") {
+				t.Errorf("where: %q", found.Items[1].Loc.Where)
+			}
+		})
+	}
+	var many strings.Builder
+	many.WriteString("https://r.example.net/?")
+	for i := range 50 {
+		fmt.Fprintf(&many, "u%d=https://t%d.example.org/&", i, i)
+	}
+	found, _ := File(strings.NewReader(many.String()), "many.txt")
+	if len(found.Items) != 1+MaxRedirectTargets {
+		t.Errorf("count not bounded: %d items", len(found.Items))
+	}
+	html := `<a href="https://www.google.com/url?q=https://x.example.org" data-saferedirecturl="https://www.google.com/url?q=https://gmail.example.org/&amp;source=gmail&amp;ust=1">x</a>`
+	found, _ = File(strings.NewReader(html), "m.html")
+	var hosts []string
+	for _, it := range found.Items {
+		hosts = append(hosts, it.Host+" "+it.Loc.Where)
+	}
+	if !slices.Contains(hosts, "gmail.example.org redirect target in data-saferedirecturl") {
+		t.Errorf("data-saferedirecturl: %v", hosts)
+	}
+}
+
+// FuzzRedirectTargets: any link, read as a redirector, gives absolute URLs
+// only, none longer than the link's decoded text could make.
+func FuzzRedirectTargets(f *testing.F) {
+	for _, s := range []string{
+		"https://www.google.com/url?q=https://a.example/&sa=D",
+		"https://x.awstrack.me/L0/https:%2F%2Fb.example%2F/1/2",
+		"https://www.bing.com/ck/a?u=a1aHR0cHM6Ly9oaWRkZW4uZXhhbXBsZS5jb20vcA",
+		"https://urldefense.proofpoint.com/v2/url?u=https-3A__pp.example.com_a&d=1",
+		"http://r.example/#http:x.example", "https://r.example/?p=eyJ1cmwiOiJodHRwOlwvXC9hLmV4YW1wbGVcLyJ9",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		for _, r := range redirectTargets(u) {
+			l := strings.ToLower(r)
+			if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "ftp://") {
+				t.Fatalf("%q gave %q", s, r)
+			}
+			if len(r) > 2*len(s)+16 {
+				t.Fatalf("%q gave a longer %q", s, r)
+			}
 		}
 	})
 }

@@ -401,7 +401,8 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				// the attribute's own line: the newlines before it in the raw tag
 				at := start + lines.of(key)
 				switch key {
-				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction":
+				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction",
+					"data-saferedirecturl", "originalsrc": // Gmail's and Outlook's copies of the real link
 					x.url(val, at, part, key)
 				case "srcset":
 					for _, c := range strings.Split(val, ",") {
