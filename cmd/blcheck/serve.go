@@ -43,7 +43,12 @@ that one target with the module's lists and answers its metrics.
 
 Answers are cached for their DNS TTL and the lists' health for --health-ttl, so
 Prometheus servers scraping the same target every 15 s do not multiply the
-queries sent to the lists. /probe checks only what the configuration's allow:
+queries sent to the lists. A listing, and any change of a verdict (listed to
+clean, clean to listed), is reported only once the list has answered its own
+test points correctly after the answer came (those queries are shared between
+probes); until then the check is unreliable, so a list that starts lying or
+dies raises no alarm. A list that publishes no test point is untested: its
+answers are unconfirmed. /probe checks only what the configuration's allow:
 names (or --allow without one): anything else is HTTP 403, so strangers cannot
 spend your list quota.
 
@@ -76,7 +81,8 @@ func newServeCmd(s *streams) *cobra.Command {
 	f.StringVar(&o.config, "config", "", "the exporter's configuration `FILE` (modules and allow:, YAML)")
 	f.StringArrayVar(&o.allow, "allow", nil, "without --config: a `CIDR_OR_DOMAIN` that /probe may check, repeatable (any opens it)")
 	f.StringVar(&o.webConfig, "web.config.file", "", "TLS and basic auth configuration `FILE` (exporter-toolkit format)")
-	f.DurationVar(&o.healthTTL, "health-ttl", 5*time.Minute, "how long a list's health check stands before it is asked again")
+	f.DurationVar(&o.healthTTL, "health-ttl", 5*time.Minute, "how long a list's health check stands before it is asked again (0: in every probe); "+
+		"a listing and a change of verdict are confirmed by the list's test points whatever it is")
 	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format on stderr: logfmt or json")
 	return cmd
 }
@@ -93,8 +99,8 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	case o.config == "" && len(o.allow) == 0:
 		return usagef("serve needs to know what /probe may check: --config FILE (with modules: and allow:, see contrib/blcheck.yml), " +
 			"or --allow CIDR_OR_DOMAIN (repeatable; --allow any opens it to every target)")
-	case o.healthTTL <= 0:
-		return usagef("--health-ttl %s: give a positive duration, such as 5m", o.healthTTL)
+	case o.healthTTL < 0:
+		return usagef("--health-ttl %s: give a duration, such as 5m, or 0 to ask the test points in every probe", o.healthTTL)
 	case o.logFormat != "logfmt" && o.logFormat != "json":
 		return usagef("--log.format %q: use logfmt or json", o.logFormat)
 	}
@@ -121,8 +127,12 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 		return err
 	}
 	defer client.Close()
+	healthTTL := o.healthTTL
+	if healthTTL == 0 {
+		healthTTL = exporter.ProveEveryProbe
+	}
 	srv, err := exporter.New(exporter.Options{ConfigFile: o.config, Allow: o.allow, Catalog: cat, Resolver: client,
-		Servers: servers, Rate: o.rate, HealthTTL: o.healthTTL, Getenv: getenv,
+		Servers: servers, Rate: o.rate, HealthTTL: healthTTL, Getenv: getenv,
 		Logger: logger, Version: versionString()})
 	if err != nil {
 		return &usageError{err}

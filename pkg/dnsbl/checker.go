@@ -85,6 +85,9 @@ type Checker struct {
 	calls    sync.WaitGroup
 	health   []*kept[Health] // by list position
 	resolved *kept[ResolverHealth]
+	// listed holds what was last reported listed (guarded by mu): a clean
+	// answer for one of them is a change, confirmed before it is reported
+	listed map[listing]struct{}
 }
 
 // kept is a health check's result as last made, or being made (ready open):
@@ -93,8 +96,22 @@ type kept[T any] struct {
 	ready   chan struct{}
 	value   T
 	expires time.Time
+	// started is when the check began (time.Now, monotonic): it vouches for
+	// answers that came before it, never for later ones
+	started time.Time
 	cut     bool // the check was interrupted: it says nothing, and is done again
 }
+
+// listing is a subject the Checker last reported listed on a list (by position).
+type listing struct {
+	subject string
+	pos     int
+}
+
+// maxRemembered bounds the listings a Checker remembers. Listings are rare; past
+// the bound a new one is not remembered, and its delisting is then reported
+// without a confirmation of its own.
+const maxRemembered = 1 << 16
 
 // New returns a Checker for the options. It fails only on options that cannot
 // work (no resolver).
@@ -108,7 +125,8 @@ func New(o Options) (*Checker, error) {
 	o.Lists = slices.Clone(o.Lists)
 	// the window is the resolver's, one per server: every Checker and every
 	// call on it share the bound on queries in flight, and its loss signal
-	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*kept[Health], len(o.Lists))}
+	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*kept[Health], len(o.Lists)),
+		listed: map[listing]struct{}{}}
 	c.limiters = make([]*rate.Limiter, len(o.Lists))
 	if o.Rate > 0 {
 		for i := range c.limiters {
@@ -174,46 +192,110 @@ func (c *Checker) Close() error {
 
 // listHealth returns the list's health: checked now by probe, or as checked
 // within HealthTTL by this call or another (a check in progress elsewhere is
-// waited for, not repeated). ok is false when ctx ended first.
-func (c *Checker) listHealth(ctx context.Context, pos int, probe func() (Health, bool)) (Health, bool) {
-	return keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"})
+// waited for, not repeated), and when that check began. ok is false when ctx
+// ended first.
+func (c *Checker) listHealth(ctx context.Context, pos int, probe func() (Health, bool)) (Health, time.Time, bool) {
+	return keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"}, time.Time{}, healthTTL)
+}
+
+// confirmHealth is listHealth for a check that began at or after since: a list's
+// test points asked after an answer came say whether the list could be trusted
+// when it gave it. A check in progress that began late enough is shared.
+func (c *Checker) confirmHealth(ctx context.Context, pos int, since time.Time, probe func() (Health, bool)) (Health, bool) {
+	h, _, ok := keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"}, since, healthTTL)
+	return h, ok
 }
 
 // resolverHealth is listHealth for the resolver's NXDOMAIN check.
 func (c *Checker) resolverHealth(ctx context.Context, probe func() (ResolverHealth, bool)) ResolverHealth {
-	h, _ := keep(ctx, c, &c.resolved, probe, ResolverHealth{})
+	h, _, _ := keep(ctx, c, &c.resolved, probe, ResolverHealth{}, time.Time{}, resolverTTL)
 	return h
 }
 
+// BadHealthTTL bounds how long a bad health stands (a list that failed its test
+// points, a resolver that invents answers), however long HealthTTL is: the
+// answers in between are unreliable, and a list that recovers is used again soon.
+const BadHealthTTL = 30 * time.Second
+
+func healthTTL(h Health, ttl time.Duration) time.Duration {
+	if h.State != HealthOK && h.State != HealthUntested && h.State != HealthNeedsKey {
+		return min(ttl, BadHealthTTL)
+	}
+	return ttl
+}
+
+func resolverTTL(h ResolverHealth, ttl time.Duration) time.Duration {
+	if h.RewritesNXDOMAIN {
+		return min(ttl, BadHealthTTL)
+	}
+	return ttl
+}
+
 // keep makes a health check by probe, or takes the one *slot holds while it is
-// within HealthTTL (waiting for it when it is being made); with HealthTTL 0 it
-// always probes. cut is the answer when ctx ends while waiting. *slot is
-// guarded by c.mu.
-func keep[T any](ctx context.Context, c *Checker, slot **kept[T], probe func() (T, bool), cut T) (T, bool) {
+// within its TTL (waiting for it when it is being made) and began at or after
+// since; with HealthTTL 0 it always probes. cut is the answer when ctx ends
+// while waiting. *slot is guarded by c.mu. It returns the check's value and
+// when it began.
+func keep[T any](ctx context.Context, c *Checker, slot **kept[T], probe func() (T, bool), cut T, since time.Time,
+	ttl func(T, time.Duration) time.Duration) (T, time.Time, bool) {
 	if c.opts.HealthTTL <= 0 {
-		return probe()
+		started := time.Now()
+		v, ok := probe()
+		return v, started, ok
 	}
 	for {
 		c.mu.Lock()
 		e := *slot
-		if e == nil || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
-			e = &kept[T]{ready: make(chan struct{})}
+		if e != nil && e.started.Before(since) && !isReady(e.ready) {
+			// a check begun too early is in flight: the next one begins when it
+			// ends, shared by every answer that came meanwhile (one check of a
+			// list at a time, however many listings come)
+			c.mu.Unlock()
+			select {
+			case <-e.ready:
+				continue
+			case <-ctx.Done():
+				return cut, time.Time{}, false
+			}
+		}
+		if e == nil || e.started.Before(since) || isReady(e.ready) && (e.cut || !c.opts.Now().Before(e.expires)) {
+			e = &kept[T]{ready: make(chan struct{}), started: time.Now()}
 			*slot = e
 			c.mu.Unlock()
 			v, done := probe()
-			e.value, e.cut, e.expires = v, !done, c.opts.Now().Add(c.opts.HealthTTL)
+			e.value, e.cut, e.expires = v, !done, c.opts.Now().Add(ttl(v, c.opts.HealthTTL))
 			close(e.ready)
-			return v, done
+			return v, e.started, done
 		}
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
-			return cut, false
+			return cut, time.Time{}, false
 		}
 		if !e.cut {
-			return e.value, true
+			return e.value, e.started, true
 		}
+	}
+}
+
+// wasListed reports whether the Checker last reported subject listed on the list.
+func (c *Checker) wasListed(subject string, pos int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.listed[listing{subject, pos}]
+	return ok
+}
+
+// remember keeps a confirmed verdict: listed, or clean (which forgets a listing).
+func (c *Checker) remember(subject string, pos int, listed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch k := (listing{subject, pos}); {
+	case !listed:
+		delete(c.listed, k)
+	case len(c.listed) < maxRemembered:
+		c.listed[k] = struct{}{}
 	}
 }
 
@@ -271,14 +353,22 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	go func() {
 		defer probes.Done()
 		defer close(r.resolverDone)
-		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) { return r.checkResolver(ctx) })
+		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) {
+			h, ok := r.checkResolver(ctx)
+			if h.RewritesNXDOMAIN { // answers it gave may be inventions
+				for _, l := range r.lists {
+					r.forget(l)
+				}
+			}
+			return h, ok
+		})
 	}()
 	for _, l := range r.lists {
 		probes.Add(1)
 		go func() {
 			defer probes.Done()
 			defer close(l.done)
-			l.health, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l) })
+			l.health, l.healthAt, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l, true) })
 		}()
 	}
 
@@ -347,7 +437,11 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	probes.Wait()
 
 	for _, l := range r.lists {
-		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: l.health,
+		h := l.health
+		if l.confirmed != nil {
+			h = *l.confirmed // fresher than the health the run started with
+		}
+		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
 			Answered: l.answered, Failed: l.failed})
 	}
 	r.result.Resolver = r.resolver

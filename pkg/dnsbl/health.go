@@ -165,18 +165,22 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 }
 
 // checkHealth asks a list's test points (RFC 5782) and says what its answers
-// make of it. ok is false when ctx ended first.
-func (r *runner) checkHealth(ctx context.Context, l *listState) (h Health, ok bool) {
+// make of it; gated, it waits for the probe gate first (a confirmation does not:
+// the answer it vouches for is already in). A list found untrustworthy has its
+// cached answers dropped. ok is false when ctx ended first.
+func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h Health, ok bool) {
 	switch {
 	case l.NeedsKey():
 		return Health{State: HealthNeedsKey, Detail: fmt.Sprintf("needs an account key in $%s", l.Key.Env)}, true
 	case r.o.NoHealth:
 		return Health{State: HealthUnchecked}, true
 	}
-	select {
-	case <-r.probeGate:
-	case <-ctx.Done():
-		return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+	if gated {
+		select {
+		case <-r.probeGate:
+		case <-ctx.Done():
+			return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+		}
 	}
 	listed, unlisted := l.TestPoints()
 	type sent struct {
@@ -214,9 +218,92 @@ func (r *runner) checkHealth(ctx context.Context, l *listState) (h Health, ok bo
 	h = assess(probes)
 	if l.Untested() && h.State == HealthOK {
 		h.State = HealthUntested
-		h.Detail = "the list publishes no test point, so its health cannot be checked; its answers are used as they come"
+		h.Detail = "the list publishes no test point, so its answers are unconfirmed: used as they come"
+	}
+	if h.Untrusted() {
+		r.forget(l) // what it answered before may be what it lies now
 	}
 	return h, ctx.Err() == nil
+}
+
+// forgetter is a resolver that can drop its cached answers of a zone
+// (resolver.Client).
+type forgetter interface{ Forget(zone string) }
+
+// forget drops the resolver's cached answers of the list's zone.
+func (r *runner) forget(l *listState) {
+	if f, ok := r.o.Resolver.(forgetter); ok {
+		f.Forget(l.zone)
+	}
+}
+
+// needsProof says whether a verdict must be confirmed by the list's test points
+// asked after its answer came (at): in a long-lived Checker (HealthTTL > 0), a
+// listing, and a clean answer for what was last reported listed. A run's own
+// health check (HealthTTL 0) is made with its answers and stands for them.
+func (r *runner) needsProof(l *listState, subject string, v Verdict, at time.Time) bool {
+	if r.o.HealthTTL <= 0 || r.o.NoHealth || l.NeedsKey() || !l.healthAt.Before(at) {
+		return false
+	}
+	return v.Status == Listed || v.Status == Clean && r.ck.wasListed(subject, l.pos)
+}
+
+// prove confirms a verdict whose answer came at: the list's test points, asked
+// after at (shared with any other call's check begun since), must be answered
+// correctly, else the check is unreliable (blocked when the list refuses) and
+// the list's cached answers are dropped. A list without a test point is
+// confirmed as far as it can be: a listing by the point no list may list, a
+// delisting by another list's test points (the resolver still passes listings
+// through: one that answers NXDOMAIN for everything would delist everything).
+func (r *runner) prove(ctx context.Context, l *listState, v Verdict, at time.Time) Verdict {
+	h, ok := r.confirm(ctx, l, at)
+	if ok && l.Untested() && v.Status == Clean && h.State == HealthUntested {
+		if witness := r.witness(); witness != nil {
+			if h, ok = r.confirm(ctx, witness, at); ok && h.State != HealthOK {
+				h.State, h.Detail = HealthNoAnswer, witness.List.Name+", asked for its test points, "+h.Detail
+			}
+		}
+	}
+	what := "the listing"
+	if v.Status == Clean {
+		what = "the delisting"
+	}
+	switch {
+	case ok && (h.State == HealthOK || h.State == HealthUntested):
+		return v
+	case ok && (h.State == HealthBlocked || h.Untrusted()):
+		v = h.apply(v)
+	case !ok:
+		v.Status, v.Error = Unreliable, what+" could not be confirmed by the list's test points in time"
+	default:
+		v.Status, v.Error = Unreliable, what+" could not be confirmed by the list's test points: "+h.Detail
+	}
+	if v.Status == Unreliable {
+		v.Err = &checkError{ErrUnreliable, v.Error}
+	}
+	r.forget(l) // the answer may be a lie kept in the cache
+	return v
+}
+
+// confirm is the list's health checked after at; the run reports it.
+func (r *runner) confirm(ctx context.Context, l *listState, at time.Time) (Health, bool) {
+	h, ok := r.ck.confirmHealth(ctx, l.pos, at, func() (Health, bool) { return r.checkHealth(ctx, l, false) })
+	if ok {
+		r.mu.Lock()
+		l.confirmed = &h
+		r.mu.Unlock()
+	}
+	return h, ok
+}
+
+// witness is the first list of the run with a positive test point, or nil.
+func (r *runner) witness() *listState {
+	for _, l := range r.lists {
+		if !l.Untested() && !l.NeedsKey() && !l.Allow() {
+			return l
+		}
+	}
+	return nil
 }
 
 // probeStart sends one health query. Health queries are few (two or three a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -25,8 +26,12 @@ func (r *runner) take(ctx context.Context, f flight) {
 		f.t.cut.Store(true)
 		v = failed(Error, ErrInterrupted, InterruptedError)
 	}
+	at := time.Now() // when the answer came: from the server now, or from the cache earlier
 	if a != nil {
 		c.RTT = a.RTT
+		if !a.At.IsZero() {
+			at = a.At
+		}
 	}
 	if v.Status != Listed {
 		r.win.Release(f.seq, resolver.Lost(a, err))
@@ -38,7 +43,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 				r.win.Release(f.txtSeq, resolver.Lost(txt, terr))
 			}()
 		}
-		r.judge(f.job, c, v)
+		r.judge(ctx, f.job, c, v, at)
 		return
 	}
 	r.reasons.Add(1)
@@ -60,16 +65,21 @@ func (r *runner) take(ctx context.Context, f flight) {
 			r.win.Release(f.seq, resolver.Lost(a, err))
 		}
 		c.DelistURL = l.DelistURL(f.s.Name)
-		r.judge(f.job, c, v)
+		r.judge(ctx, f.job, c, v, at)
 	}()
 }
 
-// judge applies the list's health and the resolver's to a verdict, and records it.
-func (r *runner) judge(j job, c Check, v Verdict) {
+// judge applies the list's health and the resolver's to a verdict whose answer
+// came at, confirming it first when it needs proof, and records it.
+func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.Time) {
 	l := j.l
 	<-l.done
 	<-r.resolverDone
-	v = l.health.apply(v)
+	if r.needsProof(l, j.s.Name, v, at) {
+		v = r.prove(ctx, l, v, at)
+	} else {
+		v = l.health.apply(v)
+	}
 	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
 		v.Status = Unreliable
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
@@ -77,6 +87,9 @@ func (r *runner) judge(j job, c Check, v Verdict) {
 	}
 	c.Codes, c.Meanings = v.Codes, v.Meanings
 	c.Status, c.Error, c.Err = v.Status, v.Error, v.Err
+	if r.o.HealthTTL > 0 && !l.Allow() && (c.Status == Listed || c.Status == Clean) {
+		r.ck.remember(j.s.Name, l.pos, c.Status == Listed)
+	}
 	if c.Status != Listed && c.Status != Unreliable {
 		c.Reason = ""
 	}

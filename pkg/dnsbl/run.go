@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -18,6 +19,10 @@ type listState struct {
 	limiter          *rate.Limiter
 	done             chan struct{}
 	health           Health
+	healthAt         time.Time // when the test queries behind health were sent
+	// confirmed is the health of the latest confirmation of one of its answers
+	// in this call (guarded by runner.mu), which the result reports when set
+	confirmed *Health
 }
 
 type subjectState struct {

@@ -31,6 +31,9 @@ const (
 	// TruncateDeadTCP sets TC on UDP replies, and never answers over TCP (the
 	// connection is accepted, then nothing comes until the server closes).
 	TruncateDeadTCP
+	// NXDomain answers NXDOMAIN for every name (a list that died empty, or a
+	// resolver without a way out: no Internet, a captive portal).
+	NXDomain
 )
 
 // Fault applies to every query whose name ends in Suffix, of type Type ("TXT")
@@ -278,6 +281,20 @@ func (s *Server) Wildcard(zone, code string) {
 	s.wildcards[fqdn(zone)] = code
 }
 
+// Unwildcard undoes Wildcard.
+func (s *Server) Unwildcard(zone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.wildcards, fqdn(zone))
+}
+
+// ClearFaults removes every fault: the server answers normally again.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // AddFault adds a fault.
 func (s *Server) AddFault(f Fault) {
 	s.mu.Lock()
@@ -363,6 +380,12 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 				<-s.quit
 				return
 			}
+		case NXDomain:
+			m = new(dns.Msg)
+			m.SetRcode(r, dns.RcodeNameError)
+			s.mu.Lock()
+			m.Ns = s.soa()
+			s.mu.Unlock()
 		case Rewrite:
 			if m.Rcode == dns.RcodeNameError && q.Qtype == dns.TypeA {
 				m = new(dns.Msg)

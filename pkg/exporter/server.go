@@ -38,12 +38,21 @@ type Options struct {
 	// limit). The queries in flight are bounded by the resolver's window,
 	// which every module shares.
 	Rate float64
-	// HealthTTL is how long the lists' health stands (0: dnsbl.DefaultHealthTTL).
+	// HealthTTL is how long the lists' health stands (0: dnsbl.DefaultHealthTTL;
+	// ProveEveryProbe: asked again by every probe). Whatever it is, a listing
+	// and a change of a verdict are confirmed by the list's test points asked
+	// after the answer came.
 	HealthTTL time.Duration
-	Getenv    func(string) string
-	Logger    *slog.Logger
-	Version   string
+	// Now is the clock of the health TTL, for tests; nil means time.Now.
+	Now     func() time.Time
+	Getenv  func(string) string
+	Logger  *slog.Logger
+	Version string
 }
+
+// ProveEveryProbe is the HealthTTL under which every probe asks the lists' test
+// points again (--health-ttl 0).
+const ProveEveryProbe time.Duration = -1
 
 // ScrapeMargin is taken off Prometheus's scrape timeout to leave time for the
 // answer to travel back.
@@ -100,8 +109,11 @@ func New(o Options) (*Server, error) {
 	if o.Getenv == nil {
 		return nil, errors.New("exporter: Options.Getenv is not set")
 	}
-	if o.HealthTTL <= 0 {
+	switch {
+	case o.HealthTTL == 0:
 		o.HealthTTL = dnsbl.DefaultHealthTTL
+	case o.HealthTTL < 0:
+		o.HealthTTL = 0 // the Checker's "check in every call"
 	}
 	s := &Server{opts: o, log: o.Logger, started: time.Now(), closed: make(chan struct{})}
 	cur, err := s.load()
@@ -130,7 +142,7 @@ func (s *Server) load() (*loaded, error) {
 	for _, name := range cfg.ModuleNames() {
 		m := cfg.Modules[name]
 		ck, err := dnsbl.New(dnsbl.Options{Lists: m.lists, Resolver: s.opts.Resolver,
-			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL})
+			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL, Now: s.opts.Now})
 		if err != nil {
 			l.close()
 			return nil, fmt.Errorf("module %s: %v", name, err)

@@ -78,6 +78,11 @@ type Answer struct {
 	// packet was lost on the way (each copy has its own ID, so an answer to the
 	// first copy that came late says only that the server was slow).
 	Lost bool
+	// At is when the answer came, from time.Now (its monotonic reading orders it
+	// against other events of this process); an answer given again from the
+	// cache keeps the time it first came. A long-lived checker confirms a listing
+	// by the list's test points asked after At.
+	At time.Time
 }
 
 // ErrorKind classifies a failed query.
@@ -353,6 +358,20 @@ func WithoutCache(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noCache{}, true)
 }
 
+// Forget drops the cached answers of zone and of every name below it: a list
+// whose health turned bad may have lied in them. Queries in flight are not
+// affected.
+func (c *Client) Forget(zone string) {
+	zone = strings.ToLower(strings.TrimSuffix(zone, "."))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.cache {
+		if k.name == zone || strings.HasSuffix(k.name, "."+zone) {
+			delete(c.cache, k)
+		}
+	}
+}
+
 // counterKey marks a context whose queries are counted.
 type counterKey struct{}
 
@@ -398,6 +417,9 @@ func (p *Pending) Wait() (*Answer, error) {
 func (p *Pending) resolve() {
 	c := p.c
 	p.a, p.err = c.exchange(p)
+	if p.a != nil {
+		p.a.At = time.Now()
+	}
 	c.mu.Lock()
 	if c.inflight[p.key] == p {
 		delete(c.inflight, p.key)

@@ -595,3 +595,36 @@ func TestAnswerTTL(t *testing.T) {
 		}
 	}
 }
+
+// Forget drops the cached answers of a zone and below, and no others; an
+// answer from the cache keeps the time it first came.
+func TestForget(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.SetTTL(300*time.Second, 300*time.Second)
+	srv.A("2.0.0.127.bl.test", "127.0.0.2")
+	srv.A("2.0.0.127.other.test", "127.0.0.2")
+	c := newClient(t, 0, srv.Addr)
+	defer c.Close()
+	ask := func(name string) *resolver.Answer {
+		a, err := c.Lookup(context.Background(), name, resolver.TypeA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	first := ask("2.0.0.127.bl.test")
+	ask("2.0.0.127.other.test")
+	if again := ask("2.0.0.127.bl.test"); !again.At.Equal(first.At) || first.At.IsZero() {
+		t.Errorf("a cached answer's At %v, want the first's %v", again.At, first.At)
+	}
+	c.Forget("BL.test.")
+	ask("2.0.0.127.bl.test")
+	ask("2.0.0.127.other.test")
+	if n := srv.Queries("A", "2.0.0.127.bl.test"); n != 2 {
+		t.Errorf("%d queries for the forgotten zone's name, want 2", n)
+	}
+	if n := srv.Queries("A", "2.0.0.127.other.test"); n != 1 {
+		t.Errorf("%d queries for another zone's name, want 1 (still cached)", n)
+	}
+}
