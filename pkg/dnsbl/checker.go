@@ -42,6 +42,12 @@ type Options struct {
 	HealthTTL time.Duration
 	// Now is the clock for HealthTTL, for tests; nil means time.Now.
 	Now func() time.Time
+	// Direct says when a list is asked at its own name servers, found from the
+	// root by Iterator, instead of through Resolver (DirectNever: never).
+	// Iterator is required unless Direct is DirectNever; share one between
+	// Checkers, so that they share its delegation cache.
+	Direct   DirectMode
+	Iterator *resolver.Iterator
 }
 
 // DefaultHealthTTL is a sensible HealthTTL for a long-lived Checker.
@@ -88,6 +94,9 @@ type Checker struct {
 	// listed holds what was last reported listed (guarded by mu): a clean
 	// answer for one of them is a change, confirmed before it is reported
 	listed map[listing]struct{}
+	// directUntil: until when each list is asked directly from a call's start
+	// (DirectAuto: it refused the resolver, and its delegation still holds)
+	directUntil []time.Time
 }
 
 // kept is a health check's result as last made, or being made (ready open):
@@ -122,11 +131,14 @@ func New(o Options) (*Checker, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Direct != DirectNever && o.Iterator == nil {
+		return nil, errors.New("dnsbl: Options.Direct needs Options.Iterator")
+	}
 	o.Lists = slices.Clone(o.Lists)
 	// the window is the resolver's, one per server: every Checker and every
 	// call on it share the bound on queries in flight, and its loss signal
 	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*kept[Health], len(o.Lists)),
-		listed: map[listing]struct{}{}}
+		listed: map[listing]struct{}{}, directUntil: make([]time.Time, len(o.Lists))}
 	c.limiters = make([]*rate.Limiter, len(o.Lists))
 	if o.Rate > 0 {
 		for i := range c.limiters {
@@ -341,6 +353,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 	for i := range c.opts.Lists {
 		l := &listState{Selected: &c.opts.Lists[i], pos: i, done: make(chan struct{}), limiter: c.limiters[i]}
 		l.zone = l.Selected.SecretZone()
+		l.direct.Store(c.startsDirect(i))
 		r.lists = append(r.lists, l)
 	}
 	return r
@@ -442,8 +455,9 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 			h = *l.confirmed // fresher than the health the run started with
 		}
 		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
-			Answered: l.answered, Failed: l.failed})
+			Answered: l.answered, Failed: l.failed, Direct: l.askedDirect.Load()})
 	}
+	r.finishDirect()
 	r.result.Resolver = r.resolver
 	if r.resolver.RewritesNXDOMAIN {
 		r.result.Summary.Incomplete = append([]string{fmt.Sprintf("the resolver invents answers: %s got %s, "+

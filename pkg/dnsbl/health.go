@@ -143,7 +143,7 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 			break
 		}
 		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-		a, err := r.probeStart(ctx, l, label+"."+l.zone).Wait()
+		a, err := r.probeStart(ctx, l, false, label+"."+l.zone).Wait()
 		if err != nil || a.NXDomain || len(a.Addrs) == 0 {
 			break
 		}
@@ -182,6 +182,21 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 			return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
 		}
 	}
+	direct := l.direct.Load()
+	h, refused := r.probeHealth(ctx, l, direct)
+	if !direct && refused && r.o.Direct == DirectAuto && ctx.Err() == nil {
+		// the resolver is refused: the list's own servers say how it is
+		l.direct.Store(true)
+		if dh, _ := r.probeHealth(ctx, l, true); dh.State != HealthNoAnswer {
+			h = dh
+		}
+	}
+	return h, ctx.Err() == nil
+}
+
+// probeHealth asks the list's test points, through the resolver or directly,
+// and says what the answers make of it, and whether any was a refusal.
+func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h Health, refused bool) {
 	listed, unlisted := l.TestPoints()
 	type sent struct {
 		probe
@@ -199,7 +214,7 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 			if name, err := QueryName(s, l.zone); err != nil {
 				pr.v = Verdict{Status: Error, Error: err.Error()}
 			} else {
-				pr.p = r.probeStart(ctx, l, name)
+				pr.p, pr.name = r.probeStart(ctx, l, direct, name), name
 			}
 			out = append(out, pr)
 		}
@@ -212,6 +227,14 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 				pr.rtt = a.RTT
 			}
 			pr.v = Classify(l.List, a, err)
+			switch {
+			case !direct:
+				refused = refused || refusedByResolver(pr.v)
+			case err != nil && kindOf(err) != ErrRefused:
+				r.directFailed(l, err)
+			case refusedDirectly(pr.v):
+				r.refusal(ctx, l, pr.name, pr.v)
+			}
 		}
 		probes = append(probes, pr.probe)
 	}
@@ -223,7 +246,7 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 	if h.Untrusted() {
 		r.forget(l) // what it answered before may be what it lies now
 	}
-	return h, ctx.Err() == nil
+	return h, refused
 }
 
 // forgetter is a resolver that can drop its cached answers of a zone
@@ -310,9 +333,12 @@ func (r *runner) witness() *listState {
 // list) and take no slot of the concurrency bound: answers waiting for a list's
 // health must never wait for a slot that they hold themselves. They skip the
 // resolver's answer cache: a health check says how the list is now.
-func (r *runner) probeStart(ctx context.Context, l *listState, name string) *resolver.Pending {
+func (r *runner) probeStart(ctx context.Context, l *listState, direct bool, name string) *resolver.Pending {
 	if l.limiter != nil {
 		_ = l.limiter.Wait(ctx) // on cancellation, Start reports it
 	}
-	return r.o.Resolver.Start(resolver.WithoutCache(ctx), name, resolver.TypeA)
+	if direct {
+		l.askedDirect.Store(true)
+	}
+	return r.start(resolver.WithoutCache(ctx), l, direct, name, resolver.TypeA)
 }

@@ -25,7 +25,18 @@ func (r *runner) take(ctx context.Context, f flight) {
 	if err != nil && isCanceled(err) {
 		f.t.cut.Store(true)
 		v = failed(Error, ErrInterrupted, InterruptedError)
+	} else if !f.direct && r.o.Direct == DirectAuto && refusedByResolver(v) {
+		// the resolver is refused: the list is asked at its own servers
+		a, v, f.direct = r.askDirect(ctx, l, f.name, a, v)
+		if f.direct && f.txt != nil { // the resolver's TXT answer is not wanted
+			r.dropTXT(f)
+			f.txt = nil
+		}
 	}
+	if f.direct && refusedDirectly(v) {
+		r.refusal(ctx, l, f.name, v)
+	}
+	c.Asked = askedOf(f.direct)
 	at := time.Now() // when the answer came: from the server now, or from the cache earlier
 	if a != nil {
 		c.RTT = a.RTT
@@ -36,12 +47,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 	if v.Status != Listed {
 		r.win.Release(f.seq, resolver.Lost(a, err))
 		if f.txt != nil {
-			r.dropped.Add(1)
-			go func() {
-				defer r.dropped.Done()
-				txt, terr := f.txt.Wait()
-				r.win.Release(f.txtSeq, resolver.Lost(txt, terr))
-			}()
+			r.dropTXT(f)
 		}
 		r.judge(ctx, f.job, c, v, at)
 		return
@@ -53,7 +59,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		if p != nil {
 			defer r.win.Release(f.txtSeq, false)
 		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
-			p = r.o.Resolver.Start(ctx, f.name, resolver.TypeTXT)
+			p = r.start(ctx, l, f.direct, f.name, resolver.TypeTXT)
 		}
 		if p != nil {
 			txt, terr := p.Wait()
@@ -66,6 +72,17 @@ func (r *runner) take(ctx context.Context, f flight) {
 		}
 		c.DelistURL = l.DelistURL(f.s.Name)
 		r.judge(ctx, f.job, c, v, at)
+	}()
+}
+
+// dropTXT lets a TXT query sent with an A go unread: its slot is freed when
+// its answer comes.
+func (r *runner) dropTXT(f flight) {
+	r.dropped.Add(1)
+	go func() {
+		defer r.dropped.Done()
+		txt, terr := f.txt.Wait()
+		r.win.Release(f.txtSeq, resolver.Lost(txt, terr))
 	}()
 }
 

@@ -62,6 +62,9 @@ type Check struct {
 	// or a name server's address listed for something that does not make a link
 	// suspect (Spamhaus PBL, a list about who may send mail).
 	NotCounted string
+	// Asked says how the list was asked: through the resolver, or at its own
+	// servers (Options.Direct); "" for a check that sent no query.
+	Asked Asked
 
 	subject, list int // positions, for a stable order
 }
@@ -101,6 +104,8 @@ type ListHealth struct {
 	List   *catalog.List
 	Zone   string // as shown: a keyed zone keeps its {key} placeholder
 	Health Health
+	// Direct is set when the run asked the list at its own servers.
+	Direct bool
 	// Answered and Failed count the run's checks of this list that it answered
 	// (listed, clean, allowlisted) and that failed (error, blocked, unreliable;
 	// an interruption is neither): a list whose every query failed is failing,
@@ -146,10 +151,14 @@ type Result struct {
 	Targets  []*TargetResult // in input order; empty unless Config.Retain
 	Lists    []ListHealth
 	Resolver ResolverHealth
-	Summary  Summary
-	Started  time.Time
-	Elapsed  time.Duration
-	// Queries counts the DNS queries the run sent to the resolver; answers from
+	// Direct says which lists were asked at their own servers, and which of
+	// them refused even that (Options.Direct).
+	Direct  DirectReport
+	Summary Summary
+	Started time.Time
+	Elapsed time.Duration
+	// Queries counts the DNS queries the run sent (to the resolver, or to the lists'
+	// own servers when asked directly); answers from
 	// the cache, or shared with another caller's identical query, are not counted.
 	Queries int
 }

@@ -23,6 +23,10 @@ type listState struct {
 	// confirmed is the health of the latest confirmation of one of its answers
 	// in this call (guarded by runner.mu), which the result reports when set
 	confirmed *Health
+	// direct: the list is asked at its own servers (Options.Direct);
+	// askedDirect: some query of this run was; refusedOnce: its refusal of a
+	// direct query is recorded
+	direct, askedDirect, refusedOnce atomic.Bool
 }
 
 type subjectState struct {
@@ -57,6 +61,7 @@ type flight struct {
 	job
 	p      *resolver.Pending
 	seq    uint64            // its slot
+	direct bool              // sent to the list's own servers
 	txt    *resolver.Pending // the TXT query sent with the A, or nil
 	txtSeq uint64            // the TXT query's slot
 }
@@ -121,11 +126,7 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		if len(ready) == 0 {
 			return
 		}
-		ps := r.o.Resolver.StartAll(ctx, names, resolver.TypeA)
-		var tps []*resolver.Pending
-		if len(txtNames) > 0 {
-			tps = r.o.Resolver.StartAll(r.txtCtx, txtNames, resolver.TypeTXT)
-		}
+		ps, tps := r.startAll(ctx, ready, names, txtNames)
 		for i := range ready {
 			ready[i].p = ps[i]
 			if ready[i].txtSeq != 0 {
@@ -163,7 +164,7 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		}
 		j.t.pending.Add(1)
 		j.s.pending.Add(1)
-		f := flight{job: j, seq: seq}
+		f := flight{job: j, seq: seq, direct: j.l.direct.Load()}
 		if j.s.eager {
 			if f.txtSeq = r.eagerSlot(j.l); f.txtSeq != 0 {
 				txtNames = append(txtNames, j.name)
@@ -172,6 +173,41 @@ func (r *runner) send(ctx context.Context, jobs []job) {
 		ready = append(ready, f)
 		names = append(names, j.name)
 	}
+}
+
+// startAll starts the flights' A queries (names) and the TXT queries sent with
+// them (txtNames, in the same order): those of lists asked through the resolver
+// in one batch each, those of lists asked directly one by one.
+func (r *runner) startAll(ctx context.Context, ready []flight, names, txtNames []string) (ps, tps []*resolver.Pending) {
+	var viaNames, viaTXT []string
+	for i, f := range ready {
+		if !f.direct {
+			viaNames = append(viaNames, names[i])
+			if f.txtSeq != 0 {
+				viaTXT = append(viaTXT, f.name)
+			}
+		}
+	}
+	vps := r.o.Resolver.StartAll(ctx, viaNames, resolver.TypeA)
+	var vtps []*resolver.Pending
+	if len(viaTXT) > 0 {
+		vtps = r.o.Resolver.StartAll(r.txtCtx, viaTXT, resolver.TypeTXT)
+	}
+	for i, f := range ready {
+		if f.direct {
+			f.l.askedDirect.Store(true)
+			ps = append(ps, r.start(ctx, f.l, true, names[i], resolver.TypeA))
+			if f.txtSeq != 0 {
+				tps = append(tps, r.start(r.txtCtx, f.l, true, f.name, resolver.TypeTXT))
+			}
+			continue
+		}
+		ps, vps = append(ps, vps[0]), vps[1:]
+		if f.txtSeq != 0 {
+			tps, vtps = append(tps, vtps[0]), vtps[1:]
+		}
+	}
+	return ps, tps
 }
 
 // eagerSlot takes a slot for a TXT query sent with its A, if the list's rate and

@@ -1,0 +1,221 @@
+package dnsbl_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// directWorld is a resolver that refuses ip.bl.test (Spamhaus's 127.255.255.254
+// for every name) and answers v4.bl.test, beside a root on loopback that
+// delegates both zones to their own authoritative server.
+type directWorld struct {
+	res, root, auth *dnsbltest.Server
+	cat             *catalog.Catalog
+	it              *resolver.Iterator
+	client          *resolver.Client
+}
+
+func newDirectWorld(t *testing.T) *directWorld {
+	t.Helper()
+	w := &directWorld{res: dnsbltest.New(t), root: dnsbltest.New(t), auth: dnsbltest.New(t)}
+	var err error
+	if w.cat, err = catalog.Parse([]byte(testCatalog), "test"); err != nil {
+		t.Fatal(err)
+	}
+	w.res.Wildcard("ip.bl.test", "127.255.255.254")
+	w.res.Zone("v4.bl.test", "127.0.0.2")
+	w.root.Authoritative(".")
+	w.root.Delegate("ip.bl.test", dnsbltest.NS{Name: "ns.bl.test", Addrs: []string{"127.0.53.4"}})
+	w.root.Delegate("v4.bl.test", dnsbltest.NS{Name: "ns.bl.test", Addrs: []string{"127.0.53.4"}})
+	w.auth.Authoritative("ip.bl.test", "v4.bl.test")
+	w.auth.Zone("ip.bl.test", "127.0.0.2")
+	w.auth.Zone("v4.bl.test", "127.0.0.2")
+	w.auth.List("ip.bl.test", "192.0.2.10", []string{"127.0.0.4"}, "infected")
+	ports := map[netip.Addr]string{netip.MustParseAddr("127.0.53.1"): w.root.Addr, netip.MustParseAddr("127.0.53.4"): w.auth.Addr}
+	w.it, err = resolver.NewIterator(resolver.IteratorConfig{
+		Hints:   resolver.RootHints{{Name: "a.root.test", Addrs: []netip.Addr{netip.MustParseAddr("127.0.53.1")}}},
+		Timeout: 200 * time.Millisecond, Total: time.Second,
+		ServerAddr: func(a netip.Addr) string { return ports[a] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.it.Close)
+	w.client, err = resolver.New(resolver.Config{Servers: []string{w.res.Addr}, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.client.Close)
+	return w
+}
+
+func (w *directWorld) checker(t *testing.T, mode dnsbl.DirectMode) *dnsbl.Checker {
+	t.Helper()
+	lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: w.client, Direct: mode, Iterator: w.it})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ck.Close() })
+	return ck
+}
+
+func checkOf(t *testing.T, res *dnsbl.Result, list string) dnsbl.Check {
+	t.Helper()
+	for _, c := range res.Targets[0].Checks {
+		if c.List.ID == list {
+			return c
+		}
+	}
+	t.Fatalf("no check of %s", list)
+	return dnsbl.Check{}
+}
+
+func TestDirectModes(t *testing.T) {
+	tests := []struct {
+		name         string
+		mode         dnsbl.DirectMode
+		dropResolver bool
+		ip, v4       dnsbl.Status
+		ipAsked      dnsbl.Asked
+		v4Asked      dnsbl.Asked
+	}{
+		{"auto asks the refused list again at its servers", dnsbl.DirectAuto, false, dnsbl.Listed, dnsbl.Clean, dnsbl.AskedDirect, dnsbl.AskedResolver},
+		{"never keeps the refusal", dnsbl.DirectNever, false, dnsbl.Blocked, dnsbl.Clean, dnsbl.AskedResolver, dnsbl.AskedResolver},
+		{"always does without the resolver", dnsbl.DirectAlways, true, dnsbl.Listed, dnsbl.Clean, dnsbl.AskedDirect, dnsbl.AskedDirect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newDirectWorld(t)
+			if tt.dropResolver {
+				w.res.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Drop})
+			}
+			res, err := w.checker(t, tt.mode).CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ip, v4 := checkOf(t, res, "ipbl"), checkOf(t, res, "v4bl")
+			if ip.Status != tt.ip || v4.Status != tt.v4 || ip.Asked != tt.ipAsked || v4.Asked != tt.v4Asked {
+				t.Errorf("ipbl %s (%s) %s, v4bl %s (%s) %s", ip.Status, ip.Asked, ip.Error, v4.Status, v4.Asked, v4.Error)
+			}
+			if tt.mode == dnsbl.DirectNever && w.root.TotalQueries() != 0 {
+				t.Errorf("never sent %d queries to the root", w.root.TotalQueries())
+			}
+			if tt.mode == dnsbl.DirectAuto && (len(res.Direct.Lists) != 1 || res.Direct.Lists[0].ID != "ipbl" || len(res.Summary.Incomplete) != 0) {
+				t.Errorf("direct report %+v, incomplete %q", res.Direct, res.Summary.Incomplete)
+			}
+		})
+	}
+}
+
+func TestDirectAutoCostsNothingWhenNotRefused(t *testing.T) {
+	w := newDirectWorld(t)
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"v4bl"}, Getenv: func(string) string { return "" }})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: w.client, Direct: dnsbl.DirectAuto, Iterator: w.it})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	res, err := ck.CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+	if err != nil || checkOf(t, res, "v4bl").Status != dnsbl.Clean {
+		t.Fatal(err)
+	}
+	if n := w.root.TotalQueries() + w.auth.TotalQueries(); n != 0 {
+		t.Errorf("auto sent %d direct queries though nothing was refused", n)
+	}
+}
+
+func TestDirectRefusedToo(t *testing.T) {
+	w := newDirectWorld(t)
+	w.auth.Wildcard("ip.bl.test", "127.255.255.254") // the list refuses this machine as well
+	w.auth.Unlist("ip.bl.test", "192.0.2.10")
+	for _, subject := range []string{"192.0.2.10", "127.0.0.2", "127.0.0.1", "::ffff:7f00:2"} { // as URIBL: on every name
+		w.auth.Unlist("ip.bl.test", subject)
+		w.auth.List("ip.bl.test", subject, []string{"127.255.255.254"}, "Query Refused. See https://bl.test/refused [Your DNS IP: 198.51.100.7]")
+	}
+	res, err := w.checker(t, dnsbl.DirectAuto).CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checkOf(t, res, "ipbl"); c.Status != dnsbl.Blocked || c.Asked != dnsbl.AskedDirect {
+		t.Errorf("ipbl: %s (%s)", c.Status, c.Asked)
+	}
+	if len(res.Direct.Refused) != 1 || res.Direct.Refused[0].Saw != netip.MustParseAddr("198.51.100.7") ||
+		res.Direct.Refused[0].Why != "refused" {
+		t.Fatalf("refusals: %+v", res.Direct.Refused)
+	}
+	if res.Outcome(false) != dnsbl.OutcomeIncomplete || !strings.Contains(strings.Join(res.Summary.Incomplete, "\n"), "refuses queries from this machine") {
+		t.Errorf("the run must be incomplete: %q", res.Summary.Incomplete)
+	}
+}
+
+func TestDirectRootUnreachable(t *testing.T) {
+	w := newDirectWorld(t)
+	w.root.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Drop})
+	res, err := w.checker(t, dnsbl.DirectAuto).CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checkOf(t, res, "ipbl"); c.Status != dnsbl.Blocked || c.Asked != dnsbl.AskedResolver {
+		t.Errorf("the resolver's answer must be kept: %s (%s) %s", c.Status, c.Asked, c.Error)
+	}
+	n := 0
+	for _, s := range res.Summary.Incomplete {
+		if strings.Contains(s, "root server") {
+			n++
+		}
+	}
+	if !res.Direct.Unreachable || n != 1 {
+		t.Errorf("the root's silence must be said once: %+v %q", res.Direct, res.Summary.Incomplete)
+	}
+}
+
+func TestDirectStaysDirect(t *testing.T) {
+	w := newDirectWorld(t)
+	ck := w.checker(t, dnsbl.DirectAuto)
+	if _, err := ck.CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ck.CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.11"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checkOf(t, res, "ipbl"); c.Status != dnsbl.Clean || c.Asked != dnsbl.AskedDirect {
+		t.Errorf("second call: %s (%s)", c.Status, c.Asked)
+	}
+	if n := w.res.Queries("A", dnsbltest.QueryName("192.0.2.11", "ip.bl.test")); n != 0 {
+		t.Errorf("a list known to refuse the resolver was asked through it again (%d)", n)
+	}
+}
+
+func TestParseDirectMode(t *testing.T) {
+	for in, want := range map[string]dnsbl.DirectMode{"auto": dnsbl.DirectAuto, "ALWAYS": dnsbl.DirectAlways, " never": dnsbl.DirectNever} {
+		if m, err := dnsbl.ParseDirectMode(in); err != nil || m != want || m.String() != strings.ToLower(strings.TrimSpace(in)) {
+			t.Errorf("%q: %v %v", in, m, err)
+		}
+	}
+	if _, err := dnsbl.ParseDirectMode("sometimes"); err == nil {
+		t.Error("sometimes is not a mode")
+	}
+	client, err := resolver.New(resolver.Config{Servers: []string{"127.0.0.1:9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := dnsbl.New(dnsbl.Options{Resolver: client, Direct: dnsbl.DirectAuto}); err == nil {
+		t.Error("auto without an Iterator must be refused")
+	}
+	if got := dnsbl.SawAddr("127.0.0.1 refused; your IP 10.0.0.1, seen as 2001:db8::7."); got != netip.MustParseAddr("2001:db8::7") {
+		t.Errorf("SawAddr: %v", got)
+	}
+}
