@@ -11,6 +11,11 @@ import (
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
+// ViaPublicDomain is the via of a host's registered domain by the ICANN
+// section of the Public Suffix List, where its registered domain is under a
+// private suffix (Target.PublicDomain).
+const ViaPublicDomain = "ICANN domain"
+
 // MaxMXHosts bounds how many mail exchangers of one domain are followed.
 const MaxMXHosts = 10
 
@@ -22,6 +27,11 @@ const MaxNSHosts = 8
 // its MX hosts for IP lists. Each address says where it came from.
 func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
 	subjects = append(subjects, Subject{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}})
+	if t.PublicDomain != "" {
+		// under a hosting service's suffix (site.netlify.app): its name under the
+		// ICANN suffix too, which SpamAssassin asks for
+		subjects = append(subjects, Subject{Name: t.PublicDomain, Type: SubjectDomain, Via: []string{ViaPublicDomain}})
+	}
 	if t.Host != t.Domain && slices.ContainsFunc(r.lists, func(l *listState) bool { return l.Hostnames }) {
 		// hacked sites are listed by host name: asked of the lists that list them
 		subjects = append(subjects, Subject{Name: t.Host, Type: SubjectDomain, Via: []string{"host name"}, Host: true})

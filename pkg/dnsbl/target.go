@@ -44,6 +44,11 @@ type Target struct {
 	Prefix netip.Prefix // KindCIDR
 	Host   string       // KindDomain: the host name, A-label form, lower case
 	Domain string       // KindDomain: its registered domain (Public Suffix List)
+	// PublicDomain is, for a host under a private suffix of the Public Suffix
+	// List (insta-club.netlify.app), its registered domain by the ICANN section
+	// alone (netlify.app), which SpamAssassin asks the URI lists for; "" when it
+	// is Domain.
+	PublicDomain string
 	// NoMX leaves out the MX hosts of a domain: for the host of a link, receivers
 	// judge the domain and its addresses, not where its mail goes.
 	NoMX bool
@@ -188,10 +193,45 @@ func hostTarget(input, host string) (Target, error) {
 		return Target{}, &TargetError{Input: input, Reason: err.Error()}
 	}
 	reg, err := publicsuffix.EffectiveTLDPlusOne(ascii)
+	public := PublicRegistered(ascii)
 	if err != nil {
-		return Target{}, &TargetError{Input: input, Reason: "a public suffix (like com or co.uk), not a registered domain"}
+		if public == "" {
+			return Target{}, &TargetError{Input: input, Reason: "a public suffix (like com or co.uk), not a registered domain"}
+		}
+		// the host is itself a private suffix (s3.amazonaws.com, github.io):
+		// checked as what it is registered as under the ICANN suffix
+		reg = public
 	}
-	return Target{Input: input, Kind: KindDomain, Form: "domain", Host: ascii, Domain: reg}, nil
+	t := Target{Input: input, Kind: KindDomain, Form: "domain", Host: ascii, Domain: reg}
+	if public != reg {
+		t.PublicDomain = public
+	}
+	return t, nil
+}
+
+// PublicRegistered is host's registered domain by the ICANN section of the
+// Public Suffix List alone, leaving out its private section (hosting and cloud
+// services: netlify.app, s3.amazonaws.com, github.io): netlify.app for
+// insta-club.netlify.app, amazonaws.com for s3.amazonaws.com. It is "" for a
+// host that is an ICANN suffix itself (com, co.uk) or under no ICANN suffix.
+func PublicRegistered(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	prev := -1 // where the label before the candidate suffix starts
+	for i := 0; i <= len(host); {
+		suffix := host[i:]
+		if ps, icann := publicsuffix.PublicSuffix(suffix); ps == suffix && icann && suffix != "" {
+			if prev < 0 {
+				return "" // the host is a public suffix itself
+			}
+			return host[prev:]
+		}
+		dot := strings.IndexByte(suffix, '.')
+		if dot < 0 {
+			return ""
+		}
+		prev, i = i, i+dot+1
+	}
+	return ""
 }
 
 // idnaReason says in plain words why x/net/idna refused a name.

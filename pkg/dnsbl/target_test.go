@@ -6,6 +6,29 @@ import (
 	"testing"
 )
 
+// Hosts under private suffixes (hosting services) are registered under them,
+// and under the ICANN suffix as well.
+func TestPublicRegistered(t *testing.T) {
+	for _, tc := range []struct{ host, domain, public string }{
+		{"insta-club.netlify.app", "insta-club.netlify.app", "netlify.app"},
+		{"a.b.user.github.io", "user.github.io", "github.io"},
+		{"s3.amazonaws.com", "amazonaws.com", ""},
+		{"bucket.s3.amazonaws.com", "bucket.s3.amazonaws.com", "amazonaws.com"},
+		{"www.example.co.uk", "example.co.uk", ""},
+		{"shop.example.com", "example.com", ""},
+	} {
+		got, err := ParseTarget(tc.host)
+		if err != nil || got.Domain != tc.domain || got.PublicDomain != tc.public {
+			t.Errorf("%s: domain %q public %q (%v), want %q %q", tc.host, got.Domain, got.PublicDomain, err, tc.domain, tc.public)
+		}
+	}
+	for host, want := range map[string]string{"co.uk": "", "com": "", "x.unknowntld": "", "a.b.example.com": "example.com", "netlify.app": "netlify.app"} {
+		if got := PublicRegistered(host); got != want {
+			t.Errorf("PublicRegistered(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
 func TestParseTarget(t *testing.T) {
 	tests := []struct {
 		in                  string
@@ -38,6 +61,10 @@ func TestParseTarget(t *testing.T) {
 		{"300.1.2.3", "", "", "", "", "all-numeric"},
 		{"localhost", "", "", "", "", "with a dot"},
 		{"co.uk", "", "", "", "", "public suffix"},
+		{"insta-club.netlify.app", KindDomain, "domain", "insta-club.netlify.app", "insta-club.netlify.app", ""},
+		{"https://s3.amazonaws.com/bucket/x.html", KindDomain, "url", "s3.amazonaws.com", "amazonaws.com", ""},
+		{"firebaseapp.com", KindDomain, "domain", "firebaseapp.com", "firebaseapp.com", ""},
+		{"github.io", KindDomain, "domain", "github.io", "github.io", ""},
 		{"exa mple.com", "", "", "", "", "spaces"},
 		{"under_score.example", "", "", "", "", "not a valid domain name"},
 		{"javascript://x.example", "", "", "", "", "scheme"},

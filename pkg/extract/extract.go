@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -237,9 +238,10 @@ var capitalisedFileTLDs = map[string]bool{"pl": true}
 // example.com today"), as receivers' filters do. A name is taken only where
 // it stands alone (not inside a URL, an address, a path or a longer word),
 // its top-level domain is a real one (the ICANN section of the Public Suffix
-// List), it has a registrable name of two characters or more before its
-// public suffix (so a.menu, a CSS selector, is not taken), and it is not a file
-// name (fileTLDs).
+// List; a name under a hosting service's private suffix, such as
+// site.netlify.app, is a name too), it has a registrable name of two
+// characters or a digit before its ICANN suffix (so a.menu, a CSS selector,
+// is not taken, and 3.fund is), and it is not a file name (fileTLDs).
 func (x *extractor) bareDomains(s string, line int, part, where string) {
 	// one pass over the runs of host-name bytes: linear, where a regular
 	// expression without a literal prefix backtracks at every position
@@ -277,15 +279,24 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 			continue // found by the www. rule already
 		}
 		suffix, icann := publicsuffix.PublicSuffix(host)
-		if !icann || suffix == host {
-			continue // not a real top-level domain, or nothing registrable before it
+		if !icann {
+			// under a private suffix (insta-club.netlify.app), or no real TLD:
+			// a name only when there is something registrable under an ICANN suffix
+			public := dnsbl.PublicRegistered(host)
+			if public == "" {
+				continue
+			}
+			suffix = public[strings.IndexByte(public, '.')+1:]
+		}
+		if suffix == host {
+			continue // nothing registrable before the suffix
 		}
 		registrable := strings.TrimSuffix(strings.TrimSuffix(host, suffix), ".")
 		if k := strings.LastIndexByte(registrable, '.'); k >= 0 {
 			registrable = registrable[k+1:]
 		}
-		if len(registrable) < 2 {
-			continue
+		if len(registrable) < 2 && !(registrable >= "0" && registrable <= "9") {
+			continue // a.menu is a CSS selector; 3.fund cannot be one (a class name starts with no digit)
 		}
 		tld := host[strings.LastIndexByte(host, '.')+1:]
 		if fileTLDs[tld] || capitalisedFileTLDs[tld] && name != host {

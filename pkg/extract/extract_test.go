@@ -532,3 +532,16 @@ func FuzzRedirectTargets(f *testing.F) {
 		}
 	})
 }
+
+// Bare names under a hosting service's private suffix are names, as URI lists
+// list them; names under no real TLD are not.
+func TestBareNamesUnderPrivateSuffix(t *testing.T) {
+	found, _ := File(strings.NewReader("log in at insta-club.netlify.app or files.s3.amazonaws.com, not at x.notatld or .menu a.menu; 3.Fund\n"), "m.txt")
+	var got []string
+	for _, it := range found.Items {
+		got = append(got, it.Host)
+	}
+	if want := []string{"insta-club.netlify.app", "files.s3.amazonaws.com", "3.fund"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

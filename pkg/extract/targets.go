@@ -39,7 +39,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 			ig.Locations = append(ig.Locations, it.Loc)
 			continue
 		}
-		t, err := dnsbl.ParseTarget(it.Host)
+		t, err := parseHost(it.Host)
 		reason := ""
 		switch {
 		case err != nil:
@@ -72,4 +72,21 @@ func underAny(host string, domains []string) bool {
 		}
 	}
 	return false
+}
+
+// parseHost makes a host found into a target. A host name with an underscore
+// in a label below its registered domain (my_shop.example.com), which browsers
+// open and receivers look up, is checked as written, under its registered
+// domain; one in the registered domain itself cannot be.
+func parseHost(host string) (dnsbl.Target, error) {
+	t, err := dnsbl.ParseTarget(host)
+	if err == nil || !strings.Contains(host, "_") {
+		return t, err
+	}
+	t, err2 := dnsbl.ParseTarget(strings.ReplaceAll(host, "_", "-"))
+	if err2 != nil || t.Kind != dnsbl.KindDomain || !strings.HasSuffix(host, "."+t.Domain) {
+		return dnsbl.Target{}, err
+	}
+	t.Input, t.Host = host, host
+	return t, nil
 }

@@ -25,3 +25,28 @@ func TestTargets(t *testing.T) {
 		t.Errorf("ignored %+v", ignored)
 	}
 }
+
+// Hosts receivers look up that are not plain host names: under a hosting
+// service's private suffix, a private suffix itself, an underscore below the
+// registered domain.
+func TestTargetsOddHosts(t *testing.T) {
+	for _, tc := range []struct{ host, domain, public, reason string }{
+		{"insta-club.netlify.app", "insta-club.netlify.app", "netlify.app", ""},
+		{"s3.amazonaws.com", "amazonaws.com", "", ""},
+		{"firebaseapp.com", "firebaseapp.com", "", ""},
+		{"my_shop.example.com", "example.com", "", ""},
+		{"a_b.c_d.example.org", "example.org", "", ""},
+		{"my_shop.com", "", "", "not a checkable host name"},
+		{"com", "", "", "not a checkable host name"},
+	} {
+		targets, _, ignored := Targets([]Item{{Host: tc.host}}, nil)
+		switch {
+		case tc.reason != "":
+			if len(ignored) != 1 || ignored[0].Reason != tc.reason {
+				t.Errorf("%s: %+v %+v", tc.host, targets, ignored)
+			}
+		case len(targets) != 1 || targets[0].Host != tc.host || targets[0].Domain != tc.domain || targets[0].PublicDomain != tc.public:
+			t.Errorf("%s: %+v %+v", tc.host, targets, ignored)
+		}
+	}
+}
