@@ -401,8 +401,6 @@ func looksLikeHTML(data []byte, name string) bool {
 		bytes.Contains(head, []byte("<body")) || bytes.Contains(head, []byte("<a href"))
 }
 
-var headerLineRE = lazyre.New(`^[A-Za-z0-9-]+:`)
-
 func looksLikeMessage(data []byte, name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext == ".eml" || ext == ".msg" || ext == ".mbox" {
@@ -411,32 +409,10 @@ func looksLikeMessage(data []byte, name string) bool {
 	if ext == ".html" || ext == ".htm" || ext == ".md" {
 		return false
 	}
-	// a header block: every line up to the first blank one is a header or a continuation,
-	// and one of the headers every message has is there
-	sc := bufio.NewScanner(bytes.NewReader(data[:min(len(data), 64*1024)]))
-	sc.Buffer(make([]byte, 64*1024), 64*1024)
-	known, lines := false, 0
-	for sc.Scan() {
-		l := sc.Text()
-		if l == "" {
-			return known && lines > 0
-		}
-		lines++
-		if strings.HasPrefix(l, "From ") && lines == 1 { // mbox separator
-			continue
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			continue
-		}
-		if !headerLineRE().MatchString(l) {
-			return false
-		}
-		switch strings.ToLower(l[:strings.IndexByte(l, ':')]) {
-		case "from", "received", "return-path", "mime-version", "message-id", "subject", "to", "date":
-			known = true
-		}
-	}
-	return false
+	// a header block (after any blank lines): every line up to the first blank
+	// one is a header or a continuation, but for few damaged ones, and one of
+	// the headers every message has is there
+	return readHead(data).message()
 }
 
 // hiddenIPv4 reads a URL host the way browsers do (the WHATWG URL standard's

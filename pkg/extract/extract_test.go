@@ -545,3 +545,45 @@ func TestBareNamesUnderPrivateSuffix(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// A message whose start is damaged is still a message: its parts are decoded.
+func TestDamagedMessageStart(t *testing.T) {
+	html := base64.StdEncoding.EncodeToString([]byte(`<a href="https://hidden.example.com/x">x</a>`))
+	body := "Subject: offer\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n" + html + "\n--b--\n"
+	for _, tc := range []struct{ name, start, warn string }{
+		{"blank line", "\n", "starts with 1 blank line"},
+		{"whitespace lines", "  \r\n\t\n", "starts with 2 blank line"},
+		{"damaged first line", "?? x-garbage see www.damaged.example.org\nFrom: a@sender.example.com\n", "line 1 of the header is no header"},
+		{"continuation first", "  folded.example.org\nFrom: a@sender.example.com\n", "line 1 of the header is no header"},
+		{"mbox", "From a@sender.example.com Mon Dec  7 06:00:00 2026\nFrom: a@sender.example.com\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			found, err := File(strings.NewReader(tc.start+body), "message.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hosts []string
+			for _, it := range found.Items {
+				hosts = append(hosts, it.Host)
+				if it.Host == "hidden.example.com" && it.Loc.Part != "part 1 (text/html)" {
+					t.Errorf("part: %+v", it.Loc)
+				}
+			}
+			if !slices.Contains(hosts, "hidden.example.com") {
+				t.Errorf("the base64 part was not decoded: %v %v", hosts, found.Warnings)
+			}
+			if tc.warn != "" && !strings.Contains(strings.Join(found.Warnings, "\n"), tc.warn) {
+				t.Errorf("warnings %v, want %q", found.Warnings, tc.warn)
+			}
+			if tc.name == "damaged first line" && !slices.Contains(hosts, "www.damaged.example.org") {
+				t.Errorf("the damaged line's link: %v", hosts)
+			}
+		})
+	}
+	// text that only looks like a header is still text
+	for _, s := range []string{"Note: this is text\nwith lines\n\nsee example.com\n", "\n\nhello: world\nsee\n\n"} {
+		if readHead([]byte(s)).message() {
+			t.Errorf("%q taken for a message", s)
+		}
+	}
+}

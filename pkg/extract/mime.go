@@ -25,6 +25,15 @@ var dkimDomainRE = lazyre.New(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
 
 // message reads an RFC 5322 message: the headers that matter, then every MIME part.
 func (x *extractor) message(data []byte, part string, firstLine int) {
+	h := readHead(data)
+	data, damaged := h.repair(data)
+	if h.skipped > 0 {
+		x.warn("%sthe message starts with %d blank line(s) before its header: skipped", partPrefix(part), h.skipped)
+	}
+	for _, n := range h.damaged {
+		x.warn("%sline %d of the header is no header (damaged?): read as text", partPrefix(part), firstLine-1+n)
+		x.textLine(damaged[n], firstLine-1+n, part, "damaged header line")
+	}
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		x.warn("not a readable message (%v): read as text", err)
