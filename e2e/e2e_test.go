@@ -274,11 +274,12 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a list that times out is an error, not clean", func(t *testing.T) {
 		r := blcheck(t, "192.0.2.99", "--resolver", w.proxy, "--timeout", "300ms", "-l", "zen,psbl", "-o", "json")
 		c := status(checks(t, r.stdout), "192.0.2.99", "psbl")
-		if r.code != 0 || c.Status != "error" || !strings.Contains(c.Error, "timed out") {
+		if r.code != 3 || c.Status != "error" || !strings.Contains(c.Error, "timed out") { // strict, the default: incomplete
 			t.Errorf("exit %d %+v", r.code, c)
 		}
-		if r := blcheck(t, "192.0.2.99", "--resolver", w.proxy, "--timeout", "300ms", "-l", "zen,psbl", "--strict"); r.code != 3 {
-			t.Errorf("--strict: exit %d", r.code)
+		if r := blcheck(t, "192.0.2.99", "--resolver", w.proxy, "--timeout", "300ms", "-l", "zen,psbl", "--strict=false"); r.code != 0 ||
+			!strings.Contains(r.stdout, "Not checked: psbl (1 error).") {
+			t.Errorf("--strict=false: exit %d\n%s", r.code, r.stdout)
 		}
 		if r := blcheck(t, "192.0.2.99", "--resolver", w.proxy, "--timeout", "300ms", "-l", "psbl"); r.code != 3 ||
 			!strings.Contains(r.stdout, "no list could be checked") {
@@ -287,13 +288,13 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("dead list that lists everything", func(t *testing.T) {
 		r := blcheck(t, "192.0.2.99", "--resolver", w.addr, "-l", "zen,njabl")
-		if r.code != 0 || !strings.Contains(r.stdout, "UNRELIABLE NJABL") || !strings.Contains(r.stderr, "njabl") {
+		if r.code != 3 || !strings.Contains(r.stdout, "UNRELIABLE NJABL") || !strings.Contains(r.stderr, "njabl") {
 			t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 	t.Run("list refusing the resolver", func(t *testing.T) {
 		r := blcheck(t, "192.0.2.99", "--resolver", w.addr, "-l", "zen,xbl", "-o", "json")
-		if c := status(checks(t, r.stdout), "192.0.2.99", "spamhaus-xbl"); r.code != 0 || c.Status != "blocked" {
+		if c := status(checks(t, r.stdout), "192.0.2.99", "spamhaus-xbl"); r.code != 3 || c.Status != "blocked" {
 			t.Errorf("exit %d %+v", r.code, c)
 		}
 		text := blcheck(t, "192.0.2.99", "--resolver", w.addr, "-l", "zen,xbl")

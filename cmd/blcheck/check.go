@@ -205,7 +205,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f := cmd.Flags()
 	f.StringVarP(&o.format, "format", "o", "text", "output format: "+formats)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "text: print only listings and problems (for cron)")
-	f.BoolVar(&o.strict, "strict", false, "a list that could not be checked (error, blocked, unreliable) makes the run fail with exit 3")
+	f.BoolVar(&o.strict, "strict", true, "a list that could not be checked (error, blocked, unreliable) for any subject makes the run "+
+		"incomplete (exit 3); --strict=false: only when every list failed for some subject, as in earlier releases")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour (NO_COLOR and a non-terminal stdout also turn it off)")
 	f.BoolVar(&o.allowPrivate, "allow-private", false, "also check private, loopback, link-local and CGNAT addresses found in DNS")
 	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (in a run of up to "+
@@ -508,7 +509,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		}
 		fallthrough
 	default:
-		t := &report.Text{W: out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs}
+		t := &report.Text{W: out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs, Lenient: !oo.strict}
 		if found != nil {
 			t.Ignored = found.ignored
 		}

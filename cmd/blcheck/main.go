@@ -148,15 +148,21 @@ of its MX hosts on IP lists.
 
 Every (subject, list) pair gets one status: listed, clean, blocked (the list
 refused this resolver), error (timeout, SERVFAIL, bad answer), unreliable (the
-list failed its RFC 5782 health check in this run) or skipped. A failed query is
-never reported as clean, and an answer that is not a listing never as listed.
+list failed its RFC 5782 health check in this run), skipped, noted (listed for
+something that does not count in the subject's role: a link host on PBL) or
+allowlisted. A failed query is never reported as clean, and an answer that is
+not a listing never as listed.
 
 EXIT STATUS
-  0  everything that could be checked is clean
+  0  every applicable list answered for every subject, and none lists it
+     (skipped, noted and allowlisted checks do not count against this)
   1  at least one subject is listed
   2  usage or input error: nothing was checked
-  3  nothing listed, but the check is incomplete (resolver unreachable, every
-     list failed for some subject, or with --strict any list error)`
+  3  nothing listed, but the check is incomplete: some list was error, blocked
+     or unreliable for some subject, the resolver could not be reached, or a
+     file was not fully read; --strict=false restores the rule of earlier
+     releases (exit 3 only when every list failed for some subject)
+  130 interrupted`
 
 // buildCommands are commands compiled in only for building the project, such as
 // docs (go build -tags docs): what users run does not carry their dependencies.

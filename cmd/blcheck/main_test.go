@@ -83,16 +83,21 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"listed address", append([]string{"192.0.2.10"}, r...), "", 1, "LISTED Spamhaus ZEN", ""},
 		{"listed through its A record", append([]string{"justatheory.test"}, r...), "", 1, "192.0.2.10 (A)", ""},
-		{"clean, one list timing out", append([]string{"192.0.2.99", "-l", "zen,spamcop"}, r...), "", 0, "ERROR  SpamCop Blocking List", ""},
-		{"check subcommand", append([]string{"check", "clean.test"}, r...), "", 0, "clean.test: clean", ""},
-		{"strict makes the timeout fail", append([]string{"192.0.2.99", "-l", "zen,spamcop", "--strict"}, r...), "", 3, "", ""},
+		// strict, the default: a list that did not answer makes the run incomplete, and says which
+		{"one list timing out is incomplete", append([]string{"192.0.2.99", "-l", "zen,spamcop"}, r...), "", 3,
+			"INCOMPLETE: not checked on spamcop (1 error)", ""},
+		{"--strict=false: clean on the lists that answered", append([]string{"192.0.2.99", "-l", "zen,spamcop", "--strict=false"}, r...), "", 0,
+			"ERROR  SpamCop Blocking List", ""},
+		{"--strict=false still names what was not checked", append([]string{"192.0.2.99", "-l", "zen,spamcop", "--strict=false"}, r...), "", 0,
+			"Not checked: spamcop (1 error). Exit 0", ""},
+		{"check subcommand", append([]string{"check", "clean.test", "-l", "zen"}, r...), "", 0, "clean.test: clean", ""},
 		{"resolver unreachable", []string{"192.0.2.10", "--resolver", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen"}, "", 3,
 			"INCOMPLETE", ""},
 		{"no system resolver", []string{"192.0.2.10"}, "", 3, "", "cannot read the system resolver"},
 		{"bad target", append([]string{"192.0.2.10", "not a target"}, r...), "", 2, "", `bad target "not a target"`},
 		{"range too large", append([]string{"10.0.0.0/8"}, r...), "", 2, "", "range too large"},
 		{"no target", r, "", 2, "", "no target given"},
-		{"stdin targets", append([]string{"-"}, r...), "# hosts\n192.0.2.99\n\nclean.test\n", 0, "2 targets", ""},
+		{"stdin targets", append([]string{"-", "-l", "zen"}, r...), "# hosts\n192.0.2.99\n\nclean.test\n", 0, "2 targets", ""},
 		{"stdin bad line", append([]string{"-"}, r...), "192.0.2.99\nbad..name\n", 2, "", "standard input:2: bad target"},
 		{"missing file", append([]string{"--file", "/nonexistent/targets.txt"}, r...), "", 2, "", "cannot read /nonexistent/targets.txt"},
 		{"bad flag", []string{"--frobnicate"}, "", 2, "", "unknown flag: --frobnicate"},
@@ -629,7 +634,7 @@ func TestStateCron(t *testing.T) {
 	srv.Unlist("zen.spamhaus.org", "192.0.2.10")
 	srv.Wildcard("bl.spamcop.net", "127.0.0.2")
 	third := runCLI(t, nil, "", append(args, "-o", "text")...)
-	if third.code != 0 || !strings.Contains(third.stdout, "DELISTED     192.0.2.10 from Spamhaus ZEN") ||
+	if third.code != 3 || // SpamCop failing: nothing listed, but incomplete !strings.Contains(third.stdout, "DELISTED     192.0.2.10 from Spamhaus ZEN") ||
 		!strings.Contains(third.stdout, "LIST FAILING SpamCop Blocking List") {
 		t.Errorf("third run: exit %d\n%s", third.code, third.stdout)
 	}

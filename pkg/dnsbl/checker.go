@@ -455,7 +455,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 			h = *l.confirmed // fresher than the health the run started with
 		}
 		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
-			Answered: l.answered, Failed: l.failed, Direct: l.askedDirect.Load()})
+			Answered: l.answered, Failed: l.failed, Failures: l.failures, Direct: l.askedDirect.Load()})
 	}
 	r.finishDirect()
 	r.result.Resolver = r.resolver

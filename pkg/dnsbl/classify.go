@@ -27,10 +27,15 @@ const (
 	// Allowlisted is an allowlist's hit (kind: allow): information that vouches
 	// for the subject, never a listing and never a reason to fail.
 	Allowlisted Status = "allowlisted"
+	// Noted is a listing that does not count in the subject's role: a link
+	// host's or a name server's address listed for a code that is not among the
+	// list's link codes (Spamhaus PBL). It is shown with its codes, never a
+	// listing and never a reason to fail; Check.NotCounted says why.
+	Noted Status = "noted"
 )
 
 // Statuses lists every status, in the order reports count them.
-var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted}
+var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted, Noted}
 
 // Verdict is what one answer means for one list.
 type Verdict struct {

@@ -118,9 +118,9 @@ func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.T
 	if c.Status == Listed && j.s.Type == SubjectIP && l.Subjects() == catalog.KindIP && !l.CountsForLinks(c.Codes) {
 		switch {
 		case onlyNS(j.s.Via):
-			c.NotCounted = notCounted("a name server's address", l.List)
+			c.Status, c.NotCounted = Noted, notCounted("a name server's address", l.List)
 		case j.t.res.Target.Link:
-			c.NotCounted = notCounted("a link's host", l.List)
+			c.Status, c.NotCounted = Noted, notCounted("a link's host", l.List)
 		}
 	}
 	r.finish(j.t, j.s, c)
@@ -133,7 +133,7 @@ func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 	case c.Error == InterruptedError:
 		s.canceled.Add(1)
 	case r.lists[c.list].Allow():
-	case c.Status == Listed || c.Status == Clean:
+	case c.Status == Listed || c.Status == Clean || c.Status == Noted:
 		s.ok.Add(1)
 	case c.Status == Error || c.Status == Blocked || c.Status == Unreliable:
 		s.failed.Add(1)
@@ -154,21 +154,27 @@ func (r *runner) record(ts *targetState, c *Check) {
 	r.result.Summary.Checks++
 	r.result.Summary.Counts[c.Status]++
 	switch l := r.lists[c.list]; {
-	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted:
+	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted || c.Status == Noted:
 		l.answered++
 		r.answered++
 	case c.Error == InterruptedError || c.Status == Skipped:
 	default:
 		l.failed++
+		if l.failures == nil {
+			l.failures = map[Status]int{}
+		}
+		l.failures[c.Status]++
 		r.failed++
+		if !l.Allow() { // an allowlist that failed leaves no blacklist unasked
+			r.result.Summary.Failed++
+			ts.res.Failed++
+		}
 		if errors.Is(c.Err, ErrTimeout) || errors.Is(c.Err, ErrNetwork) || errors.Is(c.Err, ErrRefused) {
 			r.unreachable++
 		}
 	}
 	if c.DuplicateOf != nil {
 		r.result.Summary.Duplicates++
-	} else if c.NotCounted != "" && c.Status == Listed {
-		r.result.Summary.NotCounted++
 	}
 	if !r.ro.Stream {
 		ts.res.Checks = append(ts.res.Checks, *c)

@@ -58,9 +58,9 @@ type Check struct {
 	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
 	// is the same listing, counted once, under that list.
 	DuplicateOf *catalog.List
-	// NotCounted says why a listing is reported but not counted: a link host's
-	// or a name server's address listed for something that does not make a link
-	// suspect (Spamhaus PBL, a list about who may send mail).
+	// NotCounted says why a check is Noted: a link host's or a name server's
+	// address listed for something that does not make a link suspect (Spamhaus
+	// PBL, a list about who may send mail).
 	NotCounted string
 	// Asked says how the list was asked: through the resolver, or at its own
 	// servers (Options.Direct); "" for a check that sent no query.
@@ -88,6 +88,10 @@ type TargetResult struct {
 	// SubjectsTotal is how many the target stands for (0 when not known: a
 	// domain not yet expanded, a range split by --shard).
 	SubjectsDone, SubjectsTotal int
+	// Failed counts this target's checks of blacklists that failed (error,
+	// blocked, unreliable), interruptions aside: with the strict rule, any makes
+	// the target incomplete. An allowlist's failure is not counted.
+	Failed int
 }
 
 // InterruptedError is the error of a check whose query the run's cancellation
@@ -111,6 +115,8 @@ type ListHealth struct {
 	// an interruption is neither): a list whose every query failed is failing,
 	// whatever its health probes said.
 	Answered, Failed int
+	// Failures counts the failed checks by status (error, blocked, unreliable).
+	Failures map[Status]int
 }
 
 // EveryQueryFailed reports whether the list was asked and never answered.
@@ -128,10 +134,10 @@ type Summary struct {
 	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
 	// is the number of listings.
 	Duplicates int
-	// NotCounted counts the listings reported but not counted (Check.NotCounted,
-	// duplicates aside): the listings are Counts[Listed] less Duplicates less
-	// NotCounted.
-	NotCounted int
+	// Failed counts the checks of blacklists that failed (error, blocked,
+	// unreliable), interruptions and allowlists aside: with the strict rule, any
+	// makes the run incomplete.
+	Failed int
 	// Incomplete lists why the run could not check everything it should have.
 	Incomplete []string
 }
@@ -186,21 +192,58 @@ func (o Outcome) String() string {
 	return [...]string{"clean", "listed", "incomplete", "interrupted"}[o]
 }
 
-// Outcome is the run's outcome. With strict, a check that failed (error,
-// blocked, unreliable) makes an otherwise clean run incomplete.
+// Outcome is the run's outcome. With strict (blcheck's default), a check of a
+// blacklist that failed (error, blocked, unreliable) makes an otherwise clean
+// run incomplete: clean means every applicable list answered for every
+// subject. Without it, a run is incomplete only when something could not be
+// checked at all (Summary.Incomplete: a subject no list answered for, the
+// resolver). Skipped, noted and allowlisted checks never change it.
 func (r *Result) Outcome(strict bool) Outcome {
-	c := r.Summary.Counts
+	return outcome(r.Summary.Interrupted, r.Summary.Listings() > 0, r.incomplete(strict))
+}
+
+// Complete reports whether every applicable list answered for every subject,
+// in time, whether or not something is listed: the strict rule.
+func (r *Result) Complete() bool { return !r.Summary.Interrupted && !r.incomplete(true) }
+
+func (r *Result) incomplete(strict bool) bool {
+	return len(r.Summary.Incomplete) > 0 || strict && r.Summary.Failed > 0
+}
+
+func outcome(interrupted, listed, incomplete bool) Outcome {
 	switch {
-	case r.Summary.Interrupted:
+	case interrupted:
 		return OutcomeInterrupted
-	case r.Summary.Listings() > 0:
+	case listed:
 		return OutcomeListed
-	case len(r.Summary.Incomplete) > 0:
-		return OutcomeIncomplete
-	case strict && c[Error]+c[Blocked]+c[Unreliable] > 0:
+	case incomplete:
 		return OutcomeIncomplete
 	}
 	return OutcomeClean
+}
+
+// Outcome is one target's outcome, by the rule of Result.Outcome. What the
+// run as a whole found (an unread file) is the run's, not the target's, but a
+// resolver that invents answers (rewrites) voids every target.
+func (t *TargetResult) Outcome(strict, rewrites bool) Outcome {
+	listed := false
+	for _, c := range t.Checks {
+		if c.Status == Listed && c.DuplicateOf == nil {
+			listed = true
+			break
+		}
+	}
+	return outcome(t.Interrupted, listed, t.incomplete(strict, rewrites))
+}
+
+// Complete reports whether every applicable list answered for every subject
+// of the target, in time (the strict rule).
+func (t *TargetResult) Complete(rewrites bool) bool {
+	return !t.Interrupted && !t.incomplete(true, rewrites)
+}
+
+func (t *TargetResult) incomplete(strict, rewrites bool) bool {
+	return len(t.Problems) > 0 || rewrites || strict && t.Failed > 0
 }
 
 // The errors a failed check's Err matches with errors.Is, so that a program
@@ -247,6 +290,6 @@ func kindOf(err error) error {
 	return ErrNetwork
 }
 
-// Listings is the number of listings found: each counted once (Duplicates),
-// and those that do not count (NotCounted) left out.
-func (s Summary) Listings() int { return s.Counts[Listed] - s.Duplicates - s.NotCounted }
+// Listings is the number of listings found, each counted once (Duplicates).
+// Noted checks are not listings.
+func (s Summary) Listings() int { return s.Counts[Listed] - s.Duplicates }

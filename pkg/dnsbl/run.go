@@ -14,6 +14,7 @@ import (
 type listState struct {
 	*catalog.Selected
 	answered, failed int // checks, counted under runner.mu
+	failures         map[Status]int
 	pos              int
 	zone             string // the real zone, key inserted: never printed
 	limiter          *rate.Limiter

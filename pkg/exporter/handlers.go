@@ -73,10 +73,11 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the check could not run: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	out := outcome(res)
+	verdict := report.NewVerdict(res, true) // the one verdict: outcome label, probe_success, JSON exit_code, trace
 	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
-		out = "interrupted" // out of time: what was answered is said, and success is 0
+		verdict = report.Interrupted() // out of time: what was answered is said, and success is 0
 	}
+	out := verdict.Outcome.String()
 	s.probes.WithLabelValues(module, out).Inc()
 	s.probeSeconds.WithLabelValues(module).Observe(time.Since(start).Seconds())
 	s.queries.Add(float64(res.Queries))
@@ -90,14 +91,14 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		"queries", res.Queries)
 
 	reg := prometheus.NewRegistry()
-	if err := report.RegisterMetrics(reg, res, false); err != nil {
+	if err := report.RegisterProbe(reg, res, verdict); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	switch {
 	case q.Get("format") == "json":
 		w.Header().Set("Content-Type", "application/json")
-		_ = report.WriteJSON(w, report.NewDocument(res, s.opts.Servers, nil, exitCode(res)))
+		_ = report.WriteJSON(w, report.NewDocument(res, s.opts.Servers, nil, verdict.ExitCode()))
 	case q.Get("debug") == "true":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries sent (answers still in the cache are not asked again)\n\n",
@@ -107,7 +108,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 			names[l.List.ID] = l.List
 		}
 		text := &report.Text{W: w, Probe: true, Names: names}
-		_ = text.Render(res, s.opts.Servers, exitCode(res)) // a client gone away is not an error of the probe
+		_ = text.Render(res, s.opts.Servers, verdict.ExitCode()) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
 		families, err := reg.Gather()
 		if err == nil {
@@ -119,12 +120,6 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	default:
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	}
-}
-
-// exitCode is the CLI's exit code for the same result, for the JSON
-// document's summary.exit_code.
-func exitCode(res *dnsbl.Result) int {
-	return report.ExitCode(res.Outcome(false))
 }
 
 var landing = template.Must(template.New("landing").Parse(`<!DOCTYPE html>

@@ -300,11 +300,6 @@ func budget(r *http.Request, m *Module) time.Duration {
 	return d
 }
 
-// outcome names a probe's result for logs, the landing page and /metrics.
-func outcome(res *dnsbl.Result) string {
-	return res.Outcome(true).String()
-}
-
 func (s *Server) remember(p probeRecord) {
 	s.recentMu.Lock()
 	defer s.recentMu.Unlock()

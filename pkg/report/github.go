@@ -29,7 +29,7 @@ func listedFindings(res *dnsbl.Result, locs map[int][]extract.Location) []ghFind
 	for _, tr := range res.Targets {
 		f := ghFinding{input: tr.Target.Input, places: locs[tr.Index]}
 		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed || c.DuplicateOf != nil || c.NotCounted != "" {
+			if c.Status != dnsbl.Listed || c.DuplicateOf != nil {
 				continue
 			}
 			what := c.List.ID
@@ -136,9 +136,13 @@ func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exi
 				"the step summary and -o json list them all", leftErrors, leftWarnings, MaxAnnotations)))
 	}
 	s := Summarize(res, exitCode)
+	notChecked := ""
+	if nc := NotChecked(res, 5); nc != "" {
+		notChecked = "; not checked: " + nc
+	}
 	_, err := fmt.Fprintf(w, "::notice title=blcheck::%s\n", ghData(fmt.Sprintf(
-		"%d targets, %d checks: %d listed, %d clean, %d blocked, %d error, %d unreliable, %d skipped (exit %d)",
-		s.Targets, s.Checks, s.Listed, s.Clean, s.Blocked, s.Error, s.Unreliable, s.Skipped, exitCode)))
+		"%d targets, %d checks: %d listed, %d noted, %d clean, %d blocked, %d error, %d unreliable, %d skipped (exit %d%s)",
+		s.Targets, s.Checks, s.Listed, s.Noted, s.Clean, s.Blocked, s.Error, s.Unreliable, s.Skipped, exitCode, notChecked)))
 	return err
 }
 
@@ -165,13 +169,16 @@ func GitHubSummary(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Locati
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(f.input), mdCell(strings.Join(f.lists, "; ")),
 				mdCell(strings.Join(where, ", ")), mdCell(strings.Join(f.delist, " ")))
 		}
-	case len(s.Incomplete) > 0:
+	case len(s.Incomplete) > 0 || exitCode == 3:
 		fmt.Fprintf(&b, "Nothing listed, but the check is **incomplete** (exit %d).\n", exitCode)
 	default:
 		fmt.Fprintf(&b, "Nothing listed: %d targets, %d checks (exit %d).\n", s.Targets, s.Checks, exitCode)
 	}
 	var notChecked []string
 	notChecked = append(notChecked, s.Incomplete...)
+	if nc := NotChecked(res, 10); nc != "" {
+		notChecked = append(notChecked, "lists that did not answer for every subject: "+nc)
+	}
 	for _, l := range res.Lists {
 		if l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted() {
 			notChecked = append(notChecked, fmt.Sprintf("list %s: %s: %s", l.List.ID, l.Health.State, l.Health.Detail))

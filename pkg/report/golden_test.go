@@ -50,6 +50,7 @@ func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]e
 					{Name: "example.test", Type: dnsbl.SubjectDomain, Via: []string{"input mail.example.test"}},
 					{Name: "192.0.2.10", Type: dnsbl.SubjectIP, Via: []string{"A"}, Addr: netip.MustParseAddr("192.0.2.10")},
 					{Name: "192.0.2.11", Type: dnsbl.SubjectIP, Via: []string{"MX mx.example.test"}, Addr: netip.MustParseAddr("192.0.2.11")},
+					{Name: "192.0.2.53", Type: dnsbl.SubjectIP, Via: []string{"NS ns1.example.test"}, Addr: netip.MustParseAddr("192.0.2.53")},
 				},
 				Checks: []dnsbl.Check{
 					check("example.test", "spamhaus-dbl", "clean", nil),
@@ -64,19 +65,26 @@ func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]e
 						c.Codes, c.Meanings = []netip.Addr{netip.MustParseAddr("127.0.5.2")}, []string{"vouched for by dnswl.org; sector: service or network provider", "trust: medium"}
 					}),
 					check("192.0.2.11", "spamcop", "clean", nil),
+					check("192.0.2.53", "spamhaus-zen", "noted", func(c *dnsbl.Check) {
+						c.Codes, c.Meanings = []netip.Addr{netip.MustParseAddr("127.0.0.11")}, []string{"PBL: end-user address range (policy, not abuse)"}
+						c.NotCounted = "receivers judge a name server's address by Spamhaus ZEN's abuse codes (127.0.0.2, 127.0.0.3) only, not by this one"
+					}),
 				},
-				Notes: []string{"MX host mx2.example.test does not exist (NXDOMAIN): mail sent to mail.example.test through it cannot be delivered, and nothing was checked for it"}},
+				Failed: 2,
+				Notes:  []string{"MX host mx2.example.test does not exist (NXDOMAIN): mail sent to mail.example.test through it cannot be delivered, and nothing was checked for it"}},
 			{Index: 1, Target: cut, Started: true, Interrupted: true, SubjectsDone: 1, SubjectsTotal: 4,
 				Subjects: []dnsbl.Subject{{Name: "198.51.100.0", Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: netip.MustParseAddr("198.51.100.0")}},
 				Checks:   []dnsbl.Check{check("198.51.100.0", "spamcop", "clean", nil)}},
 		},
 		Lists: []dnsbl.ListHealth{
-			{List: names["spamhaus-zen"], Zone: "zen.spamhaus.org", Health: dnsbl.Health{State: dnsbl.HealthOK}},
+			{List: names["spamhaus-zen"], Zone: "zen.spamhaus.org", Health: dnsbl.Health{State: dnsbl.HealthOK},
+				Answered: 2, Failed: 1, Failures: map[dnsbl.Status]int{dnsbl.Blocked: 1}},
 			{List: names["psbl"], Zone: "psbl.surriel.com", Health: dnsbl.Health{State: dnsbl.HealthListsEverything,
-				Detail: "the list says 127.0.0.1 is listed (127.0.0.2), which no list may list: it answers everything"}},
+				Detail: "the list says 127.0.0.1 is listed (127.0.0.2), which no list may list: it answers everything"},
+				Failed: 1, Failures: map[dnsbl.Status]int{dnsbl.Error: 1}},
 		},
-		Summary: dnsbl.Summary{Targets: 2, Subjects: 4, Checks: 9, Interrupted: true, Duplicates: 1,
-			Counts:     map[dnsbl.Status]int{dnsbl.Listed: 2, dnsbl.Clean: 4, dnsbl.Error: 1, dnsbl.Blocked: 1, dnsbl.Allowlisted: 1},
+		Summary: dnsbl.Summary{Targets: 2, Subjects: 5, Checks: 10, Interrupted: true, Duplicates: 1, Failed: 2,
+			Counts:     map[dnsbl.Status]int{dnsbl.Listed: 2, dnsbl.Clean: 4, dnsbl.Error: 1, dnsbl.Blocked: 1, dnsbl.Allowlisted: 1, dnsbl.Noted: 1},
 			Incomplete: []string{"the run was interrupted"}},
 	}
 	locs := map[int][]extract.Location{0: {{File: "news.html", Line: 12, Where: "href"}}}

@@ -86,8 +86,8 @@ type CheckDoc struct {
 	Change string `json:"change,omitempty"`
 	// DuplicateOf names the list under which this same listing is counted.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
-	// NotCounted says why a listing is said but not counted (a link host's
-	// address on a list about who may send mail).
+	// NotCounted says why a check is noted, not listed (a link host's address
+	// on a list about who may send mail).
 	NotCounted string `json:"not_counted,omitempty"`
 }
 
@@ -194,9 +194,9 @@ type SummaryDoc struct {
 	// Duplicates counts listed checks that repeat another list's listing of the
 	// same subject (duplicate_of): Listed counts each listing once, without them.
 	Duplicates int `json:"duplicates"`
-	// NotCounted counts listings said but not counted (not_counted): Listed
-	// leaves them out.
-	NotCounted int      `json:"not_counted,omitempty"`
+	// Noted counts the noted checks: listed for something that does not count
+	// in the subject's role (not_counted says why); never listings.
+	Noted      int      `json:"noted"`
 	Incomplete []string `json:"incomplete"`
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before its end.
 	Interrupted bool `json:"interrupted"`
@@ -253,7 +253,7 @@ func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
 	c := res.Summary.Counts
 	return SummaryDoc{
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
-		Listed: res.Summary.Listings(), NotCounted: res.Summary.NotCounted, Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
+		Listed: res.Summary.Listings(), Noted: c[dnsbl.Noted], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
 		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
 		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode, DNSQueries: res.Queries,

@@ -20,14 +20,15 @@ const (
 // Nagios writes one status line with perfdata, then one line per listing (a
 // plugin's long output), and returns the plugin exit code: CRITICAL at critical
 // or more listings, WARNING at warning or more, UNKNOWN when the check is
-// incomplete (or, with strict, when any list failed), else OK.
+// incomplete (by the strict rule, blcheck's default: any list that failed for
+// any subject; see dnsbl.Result.Outcome), else OK.
 func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) (int, error) {
 	s := Summarize(res, 0)
 	listedOn := map[string]bool{}
 	var details []string
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.NotCounted == "" {
+			if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
 				listedOn[c.List.ID] = true
 				who := tr.Target.Input
 				if c.Subject != who {
@@ -51,34 +52,18 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 	if len(targets) > 3 {
 		what = fmt.Sprintf("%d targets", len(targets))
 	}
-	failed := s.Error + s.Blocked + s.Unreliable
-	// a list counts as checked when it answered (listed or clean) for something;
-	// one that only failed is named, with how it failed
-	answered, failedHow := map[string]bool{}, map[string]dnsbl.Status{}
-	for _, tr := range res.Targets {
-		for _, c := range tr.Checks {
-			switch c.Status {
-			case dnsbl.Listed, dnsbl.Clean:
-				answered[c.List.ID] = true
-			case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
-				failedHow[c.List.ID] = c.Status
-			}
-		}
-	}
+	// a list counts as checked when it answered for every subject; one that
+	// failed for some is named, with how it failed
 	checkedLists := 0
-	var notChecked []string
 	for _, l := range res.Lists {
-		switch {
-		case l.Health.State == dnsbl.HealthNeedsKey || l.List.Allow(): // an allowlist lists nobody
-		case answered[l.List.ID]:
+		if l.Health.State != dnsbl.HealthNeedsKey && !l.List.Allow() && l.Answered > 0 && len(l.Failures) == 0 {
 			checkedLists++
-		case failedHow[l.List.ID] != "":
-			notChecked = append(notChecked, fmt.Sprintf("%s (%s)", l.List.ID, failedHow[l.List.ID]))
 		}
 	}
+	notChecked := NotChecked(res, 5)
 	state, text := NagiosOK, fmt.Sprintf("%s not listed on %d lists", what, checkedLists)
-	if len(notChecked) > 0 {
-		text += fmt.Sprintf("; %d not checked: %s", len(notChecked), strings.Join(notChecked, ", "))
+	if notChecked != "" {
+		text += "; not checked: " + notChecked
 	}
 	switch {
 	case s.Listed >= critical && s.Listed > 0:
@@ -92,11 +77,8 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
 	case len(res.Summary.Incomplete) > 0:
 		state, text = NagiosUnknown, "incomplete: "+Sanitize(res.Summary.Incomplete[0], 200)
-	case strict && failed > 0:
+	case res.Outcome(strict) == dnsbl.OutcomeIncomplete:
 		state = NagiosUnknown
-		if len(notChecked) == 0 {
-			text += fmt.Sprintf("; %d checks failed", failed)
-		}
 	}
 	if state == NagiosCritical || state == NagiosWarning {
 		times := fmt.Sprintf("%d times", s.Listed)
@@ -108,9 +90,6 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 			_, cut, notStarted := interruptedCounts(res)
 			text += fmt.Sprintf(" (the run was interrupted: %d cut short, %d not started)", cut, notStarted)
 		}
-	}
-	if failed > 0 && state == NagiosOK && len(notChecked) == 0 {
-		text += fmt.Sprintf(" (%d checks failed)", failed)
 	}
 	name := [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[state]
 	_, err := fmt.Fprintf(w, "BLCHECK %s - %s | listed=%d;%d;%d;0;%d clean=%d error=%d blocked=%d unreliable=%d skipped=%d time=%.3fs\n",

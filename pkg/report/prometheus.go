@@ -21,7 +21,8 @@ const (
 		"second check of the same target within it sends none (0)."
 	helpStatus = "1 for the current status of the subject on the list, 0 for every other status: listed, clean, " +
 		"blocked (the list refused the resolver: never a listing), error, unreliable (the list failed its " +
-		"health check), skipped, allowlisted."
+		"health check), skipped, allowlisted, noted (listed for something that does not count in the " +
+		"subject's role: a link host's address on a policy list)."
 	helpCode = "1 for each code (A record) a list answered for a listed subject. The codes' meanings and the " +
 		"TXT reason are in /probe?format=json, not in labels."
 	helpSubjectListings = "How many lists list the subject; a listing a list shares with one that contains it " +
@@ -33,10 +34,22 @@ const (
 	helpLastRun = "When blcheck last wrote these metrics, as a Unix time in seconds."
 )
 
+// RegisterProbe registers one probe's metrics with reg: the run is one probe
+// of one target, and blcheck_probe_success says whether its verdict (also its
+// JSON exit_code and its outcome label) is complete.
+func RegisterProbe(reg prometheus.Registerer, res *dnsbl.Result, verdict Verdict) error {
+	return registerMetrics(reg, res, false, &verdict)
+}
+
 // RegisterMetrics registers a run's metrics with reg. With targetLabel, the
 // families that describe one target carry a `target` label (`-o prometheus`,
-// which checks several); without it the run is one probe of one target.
+// which checks several), and each target's success is its own outcome's;
+// without it the run is one probe of one target.
 func RegisterMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel bool) error {
+	return registerMetrics(reg, res, targetLabel, nil)
+}
+
+func registerMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel bool, verdict *Verdict) error {
 	var tl []string
 	if targetLabel {
 		tl = []string{"target"}
@@ -72,9 +85,12 @@ func RegisterMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel b
 			t = []string{tr.Target.Input}
 		}
 		with := func(v ...string) []string { return append(append([]string{}, t...), v...) }
-		complete := !tr.Interrupted && len(tr.Problems) == 0 && !res.Resolver.RewritesNXDOMAIN
-		if !targetLabel { // one probe: whatever made the run incomplete makes the probe so
-			complete = complete && len(res.Summary.Incomplete) == 0 && !res.Summary.Interrupted
+		complete := tr.Complete(res.Resolver.RewritesNXDOMAIN)
+		switch {
+		case verdict != nil: // one probe: its verdict, as its JSON exit_code and outcome say
+			complete = verdict.Complete
+		case !targetLabel:
+			complete = res.Complete()
 		}
 		anyListed := false
 		for _, s := range tr.Subjects {
@@ -87,13 +103,11 @@ func RegisterMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel b
 				status.WithLabelValues(with(c.Subject, c.List.ID, string(st))...).Set(b2f(c.Status == st))
 			}
 			switch c.Status {
-			case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
-				complete = false
-			case dnsbl.Listed:
+			case dnsbl.Listed, dnsbl.Noted:
 				for _, a := range c.Codes {
 					code.WithLabelValues(with(c.Subject, c.List.ID, a.String())...).Set(1)
 				}
-				if c.DuplicateOf == nil && c.NotCounted == "" {
+				if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
 					anyListed = true
 					listings.WithLabelValues(with(c.Subject)...).Add(1)
 				}

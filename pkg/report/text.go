@@ -68,6 +68,10 @@ type Text struct {
 	// Probe says the text is a probe's trace (blcheck serve &debug=true): it
 	// names the outcome, not a process exit code.
 	Probe bool
+	// Lenient is the rule of earlier releases (--strict=false): a target that
+	// some lists could not answer for is "clean on the lists that could be
+	// used", not incomplete.
+	Lenient bool
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	err                                    error           // the first write error
@@ -149,7 +153,6 @@ func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 
 type subjectCounts struct {
 	byStatus map[dnsbl.Status]int
-	noted    int // listings said but not counted (Check.NotCounted)
 	checks   []dnsbl.Check
 	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
 }
@@ -159,6 +162,8 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	listed := 0
 	problems := len(tr.Problems)
 	unused := map[dnsbl.Status]int{}
+	var notOn []string                          // the blacklists that could not be used for this target
+	notHow := map[string]map[dnsbl.Status]int{} // and how their checks failed
 	unasked, answered := 0, 0
 	for _, c := range tr.Checks {
 		if c.Error == dnsbl.InterruptedError {
@@ -180,25 +185,25 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		if c.DuplicateOf != nil {
 			continue // said with the listing it repeats, and counted there
 		}
-		if c.Status == dnsbl.Listed && c.NotCounted != "" {
-			sc.noted++ // an answer, said below, but no listing
-			answered++
-			continue
-		}
 		sc.byStatus[c.Status]++
 		switch c.Status {
 		case dnsbl.Listed:
 			listed++
 			answered++
-		case dnsbl.Clean:
+		case dnsbl.Clean, dnsbl.Noted:
 			answered++
-		case dnsbl.Error:
-			problems++
+		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+			if c.List.Allow() {
+				break // an allowlist that failed leaves no blacklist unasked
+			}
 			unused[c.Status]++
-		case dnsbl.Blocked, dnsbl.Unreliable:
-			unused[c.Status]++
-			if !t.badList[c.List.ID] {
-				problems++ // not said in the lists' section: named with its subject
+			if notHow[c.List.ID] == nil {
+				notOn = append(notOn, c.List.ID)
+				notHow[c.List.ID] = map[dnsbl.Status]int{}
+			}
+			notHow[c.List.ID][c.Status]++
+			if !t.Lenient || c.Status == dnsbl.Error || !t.badList[c.List.ID] || unreliableListing(c) {
+				problems++ // the target is incomplete, or the list is named with its subject
 			}
 		}
 	}
@@ -221,18 +226,13 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
 	case len(tr.Problems) > 0:
 		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
+	case len(unused) > 0 && !t.Lenient:
+		for i, id := range notOn {
+			notOn[i] = fmt.Sprintf("%s (%s)", id, failedParts(notHow[id]))
+		}
+		verdict = t.yellow.Sprintf("INCOMPLETE: not checked on %s", strings.Join(notOn, ", "))
 	case len(unused) > 0:
-		var parts []string
-		if n := unused[dnsbl.Error]; n > 0 {
-			parts = append(parts, plural(n, "error"))
-		}
-		if n := unused[dnsbl.Blocked]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d blocked", n))
-		}
-		if n := unused[dnsbl.Unreliable]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d unreliable", n))
-		}
-		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", strings.Join(parts, ", "))
+		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", failedParts(unused))
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
 	t.locations(t.Locations[tr.Index])
@@ -252,7 +252,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
 		}
-		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) {
+		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
 			continue
 		}
 		if rank(sc) == 2 && s.Skip == "" {
@@ -392,13 +392,12 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		checked += n
 	}
 	checked -= sc.byStatus[dnsbl.Skipped]
-	checked += sc.noted
 	var parts []string
 	if n := sc.byStatus[dnsbl.Listed]; n > 0 {
 		parts = append(parts, t.red.Sprintf("listed on %d of %d", n, checked))
 	}
-	if sc.noted > 0 {
-		parts = append(parts, t.yellow.Sprintf("%d not counted (see below)", sc.noted))
+	if n := sc.byStatus[dnsbl.Noted]; n > 0 {
+		parts = append(parts, t.yellow.Sprintf("noted on %d (not counted, see below)", n))
 	}
 	if n := sc.byStatus[dnsbl.Clean]; n > 0 {
 		parts = append(parts, t.green.Sprintf("clean on %d", n))
@@ -433,10 +432,19 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	grouped := t.sameErrors(sc, checked)
 	for _, c := range sc.checks {
 		switch {
-		case c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.NotCounted != "":
-			t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTE"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
+		case c.Status == dnsbl.Noted:
+			t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTED"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
 				Sanitize(strings.Join(c.Meanings, "; "), 300))
 			t.p("           %s\n", t.dim.Sprint("not counted: "+c.NotCounted))
+		case unreliableListing(c):
+			t.p("    %s %s (%s) answered %s, but failed its own test point: not counted\n", t.magenta.Sprint("UNRELIABLE"),
+				t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes))
+			if len(c.Meanings) > 0 {
+				t.p("           %s\n", Sanitize(strings.Join(c.Meanings, "; "), 300))
+			}
+			if !t.badList[c.List.ID] {
+				t.p("           %s\n", Sanitize(c.Error, 300))
+			}
 		case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
 			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
 				dnsbl.JoinCodes(c.Codes))
@@ -473,6 +481,74 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 			}
 		}
 	}
+}
+
+// unreliableListing reports whether an unreliable list answered a listing
+// code for the subject: said with the subject, as an answer that is not counted.
+func unreliableListing(c dnsbl.Check) bool {
+	return c.Status == dnsbl.Unreliable && len(c.Codes) > 0 && !c.List.Allow()
+}
+
+func (sc *subjectCounts) unreliableListing() bool {
+	for _, c := range sc.checks {
+		if unreliableListing(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// failedParts says how many checks failed, by how: "1 error, 2 blocked".
+func failedParts(by map[dnsbl.Status]int) string {
+	var parts []string
+	if n := by[dnsbl.Error]; n > 0 {
+		parts = append(parts, plural(n, "error"))
+	}
+	if n := by[dnsbl.Blocked]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", n))
+	}
+	if n := by[dnsbl.Unreliable]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreliable", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// NotChecked names the blacklists that could not be used for some subject,
+// each with how its checks failed ("spamhaus-zen (1 blocked)"), at most max of
+// them and how many more: what makes a run incomplete by the strict rule.
+func NotChecked(res *dnsbl.Result, max int) string {
+	var parts []string
+	more, asked, failedAll := 0, 0, 0
+	total := map[dnsbl.Status]int{}
+	for _, l := range res.Lists {
+		if l.List.Allow() || l.Answered+l.Failed == 0 {
+			continue
+		}
+		asked++
+		if l.Answered == 0 {
+			failedAll++
+		}
+		for st, n := range l.Failures {
+			total[st] += n
+		}
+	}
+	if asked > 2 && failedAll == asked { // the resolver or the path to it, not the lists: said once
+		return fmt.Sprintf("any of the %d lists (%s)", asked, failedParts(total))
+	}
+	for _, l := range res.Lists {
+		if l.List.Allow() || len(l.Failures) == 0 {
+			continue
+		}
+		if len(parts) == max {
+			more++
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", l.List.ID, failedParts(l.Failures)))
+	}
+	if more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // namesBlocked reports whether a subject has a blocked or unreliable check that
@@ -623,7 +699,7 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 	} else {
 		add(s.Listed, "listed")
 	}
-	add(s.NotCounted, "not counted")
+	add(s.Noted, "noted")
 	add(s.Clean, "clean")
 	add(s.Blocked, "blocked")
 	if n := interruptedChecks(res); n > 0 {
@@ -649,9 +725,13 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 		t.p("%s %s finished, %d cut short, %d not started: what was not finished is not clean.\n",
 			t.yellow.Sprint("Interrupted:"), plural(finished, "target"), cut, notStarted)
 	}
-	t.p("%s, %s, %s: %s. %s in %s via %s.\n",
+	notChecked := ""
+	if nc := NotChecked(res, 5); nc != "" {
+		notChecked = " Not checked: " + nc + "."
+	}
+	t.p("%s, %s, %s: %s.%s %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
-		strings.Join(parts, ", "), t.verdictWords(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+		strings.Join(parts, ", "), notChecked, t.verdictWords(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
 }
 
 // verdictWords is the summary's last words: the exit code, or for a probe its outcome.

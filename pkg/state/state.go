@@ -201,7 +201,7 @@ func (s *Store) Check(c dnsbl.Check) string {
 	k := key(c.Subject, c.List.ID)
 	prev, had := s.prev.Checks[k]
 	switch c.Status {
-	case dnsbl.Listed, dnsbl.Clean:
+	case dnsbl.Listed, dnsbl.Clean, dnsbl.Noted: // answers; noted is not a listing
 	default:
 		if had {
 			s.next.Checks[k] = prev // nothing learnt this run: keep what was known
