@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +24,9 @@ lists it names, which of your addresses or domains is listed where, what that
 listing means, and what to fix first.
 
 FILE is a bounce message (an RFC 3464 delivery status notification, with the
-returned message or its headers) or the pasted text of a rejection from qmail,
-Postfix, Exim, Sendmail, Exchange/Outlook or Gmail; "-" reads standard input.
+returned message or its headers, also pasted without its MIME structure) or
+the pasted text of a rejection: an MTA's bounce, a log line ("NOQUEUE: reject:
+..."), a mail library's error; "-" reads standard input.
 The sending address (from the receiver's words, or the first external hop of the
 returned message), the sender's domain and every domain in the returned message
 are checked; the lists the bounce names come first, even when they are not on by
@@ -31,12 +34,22 @@ default. Rejections by a provider's own block list (Microsoft, Gmail, Yahoo),
 which no blacklist query can see, are recognised and explained. The rejecting
 server is named, not checked.
 
+Every bounce gets its cause in plain words: a blacklist (which, and who runs
+it), a provider's own reputation block (what its code means, its link), a rate
+limit or deferral, a content or spam verdict, authentication (SPF, DKIM,
+DMARC), reverse DNS, or a recipient problem (unknown user, mailbox full, too
+big), which is no blacklist problem: nothing is checked. A content rejection
+judged the mail, not the server: the domains of the returned message are
+checked, never the sending address; without the returned message, check the
+mail you sent with "blcheck scan FILE".
+
 EXIT STATUS
-  0  what was checked is not listed
+  0  what was checked is not listed, or a recipient problem (nothing to check)
   1  a listing explains the bounce
   2  the input holds no bounce, cannot be read, or a bad flag
-  3  nothing listed, but the check is incomplete (every query failed, or the
-     bounce shows nothing of yours to check)`
+  3  nothing listed, but the check is incomplete (every query failed, the
+     bounce shows nothing of yours to check, or a content rejection without
+     the returned message)`
 
 func newBounceCmd(s *streams) *cobra.Command {
 	o := &bounceOptions{}
@@ -75,15 +88,19 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		return usagef("%s: %v", name, err)
 	}
 	if !rep.Found {
-		return usagef("%s holds no bounce: no SMTP error, delivery status or failed recipient was found in it "+
-			"(paste the whole bounce, including the receiver's reply)", name)
+		return usagef("%s holds no bounce: no SMTP error, enhanced status code, delivery report or failure wording "+
+			"was found in what it reads (%s); paste the whole bounce, including the receiver's reply", name, quoteStart(data))
 	}
 	// the receiver's words only: never the bounce's transport headers
 	hinted := bounce.HintedLists(rep, cat, rep.Said())
 	rep.Provider = bounce.DetectProvider(rep, string(data))
 	lists = withHinted(lists, hinted, s)
 
+	cause := bounce.Classify(rep, hinted)
 	chosen := bounce.ChooseTargets(rep, hinted)
+	if cause.NothingToCheck() { // a recipient problem: not a blacklist problem, nothing to check
+		chosen = &bounce.Targets{}
+	}
 	targets := chosen.Targets
 	found := &findings{locations: chosen.Locations, bounce: rep, incomplete: chosen.Unread}
 	found.diagnose = func(res *dnsbl.Result, names map[string]*catalog.List) *bounce.Diagnosis {
@@ -93,8 +110,16 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		o.ptr = true // the receiver judged the address's reverse DNS: check it
 	}
 	found.incomplete = append(found.incomplete, rep.Unread...)
-	if len(targets) == 0 {
+	switch {
+	case len(targets) > 0 || cause.NothingToCheck():
+	case cause.Kind == bounce.CauseContent:
+		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+
+			"check the mail you sent with blcheck scan FILE")
+	default:
 		found.incomplete = append(found.incomplete, "the bounce shows no address or domain of the sender's to check")
+	}
+	if len(targets) == 0 {
+		lists = nil // nothing to check: no list is asked, not even its test points
 	}
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
@@ -113,4 +138,17 @@ func withHinted(lists []catalog.Selected, hinted []*catalog.List, s *streams) []
 		}
 	}
 	return out
+}
+
+// quoteStart quotes the start of what was read, for a message that says what
+// it read: its first lines, at most 160 bytes, as a Go string.
+func quoteStart(data []byte) string {
+	text := strings.Join(strings.Fields(string(data[:min(len(data), 400)])), " ")
+	if text == "" {
+		return "nothing but white space"
+	}
+	if len(text) > 160 {
+		text = strings.ToValidUTF8(text[:160], "") + "..."
+	}
+	return fmt.Sprintf("it reads %q", text)
 }

@@ -670,3 +670,55 @@ func TestGoldenUnreachable(t *testing.T) {
 	}
 	golden(t, "unreachable.txt", normalize(got.stdout))
 }
+
+// What a bounce's cause asks for: the seed's three lines are a content
+// rejection (the mail, not the server: blcheck scan, exit 3, nothing queried),
+// a recipient problem is nothing to check (exit 0, nothing queried), and text
+// with no bounce is exit 2 quoting what it read.
+func TestBounceCauses(t *testing.T) {
+	srv := fakeWorld(t)
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "--retries", "0"}
+	tests := []struct {
+		name, input string
+		code        int
+		want        []string
+		never       []string
+	}{
+		{"seed's three lines", "140.211.166.39 failed after I sent the message.\nRemote host said: 550-5.7.1 reject content [xbl]\n" +
+			"550 See http://master.php.net/mail/why.php?why=SURBL\n", exitIncomplete,
+			[]string{"A content or spam verdict", "does not include the message", "blcheck scan FILE"},
+			[]string{"outgoing mail server", "blcheck <its public IP address>"}},
+		{"mailbox full", "<bob@example.net>: host mx.example.net[198.51.100.5] said: 552 5.2.2 Mailbox full\n", exitClean,
+			[]string{"A recipient problem (the mailbox is full or over its quota): not a blacklist problem; nothing to check."},
+			[]string{"Details:"}},
+		{"user unknown without a code", "The following recipient(s) cannot be reached:\n  bob@example.net\n    Unknown Recipient\n", exitClean,
+			[]string{"not a blacklist problem; nothing to check"}, nil},
+		{"NOQUEUE log line", "Oct 31 01:28:43 mx postfix/smtpd[3468]: NOQUEUE: reject: RCPT from unknown[192.0.2.166]: 550 5.1.1 " +
+			"<bob@example.net>: Recipient address rejected: User unknown in local recipient table\n", exitClean,
+			[]string{"the address does not exist there"}, nil},
+	}
+	for _, tt := range tests {
+		before := srv.TotalQueries()
+		got := runCLI(t, nil, tt.input, append([]string{"bounce", "-"}, r...)...)
+		if got.code != tt.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", tt.name, got.code, tt.code, got.stdout, got.err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got.stdout, w) {
+				t.Errorf("%s: no %q in\n%s", tt.name, w, got.stdout)
+			}
+		}
+		for _, w := range tt.never {
+			if strings.Contains(got.stdout, w) {
+				t.Errorf("%s: %q in\n%s", tt.name, w, got.stdout)
+			}
+		}
+		if srv.TotalQueries() != before {
+			t.Errorf("%s: %d queries sent for nothing to check", tt.name, srv.TotalQueries()-before)
+		}
+	}
+	got := runCLI(t, nil, "Re: lunch?\n\nSure, see you at noon.\n", append([]string{"bounce", "-"}, r...)...)
+	if got.code != exitUsage || !strings.Contains(got.err, `holds no bounce`) || !strings.Contains(got.err, `it reads "Re: lunch? Sure, see you at noon."`) {
+		t.Errorf("no bounce: exit %d, stderr %s", got.code, got.err)
+	}
+}

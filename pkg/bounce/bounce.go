@@ -44,6 +44,9 @@ type Provider struct {
 	// Link is the removal or lookup link the bounce itself carries, where the
 	// receiver's list is its own (Proofpoint, Cloudmark, Cox...).
 	Link string `json:"link,omitempty"`
+	// Code is what the provider's own code in the bounce means, where it is known.
+	Code string `json:"code,omitempty"`
+	rate bool   // its block is a rate limit
 }
 
 // Report is what a bounce says.
@@ -75,7 +78,7 @@ type Report struct {
 	failedAction bool   // an RFC 3464 report says Action: failed
 }
 
-var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr\b|cannot find your (?:host ?name|reverse)|` +
+var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr record|\b(?:no|missing|invalid|bad|generic) ptr\b|\bptr\b[^.\n]{0,30}\b(?:missing|not|fail)|cannot find your (?:host ?name|reverse)|` +
 	`client host rejected: cannot find your hostname|no reverse|rdns|does not have a reverse|hostname does not match`)
 
 // AboutReverseDNS reports whether the receiver refused the mail for the
@@ -99,7 +102,7 @@ var (
 	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
 	emailRE    = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
-	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|refused to talk to me:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
 	postfixHostRE = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
 	qmailHostRE   = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
@@ -108,9 +111,11 @@ var (
 	generatingRE  = lazyre.New(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
 	recipientLTRE = lazyre.New(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
 	finalRecipRE  = lazyre.New(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
-	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|ip:?)\s*\[?((?:\d{1,3}\.){3}\d{1,3})\]?`)
-	bracketIPRE   = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
-	queryIPRE     = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=)((?:\d{1,3}\.){3}\d{1,3})`)
+	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|\bip[:=]?)\s*\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})\]?`)
+	// a receiver's own log names the client: "RCPT from host[IP]:", "client=host[IP]"
+	logClientRE = lazyre.New(`(?:client=|(?:RCPT|MAIL|DATA|END-OF-MESSAGE|CONNECT|EHLO|HELO) from )[^\s\[]*\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]+)\]`)
+	bracketIPRE = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
+	queryIPRE   = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
 	// the wordings receivers use for the address they refused (Yahoo, Gmail,
 	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
 	// temporarily deferred", "Connections will not be accepted from ...", "The
@@ -122,12 +127,13 @@ var (
 	// a domain the rejection names as listed: "Blacklisted URL in message.
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
+		`\bhelo command \[?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\]? (?:blocked|rejected)\b|` +
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
 	// "192.0.2.25 is listed", Comcast's "192.0.2.82 found on one or more
 	// DNSBLs", AT&T's "521< 192.0.2.83 >_is_blocked"
 	listedIPRE = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found on)\b|` +
 		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
-	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\s+\d{1,3}\]`)
+	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
 )
@@ -143,17 +149,32 @@ func Parse(r io.Reader) (*Report, error) {
 	if bytes.IndexByte(data, '\r') >= 0 && !bytes.Contains(data, []byte("\r\n")) {
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
+	data = unescapeNewlines(data)
 	text := data
 	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && len(msg.Header) > 0 && hasMessageHeaders(msg.Header) {
 		text = rep.readMessage(msg)
 	}
 	rep.readText(unquote(string(text)))
-	// a report's "Action: failed" for a recipient is a bounce, even with no code or text
-	rep.Found = rep.Code != "" || rep.Enhanced != "" || len(rep.Recipients) > 0 && (rep.Diagnostic != "" || rep.failedAction)
+	// a report's "Action: failed" is a bounce, even with no code or text; so is
+	// an MTA's failure wording without a code
+	rep.Found = rep.Code != "" || rep.Enhanced != "" && rep.Enhanced[0] != '2' || rep.failedAction ||
+		len(rep.Recipients) > 0 && rep.Diagnostic != "" || failureRE().MatchString(rep.human) ||
+		reasonRE().MatchString(rep.human)
 	if rep.Returned != nil {
 		rep.readReturned()
 	}
 	return rep, nil
+}
+
+// unescapeNewlines turns the literal "\r\n" and "\n" of a bounce pasted as a
+// program's string (JavaScript, Python bytes) into line ends, when there are
+// more of them than real line ends.
+func unescapeNewlines(data []byte) []byte {
+	if bytes.Count(data, []byte(`\n`)) <= bytes.Count(data, []byte("\n")) {
+		return data
+	}
+	data = bytes.ReplaceAll(data, []byte(`\r\n`), []byte("\n"))
+	return bytes.ReplaceAll(data, []byte(`\n`), []byte("\n"))
 }
 
 // unquote undoes one level of "> " quoting when most of the text is quoted: a
@@ -262,13 +283,15 @@ func (rep *Report) readDeliveryStatus(ds string) {
 			if m := remoteMTARE().FindStringSubmatch("Remote-MTA: " + v); m != nil {
 				rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
 			}
-		case "action":
-			if strings.EqualFold(strings.Fields(v + " x")[0], "failed") {
+		case "action": // "failed", and "failure" as some MTAs write it
+			if strings.HasPrefix(strings.ToLower(strings.Fields(v + " x")[0]), "fail") {
 				rep.failedAction = true
 			}
-		case "status":
+		case "status": // an enhanced code, or a reply code where one belongs
 			if rep.Enhanced == "" && enhancedRE().MatchString(v) {
 				rep.Enhanced = enhancedRE().FindString(v)
+			} else if m := replyRE().FindStringSubmatch(v + " "); m != nil && rep.Code == "" && m[1][0] != '2' {
+				rep.Code = m[1]
 			}
 		case "diagnostic-code":
 			if _, d, ok := strings.Cut(v, ";"); ok {
@@ -325,16 +348,16 @@ func (rep *Report) setDiagnostic(d string) {
 		return
 	}
 	rep.Diagnostic = d
-	if m := replyRE().FindStringSubmatch(d); m != nil {
+	if m := replyRE().FindStringSubmatch(d); m != nil && m[1][0] != '2' {
 		if rep.Code == "" {
 			rep.Code = m[1]
 		}
-		if rep.Enhanced == "" && m[2] != "" {
-			rep.Enhanced = m[2]
+		if (rep.Enhanced == "" || strings.HasSuffix(rep.Enhanced, ".0.0")) && m[2] != "" {
+			rep.Enhanced = strings.TrimPrefix(m[2], "#")
 		}
 	}
-	if rep.Enhanced == "" {
-		rep.Enhanced = enhancedRE().FindString(d)
+	if e := enhancedRE().FindString(d); e != "" && (rep.Enhanced == "" || strings.HasSuffix(rep.Enhanced, ".0.0")) {
+		rep.Enhanced = e // the reply's own code says more than a report's generic x.0.0
 	}
 }
 
@@ -373,14 +396,23 @@ func (rep *Report) readText(text string) {
 	if m := generatingRE().FindStringSubmatch(text); m != nil && rep.Server.Name == "" {
 		rep.setServer(m[1], "")
 	}
+	if dsnFieldRE().MatchString(text) { // a delivery report pasted without its MIME structure
+		rep.readDeliveryStatus(text)
+	}
 	if rep.Diagnostic == "" {
 		rep.setDiagnostic(diagnosticFrom(lines))
 	}
+
 	if rep.Diagnostic == "" { // no reply code (Domino, Notes, Exchange 2003): the words after "because:"
 		rep.setDiagnostic(reasonWithoutCode(lines))
 	}
+	if rep.Diagnostic == "" { // no reply code: the MTA's own words for the reason
+		if m := reasonRE().FindStringIndex(text); m != nil {
+			rep.setDiagnostic(lineAround(text, m[0], m[1]))
+		}
+	}
 	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
-		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2], "."))
+		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2]+m[3], "."))
 		if !slices.Contains(rep.NamedDomains, d) {
 			rep.NamedDomains = append(rep.NamedDomains, d)
 		}
@@ -397,8 +429,6 @@ func (rep *Report) readText(text string) {
 	rep.findSenderIPs(rep.Diagnostic + "\n" + text)
 }
 
-// diagnosticFrom finds the remote server's reply: the lines after a "said:"
-// marker, or the first lines with an SMTP 4xx/5xx reply, continuation lines joined.
 // reasonWithoutCode finds the reason a bounce without an SMTP reply gives: the
 // line after "because:" (Domino, Notes), or the indented line under a
 // recipient of Exchange's "cannot be reached" list.
@@ -422,21 +452,23 @@ func reasonWithoutCode(lines []string) string {
 	return ""
 }
 
+// diagnosticFrom finds the remote server's reply: the lines after a "said:"
+// marker, or the first line with an SMTP reply or an enhanced status code after
+// any prefix (replyAt), its continuation lines joined: indented lines, lines
+// with the same code ("550-" then "550 "), and the line after a reply split
+// after its code.
 func diagnosticFrom(lines []string) string {
-	start := -1
+	start, col := -1, 0
 	for i, l := range lines {
 		if loc := saidRE().FindStringIndex(l); loc != nil {
-			rest := strings.TrimSpace(l[loc[1]:])
-			if replyRE().MatchString(rest) || rest == "" || strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "after ") {
-				start = i
-				break
-			}
+			start, col = i, loc[1]
+			break
 		}
 	}
 	if start < 0 {
 		for i, l := range lines {
-			if m := replyRE().FindStringIndex(strings.TrimSpace(l)); m != nil && m[0] < 8 && l != "" && (l[0] == '4' || l[0] == '5' || strings.HasPrefix(strings.TrimSpace(l), "4") || strings.HasPrefix(strings.TrimSpace(l), "5")) {
-				start = i
+			if at := replyAt(l); at >= 0 {
+				start, col = i, at
 				break
 			}
 		}
@@ -444,22 +476,22 @@ func diagnosticFrom(lines []string) string {
 	if start < 0 {
 		return ""
 	}
+	first := strings.TrimSpace(strings.Trim(strings.TrimSpace(lines[start][col:]), "'"))
+	if at := replyAt(first); at > 0 && (strings.HasPrefix(first, "after ") || strings.HasPrefix(first, "(")) {
+		first = first[at:] // Exim: "... after RCPT TO:<x>: 550 ..."
+	} else if strings.HasPrefix(first, "after ") {
+		first = "" // the reply is on the next line
+	}
 	var parts []string
-	first := lines[start]
-	if loc := saidRE().FindStringIndex(first); loc != nil {
-		first = first[loc[1]:]
-	}
-	first = strings.TrimSpace(strings.Trim(strings.TrimSpace(first), "'"))
-	if strings.HasPrefix(first, "after ") { // Exim: "... after RCPT TO:<x>:" then the reply, maybe on the next line
-		first = ""
-		if loc := replyRE().FindStringIndex(lines[start]); loc != nil && loc[0] > strings.Index(lines[start], "after ") {
-			first = strings.TrimSpace(lines[start][loc[0]:])
-		}
-	}
 	if first != "" {
 		parts = append(parts, first)
 	}
-	for _, l := range lines[start+1:] {
+	return strings.Join(continuation(parts, lines[start+1:]), " ")
+}
+
+// continuation adds to parts the lines that continue a reply.
+func continuation(parts, lines []string) []string {
+	for _, l := range lines {
 		t := strings.TrimSpace(l)
 		if t == "" {
 			if len(parts) > 0 {
@@ -467,16 +499,82 @@ func diagnosticFrom(lines []string) string {
 			}
 			continue
 		}
-		cont := replyRE().MatchString(t) && len(parts) > 0 && strings.HasPrefix(t, parts[0][:min(3, len(parts[0]))])
-		if len(parts) == 0 || cont || foldedIndentRE().MatchString(l) || strings.HasPrefix(t, "(in reply to") {
+		code := ""
+		if len(parts) > 0 {
+			code = parts[0][:min(3, len(parts[0]))]
+		}
+		cont := code != "" && replyRE().MatchString(t) && strings.HasPrefix(t, code)
+		if len(parts) == 0 || cont || foldedIndentRE().MatchString(l) || strings.HasPrefix(t, "(in reply to") ||
+			bareCodeRE().MatchString(parts[len(parts)-1]) {
 			parts = append(parts, strings.Trim(t, "'"))
 			continue
 		}
 		break
 	}
-	// "550-5.7.1 a" + "550 b": keep the words, drop the repeated codes
-	out := strings.Join(parts, " ")
-	return out
+	return parts
+}
+
+var (
+	// a reply code where it may start a reply, with its enhanced code if any
+	replyStartRE = lazyre.New(`(?:^|[\s:(\[>"'=;,])([45]\d\d)(?:[ -]|$)\(?(#?[45]\.\d{1,3}\.\d{1,3})?`)
+	// an enhanced status code standing alone ("5.2.2 <a@b>... Mailbox Full", "(#5.1.1)")
+	enhancedStartRE = lazyre.New(`(?:^|[\s:(\[#=])([45]\.\d{1,3}\.\d{1,3})(?:$|[\s:;,)\]])`)
+	// words after which a reply code is one: "Error: 550", "said 550", "reply code 550"
+	replyWordRE = lazyre.New(`(?i)(?:[:(]|said|error|reply|response|code|status|returned|failed|rejected|refused|with)$`)
+	// a line that ends in a bare code or marker: the reply goes on in the next line
+	bareCodeRE = lazyre.New(`(?i)(?:^|\s)(?:[45]\d\d(?:[ -]#?[45]\.\d{1,3}\.\d{1,3})?|[45]\.\d{1,3}\.\d{1,3}|said:|error:)$`)
+)
+
+// replyAt finds where an SMTP reply or an enhanced status code starts in a line,
+// or -1: at the line's start, after any prefix that ends in a colon or a word
+// that introduces a reply ("NOQUEUE: reject: RCPT from host[IP]: 554 ...",
+// "refused to talk to me: 554", nodemailer's "Error: ...", Gmail's "SMTP Error
+// (state 9): 550"), or anywhere when an enhanced code follows ("550-5.7.1").
+func replyAt(line string) int {
+	if len(line) > 4096 {
+		line = line[:4096]
+	}
+	for _, m := range replyStartRE().FindAllStringSubmatchIndex(line, 8) {
+		before := strings.Trim(line[:m[2]], " \t'\"`<[")
+		if m[4] >= 0 || before == "" || replyWordRE().MatchString(before) {
+			return m[2]
+		}
+	}
+	for _, m := range enhancedStartRE().FindAllStringSubmatchIndex(line, 8) {
+		before := strings.TrimSpace(line[:m[2]])
+		if before == "" || strings.HasSuffix(before, ":") || strings.HasSuffix(before, "#") || strings.HasSuffix(before, "(") ||
+			strings.HasSuffix(strings.ToLower(before), "dsn=") {
+			return m[2]
+		}
+	}
+	return -1
+}
+
+var (
+	dsnFieldRE = lazyre.New(`(?im)^(?:Action|Diagnostic-Code|Final-Recipient|Remote-MTA):`)
+	// the wordings of MTAs and providers that report a failed delivery without
+	// an SMTP reply
+	failureRE = lazyre.New(`(?i)\b(?:could not|couldn't|wasn't able to|was unable to|unable to) (?:be )?deliver|` +
+		`\b(?:wasn't|was not|could not be|couldn't be|has not been) delivered\b|\bdelivery (?:has )?failed\b|` +
+		`\bdelivery to the following recipients? failed\b|\bfailed permanently\b|\bpermanent (?:error|failure)\b|` +
+		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
+		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b`)
+)
+
+// reasonRE is a failed delivery's reason in an MTA's words, without a code
+var reasonRE = lazyre.New(`(?i)\bmailbox (?:is )?full\b|\bover ?quota\b|\bquota exceeded\b|\bunknown (?:user|recipient)\b|` +
+	`\buser unknown\b|\bno such (?:user|mailbox|recipient|address)\b|not listed in (?:public name & address book|domino directory)|` +
+	`\bthe account or domain may not exist\b|\bmessage (?:is )?too (?:big|large)\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
+	`\bhost or domain name not found\b`)
+
+// lineAround is the line of text that holds text[i:j].
+func lineAround(text string, i, j int) string {
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	end := strings.IndexByte(text[j:], '\n')
+	if end < 0 {
+		return strings.TrimSpace(text[start:])
+	}
+	return strings.TrimSpace(text[start : j+end])
 }
 
 // findSenderIPs picks the addresses the receiver says the mail came from.
@@ -490,7 +588,7 @@ func (rep *Report) findSenderIPs(text string) {
 		seen[a.String()] = true
 		rep.SenderIPs = append(rep.SenderIPs, a.String())
 	}
-	for _, re := range []*regexp.Regexp{clientHostRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE()} {
+	for _, re := range []*regexp.Regexp{clientHostRE(), logClientRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			for _, g := range m[1:] { // the one group that matched
 				if g != "" {

@@ -26,7 +26,9 @@ type label struct {
 	RDNS     bool     `json:"rdns"`
 	Named    []string `json:"named"`
 	Code     string   `json:"code"`
-	Note     string   `json:"note,omitempty"` // what the fixture stands for, for people
+	// Cause is the kind of cause a person reads in it (Classify's kinds)
+	Cause string `json:"cause,omitempty"`
+	Note  string `json:"note,omitempty"` // what the fixture stands for, for people
 }
 
 // read is what blcheck reads in a bounce, in the labels' terms.
@@ -41,7 +43,8 @@ func read(t testing.TB, data []byte) label {
 		got.Named = []string{}
 	}
 	cat := catalog.Default()
-	for _, l := range HintedLists(rep, cat, rep.Said()) { // the lists to check
+	hinted := HintedLists(rep, cat, rep.Said())
+	for _, l := range hinted { // the lists to check
 		got.Lists = append(got.Lists, l.ID)
 	}
 	for _, h := range rep.Hints { // and the dead ones named, which are said, not checked
@@ -55,7 +58,9 @@ func read(t testing.TB, data []byte) label {
 	}
 	if p := DetectProvider(rep, ""); p != nil {
 		got.Provider = p.Name
+		rep.Provider = p
 	}
+	got.Cause = Classify(rep, hinted).Kind
 	return got
 }
 
@@ -103,6 +108,7 @@ func TestCorpus(t *testing.T) {
 		check("rdns", got.RDNS == want.RDNS, got.RDNS, want.RDNS)
 		check("named", slices.Equal(got.Named, nonNilSorted(want.Named)), got.Named, want.Named)
 		check("code", got.Code == want.Code, got.Code, want.Code)
+		check("cause", got.Cause == want.Cause, got.Cause, want.Cause)
 		if len(wrong) > 0 {
 			t.Errorf("%s (%s): %s", name, want.Note, strings.Join(wrong, "; "))
 			continue

@@ -3,7 +3,6 @@ package bounce
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -20,49 +19,79 @@ var commonWords = map[string]bool{"zen": true, "rbl": true, "dnsbl": true}
 // zen.spamhaus.org), by name or alias ([xbl], SpamCop, SURBL...). It records
 // each hint in rep.Hints.
 func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List {
-	lower := ascii.LowerString(text) // byte for byte: an index into lower is one into text
-	seen := map[string]bool{}
-	hintSeen := map[string]bool{}
-	var out []*catalog.List
-	add := func(l *catalog.List, hint, kind string) {
-		if !hintSeen[strings.ToLower(hint)] && !hintSeen["list "+l.ID] { // one hint a list
-			hintSeen[strings.ToLower(hint)] = true
-			hintSeen["list "+l.ID] = true
-			rep.Hints = append(rep.Hints, Hint{Text: hint, Kind: kind, List: l.ID, Name: l.Name})
-		}
-		if !seen[l.ID] && !l.Dead() {
-			seen[l.ID] = true
-			out = append(out, l)
-		}
+	// byte for byte: an index into lower is one into text; a continuation
+	// line's code ("554-Barracuda Reputation") is blanked, as no part of a name
+	lower := contCodeRE().ReplaceAllStringFunc(ascii.LowerString(text), func(m string) string {
+		return "\n" + strings.Repeat(" ", len(m)-1)
+	})
+	h := &hinter{rep: rep, seen: map[string]bool{}, hintSeen: map[string]bool{}, byZone: map[string]bool{}}
+	h.zones(cat, lower)
+	h.names(cat, text, lower)
+	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
+	// is a domain, so the named operator's domain lists are the ones to ask
+	if domainListedRE().MatchString(text) {
+		h.domainLists(cat)
 	}
-	var zoneSpans [][2]int // where zones were named: a name inside one is part of the zone
-	byZone := map[string]bool{}
+	return dropUmbrellas(rep, h.out)
+}
+
+// hinter gathers the lists a bounce names.
+type hinter struct {
+	rep       *Report
+	out       []*catalog.List
+	seen      map[string]bool // list IDs in out
+	hintSeen  map[string]bool // one hint a list
+	byZone    map[string]bool // lists named by their zone
+	zoneSpans [][2]int        // where zones were named: a name inside one is part of the zone
+}
+
+func (h *hinter) add(l *catalog.List, hint, kind string) {
+	if !h.hintSeen[strings.ToLower(hint)] && !h.hintSeen["list "+l.ID] {
+		h.hintSeen[strings.ToLower(hint)] = true
+		h.hintSeen["list "+l.ID] = true
+		h.rep.Hints = append(h.rep.Hints, Hint{Text: hint, Kind: kind, List: l.ID, Name: l.Name})
+	}
+	if !h.seen[l.ID] && !l.Dead() {
+		h.seen[l.ID] = true
+		h.out = append(h.out, l)
+	}
+}
+
+// zones finds lists named by their zone, and where.
+func (h *hinter) zones(cat *catalog.Catalog, lower string) {
 	for _, l := range cat.Lists {
 		if l.Keyed() {
 			continue
 		}
 		z := strings.ToLower(l.Zone)
-		if i := wordIndex(lower, z, false); i >= 0 {
-			add(l, l.Zone, "zone")
-			byZone[l.ID] = true
-			for from := i; from >= 0 && from < len(lower); {
-				zoneSpans = append(zoneSpans, [2]int{from, from + len(z)})
-				j := wordIndex(lower[from+len(z):], z, false)
-				if j < 0 {
-					break
-				}
-				from += len(z) + j
+		i := wordIndex(lower, z, false)
+		if i < 0 {
+			continue
+		}
+		h.add(l, l.Zone, "zone")
+		h.byZone[l.ID] = true
+		for from := i; from >= 0 && from < len(lower); {
+			h.zoneSpans = append(h.zoneSpans, [2]int{from, from + len(z)})
+			j := wordIndex(lower[from+len(z):], z, false)
+			if j < 0 {
+				break
 			}
+			from += len(z) + j
 		}
 	}
-	inZone := func(i int) bool {
-		for _, sp := range zoneSpans {
-			if i >= sp[0] && i < sp[1] {
-				return true
-			}
+}
+
+func (h *hinter) inZone(i int) bool {
+	for _, sp := range h.zoneSpans {
+		if i >= sp[0] && i < sp[1] {
+			return true
 		}
-		return false
 	}
+	return false
+}
+
+// names finds lists named by a name or alias, where it is named as a list.
+func (h *hinter) names(cat *catalog.Catalog, text, lower string) {
 	for _, l := range cat.Lists {
 		for _, a := range l.Aliases {
 			a = strings.ToLower(a)
@@ -76,40 +105,61 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 				}
 				i := from + j
 				from = i + len(a)
-				if !inZone(i) && namedAsList(lower, i, len(a)) {
-					add(l, text[i:i+len(a)], "name")
+				if !h.inZone(i) && namedAsList(lower, i, len(a)) {
+					h.add(l, text[i:i+len(a)], "name")
 					break
 				}
 			}
 		}
 	}
-	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
-	// is a domain, so the named operator's domain lists are the ones to ask, and
-	// an IP list named only by its operator's name ("Spamhaus": ZEN) is not
-	if domainListedRE().MatchString(text) {
-		var keep []*catalog.List
-		for _, h := range out {
-			var domains []*catalog.List
-			for _, l := range cat.Lists {
-				if l.Operator != "" && l.Operator == h.Operator && l.Subjects() == catalog.KindDomain && l.Default && !l.Keyed() {
-					domains = append(domains, l)
-					if !seen[l.ID] {
-						seen[l.ID] = true
-						keep = append(keep, l)
-					}
+}
+
+// domainLists asks, for a domain listing, the named operators' domain lists,
+// and drops an IP list named only by its operator's name ("Spamhaus": ZEN).
+func (h *hinter) domainLists(cat *catalog.Catalog) {
+	var keep []*catalog.List
+	for _, hl := range h.out {
+		var domains []*catalog.List
+		for _, l := range cat.Lists {
+			if l.Operator != "" && l.Operator == hl.Operator && l.Subjects() == catalog.KindDomain && l.Default && !l.Keyed() {
+				domains = append(domains, l)
+				if !h.seen[l.ID] {
+					h.seen[l.ID] = true
+					keep = append(keep, l)
 				}
 			}
-			if len(domains) > 0 && h.Subjects() == catalog.KindIP && !byZone[h.ID] {
-				for i := range rep.Hints { // the name stood for the operator's domain list
-					if rep.Hints[i].List == h.ID {
-						rep.Hints[i].List, rep.Hints[i].Name = domains[0].ID, domains[0].Name
-					}
-				}
-				continue
-			}
-			keep = append(keep, h)
 		}
-		out = keep
+		if len(domains) > 0 && hl.Subjects() == catalog.KindIP && !h.byZone[hl.ID] {
+			for i := range h.rep.Hints { // the name stood for the operator's domain list
+				if h.rep.Hints[i].List == hl.ID {
+					h.rep.Hints[i].List, h.rep.Hints[i].Name = domains[0].ID, domains[0].Name
+				}
+			}
+			continue
+		}
+		keep = append(keep, hl)
+	}
+	h.out = keep
+}
+
+// dropUmbrellas leaves out a list named only by its operator's name in words
+// ("see spamhaus.org", "Spamhaus") when another list of that operator is named
+// too: "blocked using sbl.spamhaus.org ... www.spamhaus.org/query" names SBL, not ZEN.
+func dropUmbrellas(rep *Report, lists []*catalog.List) []*catalog.List {
+	byName := map[string]bool{}
+	for _, h := range rep.Hints {
+		if h.Kind == "name" && strings.EqualFold(h.Text, strings.Fields(h.Name + " x")[0]) {
+			byName[h.List] = true // named by its operator's word alone
+		}
+	}
+	var out []*catalog.List
+	for _, l := range lists {
+		other := slices.ContainsFunc(lists, func(o *catalog.List) bool { return o != l && o.Operator != "" && o.Operator == l.Operator })
+		if byName[l.ID] && other {
+			rep.Hints = slices.DeleteFunc(rep.Hints, func(h Hint) bool { return h.List == l.ID })
+			continue
+		}
+		out = append(out, l)
 	}
 	return out
 }
@@ -139,6 +189,8 @@ func namedAsList(lower string, i, n int) bool {
 	return listContextRE().MatchString(before)
 }
 
+var contCodeRE = lazyre.New(`\n\s*[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?`)
+
 var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
 	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b`)
 
@@ -167,91 +219,6 @@ func wordIndex(s, w string, dotOK bool) int {
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
-var (
-	msCodeRE = lazyre.New(`(?i)\bS3(?:113|114|140|150)\b|\b[45]\.7\.6(?:0[6-9]|[1-4]\d|50)\b|banned sending ip|` +
-		`\b(?:SC|DY|OU)-00\d\b|messages from \S+ weren't sent`)
-	gmailRE     = lazyre.New(`(?i)gmail|google\.com|googlemail`)
-	yahooRE     = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
-	yahooCodeRE = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
-	// words, not substrings: the "rate" in "auto-generated" is no rate limit
-	gmailAuthRE       = lazyre.New(`(?i)\b(?:dmarc|unauthenticated)\b`)
-	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious)\b`)
-)
-
-// DetectProvider recognises rejections by a mailbox provider's own block list,
-// from the receiver's words alone (Report.Said) and the rejecting host's name:
-// never from the bounce's own transport headers. text is the whole bounce, no
-// longer read (kept for callers).
-func DetectProvider(rep *Report, text string) *Provider {
-	_ = text
-	all := rep.Said() + " " + rep.Server.Name
-	switch {
-	case msCodeRE().MatchString(all):
-		return &Provider{
-			Name: "Microsoft (Outlook.com, Hotmail, Microsoft 365)",
-			Why:  "Microsoft's own block list rejected the sending address; no public blacklist query shows it.",
-			Remedy: "Request delisting at https://sender.office.com (Microsoft 365 recipients) or through " +
-				"Outlook.com support at https://olcsupport.office.com (consumer mailboxes); watch your address in SNDS.",
-		}
-	case gmailRE().MatchString(all) && (rep.Enhanced == "5.7.26" || gmailAuthRE().MatchString(all)):
-		return &Provider{
-			Name:   "Google (Gmail)",
-			Why:    "Gmail rejected the message because it failed authentication (SPF, DKIM or DMARC); no blacklist is involved.",
-			Remedy: "Publish SPF and DKIM for your domain, align them with DMARC, and follow https://support.google.com/mail/answer/81126.",
-		}
-	case gmailRE().MatchString(all) && (strings.HasPrefix(rep.Enhanced, "5.7.") || strings.HasPrefix(rep.Enhanced, "4.7.")) &&
-		gmailReputationRE().MatchString(all):
-		return &Provider{
-			Name:   "Google (Gmail)",
-			Why:    "Gmail's own reputation system rejected the message; no public blacklist query shows it.",
-			Remedy: "Follow Google's sender guidelines (https://support.google.com/mail/answer/81126) and watch your domain in Postmaster Tools.",
-		}
-	case yahooRE().MatchString(all) && yahooCodeRE().MatchString(all):
-		return &Provider{
-			Name:   "Yahoo / AOL",
-			Why:    "Yahoo's own filters deferred or rejected the mail; no public blacklist query shows it.",
-			Remedy: "See Yahoo's sender guidelines and support form at https://senders.yahooinc.com/.",
-		}
-	}
-	for _, o := range ownLists {
-		if o.re().MatchString(all) {
-			p := o.p
-			p.Link = firstLink(all, o.linkHost)
-			return &p
-		}
-	}
-	return nil
-}
-
-// ownLists are receivers whose block list is their own, recognised by the codes
-// and wordings of their replies (never a product name alone: "scanned by
-// Proofpoint" in a footer is no rejection); the bounce's own link, where it has one, is
-// where to ask for removal.
-var ownLists = []struct {
-	re       func() *regexp.Regexp
-	linkHost string // the link to take from the bounce: a URL with this in its host
-	p        Provider
-}{
-	{lazyre.New(`\bOFR_?\d{3}`), "cloudmark", Provider{Name: "Orange (Cloudmark)",
-		Why:    "Orange's reputation filter, run by Cloudmark, refused the sending address (an OFR code); no public blacklist query shows it.",
-		Remedy: "Ask for a reset through the Cloudmark link in the bounce, or Orange's postmaster pages."}},
-	{lazyre.New(`(?i)dnsbl-lookup\.cgi|ipcheck\.proofpoint\.com`), "proofpoint", Provider{Name: "Proofpoint",
-		Why:    "Proofpoint's own reputation list refused the sending address; no public blacklist query shows it.",
-		Remedy: "Request removal at https://ipcheck.proofpoint.com/ (or the link in the bounce)."}},
-	{lazyre.New(`AUP#[A-Z]+`), "cox", Provider{Name: "Cox",
-		Why:    "Cox's own block list refused the sending address (an AUP code); no public blacklist query shows it.",
-		Remedy: "Follow the link in the bounce to Cox's unblock request."}},
-	{lazyre.New(`(?i)host network not allowed`), "mimecast", Provider{Name: "Mimecast",
-		Why:    "Mimecast refused the sending network: its own reputation data or a block the recipient's organisation set.",
-		Remedy: "Ask the recipient's IT team to allow your sending address, or use the link in the bounce."}},
-	{lazyre.New(`DNSBL:RBL\b|abuse_rbl@abuse-att\.net`), "att", Provider{Name: "AT&T",
-		Why:    "AT&T's own block list refused the sending address (a DNSBL:RBL code); no public blacklist query shows it.",
-		Remedy: "Forward the error, as the bounce asks, to abuse_rbl@abuse-att.net from a mailbox that is not blocked."}},
-	{lazyre.New(`(?i)\bfrequency limited\b`), "qq.com", Provider{Name: "Tencent (QQ Mail)",
-		Why:    "Tencent limits how often an address may send to it: the mail was refused for its rate, not for a listing.",
-		Remedy: "Send more slowly to Tencent's domains, and try again later."}},
 }
 
 var urlRE = lazyre.New(`https?://[^\s<>"')]+`)
@@ -287,156 +254,206 @@ type Diagnosis struct {
 	Provider  *Provider `json:"provider,omitempty"`
 	Findings  []Finding `json:"findings"`
 	Explained bool      `json:"explained"`
-	Summary   string    `json:"summary"`
+	// Cause is why the receiver refused the mail, in plain words.
+	Cause   Cause  `json:"cause"`
+	Summary string `json:"summary"`
 }
 
 // Origin says how each target (by index) relates to the bounced mail, for the
 // diagnosis: "linked in your message", "the address your mail came from"...
 type Origin map[int][]string
 
-// Diagnose puts the bounce and the check results together: one finding per
-// listed subject, the lists the bounce names first.
+// Diagnose puts the bounce and the check results together: the cause in plain
+// words, one finding per listed subject (the lists the bounce names first), and
+// a summary. rep.Provider is the provider's block, if any (DetectProvider).
 func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Origin, names map[string]*catalog.List) *Diagnosis {
+	_ = names
 	d := &Diagnosis{Named: []string{}, Findings: []Finding{}, Provider: rep.Provider}
 	d.Said = said(rep)
+	d.Cause = Classify(rep, hinted)
 	isHinted := map[string]bool{}
 	for _, l := range hinted {
 		d.Named = append(d.Named, l.ID)
 		isHinted[l.ID] = true
 	}
 	for _, tr := range res.Targets {
-		via := map[string][]string{}
-		for _, s := range tr.Subjects {
-			via[s.Name] = s.Via
-		}
-		bySubject := map[string]*Finding{}
-		var order []string
-		var checks = map[string][]dnsbl.Check{}
-		for _, c := range tr.Checks {
-			if c.Status != dnsbl.Listed || c.NotCounted != "" {
-				continue
-			}
-			f := bySubject[c.Subject]
-			if f == nil {
-				f = &Finding{Target: tr.Target.Input, Subject: c.Subject, Delist: []string{}}
-				bySubject[c.Subject] = f
-				order = append(order, c.Subject)
-			}
-			checks[c.Subject] = append(checks[c.Subject], c)
-		}
-		for _, subj := range order {
-			f := bySubject[subj]
-			cs := checks[subj]
-			// the lists the bounce names first
-			sortChecks(cs, func(c dnsbl.Check) bool { return isHinted[c.List.ID] || sameOperator(c.List, hinted) })
-			var listNames []string
-			group := func(c dnsbl.Check) string { // listings on a list and on one that contains it are one
-				if c.DuplicateOf != nil {
-					return c.DuplicateOf.ID
-				}
-				return c.List.ID
-			}
-			shown := map[string]bool{}
-			for _, c := range cs { // the lists the bounce names first: one of a group is shown
-				g := group(c)
-				if shown[g] {
-					continue
-				}
-				shown[g] = true
-				name := c.List.Name
-				var same []string
-				for _, d := range cs {
-					if d.List != c.List && group(d) == g {
-						same = append(same, d.List.Name)
-					}
-				}
-				if len(same) > 0 {
-					name += " (the same listing as on " + joinAnd(same) + ")"
-				}
-				listNames = append(listNames, name)
-				f.Lists = append(f.Lists, c.List.ID)
-				for _, m := range c.Meanings {
-					f.Meanings = appendNew(f.Meanings, m)
-				}
-				if c.DelistURL != "" {
-					f.Delist = appendNew(f.Delist, c.DelistURL)
-				}
-				if f.Reason == "" {
-					f.Reason = c.Reason
-				}
-				f.Hinted = f.Hinted || isHinted[c.List.ID] || sameOperator(c.List, hinted)
-			}
-			f.Sentence = sentence(tr, strings.Join(origin[tr.Index], " and "), subj, via[subj], joinAnd(listNames), f.Meanings)
-			f.Advice = advice(cs[0], cs[0].List, f.Meanings)
-			d.Findings = append(d.Findings, *f)
-		}
+		d.Findings = append(d.Findings, targetFindings(tr, origin, hinted, isHinted)...)
 	}
 	sortFindings(d.Findings)
 	d.Explained = len(d.Findings) > 0
+	d.Summary = summary(rep, d, hinted, res)
+	return d
+}
+
+// targetFindings is one finding per listed subject of a target.
+func targetFindings(tr *dnsbl.TargetResult, origin Origin, hinted []*catalog.List, isHinted map[string]bool) []Finding {
+	via := map[string][]string{}
+	for _, s := range tr.Subjects {
+		via[s.Name] = s.Via
+	}
+	var order []string
+	checks := map[string][]dnsbl.Check{}
+	for _, c := range tr.Checks {
+		if c.Status != dnsbl.Listed || c.NotCounted != "" {
+			continue
+		}
+		if checks[c.Subject] == nil {
+			order = append(order, c.Subject)
+		}
+		checks[c.Subject] = append(checks[c.Subject], c)
+	}
+	var out []Finding
+	for _, subj := range order {
+		cs := checks[subj]
+		hintedList := func(l *catalog.List) bool { return isHinted[l.ID] || sameOperator(l, hinted) }
+		sortChecks(cs, func(c dnsbl.Check) bool { return hintedList(c.List) }) // the lists the bounce names first
+		f := Finding{Target: tr.Target.Input, Subject: subj, Delist: []string{}}
+		listNames := f.addChecks(cs, hintedList)
+		f.Sentence = sentence(tr, strings.Join(origin[tr.Index], " and "), subj, via[subj], joinAnd(listNames), f.Meanings)
+		f.Advice = advice(cs[0], cs[0].List, f.Meanings)
+		out = append(out, f)
+	}
+	return out
+}
+
+// addChecks adds a subject's listings to the finding, one of each group of
+// lists that hold the same listing, and returns the lists' names for people.
+func (f *Finding) addChecks(cs []dnsbl.Check, hinted func(*catalog.List) bool) []string {
+	group := func(c dnsbl.Check) string { // listings on a list and on one that contains it are one
+		if c.DuplicateOf != nil {
+			return c.DuplicateOf.ID
+		}
+		return c.List.ID
+	}
+	var listNames []string
+	shown := map[string]bool{}
+	for _, c := range cs {
+		g := group(c)
+		if shown[g] {
+			continue
+		}
+		shown[g] = true
+		name := c.List.Name
+		var same []string
+		for _, d := range cs {
+			if d.List != c.List && group(d) == g {
+				same = append(same, d.List.Name)
+			}
+		}
+		if len(same) > 0 {
+			name += " (the same listing as on " + joinAnd(same) + ")"
+		}
+		listNames = append(listNames, name)
+		f.Lists = append(f.Lists, c.List.ID)
+		for _, m := range c.Meanings {
+			f.Meanings = appendNew(f.Meanings, m)
+		}
+		if c.DelistURL != "" {
+			f.Delist = appendNew(f.Delist, c.DelistURL)
+		}
+		if f.Reason == "" {
+			f.Reason = c.Reason
+		}
+		f.Hinted = f.Hinted || hinted(c.List)
+	}
+	return listNames
+}
+
+// summary is the diagnosis in a few sentences: the listing that explains the
+// bounce, or its cause and what was (not) found.
+func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Result) string {
 	answered := 0 // checks a list answered (listed or clean)
+	var rdns []string
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
 			if c.Status == dnsbl.Listed || c.Status == dnsbl.Clean {
 				answered++
 			}
 		}
+		for _, n := range tr.Notes {
+			if strings.Contains(n, "reverse DNS") {
+				rdns = append(rdns, n) // what the reverse DNS check found of the sending addresses
+			}
+		}
 	}
-	var named, dead []string // list names, for people
-	for _, l := range hinted {
-		named = append(named, l.Name)
+	named, staleSetup := namedAndDead(rep, hinted)
+	var s string
+	switch kind := d.Cause.Kind; {
+	case d.Explained:
+		s = d.Findings[0].Sentence + ". " + d.Findings[0].Advice
+	case kind == CauseRDNS && len(rdns) > 0:
+		s = "The receiver refused the mail for the sending address's reverse DNS, not for a listing: " + strings.Join(rdns, "; ") + "."
+	case kind == CauseRDNS:
+		s = "The receiver refused the mail for the sending address's reverse DNS, not for a listing. " +
+			"Ask whoever runs the address (your provider) for a PTR record naming your mail server, " +
+			"whose own A record points back at the address; then check it with blcheck --ptr <that address>."
+	case kind == CauseRecipient:
+		s = d.Cause.Words
+	case kind == CauseContent && len(res.Targets) == 0:
+		s = "The receiver refused the mail's content, not the server that sent it, and the bounce does not include " +
+			"the message, so nothing of it was checked. Save the mail you sent as a file and run: blcheck scan FILE " +
+			"(it checks every domain and link in it, and their addresses, on the lists receivers use)."
+	case kind == CauseContent && answered > 0:
+		s = "The receiver refused the mail's content; nothing in the returned message is listed now on the lists asked" +
+			namedNote(named) + ": the listing may have expired, or the receiver judged the content by its own filter." + staleSetup
+	case d.Provider != nil:
+		s = d.Cause.Words
+	case kind == CauseAuth || kind == CauseRate:
+		s = d.Cause.Words
+	default:
+		s = checkedSummary(res, answered, named, staleSetup)
 	}
+	if !d.Explained && len(res.Summary.Incomplete) > 0 && answered > 0 {
+		s += " Some of it could not be checked (see the problems below), so this is not the whole answer."
+	}
+	return s
+}
+
+func namedNote(named []string) string {
+	if len(named) == 0 {
+		return ""
+	}
+	return " (" + joinAnd(named) + ")"
+}
+
+// namedAndDead names the lists the bounce names that work, and says which no
+// longer do (HintedLists leaves out only dead lists).
+func namedAndDead(rep *Report, hinted []*catalog.List) ([]string, string) {
+	var named, dead []string
 	alive := map[string]bool{}
 	for _, l := range hinted {
+		named = append(named, l.Name)
 		alive[l.ID] = true
 	}
 	for _, h := range rep.Hints {
 		if !alive[h.List] && h.Name != "" && !slices.Contains(dead, h.Name) {
-			dead = append(dead, h.Name) // HintedLists leaves out only dead lists
+			dead = append(dead, h.Name)
 		}
 	}
-	staleSetup := ""
-	if len(dead) > 0 {
-		staleSetup = " The bounce names " + joinAnd(dead) + ", which no longer " + map[bool]string{true: "works", false: "work"}[len(dead) == 1] +
-			": the receiver's setup is stale, and its verdict on that list means nothing."
+	if len(dead) == 0 {
+		return named, ""
 	}
-	var rdns []string // what the reverse DNS check found of the sending addresses
-	for _, tr := range res.Targets {
-		for _, n := range tr.Notes {
-			if strings.Contains(n, "reverse DNS") {
-				rdns = append(rdns, n)
-			}
-		}
-	}
+	return named, " The bounce names " + joinAnd(dead) + ", which no longer " + map[bool]string{true: "works", false: "work"}[len(dead) == 1] +
+		": the receiver's setup is stale, and its verdict on that list means nothing."
+}
+
+// checkedSummary says what the checks found when no listing explains a
+// blacklist (or unexplained) bounce.
+func checkedSummary(res *dnsbl.Result, answered int, named []string, staleSetup string) string {
 	switch {
-	case d.Explained:
-		d.Summary = d.Findings[0].Sentence + ". " + d.Findings[0].Advice
-	case rep.AboutReverseDNS() && len(rdns) > 0:
-		d.Summary = "The receiver refused the mail for the sending address's reverse DNS, not for a listing: " +
-			strings.Join(rdns, "; ") + "."
-	case rep.AboutReverseDNS():
-		d.Summary = "The receiver refused the mail for the sending address's reverse DNS, not for a listing. " +
-			"Ask whoever runs the address (your provider) for a PTR record naming your mail server, " +
-			"whose own A record points back at the address; then check it with blcheck --ptr <that address>."
-	case d.Provider != nil:
-		d.Summary = d.Provider.Why + " " + d.Provider.Remedy
 	case len(res.Targets) == 0:
-		d.Summary = "The bounce shows no address or domain of yours to check, so nothing was checked." + staleSetup +
+		return "The bounce shows no address or domain of yours to check, so nothing was checked." + staleSetup +
 			" Check your outgoing mail server yourself: blcheck <its public IP address>."
 	case answered == 0:
-		d.Summary = "The lists could not be asked (every query failed), so this says nothing about listings: " +
+		return "The lists could not be asked (every query failed), so this says nothing about listings: " +
 			"see the errors below, and run it again through a working resolver." + staleSetup
 	case len(named) > 0:
-		d.Summary = "The bounce names " + joinAnd(named) + ", but what was checked is not listed there now: " +
+		return "The bounce names " + joinAnd(named) + ", but what was checked is not listed there now: " +
 			"the listing may have expired, or it concerns an address this bounce does not show." + staleSetup
-	case len(dead) > 0:
-		d.Summary = strings.TrimSpace(staleSetup) + " Nothing checked is listed on the lists that work."
-	default:
-		d.Summary = "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
+	case staleSetup != "":
+		return strings.TrimSpace(staleSetup) + " Nothing checked is listed on the lists that work."
 	}
-	if !d.Explained && len(res.Summary.Incomplete) > 0 && answered > 0 {
-		d.Summary += " Some of it could not be checked (see the problems below), so this is not the whole answer."
-	}
-	return d
+	return "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
 }
 
 func sortChecks(cs []dnsbl.Check, first func(dnsbl.Check) bool) {

@@ -25,7 +25,8 @@ type Targets struct {
 	Unread    []string
 }
 
-// ChooseTargets chooses what to check for a bounce. hinted are the lists the
+// ChooseTargets chooses what to check for a bounce (never the sending address
+// for a content rejection: the mail was refused, not its server). hinted are the lists the
 // bounce names: when one is an IP list, the receiver judged addresses by it, so
 // the hosts of the returned message are not judged as mere links (the seed's
 // "reject content [xbl]" was about a link host's address on XBL).
@@ -70,8 +71,11 @@ func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
 		index[input] = len(out.Targets)
 		out.Targets = append(out.Targets, t)
 	}
-	for _, ip := range rep.SenderIPs {
-		add(ip, "the address your mail came from", false, nil)
+	// a content rejection judged the mail, not the server that sent it
+	if Classify(rep, hinted).Kind != CauseContent {
+		for _, ip := range rep.SenderIPs {
+			add(ip, "the address your mail came from", false, nil)
+		}
 	}
 	if rep.SenderDomain != "" {
 		add(rep.SenderDomain, "your sending domain", false, nil)

@@ -103,6 +103,18 @@ func Parts(contentType, encoding string, body []byte, name string) (parts []Part
 	return parts, x.warnings, x.unread
 }
 
+// handOver gives a leaf to Parts' caller, and reports whether there is one
+// (what could not be decoded is said in unread, not handed over).
+func (x *extractor) handOver(p Part, encodedLen int) bool {
+	if x.leaf == nil {
+		return false
+	}
+	if p.Body != nil || encodedLen == 0 {
+		x.leaf(p)
+	}
+	return true
+}
+
 type entityHeader struct {
 	contentType, encoding string
 }
@@ -181,11 +193,7 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 		return
 	}
 	decoded := x.decode(body, h.encoding, params["charset"], part)
-	if x.leaf != nil {
-		if decoded == nil && len(body) > 0 {
-			return // not decoded: said in unread
-		}
-		x.leaf(Part{Name: part, Type: mediaType, Body: decoded})
+	if x.handOver(Part{Name: part, Type: mediaType, Body: decoded}, len(body)) {
 		return
 	}
 	switch {

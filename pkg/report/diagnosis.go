@@ -24,9 +24,19 @@ func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 		t.p("  It names: %s\n", Sanitize(strings.Join(hints, ", "), 300))
 	}
 	t.p("\n")
+	if d.Cause.Words != "" {
+		t.p("%s\n  %s\n\n", t.bold.Sprint("The cause"), Sanitize(d.Cause.Words, 600))
+	}
 	if d.Provider != nil {
-		t.p("%s\n", t.bold.Sprint("A provider's own block list"))
+		heading := "A provider's own block list"
+		if d.Cause.Kind != bounce.CauseProvider {
+			heading = "The provider"
+		}
+		t.p("%s\n", t.bold.Sprint(heading))
 		t.p("  %s: %s\n", d.Provider.Name, d.Provider.Why)
+		if d.Provider.Code != "" {
+			t.p("  %s\n", Sanitize(d.Provider.Code, 300))
+		}
 		t.p("  Fix: %s\n", d.Provider.Remedy)
 		if d.Provider.Link != "" {
 			t.p("  The bounce's own link: %s\n", Sanitize(d.Provider.Link, 300))
@@ -45,8 +55,12 @@ func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 			}
 		}
 		t.p("\n%s\n  %s\n\n", t.bold.Sprint("What to fix first"), Sanitize(d.Findings[0].Advice, 600))
-	} else {
+	} else if d.Summary != d.Cause.Words {
 		t.p("%s\n  %s\n\n", t.bold.Sprint("Diagnosis"), Sanitize(d.Summary, 600))
+	}
+	t.Quiet = true // the details: listings and problems only
+	if d.Cause.NothingToCheck() {
+		return // nothing was checked: no details
 	}
 	t.p("%s\n\n", t.dim.Sprint("Details:"))
 	t.Quiet = true // the details: listings and problems only

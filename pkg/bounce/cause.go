@@ -1,0 +1,203 @@
+package bounce
+
+import (
+	"strings"
+
+	"github.com/blcheck/blcheck/internal/lazyre"
+	"github.com/blcheck/blcheck/pkg/catalog"
+)
+
+// The kinds of cause a bounce gives.
+const (
+	CauseBlacklist = "blacklist"      // a public blacklist (named, or not)
+	CauseProvider  = "provider"       // a mailbox provider's own reputation block
+	CauseRate      = "rate"           // a rate limit or deferral
+	CauseContent   = "content"        // a content or spam verdict on the mail itself
+	CauseAuth      = "authentication" // SPF, DKIM, DMARC
+	CauseRDNS      = "reverse-dns"    // PTR missing or not forward-confirmed
+	CauseRecipient = "recipient"      // unknown user, mailbox full, over quota, too big
+	CauseOther     = "other"          // no reason this reads
+)
+
+// Cause is why the receiver refused the mail, in plain words.
+type Cause struct {
+	Kind  string `json:"kind"`
+	Words string `json:"words"`
+}
+
+// NothingToCheck reports whether the cause is one no blacklist check bears on.
+func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
+
+var (
+	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +
+		`\bfrequency limited\b|\b4\.7\.28\b|\bthrottl|\bsending rate\b|\bexceeded (?:the )?(?:rate|message limit|sending limit)\b|` +
+		`\bgreylist|\bgraylist`)
+	contentRE = lazyre.New(`(?i)\breject(?:ed)? content\b|\bcontent (?:rejected|filter(?:ing)?|polic(?:y|ies)|violation)\b|` +
+		`\bmessage content\b|\b(?:as|is|be|like|likely|probably|considered|contains?|appears to be) spam\b|` +
+		`\bspam[ -](?:message|content|score|detected|rejection|filter|mail|id)\b|\bspam-like\b|\bscore\b[^.\n]{0,40}\b(?:too high|over|exceeds?|limit)\b|` +
+		`\b(?:likely|appears to be|is) unsolicited\b|\bunsolicited (?:message|commercial|bulk)\b|\bvirus\b|\bmalware\b|\bphishing\b|` +
+		`\b(?:blocked|blacklisted|blocklisted|listed|bad|forbidden) (?:url|uri|link|domain in (?:the )?(?:message|body))s?\b|` +
+		`\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|\buribl\b|\bsurbl\b|\bbulk mail\b|\bsuspicious (?:content|links?|urls?)\b|` +
+		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|forbidden[ _]file[ _]extension|` +
+		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
+		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b`)
+	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
+		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
+	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
+		`\b(?:mailbox|account|address|user|recipient|e-mail account)\b[^.\n]{0,30}\b(?:does not|doesn't|do not|did not) exist\b|` +
+		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\bmailbox size limit\b|\bover ?quota\b|\bquota exceeded\b|` +
+		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size|maximum|message size)\b|\binsufficient (?:system )?storage\b|` +
+		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
+		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
+		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|` +
+		`\bdomain (?:not found|does not exist)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+	// a temporary refusal in words
+	laterRE         = lazyre.New(`(?i)\btry (?:again )?later\b|\btemporar(?:y|ily)\b`)
+	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
+	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.[0-9]|2\.[0-4]|3\.4)$`)
+	// a blacklist in words, without naming one
+	unnamedListRE = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bspam ?list\b|\blisted (?:at|in|on|by)\b|` +
+		`\bblocked (?:using|by)\b|\bfound on one or more\b|\bbanned\b|\breputation\b|` +
+		`\b(?:ip|address|host|network|client|sender|server)\b[^.\n]{0,40}\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
+)
+
+// Classify says why the receiver refused the mail, from its own words (Said),
+// the lists it names (hinted) and its provider's block (rep.Provider).
+func Classify(rep *Report, hinted []*catalog.List) Cause {
+	said := rep.Said()
+	switch {
+	case rep.AboutReverseDNS():
+		return Cause{CauseRDNS, "Reverse DNS: the receiver refused the sending address because it has no PTR record, " +
+			"or its PTR name does not resolve back to it. Not a blacklist."}
+	case rateRE().MatchString(said) && (deferred(rep) || rep.Provider != nil && rep.Provider.rate):
+		return Cause{CauseRate, rateWords(rep)}
+	case contentRE().MatchString(said):
+		return Cause{CauseContent, "A content or spam verdict: the receiver refused what the mail holds (its words, " +
+			"links or attachments), not the server that sent it." + contentLists(hinted)}
+	case authRE().MatchString(said):
+		return Cause{CauseAuth, "Authentication: the mail failed the receiver's SPF, DKIM or DMARC checks " +
+			"(the sending domain's DNS records do not vouch for the server that sent it). Not a blacklist."}
+	case len(hinted) > 0 || len(rep.Hints) > 0:
+		return Cause{CauseBlacklist, blacklistWords(rep, hinted)}
+	case rep.Provider != nil && (deferred(rep) || rep.Provider.rate):
+		return Cause{CauseRate, rateWords(rep)}
+	case rep.Provider != nil:
+		return Cause{CauseProvider, providerWords(rep.Provider)}
+	case rateRE().MatchString(said):
+		return Cause{CauseRate, rateWords(rep)}
+	case recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced):
+		return Cause{CauseRecipient, "A recipient problem (" + recipientWhat(said, rep.Enhanced) +
+			"): not a blacklist problem; nothing to check."}
+	case laterRE().MatchString(rep.Diagnostic):
+		return Cause{CauseRate, rateWords(rep)}
+	case unnamedListRE().MatchString(rep.Diagnostic):
+		return Cause{CauseBlacklist, "A block list the receiver does not name (its own, or a public one): " +
+			"the address or domain the mail came from was refused."}
+	case deferred(rep):
+		return Cause{CauseRate, rateWords(rep)}
+	}
+	return Cause{CauseOther, "The receiver gives no reason this reads as a blacklist, a provider's block, " +
+		"a rate limit, content, authentication, reverse DNS or the recipient: its own words are above."}
+}
+
+// deferred reports whether the reply is a temporary one (4xx).
+func deferred(rep *Report) bool {
+	return strings.HasPrefix(rep.Code, "4") || rep.Code == "" && strings.HasPrefix(rep.Enhanced, "4.")
+}
+
+// blacklistWords names the lists, and says when the receiver's own setup
+// is what failed (Spamhaus's "open resolver" answer).
+func blacklistWords(rep *Report, hinted []*catalog.List) string {
+	s := "A blacklist: the receiver refused the mail because the sender is on " + listWords(rep, hinted) + "."
+	if openResolverRE().MatchString(rep.Said()) {
+		s += " But the receiver's own words say its queries were refused (\"open resolver\"): its blacklist " +
+			"setup is broken, the listing may not be real, and only its postmaster can fix it."
+	}
+	return s
+}
+
+func rateWords(rep *Report) string {
+	who := ""
+	if rep.Provider != nil {
+		who = " (" + rep.Provider.Name + ")"
+	}
+	return "A rate limit or deferral" + who + ": the receiver refused the mail for now (how much or how fast it came, " +
+		"or a greylist), not for a listing; the sending server retries by itself."
+}
+
+// contentLists says, for a content rejection, what the lists it names judge:
+// the domains in the mail and their addresses, not the server that sent it.
+func contentLists(hinted []*catalog.List) string {
+	var ip, uri []string
+	for _, l := range hinted {
+		if l.Subjects() == catalog.KindIP {
+			ip = append(ip, l.Name)
+		} else {
+			uri = append(uri, l.Name)
+		}
+	}
+	var s string
+	if len(uri) > 0 {
+		s += " It names " + joinAnd(uri) + ", which list domains found in mail."
+	}
+	if len(ip) > 0 {
+		s += " It names " + joinAnd(ip) + ": for a content rejection that means the addresses the domains in the mail resolve to."
+	}
+	return s
+}
+
+// listWords names the lists a bounce names, and who runs them.
+func listWords(rep *Report, hinted []*catalog.List) string {
+	var names []string
+	for _, l := range hinted {
+		n := l.Name
+		if l.Operator != "" && !strings.Contains(strings.ToLower(l.Operator), strings.ToLower(strings.Fields(n)[0])) {
+			n += " (run by " + l.Operator + ")"
+		} else if l.Operator != "" {
+			n += " (" + l.Operator + ")"
+		}
+		names = append(names, n)
+	}
+	for _, h := range rep.Hints {
+		if !containsList(hinted, h.List) && h.Name != "" {
+			names = append(names, h.Name+" (no longer working)")
+		}
+	}
+	return joinAnd(names)
+}
+
+func containsList(ls []*catalog.List, id string) bool {
+	for _, l := range ls {
+		if l.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func providerWords(p *Provider) string {
+	s := p.Name + "'s own reputation block: " + p.Why
+	if p.Code != "" {
+		s += " " + p.Code
+	}
+	if p.Link != "" {
+		s += " Its link: " + p.Link + "."
+	}
+	return s + " " + p.Remedy
+}
+
+// recipientWhat names the recipient problem.
+func recipientWhat(said, enhanced string) string {
+	l := strings.ToLower(said)
+	switch {
+	case strings.Contains(l, "full") || strings.Contains(l, "quota") || strings.Contains(l, "storage") || enhanced == "5.2.2" || enhanced == "4.2.2":
+		return "the mailbox is full or over its quota"
+	case strings.Contains(l, "too big") || strings.Contains(l, "too large") || strings.Contains(l, "size") || enhanced == "5.3.4" || enhanced == "5.2.3":
+		return "the message is too big"
+	case strings.Contains(l, "relay"):
+		return "the receiving server does not take mail for that address"
+	case strings.Contains(l, "disabled") || strings.Contains(l, "suspended") || strings.Contains(l, "inactive") || enhanced == "5.2.1":
+		return "the mailbox is disabled"
+	}
+	return "the address does not exist there"
+}
