@@ -45,8 +45,14 @@ func TestRefusalIsNotARewritingResolver(t *testing.T) {
 	if got.code != exitListed || doc.ResolverHealth != nil || status["spamhaus-zen"] != "blocked" || status["spamcop"] != "listed" {
 		t.Errorf("exit %d, resolver_health %v, statuses %v\n%s", got.code, doc.ResolverHealth, status, got.err)
 	}
-	// a resolver that rewrites NXDOMAIN is still caught behind a refusing list
+	// one list answering everything is that list's fault: the others stand
 	srv.Wildcard("bl.spamcop.net", "198.51.100.200")
+	if got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop,psbl"); got.code == exitListed ||
+		strings.Contains(got.stdout, "invents answers") {
+		t.Errorf("one list answering everything behind a refusal: exit %d\n%s", got.code, got.stdout)
+	}
+	// a resolver that rewrites NXDOMAIN is still caught behind a refusing list
+	srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
 	if got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr, "-l", "zen,spamcop,psbl"); got.code != exitIncomplete ||
 		!strings.Contains(got.stdout, "invents answers") {
 		t.Errorf("rewriting resolver behind a refusal: exit %d\n%s", got.code, got.stdout)

@@ -31,9 +31,10 @@ answers outside 127.0.0.0/8) or not answering, with the round-trip time. Run it 
 everything looks listed, or nothing does.
 
 EXIT STATUS (--probe)
-  0  every probed list is ok
+  0  every probed list is ok (or untested: it publishes no test point), and
+     at least one is ok
   2  usage or input error
-  3  some list is not ok, or the resolver invents answers`
+  3  some list is not ok, no list is ok, or the resolver invents answers`
 
 func newListsCmd(s *streams) *cobra.Command {
 	o := &listsOptions{}
@@ -106,10 +107,15 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 	if res.Resolver.RewritesNXDOMAIN {
 		code = exitIncomplete
 	}
+	healthy := false // a list without a test point proves nothing, so it cannot be the healthy one
 	for _, l := range res.Lists {
+		healthy = healthy || l.Health.State == dnsbl.HealthOK
 		if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey && l.Health.State != dnsbl.HealthUntested {
 			code = exitIncomplete
 		}
+	}
+	if !healthy {
+		code = exitIncomplete
 	}
 	if o.format == "json" {
 		err = report.WriteJSON(s.out, report.NewProbeDocument(res, servers))

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
@@ -118,12 +117,19 @@ func (h Health) apply(v Verdict) Verdict {
 	return v
 }
 
-// checkResolver asks for a name that cannot exist, under the zone of a list in
-// use: a resolver that answers it with an address rewrites NXDOMAIN. An answer
-// that is one of that list's own refusal codes (Spamhaus's 127.255.255.254 to a
-// public resolver) is the list refusing, not the resolver lying: the list's
-// health says blocked, and the next list's zone is asked instead. ok is false
-// when ctx ended first (the answer then says nothing).
+// nxParent is where the name under no list's zone is asked: a domain that
+// exists and has no wildcard (RFC 2606), so that a random name under it
+// cannot exist.
+const nxParent = "example.com"
+
+// checkResolver asks for names that cannot exist: under the zones of two lists
+// in use, and under no list's zone. A resolver that answers all of them with an
+// address rewrites NXDOMAIN. One list answering everything (a dead zone parked
+// on a wildcard) is that list's fault, found by its own health check: it must
+// not void the other lists. An answer that is one of that list's own refusal
+// codes (Spamhaus's 127.255.255.254 to a public resolver) is the list refusing,
+// not the resolver lying. ok is false when ctx ended first (the answer then
+// says nothing).
 func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) {
 	if r.o.NoHealth || len(r.lists) == 0 {
 		return h, true
@@ -133,34 +139,77 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 	case <-ctx.Done():
 		return h, false
 	}
-	const maxProbes = 3
-	probes := 0
+	type sent struct {
+		l     *listState // nil for the name under no list
+		name  string
+		shown string
+		p     *resolver.Pending
+	}
+	var probes []sent
+	zones := map[string]bool{}
 	for _, l := range r.lists {
-		if l.Kind != catalog.KindIP || l.NeedsKey() { // an allowlist's hits are no blacklist answers
+		if len(probes) == 3 { // a list that refuses this resolver says nothing of it: one more in reserve
+			break
+		}
+		if l.Allow() || l.NeedsKey() || zones[l.zone] { // an allowlist's hits are no blacklist answers
 			continue
 		}
-		if probes++; probes > maxProbes {
-			break
-		}
+		zones[l.zone] = true
 		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-		a, err := r.probeStart(ctx, l, false, label+"."+l.zone).Wait()
-		if err != nil || a.NXDomain || len(a.Addrs) == 0 {
-			break
+		probes = append(probes, sent{l: l, name: label + "." + l.zone, shown: label + "." + l.List.Zone})
+	}
+	if len(probes) == 0 {
+		return h, true
+	}
+	label := fmt.Sprintf("blcheck-nx-%016x.%s", rand.Uint64(), nxParent)
+	probes = append(probes, sent{name: label, shown: label})
+	for i := range probes {
+		if probes[i].l != nil {
+			probes[i].p = r.probeStart(ctx, probes[i].l, false, probes[i].name)
+		} else {
+			probes[i].p = r.o.Resolver.Start(resolver.WithoutCache(ctx), probes[i].name, resolver.TypeA)
 		}
-		refused := true
+	}
+	// the lists' names that came back with an address that is no refusal, and
+	// those that came back NXDOMAIN (the resolver passes NXDOMAIN through)
+	rewritten, passed, outside := 0, 0, false
+	for _, pr := range probes {
+		a, err := pr.p.Wait()
+		switch {
+		case err != nil:
+			continue // says nothing either way
+		case a.NXDomain || len(a.Addrs) == 0:
+			passed++
+			continue
+		}
+		refused := pr.l != nil
 		var addrs []string
 		for _, ip := range a.Addrs {
 			addrs = append(addrs, ip.String())
-			if _, isErr := l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
-				refused = false
+			if pr.l != nil {
+				if _, isErr := pr.l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
+					refused = false
+				}
 			}
 		}
-		if refused {
+		switch {
+		case refused:
 			continue
+		case pr.l == nil:
+			outside = true
+		default:
+			rewritten++
 		}
-		h = ResolverHealth{RewritesNXDOMAIN: true, Answer: strings.Join(addrs, ", "), Probe: label + "." + l.List.Zone}
-		break
+		if h.Probe == "" {
+			h = ResolverHealth{Answer: strings.Join(addrs, ", "), Probe: pr.shown}
+		}
 	}
+	// blamed when the name under no list and every list's name that could
+	// answer (two, unless the others refuse or fail) were given an address
+	if !outside || passed > 0 || rewritten == 0 {
+		return ResolverHealth{}, ctx.Err() == nil
+	}
+	h.RewritesNXDOMAIN = true
 	return h, ctx.Err() == nil
 }
 

@@ -389,7 +389,7 @@ func TestRunUntestedList(t *testing.T) {
 
 func TestRunRewritingResolver(t *testing.T) {
 	w := newWorld(t)
-	w.srv.AddFault(dnsbltest.Fault{Suffix: "bl.test", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
+	w.srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.Rewrite, Addr: "198.51.100.200"})
 	w.srv.List("ip.bl.test", "192.0.2.51", []string{"127.0.0.2"})
 	res := w.run(t, nil, nil, "192.0.2.50", "192.0.2.51")
 	if res.Summary.Counts[dnsbl.Listed] != 0 || res.Summary.Counts[dnsbl.Clean] != 0 {

@@ -617,9 +617,11 @@ func (t *Text) lists(res *dnsbl.Result) {
 			keyed[env] = append(keyed[env], l.List)
 		}
 	}
-	queried := 0
+	queried := 0 // the lists that could fail their test points (one without any cannot)
 	for _, l := range res.Lists {
-		if l.Health.State != dnsbl.HealthNeedsKey {
+		switch l.Health.State {
+		case dnsbl.HealthNeedsKey, dnsbl.HealthUntested, dnsbl.HealthUnchecked:
+		default:
 			queried++
 		}
 	}
@@ -660,6 +662,15 @@ func (t *Text) lists(res *dnsbl.Result) {
 			t.p(".\n")
 		}
 		t.p("\n")
+	}
+	var untested []string // lists that answered without a test point to vouch for them
+	for _, l := range res.Lists {
+		if l.Health.State == dnsbl.HealthUntested && l.Answered > 0 {
+			untested = append(untested, l.List.Name)
+		}
+	}
+	if len(untested) > 0 && !t.Quiet {
+		t.p("%s %s.\n\n", t.dim.Sprint("Answers unconfirmed (the list publishes no test point):"), strings.Join(untested, ", "))
 	}
 	if len(envs) > 0 && !t.Quiet {
 		var parts []string

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+)
+
+// One list answering everything (127.0.0.4 for every name on ZEN, the first IP
+// list) is that list's fault: the resolver is not blamed, and a real SpamCop
+// listing stands (exit 1, not 3).
+func TestOneListAnsweringEverything(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.Wildcard("zen.spamhaus.org", "127.0.0.4")
+	srv.List("bl.spamcop.net", "192.0.2.10", []string{"127.0.0.2"})
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr)
+	if got.code != exitListed || strings.Contains(got.stdout, "invents answers") ||
+		!strings.Contains(got.stdout, "Spamhaus ZEN (zen.spamhaus.org)") {
+		t.Errorf("exit %d, want 1 with ZEN unreliable and the resolver trusted\n%s", got.code, got.stdout)
+	}
+}
+
+// A resolver that answers NXDOMAIN for every name (no Internet, a captive
+// portal) is said once to be at fault, not as one "list empty or dead" line a
+// list; the list without a test point does not hide it.
+func TestResolverNXDOMAINForEverything(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(dnsbltest.Fault{Suffix: ".", Kind: dnsbltest.NXDomain})
+	got := runCLI(t, nil, "", "192.0.2.10", "-r", srv.Addr)
+	if got.code != exitIncomplete || strings.Count(got.stdout, "list empty or dead") > 1 ||
+		!strings.Contains(got.stdout, "the resolver is at fault") {
+		t.Errorf("exit %d, want 3 and the resolver blamed once\n%s", got.code, got.stdout)
+	}
+	// lists --probe: no list is healthy, whatever the one without a test point says
+	got = runCLI(t, nil, "", "lists", "--probe", "-r", srv.Addr, "-l", "sem-ipv6")
+	if got.code != exitIncomplete {
+		t.Errorf("lists --probe with no list healthy: exit %d, want 3\n%s", got.code, got.stdout)
+	}
+}
+
+// The answers of a list without a test point are said to be unconfirmed.
+func TestUntestedAnswersUnconfirmed(t *testing.T) {
+	srv := fakeWorld(t)
+	got := runCLI(t, nil, "", "2001:db8::25", "-r", srv.Addr, "-l", "sem-ipv6,spamhaus-zen")
+	if !strings.Contains(got.stdout, "Answers unconfirmed (the list publishes no test point): ") {
+		t.Errorf("exit %d, the untested list's answers not said unconfirmed\n%s", got.code, got.stdout)
+	}
+}
