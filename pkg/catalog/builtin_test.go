@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"bytes"
+	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	blcheck "github.com/blcheck/blcheck"
@@ -53,5 +55,42 @@ func TestDefaultFollowsAnEditedYAML(t *testing.T) {
 	}
 	if got := Default().ByID("spamhaus-zen").Name; got != "Spamhaus ZEN (edited)" {
 		t.Fatalf("Default used stale generated data: name %q", got)
+	}
+}
+
+// The answers receivers read as refusals are refusals here, and codes no
+// operator documents are gone (receivers' shipped configs: SpamAssassin
+// 4.0.1's 25_dnswl.cf, rspamd's rbl.conf; Spamhaus's own zone tables).
+func TestBuiltinAnswersAsReceiversReadThem(t *testing.T) {
+	c := Default()
+	for _, tc := range []struct {
+		list, code string
+		refusal    bool
+		meaning    string // a part of the code's meaning; "" for none
+	}{
+		{"dnswl", "127.0.10.3", true, ""},
+		{"dnswl", "127.0.3.255", true, ""},
+		{"dnswl", "127.0.20.255", true, ""},
+		{"dnswl", "127.0.0.255", true, ""},
+		{"dnswl", "127.0.3.3", false, "e-mail service provider"},
+		{"dnswl", "127.0.15.0", false, "e-mail marketing provider"},
+		{"spamhaus-zen", "127.0.0.30", false, ""},
+		{"spamhaus-dqs-zen", "127.0.0.30", false, ""},
+		{"spamhaus-zen", "127.0.0.4", false, "XBL"},
+		{"spamhaus-dqs-zrd", "127.0.2.5", false, "ends by itself 19 to 20 hours from now"},
+	} {
+		l := c.ByID(tc.list)
+		a := netip.MustParseAddr(tc.code)
+		_, refused := l.ErrorMeaning(a)
+		m, _ := l.CodeMeaning(a)
+		if refused != tc.refusal || tc.meaning == "" && m != "" || !strings.Contains(m, tc.meaning) {
+			t.Errorf("%s %s: refusal %v, meaning %q", tc.list, tc.code, refused, m)
+		}
+	}
+	if got := c.ByID("dronebl").DelistURL("192.0.2.7"); got != "https://dronebl.org/lookup?ip=192.0.2.7" {
+		t.Errorf("DroneBL's page for the address: %s", got)
+	}
+	if !strings.Contains(c.ByID("senderscore").OffReason, "SpamAssassin 4.0.1 still queries it") {
+		t.Error("senderscore's off reason")
 	}
 }
