@@ -137,6 +137,7 @@ type resolverOptions struct {
 	retries     int
 	concurrency int
 	rate        float64
+	cacheSize   int // answers kept (serve's --cache-size); 0: the resolver's default
 }
 
 func (o *resolverOptions) addFlags(cmd *cobra.Command) {
@@ -180,7 +181,8 @@ func (o *resolverOptions) client(s *streams) (*resolver.Client, []string, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries, Concurrency: o.concurrency})
+	c, err := resolver.New(resolver.Config{Servers: servers, Timeout: o.timeout, Retries: o.retries, Concurrency: o.concurrency,
+		CacheSize: o.cacheSize})
 	return c, servers, err
 }
 

@@ -83,6 +83,7 @@ func newServeCmd(s *streams) *cobra.Command {
 	f.StringVar(&o.webConfig, "web.config.file", "", "TLS and basic auth configuration `FILE` (exporter-toolkit format)")
 	f.DurationVar(&o.healthTTL, "health-ttl", 5*time.Minute, "how long a list's health check stands before it is asked again (0: in every probe); "+
 		"a listing and a change of verdict are confirmed by the list's test points whatever it is")
+	f.IntVar(&o.cacheSize, "cache-size", exporter.DefaultCacheSize, "DNS answers kept in the cache (the least recently used make room when it is full)")
 	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format on stderr: logfmt or json")
 	return cmd
 }
@@ -101,6 +102,8 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 			"or --allow CIDR_OR_DOMAIN (repeatable; --allow any opens it to every target)")
 	case o.healthTTL < 0:
 		return usagef("--health-ttl %s: give a duration, such as 5m, or 0 to ask the test points in every probe", o.healthTTL)
+	case o.cacheSize < 1:
+		return usagef("--cache-size %d: give a number of answers, at least 1", o.cacheSize)
 	case o.logFormat != "logfmt" && o.logFormat != "json":
 		return usagef("--log.format %q: use logfmt or json", o.logFormat)
 	}

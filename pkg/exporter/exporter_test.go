@@ -428,3 +428,50 @@ func TestOwnMetricsAndPages(t *testing.T) {
 }
 
 func goVersion() string { return runtime.Version() }
+
+// A target scraped every minute stays cached through a /23 probe on thirteen
+// lists (6,656 answers): the exporter's cache holds that, and makes room by
+// least recent use, not by emptying itself (it asked 13 queries again before).
+func TestProbeCachedAfterSweep(t *testing.T) {
+	srv := dnsbltest.New(t)
+	srv.SetTTL(300*time.Second, 300*time.Second)
+	var cat strings.Builder
+	for i := range 13 {
+		zone := fmt.Sprintf("l%d.bl.test", i)
+		srv.Zone(zone, "127.0.0.2")
+		fmt.Fprintf(&cat, "- {id: l%d, name: L%d, zone: %s, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}}\n", i, i, zone)
+	}
+	c, err := catalog.Parse([]byte(cat.String()), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 20 * time.Second,
+		CacheSize: exporter.DefaultCacheSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	path := filepath.Join(t.TempDir(), "blcheck.yml")
+	if err := os.WriteFile(path, []byte("modules:\n  wide: {max_range: /23}\nallow: [any]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: c, Resolver: client, Servers: []string{srv.Addr},
+		Getenv: func(string) string { return "" }, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	w := &world{srv: srv, server: s, http: h, config: path}
+
+	w.probe(t, "module=wide&target=203.0.113.7")
+	if code, _ := w.get(t, "/probe?module=wide&target=198.51.100.0/23"); code != http.StatusOK { // not linted: 3 MB of series
+		t.Fatalf("/23 probe: HTTP %d", code)
+	}
+	before := srv.TotalQueries()
+	again := w.probe(t, "module=wide&target=203.0.113.7")
+	if n := srv.TotalQueries() - before; n != 0 || again[`blcheck_probe_dns_queries{}`] != 0 {
+		t.Errorf("the target probed before the /23 was asked again: %d queries", n)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/miekg/dns"
 )
 
@@ -158,8 +159,10 @@ type Config struct {
 	Servers []string      // host:port; see ParseServer
 	Timeout time.Duration // per try; default 3s
 	Retries int           // extra tries after a timeout or SERVFAIL
-	// CacheSize bounds the answer cache (0: 4096 answers). Only answers are cached,
-	// never failures.
+	// CacheSize bounds the answer cache (0: DefaultCacheSize answers). Only
+	// answers are cached, never failures. When it is full, the answer used
+	// least recently makes room: a target asked again and again stays cached
+	// while a sweep of many others passes through.
 	CacheSize int
 	// MaxCacheTTL caps how long an answer is kept (0: an hour). An answer is
 	// never kept longer than its DNS TTL, nor a negative one longer than its
@@ -175,6 +178,9 @@ type Config struct {
 
 // DefaultConcurrency is the number of queries in flight when Config leaves it unset.
 const DefaultConcurrency = 128
+
+// DefaultCacheSize is the number of answers cached when Config leaves it unset.
+const DefaultCacheSize = 4096
 
 // DefaultMaxCacheTTL is the cap on an answer's time in the cache.
 const DefaultMaxCacheTTL = time.Hour
@@ -192,12 +198,11 @@ type Client struct {
 	retries int
 	tcp     *dns.Client
 
-	mu        sync.Mutex
-	cache     map[queryKey]cached
-	inflight  map[queryKey]*Pending
-	cacheSize int
-	maxTTL    time.Duration
-	now       func() time.Time // the clock, for tests
+	mu       sync.Mutex
+	cache    *simplelru.LRU[queryKey, cached] // guarded by mu; expiry checked on read
+	inflight map[queryKey]*Pending
+	maxTTL   time.Duration
+	now      func() time.Time // the clock, for tests
 
 	muxes  sync.Map // server -> *udpMux
 	window *Window  // of the server queried (servers[0])
@@ -219,7 +224,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Retries = 0
 	}
 	if cfg.CacheSize <= 0 {
-		cfg.CacheSize = 4096
+		cfg.CacheSize = DefaultCacheSize
 	}
 	if cfg.MaxCacheTTL == 0 {
 		cfg.MaxCacheTTL = DefaultMaxCacheTTL
@@ -230,17 +235,20 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
+	cache, err := simplelru.NewLRU[queryKey, cached](cfg.CacheSize, nil)
+	if err != nil {
+		return nil, err
+	}
 	return &Client{
-		servers:   cfg.Servers,
-		timeout:   cfg.Timeout,
-		retries:   cfg.Retries,
-		tcp:       &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
-		cache:     map[queryKey]cached{},
-		inflight:  map[queryKey]*Pending{},
-		cacheSize: cfg.CacheSize,
-		maxTTL:    cfg.MaxCacheTTL,
-		now:       cfg.Now,
-		window:    NewWindow(cfg.Concurrency),
+		servers:  cfg.Servers,
+		timeout:  cfg.Timeout,
+		retries:  cfg.Retries,
+		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
+		cache:    cache,
+		inflight: map[queryKey]*Pending{},
+		maxTTL:   cfg.MaxCacheTTL,
+		now:      cfg.Now,
+		window:   NewWindow(cfg.Concurrency),
 	}, nil
 }
 
@@ -295,7 +303,7 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		key := queryKey{name, t}
-		if e, ok := c.cache[key]; ok && !uncached {
+		if e, ok := c.cache.Get(key); ok && !uncached {
 			if c.now().Before(e.expires) {
 				p := &Pending{a: e.a, ready: closedChan}
 				p.once.Do(func() {})
@@ -303,7 +311,7 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 				c.hits.Add(1)
 				continue
 			}
-			delete(c.cache, key) // past its TTL: asked again
+			c.cache.Remove(key) // past its TTL: asked again
 		}
 		if p, ok := c.inflight[key]; ok && p.ctx.Err() == nil { // a canceled caller's query is not joined
 			ps[i] = p
@@ -365,9 +373,9 @@ func (c *Client) Forget(zone string) {
 	zone = strings.ToLower(strings.TrimSuffix(zone, "."))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.cache {
+	for _, k := range c.cache.Keys() {
 		if k.name == zone || strings.HasSuffix(k.name, "."+zone) {
-			delete(c.cache, k)
+			c.cache.Remove(k)
 		}
 	}
 }
@@ -425,10 +433,7 @@ func (p *Pending) resolve() {
 		delete(c.inflight, p.key)
 	}
 	if ttl := min(p.a.ttl(), c.maxTTL); p.err == nil && ttl > 0 && !p.noStore {
-		if len(c.cache) >= c.cacheSize {
-			clear(c.cache)
-		}
-		c.cache[p.key] = cached{p.a, c.now().Add(ttl)}
+		c.cache.Add(p.key, cached{p.a, c.now().Add(ttl)}) // evicts the least recently used when full
 	}
 	c.mu.Unlock()
 }

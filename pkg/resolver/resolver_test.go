@@ -628,3 +628,43 @@ func TestForget(t *testing.T) {
 		t.Errorf("%d queries for another zone's name, want 1 (still cached)", n)
 	}
 }
+
+// The cache has no cliff: when it is full the answer used least recently
+// makes room, so a target asked again and again survives a flood of others
+// (a /23 sweep in a long-lived exporter used to empty it whole).
+func TestCacheKeepsRecentlyUsed(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.SetTTL(time.Hour, time.Hour)
+	srv.A("hot.bl.test", "127.0.0.2")
+	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond, CacheSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Lookup(ctx, "hot.bl.test", resolver.TypeA); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 512 { // eight times the cache's size
+		if _, err := c.Lookup(ctx, fmt.Sprintf("n%d.bl.test", i), resolver.TypeA); err != nil {
+			t.Fatal(err)
+		}
+		if i%16 == 0 { // the hot name is used now and then during the flood
+			if _, err := c.Lookup(ctx, "hot.bl.test", resolver.TypeA); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := srv.Queries("A", "hot.bl.test"); n != 1 {
+		t.Errorf("hot.bl.test asked %d times, want once (answered from the cache after)", n)
+	}
+	// the names of the flood's start were used least recently: they made room
+	before := srv.Queries("A", "n0.bl.test")
+	if _, err := c.Lookup(ctx, "n0.bl.test", resolver.TypeA); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Queries("A", "n0.bl.test") != before+1 {
+		t.Error("n0.bl.test still cached after 500 newer answers in a cache of 64")
+	}
+}
