@@ -399,9 +399,12 @@ func TestBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.Lookup(context.Background(), "x.drop.bl.test", resolver.TypeA)
-	// copies at 0, 50, 150, 350, 750 and 1550 ms
-	if n := srv.Queries("A", "x.drop.bl.test"); kindOf(err) != resolver.Timeout || n < 5 || n > 7 {
-		t.Fatalf("%d copies (%v), want about 6 in 2s", n, err)
+	// At most copies at 0, 50, 150, 350, 750 and 1550 ms: the RTO is at least
+	// 50ms and a late clock only sends fewer. The exact schedule is
+	// TestBackoffSchedule's, on a clock of its own; a count within a wall-clock
+	// window from below would fail on a loaded machine.
+	if n := srv.Queries("A", "x.drop.bl.test"); kindOf(err) != resolver.Timeout || n < 1 || n > 6 {
+		t.Fatalf("%d copies (%v), want a timeout after at most 6 in 2s", n, err)
 	}
 }
 

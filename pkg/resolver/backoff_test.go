@@ -1,0 +1,67 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestBackoffSchedule drives a socket's clock by hand (scan takes the time it
+// is asked at), so the schedule of copies is asserted exactly, whatever the
+// machine's load: a copy an RTO after the first, each next one twice as long
+// after the one before, none after the try's deadline, and a clock that ticks
+// late sends one copy per look, never a burst to catch up.
+func TestBackoffSchedule(t *testing.T) {
+	const rto = 50 * time.Millisecond
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		step    time.Duration // how often the clock looks
+		timeout time.Duration
+		want    []time.Duration // when each copy after the first goes out
+	}{
+		{"on time", tick, 2 * time.Second, ms(50, 150, 350, 750, 1550)},
+		{"a late clock", 300 * time.Millisecond, 2 * time.Second, ms(300, 600, 900, 1500)},
+		{"a short timeout", tick, 400 * time.Millisecond, ms(50, 150, 350)},
+		{"the wait stops growing at 64 RTOs", tick, 10 * time.Second, ms(50, 150, 350, 750, 1550, 3150, 6350, 9550)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &muxSock{rto: func() time.Duration { return rto }, wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1)}
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			call := &muxCall{sock: s, done: make(chan muxReply, 1), ctx: context.Background(), wire: make([]byte, 12),
+				deadline: t0.Add(tc.timeout), last: t0, sent: 1}
+			if err := s.register(call); err != nil {
+				t.Fatal(err)
+			}
+			var got []time.Duration
+			for now := t0.Add(tc.step); ; now = now.Add(tc.step) {
+				again, busy := s.scan(now, nil)
+				if slices.Contains(again, call) {
+					got = append(got, now.Sub(t0))
+				}
+				if !busy {
+					break
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("copies sent again at %v, want %v", got, tc.want)
+			}
+			r := <-call.done
+			if !errors.Is(r.err, context.DeadlineExceeded) || r.sent != len(tc.want)+1 {
+				t.Errorf("ended with %v after %d copies, want the deadline after %d", r.err, r.sent, len(tc.want)+1)
+			}
+			if len(s.wait) != 0 {
+				t.Errorf("%d IDs still reserved", len(s.wait))
+			}
+		})
+	}
+}
