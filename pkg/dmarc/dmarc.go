@@ -1,0 +1,235 @@
+// Package dmarc reads DMARC aggregate reports (RFC 7489 appendix C, the draft
+// namespace http://dmarc.org/dmarc-xml/0.1, and RFC 9990's
+// urn:ietf:params:xml:ns:dmarc-2.0) into the addresses that sent mail as a
+// domain: per source address, the messages the reports count, how many of them
+// passed DMARC, their share of all messages, the reporters and header-from
+// domains. Reports come as XML, gzip, zip or zlib, inside e-mail messages
+// (.eml, mbox, a Maildir), in directories read recursively, or on a stream;
+// the same report found twice (same reporter org_name and report_id, e.g. an
+// .eml and the .zip saved from it) is counted once.
+//
+// Every read is bounded (Limits): a file's size, a report's decompressed size
+// (a compression bomb stops at the limit, within a second), the number of files
+// and archive members, XML nesting. encoding/xml expands no entity a DTD
+// declares and fetches nothing. A file that cannot be read fully is Unread,
+// with the reason; what it held is not counted.
+//
+// Why our own reader and not github.com/georgestarcher/dmarcgo (MIT, no
+// dependencies, reads both formats and the compressions with size limits):
+// dmarcgo decodes a whole report into structs in one xml.Decode, so memory
+// grows with the records of the largest report, it reads no e-mail message,
+// mbox or Maildir (where reports arrive), and it is a large API (campaigns,
+// STIX/MISP exports, DNS health) of which blcheck would use one function. What
+// blcheck needs of a report is six fields; a streaming encoding/xml reader of
+// about 200 lines keeps one record at a time, applies our limits at every
+// layer, and shares the aggregation with the message and archive walk.
+package dmarc
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// Limits bound what a Reader reads. The zero value of a field means its default.
+type Limits struct {
+	// ReportBytes is the most one report may take decompressed (default 64 MiB).
+	ReportBytes int64
+	// FileBytes is the most read of one file or one message (default 64 MiB).
+	FileBytes int64
+	// Files is the most files read from directories (default 100,000).
+	Files int
+	// Members is the most members read from one zip archive or messages from
+	// one mbox (default 10,000).
+	Members int
+	// Depth is the deepest XML nesting read (default 32; a report needs 6).
+	Depth int
+	// Nesting is how many layers of compression and messages may wrap a report
+	// (default 4: a message carrying a zip holding a gzip is 3).
+	Nesting int
+}
+
+// Defaults.
+const (
+	DefaultReportBytes = 64 << 20
+	DefaultFileBytes   = 64 << 20
+	DefaultFiles       = 100_000
+	DefaultMembers     = 10_000
+	DefaultDepth       = 32
+	DefaultNesting     = 4
+)
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defi := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.ReportBytes, DefaultReportBytes)
+	def(&l.FileBytes, DefaultFileBytes)
+	defi(&l.Files, DefaultFiles)
+	defi(&l.Members, DefaultMembers)
+	defi(&l.Depth, DefaultDepth)
+	defi(&l.Nesting, DefaultNesting)
+	return l
+}
+
+// Source is one sending address across the reports.
+type Source struct {
+	Addr netip.Addr
+	// Messages is the sum of the reports' counts for it; Passed the part for
+	// which DMARC passed (policy_evaluated dkim or spf "pass").
+	Messages, Passed int64
+	// Share is Messages over all messages of all sources (not rounded).
+	Share float64
+	// Reports counts the distinct reports that name it.
+	Reports int
+	// Reporters are the reporters' org_names; HeaderFrom the header-from
+	// domains of its records. Both sorted.
+	Reporters, HeaderFrom []string
+	// Skip says why the address is not sent to public lists (a private,
+	// loopback, link-local or CGNAT address that some reporters leak), "" if it is.
+	Skip string
+}
+
+// Forged says that none of the source's mail passed DMARC: whoever sends from
+// it is not the domain's own mail stream.
+func (s *Source) Forged() bool { return s.Passed == 0 }
+
+// Unread is a file, or a part of one, that could not be read fully.
+type Unread struct {
+	File string `json:"file"`
+	Why  string `json:"why"`
+}
+
+// Result is what the reports say, across all files read.
+type Result struct {
+	Reports  int
+	Messages int64
+	// Domains are the policy_published domains; Reporters every org_name.
+	Domains, Reporters []string
+	// Begin and End span the reports' date ranges (zero when no report said).
+	Begin, End time.Time
+	// Sources, most messages first (then by address).
+	Sources []*Source
+	Unread  []Unread
+	// Duplicates counts reports read again (same org_name and report_id) and
+	// left out; Files the files read; Skipped the messages of mboxes and
+	// Maildirs that held no report.
+	Duplicates, Files, Skipped int
+}
+
+// aggregate collects sources across reports; memory grows with the distinct
+// sources and reports, not with the records or bytes read.
+type aggregate struct {
+	sources   map[netip.Addr]*acc
+	seen      map[string]bool
+	domains   map[string]bool
+	reporters map[string]bool
+	reports   int
+	dups      int
+	begin     time.Time
+	end       time.Time
+}
+
+type acc struct {
+	messages, passed int64
+	reports          int
+	lastReport       int
+	reporters        map[string]bool
+	headerFrom       map[string]bool
+}
+
+func newAggregate() *aggregate {
+	return &aggregate{sources: map[netip.Addr]*acc{}, seen: map[string]bool{},
+		domains: map[string]bool{}, reporters: map[string]bool{}}
+}
+
+// add counts one report, unless the same report was counted already; it
+// returns false for a duplicate.
+func (g *aggregate) add(r *report) bool {
+	if r.id != "" {
+		key := strings.ToLower(strings.TrimSpace(r.org)) + "\x00" + r.id
+		if g.seen[key] {
+			g.dups++
+			return false
+		}
+		g.seen[key] = true
+	}
+	g.reports++
+	org := strings.TrimSpace(r.org)
+	if org == "" {
+		org = "(no org_name)"
+	}
+	g.reporters[org] = true
+	if r.domain != "" {
+		g.domains[r.domain] = true
+	}
+	if !r.begin.IsZero() && (g.begin.IsZero() || r.begin.Before(g.begin)) {
+		g.begin = r.begin
+	}
+	if r.end.After(g.end) {
+		g.end = r.end
+	}
+	for _, rec := range r.records {
+		a := g.sources[rec.ip]
+		if a == nil {
+			a = &acc{reporters: map[string]bool{}, headerFrom: map[string]bool{}}
+			g.sources[rec.ip] = a
+		}
+		a.messages += rec.count
+		if rec.pass {
+			a.passed += rec.count
+		}
+		if a.lastReport != g.reports {
+			a.lastReport = g.reports
+			a.reports++
+		}
+		a.reporters[org] = true
+		if rec.headerFrom != "" {
+			a.headerFrom[rec.headerFrom] = true
+		}
+	}
+	return true
+}
+
+func (g *aggregate) result() *Result {
+	res := &Result{Reports: g.reports, Duplicates: g.dups, Begin: g.begin, End: g.end,
+		Domains: sortedKeys(g.domains), Reporters: sortedKeys(g.reporters)}
+	for ip, a := range g.sources {
+		res.Messages += a.messages
+		res.Sources = append(res.Sources, &Source{Addr: ip, Messages: a.messages, Passed: a.passed,
+			Reports: a.reports, Reporters: sortedKeys(a.reporters), HeaderFrom: sortedKeys(a.headerFrom),
+			Skip: dnsbl.NotPublic(ip)})
+	}
+	for _, s := range res.Sources {
+		if res.Messages > 0 {
+			s.Share = float64(s.Messages) / float64(res.Messages)
+		}
+	}
+	slices.SortFunc(res.Sources, func(a, b *Source) int {
+		if c := cmp.Compare(b.Messages, a.Messages); c != 0 {
+			return c
+		}
+		return a.Addr.Compare(b.Addr)
+	})
+	return res
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,420 @@
+package dmarc
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// expected is testdata/expected.json, written by testdata/expect.py: Python's
+// reading of the samples, not this package's.
+type expected struct {
+	Files map[string]expectedDoc `json:"files"`
+	Dirs  map[string]expectedDoc `json:"dirs"`
+}
+
+type expectedDoc struct {
+	Read     string                    `json:"read"` // read, unread, not-report (files only)
+	Reports  int                       `json:"reports"`
+	Messages int64                     `json:"messages"`
+	Unread   bool                      `json:"unread"`
+	Sources  map[string]expectedSource `json:"sources"`
+}
+
+type expectedSource struct {
+	Messages   int64    `json:"messages"`
+	Passed     int64    `json:"passed"`
+	Reports    int      `json:"reports"`
+	Reporters  []string `json:"reporters"`
+	HeaderFrom []string `json:"header_from"`
+}
+
+func loadExpected(t testing.TB) expected {
+	t.Helper()
+	data, err := os.ReadFile("testdata/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e expected
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// docOf is a Result in the expectation's shape.
+func docOf(res *Result) expectedDoc {
+	d := expectedDoc{Reports: res.Reports, Messages: res.Messages, Unread: len(res.Unread) > 0,
+		Sources: map[string]expectedSource{}}
+	for _, s := range res.Sources {
+		d.Sources[s.Addr.String()] = expectedSource{Messages: s.Messages, Passed: s.Passed, Reports: s.Reports,
+			Reporters: s.Reporters, HeaderFrom: s.HeaderFrom}
+	}
+	return d
+}
+
+func compare(t *testing.T, what string, got, want expectedDoc) {
+	t.Helper()
+	g, _ := json.MarshalIndent(got, "", " ")
+	w, _ := json.MarshalIndent(want, "", " ")
+	if string(g) != string(w) {
+		t.Errorf("%s: read as\n%s\nwant (expect.py)\n%s", what, g, w)
+	}
+}
+
+// TestSamples reads every public sample, alone and as its directory, and
+// compares with the independent reading.
+func TestSamples(t *testing.T) {
+	exp := loadExpected(t)
+	if len(exp.Files) < 25 {
+		t.Fatalf("expected.json has %d files", len(exp.Files))
+	}
+	for name, want := range exp.Files {
+		t.Run(name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			err := r.ReadPath(filepath.Join("testdata/samples", name))
+			var nr *NotReportError
+			switch {
+			case want.Read == "not-report":
+				if !errors.As(err, &nr) {
+					t.Fatalf("err %v, want a NotReportError", err)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			res := r.Result()
+			if (want.Read == "unread") != (len(res.Unread) > 0 && res.Reports == 0) {
+				t.Errorf("unread %v, want %s", res.Unread, want.Read)
+			}
+			want.Read = ""
+			compare(t, name, docOf(res), want)
+		})
+	}
+	for dir, want := range exp.Dirs {
+		t.Run("dir/"+dir, func(t *testing.T) {
+			r := NewReader(Limits{})
+			if err := r.ReadPath(filepath.Join("testdata/samples", dir)); err != nil {
+				t.Fatal(err)
+			}
+			compare(t, dir, docOf(r.Result()), want)
+		})
+	}
+}
+
+// TestShare checks the shares sum to 1, unrounded, and the order.
+func TestShare(t *testing.T) {
+	r := NewReader(Limits{})
+	if err := r.ReadPath("testdata/samples/parsedmarc"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	sum := 0.0
+	for i, s := range res.Sources {
+		sum += s.Share
+		if i > 0 && s.Messages > res.Sources[i-1].Messages {
+			t.Errorf("source %d (%d messages) after one with %d", i, s.Messages, res.Sources[i-1].Messages)
+		}
+	}
+	if sum < 0.999999 || sum > 1.000001 {
+		t.Errorf("shares sum to %v", sum)
+	}
+	if res.Sources[0].Share != 123.0/150 {
+		t.Errorf("first share %v, want 123/150 unrounded", res.Sources[0].Share)
+	}
+	if !slices.Contains(res.Domains, "example.com") || res.Begin.IsZero() || !res.End.After(res.Begin) {
+		t.Errorf("domains %v, range %v..%v", res.Domains, res.Begin, res.End)
+	}
+}
+
+// sampleXML returns the XML samples that read as reports, by name.
+func sampleXML(t testing.TB) map[string][]byte {
+	exp := loadExpected(t)
+	out := map[string][]byte{}
+	for name, e := range exp.Files {
+		if e.Read == "read" && !e.Unread && strings.HasSuffix(name, ".xml") {
+			data, err := os.ReadFile(filepath.Join("testdata/samples", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[name] = data
+		}
+	}
+	return out
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func zl(b []byte) []byte {
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func zipOf(files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		f, _ := w.Create(n)
+		f.Write(files[n])
+	}
+	w.Close()
+	return buf.Bytes()
+}
+
+// message wraps an attachment in an e-mail message as reporters send it.
+func message(name, ctype string, att []byte) []byte {
+	b64 := base64.StdEncoding.EncodeToString(att)
+	var lines []string
+	for len(b64) > 76 {
+		lines, b64 = append(lines, b64[:76]), b64[76:]
+	}
+	lines = append(lines, b64)
+	return []byte("From: noreply-dmarc-support@example.org\r\nTo: rua@example.com\r\n" +
+		"Subject: Report domain: example.com Submitter: example.org\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n" +
+		"This is an aggregate report.\r\n--b1\r\nContent-Type: " + ctype + "; name=\"" + name + "\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"" + name + "\"\r\n\r\n" +
+		strings.Join(lines, "\r\n") + "\r\n--b1--\r\n")
+}
+
+// TestWrapped reads every XML sample gzipped, zipped, zlib-compressed, in an
+// e-mail message, in an mbox and in a Maildir: the same sources as the XML.
+// (The public .gz and .zip samples are binary, which the sample source could
+// not give us: these are built here from the XML samples instead.)
+func TestWrapped(t *testing.T) {
+	exp := loadExpected(t)
+	for name, data := range sampleXML(t) {
+		want := exp.Files[name]
+		want.Read = ""
+		base := filepath.Base(name)
+		wraps := map[string][]byte{
+			"gzip":      gz(data),
+			"zip":       zipOf(map[string][]byte{base: data}),
+			"zlib":      zl(data),
+			"eml zip":   message(base+".zip", "application/zip", zipOf(map[string][]byte{base: data})),
+			"eml gzip":  message(base+".gz", "application/gzip", gz(data)),
+			"eml xml":   message(base, "text/xml", data),
+			"mbox":      append(append([]byte("From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n"), message(base+".gz", "application/gzip", gz(data))...), "\nFrom x Thu Jan  1 00:00:00 2026\nSubject: not a report\n\nhello\n"...),
+			"gzip+crlf": append(gz(data), "\r\n"...), // Mimecast's
+		}
+		for how, b := range wraps {
+			r := NewReader(Limits{})
+			if err := r.ReadStream(bytes.NewReader(b), name+" "+how); err != nil {
+				t.Fatalf("%s %s: %v", name, how, err)
+			}
+			compare(t, name+" "+how, docOf(r.Result()), want)
+		}
+	}
+}
+
+func TestMaildirAndDedupe(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"cur", "new", "tmp"} {
+		os.MkdirAll(filepath.Join(dir, "Maildir", d), 0o755)
+	}
+	os.WriteFile(filepath.Join(dir, "Maildir", "dovecot-uidlist"), []byte("3 V1 N2\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Maildir", "cur", "1700000000.M1.host:2,S"), message("r.zip", "application/zip", zipOf(map[string][]byte{"r.xml": data})), 0o644)
+	// the same report, saved from the message
+	os.WriteFile(filepath.Join(dir, "saved.xml.gz"), gz(data), 0o644)
+	r := NewReader(Limits{})
+	if err := r.ReadPath(dir); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	if res.Reports != 1 || res.Duplicates != 1 || res.Messages != 123 || len(res.Unread) != 0 {
+		t.Fatalf("reports %d duplicates %d messages %d unread %v: want the report once", res.Reports, res.Duplicates, res.Messages, res.Unread)
+	}
+}
+
+// TestOddities: case and white space that real reporters produce.
+func TestOddities(t *testing.T) {
+	tests := []struct {
+		name, xml        string
+		messages, passed int64
+	}{
+		{"PASS", `<feedback><record><row><source_ip>192.0.2.1</source_ip><count>3</count><policy_evaluated><dkim>PASS</dkim><spf>fail</spf></policy_evaluated></row></record></feedback>`, 3, 3},
+		{"padded", `<feedback><record><row><source_ip> 192.0.2.1
+</source_ip><count>  7 </count><policy_evaluated><dkim> fail</dkim><spf>
+ Pass </spf></policy_evaluated></row></record></feedback>`, 7, 7},
+		{"no result", `<feedback><record><row><source_ip>192.0.2.1</source_ip><count>2</count><policy_evaluated><disposition>none</disposition></policy_evaluated></row></record></feedback>`, 2, 0},
+		{"upper names", `<Feedback><Record><Row><Source_IP>192.0.2.1</Source_IP><Count>4</Count><Policy_Evaluated><DKIM>pass</DKIM></Policy_Evaluated></Row></Record></Feedback>`, 4, 4},
+		{"prefix", `<d:feedback xmlns:d="http://dmarc.org/dmarc-xml/0.1"><d:record><d:row><d:source_ip>192.0.2.1</d:source_ip><d:count>1</d:count></d:row></d:record></d:feedback>`, 1, 0},
+		{"mapped", `<feedback><record><row><source_ip>::ffff:192.0.2.1</source_ip><count>1</count></row></record></feedback>`, 1, 0},
+		{"BOM", "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>", 1, 0},
+		{"latin1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><feedback><report_metadata><org_name>R\xe9porter</org_name></report_metadata><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			if err := r.ReadStream(strings.NewReader(tt.xml), tt.name); err != nil {
+				t.Fatal(err)
+			}
+			res := r.Result()
+			if len(res.Unread) > 0 || len(res.Sources) != 1 || res.Sources[0].Addr.String() != "192.0.2.1" ||
+				res.Sources[0].Messages != tt.messages || res.Sources[0].Passed != tt.passed {
+				t.Fatalf("unread %v sources %+v: want 192.0.2.1 with %d messages, %d passed", res.Unread, res.Sources, tt.messages, tt.passed)
+			}
+		})
+	}
+}
+
+// TestNotReport: a named file that holds no report is an error the CLI makes
+// a usage error; the same file inside a directory is unread.
+func TestNotReport(t *testing.T) {
+	for name, data := range map[string]string{
+		"text":    "hello, world\n",
+		"html":    "<html><body>hi</body></html>",
+		"message": "From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n",
+		"zip":     string(zipOf(map[string][]byte{"readme.txt": []byte("hi")})),
+		"gzip":    string(gz([]byte("plain text"))),
+		"empty":   "",
+	} {
+		r := NewReader(Limits{})
+		var nr *NotReportError
+		if err := r.ReadStream(strings.NewReader(data), name); !errors.As(err, &nr) {
+			t.Errorf("%s: err %v, want NotReportError", name, err)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644)
+	r := NewReader(Limits{})
+	if err := r.ReadPath(dir); err != nil {
+		t.Fatal(err)
+	}
+	if u := r.Result().Unread; len(u) != 1 || !strings.Contains(u[0].Why, "not a DMARC") {
+		t.Fatalf("unread %v, want notes.txt", u)
+	}
+}
+
+// TestBounds: bombs, truncation, depth and counts are unread within bounds.
+func TestBounds(t *testing.T) {
+	rep, _ := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	// the limits are small here so that the test is quick under -race; the
+	// defaults are checked here, and a 64 MiB bomb was measured by hand
+	lim := Limits{ReportBytes: 4 << 20, FileBytes: 4 << 20}
+	if d := (Limits{}).withDefaults(); d.ReportBytes != 64<<20 || d.FileBytes != 64<<20 || d.Depth != 32 {
+		t.Fatalf("default limits %+v", d)
+	}
+	spaces := append(bytes.Repeat([]byte(" "), 512<<10), "<x/>"...)
+	bomb := func() []byte { // 5 MiB of spaces and empty elements after an XML start, gzipped to a few KB
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		w.Write([]byte("<feedback><report_metadata>"))
+		for range 10 {
+			w.Write(spaces)
+		}
+		w.Close()
+		return buf.Bytes()
+	}()
+	zipBomb := func() []byte {
+		var buf bytes.Buffer
+		w := zip.NewWriter(&buf)
+		f, _ := w.Create("a.xml")
+		f.Write([]byte("<feedback>"))
+		for range 10 {
+			f.Write(spaces)
+		}
+		w.Close()
+		return buf.Bytes()
+	}()
+	g := gz(rep)
+	deep := strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100)
+	tests := []struct {
+		name string
+		data []byte
+		why  string
+	}{
+		{"gzip bomb", bomb, "larger than 4 MiB decompressed"},
+		{"zip bomb", zipBomb, "larger than 4 MiB decompressed"},
+		{"gzip bomb in a zip", zipOf(map[string][]byte{"a.xml.gz": bomb}), "larger than 4 MiB decompressed"},
+		{"nested zip", zipOf(map[string][]byte{"1.zip": zipOf(map[string][]byte{"2.zip": zipOf(map[string][]byte{"3.zip": zipOf(map[string][]byte{"4.zip": zipOf(map[string][]byte{"5.xml": rep})})})})}), "layers"},
+		{"truncated gzip", g[:len(g)/2], "truncated"},
+		{"truncated gzip trailer", g[:len(g)-4], "truncated"},
+		{"corrupt gzip", append(append([]byte{}, g[:len(g)-8]...), 0, 0, 0, 0, 0, 0, 0, 0), "checksum"},
+		{"truncated zip", zipOf(map[string][]byte{"a.xml": rep})[:200], "zip"},
+		{"truncated XML", rep[:len(rep)/2], "XML"},
+		{"long text", gz(append([]byte("<feedback><report_metadata><org_name>"), bytes.Repeat([]byte("a"), 2<<20)...)), "without a tag"},
+		{"deep", []byte("<feedback>" + deep + "</feedback>"), "deeper than 32"},
+		{"bad count", []byte("<feedback><record><row><source_ip>192.0.2.1</source_ip><count>many</count></row></record></feedback>"), "count"},
+		{"bad source", []byte("<feedback><record><row><source_ip>mail.example.com</source_ip><count>5</count></row></record></feedback>"), "no valid source_ip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(lim)
+			if err := r.ReadStream(bytes.NewReader(tt.data), tt.name); err != nil {
+				t.Fatal(err)
+			}
+			u := r.Result().Unread
+			if len(u) == 0 || !strings.Contains(u[0].Why, tt.why) {
+				t.Fatalf("unread %v, want one saying %q", u, tt.why)
+			}
+		})
+	}
+}
+
+// TestFileCap: a directory of more files than the limit says so.
+func TestFileCap(t *testing.T) {
+	dir := t.TempDir()
+	rep, _ := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	for i := range 5 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.xml", i)), bytes.Replace(rep, []byte("3v98abbp"), fmt.Appendf(nil, "id%d", i), 1), 0o644)
+	}
+	r := NewReader(Limits{Files: 3})
+	if err := r.ReadPath(dir); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	if res.Reports != 3 || len(res.Unread) != 1 || !strings.Contains(res.Unread[0].Why, "more than 3 files") {
+		t.Fatalf("reports %d unread %v", res.Reports, res.Unread)
+	}
+}
+
+// TestNoEntityExpansion confirms that encoding/xml expands no entity a DTD
+// declares (billion laughs) and fetches no external one.
+func TestNoEntityExpansion(t *testing.T) {
+	laughs := `<?xml version="1.0"?>
+<!DOCTYPE feedback [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY xxe SYSTEM "file:///etc/passwd">
+]>
+<feedback><report_metadata><org_name>&lol3;</org_name><report_id>&xxe;</report_id></report_metadata>
+<record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>`
+	rep, err := parseReport(strings.NewReader(laughs), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.org) > 10 || strings.Contains(rep.id, "root") {
+		t.Fatalf("org_name %q report_id %q: an entity was expanded", rep.org, rep.id)
+	}
+}

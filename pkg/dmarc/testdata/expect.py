@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""The expected reading of the sample reports, independent of blcheck's Go code.
+
+Python's standard library only (xml.etree.ElementTree on expat, gzip/zlib,
+zipfile, email): it reads every file under samples/ and writes expected.json,
+per file and per sample directory: the reports counted, the messages, and per
+source address its messages, passed (policy_evaluated dkim or spf "pass", any
+case), reports, reporters and header-from domains; or that the file is unread
+(could not be read fully) or not a report. Regenerate with
+
+    python3 pkg/dmarc/testdata/expect.py
+
+The rules are the contract's (../../../../shared/spec/contract.md, "DMARC
+aggregate reports"), written here without looking at the Go reader:
+- a report is XML whose root element's local name is "feedback"; names are
+  read by local name, without regard to case; values are trimmed;
+- text that is not valid UTF-8 is read with U+FFFD for the bad bytes;
+- the same report (org_name compared without case, and report_id) is read once;
+- a record whose source_ip is not an address is not counted (if it has messages,
+  the file is unread: not read fully);
+- gzip: its first member only (a line break after it is not a second member);
+- zip: every member; e-mail messages: every MIME part, decoded.
+"""
+import email
+import email.policy
+import gzip
+import io
+import ipaddress
+import json
+import os
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = os.path.join(HERE, "samples")
+
+
+class NotReport(Exception):
+    pass
+
+
+class Unread(Exception):
+    pass
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def child(el, name):
+    for c in el:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def text(el, *path):
+    for p in path:
+        if el is None:
+            return ""
+        el = child(el, p)
+    return (el.text or "").strip() if el is not None else ""
+
+
+def parse_xml(data):
+    s = data.decode("utf-8", "replace").lstrip("\ufeff")
+    if s.startswith("<?xml"):
+        s = s[s.index("?>") + 2:]
+    try:
+        root = ET.fromstring(s)
+    except ET.ParseError as e:
+        if "feedback" not in s[:2000]:
+            raise NotReport(str(e))
+        raise Unread("XML: %s" % e)
+    if local(root.tag) != "feedback":
+        raise NotReport("root is %s" % root.tag)
+    rep = {"org": text(root, "report_metadata", "org_name"),
+           "id": text(root, "report_metadata", "report_id"),
+           "records": [], "bad": 0}
+    for rec in root:
+        if local(rec.tag) != "record":
+            continue
+        ip = text(rec, "row", "source_ip")
+        count = int(text(rec, "row", "count") or "0")
+        pe = child(child(rec, "row"), "policy_evaluated")
+        passed = any(text(pe, k).lower() == "pass" for k in ("dkim", "spf"))
+        hf = text(rec, "identifiers", "header_from").lower().rstrip(".")
+        try:
+            a = ipaddress.ip_address(ip)
+            if a.version == 6 and a.ipv4_mapped:
+                a = a.ipv4_mapped
+        except ValueError:
+            if count > 0:
+                rep["bad"] += count
+            continue
+        rep["records"].append((str(a), count, passed, hf))
+    return [rep]
+
+
+def sniff_read(data):
+    """All reports in data; raises NotReport or Unread."""
+    if data[:2] == b"\x1f\x8b":
+        d = zlib.decompressobj(31)
+        try:
+            out = d.decompress(data)
+        except zlib.error as e:
+            raise Unread("gzip: %s" % e)
+        if not d.eof:
+            raise Unread("gzip: truncated")
+        return sniff_read(out)
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+            reps = []
+            for n in z.namelist():
+                try:
+                    reps += sniff_read(z.read(n))
+                except NotReport:
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise Unread("zip: %s" % e)
+        if not reps:
+            raise NotReport("zip without report")
+        return reps
+    if len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0:
+        d = zlib.decompressobj()
+        try:
+            out = d.decompress(data)
+        except zlib.error as e:
+            raise Unread("zlib: %s" % e)
+        if not d.eof:
+            raise Unread("zlib: truncated")
+        return sniff_read(out)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return parse_xml(data)
+    if data.startswith(b"From "):
+        reps = []
+        for chunk in data.split(b"\nFrom ")[0:]:
+            try:
+                reps += read_message(chunk.split(b"\n", 1)[1])
+            except NotReport:
+                pass
+        if not reps:
+            raise NotReport("mbox without report")
+        return reps
+    return read_message(data)
+
+
+def read_message(data):
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    if not msg.keys():
+        raise NotReport("not a message")
+    reps = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if not payload:
+            continue
+        try:
+            reps += sniff_read(payload)
+        except NotReport:
+            pass
+    if not reps:
+        raise NotReport("message without report")
+    return reps
+
+
+class Agg:
+    def __init__(self):
+        self.seen, self.sources, self.reports, self.unread = set(), {}, 0, False
+
+    def add(self, rep):
+        key = (rep["org"].strip().lower(), rep["id"])
+        if rep["id"]:
+            if key in self.seen:
+                return
+            self.seen.add(key)
+        self.reports += 1
+        org = rep["org"].strip() or "(no org_name)"
+        counted = set()
+        for ip, count, passed, hf in rep["records"]:
+            s = self.sources.setdefault(ip, {"messages": 0, "passed": 0, "reports": 0,
+                                             "reporters": set(), "header_from": set()})
+            s["messages"] += count
+            if passed:
+                s["passed"] += count
+            if ip not in counted:
+                counted.add(ip)
+                s["reports"] += 1
+            s["reporters"].add(org)
+            if hf:
+                s["header_from"].add(hf)
+
+    def read_file(self, path):
+        data = open(path, "rb").read()
+        try:
+            reps = sniff_read(data)
+        except NotReport:
+            return "not-report"
+        except Unread:
+            self.unread = True
+            return "unread"
+        for r in reps:
+            self.add(r)
+            if r["bad"]:
+                self.unread = True
+        return "read"
+
+    def doc(self):
+        return {"reports": self.reports,
+                "messages": sum(s["messages"] for s in self.sources.values()),
+                "unread": self.unread,
+                "sources": {ip: {"messages": s["messages"], "passed": s["passed"], "reports": s["reports"],
+                                 "reporters": sorted(s["reporters"]), "header_from": sorted(s["header_from"])}
+                            for ip, s in sorted(self.sources.items())}}
+
+
+def main():
+    out = {"files": {}, "dirs": {}}
+    for d in sorted(os.listdir(SAMPLES)):
+        dpath = os.path.join(SAMPLES, d)
+        whole = Agg()
+        for f in sorted(os.listdir(dpath)):
+            rel = d + "/" + f
+            one = Agg()
+            how = one.read_file(os.path.join(dpath, f))
+            whole.read_file(os.path.join(dpath, f))
+            e = one.doc()
+            e["read"] = how
+            out["files"][rel] = e
+        out["dirs"][d] = whole.doc()
+    with open(os.path.join(HERE, "expected.json"), "w") as fh:
+        json.dump(out, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+package dmarc
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// report is one aggregate report as read: what blcheck needs of it.
+type report struct {
+	org, id, domain string
+	begin, end      time.Time
+	records         []record
+	// badRecords counts the messages of records whose source_ip is not an
+	// address (a record with a count of 0 carries no mail and is not counted).
+	badRecords, badMessages int64
+}
+
+// record is one <record>: a source address, its message count, and whether
+// DMARC passed for them (policy_evaluated dkim or spf "pass").
+type record struct {
+	ip         netip.Addr
+	ipText     string
+	count      int64
+	pass       bool
+	headerFrom string
+}
+
+// errNotReport says the XML is not a DMARC aggregate report (its root is not
+// <feedback>): a usage error when a named file holds it.
+var errNotReport = errors.New("not a DMARC aggregate report (no <feedback> root element)")
+
+// maxText is the most of one element's text kept: reporter names, domains and
+// addresses are far shorter.
+const maxText = 1024
+
+// parseReport reads one report from XML. Only local names count, so the RFC
+// 7489 (no namespace), draft (http://dmarc.org/dmarc-xml/0.1) and RFC 9990
+// (urn:ietf:params:xml:ns:dmarc-2.0) forms read alike; names and values are
+// read without regard to case or surrounding white space. encoding/xml never
+// expands an entity a DTD declares (only the five predefined ones and
+// character references), and never fetches an external one: a billion-laughs
+// document reads as text and a SYSTEM entity as nothing (TestNoEntityExpansion).
+func parseReport(r io.Reader, maxDepth int) (*report, error) {
+	// invalid UTF-8 (a reporter's Latin-1 byte in a text field) becomes U+FFFD
+	// instead of failing the whole report; a BOM is dropped
+	dec := xml.NewDecoder(transform.NewReader(&runGuard{r: r}, unicode.UTF8BOM.NewDecoder()))
+	dec.CharsetReader = charset.NewReaderLabel
+	dec.Strict = false // unquoted attributes, a stray &, mismatched end tags: read as far as the records are intact
+	p := &parser{rep: &report{}, maxDepth: maxDepth}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, xmlError(err)
+		}
+		if err := p.token(tok); err != nil {
+			return nil, err
+		}
+		if p.done {
+			break
+		}
+	}
+	if !p.root {
+		return nil, errNotReport
+	}
+	if !p.done {
+		return nil, errors.New("the XML ends before </feedback>: truncated")
+	}
+	return p.rep, nil
+}
+
+func xmlError(err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("XML error at line %d: %s", se.Line, se.Msg)
+	}
+	return err // the reader's own: a limit, a truncated or corrupt compressed stream
+}
+
+// parser follows the element path of a report, keeping what it needs.
+type parser struct {
+	rep      *report
+	path     []string
+	text     strings.Builder
+	cur      record
+	maxDepth int
+	root     bool // <feedback> seen
+	done     bool // </feedback> seen
+}
+
+func (p *parser) token(tok xml.Token) error {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		name := strings.ToLower(t.Name.Local)
+		if len(p.path) == 0 {
+			if name != "feedback" {
+				return errNotReport
+			}
+			p.root = true
+		}
+		p.path = append(p.path, name)
+		if len(p.path) > p.maxDepth {
+			return fmt.Errorf("XML nested deeper than %d elements: not a DMARC report", p.maxDepth)
+		}
+		p.text.Reset()
+		if p.at("feedback", "record") {
+			p.cur = record{}
+		}
+	case xml.CharData:
+		if len(p.path) > 0 && p.text.Len() < maxText {
+			p.text.Write(t[:min(len(t), maxText-p.text.Len())])
+		}
+	case xml.EndElement:
+		if len(p.path) == 0 {
+			return nil // a stray end tag outside the root (lenient mode)
+		}
+		if err := p.end(strings.TrimSpace(p.text.String())); err != nil {
+			return err
+		}
+		p.path = p.path[:len(p.path)-1]
+		p.text.Reset()
+		if len(p.path) == 0 {
+			p.done = true
+		}
+	}
+	return nil
+}
+
+// at says whether the current path is exactly names.
+func (p *parser) at(names ...string) bool {
+	if len(p.path) != len(names) {
+		return false
+	}
+	for i, n := range names {
+		if p.path[i] != n {
+			return false
+		}
+	}
+	return true
+}
+
+// end takes the text of the element that ends.
+func (p *parser) end(v string) error {
+	rep := p.rep
+	switch {
+	case p.at("feedback", "report_metadata", "org_name"):
+		rep.org = v
+	case p.at("feedback", "report_metadata", "report_id"):
+		rep.id = v
+	case p.at("feedback", "report_metadata", "date_range", "begin"):
+		rep.begin = epoch(v)
+	case p.at("feedback", "report_metadata", "date_range", "end"):
+		rep.end = epoch(v)
+	case p.at("feedback", "policy_published", "domain"):
+		rep.domain = strings.ToLower(strings.TrimSuffix(v, "."))
+	case p.at("feedback", "record", "row", "source_ip"):
+		p.cur.ipText = v
+		if a, err := netip.ParseAddr(v); err == nil && a.Zone() == "" {
+			p.cur.ip = a.Unmap()
+		}
+	case p.at("feedback", "record", "row", "count"):
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<40 {
+			return fmt.Errorf("record %d: count %q is not a number of messages", len(rep.records)+1, v)
+		}
+		p.cur.count = n
+	case p.at("feedback", "record", "row", "policy_evaluated", "dkim"),
+		p.at("feedback", "record", "row", "policy_evaluated", "spf"):
+		if strings.EqualFold(v, "pass") {
+			p.cur.pass = true
+		}
+	case p.at("feedback", "record", "identifiers", "header_from"):
+		p.cur.headerFrom = strings.ToLower(strings.TrimSuffix(v, "."))
+	case p.at("feedback", "record"):
+		p.endRecord()
+	}
+	return nil
+}
+
+func (p *parser) endRecord() {
+	rep := p.rep
+	switch {
+	case p.cur.ip.IsValid():
+		rep.records = append(rep.records, p.cur)
+	case p.cur.count > 0:
+		rep.badRecords++
+		rep.badMessages += p.cur.count
+	}
+}
+
+// epoch reads a date_range bound (seconds since 1970, UTC); zero if it is not one.
+func epoch(v string) time.Time {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > 1<<35 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// maxRun is the longest run of bytes without a '<' read: encoding/xml holds a
+// whole text node, comment or tag in memory, and a report's longest is a few
+// hundred bytes.
+const maxRun = 1 << 20
+
+// runGuard fails a stream with a run of more than maxRun bytes without '<'.
+type runGuard struct {
+	r   io.Reader
+	run int
+}
+
+func (g *runGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if i := bytes.LastIndexByte(p[:n], '<'); i >= 0 {
+		g.run = n - i - 1
+	} else {
+		g.run += n
+	}
+	if g.run > maxRun {
+		return n, fmt.Errorf("more than %d KiB of XML without a tag (a text, comment or tag that long): not a DMARC report", maxRun>>10)
+	}
+	return n, err
+}
