@@ -333,201 +333,216 @@ type findings struct {
 	incomplete []string
 }
 
-// execute runs the checks and renders them: the part every checking command shares.
+// execute runs the checks and renders them: the part every checking command
+// shares. The run's result is never written to after it: what the command adds
+// (where targets were found, the bounce's diagnosis, changes since the last
+// run, hints, what it could not read) goes into the view, which decides the
+// one verdict that every format and the exit code read.
 func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, lists []catalog.Selected,
 	warnings []string, targets *targetInput, found *findings) error {
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
-	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
-	opts := dnsbl.Options{
-		Lists: lists, Rate: ro.rate,
-		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
+	render, ok := report.Lookup(oo.format)
+	if !ok {
+		return usagef("--format %q: use one of %s", oo.format, strings.Join(report.Formats(), ", "))
 	}
-	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,
-		Eager: dnsbl.EagerRun(opts.TXT, targets.count, targets.ranges)}
-	var obs dnsbl.Observer
-	var jl *report.JSONLines
-	if oo.format == "jsonl" {
-		jl = report.NewJSONLines(out)
-		obs.Check, obs.Target = jl.Check, jl.Target
+	store, err := openState(s, oo.state)
+	if err != nil {
+		return err
 	}
-	var store *state.Store
-	if oo.state != "" {
-		var warn string
-		var err error
-		store, warn, err = state.Open(oo.state)
-		var pe *state.PathError
-		if errors.As(err, &pe) { // a path blcheck will not use: nothing was queried or written
-			return usagef("--state %s: %s", pe.Path, strings.Replace(pe.Reason, "for the state", "for --state", 1))
-		}
-		if err != nil {
-			return fmt.Errorf("--state: %v", err)
-		}
+	if store != nil {
 		defer store.Close()
-		if warn != "" {
-			fmt.Fprintf(s.err, "blcheck: warning: %s\n", warn)
-		}
 	}
 	client, servers, err := ro.client(s)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	opts.Resolver = client
-	bar := progress(s, lists, targets, oo.quiet)
-	if bar != nil {
-		inner := obs.Check
-		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
-			if inner != nil {
-				inner(t, c)
-			}
-			_ = bar.Add(1)
-		}
-	}
-	if jl != nil && store != nil { // each streamed check's change since the last run
-		jl.Change = store.Check
-	}
-	if inner := obs.Check; inner != nil { // the CLI's own hint on what the library skipped
-		obs.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) { inner(t, withHints(c)) }
-	}
-	run.Observer = obs
-	ck, err := dnsbl.New(opts)
+	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
+	ropts := report.Options{Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Warning: oo.warning, Critical: oo.critical}
+	res, err := runChecks(ctx, s, ro, oo, client, lists, targets, store, out, &ropts)
 	if err != nil {
 		return err
+	}
+	v := newView(res, servers, warnings, lists, found)
+	for _, w := range targets.changed {
+		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
+		v.Incomplete = append(v.Incomplete, w)
+	}
+	if store != nil {
+		recordState(s, store, v, ropts.Lines != nil)
+	}
+	v.Decide(oo.strict)
+	ropts.Now = time.Now()
+	return exitFor(oo.format, v, ropts, deliver(s, oo, render, out, v, ropts))
+}
+
+// runChecks runs the engine over the targets, streaming JSON lines (into
+// o.Lines) and a progress bar as checks complete.
+func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, client *resolver.Client,
+	lists []catalog.Selected, targets *targetInput, store *state.Store, out io.Writer, o *report.Options) (*dnsbl.Result, error) {
+	opts := dnsbl.Options{
+		Lists: lists, Rate: ro.rate, Resolver: client,
+		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
+	}
+	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,
+		Eager: dnsbl.EagerRun(opts.TXT, targets.count, targets.ranges)}
+	var checks []func(*dnsbl.TargetResult, dnsbl.Check)
+	if run.Stream {
+		o.Lines = report.NewJSONLines(out)
+		o.Lines.Hint = hint
+		if store != nil { // each streamed check's change since the last run
+			o.Lines.Change = store.Check
+		}
+		checks = append(checks, o.Lines.Check)
+		run.Observer.Target = o.Lines.Target
+	}
+	bar := progress(s, lists, targets, oo.quiet)
+	if bar != nil {
+		checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { _ = bar.Add(1) })
+	}
+	if len(checks) > 0 {
+		run.Observer.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
+			for _, f := range checks {
+				f(t, c)
+			}
+		}
+	}
+	ck, err := dnsbl.New(opts)
+	if err != nil {
+		return nil, err
 	}
 	defer ck.Close()
 	res, err := ck.Run(ctx, targets.seq(), run)
 	if errors.Is(err, dnsbl.ErrClosed) {
-		return err
-	}
-	addHints(res)
-	var changes map[string]string // what each kept check is to the last run's
-	if store != nil && !run.Stream {
-		changes = map[string]string{}
-		for _, tr := range res.Targets {
-			for _, c := range tr.Checks {
-				changes[report.ChangeKey(c)] = store.Check(c)
-			}
-		}
-	}
-	for _, w := range targets.changed {
-		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
-		res.Summary.Incomplete = append(res.Summary.Incomplete, w)
-	}
-	if jl != nil {
-		jl.Flush()
+		return nil, err
 	}
 	if bar != nil {
 		_ = bar.Finish()
 		_ = bar.Clear()
 	}
-	if found != nil {
-		res.Summary.Incomplete = append(res.Summary.Incomplete, found.incomplete...)
-	}
-	code := verdictCode(res, oo.strict)
-	var listChanges []report.ListChange
-	if store != nil {
-		for _, l := range res.Lists {
-			if ch := store.List(l.List.ID, l.Health, l.EveryQueryFailed()); ch != "" {
-				h := l.Health
-				if ch == state.ListFailing && l.EveryQueryFailed() && !h.Untrusted() && h.State != dnsbl.HealthBlocked {
-					h = dnsbl.Health{State: dnsbl.HealthNoAnswer, Detail: fmt.Sprintf("all %d of this run's queries to it failed "+
-						"(SERVFAIL or no answer)", l.Failed)}
-				}
-				listChanges = append(listChanges, report.ListChange{List: l.List, Change: ch, Health: h})
-			}
-		}
-		store.Keep()
-		if err := store.Save(); err != nil {
-			fmt.Fprintf(s.err, "blcheck: warning: --state: %v\n", err)
-		}
-	}
-	var locs map[int][]extract.Location
-	var diag *bounce.Diagnosis
-	names := map[string]*catalog.List{}
-	for _, l := range lists {
-		names[l.ID] = l.List
-	}
-	if found != nil {
-		locs = found.locations
-		if found.diagnose != nil {
-			diag = found.diagnose(res, names)
-		}
-	}
+	return res, nil
+}
 
+// newView is a run's view: the result, and what the command adds to it.
+func newView(res *dnsbl.Result, servers, warnings []string, lists []catalog.Selected, found *findings) *report.View {
+	v := &report.View{Result: res, Resolvers: servers, Warnings: warnings, Names: map[string]*catalog.List{}, Hint: hint}
+	for _, l := range lists {
+		v.Names[l.ID] = l.List
+	}
+	if found != nil {
+		v.Locations, v.Ignored = found.locations, found.ignored
+		v.Incomplete = append(v.Incomplete, found.incomplete...)
+		if found.diagnose != nil {
+			v.Bounce, v.Diagnosis = found.bounce, found.diagnose(res, v.Names)
+		}
+	}
+	return v
+}
+
+// openState opens --state, if given.
+func openState(s *streams, path string) (*state.Store, error) {
+	if path == "" {
+		return nil, nil
+	}
+	store, warn, err := state.Open(path)
+	var pe *state.PathError
+	if errors.As(err, &pe) { // a path blcheck will not use: nothing was queried or written
+		return nil, usagef("--state %s: %s", pe.Path, strings.Replace(pe.Reason, "for the state", "for --state", 1))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--state: %v", err)
+	}
+	if warn != "" {
+		fmt.Fprintf(s.err, "blcheck: warning: %s\n", warn)
+	}
+	return store, nil
+}
+
+// recordState compares the run with the last one (the view's changes) and
+// saves it for the next; a state that could not be saved makes the run
+// incomplete (the next run would report old news as new).
+func recordState(s *streams, store *state.Store, v *report.View, streamed bool) {
+	res := v.Result
+	if !streamed { // streamed checks were compared as they came
+		v.Changes = map[string]string{}
+		for _, tr := range res.Targets {
+			for _, c := range tr.Checks {
+				v.Changes[report.ChangeKey(c)] = store.Check(c)
+			}
+		}
+	}
+	for _, l := range res.Lists {
+		ch := store.List(l.List.ID, l.Health, l.EveryQueryFailed())
+		if ch == "" {
+			continue
+		}
+		h := l.Health
+		if ch == state.ListFailing && l.EveryQueryFailed() && !h.Untrusted() && h.State != dnsbl.HealthBlocked {
+			h = dnsbl.Health{State: dnsbl.HealthNoAnswer, Detail: fmt.Sprintf("all %d of this run's queries to it failed "+
+				"(SERVFAIL or no answer)", l.Failed)}
+		}
+		v.ListChanges = append(v.ListChanges, report.ListChange{List: l.List, Change: ch, Health: h})
+	}
+	store.Keep()
+	if err := store.Save(); err != nil {
+		fmt.Fprintf(s.err, "blcheck: warning: --state: %v\n", err)
+		v.Incomplete = append(v.Incomplete, fmt.Sprintf("the state could not be saved (--state): %v", err))
+	}
+}
+
+// deliver renders the view where it goes (stdout, or -o prometheus --output
+// FILE), with what a format adds beside it: GitHub's step summary, JSON lines'
+// list warnings on stderr. It returns the error that kept it from the reader.
+func deliver(s *streams, oo *outputOptions, render report.Renderer, out *checkedWriter, v *report.View, o report.Options) error {
+	var err error
+	if oo.output != "" {
+		var buf bytes.Buffer
+		if err = render(&buf, v, o); err == nil {
+			err = writeAtomic(oo.output, buf.Bytes())
+		}
+	} else {
+		err = render(out, v, o)
+	}
 	switch oo.format {
-	case "json":
-		doc := report.NewDocument(res, servers, warnings, code)
-		for _, lc := range listChanges {
-			for i := range doc.Lists {
-				if doc.Lists[i].List == lc.List.ID {
-					doc.Lists[i].Change = lc.Change
-				}
-			}
+	case "github":
+		if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" && err == nil {
+			err = appendStepSummary(path, v)
 		}
-		if changes != nil {
-			doc.AddChanges(res, changes)
-		}
-		if found != nil {
-			doc.AddFindings(res, locs, found.ignored)
-			if diag != nil {
-				doc.Bounce, doc.Diagnosis = found.bounce, diag
-			}
-		}
-		err = report.WriteJSON(out, doc)
 	case "jsonl":
-		err = jl.Err()
-		for _, l := range res.Lists {
+		for _, l := range v.Result.Lists {
 			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey && l.Health.State != dnsbl.HealthUntested {
 				fmt.Fprintf(s.err, "blcheck: warning: list %s: %s: %s\n", l.List.ID, l.Health.State, l.Health.Detail)
 			}
 		}
-	case "github":
-		err = report.GitHub(out, res, locs, code)
-		if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" && err == nil {
-			err = appendStepSummary(path, res, locs, code)
-		}
-	case "prometheus":
-		var buf bytes.Buffer
-		if err = report.Prometheus(&buf, res, time.Now()); err == nil {
-			if oo.output != "" {
-				err = writeAtomic(oo.output, buf.Bytes())
-			} else {
-				_, err = out.Write(buf.Bytes())
-			}
-		}
-	case "nagios":
-		var state int
-		state, err = report.Nagios(out, res, oo.warning, oo.critical, oo.strict)
-		code = state
-		if res.Summary.Interrupted {
-			code = exitInterrupt
-		}
-	case "text":
-		if store != nil && oo.quiet {
-			err = report.Changes(out, res, changes, listChanges, names, servers)
-			break
-		}
-		fallthrough
-	default:
-		t := &report.Text{W: out, Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Names: names, Locations: locs, Lenient: !oo.strict}
-		if found != nil {
-			t.Ignored = found.ignored
-		}
-		if diag != nil {
-			t.Diagnosis(found.bounce, diag)
-		}
-		err = t.Render(res, servers, code)
 	}
 	if err == nil {
 		err = out.err
 	}
 	if err != nil {
 		fmt.Fprintf(s.err, "blcheck: cannot write the output: %v\n", err)
-		if code == exitClean {
-			code = exitIncomplete // the result was not delivered: never a silent success
-		}
+	}
+	return err
+}
+
+// exitFor is the one mapping from a view's verdict to the exit code: the
+// contract's, or with --format nagios the plugin state. Output that could not
+// be delivered is never a silent success.
+func exitFor(format string, v *report.View, o report.Options, writeErr error) error {
+	var code int
+	switch {
+	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted:
+		code = exitInterrupt
+	case format == "nagios":
+		code = report.NagiosState(v, o.Warning, o.Critical)
+	case v.Verdict.Outcome == dnsbl.OutcomeListed:
+		code = exitListed
+	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete:
+		code = exitIncomplete
+	}
+	if writeErr != nil && code == exitClean {
+		code = exitIncomplete // the result was not delivered
 	}
 	if code == exitClean {
 		return nil
@@ -583,19 +598,14 @@ func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool)
 	)
 }
 
-// verdictCode maps a run's result to the contract's exit code.
-func verdictCode(res *dnsbl.Result, strict bool) int {
-	return report.ExitCode(res.Outcome(strict))
-}
-
 // appendStepSummary appends the run's Markdown summary to $GITHUB_STEP_SUMMARY,
 // a file the Actions runner gives each step: appended to, never replaced.
-func appendStepSummary(path string, res *dnsbl.Result, locs map[int][]extract.Location, code int) error {
+func appendStepSummary(path string, v *report.View) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %v", pathError(err))
 	}
-	if err := report.GitHubSummary(f, res, locs, code); err != nil {
+	if err := report.GitHubSummary(f, v); err != nil {
 		f.Close()
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %v", err)
 	}
@@ -605,26 +615,13 @@ func appendStepSummary(path string, res *dnsbl.Result, locs map[int][]extract.Lo
 // privateHint is what the CLI adds to the library's word on a private address.
 const privateHint = " (--allow-private sends it)"
 
-func withHints(c dnsbl.Check) dnsbl.Check {
-	if c.Status == dnsbl.Skipped && strings.HasSuffix(c.Error, dnsbl.PrivateSkip) {
-		c.Error += privateHint
+// hint is what the CLI adds to the library's word on a skip (the library
+// names no flag): a private address from DNS is sent by --allow-private.
+func hint(reason string) string {
+	if strings.HasSuffix(reason, dnsbl.PrivateSkip) {
+		return reason + privateHint
 	}
-	return c
-}
-
-// addHints adds the CLI's flags to what the library says of a run (the
-// library names no flag): a private address from DNS is sent by --allow-private.
-func addHints(res *dnsbl.Result) {
-	for _, tr := range res.Targets {
-		for i := range tr.Subjects {
-			if strings.HasSuffix(tr.Subjects[i].Skip, dnsbl.PrivateSkip) {
-				tr.Subjects[i].Skip += privateHint
-			}
-		}
-		for i := range tr.Checks {
-			tr.Checks[i] = withHints(tr.Checks[i])
-		}
-	}
+	return reason
 }
 
 // promHeader is how a file that -o prometheus wrote begins.

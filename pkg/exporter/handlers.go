@@ -73,11 +73,16 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the check could not run: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	verdict := report.NewVerdict(res, true) // the one verdict: outcome label, probe_success, JSON exit_code, trace
-	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
-		verdict = report.Interrupted() // out of time: what was answered is said, and success is 0
+	names := map[string]*catalog.List{}
+	for _, l := range res.Lists {
+		names[l.List.ID] = l.List
 	}
-	out := verdict.Outcome.String()
+	view := &report.View{Result: res, Resolvers: s.opts.Servers, Names: names}
+	view.Decide(true) // the one verdict: outcome label, probe_success, JSON exit_code, trace
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		view.Interrupt() // out of time: what was answered is said, and success is 0
+	}
+	out := view.Verdict.Outcome.String()
 	s.probes.WithLabelValues(module, out).Inc()
 	s.probeSeconds.WithLabelValues(module).Observe(time.Since(start).Seconds())
 	s.queries.Add(float64(res.Queries))
@@ -91,24 +96,20 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		"queries", res.Queries)
 
 	reg := prometheus.NewRegistry()
-	if err := report.RegisterProbe(reg, res, verdict); err != nil {
+	if err := report.RegisterProbe(reg, view); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	switch {
 	case q.Get("format") == "json":
 		w.Header().Set("Content-Type", "application/json")
-		_ = report.WriteJSON(w, report.NewDocument(res, s.opts.Servers, nil, verdict.ExitCode()))
+		_ = report.WriteJSON(w, report.NewDocument(view))
 	case q.Get("debug") == "true":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries sent (answers still in the cache are not asked again)\n\n",
 			input, module, out, res.Elapsed.Round(time.Millisecond), res.Queries)
-		names := map[string]*catalog.List{}
-		for _, l := range res.Lists {
-			names[l.List.ID] = l.List
-		}
-		text := &report.Text{W: w, Probe: true, Names: names}
-		_ = text.Render(res, s.opts.Servers, verdict.ExitCode()) // a client gone away is not an error of the probe
+		text, _ := report.Lookup("text")
+		_ = text(w, view, report.Options{Probe: true}) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
 		families, err := reg.Gather()
 		if err == nil {

@@ -15,15 +15,15 @@ type ListChange struct {
 	Health dnsbl.Health
 }
 
-// Changes writes only what changed since the last run (-q with --state): new
-// listings, delistings, lists that began failing or recovered. Nothing changed,
-// nothing printed: a cron mail means news.
-// changes holds each check's change since the last run, by ChangeKey. It
-// returns the first write error.
-func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []ListChange, names map[string]*catalog.List, resolvers []string) error {
-	t := &Text{W: w, Names: names}
+// renderChanges writes only what changed since the last run (-q with --state):
+// new listings, delistings, lists that began failing or recovered. Nothing
+// changed, nothing printed: a cron mail means news. What could not be checked
+// is the exit code's to say (3), and the resolver's problem is said.
+func renderChanges(w io.Writer, v *View) error {
+	res, changes := v.Result, v.Changes
+	t := &text{w: w, v: v}
 	t.init()
-	if t.resolverProblem(res, resolvers) {
+	if t.resolverProblem(res, v.Resolvers) {
 		return t.err
 	}
 	for _, tr := range res.Targets {
@@ -46,7 +46,7 @@ func Changes(w io.Writer, res *dnsbl.Result, changes map[string]string, lists []
 			}
 		}
 	}
-	for _, l := range lists {
+	for _, l := range v.ListChanges {
 		switch l.Change {
 		case "list-failing":
 			t.p("LIST FAILING %s (%s): %s: %s\n", l.List.Name, l.List.Zone, l.Health.State, Sanitize(l.Health.Detail, 300))

@@ -8,8 +8,7 @@ import (
 )
 
 // Diagnosis writes the answer to "why was my mail rejected?" before the details.
-func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
-	t.init()
+func (t *text) diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 	t.p("%s\n", t.bold.Sprint("What the receiver said"))
 	t.p("  %s\n", Sanitize(d.Said, 600))
 	if len(rep.Hints) > 0 {
@@ -58,10 +57,10 @@ func (t *Text) Diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 	} else if d.Summary != d.Cause.Words {
 		t.p("%s\n  %s\n\n", t.bold.Sprint("Diagnosis"), Sanitize(d.Summary, 600))
 	}
-	t.Quiet = true // the details: listings and problems only
+	t.quiet = true // the details: listings and problems only
 	if d.Cause.NothingToCheck() {
 		return // nothing was checked: no details
 	}
 	t.p("%s\n\n", t.dim.Sprint("Details:"))
-	t.Quiet = true // the details: listings and problems only
+	t.quiet = true // the details: listings and problems only
 }

@@ -24,7 +24,8 @@ type ghFinding struct {
 }
 
 // listedFindings groups a run's listings by target, most lists first.
-func listedFindings(res *dnsbl.Result, locs map[int][]extract.Location) []ghFinding {
+func listedFindings(v *View) []ghFinding {
+	res, locs := v.Result, v.Locations
 	var out []ghFinding
 	for _, tr := range res.Targets {
 		f := ghFinding{input: tr.Target.Input, places: locs[tr.Index]}
@@ -82,13 +83,14 @@ func fileLine(l extract.Location) int {
 	return l.Line
 }
 
-// GitHub writes GitHub Actions workflow commands: one error annotation per
-// listed finding and place (its lists in the text, the most listed first), a
-// warning for what could not be checked, at most MaxAnnotations of each with a
-// notice for the rest, and a notice with the summary.
-func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
+// renderGitHub writes GitHub Actions workflow commands: one error annotation
+// per listed finding and place (its lists in the text, the most listed
+// first), a warning for what could not be checked, at most MaxAnnotations of
+// each with a notice for the rest, and a notice with the summary.
+func renderGitHub(w io.Writer, v *View, _ Options) error {
+	res, exitCode := v.Result, v.Verdict.ExitCode()
 	errors, leftErrors := 0, 0
-	for _, f := range listedFindings(res, locs) {
+	for _, f := range listedFindings(v) {
 		places := f.places
 		if len(places) == 0 {
 			places = []extract.Location{{}}
@@ -135,7 +137,7 @@ func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exi
 			"%d more listed places and %d more problems are not annotated (GitHub shows %d of each a step): "+
 				"the step summary and -o json list them all", leftErrors, leftWarnings, MaxAnnotations)))
 	}
-	s := Summarize(res, exitCode)
+	s := summarize(v)
 	notChecked := ""
 	if nc := NotChecked(res, 5); nc != "" {
 		notChecked = "; not checked: " + nc
@@ -148,11 +150,12 @@ func GitHub(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exi
 
 // GitHubSummary writes the Markdown for $GITHUB_STEP_SUMMARY: a table of what
 // is listed, where and how to delist it, and what could not be checked.
-func GitHubSummary(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Location, exitCode int) error {
+func GitHubSummary(w io.Writer, v *View) error {
+	res, exitCode := v.Result, v.Verdict.ExitCode()
 	var b strings.Builder
-	s := Summarize(res, exitCode)
+	s := summarize(v)
 	b.WriteString("## blcheck\n\n")
-	findings := listedFindings(res, locs)
+	findings := listedFindings(v)
 	switch {
 	case len(findings) > 0:
 		fmt.Fprintf(&b, "**%d listed** of %d targets checked (exit %d).\n\n", len(findings), s.Targets, exitCode)
@@ -169,7 +172,7 @@ func GitHubSummary(w io.Writer, res *dnsbl.Result, locs map[int][]extract.Locati
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(f.input), mdCell(strings.Join(f.lists, "; ")),
 				mdCell(strings.Join(where, ", ")), mdCell(strings.Join(f.delist, " ")))
 		}
-	case len(s.Incomplete) > 0 || exitCode == 3:
+	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete:
 		fmt.Fprintf(&b, "Nothing listed, but the check is **incomplete** (exit %d).\n", exitCode)
 	default:
 		fmt.Fprintf(&b, "Nothing listed: %d targets, %d checks (exit %d).\n", s.Targets, s.Checks, exitCode)

@@ -112,62 +112,63 @@ func goldenFile(t *testing.T, name string, got []byte) {
 	}
 }
 
-// Every format of one fixture result, colour on and off, against its golden file.
-func TestRenderersGolden(t *testing.T) {
+// fixtureView is the fixture as a view: a scan's, with where the first
+// target was found (findings), or a plain check's.
+func fixtureView(t *testing.T, findings bool) *View {
 	res, names, locs := fixture(t)
-	resolvers := []string{"127.0.0.1:53"}
-	for _, colour := range []bool{false, true} {
+	v := &View{Result: res, Resolvers: []string{"127.0.0.1:53"}, Warnings: []string{"a warning"}, Names: names}
+	if findings {
+		v.Locations = locs
+	}
+	v.Decide(true)
+	return v
+}
+
+// Every format of the renderers' table, for one fixture view, against its
+// golden file (text also in colour and quiet).
+func TestRenderersGolden(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)
+	tests := []struct {
+		file, format string
+		findings     bool
+		o            Options
+	}{
+		{"fixture.txt", "text", true, Options{}},
+		{"fixture-colour.txt", "text", true, Options{Color: true}},
+		{"fixture-quiet.txt", "text", false, Options{Quiet: true}},
+		{"fixture.json", "json", false, Options{}},
+		{"fixture.jsonl", "jsonl", false, Options{}},
+		{"fixture.nagios", "nagios", false, Options{Warning: 1, Critical: 2}},
+		{"fixture.github", "github", true, Options{}},
+		{"fixture.prom", "prometheus", false, Options{Now: now}},
+	}
+	tested := map[string]bool{}
+	for _, tc := range tests {
+		render, ok := Lookup(tc.format)
+		if !ok {
+			t.Fatalf("no renderer for %s", tc.format)
+		}
+		tested[tc.format] = true
 		var b bytes.Buffer
-		(&Text{W: &b, Color: colour, Names: names, Locations: locs}).Render(res, resolvers, 130)
-		name := "fixture.txt"
-		if colour {
-			name = "fixture-colour.txt"
+		if err := render(&b, fixtureView(t, tc.findings), tc.o); err != nil {
+			t.Fatalf("%s: %v", tc.format, err)
 		}
-		goldenFile(t, name, b.Bytes())
-	}
-	var quiet bytes.Buffer
-	(&Text{W: &quiet, Quiet: true, Names: names}).Render(res, resolvers, 130)
-	goldenFile(t, "fixture-quiet.txt", quiet.Bytes())
-
-	var js bytes.Buffer
-	if err := WriteJSON(&js, NewDocument(res, resolvers, []string{"a warning"}, 130)); err != nil {
-		t.Fatal(err)
-	}
-	goldenFile(t, "fixture.json", js.Bytes())
-
-	var jl bytes.Buffer
-	lines := NewJSONLines(&jl)
-	for _, tr := range res.Targets {
-		for _, c := range tr.Checks {
-			lines.Check(tr, c)
+		goldenFile(t, tc.file, b.Bytes())
+		if tc.format == "prometheus" {
+			problems, err := promlint.New(bytes.NewReader(b.Bytes())).Lint()
+			if err != nil || len(problems) > 0 {
+				t.Errorf("promlint: %v %v", problems, err)
+			}
 		}
-		lines.Target(tr)
 	}
-	goldenFile(t, "fixture.jsonl", jl.Bytes())
-
-	var ng bytes.Buffer
-	if _, err := Nagios(&ng, res, 1, 2, false); err != nil {
-		t.Fatal(err)
+	for _, f := range Formats() {
+		if !tested[f] {
+			t.Errorf("format %s has no golden file", f)
+		}
 	}
-	goldenFile(t, "fixture.nagios", ng.Bytes())
-
-	var gh, md bytes.Buffer
-	if err := GitHub(&gh, res, locs, 130); err != nil {
-		t.Fatal(err)
-	}
-	goldenFile(t, "fixture.github", gh.Bytes())
-	if err := GitHubSummary(&md, res, locs, 130); err != nil {
+	var md bytes.Buffer
+	if err := GitHubSummary(&md, fixtureView(t, true)); err != nil {
 		t.Fatal(err)
 	}
 	goldenFile(t, "fixture-summary.md", md.Bytes())
-
-	var prom bytes.Buffer
-	if err := Prometheus(&prom, res, time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	goldenFile(t, "fixture.prom", prom.Bytes())
-	problems, err := promlint.New(bytes.NewReader(prom.Bytes())).Lint()
-	if err != nil || len(problems) > 0 {
-		t.Errorf("promlint: %v %v", problems, err)
-	}
 }

@@ -112,21 +112,6 @@ func NewCheckDoc(c dnsbl.Check) CheckDoc {
 // ChangeKey names a check in CheckChanges.
 func ChangeKey(c dnsbl.Check) string { return c.Subject + " " + c.List.ID }
 
-// AddChanges sets each check's change since the last run (--state), from
-// changes by ChangeKey.
-func (d *Document) AddChanges(res *dnsbl.Result, changes map[string]string) {
-	for i, tr := range res.Targets {
-		if i >= len(d.Targets) {
-			break
-		}
-		for j, c := range tr.Checks {
-			if j < len(d.Targets[i].Checks) {
-				d.Targets[i].Checks[j].Change = changes[ChangeKey(c)]
-			}
-		}
-	}
-}
-
 // ProgressDoc is how far an interrupted target got.
 type ProgressDoc struct {
 	Started         bool `json:"started"`
@@ -147,19 +132,6 @@ type IgnoredDoc struct {
 	Host      string             `json:"host"`
 	Reason    string             `json:"reason"`
 	Locations []extract.Location `json:"locations"`
-}
-
-// AddFindings adds where each target was found, and what was left out.
-func (d *Document) AddFindings(res *dnsbl.Result, locs map[int][]extract.Location, ignored []IgnoredDoc) {
-	for i, t := range res.Targets {
-		if i < len(d.Targets) {
-			d.Targets[i].Locations = locs[t.Index]
-		}
-	}
-	d.Ignored = ignored
-	if d.Ignored == nil {
-		d.Ignored = []IgnoredDoc{}
-	}
 }
 
 // ListDoc is one list's health in the JSON document.
@@ -205,60 +177,84 @@ type SummaryDoc struct {
 	DNSQueries int `json:"dns_queries,omitempty"`
 }
 
-// NewDocument builds the JSON document of a run.
-func NewDocument(res *dnsbl.Result, resolvers []string, warnings []string, exitCode int) *Document {
+// NewDocument builds the JSON document of a view.
+func NewDocument(v *View) *Document {
+	res := v.Result
 	d := &Document{
 		Schema:     Schema,
-		Resolver:   nonNil(resolvers),
+		Resolver:   nonNil(v.Resolvers),
 		Started:    res.Started.UTC().Format(time.RFC3339),
 		DurationMs: res.Elapsed.Milliseconds(),
 		Targets:    []TargetDoc{},
 		Lists:      []ListDoc{},
-		Summary:    Summarize(res, exitCode),
-		Warnings:   nonNil(warnings),
+		Summary:    summarize(v),
+		Warnings:   nonNil(v.Warnings),
+		Ignored:    v.Ignored,
+	}
+	if v.Diagnosis != nil {
+		d.Bounce, d.Diagnosis = v.Bounce, v.Diagnosis
 	}
 	if rh := res.Resolver; rh.RewritesNXDOMAIN {
 		d.ResolverHealth = &ResolverDoc{RewritesNXDOMAIN: true, Probe: rh.Probe, Answer: rh.Answer}
 	}
 	for _, t := range res.Targets {
-		td := TargetDoc{
-			Input:    t.Target.Input,
-			Kind:     string(t.Target.Kind),
-			Form:     t.Target.Form,
-			Subjects: make([]SubjectDoc, 0, len(t.Subjects)),
-			Checks:   make([]CheckDoc, 0, len(t.Checks)),
-			Problems: nonNil(t.Problems),
-			Notes:    nonNil(t.Notes),
-
-			Interrupted: t.Interrupted,
-			Progress:    progressDoc(t),
-		}
-		for _, sj := range t.Subjects {
-			td.Subjects = append(td.Subjects, NewSubjectDoc(sj))
-		}
-		for _, c := range t.Checks {
-			td.Checks = append(td.Checks, NewCheckDoc(c))
-		}
-		d.Targets = append(d.Targets, td)
+		d.Targets = append(d.Targets, targetDoc(v, t))
+	}
+	listChange := map[string]string{}
+	for _, lc := range v.ListChanges {
+		listChange[lc.List.ID] = lc.Change
 	}
 	for _, l := range res.Lists {
 		d.Lists = append(d.Lists, ListDoc{List: l.List.ID, Zone: l.Zone, Health: string(l.Health.State),
-			Detail: l.Health.Detail})
+			Detail: l.Health.Detail, Change: listChange[l.List.ID]})
 	}
 	return d
 }
 
-// Summarize returns the summary block of a run.
-func Summarize(res *dnsbl.Result, exitCode int) SummaryDoc {
+// targetDoc is one target's JSON form, with what the front end adds to it.
+func targetDoc(v *View, t *dnsbl.TargetResult) TargetDoc {
+	td := TargetDoc{
+		Input:       t.Target.Input,
+		Kind:        string(t.Target.Kind),
+		Form:        t.Target.Form,
+		Subjects:    make([]SubjectDoc, 0, len(t.Subjects)),
+		Checks:      make([]CheckDoc, 0, len(t.Checks)),
+		Problems:    nonNil(t.Problems),
+		Notes:       nonNil(t.Notes),
+		Locations:   v.Locations[t.Index],
+		Interrupted: t.Interrupted,
+		Progress:    progressDoc(t),
+	}
+	for _, sj := range t.Subjects {
+		sd := NewSubjectDoc(sj)
+		sd.Skipped = v.skip(sd.Skipped)
+		td.Subjects = append(td.Subjects, sd)
+	}
+	for _, c := range t.Checks {
+		cd := NewCheckDoc(v.check(c))
+		if v.Changes != nil {
+			cd.Change = v.Changes[ChangeKey(c)]
+		}
+		td.Checks = append(td.Checks, cd)
+	}
+	return td
+}
+
+// summarize is the summary block of a view.
+func summarize(v *View) SummaryDoc {
+	res := v.Result
 	c := res.Summary.Counts
 	return SummaryDoc{
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
 		Listed: res.Summary.Listings(), Noted: c[dnsbl.Noted], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
 		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
-		Incomplete: nonNil(res.Summary.Incomplete), ExitCode: exitCode, DNSQueries: res.Queries,
+		Incomplete: nonNil(v.AllIncomplete()), ExitCode: v.Verdict.ExitCode(), DNSQueries: res.Queries,
 	}
 }
+
+// renderJSON writes the JSON document of a view.
+func renderJSON(w io.Writer, v *View, _ Options) error { return WriteJSON(w, NewDocument(v)) }
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -283,6 +279,8 @@ type JSONLines struct {
 	// Change, if set, says what a check is to the last run's (--state): its
 	// line's "change".
 	Change func(dnsbl.Check) string
+	// Hint, if set, is what the front end adds to a skip reason (View.Hint).
+	Hint func(reason string) string
 
 	buf  *bufio.Writer
 	line []byte
@@ -298,6 +296,9 @@ func NewJSONLines(w io.Writer) *JSONLines {
 func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	if j.err != nil {
 		return
+	}
+	if c.Status == dnsbl.Skipped && j.Hint != nil && c.Error != "" {
+		c.Error = j.Hint(c.Error)
 	}
 	d := NewCheckDoc(c)
 	d.Target = t.Target.Input
@@ -342,25 +343,31 @@ func (j *JSONLines) Flush() {
 // Err is the first write error, if any.
 func (j *JSONLines) Err() error { return j.err }
 
+// renderJSONLines ends the JSON lines of a run: those streamed during it
+// (Options.Lines) are flushed; without them, the view's checks are written.
+func renderJSONLines(w io.Writer, v *View, o Options) error {
+	j := o.Lines
+	if j == nil {
+		j = NewJSONLines(w)
+		j.Hint = v.Hint
+		if v.Changes != nil {
+			j.Change = func(c dnsbl.Check) string { return v.Changes[ChangeKey(c)] }
+		}
+		for _, tr := range v.Result.Targets {
+			for _, c := range tr.Checks {
+				j.Check(tr, c)
+			}
+			j.Target(tr)
+		}
+	}
+	j.Flush()
+	return j.Err()
+}
+
 // CatalogEntries returns the lists for `blcheck lists --format json`.
 func CatalogEntries(lists []*catalog.List) []*catalog.List {
 	if lists == nil {
 		return []*catalog.List{}
 	}
 	return lists
-}
-
-// ExitCode is the contract's exit code for an outcome: 0 clean, 1 listed, 3
-// incomplete, 130 interrupted. It is the CLI's one mapping, and the JSON
-// document's summary.exit_code.
-func ExitCode(o dnsbl.Outcome) int {
-	switch o {
-	case dnsbl.OutcomeInterrupted:
-		return 130
-	case dnsbl.OutcomeListed:
-		return 1
-	case dnsbl.OutcomeIncomplete:
-		return 3
-	}
-	return 0
 }

@@ -156,7 +156,7 @@ func NewProbeDocument(res *dnsbl.Result, resolvers []string) *ProbeDocument {
 
 // ProbeTable writes the lists' health as a table for people.
 func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool) error {
-	t := &Text{W: w, Color: colour}
+	t := &text{w: w, color: colour}
 	t.init()
 	t.resolverProblem(res, resolvers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

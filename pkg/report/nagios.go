@@ -17,13 +17,34 @@ const (
 	NagiosUnknown  = 3
 )
 
-// Nagios writes one status line with perfdata, then one line per listing (a
-// plugin's long output), and returns the plugin exit code: CRITICAL at critical
-// or more listings, WARNING at warning or more, UNKNOWN when the check is
-// incomplete (by the strict rule, blcheck's default: any list that failed for
-// any subject; see dnsbl.Result.Outcome), else OK.
-func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) (int, error) {
-	s := Summarize(res, 0)
+// renderNagios writes one status line with perfdata, then one line per
+// listing (a plugin's long output): the state NagiosState gives.
+func renderNagios(w io.Writer, v *View, o Options) error {
+	state, text, details := nagios(v, o.Warning, o.Critical)
+	s := summarize(v)
+	name := [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[state]
+	_, err := fmt.Fprintf(w, "BLCHECK %s - %s | listed=%d;%d;%d;0;%d clean=%d error=%d blocked=%d unreliable=%d skipped=%d time=%.3fs\n",
+		name, text, s.Listed, o.Warning, o.Critical, s.Checks, s.Clean, s.Error, s.Blocked, s.Unreliable, s.Skipped, v.Result.Elapsed.Seconds())
+	for _, d := range details {
+		if err == nil {
+			_, err = fmt.Fprintln(w, d)
+		}
+	}
+	return err
+}
+
+// NagiosState is the monitoring-plugin state of a view, its exit code with
+// --format nagios: CRITICAL at critical or more listings, WARNING at warning
+// or more, UNKNOWN when the verdict is incomplete or interrupted, else OK.
+func NagiosState(v *View, warning, critical int) int {
+	state, _, _ := nagios(v, warning, critical)
+	return state
+}
+
+// nagios decides a view's Nagios state, status text and long output.
+func nagios(v *View, warning, critical int) (int, string, []string) {
+	res := v.Result
+	s := summarize(v)
 	listedOn := map[string]bool{}
 	var details []string
 	for _, tr := range res.Targets {
@@ -70,14 +91,14 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 		state = NagiosCritical
 	case s.Listed >= warning && s.Listed > 0:
 		state = NagiosWarning
-	case res.Summary.Interrupted:
+	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted:
 		finished, cut, notStarted := interruptedCounts(res)
 		state, text = NagiosUnknown, fmt.Sprintf("interrupted: %s finished, %d cut short, %d not started", plural(finished, "target"), cut, notStarted)
 	case res.Resolver.RewritesNXDOMAIN:
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
-	case len(res.Summary.Incomplete) > 0:
-		state, text = NagiosUnknown, "incomplete: "+Sanitize(res.Summary.Incomplete[0], 200)
-	case res.Outcome(strict) == dnsbl.OutcomeIncomplete:
+	case len(v.AllIncomplete()) > 0:
+		state, text = NagiosUnknown, "incomplete: "+Sanitize(v.AllIncomplete()[0], 200)
+	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete:
 		state = NagiosUnknown
 	}
 	if state == NagiosCritical || state == NagiosWarning {
@@ -91,11 +112,5 @@ func Nagios(w io.Writer, res *dnsbl.Result, warning, critical int, strict bool) 
 			text += fmt.Sprintf(" (the run was interrupted: %d cut short, %d not started)", cut, notStarted)
 		}
 	}
-	name := [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[state]
-	_, err := fmt.Fprintf(w, "BLCHECK %s - %s | listed=%d;%d;%d;0;%d clean=%d error=%d blocked=%d unreliable=%d skipped=%d time=%.3fs\n",
-		name, text, s.Listed, warning, critical, s.Checks, s.Clean, s.Error, s.Blocked, s.Unreliable, s.Skipped, res.Elapsed.Seconds())
-	for _, d := range details {
-		fmt.Fprintln(w, d)
-	}
-	return state, err
+	return state, text, details
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"io"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -35,22 +34,19 @@ const (
 	helpLastRun = "When blcheck last wrote these metrics, as a Unix time in seconds."
 )
 
-// RegisterProbe registers one probe's metrics with reg: the run is one probe
+// RegisterProbe registers one probe's metrics with reg: the view is one probe
 // of one target, and blcheck_probe_success says whether its verdict (also its
 // JSON exit_code and its outcome label) is complete.
-func RegisterProbe(reg prometheus.Registerer, res *dnsbl.Result, verdict Verdict) error {
-	return registerMetrics(reg, res, false, &verdict)
+func RegisterProbe(reg prometheus.Registerer, v *View) error {
+	return registerMetrics(reg, v, false)
 }
 
-// RegisterMetrics registers a run's metrics with reg. With targetLabel, the
+// registerMetrics registers a view's metrics with reg. With targetLabel, the
 // families that describe one target carry a `target` label (`-o prometheus`,
-// which checks several), and each target's success is its own outcome's;
-// without it the run is one probe of one target.
-func RegisterMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel bool) error {
-	return registerMetrics(reg, res, targetLabel, nil)
-}
-
-func registerMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel bool, verdict *Verdict) error {
+// which checks several), and each target's success is its own, by the strict
+// rule; without it the view is one probe, and its success is its verdict's.
+func registerMetrics(reg prometheus.Registerer, v *View, targetLabel bool) error {
+	res := v.Result
 	var tl []string
 	if targetLabel {
 		tl = []string{"target"}
@@ -86,12 +82,9 @@ func registerMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel b
 			t = []string{tr.Target.Input}
 		}
 		with := func(v ...string) []string { return append(append([]string{}, t...), v...) }
-		complete := tr.Complete(res.Resolver.RewritesNXDOMAIN)
-		switch {
-		case verdict != nil: // one probe: its verdict, as its JSON exit_code and outcome say
-			complete = verdict.Complete
-		case !targetLabel:
-			complete = res.Complete()
+		complete := v.Verdict.Complete // one probe: its verdict, as its JSON exit_code and outcome say
+		if targetLabel {
+			complete = tr.Complete(res.Resolver.RewritesNXDOMAIN)
 		}
 		anyListed := false
 		for _, s := range tr.Subjects {
@@ -120,16 +113,16 @@ func registerMetrics(reg prometheus.Registerer, res *dnsbl.Result, targetLabel b
 	return nil
 }
 
-// Prometheus writes a run in the Prometheus text format, for node_exporter's
-// textfile collector (`-o prometheus`): every target's families with a
-// `target` label, and when the run ended.
-func Prometheus(w io.Writer, res *dnsbl.Result, now time.Time) error {
+// renderPrometheus writes a view in the Prometheus text format, for
+// node_exporter's textfile collector (`-o prometheus`): every target's
+// families with a `target` label, and when the run ended (Options.Now).
+func renderPrometheus(w io.Writer, v *View, o Options) error {
 	reg := prometheus.NewPedanticRegistry()
-	if err := RegisterMetrics(reg, res, true); err != nil {
+	if err := registerMetrics(reg, v, true); err != nil {
 		return err
 	}
 	last := prometheus.NewGauge(prometheus.GaugeOpts{Name: "blcheck_last_run_timestamp_seconds", Help: helpLastRun})
-	last.Set(float64(now.UnixNano()) / 1e9)
+	last.Set(float64(o.Now.UnixNano()) / 1e9)
 	reg.MustRegister(last)
 	families, err := reg.Gather()
 	if err != nil {

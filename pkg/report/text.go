@@ -54,24 +54,13 @@ func Sanitize(s string, max int) string {
 	return strings.TrimRight(b.String(), " ")
 }
 
-// Text renders results for people.
-type Text struct {
-	W     io.Writer
-	Color bool
-	Quiet bool // only listings and problems
-	// Names maps list ids to catalog entries, for their names.
-	Names map[string]*catalog.List
-	// Locations says where scan and bounce found each target (by target index).
-	Locations map[int][]extract.Location
-	// Ignored is what scan and bounce left out.
-	Ignored []IgnoredDoc
-	// Probe says the text is a probe's trace (blcheck serve &debug=true): it
-	// names the outcome, not a process exit code.
-	Probe bool
-	// Lenient is the rule of earlier releases (--strict=false): a target that
-	// some lists could not answer for is "clean on the lists that could be
-	// used", not incomplete.
-	Lenient bool
+// text renders a view for people.
+type text struct {
+	w     io.Writer
+	v     *View
+	color bool
+	quiet bool // only listings and problems
+	probe bool // a probe's trace: the outcome, not an exit code
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	err                                    error           // the first write error
@@ -79,10 +68,25 @@ type Text struct {
 	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
 }
 
-func (t *Text) init() {
+// renderText writes the text report of a view: with a bounce, its diagnosis
+// first; with -q and --state, only what changed since the last run.
+func renderText(w io.Writer, v *View, o Options) error {
+	if o.Quiet && v.Changes != nil {
+		return renderChanges(w, v)
+	}
+	t := &text{w: w, v: v, color: o.Color, quiet: o.Quiet, probe: o.Probe}
+	t.init()
+	if v.Diagnosis != nil {
+		t.diagnosis(v.Bounce, v.Diagnosis)
+	}
+	t.render()
+	return t.err
+}
+
+func (t *text) init() {
 	mk := func(attrs ...color.Attribute) *color.Color {
 		c := color.New(attrs...)
-		if t.Color {
+		if t.color {
 			c.EnableColor()
 		} else {
 			c.DisableColor()
@@ -93,29 +97,18 @@ func (t *Text) init() {
 	t.green, t.bold, t.dim = mk(color.FgGreen), mk(color.Bold), mk(color.Faint)
 }
 
-func (t *Text) name(id string) string {
-	if l := t.Names[id]; l != nil {
-		return l.Name
-	}
-	return id
-}
+func (t *text) name(id string) string { return t.v.name(id) }
 
-// p writes to W; after a failed write it writes nothing more, and the error is
-// what Render returns.
-func (t *Text) p(format string, a ...any) {
+// p writes to w; after a failed write it writes nothing more, and the error is
+// what renderText returns.
+func (t *text) p(format string, a ...any) {
 	if t.err == nil {
-		_, t.err = fmt.Fprintf(t.W, format, a...)
+		_, t.err = fmt.Fprintf(t.w, format, a...)
 	}
 }
 
-// Render writes the whole report of a run, and returns the first write error.
-func (t *Text) Render(res *dnsbl.Result, resolvers []string, exitCode int) error {
-	t.render(res, resolvers, exitCode)
-	return t.err
-}
-
-func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
-	t.init()
+func (t *text) render() {
+	res := t.v.Result
 	t.noKey, t.badList = map[string]bool{}, map[string]bool{}
 	for _, l := range res.Lists {
 		switch {
@@ -125,7 +118,7 @@ func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 			t.badList[l.List.ID] = true
 		}
 	}
-	if t.resolverProblem(res, resolvers) {
+	if t.resolverProblem(res, t.v.Resolvers) {
 		// every answer is void: per-check errors would only repeat it
 		for _, tr := range res.Targets {
 			t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
@@ -134,7 +127,7 @@ func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 		t.p("\n")
 	} else {
 		targets := res.Targets
-		if t.Locations != nil { // findings: the listed ones first
+		if t.v.Locations != nil { // findings: the listed ones first
 			targets = append([]*dnsbl.TargetResult(nil), targets...)
 			sort.SliceStable(targets, func(i, j int) bool { return severity(targets[i]) < severity(targets[j]) })
 		}
@@ -142,13 +135,13 @@ func (t *Text) render(res *dnsbl.Result, resolvers []string, exitCode int) {
 			t.target(tr)
 		}
 		t.ignored()
-		t.unreadInput(res)
+		t.unreadInput()
 		t.lists(res)
 	}
-	if t.Quiet {
+	if t.quiet {
 		return
 	}
-	t.summary(res, resolvers, exitCode)
+	t.summary()
 }
 
 type subjectCounts struct {
@@ -157,7 +150,7 @@ type subjectCounts struct {
 	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
 }
 
-func (t *Text) target(tr *dnsbl.TargetResult) {
+func (t *text) target(tr *dnsbl.TargetResult) {
 	per := map[string]*subjectCounts{}
 	listed := 0
 	problems := len(tr.Problems)
@@ -179,7 +172,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 			if t.noKey[c.List.ID] {
 				continue // said once for the run, below
 			}
-			sc.skipWhy[c.Error]++
+			sc.skipWhy[t.v.skip(c.Error)]++
 		}
 		sc.checks = append(sc.checks, c)
 		if c.DuplicateOf != nil {
@@ -202,12 +195,12 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 				notHow[c.List.ID] = map[dnsbl.Status]int{}
 			}
 			notHow[c.List.ID][c.Status]++
-			if !t.Lenient || c.Status == dnsbl.Error || !t.badList[c.List.ID] || unreliableListing(c) {
+			if !!t.v.Verdict.Strict || c.Status == dnsbl.Error || !t.badList[c.List.ID] || unreliableListing(c) {
 				problems++ // the target is incomplete, or the list is named with its subject
 			}
 		}
 	}
-	if t.Quiet && listed == 0 && problems == 0 && !tr.Interrupted {
+	if t.quiet && listed == 0 && problems == 0 && !tr.Interrupted {
 		return
 	}
 	verdict := t.green.Sprint("clean")
@@ -226,7 +219,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
 	case len(tr.Problems) > 0:
 		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
-	case len(unused) > 0 && !t.Lenient:
+	case len(unused) > 0 && !!t.v.Verdict.Strict:
 		for i, id := range notOn {
 			notOn[i] = fmt.Sprintf("%s (%s)", id, failedParts(notHow[id]))
 		}
@@ -235,7 +228,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", failedParts(unused))
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
-	t.locations(t.Locations[tr.Index])
+	t.locations(t.v.Locations[tr.Index])
 
 	// listed subjects first, then the others, each group in discovery order
 	subjects := append([]dnsbl.Subject(nil), tr.Subjects...)
@@ -252,7 +245,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
 		}
-		if t.Quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
+		if t.quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
 			continue
 		}
 		if rank(sc) == 2 && s.Skip == "" {
@@ -270,7 +263,7 @@ func (t *Text) target(tr *dnsbl.TargetResult) {
 	for _, p := range tr.Problems {
 		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
 	}
-	if !t.Quiet {
+	if !t.quiet {
 		for _, n := range tr.Notes {
 			t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
 		}
@@ -299,7 +292,7 @@ func progress(tr *dnsbl.TargetResult) string {
 }
 
 // locations prints where a finding was, the first few in full.
-func (t *Text) locations(locs []extract.Location) {
+func (t *text) locations(locs []extract.Location) {
 	const show = 5
 	for i, l := range locs {
 		if i == show {
@@ -313,7 +306,8 @@ func (t *Text) locations(locs []extract.Location) {
 // unreadInput prints what made the run incomplete beyond its targets' own
 // problems (a MIME part that could not be read, a bounce with nothing to check),
 // also with -q: its contents were not checked.
-func (t *Text) unreadInput(res *dnsbl.Result) {
+func (t *text) unreadInput() {
+	res := t.v.Result
 	said := map[string]bool{"the run was interrupted": true}
 	for _, tr := range res.Targets {
 		for _, p := range tr.Problems {
@@ -321,7 +315,7 @@ func (t *Text) unreadInput(res *dnsbl.Result) {
 		}
 	}
 	first := true
-	for _, p := range res.Summary.Incomplete {
+	for _, p := range t.v.AllIncomplete() {
 		if said[p] { // a target's problem, said with it; the interruption, said in the footer
 			continue
 		}
@@ -338,12 +332,12 @@ func (t *Text) unreadInput(res *dnsbl.Result) {
 }
 
 // ignored prints what was left out, so that nothing is dropped silently.
-func (t *Text) ignored() {
-	if len(t.Ignored) == 0 || t.Quiet {
+func (t *text) ignored() {
+	if len(t.v.Ignored) == 0 || t.quiet {
 		return
 	}
 	t.p("%s\n", t.dim.Sprint("Not checked:"))
-	for _, ig := range t.Ignored {
+	for _, ig := range t.v.Ignored {
 		where := ""
 		if len(ig.Locations) > 0 {
 			where = " at " + Sanitize(ig.Locations[0].String(), 300)
@@ -380,11 +374,11 @@ func rank(sc *subjectCounts) int {
 	return 2
 }
 
-func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
+func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	via := strings.Join(s.Via, ", ")
 	head := fmt.Sprintf("  %s (%s)", s.Name, Sanitize(via, 200))
 	if s.Skip != "" {
-		t.p("%s: %s\n", head, t.dim.Sprint("not checked, "+s.Skip))
+		t.p("%s: %s\n", head, t.dim.Sprint("not checked, "+t.v.skip(s.Skip)))
 		return
 	}
 	checked := 0
@@ -414,7 +408,7 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	if n := sc.byStatus[dnsbl.Unreliable]; n > 0 {
 		parts = append(parts, t.magenta.Sprintf("%d unreliable", n))
 	}
-	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.Quiet {
+	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.quiet {
 		why := ""
 		if len(sc.skipWhy) == 1 {
 			for w := range sc.skipWhy {
@@ -457,7 +451,7 @@ func (t *Text) subject(s dnsbl.Subject, sc *subjectCounts) {
 			if c.DelistURL != "" {
 				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
 			}
-			if l := t.Names[c.List.ID]; l != nil && l.Removal != "" {
+			if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" {
 				t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
 			}
 			for _, d := range sc.checks {
@@ -498,62 +492,9 @@ func (sc *subjectCounts) unreliableListing() bool {
 	return false
 }
 
-// failedParts says how many checks failed, by how: "1 error, 2 blocked".
-func failedParts(by map[dnsbl.Status]int) string {
-	var parts []string
-	if n := by[dnsbl.Error]; n > 0 {
-		parts = append(parts, plural(n, "error"))
-	}
-	if n := by[dnsbl.Blocked]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d blocked", n))
-	}
-	if n := by[dnsbl.Unreliable]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreliable", n))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// NotChecked names the blacklists that could not be used for some subject,
-// each with how its checks failed ("spamhaus-zen (1 blocked)"), at most max of
-// them and how many more: what makes a run incomplete by the strict rule.
-func NotChecked(res *dnsbl.Result, max int) string {
-	var parts []string
-	more, asked, failedAll := 0, 0, 0
-	total := map[dnsbl.Status]int{}
-	for _, l := range res.Lists {
-		if l.List.Allow() || l.Answered+l.Failed == 0 {
-			continue
-		}
-		asked++
-		if l.Answered == 0 {
-			failedAll++
-		}
-		for st, n := range l.Failures {
-			total[st] += n
-		}
-	}
-	if asked > 2 && failedAll == asked { // the resolver or the path to it, not the lists: said once
-		return fmt.Sprintf("any of the %d lists (%s)", asked, failedParts(total))
-	}
-	for _, l := range res.Lists {
-		if l.List.Allow() || len(l.Failures) == 0 {
-			continue
-		}
-		if len(parts) == max {
-			more++
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s)", l.List.ID, failedParts(l.Failures)))
-	}
-	if more > 0 {
-		parts = append(parts, fmt.Sprintf("and %d more", more))
-	}
-	return strings.Join(parts, ", ")
-}
-
 // namesBlocked reports whether a subject has a blocked or unreliable check that
 // the lists' section does not explain, and so is named with the subject.
-func (t *Text) namesBlocked(sc *subjectCounts) bool {
+func (t *text) namesBlocked(sc *subjectCounts) bool {
 	for _, c := range sc.checks {
 		if (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] {
 			return true
@@ -565,7 +506,7 @@ func (t *Text) namesBlocked(sc *subjectCounts) bool {
 // sameErrors prints, once, an error that every list queried for a subject met
 // word for word (a dead resolver's "connection refused", three lists or more),
 // and says whether it did. When only some lists failed, each is named.
-func (t *Text) sameErrors(sc *subjectCounts, checked int) bool {
+func (t *text) sameErrors(sc *subjectCounts, checked int) bool {
 	if checked < 3 || sc.byStatus[dnsbl.Error] != checked {
 		return false
 	}
@@ -584,7 +525,7 @@ func (t *Text) sameErrors(sc *subjectCounts, checked int) bool {
 }
 
 // resolverProblem explains a resolver that invents answers: nothing it says counts.
-func (t *Text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
+func (t *text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
 	rh := res.Resolver
 	if !rh.RewritesNXDOMAIN {
 		return false
@@ -601,7 +542,7 @@ func (t *Text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
 
 // lists prints, once per run, the lists whose answers could not be used: blocked,
 // unreliable, and keyed lists without a key.
-func (t *Text) lists(res *dnsbl.Result) {
+func (t *text) lists(res *dnsbl.Result) {
 	var bad []dnsbl.ListHealth
 	keyed := map[string][]*catalog.List{}
 	var envs []string
@@ -669,10 +610,10 @@ func (t *Text) lists(res *dnsbl.Result) {
 			untested = append(untested, l.List.Name)
 		}
 	}
-	if len(untested) > 0 && !t.Quiet {
+	if len(untested) > 0 && !t.quiet {
 		t.p("%s %s.\n\n", t.dim.Sprint("Answers unconfirmed (the list publishes no test point):"), strings.Join(untested, ", "))
 	}
-	if len(envs) > 0 && !t.Quiet {
+	if len(envs) > 0 && !t.quiet {
 		var parts []string
 		for _, env := range envs {
 			verb := "need"
@@ -696,8 +637,9 @@ func sameState(ls []dnsbl.ListHealth) bool {
 	return true
 }
 
-func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
-	s := Summarize(res, exitCode)
+func (t *text) summary() {
+	res, resolvers, exitCode := t.v.Result, t.v.Resolvers, t.v.Verdict.ExitCode()
+	s := summarize(t.v)
 	var parts []string
 	add := func(n int, what string) {
 		if n > 0 {
@@ -746,8 +688,8 @@ func (t *Text) summary(res *dnsbl.Result, resolvers []string, exitCode int) {
 }
 
 // verdictWords is the summary's last words: the exit code, or for a probe its outcome.
-func (t *Text) verdictWords(exitCode int) string {
-	if !t.Probe {
+func (t *text) verdictWords(exitCode int) string {
+	if !t.probe {
 		return exitMeaning(exitCode)
 	}
 	m := exitMeaning(exitCode)
@@ -759,7 +701,7 @@ func (t *Text) verdictWords(exitCode int) string {
 
 // noKeyChecks counts the checks skipped because their list needs a key: the
 // subjects' lines leave them out (they are said once, for the run).
-func (t *Text) noKeyChecks(res *dnsbl.Result) int {
+func (t *text) noKeyChecks(res *dnsbl.Result) int {
 	n := 0
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {

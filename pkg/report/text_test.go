@@ -29,16 +29,18 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
-// A renderer says when its output could not be written.
+// Every renderer says when its output could not be written, and so does the
+// changes report (-q with --state).
 func TestRenderersReturnWriteErrors(t *testing.T) {
-	res, names, locs := fixture(t)
-	if err := (&Text{W: failWriter{}, Names: names, Locations: locs}).Render(res, []string{"127.0.0.1:53"}, 1); err == nil {
-		t.Error("Text.Render: no error from a failing writer")
+	for _, f := range Formats() {
+		render, _ := Lookup(f)
+		if err := render(failWriter{}, fixtureView(t, true), Options{Now: time.Unix(0, 0)}); err == nil {
+			t.Errorf("%s: no error from a failing writer", f)
+		}
 	}
-	if err := Changes(failWriter{}, res, map[string]string{"192.0.2.10 spamhaus-zen": "new-listing"}, nil, names, nil); err == nil {
-		t.Error("Changes: no error from a failing writer")
-	}
-	if err := Prometheus(failWriter{}, res, time.Unix(0, 0)); err == nil {
-		t.Error("Prometheus: no error from a failing writer")
+	v := fixtureView(t, false)
+	v.Changes = map[string]string{"192.0.2.10 spamhaus-zen": "new-listing"}
+	if err := renderText(failWriter{}, v, Options{Quiet: true}); err == nil {
+		t.Error("changes: no error from a failing writer")
 	}
 }
