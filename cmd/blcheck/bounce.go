@@ -64,7 +64,7 @@ func newBounceCmd(s *streams) *cobra.Command {
 			return runBounce(cmd.Context(), s, o, args)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	cmd.SetFlagErrorFunc(flagError)
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json or jsonl")

@@ -54,6 +54,9 @@ func prepare(s *streams, co *catalogOptions, ro *resolverOptions, oo *outputOpti
 	if err := ro.validate(); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := ro.resolveNamed(s); err != nil {
+		return nil, nil, nil, err
+	}
 	cat, err := co.load(s)
 	if err != nil {
 		return nil, nil, nil, err
@@ -133,6 +136,7 @@ func pathError(err error) error {
 type resolverOptions struct {
 	shard       dnsbl.Shard
 	resolvers   []string
+	addrs       []string // --resolver's values as host:port, once read
 	timeout     time.Duration
 	retries     int
 	concurrency int
@@ -275,15 +279,28 @@ func (o *resolverOptions) servers(s *streams) ([]string, error) {
 		}
 		return servers, nil
 	}
+	if err := o.resolveNamed(s); err != nil {
+		return nil, err
+	}
+	return o.addrs, nil
+}
+
+// resolveNamed reads every --resolver value into o.addrs, once: a host name is
+// resolved through the system at start, never again during the run.
+func (o *resolverOptions) resolveNamed(s *streams) error {
+	if o.addrs != nil || len(o.resolvers) == 0 {
+		return nil
+	}
 	var out []string
 	for _, r := range o.resolvers {
-		hp, err := resolver.ParseServer(r)
+		hp, err := parseResolver(context.Background(), s, r)
 		if err != nil {
-			return nil, usagef("--resolver: %v", err)
+			return err
 		}
 		out = append(out, hp)
 	}
-	return out, nil
+	o.addrs = out
+	return nil
 }
 
 func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {

@@ -77,7 +77,7 @@ func newListsCmd(s *streams) *cobra.Command {
 			return report.ListsTable(s.out, shown, s.getenv)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	cmd.SetFlagErrorFunc(flagError)
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	f := cmd.Flags()

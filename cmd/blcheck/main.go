@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,6 +36,8 @@ type streams struct {
 	outTTY bool   // stdout is a terminal
 	errTTY bool   // stderr is a terminal (progress bars)
 	resolv string // resolv.conf path
+	// lookup resolves a --resolver host name; nil: the system's resolver
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 func main() {
@@ -184,7 +187,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	opts.addFlags(root)
 	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newServeCmd(s), newVersionCmd(s))
 	for _, extra := range buildCommands {
@@ -206,7 +209,7 @@ func newCheckCmd(s *streams) *cobra.Command {
 			return runCheck(cmd.Context(), s, opts, args)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	cmd.SetFlagErrorFunc(flagError)
 	opts.addFlags(cmd)
 	return cmd
 }

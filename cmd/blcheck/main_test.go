@@ -102,7 +102,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing file", append([]string{"--file", "/nonexistent/targets.txt"}, r...), "", 2, "", "cannot read /nonexistent/targets.txt"},
 		{"bad flag", []string{"--frobnicate"}, "", 2, "", "unknown flag: --frobnicate"},
 		{"bad format", append([]string{"192.0.2.10", "-o", "xml"}, r...), "", 2, "", `--format "xml"`},
-		{"bad resolver", []string{"192.0.2.10", "-r", "dns.example"}, "", 2, "", "not HOST or HOST:PORT"},
+		{"bad resolver", []string{"192.0.2.10", "-r", "dns..example"}, "", 2, "", "not an address or a host name"},
 		{"bad timeout", []string{"192.0.2.10", "--timeout", "0s", "-r", srv.Addr}, "", 2, "", "--timeout 0s: must be more than 0"},
 		{"bad --txt", append([]string{"192.0.2.10", "--txt", "never"}, r...), "", 2, "", `--txt "never": use auto or listed`},
 		{"listing's reason with --txt listed", append([]string{"192.0.2.10", "--txt", "listed", "-l", "zen"}, r...), "", 1, "https://www.spamhaus.org/query/ip/192.0.2.10", ""},

@@ -55,7 +55,7 @@ func newScanCmd(s *streams) *cobra.Command {
 			return runScan(cmd.Context(), s, o, args)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	cmd.SetFlagErrorFunc(flagError)
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl or github")

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runWith runs the CLI as runCLI does, with streams a test adjusts.
+func runWith(t *testing.T, env map[string]string, adjust func(*streams), args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s := &streams{
+		in: strings.NewReader(""), out: &out, err: &errb,
+		getenv: func(k string) string { return env[k] },
+		resolv: filepath.Join(t.TempDir(), "no-resolv.conf"),
+	}
+	if adjust != nil {
+		adjust(s)
+	}
+	code := run(context.Background(), args, s)
+	return result{code, out.String(), errb.String()}
+}
+
+// TestOurWords: a value a flag cannot take is said in blcheck's words, naming
+// the flag and the value (Go's strconv and time messages never leak out), and
+// --resolver takes a host name, as its help says.
+func TestOurWords(t *testing.T) {
+	srv := fakeWorld(t)
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	noHost := func(s *streams) {
+		s.lookup = func(context.Context, string) ([]netip.Addr, error) {
+			return nil, &net.DNSError{Err: "no such host", Name: "resolver.example.net", IsNotFound: true}
+		}
+	}
+	tests := []struct {
+		name   string
+		adjust func(*streams)
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"rate", nil, []string{"--rate", "abc", "192.0.2.1"}, 2, "", `--rate "abc": not a number`},
+		{"timeout", nil, []string{"--timeout", "abc", "192.0.2.1"}, 2, "", `--timeout "abc": not a duration: a number and a unit, e.g. 500ms`},
+		{"retries", nil, []string{"--retries", "x", "192.0.2.1"}, 2, "", `--retries "x": not a whole number`},
+		{"concurrency by its short name", nil, []string{"-c", "x", "192.0.2.1"}, 2, "", `--concurrency (-c) "x": not a whole number`},
+		{"strict", nil, []string{"--strict=maybe", "192.0.2.1"}, 2, "", `--strict "maybe": use true or false`},
+		{"nagios warning", nil, []string{"-o", "nagios", "-w", "x", "192.0.2.1"}, 2, "", `--warning (-w) "x": not a whole number`},
+		{"scan too", nil, []string{"scan", "--rate", "fast", "x.eml"}, 2, "", `--rate "fast": not a number`},
+		{"resolver by name", nil, []string{"-r", "localhost:" + port, "-l", "zen", "-o", "json", "192.0.2.99"}, 0,
+			`"127.0.0.1:` + port + `"`, ""},
+		{"resolver name unknown", noHost, []string{"-r", "resolver.example.net", "192.0.2.1"}, 2, "",
+			`--resolver "resolver.example.net": the system cannot resolve resolver.example.net (no such host)`},
+		{"resolver not a name", nil, []string{"-r", "dns..example", "192.0.2.1"}, 2, "", `--resolver "dns..example": not an address or a host name`},
+		{"resolver bad port", nil, []string{"-r", "localhost:99999", "192.0.2.1"}, 2, "", `port "99999" is not a number from 1 to 65535`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, tc.adjust, tc.args...)
+			if got.code != tc.code || !strings.Contains(got.stdout, tc.stdout) || !strings.Contains(got.err, tc.stderr) {
+				t.Fatalf("exit %d, want %d with %q / %q\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, tc.stdout, tc.stderr, got.stdout, got.err)
+			}
+			for _, leak := range []string{"strconv.", "time: invalid", "invalid argument"} {
+				if strings.Contains(got.err, leak) {
+					t.Errorf("Go's words leak out: %s", got.err)
+				}
+			}
+		})
+	}
+}
