@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,5 +47,37 @@ func TestUntestedAnswersUnconfirmed(t *testing.T) {
 	got := runCLI(t, nil, "", "2001:db8::25", "-r", srv.Addr, "-l", "sem-ipv6,spamhaus-zen")
 	if !strings.Contains(got.stdout, "Answers unconfirmed (the list publishes no test point): ") {
 		t.Errorf("exit %d, the untested list's answers not said unconfirmed\n%s", got.code, got.stdout)
+	}
+}
+
+// Bad input is exit 2 before anything is sent: an account key that cannot be
+// a DNS label (named by its variable), a catalog whose errors: take one of a
+// list's own codes.
+func TestBadInputBeforeSending(t *testing.T) {
+	srv := fakeWorld(t)
+	catalogFile := filepath.Join(t.TempDir(), "lists.yaml")
+	if err := os.WriteFile(catalogFile, []byte(`
+- {id: bad, name: Bad BL, zone: bad.bl.test, kind: ip, families: [ipv4], default: true, status: active,
+   codes: {127.0.0.2: listed}, errors: {127.0.0.0/24: refused}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"key with a space", map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": "abc def"}, nil, "$BLCHECK_SPAMHAUS_DQS_KEY"},
+		{"key with a dot", map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": "abc.def"}, nil, "$BLCHECK_SPAMHAUS_DQS_KEY"},
+		{"key too long", map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": strings.Repeat("k", 64)}, nil, "$BLCHECK_SPAMHAUS_DQS_KEY"},
+		{"errors: covers a code", nil, []string{"--lists", catalogFile}, "127.0.0.2"},
+	} {
+		before := srv.TotalQueries()
+		got := runCLI(t, tc.env, "", append([]string{"192.0.2.10", "-r", srv.Addr}, tc.args...)...)
+		if got.code != exitUsage || !strings.Contains(got.err, tc.want) || srv.TotalQueries() != before {
+			t.Errorf("%s: exit %d, %d queries sent, stderr %q; want 2 naming %s and nothing sent",
+				tc.name, got.code, srv.TotalQueries()-before, got.err, tc.want)
+		}
 	}
 }

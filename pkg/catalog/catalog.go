@@ -612,6 +612,15 @@ func (l *List) parseErrors() error {
 		if _, clash := l.Codes[k]; clash {
 			return fmt.Errorf("%s is both a code and an error", k)
 		}
+		for _, c := range l.codes {
+			if c.prefix.Overlaps(p) {
+				code := c.prefix.String()
+				if c.prefix.IsSingleIP() {
+					code = c.prefix.Addr().String()
+				}
+				return fmt.Errorf("errors: %s covers %s, one of the list's codes: an answer cannot be both a listing and a refusal", k, code)
+			}
+		}
 		l.errors = append(l.errors, errorCode{p, v})
 	}
 	sortPrefixes(l.errors, func(e errorCode) netip.Prefix { return e.prefix })

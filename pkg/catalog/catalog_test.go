@@ -382,3 +382,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A key that cannot be one DNS label is refused, naming its variable, not itself.
+func TestSelectBadKey(t *testing.T) {
+	c := Default()
+	for _, key := range []string{"sek rit", "sek.rit", strings.Repeat("k", 64), "sek/rit"} {
+		_, _, err := c.Select(Selection{Only: []string{"spamhaus-dqs-zen"},
+			Getenv: func(k string) string { return map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": key}[k] }})
+		if err == nil || !strings.Contains(err.Error(), "$BLCHECK_SPAMHAUS_DQS_KEY") || strings.Contains(err.Error(), "rit") {
+			t.Errorf("key %q: %v, want an error naming the variable and not the key", key, err)
+		}
+	}
+	if _, _, err := c.Select(Selection{Only: []string{"spamhaus-dqs-zen"},
+		Getenv: func(string) string { return "abcdefghijklmnopqrstuvwxyz" }}); err != nil {
+		t.Errorf("a good key: %v", err)
+	}
+}

@@ -88,6 +88,11 @@ func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
 		}
 		out = append(out, Selected{List: l, KeyValue: l.KeyFrom(sel.Getenv)})
 	}
+	for _, s := range out {
+		if err := checkKey(s); err != nil {
+			return nil, warnings, err
+		}
+	}
 	if !explicit {
 		replaced := map[string]bool{}
 		for _, s := range out {
@@ -136,4 +141,37 @@ func orUnknown(s string) string {
 		return "an unknown date"
 	}
 	return s
+}
+
+// checkKey refuses an account key that cannot be one DNS label of the zone it
+// is put into (a space, a dot, more than 63 bytes): queried, it would ask
+// another zone, or none. The error names the variable, never the key.
+func checkKey(s Selected) error {
+	k := s.KeyValue
+	if s.Key == nil || k == "" {
+		return nil
+	}
+	why := ""
+	switch {
+	case len(k) > 63:
+		why = fmt.Sprintf("is %d characters long, more than the 63 of a DNS label", len(k))
+	case strings.Contains(k, "."):
+		why = "contains a dot"
+	default:
+		for _, c := range k {
+			if c == ' ' || c == '\t' {
+				why = "contains a space"
+				break
+			}
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				why = "contains a character that is not a letter, a digit or a hyphen"
+				break
+			}
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("$%s (the account key of %s) %s: a key is one DNS label of letters, digits and hyphens "+
+		"(the key itself is not shown)", s.Key.Env, s.ID, why)
 }

@@ -97,11 +97,21 @@ const maxConfigSize = 1 << 20
 // keyed lists take their keys from getenv (the same BLCHECK_* variables as
 // the CLI). Every error names the file and what is wrong in it.
 func LoadConfig(path string, cat *catalog.Catalog, getenv func(string) string) (*Config, error) {
+	// a FIFO or a device in its place would hold the open or the read (and a
+	// reload, and the shutdown waiting for it) until someone writes to it
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s): not a blcheck serve configuration", path, st.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() { // replaced in between
+		return nil, fmt.Errorf("%s: not a regular file: not a blcheck serve configuration", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)

@@ -766,25 +766,41 @@ func ParseServer(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("empty resolver address")
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Zone() != "" {
-			return "", fmt.Errorf("resolver %q: zoned addresses are not supported", s)
+	host, port := s, "53"
+	if _, err := netip.ParseAddr(s); err != nil {
+		if host, port, err = net.SplitHostPort(s); err != nil {
+			return "", fmt.Errorf("resolver %q is not HOST or HOST:PORT", s)
 		}
-		return net.JoinHostPort(a.String(), "53"), nil
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", fmt.Errorf("resolver %q is not HOST or HOST:PORT", s)
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
 		return "", fmt.Errorf("resolver %q: %q is not an IP address", s, host)
+	}
+	if a.Zone() != "" {
+		return "", fmt.Errorf("resolver %q: zoned addresses are not supported", s)
+	}
+	if why := notUnicast(a); why != "" {
+		return "", fmt.Errorf("resolver %q: %s is %s, not one server's address", s, a, why)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {
 		return "", fmt.Errorf("resolver %q: port %q is not a number from 1 to 65535", s, port)
 	}
 	return net.JoinHostPort(a.String(), port), nil
+}
+
+// notUnicast says why a can be no resolver's address: queries to it would go
+// to every host of a network, or nowhere.
+func notUnicast(a netip.Addr) string {
+	switch u := a.Unmap(); {
+	case u.IsUnspecified():
+		return "the unspecified address"
+	case u.IsMulticast():
+		return "a multicast address"
+	case u == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "the broadcast address"
+	}
+	return ""
 }
 
 // SystemServers reads the name servers from a resolv.conf file.

@@ -251,6 +251,15 @@ func TestParseServer(t *testing.T) {
 		{"dns.example:53", "", "not an IP address"},
 		{"127.0.0.1:99999", "", "port"},
 		{"", "", "empty"},
+		{"255.255.255.255", "", "broadcast"},
+		{"255.255.255.255:53", "", "broadcast"},
+		{"224.0.0.1", "", "multicast"},
+		{"[ff02::1]:53", "", "multicast"},
+		{"ff02::1", "", "multicast"},
+		{"0.0.0.0", "", "unspecified"},
+		{"[::]:53", "", "unspecified"},
+		{"::ffff:255.255.255.255", "", "broadcast"},
+		{"fe80::1%eth0", "", "zoned"},
 	}
 	for _, tc := range tests {
 		got, err := resolver.ParseServer(tc.in)
