@@ -97,6 +97,14 @@ func (rep *Report) Said() string {
 // MaxSize bounds what is read of a bounce.
 const MaxSize = 16 << 20
 
+// MaxSaid bounds the text read for the receiver's words (above the returned
+// message): a bounce says why in its first lines, and every pattern is run
+// over it.
+const MaxSaid = 128 << 10
+
+// an IPv4 or IPv6 address in a pattern (netip.ParseAddr decides)
+const ipPat = `(?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}`
+
 var (
 	replyRE    = lazyre.New(`\b([245]\d\d)[ -](?:\(?#?([245]\.\d{1,3}\.\d{1,3})\)?)?`)
 	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
@@ -114,8 +122,12 @@ var (
 	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|\bip[:=]?)\s*\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})\]?`)
 	// a receiver's own log names the client: "RCPT from host[IP]:", "client=host[IP]"
 	logClientRE = lazyre.New(`(?:client=|(?:RCPT|MAIL|DATA|END-OF-MESSAGE|CONNECT|EHLO|HELO) from )[^\s\[]*\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]+)\]`)
-	bracketIPRE = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3})\]`)
-	queryIPRE   = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
+	bracketIPRE = lazyre.New(`(^|[^a-zA-Z0-9.-])\[(` + ipPat + `)\]`) // not a peer's "host[IP]"
+	// the first address of a Messaging Server's "(TCP|client|port|server|port)"
+	// an address in a Received header: "[192.0.2.1]", or bare ("from 192.0.2.1 by")
+	receivedIPRE = lazyre.New(`\[(` + ipPat + `)\]|\bfrom ((?:\d{1,3}\.){3}\d{1,3}) by\b`)
+	tcpTupleRE   = lazyre.New(`\(TCP\|(` + ipPat + `)\|\d+\|`)
+	queryIPRE    = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=|ipr=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
 	// the wordings receivers use for the address they refused (Yahoo, Gmail,
 	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
 	// temporarily deferred", "Connections will not be accepted from ...", "The
@@ -123,7 +135,7 @@ var (
 	// Gmail's "[192.0.2.22      18]"
 	namedIPRE = lazyre.New(`(?i)(?:messages? from|connections?(?: will not be accepted| not accepted| refused)? from|` +
 		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
-		`\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?((?:\d{1,3}\.){3}\d{1,3})\b`)
+		`\b(?:ptr|dns) record for|\bcomcast|\bmail from(?: ip)?|\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?(` + ipPat + `)`)
 	// a domain the rejection names as listed: "Blacklisted URL in message.
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
@@ -157,7 +169,7 @@ func Parse(r io.Reader) (*Report, error) {
 	rep.readText(unquote(string(text)))
 	// a report's "Action: failed" is a bounce, even with no code or text; so is
 	// an MTA's failure wording without a code
-	rep.Found = rep.Code != "" || rep.Enhanced != "" && rep.Enhanced[0] != '2' || rep.failedAction ||
+	rep.Found = rateFoundRE().MatchString(rep.human) || rep.Code != "" || rep.Enhanced != "" && rep.Enhanced[0] != '2' || rep.failedAction ||
 		len(rep.Recipients) > 0 && rep.Diagnostic != "" || failureRE().MatchString(rep.human) ||
 		reasonRE().MatchString(rep.human)
 	if rep.Returned != nil {
@@ -170,10 +182,13 @@ func Parse(r io.Reader) (*Report, error) {
 // program's string (JavaScript, Python bytes) into line ends, when there are
 // more of them than real line ends.
 func unescapeNewlines(data []byte) []byte {
-	if bytes.Count(data, []byte(`\n`)) <= bytes.Count(data, []byte("\n")) {
+	literal := bytes.Count(data, []byte(`\n`))
+	if literal == 0 || literal < bytes.Count(bytes.TrimRight(data, "\r\n"), []byte("\n")) {
 		return data
 	}
 	data = bytes.ReplaceAll(data, []byte(`\r\n`), []byte("\n"))
+	data = bytes.ReplaceAll(data, []byte(`\'`), []byte("'"))
+	data = bytes.ReplaceAll(data, []byte(`\"`), []byte(`"`))
 	return bytes.ReplaceAll(data, []byte(`\n`), []byte("\n"))
 }
 
@@ -348,7 +363,10 @@ func (rep *Report) setDiagnostic(d string) {
 		return
 	}
 	rep.Diagnostic = d
-	if m := replyRE().FindStringSubmatch(d); m != nil && m[1][0] != '2' {
+	if m := replyRE().FindStringSubmatch(d + " "); m == nil || m[1][0] == '2' {
+		rep.Code = replyCodeIn(d) // "(451)" at the end, "550:" with a colon
+	}
+	if m := replyRE().FindStringSubmatch(d + " "); m != nil && m[1][0] != '2' {
 		if rep.Code == "" {
 			rep.Code = m[1]
 		}
@@ -372,6 +390,9 @@ func (rep *Report) readText(text string) {
 		if i := strings.Index(text, string(rep.Returned[:min(len(rep.Returned), 200)])); i > 0 {
 			text = text[:i]
 		}
+	}
+	if len(text) > MaxSaid { // the receiver's words are at the start; links pasted after them are not
+		text = strings.ToValidUTF8(text[:MaxSaid], "")
 	}
 	rep.human = text
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
@@ -408,6 +429,8 @@ func (rep *Report) readText(text string) {
 	}
 	if rep.Diagnostic == "" { // no reply code: the MTA's own words for the reason
 		if m := reasonRE().FindStringIndex(text); m != nil {
+			rep.setDiagnostic(lineAround(text, m[0], m[1]))
+		} else if m := rateFoundRE().FindStringIndex(text); m != nil {
 			rep.setDiagnostic(lineAround(text, m[0], m[1]))
 		}
 	}
@@ -494,7 +517,7 @@ func continuation(parts, lines []string) []string {
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
 		if t == "" {
-			if len(parts) > 0 {
+			if len(parts) > 0 && !bareCodeRE().MatchString(parts[len(parts)-1]) {
 				break
 			}
 			continue
@@ -516,14 +539,25 @@ func continuation(parts, lines []string) []string {
 
 var (
 	// a reply code where it may start a reply, with its enhanced code if any
-	replyStartRE = lazyre.New(`(?:^|[\s:(\[>"'=;,])([45]\d\d)(?:[ -]|$)\(?(#?[45]\.\d{1,3}\.\d{1,3})?`)
+	replyStartRE = lazyre.New(`(?:^|[\s:(\[>"'=;,])([45]\d\d)(?:[ -]|$|[),":])\s?\(?(#?[45]\.\d{1,3}\.\d{1,3})?`)
 	// an enhanced status code standing alone ("5.2.2 <a@b>... Mailbox Full", "(#5.1.1)")
 	enhancedStartRE = lazyre.New(`(?:^|[\s:(\[#=])([45]\.\d{1,3}\.\d{1,3})(?:$|[\s:;,)\]])`)
 	// words after which a reply code is one: "Error: 550", "said 550", "reply code 550"
-	replyWordRE = lazyre.New(`(?i)(?:[:(]|said|error|reply|response|code|status|returned|failed|rejected|refused|with)$`)
+	replyWordRE = lazyre.New(`(?i)(?:[:(;]|said|error|reply|response|code|status|returned|failed|rejected|refused|with)$`)
 	// a line that ends in a bare code or marker: the reply goes on in the next line
 	bareCodeRE = lazyre.New(`(?i)(?:^|\s)(?:[45]\d\d(?:[ -]#?[45]\.\d{1,3}\.\d{1,3})?|[45]\.\d{1,3}\.\d{1,3}|said:|error:)$`)
 )
+
+// replyCodeIn is the first reply code in d where a reply code may stand, or "".
+func replyCodeIn(d string) string {
+	for _, m := range replyStartRE().FindAllStringSubmatchIndex(d, 8) {
+		before := strings.Trim(d[:m[2]], " \t'\"`<[-")
+		if m[4] >= 0 || before == "" || replyWordRE().MatchString(before) {
+			return d[m[2]:m[3]]
+		}
+	}
+	return ""
+}
 
 // replyAt finds where an SMTP reply or an enhanced status code starts in a line,
 // or -1: at the line's start, after any prefix that ends in a colon or a word
@@ -534,20 +568,25 @@ func replyAt(line string) int {
 	if len(line) > 4096 {
 		line = line[:4096]
 	}
+	at := -1
 	for _, m := range replyStartRE().FindAllStringSubmatchIndex(line, 8) {
-		before := strings.Trim(line[:m[2]], " \t'\"`<[")
+		before := strings.Trim(line[:m[2]], " \t'\"`<[-")
 		if m[4] >= 0 || before == "" || replyWordRE().MatchString(before) {
-			return m[2]
+			at = m[2]
+			break
 		}
 	}
 	for _, m := range enhancedStartRE().FindAllStringSubmatchIndex(line, 8) {
-		before := strings.TrimSpace(line[:m[2]])
-		if before == "" || strings.HasSuffix(before, ":") || strings.HasSuffix(before, "#") || strings.HasSuffix(before, "(") ||
+		if at >= 0 && m[2] > at {
+			break
+		}
+		before := strings.Trim(line[:m[2]], " \t-")
+		if before == "" || replyWordRE().MatchString(before) || strings.HasSuffix(before, "#") || strings.HasSuffix(before, ".") ||
 			strings.HasSuffix(strings.ToLower(before), "dsn=") {
 			return m[2]
 		}
 	}
-	return -1
+	return at
 }
 
 var (
@@ -558,8 +597,16 @@ var (
 		`\b(?:wasn't|was not|could not be|couldn't be|has not been) delivered\b|\bdelivery (?:has )?failed\b|` +
 		`\bdelivery to the following recipients? failed\b|\bfailed permanently\b|\bpermanent (?:error|failure)\b|` +
 		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
-		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b`)
+		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b|\bnot yet been delivered\b|` +
+		`\bmessage delayed\b|\bdelivery (?:is |has been )?delayed\b|` +
+		// the same in other languages: German, French, Spanish, Russian, Chinese
+		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +
+		`\bno (?:se )?(?:pudo|ha podido) (?:ser )?entregar|не (?:может быть |был[оа]? )?доставлен|недоставлен|` +
+		`无法(?:发送|送达|投递)|投递失败|发送失败|退信`)
 )
+
+// rateFoundRE is a sending limit in words, a refusal without a code
+var rateFoundRE = lazyre.New(`(?i)\b(?:you are )?sending too many (?:e-?mails|messages)\b|\brate ?limit(?:ed)? exceeded\b`)
 
 // reasonRE is a failed delivery's reason in an MTA's words, without a code
 var reasonRE = lazyre.New(`(?i)\bmailbox (?:is )?full\b|\bover ?quota\b|\bquota exceeded\b|\bunknown (?:user|recipient)\b|` +
@@ -588,7 +635,7 @@ func (rep *Report) findSenderIPs(text string) {
 		seen[a.String()] = true
 		rep.SenderIPs = append(rep.SenderIPs, a.String())
 	}
-	for _, re := range []*regexp.Regexp{clientHostRE(), logClientRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE()} {
+	for _, re := range []*regexp.Regexp{clientHostRE(), logClientRE(), queryIPRE(), namedIPRE(), gmailIPRE(), listedIPRE(), tcpTupleRE()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			for _, g := range m[1:] { // the one group that matched
 				if g != "" {
@@ -600,7 +647,7 @@ func (rep *Report) findSenderIPs(text string) {
 	}
 	if len(rep.SenderIPs) == 0 && rep.Diagnostic != "" {
 		for _, m := range bracketIPRE().FindAllStringSubmatch(rep.Diagnostic, -1) {
-			add(m[1])
+			add(m[2])
 		}
 	}
 }
@@ -623,8 +670,8 @@ func (rep *Report) readReturned() {
 	// where the mail entered the Internet
 	received := msg.Header["Received"]
 	for i := len(received) - 1; i >= 0; i-- {
-		for _, m := range bracketIPRE().FindAllStringSubmatch(received[i], -1) {
-			if a, err := netip.ParseAddr(m[1]); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
+		for _, m := range receivedIPRE().FindAllStringSubmatch(received[i], -1) {
+			if a, err := netip.ParseAddr(m[1] + m[2]); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
 				rep.SenderIPs = append(rep.SenderIPs, a.String())
 				return
 			}

@@ -133,7 +133,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("the rejecting server was taken for the sender: %s", ip)
 			}
 		}
-		if rep.Found && rep.Code == "" && rep.Enhanced == "" && len(rep.Recipients) == 0 {
+		if rep.Found && rep.Code == "" && rep.Enhanced == "" && len(rep.Recipients) == 0 && rep.Diagnostic == "" &&
+			!failureRE().MatchString(rep.human) {
 			t.Fatalf("found with nothing in it: %+v", rep)
 		}
 	})

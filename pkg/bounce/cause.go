@@ -31,7 +31,7 @@ func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
 var (
 	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +
 		`\bfrequency limited\b|\b4\.7\.28\b|\bthrottl|\bsending rate\b|\bexceeded (?:the )?(?:rate|message limit|sending limit)\b|` +
-		`\bgreylist|\bgraylist`)
+		`\bgreylist|\bgraylist|\breceiving mail at a rate\b|\bsending too many\b|\bratelimit\b`)
 	contentRE = lazyre.New(`(?i)\breject(?:ed)? content\b|\bcontent (?:rejected|filter(?:ing)?|polic(?:y|ies)|violation)\b|` +
 		`\bmessage content\b|\b(?:as|is|be|like|likely|probably|considered|contains?|appears to be) spam\b|` +
 		`\bspam[ -](?:message|content|score|detected|rejection|filter|mail|id)\b|\bspam-like\b|\bscore\b[^.\n]{0,40}\b(?:too high|over|exceeds?|limit)\b|` +
@@ -40,19 +40,26 @@ var (
 		`\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|\buribl\b|\bsurbl\b|\bbulk mail\b|\bsuspicious (?:content|links?|urls?)\b|` +
 		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|forbidden[ _]file[ _]extension|` +
 		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
-		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b`)
+		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|"?from"? header is (?:missing|invalid)|` +
+		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b`)
 	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
 	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
 		`\b(?:mailbox|account|address|user|recipient|e-mail account)\b[^.\n]{0,30}\b(?:does not|doesn't|do not|did not) exist\b|` +
-		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\bmailbox size limit\b|\bover ?quota\b|\bquota exceeded\b|` +
-		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size|maximum|message size)\b|\binsufficient (?:system )?storage\b|` +
+		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\bmailbox size limit\b|\brecipient (?:is )?not allowed\b|` +
+		`\bnot in (?:the )?route list\b|\b(?:doesn't|does not) have an? (?:[\w.]+ )?(?:account|mailbox)\b|\bover ?quota\b|\bquota exceeded\b|` +
+		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size limit|maximum (?:message )?size|message size)\b|\binsufficient (?:system )?storage\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
-		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|` +
+		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
 		`\bdomain (?:not found|does not exist)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
 	// a temporary refusal in words
-	laterRE         = lazyre.New(`(?i)\btry (?:again )?later\b|\btemporar(?:y|ily)\b`)
+	laterRE = lazyre.New(`(?i)\btry (?:again )?later\b|\btemporar(?:y|ily)\b|\bnot yet been delivered\b|` +
+		`\bdelivery attempts will continue\b|\bwill (?:be )?retr(?:y|ied)\b|\bquota for (?:the )?(?:total )?number of\b|\bsending quota\b`)
+	weakRecipientRE = lazyre.New(`(?i)\bmailbox unavailable\b`)
+	// the receiver could not verify the sender's address or its domain's DNS
+	senderCheckRE = lazyre.New(`(?i)\bsender verify failed\b|\bverification failed for\b|\bsender address rejected\b|` +
+		`\binvalid dns (?:mx|a)\b|\b(?:mx|a/aaaa) (?:resource )?record\b`)
 	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
 	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.[0-9]|2\.[0-4]|3\.4)$`)
 	// a blacklist in words, without naming one
@@ -85,11 +92,16 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 		return Cause{CauseProvider, providerWords(rep.Provider)}
 	case rateRE().MatchString(said):
 		return Cause{CauseRate, rateWords(rep)}
-	case recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced):
+	case senderCheckRE().MatchString(said):
+		return Cause{CauseOther, "The receiver could not verify your sending address or its domain (its DNS has no " +
+			"usable MX or A record, or the callout to your mail server failed): fix your domain's DNS and mail server; not a blacklist."}
+	case recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced) && codeSaid(rep):
 		return Cause{CauseRecipient, "A recipient problem (" + recipientWhat(said, rep.Enhanced) +
 			"): not a blacklist problem; nothing to check."}
-	case laterRE().MatchString(rep.Diagnostic):
+	case laterRE().MatchString(said) || rateRE().MatchString(said):
 		return Cause{CauseRate, rateWords(rep)}
+	case weakRecipientRE().MatchString(said):
+		return Cause{CauseRecipient, "A recipient problem (the mailbox is unavailable): not a blacklist problem; nothing to check."}
 	case unnamedListRE().MatchString(rep.Diagnostic):
 		return Cause{CauseBlacklist, "A block list the receiver does not name (its own, or a public one): " +
 			"the address or domain the mail came from was refused."}
@@ -98,6 +110,12 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 	}
 	return Cause{CauseOther, "The receiver gives no reason this reads as a blacklist, a provider's block, " +
 		"a rate limit, content, authentication, reverse DNS or the recipient: its own words are above."}
+}
+
+// codeSaid reports whether the enhanced code is the receiver's own (in its
+// reply, or with no reply to read), not an MTA's mapping of a bare reply code.
+func codeSaid(rep *Report) bool {
+	return rep.Diagnostic == "" || strings.Contains(rep.Diagnostic, rep.Enhanced)
 }
 
 // deferred reports whether the reply is a temporary one (4xx).

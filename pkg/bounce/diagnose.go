@@ -32,7 +32,7 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	if domainListedRE().MatchString(text) {
 		h.domainLists(cat)
 	}
-	return dropUmbrellas(rep, h.out)
+	return dropUmbrellas(rep, h.dropLinkOnly(h.out))
 }
 
 // hinter gathers the lists a bounce names.
@@ -43,6 +43,7 @@ type hinter struct {
 	hintSeen  map[string]bool // one hint a list
 	byZone    map[string]bool // lists named by their zone
 	zoneSpans [][2]int        // where zones were named: a name inside one is part of the zone
+	linkOnly  []string        // lists named only inside a link
 }
 
 func (h *hinter) add(l *catalog.List, hint, kind string) {
@@ -107,6 +108,9 @@ func (h *hinter) names(cat *catalog.Catalog, text, lower string) {
 				from = i + len(a)
 				if !h.inZone(i) && namedAsList(lower, i, len(a)) {
 					h.add(l, text[i:i+len(a)], "name")
+					if inLink(lower, i) {
+						h.linkOnly = append(h.linkOnly, l.ID)
+					}
 					break
 				}
 			}
@@ -140,6 +144,29 @@ func (h *hinter) domainLists(cat *catalog.Catalog) {
 		keep = append(keep, hl)
 	}
 	h.out = keep
+}
+
+// dropLinkOnly leaves out a list named only inside a link when another list of
+// its operator is named by zone: "blocked using zen.spamhaus.org;
+// https://www.spamhaus.org/sbl/query/SBLCSS" names ZEN.
+func (h *hinter) dropLinkOnly(lists []*catalog.List) []*catalog.List {
+	var out []*catalog.List
+	for _, l := range lists {
+		byZone := slices.ContainsFunc(lists, func(o *catalog.List) bool { return o != l && h.byZone[o.ID] && o.Operator == l.Operator })
+		if slices.Contains(h.linkOnly, l.ID) && byZone {
+			h.rep.Hints = slices.DeleteFunc(h.rep.Hints, func(x Hint) bool { return x.List == l.ID })
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// inLink reports whether lower[i] is inside a URL.
+func inLink(lower string, i int) bool {
+	start := max(0, i-200)
+	k := strings.LastIndexAny(lower[start:i], " \t\n<>\"'(")
+	return strings.Contains(lower[start+k+1:i], "://") || strings.HasPrefix(lower[start+k+1:i], "www.")
 }
 
 // dropUmbrellas leaves out a list named only by its operator's name in words

@@ -9,10 +9,13 @@ import (
 
 var (
 	msCodeRE = lazyre.New(`(?i)\bS3(?:113|114|140|150)\b|\b[45]\.7\.6(?:0[6-9]|[1-4]\d|50)\b|banned sending ip|` +
-		`\b(?:SC|DY|OU)-00\d\b|messages from \S+ weren't sent|\b5\.7\.5(?:0[0-9]|1[0-9]|20)\b|\bAS\(\d{3,5}\)`)
-	gmailRE     = lazyre.New(`(?i)gmail|google\.com|googlemail`)
-	yahooRE     = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
-	yahooCodeRE = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
+		`\b(?:SC|DY|OU)-00\d\b|messages from (?:\S+ )?weren't sent|\b[45]\.7\.5(?:0[0-9]|1[0-9]|20)\b|\bAS\(\d{3,5}\)|` +
+		`\(AS\d{3,5}\)|\bFBLW15\b|delist@messaging\.microsoft\.com`)
+	// a public list named in a Microsoft reply: "blocked using Spamhaus ... (AS3130)"
+	publicListRE = lazyre.New(`(?i)\bblocked using (?:spamhaus|spamcop|barracuda|[a-z0-9-]+\.[a-z0-9.-]+\.(?:org|net|com))\b`)
+	gmailRE      = lazyre.New(`(?i)gmail|google\.com|googlemail`)
+	yahooRE      = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
+	yahooCodeRE  = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
 	// words, not substrings: the "rate" in "auto-generated" is no rate limit
 	gmailAuthRE       = lazyre.New(`(?i)\b(?:dmarc|unauthenticated)\b`)
 	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious)\b`)
@@ -34,7 +37,7 @@ func DetectProvider(rep *Report, text string) *Provider {
 
 func detectProvider(rep *Report, all string) *Provider {
 	switch {
-	case msCodeRE().MatchString(all):
+	case msCodeRE().MatchString(all) && !publicListRE().MatchString(all):
 		return &Provider{
 			Name: "Microsoft (Outlook.com, Hotmail, Microsoft 365)",
 			Why:  "Microsoft's own filters refused the mail; no public blacklist query shows it.",
@@ -98,6 +101,10 @@ var ownLists = []struct {
 	{lazyre.New(`(?i)\bfrequency limited\b`), "qq.com", Provider{Name: "Tencent (QQ Mail)",
 		Why:    "Tencent limits how often an address may send to it: the mail was refused for its rate, not for a listing.",
 		Remedy: "Send more slowly to Tencent's domains, and try again later.", rate: true}},
+	{lazyre.New(`(?i)ionos\.(?:com|de|co\.uk)/help|postmaster\.1und1\.de|\bsmtp\.ionos\.`), "ionos",
+		Provider{Name: "IONOS (1&1, United Internet)",
+			Why:    "United Internet's own reputation filter ('policy restrictions') refused the mail; no public blacklist query shows it.",
+			Remedy: "Read the help page the bounce links (its c= code says why) and use its contact form to ask for the block to be lifted."}},
 	{lazyre.New(`(?i)postmaster\.gmx\.|gmx\.(?:net|de|com)/mail/senderguidelines|postmaster\.web\.de|web\.de/.*senderguidelines`), "gmx",
 		Provider{Name: "GMX / WEB.DE (United Internet)",
 			Why:    "United Internet's own reputation filter ('policy restrictions') refused the sending address; no public blacklist query shows it.",
@@ -105,6 +112,15 @@ var ownLists = []struct {
 	{lazyre.New(`(?i)t-online\.de[\s\S]*\(BL\)|\(BL\)[\s\S]*t-online\.de`), "t-online", Provider{Name: "T-Online (Deutsche Telekom)",
 		Why:    "T-Online's own block list ('(BL)') refused the sending address; no public blacklist query shows it.",
 		Remedy: "Write to tosa@rx.t-online.de (as the bounce says) from an unblocked address, per https://postmaster.t-online.de/."}},
+	{lazyre.New(`(?i)blocked by earthlink|earthlink\.net/block`), "earthlink", Provider{Name: "EarthLink",
+		Why:    "EarthLink's own block list refused the sending address; no public blacklist query shows it.",
+		Remedy: "Follow the link in the bounce (earthlink.net/block) to ask for the block to be lifted."}},
+	{lazyre.New(`(?i)help\.mail\.ru/notspam|notspam-support|abuse@corp\.mail\.ru`), "mail.ru", Provider{Name: "Mail.ru",
+		Why:    "Mail.ru's own filter refused the mail; no public blacklist query shows it.",
+		Remedy: "Use the notspam-support link in the bounce to ask Mail.ru to review it."}},
+	{lazyre.New(`(?i)support\.apple\.com/[a-z-]*/?HT204137|\bicloud\.com\b[\s\S]{0,200}\blocal policy\b`), "apple", Provider{Name: "Apple (iCloud)",
+		Why:    "iCloud's own filter refused the mail ('local policy'); no public blacklist query shows it.",
+		Remedy: "Follow Apple's postmaster page (https://support.apple.com/en-us/102322, formerly HT204137) and its contact form."}},
 	{lazyre.New(`(?i)\bDT:SPM\b|\bRP:(?:RDN|QRC|CEL|TRC)\b|\bMI:(?:SFQ|STC)\b|mail\.163\.com`), "163.com", Provider{Name: "NetEase (163.com, 126.com)",
 		Why:    "NetEase's own filter refused the mail (a DT/RP/MI code); no public blacklist query shows it.",
 		Remedy: "Look the code up on NetEase's help page linked in the bounce (http://help.163.com/special/email/error.html)."}},
