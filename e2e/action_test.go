@@ -131,7 +131,7 @@ func TestActionScanStep(t *testing.T) {
 		out, summary := filepath.Join(t.TempDir(), "output"), filepath.Join(t.TempDir(), "summary")
 		cmd := exec.Command("bash", "../.github/action/scan.sh")
 		cmd.Dir = "."
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "NO_COLOR=1", "BLCHECK_BIN=" + binary, "INPUT_FILES=" + files,
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "NO_COLOR=1", "BLCHECK_DIRECT=never", "BLCHECK_BIN=" + binary, "INPUT_FILES=" + files,
 			"INPUT_ARGS=-r " + w.addr + " -l dbl --ns=false" /* rbldnsd serves no NS records */, "INPUT_FAIL_ON=" + failOn, "GITHUB_OUTPUT=" + out,
 			"GITHUB_STEP_SUMMARY=" + summary, "GITHUB_ACTIONS=true"}
 		var stdout strings.Builder

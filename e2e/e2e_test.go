@@ -20,6 +20,8 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// whatever a test forgets, the binary it starts never asks the internet's root servers
+	os.Setenv("BLCHECK_DIRECT", "never")
 	dir, err := os.MkdirTemp("", "blcheck-e2e-bin-")
 	if err != nil {
 		panic(err)
@@ -181,8 +183,16 @@ type run struct {
 
 func blcheck(t *testing.T, args ...string) run {
 	t.Helper()
+	return blcheckEnv(t, []string{"BLCHECK_DIRECT=never"}, args...)
+}
+
+// blcheckEnv runs blcheck with env added to its environment. A test not about
+// direct mode runs with BLCHECK_DIRECT=never: no test may ask the internet's
+// root servers.
+func blcheckEnv(t *testing.T, env []string, args ...string) run {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin"}
+	cmd.Env = append([]string{"NO_COLOR=1", "PATH=/usr/bin:/bin"}, env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -316,7 +326,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("the seed's bounce", func(t *testing.T) {
 		cmd := exec.Command(binary, "bounce", "-", "--resolver", w.proxy, "--timeout", "300ms")
-		cmd.Env = []string{"NO_COLOR=1"}
+		cmd.Env = []string{"NO_COLOR=1", "BLCHECK_DIRECT=never"}
 		in, err := os.Open("../pkg/bounce/testdata/qmail-seed.txt")
 		if err != nil {
 			t.Fatal(err)

@@ -34,7 +34,7 @@ func need(t *testing.T, tool, pkg string) string {
 func start(t *testing.T, name string, args ...string) *strings.Builder {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "BLCHECK_DIRECT=never"}
 	var logb strings.Builder
 	cmd.Stdout, cmd.Stderr = &logb, &logb
 	if err := cmd.Start(); err != nil {

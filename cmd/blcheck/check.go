@@ -57,6 +57,9 @@ func prepare(s *streams, co *catalogOptions, ro *resolverOptions, oo *outputOpti
 	if err := ro.resolveNamed(s); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := ro.prepareDirect(s); err != nil {
+		return nil, nil, nil, err
+	}
 	cat, err := co.load(s)
 	if err != nil {
 		return nil, nil, nil, err
@@ -134,6 +137,7 @@ func pathError(err error) error {
 
 // resolverOptions are the flags that choose and tune the resolver.
 type resolverOptions struct {
+	directOptions
 	shard       dnsbl.Shard
 	resolvers   []string
 	addrs       []string // --resolver's values as host:port, once read
@@ -151,6 +155,7 @@ func (o *resolverOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.retries, "retries", 1, "retries per query after a timeout or SERVFAIL")
 	f.IntVarP(&o.concurrency, "concurrency", "c", resolver.DefaultConcurrency, "most DNS queries in flight at once, fewer while the server drops some (each list's two or three health probes come on top)")
 	f.Float64Var(&o.rate, "rate", 50, "per-list queries per second (politeness towards public mirrors); 0 means no limit")
+	o.directOptions.addFlags(cmd)
 }
 
 // Bounds on --rate and --timeout, so that every wait of a run is bounded: at
@@ -331,7 +336,8 @@ func volumeWarnings(lists []catalog.Selected, in *targetInput, shard dnsbl.Shard
 	var out []string
 	for _, u := range dnsbl.OverLimit(lists, dnsbl.Volume{V4: in.v4, V6: in.v6, Domains: in.domains}, shard) {
 		out = append(out, fmt.Sprintf("this run sends about %d queries to %s (%s), whose free use is %d queries a day "+
-			"across all its zones: split it over days (--shard), or use a paid feed or key",
+			"across all its zones (counted per resolver; queries asked directly, at its own servers, count against "+
+			"this machine's own address): split it over days (--shard), or use a paid feed or key",
 			u.Queries, u.Operator, strings.Join(u.Zones, ", "), u.DailyLimit))
 	}
 	return out
@@ -398,7 +404,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 // runChecks runs the engine over the targets, streaming JSON lines (into
 // o.Lines) and a progress bar as checks complete.
 func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, client *resolver.Client,
-	lists []catalog.Selected, targets *targetInput, store *state.Store, out io.Writer, o *report.Options) (*dnsbl.Result, error) {
+	lists []catalog.Selected, targets *targetInput, store *state.Store, out io.Writer, o *report.Options) (_ *dnsbl.Result, err error) {
 	opts := dnsbl.Options{
 		Lists: lists, Rate: ro.rate, Resolver: client,
 		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
@@ -426,6 +432,12 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 			}
 		}
 	}
+	if opts.Iterator, err = ro.iterator(); err != nil {
+		return nil, err
+	} else if opts.Iterator != nil {
+		defer opts.Iterator.Close()
+	}
+	opts.Direct = ro.mode
 	ck, err := dnsbl.New(opts)
 	if err != nil {
 		return nil, err

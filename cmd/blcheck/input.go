@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -34,7 +35,11 @@ func readBounded(s *streams, name string, limit int64, what string) ([]byte, str
 		return nil, name, usagef("cannot read %s: %v", name, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, name, usagef("%s is larger than %d MiB, the most blcheck reads for %s", name, limit>>20, what)
+		size := fmt.Sprintf("%d MiB", limit>>20)
+		if limit < 1<<20 {
+			size = fmt.Sprintf("%d KiB", limit>>10)
+		}
+		return nil, name, usagef("%s is larger than %s, the most blcheck reads for %s", name, size, what)
 	}
 	return data, name, nil
 }

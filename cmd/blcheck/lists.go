@@ -97,7 +97,13 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 		return err
 	}
 	defer client.Close()
-	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, Rate: o.rate})
+	it, err := o.iterator()
+	if err != nil {
+		return err
+	} else if it != nil {
+		defer it.Close()
+	}
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, Rate: o.rate, Direct: o.mode, Iterator: it})
 	if err != nil {
 		return err
 	}

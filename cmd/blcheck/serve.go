@@ -92,6 +92,9 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	if err := o.resolverOptions.validate(); err != nil {
 		return err
 	}
+	if err := o.prepareDirect(s); err != nil {
+		return err
+	}
 	switch {
 	case o.config != "" && (len(o.allow) > 0 || len(o.only) > 0 || len(o.exclude) > 0):
 		return usagef("--allow, --list and --exclude are for serving without --config: the configuration file has allow: and each module's lists")
@@ -130,12 +133,19 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 		return err
 	}
 	defer client.Close()
+	// one walk and one delegation cache for every module; it sends nothing
+	// unless a module asks a list directly
+	it, err := o.newIterator()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
 	healthTTL := o.healthTTL
 	if healthTTL == 0 {
 		healthTTL = exporter.ProveEveryProbe
 	}
 	srv, err := exporter.New(exporter.Options{ConfigFile: o.config, Allow: o.allow, Catalog: cat, Resolver: client,
-		Servers: servers, Rate: o.rate, HealthTTL: healthTTL, Getenv: getenv,
+		Servers: servers, Rate: o.rate, HealthTTL: healthTTL, Getenv: getenv, Direct: o.mode, Iterator: it,
 		Logger: logger, Version: versionString()})
 	if err != nil {
 		return &usageError{err}

@@ -197,14 +197,20 @@ func (r *runner) finishDirect() {
 		}
 	}
 	slices.SortStableFunc(d.Refused, func(a, b DirectRefusal) int { return strings.Compare(a.List.ID, b.List.ID) })
+	r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, d.Incomplete()...)
+}
+
+// Incomplete is what the report makes the run incomplete for: each list that
+// refused this machine, and direct queries that could not get out.
+func (d DirectReport) Incomplete() []string {
+	var out []string
 	for _, ref := range d.Refused {
-		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete,
-			fmt.Sprintf("%s refuses queries from this machine too (asked at its own servers): %s", ref.List.Name, ref.Why))
+		out = append(out, fmt.Sprintf("%s refuses queries from this machine too (asked at its own servers): %s", ref.List.Name, ref.Why))
 	}
 	if d.Unreachable {
-		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete,
-			"the lists' own servers could not be asked ("+d.Error+"); the resolver's answers are kept")
+		out = append(out, "the lists' own servers could not be asked ("+d.Error+"); the resolver's answers are kept")
 	}
+	return out
 }
 
 // stayDirect keeps list pos asked directly, in the calls to come, until its

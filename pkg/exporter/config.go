@@ -53,8 +53,12 @@ type Module struct {
 	// Timeout bounds a probe (default 10s); Prometheus's scrape timeout header,
 	// less a margin, bounds it further.
 	Timeout Duration `yaml:"timeout"`
+	// Direct is when the module's lists are asked at their own name servers:
+	// auto, always or never (default: the server's, Options.Direct).
+	Direct string `yaml:"direct"`
 
-	lists []catalog.Selected
+	lists  []catalog.Selected
+	direct *dnsbl.DirectMode // nil: the server's default
 }
 
 // Prefix is a prefix length written "/28" or 28.
@@ -174,6 +178,13 @@ func (c *Config) check(cat *catalog.Catalog, getenv func(string) string) error {
 			return fmt.Errorf("module %s: no list left to check", name)
 		}
 		m.lists = lists
+		if m.Direct != "" {
+			d, err := dnsbl.ParseDirectMode(m.Direct)
+			if err != nil {
+				return fmt.Errorf("module %s: direct: %v", name, err)
+			}
+			m.direct = &d
+		}
 		if m.MaxRange == 0 {
 			m.MaxRange = DefaultMaxRange
 		}

@@ -19,6 +19,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown list", "modules: {default: {lists: [nope]}}\nallow: [any]\n", "module default"},
 		{"bad range", "modules: {default: {max_range: /8}}\nallow: [any]\n", "max_range"},
 		{"bad timeout", "modules: {default: {timeout: soon}}\nallow: [any]\n", "timeout"},
+		{"bad direct", "modules: {default: {direct: sometimes}}\nallow: [any]\n", "module default: direct:"},
 		{"bad allow", "modules: {default: {}}\nallow: ['not a domain']\n", "allow:"},
 		{"empty module set", "modules: {default: {exclude: [" + allDefault(cat) + "]}}\nallow: [any]\n", "no lists left"},
 	} {
@@ -38,6 +39,16 @@ func allDefault(cat *catalog.Catalog) string {
 		ids = append(ids, l.ID)
 	}
 	return strings.Join(ids, ", ")
+}
+
+func TestModuleDirect(t *testing.T) {
+	cfg, err := ParseConfig([]byte("modules: {a: {direct: always}, b: {}}\nallow: [any]\n"), catalog.Default(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := cfg.Modules["a"].direct, cfg.Modules["b"].direct; a == nil || *a != dnsbl.DirectAlways || b != nil {
+		t.Errorf("direct: a %v, b %v (nil: the server's default)", a, b)
+	}
 }
 
 func TestAllows(t *testing.T) {

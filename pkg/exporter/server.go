@@ -49,6 +49,12 @@ type Options struct {
 	// and a change of a verdict are confirmed by the list's test points asked
 	// after the answer came.
 	HealthTTL time.Duration
+	// Direct is when the lists are asked at their own name servers, for the
+	// modules that do not say (direct:); Iterator finds those servers, one
+	// delegation cache for every module. Iterator is required when any module
+	// asks directly.
+	Direct   dnsbl.DirectMode
+	Iterator *resolver.Iterator
 	// Now is the clock of the health TTL, for tests; nil means time.Now.
 	Now     func() time.Time
 	Getenv  func(string) string
@@ -147,8 +153,13 @@ func (s *Server) load() (*loaded, error) {
 	l := &loaded{cfg: cfg, checkers: map[string]*dnsbl.Checker{}, at: time.Now()}
 	for _, name := range cfg.ModuleNames() {
 		m := cfg.Modules[name]
+		direct := s.opts.Direct
+		if m.direct != nil {
+			direct = *m.direct
+		}
 		ck, err := dnsbl.New(dnsbl.Options{Lists: m.lists, Resolver: s.opts.Resolver,
-			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL, Now: s.opts.Now})
+			Rate: s.opts.Rate, SPF: m.SPF, NS: m.NS, PTR: m.PTR, TXT: dnsbl.TXTListed, HealthTTL: s.opts.HealthTTL, Now: s.opts.Now,
+			Direct: direct, Iterator: s.opts.Iterator})
 		if err != nil {
 			l.close()
 			return nil, fmt.Errorf("module %s: %v", name, err)

@@ -28,8 +28,10 @@ type Document struct {
 	Lists      []ListDoc   `json:"lists"`
 	// ResolverHealth is set when the resolver itself cannot be trusted.
 	ResolverHealth *ResolverDoc `json:"resolver_health,omitempty"`
-	Summary        SummaryDoc   `json:"summary"`
-	Warnings       []string     `json:"warnings"`
+	// Direct is set when lists were asked at their own name servers (--direct).
+	Direct   *DirectDoc `json:"direct,omitempty"`
+	Summary  SummaryDoc `json:"summary"`
+	Warnings []string   `json:"warnings"`
 	// Ignored lists what scan and bounce left out (--ignore, not a checkable host).
 	Ignored []IgnoredDoc `json:"ignored,omitempty"`
 	// Bounce and Diagnosis are set by blcheck bounce.
@@ -89,6 +91,9 @@ type CheckDoc struct {
 	// NotCounted says why a check is noted, not listed (a link host's address
 	// on a list about who may send mail).
 	NotCounted string `json:"not_counted,omitempty"`
+	// Asked says how the list was asked: "resolver", or "direct" at its own
+	// name servers; absent for a check that sent no query.
+	Asked string `json:"asked,omitempty"`
 }
 
 // NewCheckDoc is a check's JSON form.
@@ -106,6 +111,7 @@ func NewCheckDoc(c dnsbl.Check) CheckDoc {
 		d.DuplicateOf = c.DuplicateOf.ID
 	}
 	d.NotCounted = c.NotCounted
+	d.Asked = string(c.Asked)
 	return d
 }
 
@@ -141,6 +147,8 @@ type ListDoc struct {
 	Health string `json:"health"`
 	Detail string `json:"detail,omitempty"`
 	Change string `json:"change,omitempty"` // with --state: list-failing, list-recovered
+	// Direct is set when the run asked the list at its own name servers.
+	Direct bool `json:"direct,omitempty"`
 }
 
 // ResolverDoc says what is wrong with the resolver.
@@ -206,8 +214,9 @@ func NewDocument(v *View) *Document {
 	}
 	for _, l := range res.Lists {
 		d.Lists = append(d.Lists, ListDoc{List: l.List.ID, Zone: l.Zone, Health: string(l.Health.State),
-			Detail: l.Health.Detail, Change: listChange[l.List.ID]})
+			Detail: l.Health.Detail, Change: listChange[l.List.ID], Direct: l.Direct})
 	}
+	d.Direct = NewDirectDoc(res)
 	return d
 }
 

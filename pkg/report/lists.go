@@ -109,7 +109,8 @@ func limitsTable(w io.Writer, lists []*catalog.List) error {
 			continue
 		}
 		if first {
-			if _, err := fmt.Fprint(w, "\nFree-use limits, counted per operator and resolver across all its zones:\n"); err != nil {
+			if _, err := fmt.Fprint(w, "\nFree-use limits, counted per operator and resolver across all its zones (a list asked\n"+
+				"directly, at its own name servers, counts this machine's own address instead):\n"); err != nil {
 				return err
 			}
 			first = false
@@ -130,6 +131,8 @@ type ProbeDocument struct {
 	Resolver       []string     `json:"resolver"`
 	ResolverHealth *ResolverDoc `json:"resolver_health,omitempty"`
 	Lists          []ProbeDoc   `json:"lists"`
+	// Direct is set when lists were asked at their own name servers.
+	Direct *DirectDoc `json:"direct,omitempty"`
 }
 
 // ProbeDoc is one list's health.
@@ -139,6 +142,7 @@ type ProbeDoc struct {
 	Health string `json:"health"`
 	Detail string `json:"detail,omitempty"`
 	RTTms  int64  `json:"rtt_ms"`
+	Asked  string `json:"asked"` // resolver, or direct: at the list's own name servers
 }
 
 // NewProbeDocument builds the JSON output of a probe run.
@@ -149,8 +153,9 @@ func NewProbeDocument(res *dnsbl.Result, resolvers []string) *ProbeDocument {
 	}
 	for _, l := range res.Lists {
 		d.Lists = append(d.Lists, ProbeDoc{List: l.List.ID, Zone: l.Zone, Health: string(l.Health.State),
-			Detail: l.Health.Detail, RTTms: l.Health.RTT.Milliseconds()})
+			Detail: l.Health.Detail, RTTms: l.Health.RTT.Milliseconds(), Asked: string(askedOf(l))})
 	}
+	d.Direct = NewDirectDoc(res)
 	return d
 }
 
@@ -158,9 +163,10 @@ func NewProbeDocument(res *dnsbl.Result, resolvers []string) *ProbeDocument {
 func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool) error {
 	t := &text{w: w, color: colour}
 	t.init()
+	t.directProblems(res)
 	t.resolverProblem(res, resolvers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LIST\tZONE\tHEALTH\tRTT\tDETAIL")
+	fmt.Fprintln(tw, "LIST\tZONE\tHEALTH\tASKED\tRTT\tDETAIL")
 	counts := map[dnsbl.HealthState]int{}
 	for _, l := range res.Lists {
 		h := l.Health
@@ -169,7 +175,7 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 		if h.RTT > 0 {
 			rtt = fmt.Sprintf("%dms", h.RTT.Milliseconds())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.List.ID, l.Zone, h.State, rtt, Sanitize(h.Detail, 160))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.List.ID, l.Zone, h.State, askedOf(l), rtt, Sanitize(h.Detail, 160))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -188,4 +194,12 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 			"--resolver 127.0.0.1), or for Spamhaus a free DQS key in BLCHECK_SPAMHAUS_DQS_KEY.\n")
 	}
 	return err
+}
+
+// askedOf is how a list's health was asked.
+func askedOf(l dnsbl.ListHealth) dnsbl.Asked {
+	if l.Direct {
+		return dnsbl.AskedDirect
+	}
+	return dnsbl.AskedResolver
 }

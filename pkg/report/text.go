@@ -66,6 +66,7 @@ type text struct {
 	err                                    error           // the first write error
 	noKey                                  map[string]bool // lists not queried for want of a key
 	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
+	said                                   map[string]bool // incomplete-run reasons said at the top (direct queries)
 }
 
 // renderText writes the text report of a view: with a bounce, its diagnosis
@@ -118,6 +119,7 @@ func (t *text) render() {
 			t.badList[l.List.ID] = true
 		}
 	}
+	t.said = t.directProblems(res)
 	if t.resolverProblem(res, t.v.Resolvers) {
 		// every answer is void: per-check errors would only repeat it
 		for _, tr := range res.Targets {
@@ -309,6 +311,9 @@ func (t *text) locations(locs []extract.Location) {
 func (t *text) unreadInput() {
 	res := t.v.Result
 	said := map[string]bool{"the run was interrupted": true}
+	for p := range t.said { // said first, before any verdict
+		said[p] = true
+	}
 	for _, tr := range res.Targets {
 		for _, p := range tr.Problems {
 			said[p] = true
@@ -685,6 +690,7 @@ func (t *text) summary() {
 	t.p("%s, %s, %s: %s.%s %s in %s via %s.\n",
 		plural(s.Targets, "target"), plural(s.Subjects, "subject"), plural(s.Checks, "check"),
 		strings.Join(parts, ", "), notChecked, t.verdictWords(exitCode), Seconds(res.Elapsed), strings.Join(resolvers, ", "))
+	t.directFooter(res)
 }
 
 // verdictWords is the summary's last words: the exit code, or for a probe its outcome.
