@@ -224,8 +224,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 		strconv.Itoa(dnsbl.EagerSubjects)+" targets and no range, with the A query for its first "+strconv.Itoa(dnsbl.EagerSubjects)+
 		" subjects, so a small check takes one round trip; otherwise after a listing) or listed (only after a listing: fewest queries)")
 	if strings.Contains(formats, "nagios") {
-		f.IntVarP(&o.warning, "warning", "w", 1, "nagios: WARNING at `N` or more listings")
-		f.IntVar(&o.critical, "critical", 1, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")
+		f.IntVarP(&o.warning, "warning", "w", defaultWarning, "nagios: WARNING at `N` or more listings (at most --critical)")
+		f.IntVar(&o.critical, "critical", defaultCritical, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")
 	}
 }
 
@@ -308,9 +308,28 @@ func (o *resolverOptions) resolveNamed(s *streams) error {
 	return nil
 }
 
-func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
+// The Nagios thresholds by default: one listing is WARNING, two are CRITICAL,
+// so that each state can happen.
+const (
+	defaultWarning  = 1
+	defaultCritical = 2
+)
+
+// thresholds checks -w and -c: numbers of listings, WARNING at no more than CRITICAL.
+func (o *outputOptions) thresholds() error {
 	if o.warning < 1 || o.critical < 1 {
-		return usagef("--warning and --critical take a number of listings, 1 or more")
+		return usagef("--warning %d --critical %d: each takes a number of listings, 1 or more", o.warning, o.critical)
+	}
+	if o.warning > o.critical {
+		return usagef("--warning %d is more than --critical %d: WARNING could never be reached "+
+			"(e.g. -w 1 -c 2: one listing warns, two are critical)", o.warning, o.critical)
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) error {
+	if err := o.thresholds(); err != nil {
+		return err
 	}
 	_, lists, warnings, err := prepare(s, &o.catalogOptions, &o.resolverOptions, &o.outputOptions, "text", "json", "jsonl", "nagios", "prometheus")
 	if err != nil {

@@ -564,11 +564,11 @@ func TestNagios(t *testing.T) {
 		code int
 		line string
 	}{
-		{append([]string{"192.0.2.10"}, r...), 2, "BLCHECK CRITICAL - 192.0.2.10 listed 2 times on spamcop, spamhaus-zen | listed=2;1;1;0;3 "},
+		{append([]string{"192.0.2.10"}, r...), 2, "BLCHECK CRITICAL - 192.0.2.10 listed 2 times on spamcop, spamhaus-zen | listed=2;1;2;0;3 "},
 		{append([]string{"192.0.2.10", "-w", "2", "-c", "3"}, r...), 1, "BLCHECK WARNING - "},
 		{append([]string{"192.0.2.10", "-w2", "-c3", "--concurrency", "8"}, r...), 1, "listed=2;2;3;0;3"},
-		{append([]string{"192.0.2.11"}, r...), 0, "BLCHECK OK - 192.0.2.11 not listed on 3 lists | listed=0;1;1;0;3"},
-		{[]string{"192.0.2.10", "-r", srv.Addr, "-l", "zen,psbl", "-o", "nagios"}, 2, "BLCHECK CRITICAL - 192.0.2.10 listed once on spamhaus-zen | "},
+		{append([]string{"192.0.2.11"}, r...), 0, "BLCHECK OK - 192.0.2.11 not listed on 3 lists | listed=0;1;2;0;3"},
+		{[]string{"192.0.2.10", "-r", srv.Addr, "-l", "zen,psbl", "-o", "nagios"}, 1, "BLCHECK WARNING - 192.0.2.10 listed once on spamhaus-zen | "},
 		{[]string{"192.0.2.11", "-r", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen", "-o", "nagios"}, 3, "BLCHECK UNKNOWN - incomplete"},
 		{[]string{"192.0.2.11", "-c", "0", "-o", "nagios", "-r", srv.Addr}, 2, ""},
 	}

@@ -73,3 +73,36 @@ func TestOurWords(t *testing.T) {
 		})
 	}
 }
+
+// TestNagiosThresholds: by default one listing is WARNING and two CRITICAL, so
+// each state can happen; -w above -c is a usage error.
+func TestNagiosThresholds(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	srv.List("zen.spamhaus.org", "192.0.2.11", []string{"127.0.0.4"})
+	srv.List("bl.spamcop.net", "192.0.2.11", []string{"127.0.0.2"})
+	r := []string{"-r", srv.Addr, "-o", "nagios", "-l", "zen,spamcop"}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"one listing warns", []string{"192.0.2.10"}, 1, "BLCHECK WARNING", ""},
+		{"two are critical", []string{"192.0.2.11"}, 2, "BLCHECK CRITICAL", ""},
+		{"none is OK", []string{"192.0.2.99"}, 0, "BLCHECK OK", ""},
+		{"-c 1 makes one critical", []string{"-c", "1", "192.0.2.10"}, 2, "BLCHECK CRITICAL", ""},
+		{"-w above -c", []string{"-w", "3", "-c", "2", "192.0.2.10"}, 2, "", "--warning 3 is more than --critical 2"},
+		{"-w above the default -c", []string{"-w", "3", "192.0.2.10"}, 2, "", "--warning 3 is more than --critical 2"},
+		{"-w 0", []string{"-w", "0", "192.0.2.10"}, 2, "", "1 or more"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, append(r, tc.args...)...)
+			if got.code != tc.code || !strings.Contains(got.stdout, tc.stdout) || !strings.Contains(got.err, tc.stderr) {
+				t.Fatalf("exit %d, want %d with %q / %q\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, tc.stdout, tc.stderr, got.stdout, got.err)
+			}
+		})
+	}
+}

@@ -45,7 +45,7 @@ func TestSpamhausRefusedIsIncomplete(t *testing.T) {
 
 // With one list dropping every query, text, JSON, JSON lines and Nagios agree:
 // incomplete, exit 3 (Nagios UNKNOWN), the list named. With a listing as well,
-// they agree on listed (exit 1; Nagios CRITICAL).
+// they agree on listed (exit 1; Nagios CRITICAL at -c 1).
 func TestDroppedListEveryFormatAgrees(t *testing.T) {
 	srv := fakeWorld(t)
 	srv.AddFault(faultDrop("bl.spamcop.net"))
@@ -78,7 +78,7 @@ func TestDroppedListEveryFormatAgrees(t *testing.T) {
 		if jl.code != tc.code || !strings.Contains(jl.stdout, `"list":"spamcop"`) || !strings.Contains(jl.stdout, `"status":"error"`) {
 			t.Errorf("%s jsonl: exit %d, want %d\n%s", tc.target, jl.code, tc.code, jl.stdout)
 		}
-		ng := runCLI(t, never, "", append(args, "-o", "nagios")...)
+		ng := runCLI(t, never, "", append(args, "-o", "nagios", "-c", "1")...) // one listing CRITICAL
 		wantNagios := map[int]int{exitIncomplete: 3, exitListed: 2}[tc.code]
 		if ng.code != wantNagios || !strings.HasPrefix(ng.stdout, tc.nagios) {
 			t.Errorf("%s nagios: exit %d, want %d\n%s", tc.target, ng.code, wantNagios, ng.stdout)
