@@ -535,7 +535,7 @@ func recordState(s *streams, store *state.Store, v *report.View, streamed bool) 
 	}
 	store.Keep()
 	if err := store.Save(); err != nil {
-		fmt.Fprintf(s.err, "blcheck: warning: --state: %v\n", err)
+		fmt.Fprintf(s.err, "blcheck: --state: %v\n", err)
 		v.Incomplete = append(v.Incomplete, fmt.Sprintf("the state could not be saved (--state): %v", err))
 	}
 }

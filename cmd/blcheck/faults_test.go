@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/state"
 )
 
 // One list answering everything (127.0.0.4 for every name on ZEN, the first IP
@@ -79,5 +83,42 @@ func TestBadInputBeforeSending(t *testing.T) {
 			t.Errorf("%s: exit %d, %d queries sent, stderr %q; want 2 naming %s and nothing sent",
 				tc.name, got.code, srv.TotalQueries()-before, got.err, tc.want)
 		}
+	}
+}
+
+// --help (and --version) into a full disk is a failure, not exit 0.
+func TestHelpIntoFullDisk(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"--version"}} {
+		var errb bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: failingWriter{}, err: &errb,
+			getenv: func(string) string { return "" }, resolv: filepath.Join(t.TempDir(), "none")}
+		if code := run(context.Background(), args, s); code == exitClean || !strings.Contains(errb.String(), "no space left") {
+			t.Errorf("%v into a full disk: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
+
+// A state that cannot be saved makes the run fail (exit 3), and says so as an
+// error, not a warning.
+func TestStateNotSaved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gone")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store, _, err := state.Open(filepath.Join(dir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := os.RemoveAll(dir); err != nil { // even root cannot save into a directory that is gone
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	v := newView(&dnsbl.Result{Summary: dnsbl.Summary{Counts: map[dnsbl.Status]int{}}}, nil, nil, nil, nil)
+	recordState(&streams{err: &errb}, store, v, false)
+	v.Decide(true)
+	if code := v.Verdict.ExitCode(); code != exitIncomplete || strings.Contains(errb.String(), "warning") ||
+		!strings.Contains(errb.String(), "--state") {
+		t.Errorf("exit %d, stderr %q; want 3 and an error naming --state", code, errb.String())
 	}
 }

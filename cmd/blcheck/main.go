@@ -74,14 +74,32 @@ func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(nagiosArgs(args))
 	root.SetIn(s.in)
-	root.SetOut(s.out)
+	out := &checkedWriter{w: s.out} // --help and --version into a full disk are a failure, not exit 0
+	root.SetOut(out)
 	root.SetErr(s.err)
+	stopHangup := func() {}
+	defer func() { stopHangup() }()
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if cmd.Name() == "serve" { // SIGHUP reloads the exporter's configuration
+			return
+		}
+		// a closed terminal or session ends a run as SIGTERM does: what finished
+		// is printed and saved, exit 130
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
+		cmd.SetContext(ctx)
+		stopHangup = stop
+	}
 	cmd, err := root.ExecuteContextC(ctx)
 	help := "blcheck --help"
 	if cmd != nil && cmd != root {
 		help = cmd.CommandPath() + " --help"
 	}
-	return exitCode(err, s, help)
+	code := exitCode(err, s, help)
+	if code == exitClean && out.err != nil {
+		fmt.Fprintf(s.err, "blcheck: writing the output: %v\n", out.err)
+		return exitIncomplete
+	}
+	return code
 }
 
 // nagiosArgs makes -c mean --critical when the output is for Nagios, as in
@@ -165,7 +183,8 @@ EXIT STATUS
      or unreliable for some subject, the resolver could not be reached, or a
      file was not fully read; --strict=false restores the rule of earlier
      releases (exit 3 only when every list failed for some subject)
-  130 interrupted`
+  130 interrupted (SIGINT, SIGTERM, SIGHUP): what finished is printed and the
+      --state saved`
 
 // buildCommands are commands compiled in only for building the project, such as
 // docs (go build -tags docs): what users run does not carry their dependencies.

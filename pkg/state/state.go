@@ -56,6 +56,9 @@ type Store struct {
 // LockTimeout is how long Open waits for a concurrent run to finish.
 var LockTimeout = 30 * time.Second
 
+// lockBusy, when set (by tests), is called each time Open finds the lock held.
+var lockBusy func()
+
 // MaxSize bounds what is read of a state file (a /16 sweep's state is some tens
 // of MiB).
 const MaxSize = 256 << 20
@@ -105,9 +108,18 @@ func Open(path string) (*Store, string, error) {
 			}
 			return nil, "", fmt.Errorf("another blcheck run holds %s (waited %v)", lockPath, LockTimeout)
 		}
+		if lockBusy != nil {
+			lockBusy()
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.lock = lock
+	// whether the file is new is decided under the lock: a run that held it may
+	// have just made it (two runs starting a new state lost each other's records)
+	if exists, err = regularOrAbsent(path); err != nil {
+		s.Close()
+		return nil, "", err
+	}
 	s.next = file{Schema: 1, Checks: map[string]Record{}, Lists: map[string]string{}}
 	warning := ""
 	if !exists {

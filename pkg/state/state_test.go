@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +171,57 @@ func TestEveryQueryFailedIsFailing(t *testing.T) {
 	} {
 		if got := run(step.h, step.allFailed); got != step.want {
 			t.Errorf("run %d (%s, every query failed %v): %q, want %q", i+1, step.h, step.allFailed, got, step.want)
+		}
+	}
+}
+
+// Two runs that start a new state file at once keep each other's records: the
+// second decides whether the file is new once it holds the lock, after the
+// first has saved.
+func TestConcurrentNewState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	first, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	var once sync.Once
+	lockBusy = func() { once.Do(func() { close(waiting) }) }
+	defer func() { lockBusy = nil }()
+	type opened struct {
+		s   *Store
+		err error
+	}
+	second := make(chan opened, 1)
+	go func() {
+		s, _, err := Open(path) // finds no file, then waits for the lock
+		second <- opened{s, err}
+	}()
+	<-waiting
+	first.Check(check("192.0.2.1", "zen", dnsbl.Listed))
+	first.Keep()
+	if err := first.Save(); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	o := <-second
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	o.s.Check(check("192.0.2.2", "zen", dnsbl.Listed))
+	o.s.Keep()
+	if err := o.s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	o.s.Close()
+	last, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer last.Close()
+	for _, subject := range []string{"192.0.2.1", "192.0.2.2"} {
+		if _, ok := last.prev.Checks[key(subject, "zen")]; !ok {
+			t.Errorf("the record of %s was lost (kept: %v)", subject, last.prev.Checks)
 		}
 	}
 }
