@@ -665,11 +665,11 @@ const privateHint = " (--allow-private sends it)"
 
 // hint is what the CLI adds to the library's word on a skip (the library
 // names no flag): a private address from DNS is sent by --allow-private.
-func hint(reason string) string {
-	if strings.HasSuffix(reason, dnsbl.PrivateSkip) {
-		return reason + privateHint
+func hint(reason error) string {
+	if errors.Is(reason, dnsbl.ErrSkipPrivate) {
+		return privateHint
 	}
-	return reason
+	return ""
 }
 
 // promHeader is how a file that -o prometheus wrote begins.

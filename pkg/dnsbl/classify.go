@@ -58,7 +58,7 @@ var loopback = netip.MustParsePrefix("127.0.0.0/8")
 // listing listed.
 func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 	if err != nil {
-		return failed(Error, kindOf(err), err.Error())
+		return Verdict{Status: Error, Error: err.Error(), Err: &CheckError{Kind: kindOf(err), Msg: err.Error(), Cause: err}}
 	}
 	if a == nil {
 		return failed(Error, ErrNetwork, "no answer")
@@ -106,7 +106,7 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 		v.Status, v.Foreign, v.Meanings = Error, true, nil
 		v.Error = fmt.Sprintf("unexpected answer %s (outside 127.0.0.0/8, so not a listing: a resolver that "+
 			"rewrites answers, or a dead list)", strings.Join(foreign, ", "))
-		v.Err = &checkError{ErrBadAnswer, v.Error}
+		v.Err = checkErr(ErrBadAnswer, v.Error)
 	case len(listed) > 0:
 		v.Status = Listed
 		if l.Allow() {
@@ -116,18 +116,18 @@ func Classify(l *catalog.List, a *resolver.Answer, err error) Verdict {
 		v.Status, v.Meanings = Error, nil
 		v.Error = fmt.Sprintf("answer %s is not one of the list's own codes, so it is not a listing "+
 			"(the list says any other answer may be a rejection)", strings.Join(unknown, ", "))
-		v.Err = &checkError{ErrBadAnswer, v.Error}
+		v.Err = checkErr(ErrBadAnswer, v.Error)
 	default:
 		v.Status, v.Meanings = Blocked, nil
 		v.Error = fmt.Sprintf("%s: %s", strings.Join(blocked, ", "), strings.Join(blockedWhy, "; "))
-		v.Err = &checkError{ErrRefusedByList, v.Error}
+		v.Err = checkErr(ErrRefusedByList, v.Error)
 	}
 	return v
 }
 
 // failed is the verdict of a check that failed, with its error.
 func failed(st Status, kind error, msg string) Verdict {
-	return Verdict{Status: st, Error: msg, Err: &checkError{kind, msg}}
+	return Verdict{Status: st, Error: msg, Err: checkErr(kind, msg)}
 }
 
 func appendUnique(list []string, s string) []string {

@@ -106,7 +106,7 @@ func TestDirectModes(t *testing.T) {
 			}
 			ip, v4 := checkOf(t, res, "ipbl"), checkOf(t, res, "v4bl")
 			if ip.Status != tt.ip || v4.Status != tt.v4 || ip.Asked != tt.ipAsked || v4.Asked != tt.v4Asked {
-				t.Errorf("ipbl %s (%s) %s, v4bl %s (%s) %s", ip.Status, ip.Asked, ip.Error, v4.Status, v4.Asked, v4.Error)
+				t.Errorf("ipbl %s (%s) %s, v4bl %s (%s) %s", ip.Status, ip.Asked, ip.Err, v4.Status, v4.Asked, v4.Err)
 			}
 			if tt.mode == dnsbl.DirectNever && w.root.TotalQueries() != 0 {
 				t.Errorf("never sent %d queries to the root", w.root.TotalQueries())
@@ -167,7 +167,7 @@ func TestDirectRootUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c := checkOf(t, res, "ipbl"); c.Status != dnsbl.Blocked || c.Asked != dnsbl.AskedResolver {
-		t.Errorf("the resolver's answer must be kept: %s (%s) %s", c.Status, c.Asked, c.Error)
+		t.Errorf("the resolver's answer must be kept: %s (%s) %s", c.Status, c.Asked, errText(c))
 	}
 	n := 0
 	for _, s := range res.Summary.Incomplete {

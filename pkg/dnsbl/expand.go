@@ -177,7 +177,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		}
 		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
 		if why := NotPublic(f.addr); why != "" && !r.o.AllowPrivate {
-			s.Skip = why + PrivateSkip
+			s.Skip = checkErr(ErrSkipPrivate, why+PrivateSkip)
 		}
 		byAddr[f.addr] = len(subjects)
 		subjects = append(subjects, s)

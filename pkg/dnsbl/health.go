@@ -108,11 +108,11 @@ func (h Health) apply(v Verdict) Verdict {
 	case h.Untrusted():
 		v.Status = Unreliable
 		v.Error = "list failed its health check: " + h.Detail
-		v.Err = &checkError{ErrUnreliable, v.Error}
+		v.Err = checkErr(ErrUnreliable, v.Error)
 	case h.State == HealthBlocked:
 		v.Status = Blocked
 		v.Error = h.Detail
-		v.Err = &checkError{ErrRefusedByList, v.Error}
+		v.Err = checkErr(ErrRefusedByList, v.Error)
 	}
 	return v
 }
@@ -351,7 +351,7 @@ func (r *runner) prove(ctx context.Context, l *listState, v Verdict, at time.Tim
 		v.Status, v.Error = Unreliable, what+" could not be confirmed by the list's test points: "+h.Detail
 	}
 	if v.Status == Unreliable {
-		v.Err = &checkError{ErrUnreliable, v.Error}
+		v.Err = checkErr(ErrUnreliable, v.Error)
 	}
 	r.forget(l) // the answer may be a lie kept in the cache
 	return v

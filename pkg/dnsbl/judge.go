@@ -24,7 +24,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 	v := Classify(l.List, a, err)
 	if err != nil && isCanceled(err) {
 		f.t.cut.Store(true)
-		v = failed(Error, ErrInterrupted, InterruptedError)
+		v = Verdict{Status: Error, Error: ErrInterrupted.Error(), Err: &CheckError{Kind: ErrInterrupted, Msg: ErrInterrupted.Error(), Cause: err}}
 	} else if !f.direct && r.o.Direct == DirectAuto && refusedByResolver(v) {
 		// the resolver is refused: the list is asked at its own servers
 		a, v, f.direct = r.askDirect(ctx, l, f.name, a, v)
@@ -100,10 +100,10 @@ func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.T
 	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
 		v.Status = Unreliable
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
-		v.Err = &checkError{ErrUnreliable, v.Error}
+		v.Err = checkErr(ErrUnreliable, v.Error)
 	}
 	c.Codes, c.Meanings = v.Codes, v.Meanings
-	c.Status, c.Error, c.Err = v.Status, v.Error, v.Err
+	c.Status, c.Err = v.Status, v.Err
 	if r.o.HealthTTL > 0 && !l.Allow() && (c.Status == Listed || c.Status == Clean) {
 		r.ck.remember(j.s.Name, l.pos, c.Status == Listed)
 	}
@@ -130,7 +130,7 @@ func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.T
 // An allowlist's check says nothing about whether the blacklists could be asked.
 func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 	switch {
-	case c.Error == InterruptedError:
+	case errors.Is(c.Err, ErrInterrupted):
 		s.canceled.Add(1)
 	case r.lists[c.list].Allow():
 	case c.Status == Listed || c.Status == Clean || c.Status == Noted:
@@ -157,7 +157,7 @@ func (r *runner) record(ts *targetState, c *Check) {
 	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted || c.Status == Noted:
 		l.answered++
 		r.answered++
-	case c.Error == InterruptedError || c.Status == Skipped:
+	case errors.Is(c.Err, ErrInterrupted) || c.Status == Skipped:
 	default:
 		l.failed++
 		if l.failures == nil {

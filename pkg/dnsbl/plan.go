@@ -86,7 +86,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		ss.eager = r.eager && r.result.Summary.Subjects <= EagerSubjects
 		r.mu.Unlock()
 		r.plan(ctx, ts, ss)
-		if r.o.PTR && s.Type == SubjectIP && s.Addr.IsValid() && s.Skip == "" {
+		if r.o.PTR && s.Type == SubjectIP && s.Addr.IsValid() && s.Skip == nil {
 			note := r.reverseDNS(ctx, s.Addr) // while the lists' answers come
 			r.mu.Lock()
 			ts.res.Notes = append(ts.res.Notes, note)
@@ -150,17 +150,17 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 				c.Query = shown
 			}
 		}
-		var skip string
+		var skip error
 		switch {
-		case s.Skip != "":
+		case s.Skip != nil:
 			skip = s.Skip
 		case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
-			skip = "the list has no " + familyName(s.Addr) + " data"
+			skip = checkErr(ErrSkipFamily, "the list has no "+familyName(s.Addr)+" data")
 		case l.NeedsKey():
-			skip = fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env)
+			skip = checkErr(ErrSkipKey, fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env))
 		}
-		if skip != "" {
-			c.Status, c.Error = Skipped, skip
+		if skip != nil {
+			c.Status, c.Err = Skipped, skip
 			ts.pending.Add(1)
 			s.pending.Add(1)
 			r.finish(ts, s, c)
@@ -168,7 +168,7 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		}
 		name, err := QueryName(s.Subject, l.zone)
 		if err != nil {
-			c.Status, c.Error, c.Err = Error, err.Error(), &checkError{ErrNotAsked, err.Error()}
+			c.Status, c.Err = Error, &CheckError{Kind: ErrNotAsked, Msg: err.Error(), Cause: err}
 			ts.pending.Add(1)
 			s.pending.Add(1)
 			r.finish(ts, s, c)

@@ -25,8 +25,9 @@ type Subject struct {
 	Type SubjectType
 	// Via says where the subject came from: "input", "A of example.org", "MX", "SPF ip4"...
 	Via []string
-	// Skip says why the subject is not sent to the lists (private address...), or "".
-	Skip string
+	// Skip says why the subject is not sent to the lists, or nil: a *CheckError
+	// that errors.Is matches with ErrSkipPrivate or ErrSkipRange.
+	Skip error
 	Addr netip.Addr // the address, for an IP subject
 	// Host marks a full host name (shop.example.com) asked beside its registered
 	// domain, of the domain lists that list host names (catalog Hostnames) only.
@@ -48,12 +49,14 @@ type Check struct {
 	Reason    string // the listing's TXT record, for a listing
 	DelistURL string
 	RTT       time.Duration // of the A query
-	// Error says why the check failed (error, blocked, unreliable) or was
-	// skipped. Err is the failure for errors.Is: ErrTimeout, ErrServFail,
-	// ErrRefused, ErrNetwork, ErrBadAnswer, ErrRefusedByList, ErrUnreliable,
-	// ErrInterrupted, ErrNotAsked; nil for a skipped check.
-	Error string
-	Err   error
+	// Err says why the check failed (error, blocked, unreliable) or was
+	// skipped, nil otherwise: a *CheckError whose text is for people and whose
+	// kind errors.Is matches (ErrTimeout, ErrServFail, ErrRefused, ErrNetwork,
+	// ErrBadAnswer, ErrRefusedByList, ErrUnreliable, ErrInterrupted,
+	// ErrNotAsked; for a skip ErrSkipPrivate, ErrSkipRange, ErrSkipFamily,
+	// ErrSkipKey), and whose cause errors.As finds: the *resolver.Error, with
+	// the server asked and how many tries.
+	Err error
 	// DuplicateOf is set on a listing that another list of the run already
 	// reports for the same subject (XBL inside ZEN, by the catalog's part_of): it
 	// is the same listing, counted once, under that list.
@@ -93,10 +96,6 @@ type TargetResult struct {
 	// the target incomplete. An allowlist's failure is not counted.
 	Failed int
 }
-
-// InterruptedError is the error of a check whose query the run's cancellation
-// cut short: it says nothing about the list or the resolver.
-const InterruptedError = "not answered: the run was interrupted"
 
 func isCanceled(err error) bool {
 	var re *resolver.Error
@@ -256,18 +255,44 @@ var (
 	ErrBadAnswer     = errors.New("bad answer")          // malformed, outside 127/8, capped, another list's code
 	ErrRefusedByList = errors.New("refused by the list") // one of the list's own refusal codes
 	ErrUnreliable    = errors.New("the list failed its health check")
-	ErrInterrupted   = errors.New(InterruptedError)
-	ErrNotAsked      = errors.New("the subject cannot be asked of the list") // its query name is not a DNS name
+	// ErrInterrupted is the kind of a check whose query the run's cancellation
+	// cut short: it says nothing about the list or the resolver.
+	ErrInterrupted = errors.New("not answered: the run was interrupted")
+	ErrNotAsked    = errors.New("the subject cannot be asked of the list") // its query name is not a DNS name
 )
 
-// checkError wraps a failed check's text with the sentinel it matches.
-type checkError struct {
-	kind error
-	msg  string
+// The reasons a subject or a check is skipped (Subject.Skip, a skipped
+// check's Err), for errors.Is.
+var (
+	// ErrSkipPrivate: an address DNS handed back in a private, loopback,
+	// link-local, CGNAT or unspecified range (Options.AllowPrivate sends it).
+	ErrSkipPrivate = errors.New("not a public address")
+	ErrSkipRange   = errors.New("range too large to expand")           // an SPF range
+	ErrSkipFamily  = errors.New("the list has no data for its family") // IPv6 on an IPv4 list
+	ErrSkipKey     = errors.New("the list needs an account key")
+)
+
+// CheckError is why a check failed or was skipped: Msg for people, Kind (a
+// sentinel above) and Cause (the resolver's *resolver.Error, or nil) for
+// errors.Is and errors.As.
+type CheckError struct {
+	Kind  error
+	Msg   string
+	Cause error
 }
 
-func (e *checkError) Error() string { return e.msg }
-func (e *checkError) Unwrap() error { return e.kind }
+func (e *CheckError) Error() string { return e.Msg }
+
+// Unwrap returns the kind and the cause.
+func (e *CheckError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Cause}
+}
+
+// checkErr is a CheckError of kind with msg.
+func checkErr(kind error, msg string) *CheckError { return &CheckError{Kind: kind, Msg: msg} }
 
 // kindOf maps a resolver failure to its sentinel.
 func kindOf(err error) error {

@@ -100,10 +100,10 @@ func TestRunIP(t *testing.T) {
 	if c := find(res, "2001:db8::25", "ipbl"); c.Status != dnsbl.Listed {
 		t.Errorf("IPv6 listing: %+v", c)
 	}
-	if c := find(res, "2001:db8::25", "v4bl"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "no IPv6 data") {
+	if c := find(res, "2001:db8::25", "v4bl"); c.Status != dnsbl.Skipped || !strings.Contains(errText(c), "no IPv6 data") {
 		t.Errorf("IPv6 on an IPv4-only list: %+v", c)
 	}
-	if c := find(res, "192.0.2.10", "keyed"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "$BLCHECK_TEST_KEY") {
+	if c := find(res, "192.0.2.10", "keyed"); c.Status != dnsbl.Skipped || !strings.Contains(errText(c), "$BLCHECK_TEST_KEY") {
 		t.Errorf("keyed list without key: %+v", c)
 	}
 	if c := find(res, "192.0.2.10", "dombl"); c.Status != "missing" {
@@ -235,7 +235,7 @@ func TestRunTXTPolicy(t *testing.T) {
 			if c := find(res, listed, "ipbl"); c.Status != dnsbl.Listed || c.Reason != tc.reason {
 				t.Errorf("listing: %+v", c)
 			}
-			if c := find(res, clean, "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || c.Error != "" {
+			if c := find(res, clean, "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || errText(c) != "" {
 				t.Errorf("clean: %+v", c)
 			}
 			if c := find(res, blocked, "ipbl"); c.Status != dnsbl.Blocked || c.Reason != "" {
@@ -282,7 +282,7 @@ func TestRunDomainExpansion(t *testing.T) {
 	if n := w.srv.Queries("A", "10.2.0.192.ip.bl.test"); n != 1 {
 		t.Errorf("a subject reached twice must be queried once, got %d", n)
 	}
-	if c := find(res, "10.1.2.3", "ipbl"); c.Status != dnsbl.Skipped || !strings.Contains(c.Error, "private address") {
+	if c := find(res, "10.1.2.3", "ipbl"); c.Status != dnsbl.Skipped || !strings.Contains(errText(c), "private address") {
 		t.Errorf("a private address from DNS must be skipped: %+v", c)
 	}
 	if c := find(res, "example.test", "dombl"); c.Status != dnsbl.Listed {
@@ -298,7 +298,7 @@ func TestRunFaults(t *testing.T) {
 	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
 	res := w.run(t, nil, nil, "192.0.2.20")
 	c := find(res, "192.0.2.20", "v4bl")
-	if c.Status != dnsbl.Error || !strings.Contains(c.Error, "timed out") {
+	if c.Status != dnsbl.Error || !strings.Contains(errText(c), "timed out") {
 		t.Errorf("a list that times out must be an error, never clean: %+v", c)
 	}
 	if c := find(res, "192.0.2.20", "ipbl"); c.Status != dnsbl.Clean {
@@ -335,7 +335,7 @@ func TestRunUntrustedLists(t *testing.T) {
 	w.srv.List("ip.bl.test", "127.0.0.2", []string{"127.255.255.254"}) // refuses this resolver
 	w.srv.List("ip.bl.test", "192.0.2.40", []string{"127.255.255.254"})
 	res := w.run(t, nil, nil, "192.0.2.40")
-	if c := find(res, "192.0.2.40", "v4bl"); c.Status != dnsbl.Unreliable || !strings.Contains(c.Error, "answers everything") {
+	if c := find(res, "192.0.2.40", "v4bl"); c.Status != dnsbl.Unreliable || !strings.Contains(errText(c), "answers everything") {
 		t.Errorf("wildcard list: %+v", c)
 	}
 	if c := find(res, "192.0.2.40", "ipbl"); c.Status != dnsbl.Blocked {
@@ -395,7 +395,7 @@ func TestRunRewritingResolver(t *testing.T) {
 	if res.Summary.Counts[dnsbl.Listed] != 0 || res.Summary.Counts[dnsbl.Clean] != 0 {
 		t.Errorf("a rewriting resolver must yield neither listed nor clean: %+v", res.Summary.Counts)
 	}
-	if c := find(res, "192.0.2.50", "ipbl"); c.Status != dnsbl.Error || !strings.Contains(c.Error, "198.51.100.200") {
+	if c := find(res, "192.0.2.50", "ipbl"); c.Status != dnsbl.Error || !strings.Contains(errText(c), "198.51.100.200") {
 		t.Errorf("%+v", c)
 	}
 	if c := find(res, "192.0.2.51", "ipbl"); c.Status != dnsbl.Unreliable {
@@ -418,7 +418,7 @@ func TestRunKeyedZone(t *testing.T) {
 	if c.Status != dnsbl.Listed {
 		t.Fatalf("keyed listing: %+v", c)
 	}
-	if strings.Contains(c.Query+c.Zone+c.Error+c.Reason, "sekrit") || c.Query != "60.2.0.192.{key}.keyed.bl.test" {
+	if strings.Contains(c.Query+c.Zone+errText(c)+c.Reason, "sekrit") || c.Query != "60.2.0.192.{key}.keyed.bl.test" {
 		t.Errorf("the key must never appear in a result: %+v", c)
 	}
 }
@@ -488,7 +488,7 @@ func TestRunSPF(t *testing.T) {
 	}
 	out := runOnce(context.Background(), config{Lists: lists, Resolver: res, Retain: true, SPF: true}, targets, dnsbl.Observer{})
 	via := map[string]string{}
-	skip := map[string]string{}
+	skip := map[string]error{}
 	for _, s := range out.Targets[0].Subjects {
 		via[s.Name] = strings.Join(s.Via, ",")
 		skip[s.Name] = s.Skip
@@ -503,7 +503,7 @@ func TestRunSPF(t *testing.T) {
 			t.Errorf("%s via %q, want %q", subject, via[subject], want)
 		}
 	}
-	if !strings.Contains(skip["203.0.0.0/16"], "larger than /24") {
+	if err := skip["203.0.0.0/16"]; !errors.Is(err, dnsbl.ErrSkipRange) || !strings.Contains(err.Error(), "larger than /24") {
 		t.Errorf("a large range must be reported as skipped: %v", skip)
 	}
 	if c := find(out, "198.51.100.77", "ipbl"); c.Status != dnsbl.Listed {
@@ -671,8 +671,17 @@ func TestRunTypedErrorsAndOutcome(t *testing.T) {
 	for subject, want := range map[string]error{"192.0.2.1": dnsbl.ErrServFail, "192.0.2.2": dnsbl.ErrRefused,
 		"192.0.2.3": dnsbl.ErrTimeout, "192.0.2.4": dnsbl.ErrBadAnswer, "192.0.2.5": dnsbl.ErrRefusedByList} {
 		c := find(res, subject, "ipbl")
-		if !errors.Is(c.Err, want) || c.Err.Error() != c.Error {
+		if !errors.Is(c.Err, want) || c.Err.Error() != errText(c) || c.Err.Error() == "" {
 			t.Errorf("%s: Err %v (%s), want one that is %v", subject, c.Err, c.Status, want)
+		}
+	}
+	// the resolver's own error is kept: the server asked and how many tries
+	for _, subject := range []string{"192.0.2.1", "192.0.2.3"} {
+		var re *resolver.Error
+		var ce *dnsbl.CheckError
+		if c := find(res, subject, "ipbl"); !errors.As(c.Err, &re) || re.Server != w.srv.Addr || re.Tries < 1 ||
+			!errors.As(c.Err, &ce) || ce.Cause != error(re) {
+			t.Errorf("%s: Err %#v, want the *resolver.Error with its server and tries", subject, c.Err)
 		}
 	}
 	for _, subject := range []string{"192.0.2.6", "192.0.2.7"} {
@@ -699,6 +708,32 @@ func TestRunTypedErrorsAndOutcome(t *testing.T) {
 	tg, _ := dnsbl.ParseTarget("192.0.2.7")
 	if got := runOnce(ctx, config{Lists: lists, Resolver: rs}, []dnsbl.Target{tg}, dnsbl.Observer{}).Outcome(false); got != dnsbl.OutcomeInterrupted {
 		t.Errorf("canceled run: %v", got)
+	}
+}
+
+// Skip reasons are typed: a program tells a private address from a list of
+// the other family or one that needs a key without reading the words.
+func TestSkipReasonsTyped(t *testing.T) {
+	w := newWorld(t)
+	w.srv.A("private.test", "10.1.2.3")
+	res := w.run(t, nil, []string{"ipbl", "v4bl", "keyed"}, "private.test", "2001:db8::25", "192.0.2.10")
+	for _, tc := range []struct {
+		subject, list string
+		want          error
+	}{
+		{"10.1.2.3", "ipbl", dnsbl.ErrSkipPrivate},
+		{"2001:db8::25", "v4bl", dnsbl.ErrSkipFamily},
+		{"192.0.2.10", "keyed", dnsbl.ErrSkipKey},
+	} {
+		c := find(res, tc.subject, tc.list)
+		if c.Status != dnsbl.Skipped || !errors.Is(c.Err, tc.want) {
+			t.Errorf("%s on %s: %s %v, want skipped, %v", tc.subject, tc.list, c.Status, c.Err, tc.want)
+		}
+	}
+	for _, s := range res.Targets[0].Subjects {
+		if s.Name == "10.1.2.3" && !errors.Is(s.Skip, dnsbl.ErrSkipPrivate) {
+			t.Errorf("subject %s: Skip %v", s.Name, s.Skip)
+		}
 	}
 }
 
@@ -796,4 +831,12 @@ func newClient(tb testing.TB, cfg resolver.Config) *resolver.Client {
 	}
 	tb.Cleanup(c.Close)
 	return c
+}
+
+// errText is a check's failure or skip reason, as people read it.
+func errText(c dnsbl.Check) string {
+	if c.Err == nil {
+		return ""
+	}
+	return c.Err.Error()
 }

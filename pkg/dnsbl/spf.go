@@ -222,7 +222,7 @@ func (w *spfWalk) prefix(p netip.Prefix, step string) {
 	}
 	if p.Bits() < max {
 		w.skipped = append(w.skipped, Subject{Name: p.String(), Type: SubjectIP, Via: []string{step},
-			Skip: fmt.Sprintf("range larger than /%d, not expanded", max)})
+			Skip: checkErr(ErrSkipRange, fmt.Sprintf("range larger than /%d, not expanded", max))})
 		return
 	}
 	for a := p.Addr(); p.Contains(a); a = a.Next() {

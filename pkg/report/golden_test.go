@@ -57,9 +57,12 @@ func fixture(t *testing.T) (*dnsbl.Result, map[string]*catalog.List, map[int][]e
 					check("192.0.2.10", "spamhaus-zen", "listed", listed),
 					check("192.0.2.10", "spamhaus-xbl", "listed", func(c *dnsbl.Check) { listed(c); c.DuplicateOf = names["spamhaus-zen"] }),
 					check("192.0.2.10", "spamcop", "clean", nil),
-					check("192.0.2.10", "psbl", "error", func(c *dnsbl.Check) { c.Error = "SERVFAIL (the server failed to answer) from 127.0.0.1:53" }),
+					check("192.0.2.10", "psbl", "error", func(c *dnsbl.Check) {
+						c.Err = &dnsbl.CheckError{Kind: dnsbl.ErrServFail, Msg: "SERVFAIL (the server failed to answer) from 127.0.0.1:53"}
+					}),
 					check("192.0.2.11", "spamhaus-zen", "blocked", func(c *dnsbl.Check) {
-						c.Codes, c.Error = []netip.Addr{netip.MustParseAddr("127.255.255.254")}, "127.255.255.254: Spamhaus refuses queries from public or shared resolvers"
+						c.Codes = []netip.Addr{netip.MustParseAddr("127.255.255.254")}
+						c.Err = &dnsbl.CheckError{Kind: dnsbl.ErrRefusedByList, Msg: "127.255.255.254: Spamhaus refuses queries from public or shared resolvers"}
 					}),
 					check("192.0.2.11", "dnswl", "allowlisted", func(c *dnsbl.Check) {
 						c.Codes, c.Meanings = []netip.Addr{netip.MustParseAddr("127.0.5.2")}, []string{"vouched for by dnswl.org; sector: service or network provider", "trust: medium"}

@@ -66,7 +66,7 @@ type SubjectDoc struct {
 
 // NewSubjectDoc is a subject's JSON form.
 func NewSubjectDoc(s dnsbl.Subject) SubjectDoc {
-	return SubjectDoc{Subject: s.Name, Type: string(s.Type), Via: s.Via, Skipped: s.Skip}
+	return SubjectDoc{Subject: s.Name, Type: string(s.Type), Via: s.Via, Skipped: errText(s.Skip)}
 }
 
 // CheckDoc is one check in the JSON document and in JSON lines. Its keys are
@@ -100,7 +100,7 @@ type CheckDoc struct {
 func NewCheckDoc(c dnsbl.Check) CheckDoc {
 	d := CheckDoc{Subject: c.Subject, Zone: c.Zone, Query: c.Query, Status: string(c.Status),
 		Codes: make([]string, len(c.Codes)), Meanings: nonNil(c.Meanings), Reason: c.Reason,
-		DelistURL: c.DelistURL, RTTms: c.RTT.Milliseconds(), Error: c.Error}
+		DelistURL: c.DelistURL, RTTms: c.RTT.Milliseconds(), Error: errText(c.Err)}
 	if c.List != nil {
 		d.List = c.List.ID
 	}
@@ -236,11 +236,14 @@ func targetDoc(v *View, t *dnsbl.TargetResult) TargetDoc {
 	}
 	for _, sj := range t.Subjects {
 		sd := NewSubjectDoc(sj)
-		sd.Skipped = v.skip(sd.Skipped)
+		sd.Skipped = v.skip(sj.Skip)
 		td.Subjects = append(td.Subjects, sd)
 	}
 	for _, c := range t.Checks {
-		cd := NewCheckDoc(v.check(c))
+		cd := NewCheckDoc(c)
+		if c.Status == dnsbl.Skipped {
+			cd.Error = v.skip(c.Err)
+		}
 		if v.Changes != nil {
 			cd.Change = v.Changes[ChangeKey(c)]
 		}
@@ -289,7 +292,7 @@ type JSONLines struct {
 	// line's "change".
 	Change func(dnsbl.Check) string
 	// Hint, if set, is what the front end adds to a skip reason (View.Hint).
-	Hint func(reason string) string
+	Hint func(reason error) string
 
 	buf  *bufio.Writer
 	line []byte
@@ -306,10 +309,10 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	if j.err != nil {
 		return
 	}
-	if c.Status == dnsbl.Skipped && j.Hint != nil && c.Error != "" {
-		c.Error = j.Hint(c.Error)
-	}
 	d := NewCheckDoc(c)
+	if c.Status == dnsbl.Skipped {
+		d.Error = withHint(c.Err, j.Hint)
+	}
 	d.Target = t.Target.Input
 	if j.Change != nil {
 		d.Change = j.Change(c)

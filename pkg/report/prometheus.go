@@ -88,7 +88,7 @@ func registerMetrics(reg prometheus.Registerer, v *View, targetLabel bool) error
 		}
 		anyListed := false
 		for _, s := range tr.Subjects {
-			if s.Skip == "" {
+			if s.Skip == nil {
 				listings.WithLabelValues(with(s.Name)...).Set(0)
 			}
 		}

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -161,7 +163,7 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	notHow := map[string]map[dnsbl.Status]int{} // and how their checks failed
 	unasked, answered := 0, 0
 	for _, c := range tr.Checks {
-		if c.Error == dnsbl.InterruptedError {
+		if errors.Is(c.Err, dnsbl.ErrInterrupted) {
 			unasked++ // said once, in the verdict: it says nothing about the list
 			continue
 		}
@@ -174,7 +176,7 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 			if t.noKey[c.List.ID] {
 				continue // said once for the run, below
 			}
-			sc.skipWhy[t.v.skip(c.Error)]++
+			sc.skipWhy[t.shortSkip(c)]++
 		}
 		sc.checks = append(sc.checks, c)
 		if c.DuplicateOf != nil {
@@ -250,7 +252,7 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 		if t.quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
 			continue
 		}
-		if rank(sc) == 2 && s.Skip == "" {
+		if rank(sc) == 2 && s.Skip == nil {
 			if cleanShown >= maxClean {
 				cleanHidden++
 				continue
@@ -382,7 +384,7 @@ func rank(sc *subjectCounts) int {
 func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	via := strings.Join(s.Via, ", ")
 	head := fmt.Sprintf("  %s (%s)", s.Name, Sanitize(via, 200))
-	if s.Skip != "" {
+	if s.Skip != nil {
 		t.p("%s: %s\n", head, t.dim.Sprint("not checked, "+t.v.skip(s.Skip)))
 		return
 	}
@@ -417,10 +419,8 @@ func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		why := ""
 		if len(sc.skipWhy) == 1 {
 			for w := range sc.skipWhy {
-				why = strings.TrimPrefix(w, "the list ")
-				why = strings.Replace(why, "has no", "no", 1)
+				why = " (" + w + ")"
 			}
-			why = " (" + why + ")"
 		}
 		parts = append(parts, t.dim.Sprintf("%d skipped%s", n, why))
 	}
@@ -442,7 +442,7 @@ func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 				t.p("           %s\n", Sanitize(strings.Join(c.Meanings, "; "), 300))
 			}
 			if !t.badList[c.List.ID] {
-				t.p("           %s\n", Sanitize(c.Error, 300))
+				t.p("           %s\n", Sanitize(errText(c.Err), 300))
 			}
 		case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
 			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
@@ -473,10 +473,10 @@ func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 			}
 			t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
 		case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] && c.DuplicateOf == nil:
-			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List.ID), c.Zone, Sanitize(c.Error, 300))
+			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
 		case c.Status == dnsbl.Error:
 			if !grouped {
-				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List.ID), c.Zone, Sanitize(c.Error, 300))
+				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
 			}
 		}
 	}
@@ -495,6 +495,18 @@ func (sc *subjectCounts) unreliableListing() bool {
 		}
 	}
 	return false
+}
+
+// shortSkip is a skipped check's reason as a subject's line sums it up: "no
+// IPv6 data" for a list of the other family.
+func (t *text) shortSkip(c dnsbl.Check) string {
+	if errors.Is(c.Err, dnsbl.ErrSkipFamily) {
+		if a, err := netip.ParseAddr(c.Subject); err == nil && a.Is6() {
+			return "no IPv6 data"
+		}
+		return "no IPv4 data"
+	}
+	return t.v.skip(c.Err)
 }
 
 // namesBlocked reports whether a subject has a blocked or unreliable check that
@@ -518,10 +530,10 @@ func (t *text) sameErrors(sc *subjectCounts, checked int) bool {
 	first := ""
 	for _, c := range sc.checks {
 		if c.Status == dnsbl.Error {
-			if first != "" && c.Error != first {
+			if first != "" && errText(c.Err) != first {
 				return false
 			}
-			first = c.Error
+			first = errText(c.Err)
 		}
 	}
 	t.p("    %s  all %d lists: %s\n", t.yellow.Sprint("ERROR"), checked, Sanitize(first, 300))
@@ -723,7 +735,7 @@ func interruptedChecks(res *dnsbl.Result) int {
 	n := 0
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
-			if c.Error == dnsbl.InterruptedError {
+			if errors.Is(c.Err, dnsbl.ErrInterrupted) {
 				n++
 			}
 		}

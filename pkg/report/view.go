@@ -36,8 +36,8 @@ type View struct {
 	Changes     map[string]string
 	ListChanges []ListChange
 	// Hint, if set, is what a front end adds to a skip reason of the engine's
-	// (the CLI names the flag that would send a private address).
-	Hint func(reason string) string
+	// ("" for none): the CLI names the flag that sends a private address.
+	Hint func(reason error) string
 	// Incomplete is what the front end could not check, beside what the run
 	// itself could not (Result.Summary.Incomplete): a file not fully read, an
 	// input that changed while read, a state that could not be saved.
@@ -103,19 +103,25 @@ func (v *View) AllIncomplete() []string {
 }
 
 // skip is a skip reason as shown: with the front end's hint.
-func (v *View) skip(reason string) string {
-	if v.Hint == nil || reason == "" {
-		return reason
+func (v *View) skip(reason error) string { return withHint(reason, v.Hint) }
+
+// withHint is an error's text, and the hint a front end adds to it.
+func withHint(err error, hint func(error) string) string {
+	if err == nil {
+		return ""
 	}
-	return v.Hint(reason)
+	if hint == nil {
+		return err.Error()
+	}
+	return err.Error() + hint(err)
 }
 
-// check is a check as shown: a skipped one's reason with the front end's hint.
-func (v *View) check(c dnsbl.Check) dnsbl.Check {
-	if c.Status == dnsbl.Skipped {
-		c.Error = v.skip(c.Error)
+// errText is an error's text, or "".
+func errText(err error) string {
+	if err == nil {
+		return ""
 	}
-	return c
+	return err.Error()
 }
 
 // name is a list's name, or its id.
