@@ -36,8 +36,9 @@ type catalogOptions struct {
 func (o *catalogOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.listsFile, "lists", "", "load the catalog from `FILE` (same schema as the built-in lists.yaml)")
-	f.StringSliceVarP(&o.only, "list", "l", nil, "only these lists (`ID_OR_ZONE`, repeatable, comma lists allowed)")
-	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these lists (`ID_OR_ZONE`, repeatable)")
+	f.StringSliceVarP(&o.only, "list", "l", nil, "only these lists (`ID_OR_ZONE`, repeatable, comma lists allowed); "+
+		"\"all\": every active list whose key is set, \"default\": the default ones")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these lists (`ID_OR_ZONE`, repeatable; \"default\": the default ones)")
 	f.StringArrayVar(&o.keys, "key", nil, "account key for keyed lists as `VAR=KEY`, VAR being the list's key variable "+
 		"(e.g. BLCHECK_SPAMHAUS_DQS_KEY); the environment is safer: flags show in process lists")
 }

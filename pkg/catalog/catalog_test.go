@@ -398,3 +398,77 @@ func TestSelectBadKey(t *testing.T) {
 		t.Errorf("a good key: %v", err)
 	}
 }
+
+// TestSelectAllAndDefault: "all" is every active list whose key is set, "default"
+// the lists used without --list; both combine with ids and with Exclude.
+func TestSelectAllAndDefault(t *testing.T) {
+	c := Default()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	dqs := env(map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": "sekrit"})
+	ids := func(sel Selection) []string {
+		t.Helper()
+		got, _, err := c.Select(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range got {
+			out = append(out, l.ID)
+		}
+		return out
+	}
+	var active, activeKeyless, nonDefault []string
+	for _, l := range c.Lists {
+		if !l.Dead() {
+			active = append(active, l.ID)
+			if l.Key == nil {
+				activeKeyless = append(activeKeyless, l.ID)
+			}
+			if !l.Default {
+				nonDefault = append(nonDefault, l.ID)
+			}
+		}
+	}
+	def := ids(Selection{Getenv: env(nil)})
+	tests := []struct {
+		name      string
+		sel       Selection
+		want      []string // exactly, when set
+		has, lack []string
+	}{
+		{"all without keys: every active keyless list", Selection{Only: []string{"all"}, Getenv: env(nil)}, activeKeyless, nil, nil},
+		{"ALL in capitals", Selection{Only: []string{"ALL"}, Getenv: env(nil)}, activeKeyless, nil, nil},
+		{"all with a key: its lists too, replacing the public mirrors", Selection{Only: []string{"all"}, Getenv: dqs}, nil,
+			[]string{"spamhaus-dqs-zen", "spamhaus-dqs-dbl", "spamcop"}, []string{"spamhaus-zen", "njabl", "sorbs"}},
+		{"default is what no --list gives", Selection{Only: []string{"default"}, Getenv: env(nil)}, def, nil, nil},
+		{"default plus one", Selection{Only: []string{"default,uceprotect-2"}, Getenv: env(nil)}, nil,
+			append(slices.Clone(def), "uceprotect-2"), nil},
+		{"all but the defaults", Selection{Only: []string{"all"}, Exclude: []string{"default"}, Getenv: env(nil)}, nil,
+			[]string{"uceprotect-2", "spamhaus-sbl"}, def},
+		{"all but one", Selection{Only: []string{"all"}, Exclude: []string{"uceprotect-3"}, Getenv: env(nil)}, nil,
+			[]string{"uceprotect-2"}, []string{"uceprotect-3"}},
+		{"a public mirror named one by one stays beside its DQS zone", Selection{Only: []string{"all", "spamhaus-zen"}, Getenv: dqs}, nil,
+			[]string{"spamhaus-zen", "spamhaus-dqs-zen"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ids(tc.sel)
+			if tc.want != nil && !slices.Equal(got, tc.want) {
+				t.Errorf("got %v\nwant %v", got, tc.want)
+			}
+			for _, id := range tc.has {
+				if !slices.Contains(got, id) {
+					t.Errorf("%s missing from %v", id, got)
+				}
+			}
+			for _, id := range tc.lack {
+				if slices.Contains(got, id) {
+					t.Errorf("%s in %v", id, got)
+				}
+			}
+		})
+	}
+	if len(activeKeyless) <= len(def) || len(nonDefault) == 0 || len(active) <= len(activeKeyless) {
+		t.Fatalf("the catalog changed shape: %d active, %d keyless, %d default", len(active), len(activeKeyless), len(def))
+	}
+}

@@ -35,48 +35,79 @@ func (e *UnknownListError) Error() string {
 	return fmt.Sprintf("unknown list %q: not an id, zone or alias in the catalog (see `blcheck lists`)", e.Name)
 }
 
-// Select returns the lists a run uses, in catalog order, with warnings for a person
-// (a dead list named explicitly). Without Only it takes the default active lists; a
-// keyed list whose key is set replaces the lists it names (no double queries).
-func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
-	var warnings []string
-	resolve := func(names []string) (map[string]bool, error) {
-		m := map[string]bool{}
-		for _, n := range names {
-			for _, part := range strings.Split(n, ",") {
-				part = strings.TrimSpace(part)
-				if part == "" {
-					continue
+// The names Only and Exclude take besides lists: every active list whose key
+// is set, and the default lists.
+const (
+	SelectAll     = "all"
+	SelectDefault = "default"
+)
+
+// picked is what a --list or --exclude value names: every list's id, and the
+// ids named one by one (not through "all" or "default").
+type picked struct {
+	ids, named map[string]bool
+}
+
+// pick reads names (ids, zones, aliases, comma lists, "all", "default").
+func (c *Catalog) pick(names []string, getenv func(string) string, warnings *[]string) (picked, error) {
+	p := picked{ids: map[string]bool{}, named: map[string]bool{}}
+	for _, n := range names {
+		for _, part := range strings.Split(n, ",") {
+			part = strings.TrimSpace(part)
+			switch {
+			case part == "":
+			case strings.EqualFold(part, SelectAll) && c.Lookup(part) == nil:
+				for _, l := range c.Lists {
+					if !l.Dead() && (l.Key == nil || l.KeyFrom(getenv) != "") {
+						p.ids[l.ID] = true
+					}
 				}
+			case strings.EqualFold(part, SelectDefault) && c.Lookup(part) == nil:
+				for _, l := range c.Lists {
+					if l.Default && !l.Dead() {
+						p.ids[l.ID] = true
+					}
+				}
+			default:
 				l := c.Lookup(part)
 				if l == nil {
-					return nil, &UnknownListError{Name: part}
+					return p, &UnknownListError{Name: part}
 				}
 				if others := c.alsoNamed(part, l); len(others) > 0 {
-					warnings = append(warnings, fmt.Sprintf("%q names list %s (%s); it is also a name of %s: "+
+					*warnings = append(*warnings, fmt.Sprintf("%q names list %s (%s); it is also a name of %s: "+
 						"name that by its id if you meant it", part, l.ID, l.Zone, strings.Join(others, ", ")))
 				}
-				m[l.ID] = true
+				p.ids[l.ID], p.named[l.ID] = true, true
 			}
 		}
-		return m, nil
 	}
-	only, err := resolve(sel.Only)
+	return p, nil
+}
+
+// Select returns the lists a run uses, in catalog order, with warnings for a person
+// (a dead list named explicitly). Without Only it takes the default active lists.
+// Only and Exclude take ids, zones and aliases, "default" (the default lists) and
+// "all" (every active list whose key is set; keyed lists without one are left
+// out). A keyed list whose key is set replaces the lists it names (no double
+// queries), unless they were named one by one.
+func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
+	var warnings []string
+	only, err := c.pick(sel.Only, sel.Getenv, &warnings)
 	if err != nil {
 		return nil, nil, err
 	}
-	exclude, err := resolve(sel.Exclude)
+	exclude, err := c.pick(sel.Exclude, sel.Getenv, &warnings)
 	if err != nil {
 		return nil, nil, err
 	}
-	explicit := len(only) > 0
+	explicit := len(only.ids) > 0
 	var out []Selected
 	for _, l := range c.Lists {
-		if exclude[l.ID] {
+		if exclude.ids[l.ID] {
 			continue
 		}
 		if explicit {
-			if !only[l.ID] {
+			if !only.ids[l.ID] {
 				continue
 			}
 			if l.Dead() {
@@ -93,27 +124,31 @@ func (c *Catalog) Select(sel Selection) ([]Selected, []string, error) {
 			return nil, warnings, err
 		}
 	}
-	if !explicit {
-		replaced := map[string]bool{}
-		for _, s := range out {
-			if s.Keyed() && s.KeyValue != "" {
-				for _, r := range s.Replaces {
-					replaced[r] = true
-				}
-			}
-		}
-		kept := out[:0]
-		for _, s := range out {
-			if !replaced[s.ID] {
-				kept = append(kept, s)
-			}
-		}
-		out = kept
-	}
+	out = dropReplaced(out, only.named)
 	if len(out) == 0 {
 		return nil, warnings, fmt.Errorf("no lists left to check (every selected list was excluded)")
 	}
 	return out, warnings, nil
+}
+
+// dropReplaced leaves out the lists that a keyed list whose key is set replaces,
+// unless they were named one by one.
+func dropReplaced(out []Selected, named map[string]bool) []Selected {
+	replaced := map[string]bool{}
+	for _, s := range out {
+		if s.Keyed() && s.KeyValue != "" {
+			for _, r := range s.Replaces {
+				replaced[r] = true
+			}
+		}
+	}
+	kept := out[:0]
+	for _, s := range out {
+		if !replaced[s.ID] || named[s.ID] {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // alsoNamed returns the other lists that name answers to (by zone or alias)
