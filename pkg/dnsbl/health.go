@@ -288,6 +288,9 @@ func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h 
 		probes = append(probes, pr.probe)
 	}
 	h = assess(probes)
+	if direct && h.State == HealthBlocked {
+		h.Detail = strings.Replace(h.Detail, "refused this resolver", "refused this machine, asked at its own name servers", 1)
+	}
 	if l.Untested() && h.State == HealthOK {
 		h.State = HealthUntested
 		h.Detail = "the list publishes no test point, so its answers are unconfirmed: used as they come"
