@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,16 @@ func (o *catalogOptions) selection(cat *catalog.Catalog, s *streams) ([]catalog.
 		return nil, nil, err
 	}
 	lists, warnings, err := cat.Select(catalog.Selection{Only: o.only, Exclude: o.exclude, Getenv: getenv})
+	var ule *catalog.UnknownListError
+	if errors.As(err, &ule) {
+		flag := "--exclude"
+		for _, n := range o.only {
+			if slices.ContainsFunc(strings.Split(n, ","), func(p string) bool { return strings.TrimSpace(p) == ule.Name }) {
+				flag = "--list"
+			}
+		}
+		return nil, nil, usagef("%s: %v", flag, err)
+	}
 	if err != nil {
 		return nil, nil, &usageError{err}
 	}

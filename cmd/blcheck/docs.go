@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -26,6 +28,7 @@ func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 		RunE: func(_ *cobra.Command, _ []string) error {
 			r := root()
 			r.DisableAutoGenTag = true
+			manSections(r)
 			man, comp := filepath.Join(dir, "man"), filepath.Join(dir, "completions")
 			for _, d := range []string{man, comp} {
 				if err := os.MkdirAll(d, 0o755); err != nil {
@@ -57,4 +60,30 @@ func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "dir", "docs", "where to write man/ and completions/")
 	return cmd
+}
+
+// heading is a section heading of a command's help: EXIT STATUS, ENVIRONMENT.
+var heading = regexp.MustCompile(`^[A-Z][A-Z -]+( \([^)]*\))?$`)
+
+// manSections makes each heading of every command's help a section of its man
+// page (cobra puts the whole help under DESCRIPTION, as Markdown), its lines
+// kept as they are laid out.
+func manSections(c *cobra.Command) {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(c.Long, "\n") {
+		switch {
+		case heading.MatchString(line):
+			b.WriteString("# " + line + "\n")
+			in = true
+		case in && line != "":
+			b.WriteString("    " + line + "\n")
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+	c.Long = strings.TrimSuffix(b.String(), "\n")
+	for _, sub := range c.Commands() {
+		manSections(sub)
+	}
 }

@@ -22,7 +22,7 @@ import (
 func flagError(_ *cobra.Command, err error) error {
 	var ive *pflag.InvalidValueError
 	if errors.As(err, &ive) {
-		return &usageError{errors.New(badValue(flagName(ive.GetFlag()), ive.GetFlag(), ive.GetValue()))}
+		return usagef("%s %q: %s", flagName(ive.GetFlag()), ive.GetValue(), valueWhy(ive.GetFlag()))
 	}
 	return &usageError{err}
 }
@@ -35,21 +35,19 @@ func flagName(f *pflag.Flag) string {
 	return "--" + f.Name
 }
 
-// badValue says why value is not one flag f takes; what names where the value
-// came from (the flag, or the environment variable that set it).
-func badValue(what string, f *pflag.Flag, value string) string {
-	why := "not a value this flag takes"
+// valueWhy says what values flag f takes, for a value it could not take.
+func valueWhy(f *pflag.Flag) string {
 	switch f.Value.Type() {
 	case "float64":
-		why = "not a number (e.g. 10 or 0.5)"
+		return "not a number (e.g. 10 or 0.5)"
 	case "int", "int64", "uint", "uint64":
-		why = "not a whole number"
+		return "not a whole number"
 	case "duration":
-		why = "not a duration: a number and a unit, e.g. 500ms, 5s or 2m"
+		return "not a duration: a number and a unit, e.g. 500ms, 5s or 2m"
 	case "bool":
-		why = "use true or false"
+		return "use true or false"
 	}
-	return fmt.Sprintf("%s %q: %s", what, value, why)
+	return "not a value --" + f.Name + " takes"
 }
 
 // lookupTimeout bounds the system's lookup of a --resolver given by name.

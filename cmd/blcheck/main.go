@@ -79,17 +79,28 @@ func run(ctx context.Context, args []string, s *streams) int {
 	root.SetErr(s.err)
 	stopHangup := func() {}
 	defer func() { stopHangup() }()
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	fromEnv := map[string]string{} // flags set by BLCHECK_<FLAG>, for messages
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := applyEnv(cmd, s, fromEnv); err != nil {
+			return err
+		}
 		if cmd.Name() == "serve" { // SIGHUP reloads the exporter's configuration
-			return
+			return nil
 		}
 		// a closed terminal or session ends a run as SIGTERM does: what finished
 		// is printed and saved, exit 130
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
 		cmd.SetContext(ctx)
 		stopHangup = stop
+		return nil
 	}
 	cmd, err := root.ExecuteContextC(ctx)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if note := envNote(ue.Error(), fromEnv); note != "" {
+			ue.err = fmt.Errorf("%w\nblcheck: %s", ue.err, note)
+		}
+	}
 	help := "blcheck --help"
 	if cmd != nil && cmd != root {
 		help = cmd.CommandPath() + " --help"
@@ -209,6 +220,11 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	opts.addFlags(root)
 	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newServeCmd(s), newVersionCmd(s))
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		if envCommand(c) && c.Long != "" {
+			c.Long += "\n\n" + envSection
+		}
+	}
 	for _, extra := range buildCommands {
 		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
 	}

@@ -106,3 +106,66 @@ func TestNagiosThresholds(t *testing.T) {
 		})
 	}
 }
+
+// TestFlagsFromEnvironment: every flag of the checking commands can be set by
+// BLCHECK_<FLAG>; a flag on the command line wins, and a bad value names the
+// variable.
+func TestFlagsFromEnvironment(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	base := map[string]string{"BLCHECK_DIRECT": "never", "BLCHECK_RESOLVER": srv.Addr, "BLCHECK_LIST": "zen"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"resolver and list from the environment", base, []string{"-o", "json", "192.0.2.99"}, 0, `"list": "spamhaus-zen"`, ""},
+		{"only those lists", base, []string{"192.0.2.99"}, 0, "1 check", ""},
+		{"a flag wins", with("BLCHECK_LIST", "nope"), []string{"-l", "zen", "192.0.2.99"}, 0, "1 check", ""},
+		{"format", with("BLCHECK_FORMAT", "nagios", "BLCHECK_CRITICAL", "1"), []string{"192.0.2.10"}, 2, "BLCHECK CRITICAL", ""},
+		{"a bool", with("BLCHECK_QUIET", "true"), []string{"192.0.2.99"}, 0, "", ""},
+		{"two resolvers, comma-separated", with("BLCHECK_RESOLVER", srv.Addr+","+srv.Addr), []string{"-o", "json", "192.0.2.99"}, 0,
+			`"resolver": [
+    "` + srv.Addr + `",
+    "` + srv.Addr + `"`, ""},
+		{"an empty variable is not set", with("BLCHECK_TIMEOUT", ""), []string{"192.0.2.99"}, 0, "1 check", ""},
+		{"a bad number names the variable", with("BLCHECK_RATE", "abc"), []string{"192.0.2.99"}, 2, "", `BLCHECK_RATE="abc": not a number`},
+		{"a bad duration names the variable", with("BLCHECK_TIMEOUT", "5"), []string{"192.0.2.99"}, 2, "", `BLCHECK_TIMEOUT="5": not a duration`},
+		{"a bad value checked later says where it came from", with("BLCHECK_FORMAT", "xml"), []string{"192.0.2.99"}, 2, "",
+			"--format came from the environment: BLCHECK_FORMAT=xml"},
+		{"an unknown list says where it came from", with("BLCHECK_LIST", "nope"), []string{"192.0.2.99"}, 2, "",
+			"--list came from the environment: BLCHECK_LIST=nope"},
+		{"scan too", with("BLCHECK_RATE", "x"), []string{"scan", "x.eml"}, 2, "", `BLCHECK_RATE="x"`},
+		{"lists too", with("BLCHECK_FORMAT", "json", "BLCHECK_LIST", ""), []string{"lists"}, 0, `"id": "spamhaus-zen"`, ""},
+		{"version is not a checking command", with("BLCHECK_RATE", "x"), []string{"version"}, 0, "blcheck", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runWith(t, tc.env, nil, tc.args...)
+			if got.code != tc.code || !strings.Contains(got.stdout, tc.stdout) || !strings.Contains(got.err, tc.stderr) {
+				t.Fatalf("exit %d, want %d with %q / %q\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, tc.stdout, tc.stderr, got.stdout, got.err)
+			}
+		})
+	}
+	for _, cmd := range []string{"check", "scan", "bounce", "lists", "serve"} {
+		got := runWith(t, nil, nil, cmd, "--help")
+		for _, want := range []string{"EXIT STATUS", "ENVIRONMENT", "BLCHECK_<FLAG>"} {
+			if !strings.Contains(got.stdout, want) {
+				t.Errorf("%s --help lacks %s", cmd, want)
+			}
+		}
+	}
+}
