@@ -219,3 +219,19 @@ func TestParseDirectMode(t *testing.T) {
 		t.Errorf("SawAddr: %v", got)
 	}
 }
+
+// Twenty addresses asked directly in one run cost one root query per top-level
+// domain, and one TLD query per list zone: the walks are shared.
+func TestDirectWalksShared(t *testing.T) {
+	w := newTreeWorld(t)
+	it := w.iterator(t)
+	defer it.Close()
+	var addrs []string
+	for i := range 20 {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)}).String())
+	}
+	w.check(t, it, addrs...)
+	if n := w.root.TotalQueries(); n != w.tlds {
+		t.Errorf("the root was asked %d times for %d top-level domains", n, w.tlds)
+	}
+}
