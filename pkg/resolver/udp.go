@@ -73,10 +73,11 @@ type muxCall struct {
 	deadline time.Time // the end of the try
 	last     time.Time // when the latest copy was sent
 	sent     int       // copies sent
-	expired  expirer   // told (in a goroutine of its own) when the try times out
+	expired  expirer   // told (in a goroutine of its own) when the try times out or is truncated
 }
 
-// expirer is told when a query's try has timed out.
+// expirer is told when a query's try has timed out, or was answered truncated:
+// what comes next (another try, TCP) must not wait for someone to wait.
 type expirer interface{ expire() }
 
 type muxReply struct {
@@ -326,6 +327,11 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
 		strings.EqualFold(msg.Question[0].Name, call.name):
 		s.finish(call, &muxReply{msg: msg, at: at, copy: 1 + slices.Index(call.ids, id)})
+		if msg.Truncated && call.expired != nil {
+			// its TCP follow-up starts now, waited for or not: within the try's
+			// own deadline, not from whenever a caller gets to it
+			go call.expired.expire()
+		}
 	}
 }
 
