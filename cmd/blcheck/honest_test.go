@@ -247,27 +247,7 @@ func TestInterruptedRunIsNeverClean(t *testing.T) {
 		args = append(args, fmt.Sprintf("203.0.113.%d", i))
 	}
 	args = append(args, "-r", srv.Addr, "-l", "zen", "-c", "16", "--timeout", "20s", "--retries", "0")
-	interrupted := func(format string) (int, string) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		var out, errb bytes.Buffer
-		s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
-		done := make(chan int)
-		go func() { done <- run(ctx, append(args, "-o", format), s) }()
-		for srv.TotalQueries() < 12 { // the run is well under way: its window fills with hung queries
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(100 * time.Millisecond)
-		cancel()
-		select {
-		case code := <-done:
-			return code, out.String()
-		case <-time.After(3 * time.Second):
-			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
-			t.Fatal("the run went on after it was interrupted")
-		}
-		return 0, ""
-	}
+	interrupted := func(format string) (int, string) { return interruptedRun(t, srv, append(args, "-o", format)) }
 
 	code, text := interrupted("text")
 	// 192.0.2.1 was answered, but its verdict may still have waited behind the
@@ -282,6 +262,49 @@ func TestInterruptedRunIsNeverClean(t *testing.T) {
 	}
 
 	code, js := interrupted("json")
+	checkInterruptedJSON(t, code, js)
+
+	code, jl := interrupted("jsonl")
+	if code != exitInterrupt || !strings.Contains(jl, `"type":"target","target":"198.51.100.0/28","kind":"cidr"`) ||
+		!strings.Contains(jl, `"target":"203.0.113.60","kind":"ip","problems":[],"notes":[],"interrupted":true,"progress":{"started":false`) {
+		t.Errorf("jsonl: exit %d\n%s", code, jl)
+	}
+
+	code, ng := interrupted("nagios")
+	if code != exitInterrupt || !strings.HasPrefix(ng, "BLCHECK UNKNOWN - interrupted: ") {
+		t.Errorf("nagios: exit %d\n%s", code, ng)
+	}
+}
+
+// interruptedRun runs blcheck with args and interrupts it once its window is
+// full of hung queries: the exit code and what it printed.
+func interruptedRun(t *testing.T, srv *dnsbltest.Server, args []string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
+	done := make(chan int)
+	go func() { done <- run(ctx, args, s) }()
+	for srv.TotalQueries() < 12 { // the run is well under way: its window fills with hung queries
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		return code, out.String()
+	case <-time.After(3 * time.Second):
+		pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
+		t.Fatal("the run went on after it was interrupted")
+	}
+	return 0, ""
+}
+
+// checkInterruptedJSON holds an interrupted run's JSON to what it finished,
+// cut short and never started.
+func checkInterruptedJSON(t *testing.T, code int, js string) {
+	t.Helper()
 	var doc struct {
 		Targets []struct {
 			Input       string
@@ -318,16 +341,6 @@ func TestInterruptedRunIsNeverClean(t *testing.T) {
 		t.Errorf("json targets: %v", states)
 	}
 
-	code, jl := interrupted("jsonl")
-	if code != exitInterrupt || !strings.Contains(jl, `"type":"target","target":"198.51.100.0/28","kind":"cidr"`) ||
-		!strings.Contains(jl, `"target":"203.0.113.60","kind":"ip","problems":[],"notes":[],"interrupted":true,"progress":{"started":false`) {
-		t.Errorf("jsonl: exit %d\n%s", code, jl)
-	}
-
-	code, ng := interrupted("nagios")
-	if code != exitInterrupt || !strings.HasPrefix(ng, "BLCHECK UNKNOWN - interrupted: ") {
-		t.Errorf("nagios: exit %d\n%s", code, ng)
-	}
 }
 
 // Cron with --state: a list that begins failing on every query is news.

@@ -353,6 +353,17 @@ var (
 )
 
 func (l *List) validate() error {
+	for _, step := range []func() error{l.validateID, l.validateZone, l.validateKind, l.validateKindKeys,
+		l.validateCodeKeys, l.validateURLs, l.validateStatus, l.validateKeyAndTests} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateID checks the id and the name.
+func (l *List) validateID() error {
 	if !idRE().MatchString(l.ID) {
 		if l.ID == "" {
 			return errors.New("id is missing")
@@ -362,9 +373,11 @@ func (l *List) validate() error {
 	if strings.TrimSpace(l.Name) == "" {
 		return errors.New("name is missing")
 	}
-	if err := l.validateZone(); err != nil {
-		return err
-	}
+	return nil
+}
+
+// validateKind checks the kind and the families it needs.
+func (l *List) validateKind() error {
 	switch l.Kind {
 	case KindIP, KindAllow:
 		if len(l.Families) == 0 {
@@ -389,6 +402,11 @@ func (l *List) validate() error {
 	default:
 		return fmt.Errorf("kind %q is not ip, domain or allow", l.Kind)
 	}
+	return nil
+}
+
+// validateKindKeys checks the keys that belong to one kind of list only.
+func (l *List) validateKindKeys() error {
 	if len(l.Trust) > 0 && l.Kind != KindAllow {
 		return errors.New("trust is for allowlists (kind: allow) only")
 	}
@@ -403,6 +421,11 @@ func (l *List) validate() error {
 	if l.IPSubjects && l.Kind != KindDomain {
 		return errors.New("ip_subjects is for domain lists only (an IP list takes addresses anyway)")
 	}
+	return nil
+}
+
+// validateCodeKeys checks link_codes, only_codes, part_of, codes and errors.
+func (l *List) validateCodeKeys() error {
 	for _, c := range l.LinkCodes {
 		a, err := netip.ParseAddr(c)
 		if err != nil || l.Kind != KindIP {
@@ -427,6 +450,11 @@ func (l *List) validate() error {
 	if err := l.parseErrors(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// validateURLs checks the delist and removal URL templates.
+func (l *List) validateURLs() error {
 	for key, v := range map[string]string{"delist": l.Delist, "removal": l.Removal} {
 		if v == "" {
 			continue
@@ -439,6 +467,11 @@ func (l *List) validate() error {
 			return fmt.Errorf("%s %q: the only placeholder is %s", key, v, SubjectPlaceholder)
 		}
 	}
+	return nil
+}
+
+// validateStatus checks the status and what goes with it.
+func (l *List) validateStatus() error {
 	switch l.Status {
 	case StatusActive:
 		if l.Died != "" || l.Now != "" {
@@ -462,6 +495,11 @@ func (l *List) validate() error {
 	if l.DailyLimit < 0 {
 		return errors.New("daily_limit must be a positive number of queries")
 	}
+	return nil
+}
+
+// validateKeyAndTests checks the account key, the test points and the aliases.
+func (l *List) validateKeyAndTests() error {
 	if l.Key != nil && !envRE().MatchString(l.Key.Env) {
 		return fmt.Errorf("key.env %q: a list's key comes only from a variable named BLCHECK_* (so that a catalog "+
 			"cannot send another secret, a CI token say, to its own zone)", l.Key.Env)

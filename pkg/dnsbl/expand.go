@@ -162,7 +162,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	if r.o.SPF && !t.NoMX {
 		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
 		for _, a := range spf {
-			found = append(found, addrVia{a.addr, a.via})
+			found = append(found, addrVia(a))
 		}
 		spfSkipped, notes = skipped, append(notes, spfNotes...)
 		problems = append(problems, spfProblems...)

@@ -119,9 +119,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		r.mu.Lock()
 		ts.res.Problems = append(ts.res.Problems, problems...)
 		ts.res.Notes = append(ts.res.Notes, notes...)
-		for _, p := range problems {
-			r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, p)
-		}
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, problems...)
 		r.mu.Unlock()
 		for _, s := range subjects {
 			emit(s)

@@ -137,7 +137,7 @@ func ParseConfig(data []byte, cat *catalog.Catalog, getenv func(string) string) 
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the file is empty: it needs modules: and allow:")
+			return nil, errors.New("the file is empty: it needs modules and allow")
 		}
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}

@@ -154,23 +154,52 @@ type subjectCounts struct {
 	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
 }
 
+// targetCounts is what a target's checks come to, for its headline.
+type targetCounts struct {
+	per              map[string]*subjectCounts // by subject
+	listed, problems int
+	answered         int
+	unused           map[dnsbl.Status]int            // blacklist checks that failed, by status
+	notOn            []string                        // the blacklists that could not be used for it
+	notHow           map[string]map[dnsbl.Status]int // and how their checks failed
+}
+
 func (t *text) target(tr *dnsbl.TargetResult) {
-	per := map[string]*subjectCounts{}
-	listed := 0
-	problems := len(tr.Problems)
-	unused := map[dnsbl.Status]int{}
-	var notOn []string                          // the blacklists that could not be used for this target
-	notHow := map[string]map[dnsbl.Status]int{} // and how their checks failed
-	unasked, answered := 0, 0
+	tc := t.count(tr)
+	if t.quiet && tc.listed == 0 && tc.problems == 0 && !tr.Interrupted {
+		return
+	}
+	if !tr.Started && tr.Interrupted {
+		t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
+			t.yellow.Sprint("NOT CHECKED: the run was interrupted before it began"))
+		return
+	}
+	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), t.headline(tr, tc))
+	t.locations(t.v.Locations[tr.Index])
+	t.subjects(tr, tc.per)
+	for _, p := range tr.Problems {
+		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
+	}
+	if !t.quiet {
+		for _, n := range tr.Notes {
+			t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
+		}
+	}
+	t.p("\n")
+}
+
+// count sums a target's checks up, by subject and for the target.
+func (t *text) count(tr *dnsbl.TargetResult) *targetCounts {
+	tc := &targetCounts{per: map[string]*subjectCounts{}, problems: len(tr.Problems),
+		unused: map[dnsbl.Status]int{}, notHow: map[string]map[dnsbl.Status]int{}}
 	for _, c := range tr.Checks {
 		if errors.Is(c.Err, dnsbl.ErrInterrupted) {
-			unasked++ // said once, in the verdict: it says nothing about the list
-			continue
+			continue // said once, in the verdict: it says nothing about the list
 		}
-		sc := per[c.Subject]
+		sc := tc.per[c.Subject]
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}, skipWhy: map[string]int{}}
-			per[c.Subject] = sc
+			tc.per[c.Subject] = sc
 		}
 		if c.Status == dnsbl.Skipped {
 			if t.noKey[c.List.ID] {
@@ -183,58 +212,63 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 			continue // said with the listing it repeats, and counted there
 		}
 		sc.byStatus[c.Status]++
-		switch c.Status {
-		case dnsbl.Listed:
-			listed++
-			answered++
-		case dnsbl.Clean, dnsbl.Noted:
-			answered++
-		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
-			if c.List.Allow() {
-				break // an allowlist that failed leaves no blacklist unasked
-			}
-			unused[c.Status]++
-			if notHow[c.List.ID] == nil {
-				notOn = append(notOn, c.List.ID)
-				notHow[c.List.ID] = map[dnsbl.Status]int{}
-			}
-			notHow[c.List.ID][c.Status]++
-			if !!t.v.Verdict.Strict || c.Status == dnsbl.Error || !t.badList[c.List.ID] || unreliableListing(c) {
-				problems++ // the target is incomplete, or the list is named with its subject
-			}
-		}
+		t.countCheck(tc, c)
 	}
-	if t.quiet && listed == 0 && problems == 0 && !tr.Interrupted {
-		return
-	}
-	verdict := t.green.Sprint("clean")
-	switch {
-	case !tr.Started && tr.Interrupted:
-		t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
-			t.yellow.Sprint("NOT CHECKED: the run was interrupted before it began"))
-		return
-	case listed > 0 && tr.Interrupted:
-		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing")) + t.yellow.Sprintf(", but interrupted: %s", progress(tr))
-	case tr.Interrupted:
-		verdict = t.yellow.Sprintf("INTERRUPTED: not fully checked, %s", progress(tr))
-	case listed > 0:
-		verdict = t.red.Sprintf("LISTED (%s)", plural(listed, "listing"))
-	case answered == 0 && len(unused) > 0:
-		verdict = t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
-	case len(tr.Problems) > 0:
-		verdict = t.yellow.Sprint("INCOMPLETE: not everything could be checked")
-	case len(unused) > 0 && !!t.v.Verdict.Strict:
-		for i, id := range notOn {
-			notOn[i] = fmt.Sprintf("%s (%s)", id, failedParts(notHow[id]))
-		}
-		verdict = t.yellow.Sprintf("INCOMPLETE: not checked on %s", strings.Join(notOn, ", "))
-	case len(unused) > 0:
-		verdict = t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", failedParts(unused))
-	}
-	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), verdict)
-	t.locations(t.v.Locations[tr.Index])
+	return tc
+}
 
-	// listed subjects first, then the others, each group in discovery order
+// countCheck counts one check (not a repeat) for its target's headline.
+func (t *text) countCheck(tc *targetCounts, c dnsbl.Check) {
+	switch c.Status {
+	case dnsbl.Listed:
+		tc.listed++
+		tc.answered++
+	case dnsbl.Clean, dnsbl.Noted:
+		tc.answered++
+	case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+		if c.List.Allow() {
+			return // an allowlist that failed leaves no blacklist unasked
+		}
+		tc.unused[c.Status]++
+		if tc.notHow[c.List.ID] == nil {
+			tc.notOn = append(tc.notOn, c.List.ID)
+			tc.notHow[c.List.ID] = map[dnsbl.Status]int{}
+		}
+		tc.notHow[c.List.ID][c.Status]++
+		if t.v.Verdict.Strict || c.Status == dnsbl.Error || !t.badList[c.List.ID] || unreliableListing(c) {
+			tc.problems++ // the target is incomplete, or the list is named with its subject
+		}
+	}
+}
+
+// headline is a target's verdict, as its first line says it.
+func (t *text) headline(tr *dnsbl.TargetResult, tc *targetCounts) string {
+	switch {
+	case tc.listed > 0 && tr.Interrupted:
+		return t.red.Sprintf("LISTED (%s)", plural(tc.listed, "listing")) + t.yellow.Sprintf(", but interrupted: %s", progress(tr))
+	case tr.Interrupted:
+		return t.yellow.Sprintf("INTERRUPTED: not fully checked, %s", progress(tr))
+	case tc.listed > 0:
+		return t.red.Sprintf("LISTED (%s)", plural(tc.listed, "listing"))
+	case tc.answered == 0 && len(tc.unused) > 0:
+		return t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
+	case len(tr.Problems) > 0:
+		return t.yellow.Sprint("INCOMPLETE: not everything could be checked")
+	case len(tc.unused) > 0 && t.v.Verdict.Strict:
+		var on []string
+		for _, id := range tc.notOn {
+			on = append(on, fmt.Sprintf("%s (%s)", id, failedParts(tc.notHow[id])))
+		}
+		return t.yellow.Sprintf("INCOMPLETE: not checked on %s", strings.Join(on, ", "))
+	case len(tc.unused) > 0:
+		return t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", failedParts(tc.unused))
+	}
+	return t.green.Sprint("clean")
+}
+
+// subjects writes a target's subjects: listed ones first, then the others,
+// each group in discovery order; a long run of clean ones is summed up.
+func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 	subjects := append([]dnsbl.Subject(nil), tr.Subjects...)
 	sort.SliceStable(subjects, func(i, j int) bool {
 		return rank(per[subjects[i].Name]) < rank(per[subjects[j].Name])
@@ -264,15 +298,6 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	if cleanHidden > 0 {
 		t.p("  %s\n", t.dim.Sprintf("... and %d more subjects without listings or errors (-o json shows each)", cleanHidden))
 	}
-	for _, p := range tr.Problems {
-		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
-	}
-	if !t.quiet {
-		for _, n := range tr.Notes {
-			t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
-		}
-	}
-	t.p("\n")
 }
 
 // progress says how far an interrupted target got.
@@ -393,28 +418,32 @@ func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 		checked += n
 	}
 	checked -= sc.byStatus[dnsbl.Skipped]
+	t.p("%s: %s\n", head, strings.Join(t.subjectParts(sc, checked), ", "))
+	grouped := t.sameErrors(sc, checked)
+	for _, c := range sc.checks {
+		t.checkLines(c, sc, grouped)
+	}
+}
+
+// subjectParts sums a subject's checks up by status: "listed on 1 of 3, clean on 2".
+func (t *text) subjectParts(sc *subjectCounts, checked int) []string {
 	var parts []string
+	add := func(st dnsbl.Status, c *color.Color, format string) {
+		if n := sc.byStatus[st]; n > 0 {
+			parts = append(parts, c.Sprintf(format, n))
+		}
+	}
 	if n := sc.byStatus[dnsbl.Listed]; n > 0 {
 		parts = append(parts, t.red.Sprintf("listed on %d of %d", n, checked))
 	}
-	if n := sc.byStatus[dnsbl.Noted]; n > 0 {
-		parts = append(parts, t.yellow.Sprintf("noted on %d (not counted, see below)", n))
-	}
-	if n := sc.byStatus[dnsbl.Clean]; n > 0 {
-		parts = append(parts, t.green.Sprintf("clean on %d", n))
-	}
-	if n := sc.byStatus[dnsbl.Allowlisted]; n > 0 {
-		parts = append(parts, t.green.Sprintf("allowlisted on %d", n))
-	}
+	add(dnsbl.Noted, t.yellow, "noted on %d (not counted, see below)")
+	add(dnsbl.Clean, t.green, "clean on %d")
+	add(dnsbl.Allowlisted, t.green, "allowlisted on %d")
 	if n := sc.byStatus[dnsbl.Error]; n > 0 {
 		parts = append(parts, t.yellow.Sprint(plural(n, "error")))
 	}
-	if n := sc.byStatus[dnsbl.Blocked]; n > 0 {
-		parts = append(parts, t.magenta.Sprintf("%d blocked", n))
-	}
-	if n := sc.byStatus[dnsbl.Unreliable]; n > 0 {
-		parts = append(parts, t.magenta.Sprintf("%d unreliable", n))
-	}
+	add(dnsbl.Blocked, t.magenta, "%d blocked")
+	add(dnsbl.Unreliable, t.magenta, "%d unreliable")
 	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.quiet {
 		why := ""
 		if len(sc.skipWhy) == 1 {
@@ -427,57 +456,63 @@ func (t *text) subject(s dnsbl.Subject, sc *subjectCounts) {
 	if len(parts) == 0 {
 		parts = append(parts, "no applicable list")
 	}
-	t.p("%s: %s\n", head, strings.Join(parts, ", "))
-	grouped := t.sameErrors(sc, checked)
-	for _, c := range sc.checks {
-		switch {
-		case c.Status == dnsbl.Noted:
-			t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTED"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
-				Sanitize(strings.Join(c.Meanings, "; "), 300))
-			t.p("           %s\n", t.dim.Sprint("not counted: "+c.NotCounted))
-		case unreliableListing(c):
-			t.p("    %s %s (%s) answered %s, but failed its own test point: not counted\n", t.magenta.Sprint("UNRELIABLE"),
-				t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes))
-			if len(c.Meanings) > 0 {
-				t.p("           %s\n", Sanitize(strings.Join(c.Meanings, "; "), 300))
-			}
-			if !t.badList[c.List.ID] {
-				t.p("           %s\n", Sanitize(errText(c.Err), 300))
-			}
-		case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
-			t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
-				dnsbl.JoinCodes(c.Codes))
-			for _, m := range c.Meanings {
-				t.p("           %s\n", Sanitize(m, 300))
-			}
-			if c.Reason != "" {
-				t.p("           reason: %s\n", Sanitize(c.Reason, 300))
-			}
-			if c.DelistURL != "" {
-				t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
-			}
-			if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" {
-				t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
-			}
-			for _, d := range sc.checks {
-				if d.DuplicateOf == c.List {
-					t.p("           %s\n", t.dim.Sprintf("also listed on %s (%s), which %s contains: the same listing, counted once",
-						t.name(d.List.ID), d.Zone, t.name(c.List.ID)))
-				}
-			}
-		case c.Status == dnsbl.Allowlisted:
-			t.p("    %s %s (%s) %s\n", t.green.Sprint("ALLOWLISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
-				dnsbl.JoinCodes(c.Codes))
-			for _, m := range c.Meanings {
-				t.p("           %s\n", Sanitize(m, 300))
-			}
-			t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
-		case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] && c.DuplicateOf == nil:
-			t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
-		case c.Status == dnsbl.Error:
-			if !grouped {
-				t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
-			}
+	return parts
+}
+
+// checkLines writes what a subject's line does not say of one check: a
+// listing, a note, an allowlist's vouching, a failure (errors grouped aside).
+func (t *text) checkLines(c dnsbl.Check, sc *subjectCounts, grouped bool) {
+	switch {
+	case c.Status == dnsbl.Noted:
+		t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTED"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
+			Sanitize(strings.Join(c.Meanings, "; "), 300))
+		t.p("           %s\n", t.dim.Sprint("not counted: "+c.NotCounted))
+	case unreliableListing(c):
+		t.p("    %s %s (%s) answered %s, but failed its own test point: not counted\n", t.magenta.Sprint("UNRELIABLE"),
+			t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes))
+		if len(c.Meanings) > 0 {
+			t.p("           %s\n", Sanitize(strings.Join(c.Meanings, "; "), 300))
+		}
+		if !t.badList[c.List.ID] {
+			t.p("           %s\n", Sanitize(errText(c.Err), 300))
+		}
+	case c.Status == dnsbl.Listed && c.DuplicateOf == nil:
+		t.listing(c, sc)
+	case c.Status == dnsbl.Allowlisted:
+		t.p("    %s %s (%s) %s\n", t.green.Sprint("ALLOWLISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
+			dnsbl.JoinCodes(c.Codes))
+		for _, m := range c.Meanings {
+			t.p("           %s\n", Sanitize(m, 300))
+		}
+		t.p("           %s\n", t.dim.Sprint("information only: an allowlist vouches for this sender; it is never a listing"))
+	case (c.Status == dnsbl.Blocked || c.Status == dnsbl.Unreliable) && !t.badList[c.List.ID] && c.DuplicateOf == nil:
+		t.p("    %s %s (%s): %s\n", t.magenta.Sprint(strings.ToUpper(string(c.Status))), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
+	case c.Status == dnsbl.Error && !grouped:
+		t.p("    %s  %s (%s): %s\n", t.yellow.Sprint("ERROR"), t.name(c.List.ID), c.Zone, Sanitize(errText(c.Err), 300))
+	}
+}
+
+// listing writes a listing: its codes' meanings, reason, delisting, and the
+// contained lists that repeat it.
+func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
+	t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
+		dnsbl.JoinCodes(c.Codes))
+	for _, m := range c.Meanings {
+		t.p("           %s\n", Sanitize(m, 300))
+	}
+	if c.Reason != "" {
+		t.p("           reason: %s\n", Sanitize(c.Reason, 300))
+	}
+	if c.DelistURL != "" {
+		t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
+	}
+	if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" {
+		t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
+	}
+	for _, d := range sc.checks {
+		if d.DuplicateOf == c.List {
+			t.p("           %s\n", t.dim.Sprintf("also listed on %s (%s), which %s contains: the same listing, counted once",
+				t.name(d.List.ID), d.Zone, t.name(c.List.ID)))
 		}
 	}
 }

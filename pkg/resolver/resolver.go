@@ -622,8 +622,27 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 			Detail: "the answer is for a different question"}
 	}
 	a := &Answer{Name: name, NXDomain: resp.Rcode == dns.RcodeNameError, RTT: rtt, Server: server}
-	owner := dns.Fqdn(name)
-	var chain []string // the CNAMEs' targets followed, for the TTL
+	owner, chain := followCNAMEs(resp, dns.Fqdn(name), t)
+	for _, rr := range resp.Answer {
+		if rr.Header().Rrtype != uint16(t) {
+			continue
+		}
+		if !strings.EqualFold(rr.Header().Name, owner) {
+			a.Extra++
+			continue
+		}
+		a.add(rr)
+	}
+	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0 || len(a.PTR) > 0 || len(a.NS) > 0)
+	a.TTL = answerTTL(resp, name, chain, t, used)
+	return a, nil
+}
+
+// followCNAMEs follows the answer's CNAME chain from owner (up to maxCNAME
+// hops) for a query of type t: the name the records are under, and the
+// targets followed (for the TTL).
+func followCNAMEs(resp *dns.Msg, owner string, t Type) (string, []string) {
+	var chain []string
 	for hop := 0; hop < maxCNAME; hop++ {
 		next := ""
 		for _, rr := range resp.Answer {
@@ -640,51 +659,44 @@ func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server stri
 		owner = next
 		chain = append(chain, owner)
 	}
-	for _, rr := range resp.Answer {
-		if rr.Header().Rrtype != uint16(t) {
-			continue
+	return owner, chain
+}
+
+// add keeps one record of the answer's type, within the bounds on each kind.
+func (a *Answer) add(rr dns.RR) {
+	switch r := rr.(type) {
+	case *dns.A:
+		if len(a.Addrs) >= MaxAddrs {
+			a.Capped++
+		} else if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+			a.Addrs = append(a.Addrs, ip)
 		}
-		if !strings.EqualFold(rr.Header().Name, owner) {
-			a.Extra++
-			continue
+	case *dns.AAAA:
+		if len(a.Addrs) >= MaxAddrs {
+			a.Capped++
+		} else if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
+			a.Addrs = append(a.Addrs, ip)
 		}
-		switch r := rr.(type) {
-		case *dns.A:
-			if len(a.Addrs) >= MaxAddrs {
-				a.Capped++
-			} else if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
-				a.Addrs = append(a.Addrs, ip)
+	case *dns.TXT:
+		if len(a.TXT) < MaxTXT {
+			s := unescapeTXT(strings.Join(r.Txt, ""))
+			if len(s) > MaxTXTBytes {
+				s = s[:MaxTXTBytes]
 			}
-		case *dns.AAAA:
-			if len(a.Addrs) >= MaxAddrs {
-				a.Capped++
-			} else if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
-				a.Addrs = append(a.Addrs, ip)
-			}
-		case *dns.TXT:
-			if len(a.TXT) < MaxTXT {
-				s := unescapeTXT(strings.Join(r.Txt, ""))
-				if len(s) > MaxTXTBytes {
-					s = s[:MaxTXTBytes]
-				}
-				a.TXT = append(a.TXT, s)
-			}
-		case *dns.MX:
-			host := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
-			a.MX = append(a.MX, MX{Pref: r.Preference, Host: host})
-		case *dns.PTR:
-			if len(a.PTR) < MaxAddrs {
-				a.PTR = append(a.PTR, strings.ToLower(strings.TrimSuffix(r.Ptr, ".")))
-			}
-		case *dns.NS:
-			if len(a.NS) < MaxAddrs {
-				a.NS = append(a.NS, strings.ToLower(strings.TrimSuffix(r.Ns, ".")))
-			}
+			a.TXT = append(a.TXT, s)
+		}
+	case *dns.MX:
+		host := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
+		a.MX = append(a.MX, MX{Pref: r.Preference, Host: host})
+	case *dns.PTR:
+		if len(a.PTR) < MaxAddrs {
+			a.PTR = append(a.PTR, strings.ToLower(strings.TrimSuffix(r.Ptr, ".")))
+		}
+	case *dns.NS:
+		if len(a.NS) < MaxAddrs {
+			a.NS = append(a.NS, strings.ToLower(strings.TrimSuffix(r.Ns, ".")))
 		}
 	}
-	used := !a.NXDomain && (len(a.Addrs) > 0 || len(a.TXT) > 0 || len(a.MX) > 0 || len(a.PTR) > 0 || len(a.NS) > 0)
-	a.TTL = answerTTL(resp, name, chain, t, used)
-	return a, nil
 }
 
 func (a *Answer) ttl() time.Duration {

@@ -80,8 +80,7 @@ func (e *PathError) Error() string { return fmt.Sprintf("state file %s: %s", e.P
 // The directory must be writable, which is checked now, before any query.
 func Open(path string) (*Store, string, error) {
 	s := &Store{path: path, now: time.Now().UTC()}
-	exists, err := regularOrAbsent(path)
-	if err != nil {
+	if _, err := regularOrAbsent(path); err != nil {
 		return nil, "", err
 	}
 	if err := writable(filepath.Dir(path)); err != nil {
@@ -116,7 +115,8 @@ func Open(path string) (*Store, string, error) {
 	s.lock = lock
 	// whether the file is new is decided under the lock: a run that held it may
 	// have just made it (two runs starting a new state lost each other's records)
-	if exists, err = regularOrAbsent(path); err != nil {
+	exists, err := regularOrAbsent(path)
+	if err != nil {
 		s.Close()
 		return nil, "", err
 	}
