@@ -420,6 +420,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		return err
 	}
 	v := newView(res, servers, warnings, lists, found)
+	if oo.format != "text" { // the text output opens with them; elsewhere they are said here too
+		for _, w := range res.Direct.Incomplete() {
+			fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
+		}
+	}
 	for _, w := range targets.changed {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 		v.Incomplete = append(v.Incomplete, w)

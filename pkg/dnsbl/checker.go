@@ -449,15 +449,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	r.dropped.Wait()
 	probes.Wait()
 
-	for _, l := range r.lists {
-		h := l.health
-		if l.confirmed != nil {
-			h = *l.confirmed // fresher than the health the run started with
-		}
-		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
-			Answered: l.answered, Failed: l.failed, Failures: l.failures, Direct: l.askedDirect.Load()})
-	}
-	r.finishDirect()
+	r.finishLists()
 	r.result.Resolver = r.resolver
 	if r.resolver.RewritesNXDOMAIN {
 		r.result.Summary.Incomplete = append([]string{fmt.Sprintf("the resolver invents answers: %s got %s, "+
@@ -477,6 +469,20 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	}
 	r.result.Elapsed = time.Since(r.result.Started)
 	return r.result
+}
+
+// finishLists reports each list's health and counts, and what asking lists
+// directly found.
+func (r *runner) finishLists() {
+	for _, l := range r.lists {
+		h := l.health
+		if l.confirmed != nil {
+			h = *l.confirmed // fresher than the health the run started with
+		}
+		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
+			Answered: l.answered, Failed: l.failed, Failures: l.failures, Direct: l.askedDirect.Load()})
+	}
+	r.finishDirect()
 }
 
 // openProbeGate lets the health probes go: once the first subject's own queries

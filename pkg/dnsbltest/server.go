@@ -74,6 +74,7 @@ type Server struct {
 	// below them with their name servers
 	auth []string
 	cuts map[string][]NS
+	last *dns.Msg // the latest query, as it came
 }
 
 // NS is a name server of a delegation: its host name and its glue addresses
@@ -310,6 +311,17 @@ func (s *Server) Queries(qtype, name string) int {
 	return s.queries[qtype+" "+fqdn(name)]
 }
 
+// LastQuery returns a copy of the latest query that arrived (its flags and
+// EDNS0 record as sent), or nil.
+func (s *Server) LastQuery() *dns.Msg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		return nil
+	}
+	return s.last.Copy()
+}
+
 // TotalQueries reports how many queries arrived in all.
 func (s *Server) TotalQueries() int {
 	s.mu.Lock()
@@ -335,6 +347,7 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	name := strings.ToLower(q.Name)
 	s.mu.Lock()
 	s.queries[dns.TypeToString[q.Qtype]+" "+name]++
+	s.last = r.Copy()
 	var fault *Fault
 	for _, f := range s.faults {
 		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 &&

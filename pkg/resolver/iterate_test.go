@@ -153,6 +153,9 @@ func TestIteratorLookups(t *testing.T) {
 	if n := w.srv["127.0.53.1"].TotalQueries(); n != 1 {
 		t.Errorf("the root was asked %d times, want once (every zone is under test.)", n)
 	}
+	if q := list.LastQuery(); q == nil || q.RecursionDesired || q.IsEdns0() == nil || q.IsEdns0().UDPSize() != 1232 {
+		t.Errorf("a list's server must get RD=0 and EDNS0 with 1232 bytes: %v", q)
+	}
 	dead := w.srv["127.0.53.3"].TotalQueries() // one try at most (its copies resent within the try)
 	if dead == 0 {
 		t.Error("the dead server, first in the delegation, was never tried")
