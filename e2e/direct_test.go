@@ -168,10 +168,10 @@ ns.multi.uribl.com.  A    %[1]s
 	files := map[string]string{
 		"root.zone": rootZone, "com.zone": comZone,
 		"nsd-root.conf": nsdConf(dir, a(1), ".", "root.zone"), "nsd-com.conf": nsdConf(dir, a(2), "com.", "com.zone"),
-		"zen4":  "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n",
-		"zen6":  "::ffff:7f00:2 :127.0.0.2:\n2001:db8::25 :127.0.0.3:CSS listing\n",
-		"xbl":   "0.0.0.0/0 :127.255.255.254:Refused: queries from 198.51.100.7 (a hosting network) are not answered\n",
-		"uribl": "test.uribl.com :127.0.0.2:\nbad.example :127.0.0.2:Black listed\n",
+		"zen4":       "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n",
+		"zen6":       "::ffff:7f00:2 :127.0.0.2:\n2001:db8::25 :127.0.0.3:CSS listing\n",
+		"xbl":        "0.0.0.0/0 :127.255.255.254:Refused: queries from 198.51.100.7 (a hosting network) are not answered\n",
+		"uribl":      "test.uribl.com :127.0.0.2:\nbad.example :127.0.0.2:Black listed\n",
 		"named.root": fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(1)),
 		"dead.root":  fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(5)),
 		"unbound.conf": fmt.Sprintf(`server:
