@@ -21,9 +21,7 @@ import (
 // rbldnsd serving the list zones, and a root hints file naming the fake root.
 type hierarchy struct {
 	hints  string // named.root for --root-hints
-	root   string // the fake root's address
-	unbuf  string // a root that never answers (a filtered port 53)
-	hintsD string // root hints naming it
+	hintsD string // root hints naming a root that never answers (a filtered port 53)
 }
 
 // addr is the address base+i of the test's block in 127.0.53.0/24.
@@ -220,7 +218,7 @@ remote-control:
 			t.Fatalf("unbound, from the fake root: %s = %q, want %s\nlogs: %v", name, got, want, logs)
 		}
 	}
-	return &hierarchy{hints: filepath.Join(dir, "named.root"), root: a(1), hintsD: filepath.Join(dir, "dead.root")}
+	return &hierarchy{hints: filepath.Join(dir, "named.root"), hintsD: filepath.Join(dir, "dead.root")}
 }
 
 // refusingResolver answers as a public resolver that the lists refuse:
