@@ -362,28 +362,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 // run is one call: health probes beside the targets' queries, then the result.
 func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	var probes sync.WaitGroup
-	probes.Add(1)
-	go func() {
-		defer probes.Done()
-		defer close(r.resolverDone)
-		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) {
-			h, ok := r.checkResolver(ctx)
-			if h.RewritesNXDOMAIN { // answers it gave may be inventions
-				for _, l := range r.lists {
-					r.forget(l)
-				}
-			}
-			return h, ok
-		})
-	}()
-	for _, l := range r.lists {
-		probes.Add(1)
-		go func() {
-			defer probes.Done()
-			defer close(l.done)
-			l.health, l.healthAt, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l, true) })
-		}()
-	}
+	r.startHealth(ctx, &probes)
 
 	// The goroutines that dispatch targets send their A queries without waiting
 	// for them; takers take the answers in the order the queries went out. A
@@ -483,6 +462,33 @@ func (r *runner) finishLists() {
 			Answered: l.answered, Failed: l.failed, Failures: l.failures, Direct: l.askedDirect.Load()})
 	}
 	r.finishDirect()
+}
+
+// startHealth gets the resolver's health and each list's, kept or checked now,
+// beside the targets' queries; probes is done when they are in.
+func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
+	probes.Add(1)
+	go func() {
+		defer probes.Done()
+		defer close(r.resolverDone)
+		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) {
+			h, ok := r.checkResolver(ctx)
+			if h.RewritesNXDOMAIN { // answers it gave may be inventions
+				for _, l := range r.lists {
+					r.forget(l)
+				}
+			}
+			return h, ok
+		})
+	}()
+	for _, l := range r.lists {
+		probes.Add(1)
+		go func() {
+			defer probes.Done()
+			defer close(l.done)
+			l.health, l.healthAt, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l, true) })
+		}()
+	}
 }
 
 // openProbeGate lets the health probes go: once the first subject's own queries
