@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 
 // zones served by the test world: rbldnsd dataset type and lines.
 var zones = []struct{ zone, typ, data string }{
-	{"zen.spamhaus.org", "ip4trie", "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n"},
+	{"zen.spamhaus.org", "ip4trie", "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n" +
+		"192.0.2.123 :127.0.0.4:\n203.0.113.10 :127.0.0.2:\n"}, // DMARC sample sources: one real, one forger
 	{"zen.spamhaus.org", "ip6trie", "::ffff:7f00:2 :127.0.0.2:\n2001:db8::25 :127.0.0.3:CSS listing\n"},
 	{"bl.spamcop.net", "ip4trie", "127.0.0.2 :127.0.0.2:\n"},
 	{"xbl.spamhaus.org", "ip4trie", "127.0.0.2 :127.255.255.254:\n0.0.0.0/0 :127.255.255.254:\n"},

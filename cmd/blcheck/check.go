@@ -381,6 +381,8 @@ type findings struct {
 	// bounce only: the bounce, and how to turn the results into a diagnosis
 	bounce   *bounce.Report
 	diagnose func(*dnsbl.Result, map[string]*catalog.List) *bounce.Diagnosis
+	// dmarc is set by blcheck dmarc: the reports' sources.
+	dmarc *dmarcRun
 	// incomplete makes the run incomplete whatever the checks say: a bounce
 	// that names nothing of the sender's to check, a MIME part that could not
 	// be read (its links were not checked).
@@ -431,6 +433,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	}
 	if store != nil {
 		recordState(s, store, v, ropts.Lines != nil)
+	}
+	if found != nil && found.dmarc != nil { // new sources: by the state as the last run left it
+		v.DMARC = found.dmarc.doc(res, store)
 	}
 	v.Decide(oo.strict)
 	ropts.Now = time.Now()

@@ -219,7 +219,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetVersionTemplate("blcheck {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	opts.addFlags(root)
-	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newServeCmd(s), newVersionCmd(s))
+	root.AddCommand(newCheckCmd(s), newListsCmd(s), newScanCmd(s), newBounceCmd(s), newDMARCCmd(s), newServeCmd(s), newVersionCmd(s))
 	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
 		if envCommand(c) && c.Long != "" {
 			c.Long += "\n\n" + envSection

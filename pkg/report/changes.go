@@ -23,6 +23,9 @@ func renderChanges(w io.Writer, v *View) error {
 	res, changes := v.Result, v.Changes
 	t := &text{w: w, v: v}
 	t.init()
+	if err := dmarcChanges(w, v.DMARC); err != nil {
+		return err
+	}
 	if t.resolverProblem(res, v.Resolvers) {
 		return t.err
 	}

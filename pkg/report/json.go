@@ -37,6 +37,8 @@ type Document struct {
 	// Bounce and Diagnosis are set by blcheck bounce.
 	Bounce    *bounce.Report    `json:"bounce,omitempty"`
 	Diagnosis *bounce.Diagnosis `json:"diagnosis,omitempty"`
+	// DMARC is set by blcheck dmarc: the reports' sending addresses.
+	DMARC *DMARCDoc `json:"dmarc,omitempty"`
 }
 
 // TargetDoc is one target in the JSON document.
@@ -202,6 +204,7 @@ func NewDocument(v *View) *Document {
 	if v.Diagnosis != nil {
 		d.Bounce, d.Diagnosis = v.Bounce, v.Diagnosis
 	}
+	d.DMARC = v.DMARC
 	if rh := res.Resolver; rh.RewritesNXDOMAIN {
 		d.ResolverHealth = &ResolverDoc{RewritesNXDOMAIN: true, Probe: rh.Probe, Answer: rh.Answer}
 	}

@@ -135,8 +135,12 @@ func (t *text) render() {
 			targets = append([]*dnsbl.TargetResult(nil), targets...)
 			sort.SliceStable(targets, func(i, j int) bool { return severity(targets[i]) < severity(targets[j]) })
 		}
-		for _, tr := range targets {
-			t.target(tr)
+		if t.v.DMARC != nil {
+			t.dmarcText()
+		} else {
+			for _, tr := range targets {
+				t.target(tr)
+			}
 		}
 		t.ignored()
 		t.unreadInput()

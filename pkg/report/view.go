@@ -42,6 +42,9 @@ type View struct {
 	// itself could not (Result.Summary.Incomplete): a file not fully read, an
 	// input that changed while read, a state that could not be saved.
 	Incomplete []string
+	// DMARC is set by blcheck dmarc: the reports' sources, said in place of the
+	// per-target lines, and its exit rule (a listed forger does not fail the run).
+	DMARC *DMARCDoc
 	// Verdict is the run's one verdict, set by Decide.
 	Verdict Verdict
 }
@@ -64,6 +67,9 @@ type Verdict struct {
 func (v *View) Decide(strict bool) {
 	res := v.Result
 	out := res.Outcome(strict)
+	if v.DMARC != nil {
+		out = v.DMARC.outcome(res, strict, out)
+	}
 	if out == dnsbl.OutcomeClean && len(v.Incomplete) > 0 {
 		out = dnsbl.OutcomeIncomplete
 	}

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
@@ -51,6 +52,8 @@ type Store struct {
 	prev file
 	next file
 	now  time.Time
+	// subjects of the previous run, for Known (built when first asked)
+	subjects map[string]bool
 }
 
 // LockTimeout is how long Open waits for a concurrent run to finish.
@@ -234,6 +237,25 @@ func (s *Store) Check(c dnsbl.Check) string {
 		return Delisted
 	}
 	return Unchanged
+}
+
+// Known says whether the previous run recorded a check of subject; a
+// subject the state has never seen is new (blcheck dmarc: a new sending
+// address). With no previous run (a new state file) nothing is new: Known is
+// true for every subject.
+func (s *Store) Known(subject string) bool {
+	if len(s.prev.Checks) == 0 {
+		return true
+	}
+	if s.subjects == nil {
+		s.subjects = map[string]bool{}
+		for k := range s.prev.Checks {
+			if sub, _, ok := strings.Cut(k, " "); ok {
+				s.subjects[sub] = true
+			}
+		}
+	}
+	return s.subjects[subject]
 }
 
 // NoAnswerState is what the state records for a list whose every query failed

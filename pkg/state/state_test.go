@@ -225,3 +225,27 @@ func TestConcurrentNewState(t *testing.T) {
 		}
 	}
 }
+
+func TestKnown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Known("192.0.2.1") {
+		t.Error("a new state file: nothing is new")
+	}
+	s.Check(check("192.0.2.1", "zen", dnsbl.Clean))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, _, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Known("192.0.2.1") || s.Known("192.0.2.2") || s.Known("192.0.2.") {
+		t.Errorf("Known: 192.0.2.1 %v, 192.0.2.2 %v", s.Known("192.0.2.1"), s.Known("192.0.2.2"))
+	}
+}

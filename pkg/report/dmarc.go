@@ -1,0 +1,234 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/dmarc"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// DMARCDoc is the contract's top-level "dmarc" object (blcheck dmarc).
+type DMARCDoc struct {
+	Reports    int      `json:"reports"`
+	Messages   int64    `json:"messages"`
+	Domains    []string `json:"domains"`
+	Reporters  []string `json:"reporters"`
+	Begin      string   `json:"begin,omitempty"` // the reports' date range, RFC 3339
+	End        string   `json:"end,omitempty"`
+	Duplicates int      `json:"duplicates"` // reports found again in other files, counted once
+	// Skipped counts the messages of mboxes and Maildirs that carry no report.
+	Skipped int              `json:"skipped_messages,omitempty"`
+	Sources []DMARCSourceDoc `json:"sources"`
+	Unread  []dmarc.Unread   `json:"unread"`
+	// FailOnForged makes a listed forger a listing of the run (--fail-on-forged).
+	FailOnForged bool `json:"-"`
+}
+
+// DMARCSourceDoc is one sending address.
+type DMARCSourceDoc struct {
+	IP         string   `json:"ip"`
+	Messages   int64    `json:"messages"`
+	Passed     int64    `json:"passed"`
+	Share      float64  `json:"share"`
+	Reports    int      `json:"reports"`
+	Reporters  []string `json:"reporters"`
+	HeaderFrom []string `json:"header_from"`
+	// Forged is set when none of its mail passed DMARC.
+	Forged bool `json:"forged,omitempty"`
+	// Listed names the lists whose listing of it counts.
+	Listed []string `json:"listed,omitempty"`
+	// Skipped says why it was not checked (not a public address).
+	Skipped string `json:"skipped,omitempty"`
+	// Change is "new-source" with --state when no earlier run checked it.
+	Change string `json:"change,omitempty"`
+}
+
+// NewDMARCDoc builds the dmarc object: the reports' sources, with what the
+// checks found of each (listed: the lists, by source address). newSource, when
+// not nil, says which sources no earlier run (--state) checked.
+func NewDMARCDoc(r *dmarc.Result, listed map[netip.Addr][]string, allowPrivate bool, newSource func(netip.Addr) bool) *DMARCDoc {
+	d := &DMARCDoc{Reports: r.Reports, Messages: r.Messages, Domains: nonNil(r.Domains), Reporters: nonNil(r.Reporters),
+		Duplicates: r.Duplicates, Skipped: r.Skipped, Sources: []DMARCSourceDoc{}, Unread: r.Unread}
+	if d.Unread == nil {
+		d.Unread = []dmarc.Unread{}
+	}
+	if !r.Begin.IsZero() {
+		d.Begin, d.End = r.Begin.Format(time.RFC3339), r.End.Format(time.RFC3339)
+	}
+	for _, s := range r.Sources {
+		sd := DMARCSourceDoc{IP: s.Addr.String(), Messages: s.Messages, Passed: s.Passed, Share: s.Share,
+			Reports: s.Reports, Reporters: nonNil(s.Reporters), HeaderFrom: nonNil(s.HeaderFrom),
+			Forged: s.Forged(), Listed: listed[s.Addr]}
+		switch {
+		case s.Skip != "" && !allowPrivate:
+			sd.Skipped = s.Skip + " (--allow-private checks it)"
+		case newSource != nil && newSource(s.Addr):
+			sd.Change = "new-source"
+		}
+		d.Sources = append(d.Sources, sd)
+	}
+	return d
+}
+
+// dmarcText writes the DMARC sources in place of the per-target lines: what
+// the reports say, the listed sources first (real mail or forged), then a
+// table of every source by messages.
+func (t *text) dmarcText() {
+	d, res := t.v.DMARC, t.v.Result
+	byAddr := map[string]*dnsbl.TargetResult{}
+	for _, tr := range res.Targets {
+		byAddr[tr.Target.Input] = tr
+	}
+	span := ""
+	if d.Begin != "" {
+		span = fmt.Sprintf(" from %s to %s", d.Begin[:10], d.End[:10])
+	}
+	t.p("%s: %s%s by %s, for %s: %s from %s.\n", t.bold.Sprint("DMARC reports"), plural(d.Reports, "report"), span,
+		Sanitize(strings.Join(d.Reporters, ", "), 300), Sanitize(strings.Join(d.Domains, ", "), 300),
+		plural(int(d.Messages), "message"), addresses(len(d.Sources)))
+	var real, forged int
+	for _, s := range d.Sources {
+		if len(s.Listed) == 0 {
+			continue
+		}
+		names := make([]string, len(s.Listed))
+		for i, id := range s.Listed {
+			names[i] = t.name(id)
+		}
+		if s.Forged {
+			forged++
+			t.p("  %s %s sent %s (%s of the mail), none of it passing DMARC: a forger, nothing for you to delist. Listed on %s.\n",
+				t.yellow.Sprint("forged:"), t.bold.Sprint(s.IP), plural(int(s.Messages), "message"), percent(s.Share), strings.Join(names, ", "))
+			continue
+		}
+		real++
+		t.p("  %s %s sent %s (%s of the mail), %d passing DMARC: your real mail. Listed on %s.\n",
+			t.red.Sprint("LISTED:"), t.bold.Sprint(s.IP), plural(int(s.Messages), "message"), percent(s.Share), s.Passed, strings.Join(names, ", "))
+	}
+	if real+forged == 0 {
+		t.p("  %s\n", t.green.Sprint("No sending address found in the reports is listed."))
+	}
+	if t.quiet {
+		t.p("\n")
+		return
+	}
+	t.dmarcTable(d, byAddr) // the files not read are said below, with what else was not checked
+}
+
+func addresses(n int) string {
+	if n == 1 {
+		return "1 sending address"
+	}
+	return fmt.Sprintf("%d sending addresses", n)
+}
+
+func (t *text) dmarcTable(d *DMARCDoc, byAddr map[string]*dnsbl.TargetResult) {
+	t.p("\n  %-39s %9s %7s %9s  %s\n", "source", "messages", "share", "passed", "status")
+	for _, s := range d.Sources {
+		status := t.dmarcStatus(s, byAddr[s.IP])
+		if s.Change != "" {
+			status += " (new source)"
+		}
+		t.p("  %-39s %9d %7s %9d  %s\n", s.IP, s.Messages, percent(s.Share), s.Passed, status)
+		if tr := byAddr[s.IP]; tr != nil {
+			for _, n := range tr.Notes { // --ptr: who runs the address
+				t.p("  %-39s %s\n", "", t.dim.Sprint(Sanitize(n, 400)))
+			}
+		}
+	}
+	t.p("\n")
+}
+
+// dmarcStatus is a source's checks in a few words.
+func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
+	kind := "real"
+	if s.Forged {
+		kind = "forged"
+	}
+	switch {
+	case s.Skipped != "":
+		return t.dim.Sprint("not checked: " + s.Skipped)
+	case len(s.Listed) > 0 && s.Forged:
+		return t.yellow.Sprintf("listed (%s), forged", strings.Join(s.Listed, ", "))
+	case len(s.Listed) > 0:
+		return t.red.Sprintf("LISTED (%s), real mail", strings.Join(s.Listed, ", "))
+	case tr == nil || tr.Interrupted || !tr.Started:
+		return t.yellow.Sprint("not checked (the run stopped)")
+	}
+	failed := 0
+	for _, c := range tr.Checks {
+		switch c.Status {
+		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+			failed++
+		}
+	}
+	if failed > 0 || len(tr.Problems) > 0 {
+		return t.yellow.Sprintf("not listed where answered; %d of %d checks failed (%s)", failed, len(tr.Checks), kind)
+	}
+	return t.green.Sprint("clean") + " (" + kind + ")"
+}
+
+// dmarcChanges writes, for blcheck dmarc -q --state, the sources no earlier
+// run checked (listings and delistings are the checks' own changes).
+func dmarcChanges(w io.Writer, d *DMARCDoc) error {
+	if d == nil {
+		return nil
+	}
+	for _, s := range d.Sources {
+		if s.Change == "" {
+			continue
+		}
+		kind := fmt.Sprintf("%d passing DMARC", s.Passed)
+		if s.Forged {
+			kind = "none passing DMARC (forged)"
+		}
+		if _, err := fmt.Fprintf(w, "new source %s: %s (%s of the mail), %s\n", s.IP, plural(int(s.Messages), "message"),
+			percent(s.Share), kind); err != nil {
+			return err
+		}
+	}
+	for _, u := range d.Unread {
+		if _, err := fmt.Fprintf(w, "not read: %s: %s\n", Sanitize(u.File, 300), Sanitize(u.Why, 300)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outcome is the contract's rule for DMARC sources applied to the run's
+// outcome: a listed source whose mail passes DMARC is a listing; a listed
+// forger only with FailOnForged. Without a counted listing the run is clean or
+// incomplete as its checks say.
+func (d *DMARCDoc) outcome(res *dnsbl.Result, strict bool, o dnsbl.Outcome) dnsbl.Outcome {
+	if o != dnsbl.OutcomeListed {
+		return o
+	}
+	var v dmarc.Verdict
+	for _, s := range d.Sources {
+		if len(s.Listed) == 0 {
+			continue
+		}
+		src := &dmarc.Source{Messages: s.Messages, Passed: s.Passed}
+		if s.Forged {
+			v.Forged = append(v.Forged, src)
+		} else {
+			v.Real = append(v.Real, src)
+		}
+	}
+	return dmarc.Outcome(res, v, strict, d.FailOnForged)
+}
+
+// percent writes a share for people (the JSON keeps it unrounded).
+func percent(share float64) string {
+	switch {
+	case share == 0:
+		return "0%"
+	case share < 0.001:
+		return "<0.1%"
+	}
+	return fmt.Sprintf("%.1f%%", share*100)
+}
