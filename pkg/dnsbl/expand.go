@@ -22,11 +22,86 @@ const MaxMXHosts = 10
 // MaxNSHosts bounds how many name servers of one domain are followed (Options.NS).
 const MaxNSHosts = 8
 
+// addrVia is an address found for a target, and where it came from.
+type addrVia struct {
+	addr netip.Addr
+	via  string
+}
+
+// expansion is one domain target's lookups in progress: they run side by
+// side, and write their results under mu.
+type expansion struct {
+	r   *runner
+	ctx context.Context
+	t   Target
+
+	wg              sync.WaitGroup
+	mu              sync.Mutex
+	problems, notes []string
+	nx              map[string]bool // hosts whose address lookups said NXDOMAIN
+	lookupFailed    map[string]bool // hosts whose address lookups failed (a problem each)
+}
+
 // expand turns a domain target into its subjects, as a receiver judges a sender:
 // the registered domain for domain lists, and the addresses of the host and of
 // its MX hosts for IP lists. Each address says where it came from.
 func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
-	subjects = append(subjects, Subject{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}})
+	subjects = r.domainSubjects(t)
+	e := &expansion{r: r, ctx: ctx, t: t, nx: map[string]bool{}, lookupFailed: map[string]bool{}}
+	hostAddrs := make([][]addrVia, 2)
+	e.addrs(t.Host, "", 0, hostAddrs)
+	var hostNX bool
+	var mx []resolver.MX
+	if !t.NoMX {
+		e.lookupThen(t.Host, resolver.TypeMX, func(a *resolver.Answer) { hostNX, mx = a.NXDomain, a.MX })
+	}
+	var ns []string
+	if r.o.NS {
+		e.lookupThen(t.Domain, resolver.TypeNS, func(a *resolver.Answer) { ns = a.NS })
+	}
+	e.wg.Wait()
+
+	mxHosts := e.mxHosts(mx)
+	mxAddrs := make([][]addrVia, 2*len(mxHosts))
+	for i, h := range mxHosts {
+		if ip, err := netip.ParseAddr(h); err == nil { // a broken MX that names an address
+			mxAddrs[2*i] = []addrVia{{ip.Unmap(), "MX " + h}}
+			continue
+		}
+		e.addrs(h, "MX "+h, i, mxAddrs)
+	}
+	ns = e.nsHosts(ns)
+	nsAddrs := make([][]addrVia, 2*len(ns))
+	for i, h := range ns {
+		e.addrs(h, "NS "+h, i, nsAddrs)
+	}
+	e.wg.Wait()
+
+	var found []addrVia
+	for _, group := range append(append(hostAddrs, mxAddrs...), nsAddrs...) {
+		found = append(found, group...)
+	}
+	e.deadMX(mxHosts, mxAddrs)
+	var spfSkipped []Subject
+	if r.o.SPF && !t.NoMX {
+		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
+		for _, a := range spf {
+			found = append(found, addrVia(a))
+		}
+		spfSkipped, e.notes = skipped, append(e.notes, spfNotes...)
+		e.problems = append(e.problems, spfProblems...)
+	}
+	subjects = append(r.addressSubjects(subjects, found), spfSkipped...)
+	e.hostNotes(hostNX, len(subjects))
+	sort.Strings(e.problems)
+	return subjects, e.problems, e.notes
+}
+
+// domainSubjects are a domain target's names: its registered domain, the
+// domain under the ICANN suffix (for a hosting service's), and the full host
+// name for the lists that list host names.
+func (r *runner) domainSubjects(t Target) []Subject {
+	subjects := []Subject{{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}}}
 	if t.PublicDomain != "" {
 		// under a hosting service's suffix (site.netlify.app): its name under the
 		// ICANN suffix too, which SpamAssassin asks for
@@ -36,137 +111,126 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		// hacked sites are listed by host name: asked of the lists that list them
 		subjects = append(subjects, Subject{Name: t.Host, Type: SubjectDomain, Via: []string{"host name"}, Host: true})
 	}
+	return subjects
+}
 
-	type addrVia struct {
-		addr netip.Addr
-		via  string
-	}
-	var mu sync.Mutex
-	var found []addrVia
-	nx := map[string]bool{}           // hosts whose address lookups said NXDOMAIN
-	lookupFailed := map[string]bool{} // hosts whose address lookups failed (a problem each)
-	var wg sync.WaitGroup
-	addrs := func(host, via string, order int, out *[][]addrVia) {
-		for i, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a, err := r.lookup(ctx, host, qt)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, host, err))
-					lookupFailed[host] = true
-					return
-				}
-				if a.Capped > 0 {
-					problems = append(problems, fmt.Sprintf("%s has more than %d %s records: %d were not read, so not checked",
-						host, resolver.MaxAddrs, qt, a.Capped))
-				}
-				if a.NXDomain {
-					nx[host] = true
-				}
-				var got []addrVia
-				for _, ip := range a.Addrs {
-					v := via
-					if v == "" {
-						v = qt.String()
-					}
-					got = append(got, addrVia{ip.Unmap(), v})
-				}
-				(*out)[order*2+i] = got
-			}()
-		}
-	}
-
-	hostAddrs := make([][]addrVia, 2)
-	addrs(t.Host, "", 0, &hostAddrs)
-	// lookupThen looks name up beside the address lookups and hands the answer
-	// to use (under mu); a failure is a problem of the target
-	lookupThen := func(name string, qt resolver.Type, use func(*resolver.Answer)) {
-		wg.Add(1)
+// addrs looks up host's A and AAAA records beside the other lookups, into
+// out[order*2] and out[order*2+1]; via says where they came from ("" for
+// the record type).
+func (e *expansion) addrs(host, via string, order int, out [][]addrVia) {
+	for i, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
+		e.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			a, err := r.lookup(ctx, name, qt)
-			mu.Lock()
-			defer mu.Unlock()
+			defer e.wg.Done()
+			a, err := e.r.lookup(e.ctx, host, qt)
+			e.mu.Lock()
+			defer e.mu.Unlock()
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, name, err))
+				e.problems = append(e.problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, host, err))
+				e.lookupFailed[host] = true
 				return
 			}
-			use(a)
+			if a.Capped > 0 {
+				e.problems = append(e.problems, fmt.Sprintf("%s has more than %d %s records: %d were not read, so not checked",
+					host, resolver.MaxAddrs, qt, a.Capped))
+			}
+			if a.NXDomain {
+				e.nx[host] = true
+			}
+			var got []addrVia
+			for _, ip := range a.Addrs {
+				v := via
+				if v == "" {
+					v = qt.String()
+				}
+				got = append(got, addrVia{ip.Unmap(), v})
+			}
+			out[order*2+i] = got
 		}()
 	}
-	var hostNX bool
-	var mx []resolver.MX
-	if !t.NoMX {
-		lookupThen(t.Host, resolver.TypeMX, func(a *resolver.Answer) { hostNX, mx = a.NXDomain, a.MX })
-	}
-	var ns []string
-	if r.o.NS {
-		lookupThen(t.Domain, resolver.TypeNS, func(a *resolver.Answer) { ns = a.NS })
-	}
-	wg.Wait()
+}
 
+// lookupThen looks name up beside the address lookups and hands the answer
+// to use (under mu); a failure is a problem of the target.
+func (e *expansion) lookupThen(name string, qt resolver.Type, use func(*resolver.Answer)) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		a, err := e.r.lookup(e.ctx, name, qt)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if err != nil {
+			e.problems = append(e.problems, fmt.Sprintf("%s lookup for %s failed: %v", qt, name, err))
+			return
+		}
+		use(a)
+	}()
+}
+
+// mxHosts are the MX hosts to follow, by preference, at most MaxMXHosts.
+func (e *expansion) mxHosts(mx []resolver.MX) []string {
 	sort.SliceStable(mx, func(i, j int) bool { return mx[i].Pref < mx[j].Pref })
-	var mxHosts []string
+	var hosts []string
 	for _, m := range mx {
 		if m.Host == "" {
-			notes = append(notes, fmt.Sprintf("%s has a null MX: it says it accepts no mail", t.Host))
+			e.notes = append(e.notes, fmt.Sprintf("%s has a null MX: it says it accepts no mail", e.t.Host))
 			continue
 		}
-		if !slices.Contains(mxHosts, m.Host) {
-			mxHosts = append(mxHosts, m.Host)
+		if !slices.Contains(hosts, m.Host) {
+			hosts = append(hosts, m.Host)
 		}
 	}
-	if len(mxHosts) > MaxMXHosts {
-		notes = append(notes, fmt.Sprintf("%s has %d MX hosts; only the first %d are checked",
-			t.Host, len(mxHosts), MaxMXHosts))
-		mxHosts = mxHosts[:MaxMXHosts]
+	if len(hosts) > MaxMXHosts {
+		e.notes = append(e.notes, fmt.Sprintf("%s has %d MX hosts; only the first %d are checked",
+			e.t.Host, len(hosts), MaxMXHosts))
+		hosts = hosts[:MaxMXHosts]
 	}
-	mxAddrs := make([][]addrVia, 2*len(mxHosts))
-	for i, h := range mxHosts {
-		if ip, err := netip.ParseAddr(h); err == nil { // a broken MX that names an address
-			mxAddrs[2*i] = []addrVia{{ip.Unmap(), "MX " + h}}
-			continue
-		}
-		addrs(h, "MX "+h, i, &mxAddrs)
-	}
+	return hosts
+}
+
+// nsHosts are the name servers to follow, sorted, at most MaxNSHosts.
+func (e *expansion) nsHosts(ns []string) []string {
 	slices.Sort(ns)
 	ns = slices.Compact(ns)
 	if len(ns) > MaxNSHosts {
-		notes = append(notes, fmt.Sprintf("%s has %d name servers; only the first %d are checked", t.Domain, len(ns), MaxNSHosts))
+		e.notes = append(e.notes, fmt.Sprintf("%s has %d name servers; only the first %d are checked", e.t.Domain, len(ns), MaxNSHosts))
 		ns = ns[:MaxNSHosts]
 	}
-	nsAddrs := make([][]addrVia, 2*len(ns))
-	for i, h := range ns {
-		addrs(h, "NS "+h, i, &nsAddrs)
-	}
-	wg.Wait()
+	return ns
+}
 
-	for _, group := range append(append(hostAddrs, mxAddrs...), nsAddrs...) {
-		found = append(found, group...)
-	}
+// deadMX notes each MX host without an address (its lookup did not fail).
+func (e *expansion) deadMX(mxHosts []string, mxAddrs [][]addrVia) {
 	for i, h := range mxHosts {
-		if len(mxAddrs[2*i]) > 0 || len(mxAddrs[2*i+1]) > 0 || lookupFailed[h] {
+		if len(mxAddrs[2*i]) > 0 || len(mxAddrs[2*i+1]) > 0 || e.lookupFailed[h] {
 			continue // it has addresses, or its lookup failed (a problem already)
 		}
 		why := "has no A or AAAA record"
-		if nx[h] {
+		if e.nx[h] {
 			why = "does not exist (NXDOMAIN)"
 		}
-		notes = append(notes, fmt.Sprintf("MX host %s %s: mail sent to %s through it cannot be delivered, "+
-			"and nothing was checked for it", h, why, t.Host))
+		e.notes = append(e.notes, fmt.Sprintf("MX host %s %s: mail sent to %s through it cannot be delivered, "+
+			"and nothing was checked for it", h, why, e.t.Host))
 	}
-	var spfSkipped []Subject
-	if r.o.SPF && !t.NoMX {
-		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
-		for _, a := range spf {
-			found = append(found, addrVia(a))
+}
+
+// hostNotes says when the host does not exist, or has nothing but its domain to check.
+func (e *expansion) hostNotes(hostNX bool, subjects int) {
+	switch {
+	case hostNX:
+		e.notes = append(e.notes, fmt.Sprintf("%s does not exist in DNS (NXDOMAIN)", e.t.Host))
+	case subjects == 1 && len(e.problems) == 0:
+		what := "A, AAAA or MX records"
+		if e.t.NoMX {
+			what = "A or AAAA records"
 		}
-		spfSkipped, notes = skipped, append(notes, spfNotes...)
-		problems = append(problems, spfProblems...)
+		e.notes = append(e.notes, fmt.Sprintf("%s has no %s: only the domain itself is checked", e.t.Host, what))
 	}
+}
+
+// addressSubjects adds the addresses found to subjects, each once with every
+// via it came by; one that is not public is skipped unless AllowPrivate.
+func (r *runner) addressSubjects(subjects []Subject, found []addrVia) []Subject {
 	byAddr := map[netip.Addr]int{}
 	for _, f := range found {
 		if i, ok := byAddr[f.addr]; ok {
@@ -182,19 +246,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		byAddr[f.addr] = len(subjects)
 		subjects = append(subjects, s)
 	}
-	subjects = append(subjects, spfSkipped...)
-	switch {
-	case hostNX:
-		notes = append(notes, fmt.Sprintf("%s does not exist in DNS (NXDOMAIN)", t.Host))
-	case len(subjects) == 1 && len(problems) == 0:
-		what := "A, AAAA or MX records"
-		if t.NoMX {
-			what = "A or AAAA records"
-		}
-		notes = append(notes, fmt.Sprintf("%s has no %s: only the domain itself is checked", t.Host, what))
-	}
-	sort.Strings(problems)
-	return subjects, problems, notes
+	return subjects
 }
 
 // PrivateSkip ends the Skip reason of an address that DNS handed back in a

@@ -69,10 +69,45 @@ func (w *spfWalk) record(domain, via string) {
 		return
 	}
 	w.seen[domain] = true
+	spf, ok := w.spfRecord(domain, via)
+	if !ok {
+		return
+	}
+	var redirect string
+	hasAll := false
+	for _, term := range strings.Fields(spf)[1:] {
+		term = strings.TrimLeft(term, "+-~?")
+		if k, v, ok := strings.Cut(term, "="); ok && !strings.Contains(k, ":") {
+			if strings.EqualFold(k, "redirect") {
+				redirect = v
+			}
+			continue
+		}
+		step := via + " " + term
+		if via != "SPF" {
+			step = via + " > " + term
+		}
+		all, more := w.mechanism(term, domain, step)
+		hasAll = hasAll || all
+		if !more {
+			return
+		}
+	}
+	if redirect != "" && !hasAll {
+		step := via + " redirect=" + redirect
+		if w.count(step) {
+			w.record(strings.ToLower(strings.TrimSuffix(redirect, ".")), step)
+		}
+	}
+}
+
+// spfRecord looks up domain's SPF record: false when there is none to follow
+// (said as a note, or a problem when the lookup failed).
+func (w *spfWalk) spfRecord(domain, via string) (string, bool) {
 	a, err := w.r.lookup(w.ctx, domain, resolver.TypeTXT)
 	if err != nil {
 		w.failed(via, resolver.TypeTXT, domain, err)
-		return
+		return "", false
 	}
 	var spf []string
 	for _, t := range a.TXT {
@@ -87,70 +122,62 @@ func (w *spfWalk) record(domain, via string) {
 		} else {
 			w.notes = append(w.notes, fmt.Sprintf("%s: %s has no SPF record", via, domain))
 		}
-		return
+		return "", false
 	case len(spf) > 1:
 		w.notes = append(w.notes, fmt.Sprintf("%s has %d SPF records, which is an error (RFC 7208): the first is followed", domain, len(spf)))
 	}
-	var redirect string
-	hasAll := false
-	for _, term := range strings.Fields(spf[0])[1:] {
-		term = strings.TrimLeft(term, "+-~?")
-		name, arg, _ := strings.Cut(term, ":")
-		lname := strings.ToLower(name)
-		if k, v, ok := strings.Cut(term, "="); ok && !strings.Contains(k, ":") {
-			if strings.EqualFold(k, "redirect") {
-				redirect = v
-			}
-			continue
+	return spf[0], true
+}
+
+// mechanism follows one mechanism of domain's record: all says it was "all";
+// more is false when the lookup limit is spent (the record is left).
+func (w *spfWalk) mechanism(term, domain, step string) (all, more bool) {
+	name, arg, _ := strings.Cut(term, ":")
+	lname := strings.ToLower(name)
+	switch {
+	case lname == "all":
+		return true, true
+	case lname == "ip4" || lname == "ip6":
+		w.ipRange(arg, step)
+	case lname == "a" || strings.HasPrefix(lname, "a/"):
+		if !w.count(step) {
+			return false, false
 		}
-		step := via + " " + term
-		if via != "SPF" {
-			step = via + " > " + term
+		target, bits := splitCIDR(arg, name, domain)
+		w.hostAddrs(target, bits, step)
+	case lname == "mx" || strings.HasPrefix(lname, "mx/"):
+		if !w.count(step) {
+			return false, false
 		}
-		switch {
-		case lname == "all":
-			hasAll = true
-		case lname == "ip4" || lname == "ip6":
-			w.ipRange(arg, step)
-		case lname == "a" || strings.HasPrefix(lname, "a/"):
-			if !w.count(step) {
-				return
-			}
-			target, bits := splitCIDR(arg, name, domain)
-			w.hostAddrs(target, bits, step)
-		case lname == "mx" || strings.HasPrefix(lname, "mx/"):
-			if !w.count(step) {
-				return
-			}
-			target, bits := splitCIDR(arg, name, domain)
-			mx, err := w.r.lookup(w.ctx, target, resolver.TypeMX)
-			if err != nil {
-				w.failed(step, resolver.TypeMX, target, err)
-				continue
-			}
-			for i, m := range mx.MX {
-				if i == 10 || m.Host == "" {
-					break
-				}
-				w.hostAddrs(m.Host, bits, step+" ("+m.Host+")")
-			}
-		case lname == "include":
-			if !w.count(step) {
-				return
-			}
-			w.record(strings.ToLower(strings.TrimSuffix(arg, ".")), step)
-		case lname == "exists" || lname == "ptr":
-			if !w.count(step) {
-				return
-			}
-			w.notes = append(w.notes, fmt.Sprintf("%s: authorises senders by a DNS rule, not by address: not expanded", step))
+		w.mxAddrs(arg, name, domain, step)
+	case lname == "include":
+		if !w.count(step) {
+			return false, false
 		}
+		w.record(strings.ToLower(strings.TrimSuffix(arg, ".")), step)
+	case lname == "exists" || lname == "ptr":
+		if !w.count(step) {
+			return false, false
+		}
+		w.notes = append(w.notes, fmt.Sprintf("%s: authorises senders by a DNS rule, not by address: not expanded", step))
 	}
-	if redirect != "" && !hasAll {
-		step := via + " redirect=" + redirect
-		if w.count(step) {
-			w.record(strings.ToLower(strings.TrimSuffix(redirect, ".")), step)
+	return false, true
+}
+
+// mxAddrs adds the addresses of the MX hosts an "mx" mechanism names (the
+// first ten).
+func (w *spfWalk) mxAddrs(arg, name, domain, step string) {
+	target, bits := splitCIDR(arg, name, domain)
+	mx, err := w.r.lookup(w.ctx, target, resolver.TypeMX)
+	if err != nil {
+		w.failed(step, resolver.TypeMX, target, err)
+		return
+	}
+	for i, m := range mx.MX {
+		if i == 10 || m.Host == "" {
+			break
 		}
+		w.hostAddrs(m.Host, bits, step+" ("+m.Host+")")
 	}
 }
 
