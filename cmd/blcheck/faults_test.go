@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +123,31 @@ func TestStateNotSaved(t *testing.T) {
 	if code := v.Verdict.ExitCode(); code != exitIncomplete || strings.Contains(errb.String(), "warning") ||
 		!strings.Contains(errb.String(), "--state") {
 		t.Errorf("exit %d, stderr %q; want 3 and an error naming --state", code, errb.String())
+	}
+}
+
+// A broadcast, multicast or unspecified --resolver is a usage error before
+// anything is sent, written as an address or as a name for one. Only the
+// validation is tested: nothing is ever sent to such an address.
+func TestResolverNotUnicast(t *testing.T) {
+	names := map[string]string{"bcast.example": "255.255.255.255", "mcast.example": "224.0.0.1", "zero.example": "0.0.0.0"}
+	s := &streams{err: io.Discard, lookup: func(_ context.Context, host string) ([]netip.Addr, error) {
+		a, ok := names[host]
+		if !ok {
+			t.Errorf("looked up %q", host)
+			return nil, errors.New("no such host")
+		}
+		return []netip.Addr{netip.MustParseAddr(a)}, nil
+	}}
+	for _, v := range []string{"255.255.255.255", "224.0.0.1", "[ff02::1]:53", "ff02::1", "0.0.0.0", "[::]:53",
+		"0.0.0.0:5353", "bcast.example", "mcast.example:53", "zero.example"} {
+		hp, err := parseResolver(context.Background(), s, v)
+		var ue *usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("--resolver %s: %q, %v; want a usage error", v, hp, err)
+		}
+	}
+	if hp, err := parseResolver(context.Background(), s, "127.0.0.1:5353"); err != nil || hp != "127.0.0.1:5353" {
+		t.Errorf("a good resolver: %q, %v", hp, err)
 	}
 }

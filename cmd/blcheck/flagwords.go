@@ -77,6 +77,9 @@ func parseResolver(ctx context.Context, s *streams, v string) (string, error) {
 	if h, p, err := net.SplitHostPort(v); err == nil {
 		host, port = h, p
 	}
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return "", usagef("--%v", perr) // an address ParseServer refused (broadcast, multicast...): no name to look up
+	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return "", usagef("--resolver %q: port %q is not a number from 1 to 65535", v, port)
 	}
@@ -105,7 +108,11 @@ func parseResolver(ctx context.Context, s *streams, v string) (string, error) {
 			break
 		}
 	}
-	return net.JoinHostPort(best.Unmap().WithZone("").String(), port), nil
+	hp, err = resolver.ParseServer(net.JoinHostPort(best.Unmap().WithZone("").String(), port))
+	if err != nil { // a name for a broadcast or multicast address is no resolver either
+		return "", usagef("--resolver %q: %s is %s: %v", v, host, best, err)
+	}
+	return hp, nil
 }
 
 // plausibleHost says whether h can be a host name: labels of letters, digits,
