@@ -241,6 +241,7 @@ func TestMaildirAndDedupe(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, "Maildir", d), 0o755)
 	}
 	os.WriteFile(filepath.Join(dir, "Maildir", "dovecot-uidlist"), []byte("3 V1 N2\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Maildir", "tmp", "1700000001.M2.host"), []byte("From: half a mess"), 0o644) // being delivered
 	os.WriteFile(filepath.Join(dir, "Maildir", "cur", "1700000000.M1.host:2,S"), message("r.zip", "application/zip", zipOf(map[string][]byte{"r.xml": data})), 0o644)
 	// the same report, saved from the message
 	os.WriteFile(filepath.Join(dir, "saved.xml.gz"), gz(data), 0o644)

@@ -23,6 +23,7 @@ type Reader struct {
 	unread  []Unread
 	files   int
 	skipped int
+	gzFree  []*gzip.Reader // idle gzip readers, for reuse
 }
 
 // NewReader returns a Reader with limits l (zero fields: the defaults).
@@ -113,6 +114,21 @@ func ignoredName(name string) bool {
 		n == "maildirfolder" || n == "subscriptions"
 }
 
+// maildirTmp says whether dir is a Maildir's tmp/, where messages are still
+// being delivered (half written): the mail is in cur/ and new/.
+func maildirTmp(dir string) bool {
+	if filepath.Base(dir) != "tmp" {
+		return false
+	}
+	parent := filepath.Dir(dir)
+	for _, sub := range []string{"cur", "new"} {
+		if st, err := os.Stat(filepath.Join(parent, sub)); err != nil || !st.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *Reader) readDir(root string) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -123,7 +139,7 @@ func (r *Reader) readDir(root string) error {
 			return nil
 		}
 		if d.IsDir() {
-			if path != root && strings.HasPrefix(d.Name(), ".") {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || maildirTmp(path)) {
 				return fs.SkipDir
 			}
 			return nil
@@ -302,10 +318,18 @@ func compressionError(err error) error {
 }
 
 func (r *Reader) readGzip(u *unit, br *bufio.Reader, name string, depth int) error {
-	z, err := gzip.NewReader(br)
+	var z *gzip.Reader
+	var err error
+	if n := len(r.gzFree); n > 0 { // a reader of an earlier file, its window reused (a folder of 10,000 reports)
+		z, r.gzFree = r.gzFree[n-1], r.gzFree[:n-1]
+		err = z.Reset(br)
+	} else {
+		z, err = gzip.NewReader(br)
+	}
 	if err != nil {
 		return compressionError(err)
 	}
+	defer func() { r.gzFree = append(r.gzFree, z) }()
 	// one member: some reporters (Mimecast) send a gzip followed by a line
 	// break, which a multistream reader would take for a broken second member
 	z.Multistream(false)
