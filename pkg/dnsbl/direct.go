@@ -129,6 +129,10 @@ func (r *runner) askDirect(ctx context.Context, l *listState, name string, a *re
 		return a, v, false
 	}
 	da, derr := r.o.Iterator.Lookup(ctx, l.zone, name, resolver.TypeA)
+	if derr != nil && isCanceled(derr) {
+		return nil, Verdict{Status: Error, Error: ErrInterrupted.Error(),
+			Err: &CheckError{Kind: ErrInterrupted, Msg: ErrInterrupted.Error(), Cause: derr}}, true
+	}
 	if derr != nil && kindOf(derr) != ErrRefused {
 		r.directFailed(l, derr)
 		return a, v, false

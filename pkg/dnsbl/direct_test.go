@@ -2,6 +2,7 @@ package dnsbl_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -233,5 +234,18 @@ func TestDirectWalksShared(t *testing.T) {
 	w.check(t, it, addrs...)
 	if n := w.root.TotalQueries(); n != w.tlds {
 		t.Errorf("the root was asked %d times for %d top-level domains", n, w.tlds)
+	}
+}
+
+// A run interrupted while a list is asked directly says so: never the
+// resolver's refusal, never clean.
+func TestDirectInterrupted(t *testing.T) {
+	w := newDirectWorld(t)
+	w.auth.AddFault(dnsbltest.Fault{Suffix: "ip.bl.test", Kind: dnsbltest.Delay, Delay: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond) // before the server's own timeout
+	defer cancel()
+	res, _ := w.checker(t, dnsbl.DirectAuto).CheckAddr(ctx, netip.MustParseAddr("192.0.2.10"))
+	if c := checkOf(t, res, "ipbl"); !errors.Is(c.Err, dnsbl.ErrInterrupted) || !res.Targets[0].Interrupted {
+		t.Errorf("ipbl: %s %v, target interrupted %v", c.Status, c.Err, res.Targets[0].Interrupted)
 	}
 }

@@ -28,6 +28,9 @@ func (r *runner) take(ctx context.Context, f flight) {
 	} else if !f.direct && r.o.Direct == DirectAuto && refusedByResolver(v) {
 		// the resolver is refused: the list is asked at its own servers
 		a, v, f.direct = r.askDirect(ctx, l, f.name, a, v)
+		if errors.Is(v.Err, ErrInterrupted) {
+			f.t.cut.Store(true)
+		}
 		if f.direct && f.txt != nil { // the resolver's TXT answer is not wanted
 			r.dropTXT(f)
 			f.txt = nil

@@ -215,8 +215,11 @@ func (it *Iterator) lookup(ctx context.Context, zone, name string, t Type, depth
 		child := it.referralOf(resp, d.Zone, name)
 		if child == nil {
 			a, next, err := it.answer(resp, zone, name, t, server)
-			if err != nil || next == "" || hop >= maxCNAME {
+			if err != nil || next == "" {
 				return a, err
+			}
+			if hop >= maxCNAME {
+				return nil, &Error{Kind: Malformed, Name: name, Server: server, Detail: "too many CNAMEs"}
 			}
 			name = next // a CNAME inside the zone whose target the answer did not hold
 			continue
@@ -238,7 +241,8 @@ func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server stri
 		return nil, "", err
 	}
 	owner := dns.Fqdn(name)
-	for hop := 0; hop < maxCNAME; hop++ {
+	seen := map[string]bool{canonical(owner): true}
+	for hop := 0; ; hop++ {
 		next := ""
 		for _, rr := range resp.Answer {
 			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(rr.Header().Name, owner) {
@@ -252,6 +256,10 @@ func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server stri
 			return nil, "", &Error{Kind: Malformed, Name: name, Server: server,
 				Detail: fmt.Sprintf("a CNAME to %s, outside the list's zone %s", canonical(next), zone)}
 		}
+		if seen[canonical(next)] || hop >= maxCNAME {
+			return nil, "", &Error{Kind: Malformed, Name: name, Server: server, Detail: "a CNAME loop, or too many CNAMEs"}
+		}
+		seen[canonical(next)] = true
 		owner = next
 	}
 	if owner != dns.Fqdn(name) && !a.NXDomain && len(a.Addrs)+len(a.TXT)+len(a.MX)+len(a.PTR)+len(a.NS) == 0 {

@@ -97,6 +97,8 @@ func newWorld(t *testing.T) *world {
 	list.List("bl.test", "2001:db8::1", []string{"127.0.0.3"})
 	list.RR("alias.bl.test. 60 IN CNAME 2.0.0.127.bl.test.")
 	list.RR("away.bl.test. 60 IN CNAME 2.0.0.127.elsewhere.test.")
+	list.RR("loop1.bl.test. 60 IN CNAME loop2.bl.test.")
+	list.RR("loop2.bl.test. 60 IN CNAME loop1.bl.test.")
 	w.server("127.0.53.5") // lame: a resolver that knows nothing of lame.test (NXDOMAIN, not authoritative)
 	keyed := w.server("127.0.53.6", "keyed.test")
 	keyed.Delegate("key1.zen.keyed.test", dnsbltest.NS{Name: "ns2.bl.test", Addrs: []string{"127.0.53.4"}})
@@ -170,6 +172,9 @@ func TestIteratorLookups(t *testing.T) {
 	}
 	if _, err := it.Lookup(ctx, "bl.test", "away.bl.test", resolver.TypeA); err == nil || !strings.Contains(err.Error(), "outside the list's zone") {
 		t.Errorf("a CNAME out of the zone must not be followed: %v", err)
+	}
+	if a, err := it.Lookup(ctx, "bl.test", "loop1.bl.test", resolver.TypeA); err == nil || !strings.Contains(err.Error(), "CNAME loop") {
+		t.Errorf("a CNAME loop must be an error, never clean: %+v %v", a, err)
 	}
 }
 
