@@ -36,6 +36,7 @@ type streams struct {
 	outTTY bool   // stdout is a terminal
 	errTTY bool   // stderr is a terminal (progress bars)
 	resolv string // resolv.conf path
+	width  int    // stdout's width in columns when it is a terminal (help is wrapped to it)
 	// lookup resolves a --resolver host name; nil: the system's resolver
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
@@ -50,7 +51,7 @@ func main() {
 		in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv,
 		outTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 		errTTY: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
-		resolv: "/etc/resolv.conf",
+		resolv: "/etc/resolv.conf", width: terminalWidth(),
 	}
 	os.Exit(run(ctx, os.Args[1:], io))
 }
@@ -228,7 +229,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	for _, extra := range buildCommands {
 		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
+	setHelp(root, s)
 	return root
 }
 
@@ -250,9 +251,9 @@ func newCheckCmd(s *streams) *cobra.Command {
 }
 
 const checkExamples = `  blcheck 192.0.2.10                       # one address, every default list
-  blcheck example.com                      # a domain: itself, its A/AAAA and MX hosts
+  blcheck example.com                      # a domain, its A/AAAA and MX hosts
   blcheck -q --format json mx.example.org  # for scripts
-  blcheck --file servers.txt -o jsonl      # many targets, one JSON check per line
+  blcheck --file servers.txt -o jsonl      # many targets, a JSON line per check
   blcheck -l spamhaus-zen -l spamcop 2001:db8::25`
 
 func colorEnabled(s *streams, noColor bool) bool {

@@ -169,3 +169,78 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpWrapped: help is wrapped to the terminal's width, 80 columns when
+// stdout is not a terminal; completion is listed; -l, --exclude and -o values
+// complete.
+func TestHelpWrapped(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tty   bool
+		width int
+		want  int
+	}{
+		{"not a terminal", false, 0, 80},
+		{"a terminal of 120 columns", true, 120, 120},
+		{"a terminal of 60 columns", true, 60, 60},
+		{"a terminal that does not say", true, 0, 80},
+	} {
+		for _, cmd := range []string{"check", "scan", "bounce", "lists", "serve", "version"} {
+			got := runWith(t, nil, func(s *streams) { s.outTTY, s.width = tc.tty, tc.width }, cmd, "--help")
+			longest := 0
+			for _, line := range strings.Split(got.stdout, "\n") {
+				longest = max(longest, len(line))
+				if len(line) > tc.want {
+					t.Errorf("%s, %s --help: %d columns: %s", tc.name, cmd, len(line), line)
+				}
+			}
+			if cmd == "check" && tc.want >= 80 && longest < tc.want-10 {
+				t.Errorf("%s, %s --help: %d columns at most, want about %d", tc.name, cmd, longest, tc.want)
+			}
+		}
+	}
+	if got := runWith(t, nil, nil, "--help"); !strings.Contains(got.stdout, "\n  completion  ") {
+		t.Errorf("completion is not listed:\n%s", got.stdout)
+	}
+	for _, tc := range []struct {
+		args       []string
+		want, lack []string
+	}{
+		{[]string{"__complete", "-l", "spamh"}, []string{"spamhaus-zen\tSpamhaus ZEN", "all\t", "default\t"}, []string{"njabl"}},
+		{[]string{"__complete", "-l", "zen,"}, []string{"zen,spamcop\t"}, nil},
+		{[]string{"__complete", "scan", "--exclude", ""}, []string{"psbl\t"}, nil},
+		{[]string{"__complete", "-o", ""}, []string{"json\n", "nagios\n", "prometheus\n"}, []string{"github"}},
+		{[]string{"__complete", "scan", "-o", ""}, []string{"github\n"}, []string{"nagios"}},
+		{[]string{"__complete", "lists", "--format", ""}, []string{"text\n", "json\n"}, []string{"jsonl"}},
+	} {
+		got := runWith(t, nil, nil, tc.args...)
+		for _, w := range tc.want {
+			if !strings.Contains(got.stdout, w) {
+				t.Errorf("%v: %q missing:\n%s", tc.args, w, got.stdout)
+			}
+		}
+		for _, w := range tc.lack {
+			if strings.Contains(got.stdout, w) {
+				t.Errorf("%v: %q offered:\n%s", tc.args, w, got.stdout)
+			}
+		}
+	}
+}
+
+func TestWrapText(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"short line", "short line"},
+		{"a paragraph\nlaid out\nnarrow and wrapped", "a paragraph laid out narrow\nand wrapped"},
+		{"  0  a table row that runs on and on", "  0  a table row that runs on\n     and on"},
+		{"  --flag  a flag's long usage, and more", "  --flag  a flag's long usage,\n          and more"},
+		{"  kept  as laid out", "  kept  as laid out"},
+		{"prose\n\n  row", "prose\n\n  row"},
+	}
+	for _, tc := range tests {
+		if got := wrapText(tc.in, 30); got != tc.want {
+			t.Errorf("wrapText(%q) =\n%s\nwant\n%s", tc.in, got, tc.want)
+		}
+	}
+}
