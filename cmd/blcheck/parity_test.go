@@ -44,3 +44,33 @@ func TestScanParityGolden(t *testing.T) {
 func normalizePath(s, dir string) string {
 	return strings.ReplaceAll(s, dir, "DIR")
 }
+
+// The seed: a plain-text message linking to the sender's own site, whose
+// address is on XBL (php.net rejected it: "reject content [xbl]"), fails the
+// scan with every default list; a message linking to a site on PBL only is
+// noted and passes.
+func TestScanSeedMail(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("www.justatheory.com", "192.0.2.10")
+	srv.A("justatheory.com", "192.0.2.10")
+	srv.A("www.bricolage.cc", "192.0.2.30")
+	srv.A("home.example.com", "192.0.2.40")
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "https://check.spamhaus.org/query/ip/192.0.2.10")
+	srv.List("zen.spamhaus.org", "192.0.2.40", []string{"127.0.0.10"})
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.txt")
+	os.WriteFile(seed, []byte("Hi George,\n\nBricolage 1.9.0 is out, with PHP templating:\nhttps://www.justatheory.com/computers/programming/bricolage/\nand http://www.bricolage.cc/.\n\nDavid\n"), 0o644)
+	pbl := filepath.Join(dir, "pbl.txt")
+	os.WriteFile(pbl, []byte("My home page: https://home.example.com/\n"), 0o644)
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "--retries", "0"}
+
+	got := runCLI(t, nil, "", append([]string{"scan", seed}, r...)...)
+	if got.code != 1 || !strings.Contains(got.stdout, "www.justatheory.com: LISTED") ||
+		!strings.Contains(got.stdout, "127.0.0.4") || !strings.Contains(got.stdout, "XBL") {
+		t.Errorf("the seed's mail: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	got = runCLI(t, nil, "", append([]string{"scan", pbl, "-o", "json"}, r...)...)
+	if got.code != 0 || !strings.Contains(got.stdout, `"status": "noted"`) || strings.Contains(got.stdout, `"status": "listed"`) {
+		t.Errorf("a link host on PBL only: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+}

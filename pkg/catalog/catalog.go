@@ -128,12 +128,14 @@ type List struct {
 	// lists are (SURBL multi, URIBL multi): a link that is an address
 	// (http://192.0.2.7/) is asked of it, as SpamAssassin asks.
 	IPSubjects bool `yaml:"ip_subjects,omitempty" json:"ip_subjects,omitempty"`
-	// LinkCodes are the codes of an IP list that make a link's host or a name
-	// server suspect (Spamhaus's SBL and CSS, as SpamAssassin's URIBL_SBL_A and
-	// URIBL_CSS_A read them). A link host's or name server's address listed on a
-	// list without them, or with other codes only (PBL: who may send mail
-	// directly), is said but not counted as a listing.
-	LinkCodes []string `yaml:"link_codes,omitempty" json:"link_codes,omitempty"`
+	// LinkCodes are the codes that make a newsletter's link host suspect, and
+	// those that make a linked domain's name server suspect, where receivers
+	// read a list differently for them than for a mail sender: Spamhaus's IP
+	// zones (SBL, CSS, DROP and XBL for a link host's address, SBL and CSS for a
+	// name server's), SURBL (its disposable-mail and click-tracker bits are
+	// scored by no receiver). Any other listing in that role is Noted. An IP
+	// list without them is not one receivers judge links by at all.
+	LinkCodes *LinkCodes `yaml:"link_codes,omitempty" json:"link_codes,omitempty"`
 	// Trust decodes an allowlist answer's last octet (dnswl: 0 none to 3 high).
 	Trust map[string]string `yaml:"trust,omitempty" json:"trust,omitempty"`
 	// Removal is the list's removal form, where it differs from its lookup page.
@@ -426,14 +428,8 @@ func (l *List) validateKindKeys() error {
 
 // validateCodeKeys checks link_codes, only_codes, part_of, codes and errors.
 func (l *List) validateCodeKeys() error {
-	for _, c := range l.LinkCodes {
-		a, err := netip.ParseAddr(c)
-		if err != nil || l.Kind != KindIP {
-			return fmt.Errorf("link_codes: %q must be an address the IP list answers", c)
-		}
-		if _, ok := l.Codes[c]; !ok && !l.Bitmask {
-			return fmt.Errorf("link_codes: %s is not one of the list's codes", a)
-		}
+	if err := l.LinkCodes.validate(l); err != nil {
+		return err
 	}
 	if l.OnlyCodes && len(l.Codes) == 0 {
 		return errors.New("only_codes needs the codes that are listings")

@@ -472,3 +472,55 @@ func TestSelectAllAndDefault(t *testing.T) {
 		t.Fatalf("the catalog changed shape: %d active, %d keyless, %d default", len(active), len(activeKeyless), len(def))
 	}
 }
+
+// link_codes: a mapping of the codes that count for a link host and for a name
+// server, or a plain list for both; checked against the list's codes.
+func TestLinkCodes(t *testing.T) {
+	const head = "- {id: x, name: X, zone: x.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: A, 127.0.0.4: B, 127.0.0.10: C}, "
+	ok := map[string][2][]string{
+		"link_codes: {host: [127.0.0.2, 127.0.0.4], name_server: [127.0.0.2]}": {{"127.0.0.2", "127.0.0.4"}, {"127.0.0.2"}},
+		"link_codes: [127.0.0.2]":                 {{"127.0.0.2"}, {"127.0.0.2"}},
+		"link_codes: {host: [], name_server: []}": {{}, {}},
+	}
+	for lc, want := range ok {
+		c, err := Parse([]byte(head+lc+"}\n"), "t")
+		if err != nil {
+			t.Errorf("%s: %v", lc, err)
+			continue
+		}
+		l := c.ByID("x")
+		host, _ := l.RoleCodes(RoleLinkHost)
+		ns, _ := l.RoleCodes(RoleNameServer)
+		if !slices.Equal(host, want[0]) && len(host)+len(want[0]) > 0 || !slices.Equal(ns, want[1]) && len(ns)+len(want[1]) > 0 {
+			t.Errorf("%s: host %v, name server %v", lc, host, ns)
+		}
+	}
+	for lc, msg := range map[string]string{
+		"link_codes: {host: [127.0.0.3]}":  "not one of the list's codes",
+		"link_codes: {hosts: [127.0.0.2]}": `unknown key "hosts"`,
+		"link_codes: {host: [x]}":          "must be an address",
+		"link_codes: 127.0.0.2":            "a mapping (host, name_server) or a list",
+		"link_codes: {host: [\"::1\"]}":    "must be an address",
+	} {
+		if _, err := Parse([]byte(head+lc+"}\n"), "t"); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", lc, err, msg)
+		}
+	}
+	dom := "- {id: d, name: D, zone: d.test, kind: domain, default: true, status: active, bitmask: true, codes: {127.0.0.4: DM, 127.0.0.8: PH}, link_codes: {host: [127.0.0.8], name_server: [127.0.0.8]}}\n"
+	if _, err := Parse([]byte(dom), "t"); err == nil || !strings.Contains(err.Error(), "name_server codes are for IP lists") {
+		t.Errorf("a domain list's name-server codes: %v", err)
+	}
+	c, err := Parse([]byte(strings.Replace(dom, ", name_server: [127.0.0.8]", "", 1)), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.ByID("d")
+	for code, counts := range map[string]bool{"127.0.0.4": false, "127.0.0.8": true, "127.0.0.12": true, "127.0.0.36": false} {
+		if got := d.CountsAs(RoleLinkHost, []netip.Addr{netip.MustParseAddr(code)}); got != counts {
+			t.Errorf("bitmask %s for a link: %v", code, got)
+		}
+		if !d.CountsAs(RoleSender, []netip.Addr{netip.MustParseAddr(code)}) {
+			t.Errorf("bitmask %s for a sender does not count", code)
+		}
+	}
+}

@@ -176,14 +176,3 @@ func (l *List) rfcPoints(v4, v6, dom string) []string {
 
 // Line is the line of the catalog file where the entry starts (0 when unknown).
 func (l *List) Line() int { return l.line }
-
-// CountsForLinks reports whether a listing with codes makes a link's host or a
-// name server suspect: one of its codes is among the list's LinkCodes.
-func (l *List) CountsForLinks(codes []netip.Addr) bool {
-	for _, c := range codes {
-		if slices.Contains(l.LinkCodes, c.Unmap().String()) {
-			return true
-		}
-	}
-	return false
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -118,13 +119,8 @@ func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.T
 	} else if u := reasonURL(l.List, c.Reason); u != "" {
 		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
 	}
-	if c.Status == Listed && j.s.Type == SubjectIP && l.Subjects() == catalog.KindIP && !l.CountsForLinks(c.Codes) {
-		switch {
-		case onlyNS(j.s.Via):
-			c.Status, c.NotCounted = Noted, notCounted("a name server's address", l.List)
-		case j.t.res.Target.Link:
-			c.Status, c.NotCounted = Noted, notCounted("a link's host", l.List)
-		}
+	if role := roleOf(j, l.List); c.Status == Listed && !l.CountsAs(role, c.Codes) {
+		c.Status, c.NotCounted = Noted, notCounted(role, j.s.Type, l.List)
 	}
 	r.finish(j.t, j.s, c)
 }
@@ -272,11 +268,54 @@ func onlyNS(via []string) bool {
 	return len(via) > 0
 }
 
-// notCounted says why a listing of a link host's or a name server's address
-// does not count.
-func notCounted(what string, l *catalog.List) string {
-	if len(l.LinkCodes) == 0 {
+// roleOf is what a subject is to the message its target was found in, as
+// the list judges it: a linked domain's name server's address, a link host's
+// address (on IP lists) or name (on the domain lists that say which codes
+// count for links); a sender otherwise.
+func roleOf(j job, l *catalog.List) catalog.Role {
+	switch {
+	case j.s.Type == SubjectIP && l.Subjects() == catalog.KindIP && onlyNS(j.s.Via):
+		return catalog.RoleNameServer
+	case j.t.res.Target.Link && (l.Subjects() == catalog.KindIP || l.LinkCodes != nil):
+		return catalog.RoleLinkHost
+	}
+	return catalog.RoleSender
+}
+
+// notCounted says why a listing of a link host or a name server does not
+// count.
+func notCounted(r catalog.Role, st SubjectType, l *catalog.List) string {
+	what := "a link's host"
+	switch {
+	case r == catalog.RoleNameServer:
+		what = "a name server's address"
+	case st == SubjectIP:
+		what = "a link host's address"
+	}
+	codes, _ := l.RoleCodes(r)
+	if len(codes) == 0 {
 		return "receivers do not judge " + what + " by " + l.Name + ", a list of mail senders, not of bad links"
 	}
-	return "receivers judge " + what + " by " + l.Name + "'s abuse codes (" + strings.Join(l.LinkCodes, ", ") + ") only, not by this one"
+	return "receivers count " + what + " on " + l.Name + " only for " + codeNames(l, codes) + ", not for this listing"
+}
+
+// codeNames names codes by their meanings' short names (the "XBL" of "XBL:
+// exploited or infected host"), each once; by the codes where a meaning has none.
+func codeNames(l *catalog.List, codes []string) string {
+	var names []string
+	for _, c := range codes {
+		name := c
+		if m := l.Codes[c]; m != "" {
+			if short, _, ok := strings.Cut(m, ":"); ok && len(short) <= 16 {
+				name = short
+			}
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -2,6 +2,7 @@ package dnsbl_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -140,6 +141,87 @@ func TestIPLiteralLink(t *testing.T) {
 			t.Errorf("a link's address on a URI list: %+v", c)
 		case !link && c.List != nil:
 			t.Errorf("a typed address was asked of a URI list: %+v", c)
+		}
+	}
+}
+
+// The link-host and name-server codes, as the built-in catalog gives them
+// for Spamhaus ZEN and SURBL: a link host's address counts on SBL, CSS, DROP
+// and XBL (the seed: a newsletter linking to its sender's own site, whose
+// address was on XBL, was rejected); a name server's on SBL and CSS only; PBL
+// is noted for both; SURBL's disposable-mail and click-tracker bits are noted
+// for a link, and count for a sender checked as one.
+func TestLinkAndNameServerRoles(t *testing.T) {
+	sel, _, err := catalog.Default().Select(catalog.Selection{Only: []string{"spamhaus-zen", "surbl"}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnsbltest.New(t)
+	srv.Zone("zen.spamhaus.org", "127.0.0.2")
+	srv.Zone("multi.surbl.org", "127.0.0.2")
+	srv.List("multi.surbl.org", "test.surbl.org", []string{"127.0.0.2"})
+	client := newClient(t, resolver.Config{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: sel, Resolver: client, NS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	for i, tc := range []struct {
+		code         string
+		link, asNS   dnsbl.Status // the host's own address, as a link; a name server's address
+		sender       dnsbl.Status // the host's own address, checked as a sender
+		surbl        string       // a SURBL answer for the link's domain, "" for none
+		surblLink    dnsbl.Status
+		surblChecked dnsbl.Status
+	}{
+		{code: "127.0.0.2", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed}, // SBL
+		{code: "127.0.0.3", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed}, // CSS
+		{code: "127.0.0.4", link: dnsbl.Listed, asNS: dnsbl.Noted, sender: dnsbl.Listed},  // XBL: the seed
+		{code: "127.0.0.7", link: dnsbl.Listed, asNS: dnsbl.Noted, sender: dnsbl.Listed},  // XBL
+		{code: "127.0.0.9", link: dnsbl.Listed, asNS: dnsbl.Noted, sender: dnsbl.Listed},  // DROP
+		{code: "127.0.0.10", link: dnsbl.Noted, asNS: dnsbl.Noted, sender: dnsbl.Listed},  // PBL
+		{code: "127.0.0.11", link: dnsbl.Noted, asNS: dnsbl.Noted, sender: dnsbl.Listed},  // PBL
+		{code: "127.0.0.2", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed, surbl: "127.0.0.32", surblLink: dnsbl.Noted, surblChecked: dnsbl.Listed},
+		{code: "127.0.0.2", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed, surbl: "127.0.0.4", surblLink: dnsbl.Noted, surblChecked: dnsbl.Listed},
+		{code: "127.0.0.2", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed, surbl: "127.0.0.36", surblLink: dnsbl.Noted, surblChecked: dnsbl.Listed},
+		{code: "127.0.0.2", link: dnsbl.Listed, asNS: dnsbl.Listed, sender: dnsbl.Listed, surbl: "127.0.0.40", surblLink: dnsbl.Listed, surblChecked: dnsbl.Listed},
+	} {
+		domain := fmt.Sprintf("case%d.test", i)
+		addr, ns := fmt.Sprintf("192.0.2.%d", 10+i), fmt.Sprintf("198.51.100.%d", 10+i)
+		srv.A(domain, addr)
+		srv.RR(domain + ". 60 IN NS ns1." + domain + ".")
+		srv.A("ns1."+domain, ns)
+		srv.List("zen.spamhaus.org", addr, []string{tc.code})
+		srv.List("zen.spamhaus.org", ns, []string{tc.code})
+		if tc.surbl != "" {
+			srv.List("multi.surbl.org", domain, []string{tc.surbl})
+		}
+		for _, link := range []bool{true, false} {
+			tg, _ := dnsbl.ParseTarget(domain)
+			tg.NoMX, tg.Link = true, link
+			res, err := ck.Check(context.Background(), tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.sender
+			if link {
+				want = tc.link
+			}
+			if c := find(res, addr, "spamhaus-zen"); c.Status != want || (want == dnsbl.Noted) != (c.NotCounted != "") {
+				t.Errorf("%s as the host's address (link %v): %s %q, want %s", tc.code, link, c.Status, c.NotCounted, want)
+			}
+			if c := find(res, ns, "spamhaus-zen"); c.Status != tc.asNS {
+				t.Errorf("%s as a name server's address (link %v): %s, want %s", tc.code, link, c.Status, tc.asNS)
+			}
+			if tc.surbl != "" {
+				want := tc.surblChecked
+				if link {
+					want = tc.surblLink
+				}
+				if c := find(res, domain, "surbl"); c.Status != want {
+					t.Errorf("SURBL %s (link %v): %s %q, want %s", tc.surbl, link, c.Status, c.NotCounted, want)
+				}
+			}
 		}
 	}
 }

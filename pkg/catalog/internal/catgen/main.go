@@ -97,7 +97,9 @@ func Generate(yamlData []byte) ([]byte, error) {
 		if l.IPSubjects {
 			b.WriteString("IPSubjects: true, ")
 		}
-		strs("LinkCodes", l.LinkCodes)
+		if lc := l.LinkCodes; lc != nil {
+			fmt.Fprintf(&b, "LinkCodes: &LinkCodes{Host: %#v, NameServer: %#v}, ", lc.Host, lc.NameServer)
+		}
 		str("Removal", l.Removal)
 		str("OffReason", l.OffReason)
 		if l.DailyLimit != 0 {
