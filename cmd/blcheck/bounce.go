@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -83,10 +82,7 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	if err != nil {
 		return err
 	}
-	rep, err := bounce.Parse(bytes.NewReader(data))
-	if err != nil {
-		return usagef("%s: %v", name, err)
-	}
+	rep := bounce.ParseBytes(data)
 	if !rep.Found {
 		return usagef("%s holds no bounce: no SMTP error, enhanced status code, delivery report or failure wording "+
 			"was found in what it reads (%s); paste the whole bounce, including the receiver's reply", name, quoteStart(data))

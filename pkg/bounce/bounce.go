@@ -8,7 +8,6 @@ package bounce
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"mime"
 	"net/mail"
@@ -156,6 +155,13 @@ func Parse(r io.Reader) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseBytes(data), nil
+}
+
+// ParseBytes reads a bounce from data (at most MaxSize of it), which it does
+// not change, and keeps no copy of the returned message beyond a slice of data.
+func ParseBytes(data []byte) *Report {
+	data = data[:min(len(data), MaxSize)]
 	rep := &Report{Recipients: []string{}, Hints: []Hint{}, SenderIPs: []string{}}
 	// CR-only line ends (old Mac mailers, some webmail pastes) as LF, and CRLF kept
 	if bytes.IndexByte(data, '\r') >= 0 && !bytes.Contains(data, []byte("\r\n")) {
@@ -164,7 +170,7 @@ func Parse(r io.Reader) (*Report, error) {
 	data = unescapeNewlines(data)
 	text := data
 	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && len(msg.Header) > 0 && hasMessageHeaders(msg.Header) {
-		text = rep.readMessage(msg)
+		text = rep.readMessage(msg, bodyOf(data))
 	}
 	rep.readText(unquote(string(text)))
 	// a report's "Action: failed" is a bounce, even with no code or text; so is
@@ -175,7 +181,24 @@ func Parse(r io.Reader) (*Report, error) {
 	if rep.Returned != nil {
 		rep.readReturned()
 	}
-	return rep, nil
+	return rep
+}
+
+// bodyOf is the body of a message in data: what follows its first empty line,
+// where net/mail ends the header.
+func bodyOf(data []byte) []byte {
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return nil
+		}
+		line := bytes.TrimRight(data[i:i+j], "\r")
+		i += j + 1
+		if len(line) == 0 {
+			return data[i:]
+		}
+	}
+	return nil
 }
 
 // unescapeNewlines turns the literal "\r\n" and "\n" of a bounce pasted as a
@@ -230,11 +253,7 @@ func hasMessageHeaders(h mail.Header) bool {
 // text to read for the rest (the whole body for a plain-text bounce). Its MIME
 // is read by scan's reader (extract.Parts): damaged multiparts recovered,
 // transfer encodings undone, charsets (KOI8-R, GB2312, Windows-125x...) decoded.
-func (rep *Report) readMessage(msg *mail.Message) []byte {
-	body, err := io.ReadAll(io.LimitReader(msg.Body, MaxSize))
-	if err != nil {
-		rep.Unread = append(rep.Unread, fmt.Sprintf("the bounce's body could not be read to its end (%v)", err))
-	}
+func (rep *Report) readMessage(msg *mail.Message, body []byte) []byte {
 	ct := msg.Header.Get("Content-Type")
 	mediaType, _, _ := mime.ParseMediaType(ct)
 	parts, _, unread := extract.Parts(ct, msg.Header.Get("Content-Transfer-Encoding"), body, "the bounce")

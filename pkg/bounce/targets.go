@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -89,7 +90,15 @@ func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
 			items = got.Items
 			out.Unread = append(out.Unread, got.Unread...)
 		}
+		hosts := 0
 		for _, it := range items {
+			if _, ok := index[it.Host]; !ok && !seen[it.Host] {
+				if hosts++; hosts > MaxReturnedHosts {
+					out.Unread = append(out.Unread, fmt.Sprintf("the returned message names more than %d hosts: the first %d "+
+						"were checked, the rest were not (blcheck scan checks a message's every host)", MaxReturnedHosts, MaxReturnedHosts))
+					break
+				}
+			}
 			why := "linked in your message"
 			if strings.HasSuffix(it.Loc.Where, "header") || strings.HasPrefix(it.Loc.Where, "DKIM") {
 				why = "in your message's headers"
@@ -103,6 +112,11 @@ func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
 	}
 	return out
 }
+
+// MaxReturnedHosts bounds the hosts of a returned message a bounce checks: a
+// receiver judges a handful (SpamAssassin asks at most 20 domains), and a
+// newsletter of 80,000 links is scan's work, not a diagnosis.
+const MaxReturnedHosts = 1000
 
 func registered(host string) string {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))

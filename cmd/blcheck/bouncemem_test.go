@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+)
+
+// BenchmarkBounceMemory runs blcheck bounce on a bounce whose returned message
+// links 80,000 hosts (3.5 MB) against the in-process server, and reports the
+// peak heap as a multiple of the input (issue #23 item 8: within 10 times).
+func BenchmarkBounceMemory(b *testing.B) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.Zone("dbl.spamhaus.org", "127.0.1.2")
+	data := hostileReturnedMessage()
+	file := filepath.Join(b.TempDir(), "bounce.eml")
+	os.WriteFile(file, data, 0o644)
+	format := os.Getenv("BOUNCE_MEM_FORMAT")
+	if format == "" {
+		format = "jsonl"
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	}()
+	for b.Loop() {
+		s := &streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard, getenv: func(string) string { return "" }}
+		run(context.Background(), []string{"bounce", file, "-r", srv.Addr, "-l", "dbl", "-o", format,
+			"--rate", "0", "--timeout", "2s"}, s)
+	}
+	close(stop)
+	b.ReportMetric(float64(peak.Load()-base.HeapInuse)/(1<<20), "MiB-peak-heap")
+	b.ReportMetric(float64(peak.Load()-base.HeapInuse)/float64(len(data)), "x-input")
+}
