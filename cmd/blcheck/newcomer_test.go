@@ -244,3 +244,49 @@ func TestWrapText(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickStartExplained: 127.0.0.2, the quick start's target, is said to be
+// every list's test point with LISTED the expected answer, in every format's
+// human part, with no delisting links; the test names are targets too.
+func TestQuickStartExplained(t *testing.T) {
+	srv := fakeWorld(t)
+	r := []string{"-r", srv.Addr, "-l", "zen,spamcop,dbl"}
+	const listedNote = "is the test point that every IP list must list (RFC 5782): LISTED is the expected answer"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		want   []string
+		unwant []string
+	}{
+		{"text", []string{"127.0.0.2"}, 1, []string{"127.0.0.2: LISTED (2 listings)\n  note: 127.0.0.2 " + listedNote}, []string{"delist:"}},
+		{"json", []string{"-o", "json", "127.0.0.2"}, 1, []string{`"notes": [
+        "127.0.0.2 ` + listedNote}, nil},
+		{"jsonl", []string{"-o", "jsonl", "127.0.0.2"}, 1, []string{`"type":"target"`, listedNote}, nil},
+		{"nagios", []string{"-o", "nagios", "127.0.0.2"}, 2, []string{"\n127.0.0.2 " + listedNote}, nil},
+		{"the IPv6 form", []string{"::ffff:7f00:2"}, 1, []string{listedNote}, nil},
+		{"the test name", []string{"test"}, 1, []string{`test: LISTED (1 listing)`, `"test" is the test name that every domain list must list`},
+			[]string{"does not exist"}},
+		{"the negative points", []string{"127.0.0.1", "invalid"}, 0, []string{"127.0.0.1: clean\n  note: 127.0.0.1 is the test point that no IP list may list",
+			`invalid: clean`}, nil},
+		{"any other address says nothing of it", []string{"192.0.2.99"}, 0, nil, []string{"RFC 5782"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, append(r, tc.args...)...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", got.code, tc.code, got.stdout, got.err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got.stdout, w) {
+					t.Errorf("%q missing:\n%s", w, got.stdout)
+				}
+			}
+			for _, w := range tc.unwant {
+				if strings.Contains(got.stdout, w) {
+					t.Errorf("%q present:\n%s", w, got.stdout)
+				}
+			}
+		})
+	}
+}

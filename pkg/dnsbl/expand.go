@@ -47,6 +47,9 @@ type expansion struct {
 // its MX hosts for IP lists. Each address says where it came from.
 func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
 	subjects = r.domainSubjects(t)
+	if t.IsTestName() { // a name the lists answer for; DNS has no records of it
+		return subjects, nil, nil
+	}
 	e := &expansion{r: r, ctx: ctx, t: t, nx: map[string]bool{}, lookupFailed: map[string]bool{}}
 	hostAddrs := make([][]addrVia, 2)
 	e.addrs(t.Host, "", 0, hostAddrs)

@@ -93,6 +93,11 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 			r.mu.Unlock()
 		}
 	}
+	if note := t.TestPoint(); note != "" { // what someone trying blcheck out should expect
+		r.mu.Lock()
+		ts.res.Notes = append(ts.res.Notes, note)
+		r.mu.Unlock()
+	}
 	switch t.Kind {
 	case KindIP:
 		emit(Subject{Name: t.Addr.String(), Type: SubjectIP, Addr: t.Addr, Via: []string{"input"}})

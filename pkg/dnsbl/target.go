@@ -99,6 +99,10 @@ func ParseTarget(input string) (Target, error) {
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return bad("contains control characters")
 	}
+	if name := strings.ToLower(strings.TrimSuffix(s, ".")); name == testListedName || name == testUnlistedName {
+		// RFC 5782's test names for domain lists: checked on them as they are
+		return Target{Input: input, Kind: KindDomain, Form: "domain", Host: name, Domain: name, NoMX: true}, nil
+	}
 	if strings.Contains(s, "@") && !strings.Contains(s, "://") && !strings.HasPrefix(strings.ToLower(s), "mailto:") {
 		return emailTarget(input, s) // may be "Name <local@domain>"
 	}
@@ -337,4 +341,48 @@ func ScanTargets(r io.Reader, name string, fn func(Target)) error {
 		errs = append(errs, fmt.Errorf("%s: %v", name, err))
 	}
 	return errors.Join(errs...)
+}
+
+// RFC 5782's test points (section 5): every list must list the first of each
+// pair and no list may list the second.
+var (
+	testListed4   = netip.MustParseAddr("127.0.0.2")
+	testUnlisted4 = netip.MustParseAddr("127.0.0.1")
+)
+
+const (
+	testListedName   = "test"
+	testUnlistedName = "invalid"
+)
+
+// IsTestName says whether the target is one of RFC 5782's test names (test,
+// invalid), which are asked of the domain lists as they are and have no
+// addresses to look up.
+func (t Target) IsTestName() bool {
+	return t.Kind == KindDomain && (t.Host == testListedName || t.Host == testUnlistedName)
+}
+
+// TestPoint says, for one of RFC 5782's test points (127.0.0.2 and the name
+// "test", which every list must list; 127.0.0.1 and "invalid", which none may),
+// what the answer is expected to be and what it shows; "" for any other target.
+// Someone trying blcheck out types 127.0.0.2 first.
+func (t Target) TestPoint() string {
+	var what string
+	listed := false
+	switch {
+	case t.Kind == KindIP && t.Addr == testListed4:
+		what, listed = "127.0.0.2 is the test point that every IP list must list", true
+	case t.Kind == KindIP && t.Addr == testUnlisted4:
+		what = "127.0.0.1 is the test point that no IP list may list"
+	case t.Kind == KindDomain && t.Host == testListedName:
+		what, listed = `"test" is the test name that every domain list must list`, true
+	case t.Kind == KindDomain && t.Host == testUnlistedName:
+		what = `"invalid" is the test name that no domain list may list`
+	default:
+		return ""
+	}
+	if listed {
+		return what + " (RFC 5782): LISTED is the expected answer (the lists and the resolver work; nothing to delist)."
+	}
+	return what + " (RFC 5782): clean is the expected answer; a list that lists it is broken."
 }

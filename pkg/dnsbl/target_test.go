@@ -228,3 +228,38 @@ func FuzzQueryName(f *testing.F) {
 		}
 	})
 }
+
+// TestTestPoints: RFC 5782's test addresses and names are said as such, with
+// the answer to expect; the names are targets of their own.
+func TestTargetTestPoint(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     string // in the note; "" for none
+		testName bool
+	}{
+		{"127.0.0.2", "LISTED is the expected answer", false},
+		{"::ffff:7f00:2", "127.0.0.2 is the test point", false},
+		{"127.0.0.1", "clean is the expected answer", false},
+		{"test", `"test" is the test name that every domain list must list`, true},
+		{"TEST.", "LISTED is the expected answer", true},
+		{"invalid", "clean is the expected answer", true},
+		{"127.0.0.3", "", false},
+		{"192.0.2.1", "", false},
+		{"example.test", "", false},
+		{"127.0.0.0/30", "", false},
+	}
+	for _, tc := range tests {
+		tg, err := ParseTarget(tc.in)
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		got := tg.TestPoint()
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.in, got, tc.want)
+		}
+		if tg.IsTestName() != tc.testName {
+			t.Errorf("%s: IsTestName %v", tc.in, tg.IsTestName())
+		}
+	}
+}

@@ -48,6 +48,9 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	listedOn := map[string]bool{}
 	var details []string
 	for _, tr := range res.Targets {
+		if n := tr.Target.TestPoint(); n != "" {
+			details = append(details, n)
+		}
 		for _, c := range tr.Checks {
 			if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
 				listedOn[c.List.ID] = true

@@ -63,6 +63,7 @@ type text struct {
 	color bool
 	quiet bool // only listings and problems
 	probe bool // a probe's trace: the outcome, not an exit code
+	test  bool // the target being written is an RFC 5782 test point: nothing to delist
 
 	red, yellow, magenta, green, bold, dim *color.Color
 	err                                    error           // the first write error
@@ -179,6 +180,11 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 		return
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), t.headline(tr, tc))
+	testPoint := tr.Target.TestPoint()
+	t.test = testPoint != ""
+	if testPoint != "" { // said first: a newcomer's first run
+		t.p("  %s %s\n", t.dim.Sprint("note:"), testPoint)
+	}
 	t.locations(t.v.Locations[tr.Index])
 	t.subjects(tr, tc.per)
 	for _, p := range tr.Problems {
@@ -186,7 +192,9 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	}
 	if !t.quiet {
 		for _, n := range tr.Notes {
-			t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
+			if n != testPoint {
+				t.p("  %s %s\n", t.dim.Sprint("note:"), Sanitize(n, 300))
+			}
 		}
 	}
 	t.p("\n")
@@ -507,10 +515,10 @@ func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
 	if c.Reason != "" {
 		t.p("           reason: %s\n", Sanitize(c.Reason, 300))
 	}
-	if c.DelistURL != "" {
+	if c.DelistURL != "" && !t.test {
 		t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
 	}
-	if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" {
+	if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" && !t.test {
 		t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
 	}
 	for _, d := range sc.checks {
