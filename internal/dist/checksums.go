@@ -1,0 +1,79 @@
+//go:build dist
+
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// writeChecksums writes checksums.txt: the SHA-256 of every other file in dir,
+// in name order, as sha256sum prints them (sha256sum -c checksums.txt checks them).
+func writeChecksums(dir string) error {
+	names, err := fileNames(dir)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, name := range names {
+		if name == "checksums.txt" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	return os.WriteFile(filepath.Join(dir, "checksums.txt"), []byte(b.String()), 0o644)
+}
+
+func fileNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// compareDirs checks that two builds hold the same files with the same bytes,
+// and names every one that differs.
+func compareDirs(want, got string) error {
+	wantNames, err := fileNames(want)
+	if err != nil {
+		return err
+	}
+	gotNames, err := fileNames(got)
+	if err != nil {
+		return err
+	}
+	var diffs []string
+	if strings.Join(wantNames, "\n") != strings.Join(gotNames, "\n") {
+		diffs = append(diffs, fmt.Sprintf("files differ: %s has %v, %s has %v", want, wantNames, got, gotNames))
+	}
+	for _, name := range gotNames {
+		a, errA := os.ReadFile(filepath.Join(want, name))
+		b, errB := os.ReadFile(filepath.Join(got, name))
+		if errA == nil && errB == nil && !bytes.Equal(a, b) {
+			diffs = append(diffs, fmt.Sprintf("%s: not byte-identical (%x vs %x)", name, sha256.Sum256(a), sha256.Sum256(b)))
+		}
+	}
+	if len(diffs) > 0 {
+		return errors.New("the rebuild differs:\n  " + strings.Join(diffs, "\n  "))
+	}
+	fmt.Fprintf(os.Stderr, "dist: %d files in %s are byte-identical to %s\n", len(gotNames), got, want)
+	return nil
+}

@@ -1,0 +1,156 @@
+//go:build dist
+
+// Command dist builds blcheck's release into a directory (make dist): for each
+// platform an archive (tar.gz, zip on windows) holding the binary, README.md,
+// CHANGELOG.md, LICENSE, the man pages and the bash, zsh and fish completions;
+// .deb and .rpm packages for linux; an SPDX SBOM; and checksums.txt (SHA-256).
+//
+// Every output is a function of the commit alone: binaries are built with
+// -trimpath and no build ID, every time written is the commit's
+// (SOURCE_DATE_EPOCH), archive members are sorted, owned by 0:0 with fixed modes,
+// and gzip headers carry no time or name. Two runs give the same bytes; with
+// -compare DIR the run checks that against an earlier one (make verify-dist).
+//
+// It is a program of our own rather than GoReleaser: nfpm (the packager
+// GoReleaser uses) is a library pinned in go.mod, the archives are archive/tar and
+// archive/zip, and the whole build compiles in seconds, where `go run` of
+// GoReleaser compiles some thousand packages. It is built only with -tags dist,
+// so that go build ./... and the cross-builds of make lint do not carry nfpm.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// allPlatforms are the release's targets (make lint cross-builds the same).
+const allPlatforms = "linux/amd64,linux/arm64,darwin/amd64,darwin/arm64," +
+	"windows/amd64,windows/arm64,freebsd/amd64,freebsd/arm64"
+
+// release is what one run builds.
+type release struct {
+	src       string    // the checkout (module root)
+	out       string    // where the artefacts go
+	version   string    // git describe without its v
+	commit    string    // full commit hash
+	mtime     time.Time // the commit's time: every time written
+	platforms []platform
+	packages  bool // .deb and .rpm for the linux platforms
+	logf      func(format string, args ...any)
+}
+
+type platform struct{ os, arch string }
+
+func (p platform) String() string { return p.os + "_" + p.arch }
+
+func (p platform) exe() string {
+	if p.os == "windows" {
+		return "blcheck.exe"
+	}
+	return "blcheck"
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "dist: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("dist", flag.ContinueOnError)
+	r := &release{logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
+	var epoch, platforms, compare string
+	fs.StringVar(&r.src, "src", ".", "the checkout to build")
+	fs.StringVar(&r.out, "out", "dist", "output `directory` (emptied first)")
+	fs.StringVar(&r.version, "version", "", "release `version` (git describe, without its v)")
+	fs.StringVar(&r.commit, "commit", "", "commit `hash`")
+	fs.StringVar(&epoch, "epoch", os.Getenv("SOURCE_DATE_EPOCH"), "commit time in `seconds` since 1970 (default $SOURCE_DATE_EPOCH)")
+	fs.StringVar(&platforms, "platforms", allPlatforms, "comma-separated `os/arch` list")
+	fs.BoolVar(&r.packages, "packages", true, "build .deb and .rpm for linux")
+	fs.StringVar(&compare, "compare", "", "after building, check that every file is byte-identical to the one in `DIR`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := r.setup(epoch, platforms); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := r.build(); err != nil {
+		return err
+	}
+	r.logf("dist: %s built in %s", r.out, time.Since(start).Round(time.Second))
+	if compare != "" {
+		return compareDirs(compare, r.out)
+	}
+	return nil
+}
+
+func (r *release) setup(epoch, platforms string) error {
+	if r.version == "" || r.commit == "" {
+		return errors.New("-version and -commit are required (make dist sets them from git)")
+	}
+	sec, err := strconv.ParseInt(epoch, 10, 64)
+	if err != nil || sec <= 0 {
+		return fmt.Errorf("-epoch %q: want the commit time in seconds (git log -1 --format=%%ct)", epoch)
+	}
+	r.mtime = time.Unix(sec, 0).UTC()
+	for _, p := range strings.Split(platforms, ",") {
+		goos, goarch, ok := strings.Cut(strings.TrimSpace(p), "/")
+		if !ok || goos == "" || goarch == "" {
+			return fmt.Errorf("-platforms: %q is not os/arch", p)
+		}
+		r.platforms = append(r.platforms, platform{goos, goarch})
+	}
+	if r.src, err = filepath.Abs(r.src); err != nil {
+		return err
+	}
+	r.out, err = filepath.Abs(r.out)
+	return err
+}
+
+// build writes every artefact into r.out: the docs once, then per platform the
+// binary, its archive and (linux) its packages, then the SBOM and checksums.
+func (r *release) build() error {
+	if err := os.RemoveAll(r.out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.out, 0o755); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "blcheck-dist-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	docs, err := r.docs(work)
+	if err != nil {
+		return err
+	}
+	var bins []string
+	for _, p := range r.platforms {
+		bin, err := r.binary(work, p)
+		if err != nil {
+			return err
+		}
+		bins = append(bins, bin)
+		if err := r.archive(p, bin, docs); err != nil {
+			return err
+		}
+		if r.packages && p.os == "linux" {
+			if err := r.linuxPackages(work, p, bin, docs); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.sbom(bins); err != nil {
+		return err
+	}
+	return writeChecksums(r.out)
+}
