@@ -142,7 +142,7 @@ var (
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
 	// "192.0.2.25 is listed", Comcast's "192.0.2.82 found on one or more
 	// DNSBLs", AT&T's "521< 192.0.2.83 >_is_blocked"
-	listedIPRE = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found on)\b|` +
+	listedIPRE = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found on)|is\s+(?:on|in))\b|` +
 		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)

@@ -370,3 +370,49 @@ func TestForwardedQuotedBounce(t *testing.T) {
 		t.Errorf("found %v code %q ips %v diag %q", rep.Found, rep.Code, rep.SenderIPs, rep.Diagnostic)
 	}
 }
+
+// The wordings issue #25 names: lists named in words and across continuation
+// lines, the client address in every form (never the receiver's own).
+func TestListsInWordsAndClientAddresses(t *testing.T) {
+	tests := []struct {
+		name, bounce string
+		lists        []string
+		ip           string
+		cause        string
+	}{
+		{"Barracuda across 554- lines", "554-mx.example.net\n554-Service unavailable; Client host [192.0.2.31] blocked using\n" +
+			"554 Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.31\n",
+			[]string{"barracuda"}, "192.0.2.31", CauseBlacklist},
+		{"in Spamhaus's list", "550 5.7.1 Your IP address 192.0.2.40 is in Spamhaus's list, mail refused\n",
+			[]string{"spamhaus-zen"}, "192.0.2.40", CauseBlacklist},
+		{"on Spamhaus XBL", "550 5.7.1 Rejected: 192.0.2.41 is on Spamhaus XBL\n", []string{"spamhaus-xbl"}, "192.0.2.41", CauseBlacklist},
+		{"SBL with a Spamhaus link is not ZEN", "554 5.7.1 Service unavailable; Client host [192.0.2.42] blocked using sbl.spamhaus.org; " +
+			"https://www.spamhaus.org/query/ip/192.0.2.42\n", []string{"spamhaus-sbl"}, "192.0.2.42", CauseBlacklist},
+		{"Mail from IP not allowed", "550 5.7.1 Mail from IP 192.0.2.50 not allowed\n", nil, "192.0.2.50", CauseBlacklist},
+		{"Mail from address not allowed", "554 Mail from 192.0.2.51 not allowed\n", nil, "192.0.2.51", CauseBlacklist},
+		{"comcast IP", "554 imta14.emeryville.ca.mail.comcast.net comcast 192.0.2.2 Comcast block for spam.\n", nil, "192.0.2.2", CauseProvider},
+		{"Comcast PTR", "550 5.1.0 imta01.westchester.pa.mail.comcast.net comcast 192.0.2.3 Comcast requires that all mail servers " +
+			"must have a PTR record with a valid Reverse DNS entry.\n", nil, "192.0.2.3", CauseRDNS},
+		{"Gmail IPv6 bracket", "550-5.7.1 [2001:db8::25      12] Our system has detected that this message is\n" +
+			"550 5.7.1 likely unsolicited mail. - gsmtp\n", nil, "2001:db8::25", CauseContent},
+		{"never the receiver's own", "<a@example.net>: host mx.example.net[198.51.100.5] said: 554 5.7.1 rejected [198.51.100.5]\n",
+			nil, "", CauseOther},
+	}
+	cat := catalog.Default()
+	for _, tt := range tests {
+		rep := ParseBytes([]byte(tt.bounce))
+		hinted := HintedLists(rep, cat, rep.Said())
+		rep.Provider = DetectProvider(rep, "")
+		var ids []string
+		for _, l := range hinted {
+			ids = append(ids, l.ID)
+		}
+		ip := ""
+		if len(rep.SenderIPs) > 0 {
+			ip = rep.SenderIPs[0]
+		}
+		if cause := Classify(rep, hinted).Kind; !rep.Found || !slices.Equal(ids, tt.lists) || ip != tt.ip || cause != tt.cause {
+			t.Errorf("%s: found %v, lists %v, ip %q, cause %s; want %v %q %s", tt.name, rep.Found, ids, ip, cause, tt.lists, tt.ip, tt.cause)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
 var (
 	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +
 		`\bfrequency limited\b|\b4\.7\.28\b|\bthrottl|\bsending rate\b|\bexceeded (?:the )?(?:rate|message limit|sending limit)\b|` +
-		`\bgreylist|\bgraylist|\breceiving mail at a rate\b|\bsending too many\b|\bratelimit\b`)
+		`\bgreylist|\bgraylist|\breceiving mail at a rate\b|\bqueue quota\b|\bsending too many\b|\bratelimit\b`)
 	contentRE = lazyre.New(`(?i)\breject(?:ed)? content\b|\bcontent (?:rejected|filter(?:ing)?|polic(?:y|ies)|violation)\b|` +
 		`\bmessage content\b|\b(?:as|is|be|like|likely|probably|considered|contains?|appears to be) spam\b|` +
 		`\bspam[ -](?:message|content|score|detected|rejection|filter|mail|id)\b|\bspam-like\b|\bscore\b[^.\n]{0,40}\b(?:too high|over|exceeds?|limit)\b|` +
@@ -65,7 +65,7 @@ var (
 	// a blacklist in words, without naming one
 	unnamedListRE = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bspam ?list\b|\blisted (?:at|in|on|by)\b|` +
 		`\bblocked (?:using|by)\b|\bfound on one or more\b|\bbanned\b|\breputation\b|` +
-		`\b(?:ip|address|host|network|client|sender|server)\b[^.\n]{0,40}\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
+		`\b(?:ip|address|host|network|client|sender|server|mail from)\b[^\n]{0,40}?\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
 )
 
 // Classify says why the receiver refused the mail, from its own words (Said),

@@ -194,6 +194,7 @@ func dropUmbrellas(rep *Report, lists []*catalog.List) []*catalog.List {
 // listContextRE is what comes before a list's name when a bounce names it as
 // the list that refused the mail: "listed in", "blocked using", "blacklisted by"...
 var listContextRE = lazyre.New(`(?i)(?:(?:black|block)?listed|blocked|rejected|found|reported)\s+(?:(?:in|on|at|by|using|with)\s+)?(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
+	`\b(?:is|are|was|appears?)\s+(?:on|in)\s+(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
 	`\b(?:dnsbl|rbl|blacklist|blocklist|blocklisted|blacklisted|listing|listed)\b[^.\n]{0,30}$`)
 
 // namedAsList reports whether the name at lower[i:i+n] is named as a list: in
@@ -213,8 +214,11 @@ func namedAsList(lower string, i, n int) bool {
 	} else if strings.Contains(before, "://") {
 		return true
 	}
-	return listContextRE().MatchString(before)
+	return listContextRE().MatchString(before) || listAfterRE().MatchString(lower[i+n:min(len(lower), i+n+24)])
 }
+
+// listAfterRE is what follows a list's name when it is named as one: "Spamhaus's list", "SpamCop blocklist"
+var listAfterRE = lazyre.New(`^(?:'s|’s)?\s*(?:(?:black|block)?list|rbl|dnsbl)\b`)
 
 var contCodeRE = lazyre.New(`\n\s*[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?`)
 
