@@ -94,7 +94,9 @@ func runDMARC(ctx context.Context, s *streams, o *dmarcOptions, args []string) e
 	for _, u := range got.Unread {
 		found.incomplete = append(found.incomplete, fmt.Sprintf("%s not read: %s", u.File, u.Why))
 	}
-	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
+	in := fixedInput(targets)
+	warnings = append(warnings, volumeWarnings(lists, in, dnsbl.Shard{})...) // thousands of sources on a free list
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, in, found)
 }
 
 // readReports reads every named file and directory before anything is
