@@ -194,14 +194,14 @@ func containsList(ls []*catalog.List, id string) bool {
 }
 
 func providerWords(p *Provider) string {
-	s := p.Name + "'s own reputation block: " + p.Why
+	s := "A provider's own reputation block (" + p.Name + "), which no public blacklist query shows."
 	if p.Code != "" {
 		s += " " + p.Code
 	}
 	if p.Link != "" {
 		s += " Its link: " + p.Link + "."
 	}
-	return s + " " + p.Remedy
+	return s
 }
 
 // recipientWhat names the recipient problem.
