@@ -222,6 +222,7 @@ type outputOptions struct {
 	noColor      bool
 	allowPrivate bool
 	txt          string
+	deadline     time.Duration // --deadline: the longest the whole run takes; 0 for none
 }
 
 func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
@@ -235,6 +236,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (in a run of up to "+
 		strconv.Itoa(dnsbl.EagerSubjects)+" targets and no range, with the A query for its first "+strconv.Itoa(dnsbl.EagerSubjects)+
 		" subjects, so a small check takes one round trip; otherwise after a listing) or listed (only after a listing: fewest queries)")
+	f.VarP((*deadlineValue)(&o.deadline), "deadline", "t", "the longest the whole run may take (`DURATION`, or seconds as in check_rbl's -t): "+
+		"what finished by then is reported, the rest as not checked (deadline), and the run is incomplete (exit 3; Nagios UNKNOWN)")
 	if strings.Contains(formats, "nagios") {
 		f.IntVarP(&o.warning, "warning", "w", defaultWarning, "nagios: WARNING at `N` or more listings (at most --critical)")
 		f.IntVar(&o.critical, "critical", defaultCritical, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")
@@ -417,11 +420,20 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	defer client.Close()
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	ropts := report.Options{Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Warning: oo.warning, Critical: oo.critical}
-	res, err := runChecks(ctx, s, ro, oo, client, lists, targets, store, out, &ropts)
+	runCtx, cancel := ctx, context.CancelFunc(func() {})
+	if oo.deadline > 0 {
+		runCtx, cancel = context.WithTimeoutCause(ctx, oo.deadline, errDeadline)
+	}
+	res, err := runChecks(runCtx, s, ro, oo, client, lists, targets, store, out, &ropts)
+	cancel()
 	if err != nil {
 		return err
 	}
 	v := newView(res, servers, warnings, lists, found)
+	if res.Summary.Interrupted && ctx.Err() == nil && errors.Is(context.Cause(runCtx), errDeadline) {
+		v.Deadline = oo.deadline // the deadline stopped it, not a signal
+		v.Incomplete = append(v.Incomplete, report.DeadlineReason(oo.deadline))
+	}
 	if oo.format != "text" { // the text output opens with them; elsewhere they are said here too
 		for _, w := range res.Direct.Incomplete() {
 			fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
@@ -441,6 +453,36 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	ropts.Now = time.Now()
 	return exitFor(oo.format, v, ropts, deliver(s, oo, render, out, v, ropts))
 }
+
+// errDeadline is the cause of a run's end at --deadline.
+var errDeadline = errors.New("the --deadline passed")
+
+// deadlineValue is --deadline's value: a duration, or a number of seconds as
+// check_rbl's -t takes it.
+type deadlineValue time.Duration
+
+func (d *deadlineValue) String() string {
+	if *d == 0 {
+		return "0"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *deadlineValue) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 && n <= 1e6 {
+		*d = deadlineValue(time.Duration(n * float64(time.Second)))
+		return nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil || x < 0 {
+		return errors.New("not a duration")
+	}
+	*d = deadlineValue(x)
+	return nil
+}
+
+func (d *deadlineValue) Type() string { return "duration" }
 
 // runChecks runs the engine over the targets, streaming JSON lines (into
 // o.Lines) and a progress bar as checks complete.

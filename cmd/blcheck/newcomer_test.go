@@ -290,3 +290,46 @@ func TestQuickStartExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestDeadline: --deadline (-t, as in check_rbl, in seconds or as a duration)
+// bounds the whole run: what finished is reported, the rest is not checked
+// (deadline), and the run is incomplete (exit 3; Nagios UNKNOWN), or listed.
+func TestDeadline(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	r := []string{"-r", srv.Addr, "--timeout", "30s", "--retries", "0"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"text", []string{"-l", "zen,spamcop", "--deadline", "200ms", "192.0.2.99"}, 3, []string{"192.0.2.99: NOT FULLY CHECKED (deadline)",
+			"Not checked (deadline 200ms):", "Exit 3 (incomplete)"}},
+		{"what finished is reported", []string{"-l", "zen,spamcop", "--deadline", "200ms", "192.0.2.10"}, 1, []string{"LISTED Spamhaus ZEN",
+			"but stopped at the --deadline of 200ms", "Exit 1 (listed)"}},
+		{"nagios -t in seconds", []string{"-l", "zen,spamcop", "-o", "nagios", "-t", "0.2", "192.0.2.99"}, 3, []string{"BLCHECK UNKNOWN - stopped at the --deadline of 200ms"}},
+		{"json", []string{"-l", "zen,spamcop", "-o", "json", "-t", "200ms", "192.0.2.99"}, 3, []string{`"exit_code": 3`, "the --deadline of 200ms passed"}},
+		{"in time, nothing said", []string{"-l", "zen", "-t", "30", "192.0.2.99"}, 0, []string{"Exit 0 (clean)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, append(r, tc.args...)...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", got.code, tc.code, got.stdout, got.err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got.stdout, w) {
+					t.Errorf("%q missing:\n%s", w, got.stdout)
+				}
+			}
+			if strings.Contains(got.stdout, "INTERRUPTED") || strings.Contains(got.stdout, "130") {
+				t.Errorf("a deadline is not an interruption:\n%s", got.stdout)
+			}
+		})
+	}
+	if got := runWith(t, nil, nil, "-t", "soon", "192.0.2.1"); got.code != 2 || !strings.Contains(got.err, `--deadline (-t) "soon": not a duration`) {
+		t.Errorf("bad deadline: exit %d %s", got.code, got.err)
+	}
+}

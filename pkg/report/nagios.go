@@ -94,9 +94,9 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		state = NagiosCritical
 	case s.Listed >= warning && s.Listed > 0:
 		state = NagiosWarning
-	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted:
+	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted || res.Summary.Interrupted && v.Deadline > 0:
 		finished, cut, notStarted := interruptedCounts(res)
-		state, text = NagiosUnknown, fmt.Sprintf("interrupted: %s finished, %d cut short, %d not started", plural(finished, "target"), cut, notStarted)
+		state, text = NagiosUnknown, fmt.Sprintf("%s: %s finished, %d cut short, %d not started", v.stopped(), plural(finished, "target"), cut, notStarted)
 	case res.Resolver.RewritesNXDOMAIN:
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
 	case len(v.AllIncomplete()) > 0:
@@ -112,7 +112,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
 		if res.Summary.Interrupted {
 			_, cut, notStarted := interruptedCounts(res)
-			text += fmt.Sprintf(" (the run was interrupted: %d cut short, %d not started)", cut, notStarted)
+			text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started)", v.stopped(), cut, notStarted)
 		}
 	}
 	return state, text, details

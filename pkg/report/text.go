@@ -176,7 +176,7 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	}
 	if !tr.Started && tr.Interrupted {
 		t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
-			t.yellow.Sprint("NOT CHECKED: the run was interrupted before it began"))
+			t.yellow.Sprintf("NOT CHECKED: the run was %s before it began", t.v.stopped()))
 		return
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), t.headline(tr, tc))
@@ -257,7 +257,9 @@ func (t *text) countCheck(tc *targetCounts, c dnsbl.Check) {
 func (t *text) headline(tr *dnsbl.TargetResult, tc *targetCounts) string {
 	switch {
 	case tc.listed > 0 && tr.Interrupted:
-		return t.red.Sprintf("LISTED (%s)", plural(tc.listed, "listing")) + t.yellow.Sprintf(", but interrupted: %s", progress(tr))
+		return t.red.Sprintf("LISTED (%s)", plural(tc.listed, "listing")) + t.yellow.Sprintf(", but %s: %s", t.v.stopped(), progress(tr))
+	case tr.Interrupted && t.v.Deadline > 0:
+		return t.yellow.Sprintf("NOT FULLY CHECKED (deadline): %s", progress(tr))
 	case tr.Interrupted:
 		return t.yellow.Sprintf("INTERRUPTED: not fully checked, %s", progress(tr))
 	case tc.listed > 0:
@@ -349,7 +351,7 @@ func (t *text) locations(locs []extract.Location) {
 // also with -q: its contents were not checked.
 func (t *text) unreadInput() {
 	res := t.v.Result
-	said := map[string]bool{"the run was interrupted": true}
+	said := map[string]bool{"the run was interrupted": true, DeadlineReason(t.v.Deadline): true}
 	for p := range t.said { // said first, before any verdict
 		said[p] = true
 	}
@@ -723,7 +725,7 @@ func (t *text) summary() {
 		if s.Error > n {
 			parts = append(parts, plural(s.Error-n, "error"))
 		}
-		parts = append(parts, fmt.Sprintf("%d not answered (the run was interrupted)", n))
+		parts = append(parts, fmt.Sprintf("%d not answered (the run was %s)", n, t.v.stopped()))
 	} else if s.Error > 0 {
 		parts = append(parts, plural(s.Error, "error"))
 	}
@@ -739,8 +741,12 @@ func (t *text) summary() {
 	}
 	if res.Summary.Interrupted {
 		finished, cut, notStarted := interruptedCounts(res)
+		head := "Interrupted:"
+		if t.v.Deadline > 0 {
+			head = fmt.Sprintf("Not checked (deadline %v):", t.v.Deadline)
+		}
 		t.p("%s %s finished, %d cut short, %d not started: what was not finished is not clean.\n",
-			t.yellow.Sprint("Interrupted:"), plural(finished, "target"), cut, notStarted)
+			t.yellow.Sprint(head), plural(finished, "target"), cut, notStarted)
 	}
 	notChecked := ""
 	if nc := NotChecked(res, 5); nc != "" {

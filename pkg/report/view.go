@@ -45,8 +45,26 @@ type View struct {
 	// DMARC is set by blcheck dmarc: the reports' sources, said in place of the
 	// per-target lines, and its exit rule (a listed forger does not fail the run).
 	DMARC *DMARCDoc
+	// Deadline is set when the run was stopped by the front end's deadline
+	// (--deadline), not by a signal: what did not finish is "not checked
+	// (deadline)", and the run is incomplete (exit 3) or listed, never
+	// interrupted (130).
+	Deadline time.Duration
 	// Verdict is the run's one verdict, set by Decide.
 	Verdict Verdict
+}
+
+// stopped says why the run stopped before its end: interrupted, or its deadline.
+func (v *View) stopped() string {
+	if v.Deadline > 0 {
+		return fmt.Sprintf("stopped at the --deadline of %v", v.Deadline)
+	}
+	return "interrupted"
+}
+
+// DeadlineReason is what a run stopped by its deadline says it did not finish.
+func DeadlineReason(d time.Duration) string {
+	return fmt.Sprintf("the --deadline of %v passed before every check was answered", d)
 }
 
 // Verdict is what a run comes to, decided once and read by every format and
@@ -69,6 +87,12 @@ func (v *View) Decide(strict bool) {
 	out := res.Outcome(strict)
 	if v.DMARC != nil {
 		out = v.DMARC.outcome(res, strict, out)
+	}
+	if out == dnsbl.OutcomeInterrupted && v.Deadline > 0 { // what finished is reported; the rest is not clean
+		out = dnsbl.OutcomeIncomplete
+		if res.Summary.Listings() > 0 {
+			out = dnsbl.OutcomeListed
+		}
 	}
 	if out == dnsbl.OutcomeClean && len(v.Incomplete) > 0 {
 		out = dnsbl.OutcomeIncomplete
