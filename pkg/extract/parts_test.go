@@ -37,3 +37,28 @@ func TestParts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParts: any entity is read without a panic, every leaf has a type, and
+// what is handed over is bounded by the input.
+func FuzzParts(f *testing.F) {
+	f.Add(`multipart/report; boundary="B"`, "", []byte("--B\nContent-Type: message/delivery-status\n\nAction: failed\n--B--\n"))
+	f.Add("text/plain; charset=koi8-r", "base64", []byte("8NLP18XSy8E="))
+	f.Add(`multipart/mixed; boundary="DECLARED"`, "", []byte("--USED\nContent-Type: text/plain\n\nx\n--USED--\n"))
+	f.Add("text/plain; charset=gb2312", "quoted-printable", []byte("=D3=CA=BC=FE"))
+	f.Fuzz(func(t *testing.T, ct, cte string, body []byte) {
+		if len(body) > 64<<10 {
+			return
+		}
+		parts, _, _ := Parts(ct, cte, body, "fuzz")
+		total := 0
+		for _, p := range parts {
+			if p.Type == "" {
+				t.Fatalf("a leaf without a type: %+v", p)
+			}
+			total += len(p.Body)
+		}
+		if total > 4*len(body)+64 { // charset decoding may grow text, never without bound
+			t.Fatalf("%d bytes of parts from %d of input", total, len(body))
+		}
+	})
+}
