@@ -618,10 +618,15 @@ var (
 		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b|\bnot yet been delivered\b|` +
 		`\bmessage delayed\b|\bdelivery (?:is |has been )?delayed\b|` +
-		// the same in other languages: German, French, Spanish, Russian, Chinese
+		// the same in other languages: German, French, Spanish, Russian, Chinese,
+		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +
 		`\bno (?:se )?(?:pudo|ha podido) (?:ser )?entregar|не (?:может быть |был[оа]? )?доставлен|недоставлен|` +
-		`无法(?:发送|送达|投递)|投递失败|发送失败|退信`)
+		`无法(?:发送|送达|投递)|投递失败|发送失败|退信|nevar(?:ēja|eja)? (?:tikt )?pieg[āa]d|netika pieg[āa]d|` +
+		`\bnon (?:è stato possibile|e' stato possibile) (?:consegnare|recapitare)|\bimpossibile recapitare\b|\bnon recapitabile\b|` +
+		`\bnão (?:foi possível|pôde ser) (?:entregar|entregue)|\bkon niet (?:worden )?(?:afgeleverd|bezorgd)|\bonbestelbaar\b|` +
+		`\bnie (?:może być|została|mogła zostać) dostarczon|\bniedostarczon|\bnemohla být doručena|\bnedoručiteln|` +
+		`配信できませんでした|送信できませんでした|届けられませんでした|配送できませんでした`)
 )
 
 // rateFoundRE is a sending limit in words, a refusal without a code

@@ -416,3 +416,20 @@ func TestListsInWordsAndClientAddresses(t *testing.T) {
 		}
 	}
 }
+
+// A bounce in another language and charset, without a reply code, is one:
+// Russian in KOI8-R, Latvian in Windows-1257, Chinese in GB2312.
+func TestForeignBouncesWithoutCodes(t *testing.T) {
+	for name, tc := range map[string]struct{ charset, body string }{
+		"koi8-r":       {"koi8-r", "\xf3\xcf\xcf\xc2\xdd\xc5\xce\xc9\xc5 \xce\xc5 \xcd\xcf\xd6\xc5\xd4 \xc2\xd9\xd4\xd8 \xc4\xcf\xd3\xd4\xc1\xd7\xcc\xc5\xce\xcf"}, // Сообщение не может быть доставлено
+		"windows-1257": {"windows-1257", "J\xfbsu v\xebstuli nevar\xe7ja pieg\xe2d\xe2t adres\xe2tam."},                                                            // Jūsu vēstuli nevarēja piegādāt adresātam.
+		"gb2312":       {"gb2312", "\xd3\xca\xbc\xfe\xce\xde\xb7\xa8\xb7\xa2\xcb\xcd\xb5\xbd\xc4\xfa\xd6\xb8\xb6\xa8\xb5\xc4\xb5\xd8\xd6\xb7\xd6\xd0\xa1\xa3"},     // 邮件无法发送到您指定的地址中。
+	} {
+		msg := "From: MAILER-DAEMON@mx.example.net\nSubject: failure\nMIME-Version: 1.0\nContent-Type: text/plain; charset=" +
+			tc.charset + "\nContent-Transfer-Encoding: 8bit\n\n" + tc.body + "\n\n<bob@example.net>\n"
+		rep := ParseBytes([]byte(msg))
+		if !rep.Found {
+			t.Errorf("%s: not found; read %q", name, rep.human)
+		}
+	}
+}
