@@ -223,6 +223,7 @@ type outputOptions struct {
 	allowPrivate bool
 	txt          string
 	deadline     time.Duration // --deadline: the longest the whole run takes; 0 for none
+	progress     bool          // --progress: a long run says how far it got on stderr
 }
 
 func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
@@ -236,6 +237,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.StringVar(&o.txt, "txt", "auto", "`WHEN` to ask a list for a listing's TXT reason: auto (in a run of up to "+
 		strconv.Itoa(dnsbl.EagerSubjects)+" targets and no range, with the A query for its first "+strconv.Itoa(dnsbl.EagerSubjects)+
 		" subjects, so a small check takes one round trip; otherwise after a listing) or listed (only after a listing: fewest queries)")
+	f.BoolVar(&o.progress, "progress", true, "a run expected to take more than "+progressAfter.String()+" says so on stderr, and how far it got: "+
+		"a bar on a terminal, else a line every "+progressEvery.String()+" (not with -q)")
 	f.VarP((*deadlineValue)(&o.deadline), "deadline", "t", "the longest the whole run may take (`DURATION`, or seconds as in check_rbl's -t): "+
 		"what finished by then is reported, the rest as not checked (deadline), and the run is incomplete (exit 3; Nagios UNKNOWN)")
 	if strings.Contains(formats, "nagios") {
@@ -504,9 +507,17 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 		checks = append(checks, o.Lines.Check)
 		run.Observer.Target = o.Lines.Target
 	}
-	bar := progress(s, lists, targets, oo.quiet)
+	bar := progress(s, lists, targets, oo.quiet || !oo.progress)
 	if bar != nil {
 		checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { _ = bar.Add(1) })
+	}
+	var lines *progressLines
+	if bar == nil && oo.progress && !oo.quiet && !s.errTTY && !s.outTTY { // cron, scripts, CI logs
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		if lines = newProgressLines(s.err, estimateRun(lists, targets, ro), tick.C); lines != nil {
+			checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { lines.check() })
+		}
 	}
 	if len(checks) > 0 {
 		run.Observer.Check = func(t *dnsbl.TargetResult, c dnsbl.Check) {
@@ -533,6 +544,9 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	if bar != nil {
 		_ = bar.Finish()
 		_ = bar.Clear()
+	}
+	if lines != nil {
+		lines.finish()
 	}
 	return res, nil
 }

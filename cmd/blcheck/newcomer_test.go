@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 // runWith runs the CLI as runCLI does, with streams a test adjusts.
@@ -331,5 +335,58 @@ func TestDeadline(t *testing.T) {
 	}
 	if got := runWith(t, nil, nil, "-t", "soon", "192.0.2.1"); got.code != 2 || !strings.Contains(got.err, `--deadline (-t) "soon": not a duration`) {
 		t.Errorf("bad deadline: exit %d %s", got.code, got.err)
+	}
+}
+
+// TestProgressLines: a long run whose stdout and stderr are not terminals
+// (cron, a CI log) says its estimate on stderr when it starts and how far it
+// got at each tick; a short one, --progress=false and -q say nothing.
+func TestProgressLines(t *testing.T) {
+	zen := catalog.Default().ByID("spamhaus-zen")
+	dbl := catalog.Default().ByID("spamhaus-dbl")
+	lists := []catalog.Selected{{List: zen}, {List: dbl}}
+	sweep := &targetInput{count: 1, v4: 65536, ranges: true}
+	est := estimateRun(lists, sweep, &resolverOptions{rate: 50, concurrency: 128})
+	if est.checks != 65536 || roundDuration(est.duration) != "22m" {
+		t.Errorf("a /16 at --rate 50: %d checks in %s, want 65536 in 22m", est.checks, roundDuration(est.duration))
+	}
+	if e := estimateRun(lists, sweep, &resolverOptions{rate: 50, shard: dnsbl.Shard{Index: 0, Count: 4}}); roundDuration(e.duration) != "5m28s" {
+		t.Errorf("a quarter of it: %s", roundDuration(e.duration))
+	}
+	if newProgressLines(&bytes.Buffer{}, estimate{checks: 20, duration: time.Second}, nil) != nil {
+		t.Error("a one-second run says its progress")
+	}
+	var b bytes.Buffer
+	tick := make(chan time.Time)
+	p := newProgressLines(&b, est, tick)
+	for i := 0; i < 16384; i++ {
+		p.check()
+	}
+	tick <- p.start.Add(5 * time.Minute)
+	p.finish()
+	want := "blcheck: 65536 checks, about 22m at the lists' --rate; progress every 10s on stderr (--progress=false: none)\n" +
+		"blcheck: progress: 16384 of 65536 checks (25%), 5m elapsed, about 15m left\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+
+	srv := fakeWorld(t)
+	r := []string{"-r", srv.Addr, "-l", "zen", "--rate", "10", "-t", "100ms", "192.0.2.0/24"}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		outTTY bool
+		want   bool
+	}{
+		{"cron", nil, false, true},
+		{"--progress=false", []string{"--progress=false"}, false, false},
+		{"-q", []string{"-q"}, false, false},
+		{"a terminal", nil, true, false},
+	} {
+		got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, func(s *streams) { s.outTTY = tc.outTTY }, append(r, tc.args...)...)
+		said := strings.Contains(got.err, "blcheck: 256 checks, about 26s at the lists' --rate")
+		if said != tc.want {
+			t.Errorf("%s: estimate said %v, want %v\n%s", tc.name, said, tc.want, got.err)
+		}
 	}
 }
