@@ -437,10 +437,10 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		v.Deadline = oo.deadline // the deadline stopped it, not a signal
 		v.Incomplete = append(v.Incomplete, report.DeadlineReason(oo.deadline))
 	}
-	if oo.format != "text" { // the text output opens with them; elsewhere they are said here too
-		for _, w := range res.Direct.Incomplete() {
-			fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
-		}
+	// the same warnings on stderr in every format, each once (text and Nagios
+	// also say them in their output)
+	for _, w := range append(res.Direct.Incomplete(), listWarnings(res)...) {
+		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
 	for _, w := range targets.changed {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
@@ -618,6 +618,41 @@ func recordState(s *streams, store *state.Store, v *report.View, streamed bool) 
 	}
 }
 
+// listWarnings says which lists failed their health check in the run, one
+// line per state (a dead resolver fails every list the same way: one line, not
+// one per list), with the first list's detail. An interrupted run says nothing
+// of the lists it did not let answer.
+func listWarnings(res *dnsbl.Result) []string {
+	var states []dnsbl.HealthState
+	byState := map[dnsbl.HealthState][]dnsbl.ListHealth{}
+	for _, l := range res.Lists {
+		switch {
+		case l.Health.State == dnsbl.HealthOK, l.Health.State == dnsbl.HealthNeedsKey, l.Health.State == dnsbl.HealthUntested:
+			continue
+		case l.Health.State == dnsbl.HealthNoAnswer && res.Summary.Interrupted:
+			continue // the interruption cut its test queries short: nothing to say of the list
+		}
+		if byState[l.Health.State] == nil {
+			states = append(states, l.Health.State)
+		}
+		byState[l.Health.State] = append(byState[l.Health.State], l)
+	}
+	var out []string
+	for _, st := range states {
+		ls := byState[st]
+		if len(ls) == 1 {
+			out = append(out, fmt.Sprintf("list %s: %s: %s", ls[0].List.ID, st, ls[0].Health.Detail))
+			continue
+		}
+		var ids []string
+		for _, l := range ls {
+			ids = append(ids, l.List.ID)
+		}
+		out = append(out, fmt.Sprintf("%d lists %s: %s (%s: %s)", len(ls), st, strings.Join(ids, ", "), ls[0].List.ID, ls[0].Health.Detail))
+	}
+	return out
+}
+
 // deliver renders the view where it goes (stdout, or -o prometheus --output
 // FILE), with what a format adds beside it: GitHub's step summary, JSON lines'
 // list warnings on stderr. It returns the error that kept it from the reader.
@@ -635,12 +670,6 @@ func deliver(s *streams, oo *outputOptions, render report.Renderer, out *checked
 	case "github":
 		if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" && err == nil {
 			err = appendStepSummary(path, v)
-		}
-	case "jsonl":
-		for _, l := range v.Result.Lists {
-			if l.Health.State != dnsbl.HealthOK && l.Health.State != dnsbl.HealthNeedsKey && l.Health.State != dnsbl.HealthUntested {
-				fmt.Fprintf(s.err, "blcheck: warning: list %s: %s: %s\n", l.List.ID, l.Health.State, l.Health.Detail)
-			}
 		}
 	}
 	if err == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
 )
 
 // runWith runs the CLI as runCLI does, with streams a test adjusts.
@@ -388,5 +389,56 @@ func TestProgressLines(t *testing.T) {
 		if said != tc.want {
 			t.Errorf("%s: estimate said %v, want %v\n%s", tc.name, said, tc.want, got.err)
 		}
+	}
+}
+
+// TestSameWarningsEveryFormat: stderr says the same warnings in every format,
+// each once; a dead resolver is one line, not one per list.
+func TestSameWarningsEveryFormat(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	srv.Zone("psbl.surriel.com", "127.0.0.2")
+	srv.List("psbl.surriel.com", "127.0.0.1", []string{"127.0.0.2"}) // lists everything
+	dead := dnsbltest.NewServer()
+	dead.AddFault(faultDrop("."))
+	defer dead.Close()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unhealthy lists", []string{"-r", srv.Addr, "-l", "zen,spamcop,psbl", "--timeout", "200ms", "--retries", "0", "192.0.2.99"},
+			[]string{"list psbl: lists-everything:", "list spamcop: no-answer:"}},
+		{"a dead resolver", []string{"-r", dead.Addr, "--timeout", "200ms", "--retries", "0", "192.0.2.99"},
+			[]string{"lists no-answer: spamhaus-zen, spamhaus-dbl, spamcop"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var first string
+			for _, format := range []string{"text", "json", "jsonl", "nagios"} {
+				got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, append(tc.args, "-o", format)...)
+				if first == "" {
+					first = got.err
+				}
+				if got.err != first {
+					t.Errorf("%s's stderr differs from text's:\n%s\ntext:\n%s", format, got.err, first)
+				}
+				lines := strings.Split(strings.TrimSpace(got.err), "\n")
+				seen := map[string]bool{}
+				for _, l := range lines {
+					if seen[l] {
+						t.Errorf("%s: said twice: %s", format, l)
+					}
+					seen[l] = true
+				}
+				if len(lines) != len(tc.want) {
+					t.Errorf("%s: %d lines, want %d:\n%s", format, len(lines), len(tc.want), got.err)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(got.err, w) {
+						t.Errorf("%s: %q missing:\n%s", format, w, got.err)
+					}
+				}
+			}
+		})
 	}
 }
