@@ -3,18 +3,22 @@ GO       ?= go
 BIN      ?= bin/blcheck
 # The version is `git describe` without its v (0.0.0-g<hash> before the first
 # tag), the date the commit's, in UTC: a build is named by its commit, not its day.
-VERSION  ?= $(shell v=$$(git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null) && echo "$${v\#v}" || echo "0.0.0-g$$(git describe --always --dirty 2>/dev/null || echo unknown)")
+VERSION  ?= $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | sed 's/^v//' | grep . || echo "0.0.0-g$$(git describe --always --dirty 2>/dev/null || echo unknown)")
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE     ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LDFLAGS  := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: all build generate docs dist verify-dist test test-short lint bench fuzz clean
+.PHONY: all build version generate docs dist verify-dist test test-short lint bench fuzz clean
 
 all: build docs
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/blcheck
+
+# The version, commit and date that build and dist stamp (make -s version).
+version:
+	@echo $(VERSION) $(COMMIT) $(DATE)
 
 # The built-in catalog as static Go data (pkg/catalog/builtin_lists.go), so that a
 # run does not parse lists.yaml; run after editing lists.yaml (make test says so).

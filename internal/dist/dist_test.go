@@ -208,3 +208,55 @@ func checkArchive(t *testing.T, path string) {
 		t.Errorf("members not in order: %v", names)
 	}
 }
+
+// make's VERSION is git describe without its v, 0.0.0-g<hash> before any tag,
+// with -dirty for uncommitted changes (a tag's version was once empty: the shell
+// make runs is not bash).
+func TestMakeVersion(t *testing.T) {
+	for _, tool := range []string{"make", "git"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			needTool(t, tool)
+		}
+	}
+	makefile, err := filepath.Abs("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE=2026-12-07T06:59:44Z", "GIT_COMMITTER_DATE=2026-12-07T06:59:44Z",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	version := func() string { return strings.Fields(run("make", "-s", "-f", makefile, "version"))[0] }
+	run("git", "init", "-q")
+	run("git", "commit", "-q", "--allow-empty", "-m", "one")
+	hash := run("git", "rev-parse", "--short", "HEAD")
+	steps := []struct {
+		do   []string
+		want string
+	}{
+		{nil, "0.0.0-g" + hash},
+		{[]string{"git", "tag", "v0.1.0"}, "0.1.0"},
+		{[]string{"git", "commit", "-q", "--allow-empty", "-m", "two"}, "0.1.0-1-g"},
+		{[]string{"touch", "f"}, "0.1.0-1-g"},
+		{[]string{"git", "add", "f"}, "-dirty"},
+	}
+	for _, s := range steps {
+		if s.do != nil {
+			run(s.do...)
+		}
+		if v := version(); !strings.Contains(v, s.want) || strings.HasPrefix(v, "v") {
+			t.Errorf("after %v: version %q, want it to hold %q", s.do, v, s.want)
+		}
+	}
+	if v := run("make", "-s", "-f", makefile, "version"); !strings.HasSuffix(v, " 2026-12-07T06:59:44Z") {
+		t.Errorf("make version: %q, want the commit's date", v)
+	}
+}
