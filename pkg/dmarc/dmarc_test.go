@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,8 +30,14 @@ type expectedDoc struct {
 	Reports  int                       `json:"reports"`
 	Messages int64                     `json:"messages"`
 	Unread   bool                      `json:"unread"`
-	Sources  map[string]expectedSource `json:"sources"`
+	Sources  map[string]expectedSource `json:"sources,omitempty"`
+	// over digestOver sources: their count and the SHA-256 of their canonical
+	// JSON (sorted keys, no spaces, UTF-8), as expect.py writes it
+	SourcesCount  int    `json:"sources_count,omitempty"`
+	SourcesSHA256 string `json:"sources_sha256,omitempty"`
 }
+
+const digestOver = 100
 
 type expectedSource struct {
 	Messages   int64    `json:"messages"`
@@ -59,6 +67,19 @@ func docOf(res *Result) expectedDoc {
 	for _, s := range res.Sources {
 		d.Sources[s.Addr.String()] = expectedSource{Messages: s.Messages, Passed: s.Passed, Reports: s.Reports,
 			Reporters: s.Reporters, HeaderFrom: s.HeaderFrom}
+	}
+	if len(d.Sources) > digestOver {
+		canon := map[string]map[string]any{} // maps: keys sorted, as Python's sort_keys
+		for ip, s := range d.Sources {
+			canon[ip] = map[string]any{"messages": s.Messages, "passed": s.Passed, "reports": s.Reports,
+				"reporters": s.Reporters, "header_from": s.HeaderFrom}
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(canon)
+		sum := sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		d.SourcesCount, d.SourcesSHA256, d.Sources = len(d.Sources), hex.EncodeToString(sum[:]), nil
 	}
 	return d
 }

@@ -24,6 +24,7 @@ aggregate reports"), written here without looking at the Go reader:
 import email
 import email.policy
 import gzip
+import hashlib
 import io
 import ipaddress
 import json
@@ -35,6 +36,7 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES = os.path.join(HERE, "samples")
+DIGEST_OVER = 100  # sources; more are recorded as a count and a SHA-256
 
 
 class NotReport(Exception):
@@ -210,12 +212,20 @@ class Agg:
         return "read"
 
     def doc(self):
-        return {"reports": self.reports,
-                "messages": sum(s["messages"] for s in self.sources.values()),
-                "unread": self.unread,
-                "sources": {ip: {"messages": s["messages"], "passed": s["passed"], "reports": s["reports"],
-                                 "reporters": sorted(s["reporters"]), "header_from": sorted(s["header_from"])}
-                            for ip, s in sorted(self.sources.items())}}
+        d = {"reports": self.reports,
+             "messages": sum(s["messages"] for s in self.sources.values()),
+             "unread": self.unread,
+             "sources": {ip: {"messages": s["messages"], "passed": s["passed"], "reports": s["reports"],
+                              "reporters": sorted(s["reporters"]), "header_from": sorted(s["header_from"])}
+                         for ip, s in sorted(self.sources.items())}}
+        if len(d["sources"]) > DIGEST_OVER:
+            # thousands of sources (the large sample): their count and a digest
+            # of their canonical JSON (sorted keys, no spaces, UTF-8)
+            canon = json.dumps(d["sources"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            d["sources_count"] = len(d["sources"])
+            d["sources_sha256"] = hashlib.sha256(canon.encode()).hexdigest()
+            del d["sources"]
+        return d
 
 
 def main():
