@@ -151,3 +151,20 @@ func TestResolverNotUnicast(t *testing.T) {
 		t.Errorf("a good resolver: %q, %v", hp, err)
 	}
 }
+
+// --health-ttl 0 is accepted (the test points are asked in every probe); a
+// negative one is a usage error.
+func TestServeHealthTTLZero(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve starts, and stops at once
+	for ttl, want := range map[string]int{"0": exitClean, "0s": exitClean, "-1s": exitUsage} {
+		var out, errb bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" },
+			resolv: filepath.Join(t.TempDir(), "none")}
+		code := run(ctx, []string{"serve", "--allow", "192.0.2.0/24", "--listen", "127.0.0.1:0", "-r", "127.0.0.1:1",
+			"--health-ttl", ttl}, s)
+		if code != want {
+			t.Errorf("--health-ttl %s: exit %d, want %d\n%s", ttl, code, want, errb.String())
+		}
+	}
+}
