@@ -287,7 +287,9 @@ func (rep *Report) readMessage(msg *mail.Message, body []byte) []byte {
 // "--- Below this line is a copy of the message.").
 func (rep *Report) splitReturned(body []byte) {
 	for _, marker := range []string{"--- Below this line is a copy of the message.", "------ This is a copy of the message",
-		"----- Original message -----", "------- Original Message -------", "Original message headers:"} {
+		"----- Original message -----", "------- Original Message -------", "Original message headers:",
+		"Message headers follow.", "--- The header of the original message is following. ---",
+		"------ This is a copy of the message's headers. ------"} {
 		if i := bytes.Index(body, []byte(marker)); i >= 0 {
 			rest := body[i+len(marker):]
 			if j := bytes.IndexByte(rest, '\n'); j >= 0 {
@@ -617,7 +619,7 @@ var (
 		`\bdelivery to the following recipients? failed\b|\bfailed permanently\b|\bpermanent (?:error|failure)\b|` +
 		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b|\bnot yet been delivered\b|` +
-		`\bmessage delayed\b|\bdelivery (?:is |has been )?delayed\b|` +
+		`\bmessage delayed\b|\berror delivering your mail\b|\bdelivery (?:is |has been )?delayed\b|` +
 		// the same in other languages: German, French, Spanish, Russian, Chinese,
 		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +

@@ -433,3 +433,28 @@ func TestForeignBouncesWithoutCodes(t *testing.T) {
 		}
 	}
 }
+
+// DragonFly's dma: "There was an error delivering your mail", the returned
+// headers after "Message headers follow.".
+func TestDMABounce(t *testing.T) {
+	bounce := "This is the DragonFly Mail Agent v0.11 at mail.sender.example.\n\n" +
+		"There was an error delivering your mail to <bob@example.net>.\n\n" +
+		"remote delivery deferred: mx.example.net [198.51.100.7] failed after RCPT TO: 554 5.7.1 Service unavailable; " +
+		"Client host [192.0.2.77] blocked using bl.spamcop.net\n\n" +
+		"Message headers follow.\n\nFrom: alice@sender.example\nTo: bob@example.net\nSubject: hi\n"
+	rep := ParseBytes([]byte(bounce))
+	if !rep.Found || rep.Code != "554" || rep.SenderDomain != "sender.example" || !slices.Equal(rep.SenderIPs, []string{"192.0.2.77"}) {
+		t.Errorf("found %v code %q domain %q ips %v diag %q", rep.Found, rep.Code, rep.SenderDomain, rep.SenderIPs, rep.Diagnostic)
+	}
+}
+
+// A delivery report pasted without its MIME structure, with "Action: failure"
+// and a reply code where its status belongs, is a bounce with that code.
+func TestFlatReportWithFailureAction(t *testing.T) {
+	bounce := "Reporting-MTA: dns; mx.sender.example\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failure\n" +
+		"Status: 550\nRemote-MTA: dns; mx.example.net\n"
+	rep := ParseBytes([]byte(bounce))
+	if !rep.Found || rep.Code != "550" || !slices.Equal(rep.Recipients, []string{"bob@example.net"}) || rep.Server.Name != "mx.example.net" {
+		t.Errorf("found %v code %q recipients %v server %+v", rep.Found, rep.Code, rep.Recipients, rep.Server)
+	}
+}
