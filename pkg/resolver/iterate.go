@@ -90,6 +90,7 @@ type Iterator struct {
 	zones    map[string]*Delegation // by the zone asked for: its servers
 	steps    map[string]*step       // walks in progress, shared
 	slow     map[netip.Addr]time.Time
+	answers  map[queryKey]cached // answers by their TTL, as the Client keeps them
 	rootDown time.Time // the root servers did not answer: until then, say so at once
 	next     atomic.Uint32
 
@@ -146,7 +147,7 @@ func NewIterator(cfg IteratorConfig) (*Iterator, error) {
 		return nil, err
 	}
 	return &Iterator{cfg: cfg, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
-		slow: map[netip.Addr]time.Time{}}, nil
+		slow: map[netip.Addr]time.Time{}, answers: map[queryKey]cached{}}, nil
 }
 
 // Close releases the sockets.
@@ -167,9 +168,17 @@ func (it *Iterator) Lookup(ctx context.Context, zone, name string, t Type) (*Ans
 	if !isBelow(name, zone) {
 		return nil, &Error{Kind: Malformed, Name: name, Detail: fmt.Sprintf("%s is not in the zone %s", name, zone)}
 	}
+	key := queryKey{name, t}
+	useCache := ctx.Value(noCache{}) == nil // a health probe asks the server (WithoutCache)
+	if a := it.cachedAnswer(key); a != nil && useCache {
+		return a, nil
+	}
 	lctx, cancel := context.WithTimeout(ctx, it.cfg.Total)
 	defer cancel()
 	a, err := it.lookup(lctx, zone, name, t, 0)
+	if err == nil && useCache {
+		it.keepAnswer(key, a)
+	}
 	if err != nil && ctx.Err() == nil && lctx.Err() != nil {
 		var re *Error
 		if !errors.As(err, &re) || re.Kind == Canceled {
@@ -177,6 +186,38 @@ func (it *Iterator) Lookup(ctx context.Context, zone, name string, t Type) (*Ans
 		}
 	}
 	return a, err
+}
+
+// maxDirectAnswers bounds the answer cache; it is emptied when full.
+const maxDirectAnswers = 4096
+
+func (it *Iterator) cachedAnswer(key queryKey) *Answer {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	e, ok := it.answers[key]
+	if !ok {
+		return nil
+	}
+	if !it.cfg.Now().Before(e.expires) {
+		delete(it.answers, key)
+		return nil
+	}
+	return e.a
+}
+
+// keepAnswer caches an answer for its TTL, at most an hour: a long-lived
+// caller (an exporter scraped every 15 s) does not ask a list again meanwhile.
+func (it *Iterator) keepAnswer(key queryKey, a *Answer) {
+	ttl := min(a.TTL, DefaultMaxCacheTTL)
+	if ttl <= 0 {
+		return
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if len(it.answers) >= maxDirectAnswers {
+		clear(it.answers)
+	}
+	it.answers[key] = cached{a, it.cfg.Now().Add(ttl)}
 }
 
 // Start is Lookup in a goroutine of its own: its Pending gives the answer.

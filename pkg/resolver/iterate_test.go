@@ -315,3 +315,34 @@ func FuzzParseRootHints(f *testing.F) {
 		}
 	})
 }
+
+// Answers are kept for their TTL, as the Client keeps them; a health probe
+// (WithoutCache) asks the server.
+func TestIteratorCachesAnswers(t *testing.T) {
+	w := newWorld(t)
+	w.srv["127.0.53.3"].Close() // the dead server aside: only the list server answers
+	it := w.iterator("127.0.53.1")
+	list := w.srv["127.0.53.4"]
+	name := dnsbltest.QueryName("192.0.2.10", "bl.test")
+	ask := func(ctx context.Context) {
+		t.Helper()
+		if a, err := it.Lookup(ctx, "bl.test", name, resolver.TypeA); err != nil || codes(a) != "127.0.0.4" {
+			t.Fatalf("%+v %v", a, err)
+		}
+	}
+	ctx := context.Background()
+	ask(ctx)
+	ask(ctx)
+	if n := list.Queries("A", name); n != 1 {
+		t.Errorf("asked %d times within the TTL, want once", n)
+	}
+	ask(resolver.WithoutCache(ctx))
+	if n := list.Queries("A", name); n != 2 {
+		t.Errorf("a probe must ask the server: %d", n)
+	}
+	w.advance(61 * time.Second)
+	ask(ctx)
+	if n := list.Queries("A", name); n != 3 {
+		t.Errorf("after the TTL the answer must be asked again: %d", n)
+	}
+}
