@@ -91,7 +91,7 @@ type Iterator struct {
 	steps    map[string]*step       // walks in progress, shared
 	slow     map[netip.Addr]time.Time
 	answers  map[queryKey]cached // answers by their TTL, as the Client keeps them
-	rootDown time.Time // the root servers did not answer: until then, say so at once
+	rootDown time.Time           // the root servers did not answer: until then, say so at once
 	next     atomic.Uint32
 
 	sent atomic.Int64
