@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/html"
+
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/extract"
 )
@@ -273,14 +275,51 @@ func (rep *Report) readMessage(msg *mail.Message, body []byte) []byte {
 				rep.Returned = p.Body
 			}
 		case "text/plain", "text/html":
-			if p.Name == "" { // a single-part bounce: the returned message follows a marker
-				rep.splitReturned(p.Body)
+			body := p.Body
+			if p.Type == "text/html" { // Exchange's HTML-only reports: their words, not their markup
+				body = htmlText(body)
 			}
-			human.Write(p.Body)
+			if p.Name == "" { // a single-part bounce: the returned message follows a marker
+				rep.splitReturned(body)
+			}
+			human.Write(body)
 			human.WriteByte('\n')
 		}
 	}
 	return human.Bytes()
+}
+
+// htmlText is the text of an HTML part, a line for each block, entities
+// decoded ("Remote Server returned &#39;550 5.1.10 ...&#39;"); scripts and
+// styles left out.
+func htmlText(b []byte) []byte {
+	var out bytes.Buffer
+	z := html.NewTokenizer(bytes.NewReader(b))
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return out.Bytes()
+		case html.TextToken:
+			if skip == 0 {
+				out.Write(bytes.Join(bytes.Fields(z.Text()), []byte(" ")))
+				out.WriteByte(' ')
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case "br", "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4", "blockquote", "pre":
+				out.WriteByte('\n')
+			}
+		}
+	}
 }
 
 // splitReturned finds the returned message in a plain-text bounce (qmail:
@@ -619,7 +658,7 @@ var (
 		`\bdelivery to the following recipients? failed\b|\bfailed permanently\b|\bpermanent (?:error|failure)\b|` +
 		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b|\bnot yet been delivered\b|` +
-		`\bmessage delayed\b|\berror delivering your mail\b|\bdelivery (?:is |has been )?delayed\b|` +
+		`\bmessage delayed\b|\berror delivering your mail\b|\bstatus=(?:bounced|deferred)\b|\bcouldn't be delivered\b|\bdelivery (?:is |has been )?delayed\b|` +
 		// the same in other languages: German, French, Spanish, Russian, Chinese,
 		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +

@@ -458,3 +458,16 @@ func TestFlatReportWithFailureAction(t *testing.T) {
 		t.Errorf("found %v code %q recipients %v server %+v", rep.Found, rep.Code, rep.Recipients, rep.Server)
 	}
 }
+
+// Exchange's HTML-only report is read as text: its reply inside entities.
+func TestHTMLOnlyReport(t *testing.T) {
+	bounce := "From: postmaster@contoso.example\nSubject: Undeliverable: hello\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/html; charset=utf-8\n\n" +
+		"<html><body><p><b>Your message to bob@contoso.example couldn&#39;t be delivered.</b></p>" +
+		"<p>Remote Server returned &#39;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup&#39;</p>" +
+		"<style>p { color: red }</style></body></html>\n--B--\n"
+	rep := ParseBytes([]byte(bounce))
+	if !rep.Found || rep.Code != "550" || rep.Enhanced != "5.1.10" || Classify(rep, nil).Kind != CauseRecipient {
+		t.Errorf("found %v code %q enhanced %q diag %q cause %s", rep.Found, rep.Code, rep.Enhanced, rep.Diagnostic, Classify(rep, nil).Kind)
+	}
+}

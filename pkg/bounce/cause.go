@@ -46,7 +46,7 @@ var (
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
 	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
 		`\b(?:mailbox|account|address|user|recipient|e-mail account)\b[^.\n]{0,30}\b(?:does not|doesn't|do not|did not) exist\b|` +
-		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\bmailbox size limit\b|\brecipient (?:is )?not allowed\b|` +
+		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\brecipient ?not ?found\b|\baddress (?:couldn't|could not) be found\b|\bmailbox size limit\b|\brecipient (?:is )?not allowed\b|` +
 		`\bnot in (?:the )?route list\b|\b(?:doesn't|does not) have an? (?:[\w.]+ )?(?:account|mailbox)\b|\bover ?quota\b|\bquota exceeded\b|` +
 		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size limit|maximum (?:message )?size|message size)\b|\binsufficient (?:system )?storage\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
@@ -61,7 +61,7 @@ var (
 	senderCheckRE = lazyre.New(`(?i)\bsender verify failed\b|\bverification failed for\b|\bsender address rejected\b|` +
 		`\binvalid dns (?:mx|a)\b|\b(?:mx|a/aaaa) (?:resource )?record\b`)
 	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
-	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.[0-9]|2\.[0-4]|3\.4)$`)
+	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.\d{1,3}|2\.[0-4]|3\.4)$`)
 	// a blacklist in words, without naming one
 	unnamedListRE = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bspam ?list\b|\blisted (?:at|in|on|by)\b|` +
 		`\bblocked (?:using|by)\b|\bfound on one or more\b|\bbanned\b|\breputation\b|` +
