@@ -37,8 +37,13 @@ type Options struct {
 	// the resolver's (whether it invents answers for names that do not exist)
 	// stand once checked. 0 checks them in every call, as a one-shot run wants.
 	// A long-lived Checker sets a few minutes (DefaultHealthTTL): a check of one
-	// address then costs no probe query, and a list that dies is noticed within
-	// HealthTTL. Health probes skip the resolver's answer cache.
+	// address then costs no probe query. Whatever it is, a listing, and a clean
+	// answer for what the Checker last reported listed, stand only once the
+	// list's test points asked after the answer came are answered correctly
+	// (else the check is unreliable): a list that starts lying or dies within
+	// HealthTTL raises no false alarm and no false clean. A bad health stands
+	// BadHealthTTL at most, and drops the list's answers from the resolver's
+	// cache. Health probes skip the resolver's answer cache.
 	HealthTTL time.Duration
 	// Now is the clock for HealthTTL, for tests; nil means time.Now.
 	Now func() time.Time
