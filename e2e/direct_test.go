@@ -229,6 +229,7 @@ func refusingResolver(t *testing.T, drop bool) string {
 	srv.Wildcard("spamhaus.org", "127.255.255.254")
 	srv.Wildcard("uribl.com", "127.0.0.1")
 	srv.A("bad.example", "192.0.2.11")
+	srv.A("example.test", "192.0.2.10") // a domain whose address is on XBL
 	if drop {
 		srv.AddFault(dnsbltest.Fault{Suffix: "spamhaus.org", Kind: dnsbltest.Drop})
 		srv.AddFault(dnsbltest.Fault{Suffix: "uribl.com", Kind: dnsbltest.Drop})
@@ -249,8 +250,9 @@ func TestDirectEndToEnd(t *testing.T) {
 	}
 
 	t.Run("a listing found directly, past a dead first name server", func(t *testing.T) {
-		r, took := timed(nil, append([]string{"192.0.2.10", "-l", "spamhaus-zen"}, common(refusing, "--root-hints", h.hints)...)...)
-		if r.code != 1 || !strings.Contains(r.stdout, "LISTED") || !strings.Contains(r.stdout, "Asked directly") {
+		r, took := timed(nil, append([]string{"example.test", "-l", "spamhaus-zen", "--ns=false"}, common(refusing, "--root-hints", h.hints)...)...)
+		if r.code != 1 || !strings.Contains(r.stdout, "LISTED Spamhaus ZEN (zen.spamhaus.org) 127.0.0.4 (asked directly)") ||
+			!strings.Contains(r.stdout, "Asked directly") {
 			t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		if took > 5*time.Second {

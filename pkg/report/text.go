@@ -509,8 +509,12 @@ func (t *text) checkLines(c dnsbl.Check, sc *subjectCounts, grouped bool) {
 // listing writes a listing: its codes' meanings, reason, delisting, and the
 // contained lists that repeat it.
 func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
-	t.p("    %s %s (%s) %s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
-		dnsbl.JoinCodes(c.Codes))
+	asked := ""
+	if c.Asked == dnsbl.AskedDirect {
+		asked = t.dim.Sprint(" (asked directly)")
+	}
+	t.p("    %s %s (%s) %s%s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
+		dnsbl.JoinCodes(c.Codes), asked)
 	for _, m := range c.Meanings {
 		t.p("           %s\n", Sanitize(m, 300))
 	}
