@@ -89,6 +89,15 @@ func TestDirectRefusedOpensTheOutput(t *testing.T) {
 	if strings.Count(r.stdout, "refuses queries from this machine too") > 0 {
 		t.Errorf("the refusal must be said once, at the top:\n%s", r.stdout)
 	}
+	// cron (-q --state) says it too, before anything else
+	state := filepath.Join(t.TempDir(), "state.json")
+	for range 2 {
+		r = runCLI(t, nil, "", "192.0.2.10", "-l", "spamhaus-zen", "--resolver", res.Addr, "--timeout", "300ms",
+			"--direct", "auto", "--root-hints", hints, "-q", "--state", state)
+		if first, _, _ := strings.Cut(r.stdout, "\n"); r.code != exitIncomplete || !strings.Contains(first, "refuse this machine too") {
+			t.Errorf("-q --state: exit %d\n%s%s", r.code, r.stdout, r.err)
+		}
+	}
 	// lists --probe says the same per list
 	r = runCLI(t, nil, "", "lists", "--probe", "-l", "spamhaus-zen", "--resolver", res.Addr, "--timeout", "300ms",
 		"--direct", "auto", "--root-hints", hints)

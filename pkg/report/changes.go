@@ -26,6 +26,7 @@ func renderChanges(w io.Writer, v *View) error {
 	if err := dmarcChanges(w, v.DMARC); err != nil {
 		return err
 	}
+	t.directProblems(res) // what refuses this machine itself is no change to wait for
 	if t.resolverProblem(res, v.Resolvers) {
 		return t.err
 	}
