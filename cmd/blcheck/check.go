@@ -365,7 +365,8 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 		return err
 	}
 	o.resolverOptions.shard = shard
-	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, append(warnings, volumeWarnings(lists, targets, shard)...), targets, nil)
+	warnings = append(append(warnings, targets.warnings...), volumeWarnings(lists, targets, shard)...)
+	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, targets, nil)
 }
 
 // volumeWarnings says which operators' free daily use the run exceeds.
@@ -426,6 +427,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	runCtx, cancel := ctx, context.CancelFunc(func() {})
 	if oo.deadline > 0 {
 		runCtx, cancel = context.WithTimeoutCause(ctx, oo.deadline, errDeadline)
+	}
+	if found != nil {
+		ropts.Locations = found.locations
 	}
 	res, err := runChecks(runCtx, s, ro, oo, client, lists, targets, store, out, &ropts)
 	cancel()
@@ -500,7 +504,7 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	var checks []func(*dnsbl.TargetResult, dnsbl.Check)
 	if run.Stream {
 		o.Lines = report.NewJSONLines(out)
-		o.Lines.Hint = hint
+		o.Lines.Hint, o.Lines.Locations = hint, o.Locations
 		if store != nil { // each streamed check's change since the last run
 			o.Lines.Change = store.Check
 		}

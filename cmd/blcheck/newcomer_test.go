@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -438,6 +439,52 @@ func TestSameWarningsEveryFormat(t *testing.T) {
 						t.Errorf("%s: %q missing:\n%s", format, w, got.err)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestSmallerThings: what else a newcomer tripped on.
+func TestSmallerThings(t *testing.T) {
+	srv := fakeWorld(t)
+	dir := t.TempDir()
+	eml := filepath.Join(dir, "note.eml")
+	if err := os.WriteFile(eml, []byte("From: a@shop.example.com\nSubject: hi\n\nsee www.shop.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.eml")
+	if err := os.WriteFile(empty, []byte("Subject: hi\n\nnothing here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"BLCHECK_DIRECT": "never", "BLCHECK_RESOLVER": srv.Addr}
+	tests := []struct {
+		name           string
+		stdin          string
+		args           []string
+		code           int
+		stdout, stderr string
+		never          string // in stdout or stderr
+	}{
+		{"a range given by an address inside it is said", "", []string{"-l", "zen", "192.0.2.5/30"}, 0, "192.0.2.4 (input)",
+			"192.0.2.5/30 is not where its range starts: checking the range 192.0.2.4/30 (4 addresses)", ""},
+		{"a range at its start says nothing", "", []string{"-l", "zen", "192.0.2.4/30"}, 0, "", "", "not where"},
+		{"several targets on a line of standard input", "192.0.2.1 192.0.2.2\t192.0.2.3\n", []string{"-l", "zen", "-"}, 0,
+			"3 targets", "", ""},
+		{"a dead list without a date", "", []string{"lists"}, 0, "LashBack UBL (dead: reported offline)", "", "since ?"},
+		{"one list", "", []string{"lists", "-l", "zen"}, 0, "\n1 list: ", "", "1 lists"},
+		{"nagios: one list", "", []string{"-o", "nagios", "-l", "zen", "192.0.2.99"}, 0, "not listed on 1 list |", "", ""},
+		{"a scan that checked nothing misses no key", "", []string{"scan", empty}, 0, "", "nothing to check", "Not queried"},
+		{"lists json: errors always an object", "", []string{"lists", "-o", "json", "-l", "spamcop"}, 0, `"errors": {}`, "", `"errors": null`},
+		{"scan jsonl: where each target was found", "", []string{"scan", "-o", "jsonl", "-l", "dbl", eml}, 0,
+			`"locations":[{"file":"` + eml + `","line":1,"where":"From header"}]`, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runCLI(t, env, tc.stdin, tc.args...)
+			if got.code != tc.code || !strings.Contains(got.stdout, tc.stdout) || !strings.Contains(got.err, tc.stderr) ||
+				tc.never != "" && strings.Contains(got.stdout+got.err, tc.never) {
+				t.Errorf("exit %d, want %d with %q / %q, never %q\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, tc.stdout, tc.stderr,
+					tc.never, got.stdout, got.err)
 			}
 		})
 	}

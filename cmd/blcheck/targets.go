@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
@@ -22,10 +24,27 @@ type targetInput struct {
 	ranges                 bool
 	// changed is set by the second pass when a file no longer reads as it did
 	changed []string
+	// warnings say what was read otherwise than written: a range given by an
+	// address inside it (192.0.2.4/28 is checked as 192.0.2.0/28)
+	warnings  []string
+	unaligned int
 }
+
+// maxUnalignedWarnings bounds the ranges said one by one.
+const maxUnalignedWarnings = 5
 
 func (in *targetInput) note(t dnsbl.Target) {
 	in.count++
+	if p, err := netip.ParsePrefix(strings.TrimSpace(t.Input)); err == nil && t.Kind == dnsbl.KindCIDR && p != p.Masked() {
+		in.unaligned++
+		switch {
+		case in.unaligned <= maxUnalignedWarnings:
+			in.warnings = append(in.warnings, fmt.Sprintf("%s is not where its range starts: checking the range %s (%d addresses)",
+				strings.TrimSpace(t.Input), t.Prefix, t.Size()))
+		case in.unaligned == maxUnalignedWarnings+1:
+			in.warnings = append(in.warnings, "more ranges given by an address inside them: each is checked as its whole range")
+		}
+	}
 	switch {
 	case t.Kind == dnsbl.KindDomain:
 		in.domains++

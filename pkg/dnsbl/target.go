@@ -287,8 +287,9 @@ func (t Target) Size() int {
 // maxLine bounds one line of a targets file.
 const maxLine = 1 << 20
 
-// ReadTargets reads targets one per line from r: blank lines and # comments are
-// skipped, and so is anything after a # on a line. name is used in messages.
+// ReadTargets reads targets one per line, or several on a line separated by
+// spaces or tabs, from r: blank lines and # comments are skipped, and so is
+// anything after a # on a line. name is used in messages.
 // Every bad line is reported; nothing is returned unless all lines are good.
 func ReadTargets(r io.Reader, name string) ([]Target, error) {
 	var out []Target
@@ -296,6 +297,33 @@ func ReadTargets(r io.Reader, name string) ([]Target, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// parseLine reads one line of targets: one target ("Name <local@domain>" too),
+// or several separated by spaces or tabs.
+func parseLine(text string) ([]Target, []error) {
+	t, err := ParseTarget(text)
+	if err == nil {
+		return []Target{t}, nil
+	}
+	fields := strings.Fields(text)
+	if len(fields) < 2 {
+		return nil, []error{err}
+	}
+	var ts []Target
+	var errs []error
+	for _, f := range fields {
+		t, err := ParseTarget(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 { // no target at all: the line is said whole
+		return nil, []error{err}
+	}
+	return ts, errs
 }
 
 // ScanTargets reads targets as ReadTargets does, handing each good one to fn
@@ -317,21 +345,22 @@ func ScanTargets(r io.Reader, name string, fn func(Target)) error {
 		if text == "" {
 			continue
 		}
-		t, err := ParseTarget(text)
-		if err != nil {
+		ts, lineErrs := parseLine(text)
+		for _, err := range lineErrs {
 			var te *TargetError
 			if errors.As(err, &te) {
 				te.Where = fmt.Sprintf("%s:%d", name, line)
 			}
-			errs = append(errs, err)
-			if len(errs) >= 20 {
-				errs = append(errs, fmt.Errorf("%s: stopping after 20 bad lines", name))
-				break
-			}
-			continue
+		}
+		errs = append(errs, lineErrs...)
+		if len(errs) >= 20 {
+			errs = append(errs, fmt.Errorf("%s: stopping after 20 bad lines", name))
+			break
 		}
 		if len(errs) == 0 {
-			fn(t)
+			for _, t := range ts {
+				fn(t)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -114,6 +114,15 @@ func TestReadTargets(t *testing.T) {
 		!strings.Contains(err.Error(), "list.txt:3:") {
 		t.Fatalf("every bad line must be named with its line number: %v", err)
 	}
+	// several on a line, separated by spaces or tabs (a pasted list, a TSV's column)
+	got, err = ReadTargets(strings.NewReader("192.0.2.1 192.0.2.2\texample.com\nName <bob@example.org>\n"), "-")
+	if err != nil || len(got) != 4 || got[2].Host != "example.com" || got[3].Host != "example.org" {
+		t.Fatalf("got %+v %v", got, err)
+	}
+	_, err = ReadTargets(strings.NewReader("192.0.2.1\tbad..name\n"), "list.txt")
+	if err == nil || !strings.Contains(err.Error(), `list.txt:1: bad target "bad..name"`) || strings.Contains(err.Error(), "control") {
+		t.Fatalf("the bad one of several is named: %v", err)
+	}
 }
 
 func TestQueryNames(t *testing.T) {

@@ -296,6 +296,9 @@ type JSONLines struct {
 	Change func(dnsbl.Check) string
 	// Hint, if set, is what the front end adds to a skip reason (View.Hint).
 	Hint func(reason error) string
+	// Locations says where scan and bounce found each target (by index, as
+	// View.Locations): a target found somewhere gets its target line, with them.
+	Locations map[int][]extract.Location
 
 	buf  *bufio.Writer
 	line []byte
@@ -335,14 +338,18 @@ type TargetLine struct {
 	Notes       []string     `json:"notes"`
 	Interrupted bool         `json:"interrupted"`
 	Progress    *ProgressDoc `json:"progress,omitempty"`
+	// Locations says where scan and bounce found the target.
+	Locations []extract.Location `json:"locations,omitempty"`
 }
 
 // Target writes out the lines of a completed target, and its target line when
-// it has problems, notes or was cut short.
+// it has problems, notes, was cut short or was found somewhere (scan, bounce).
 func (j *JSONLines) Target(t *dnsbl.TargetResult) {
-	if j.err == nil && (len(t.Problems) > 0 || len(t.Notes) > 0 || t.Interrupted) {
+	locs := j.Locations[t.Index]
+	if j.err == nil && (len(t.Problems) > 0 || len(t.Notes) > 0 || t.Interrupted || len(locs) > 0) {
 		line, _ := json.Marshal(TargetLine{Type: "target", Target: t.Target.Input, Kind: string(t.Target.Kind),
-			Problems: nonNil(t.Problems), Notes: nonNil(t.Notes), Interrupted: t.Interrupted, Progress: progressDoc(t)})
+			Problems: nonNil(t.Problems), Notes: nonNil(t.Notes), Interrupted: t.Interrupted, Progress: progressDoc(t),
+			Locations: locs})
 		_, j.err = j.buf.Write(append(line, '\n'))
 	}
 	j.Flush()
@@ -364,7 +371,7 @@ func renderJSONLines(w io.Writer, v *View, o Options) error {
 	j := o.Lines
 	if j == nil {
 		j = NewJSONLines(w)
-		j.Hint = v.Hint
+		j.Hint, j.Locations = v.Hint, v.Locations
 		if v.Changes != nil {
 			j.Change = func(c dnsbl.Check) string { return v.Changes[ChangeKey(c)] }
 		}
@@ -380,9 +387,17 @@ func renderJSONLines(w io.Writer, v *View, o Options) error {
 }
 
 // CatalogEntries returns the lists for `blcheck lists --format json`.
+// Every entry has its errors as an object, {} when the list names none (not
+// null for some and an object for others); the catalog's lists are not changed.
 func CatalogEntries(lists []*catalog.List) []*catalog.List {
-	if lists == nil {
-		return []*catalog.List{}
+	out := make([]*catalog.List, 0, len(lists))
+	for _, l := range lists {
+		if l.Errors == nil {
+			c := *l
+			c.Errors = map[string]string{}
+			l = &c
+		}
+		out = append(out, l)
 	}
-	return lists
+	return out
 }

@@ -42,12 +42,10 @@ func ListsTable(w io.Writer, lists []*catalog.List, getenv func(string) string) 
 		}
 		name := l.Name
 		switch {
+		case l.Dead() && l.Died == "":
+			name += fmt.Sprintf(" (dead: %s)", l.Now)
 		case l.Dead():
-			died := l.Died
-			if died == "" {
-				died = "?"
-			}
-			name += fmt.Sprintf(" (dead since %s: %s)", died, l.Now)
+			name += fmt.Sprintf(" (dead since %s: %s)", l.Died, l.Now)
 		case l.Keyed():
 			name += fmt.Sprintf(" (needs $%s)", l.Key.Env)
 		}
@@ -56,8 +54,8 @@ func ListsTable(w io.Writer, lists []*catalog.List, getenv func(string) string) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "\n%d lists: %d on by default (%d need no key, %d need an account key), %d dead, %d off.\n",
-		len(lists), on, keyless, on-keyless, dead, len(lists)-on-dead); err != nil {
+	if _, err := fmt.Fprintf(w, "\n%s: %d on by default (%d need no key, %d need an account key), %d dead, %d off.\n",
+		plural(len(lists), "list"), on, keyless, on-keyless, dead, len(lists)-on-dead); err != nil {
 		return err
 	}
 	offTable(tw, w, lists)

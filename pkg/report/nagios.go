@@ -85,7 +85,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		}
 	}
 	notChecked := NotChecked(res, 5)
-	state, text := NagiosOK, fmt.Sprintf("%s not listed on %d lists", what, checkedLists)
+	state, text := NagiosOK, fmt.Sprintf("%s not listed on %s", what, plural(checkedLists, "list"))
 	if notChecked != "" {
 		text += "; not checked: " + notChecked
 	}

@@ -683,7 +683,7 @@ func (t *text) lists(res *dnsbl.Result) {
 	if len(untested) > 0 && !t.quiet {
 		t.p("%s %s.\n\n", t.dim.Sprint("Answers unconfirmed (the list publishes no test point):"), strings.Join(untested, ", "))
 	}
-	if len(envs) > 0 && !t.quiet {
+	if len(envs) > 0 && !t.quiet && res.Summary.Subjects > 0 { // a run that checked nothing missed nothing
 		var parts []string
 		for _, env := range envs {
 			verb := "need"

@@ -176,6 +176,9 @@ type Options struct {
 	// Lines is the JSON lines writer that streamed the checks during the run:
 	// jsonl then only flushes it. Without it jsonl writes the view's checks.
 	Lines *JSONLines
+	// Locations is where scan and bounce found each target, for the lines
+	// streamed before there is a view (View.Locations, known before the run).
+	Locations map[int][]extract.Location
 }
 
 // Renderer writes a view in one format, and returns the first write error.

@@ -90,7 +90,8 @@ func Open(path string) (*Store, string, error) {
 		return nil, "", &PathError{path, fmt.Sprintf("its directory cannot be written (%v)", err)}
 	}
 	lockPath := path + ".lock"
-	if _, err := regularOrAbsent(lockPath); err != nil {
+	lockExisted, err := regularOrAbsent(lockPath)
+	if err != nil {
 		return nil, "", err
 	}
 	lock, err := openNoFollow(lockPath)
@@ -129,6 +130,9 @@ func Open(path string) (*Store, string, error) {
 		warning = fmt.Sprintf("state file %s does not exist yet: starting fresh", path)
 	} else if err := s.read(); err != nil {
 		s.Close()
+		if !lockExisted { // a refused file keeps nothing of blcheck's beside it
+			os.Remove(lockPath)
+		}
 		return nil, "", err
 	}
 	if s.prev.Checks == nil {

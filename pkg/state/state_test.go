@@ -137,6 +137,9 @@ func TestPathsThatAreNotStateFiles(t *testing.T) {
 		if after := read(tc.path); after != before {
 			t.Errorf("%s was changed", tc.path)
 		}
+		if _, err := os.Lstat(tc.path + ".lock"); err == nil && tc.path != lockLinked {
+			t.Errorf("%s.lock was left beside a refused file", tc.path)
+		}
 	}
 	if got, _ := os.ReadFile(servers); string(got) != "192.0.2.1\n192.0.2.2\n" {
 		t.Errorf("servers.txt changed: %q", got)
