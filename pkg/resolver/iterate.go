@@ -380,6 +380,14 @@ func (it *Iterator) walkStep(ctx context.Context, d *Delegation, zone string, de
 			it.mu.Unlock()
 			return &Error{Kind: Timeout, Name: zone, Detail: ErrRootUnreachable.Error(), Err: ErrRootUnreachable}
 		}
+		var re *Error
+		if d.Zone != "" && errors.As(err, &re) && (re.Kind == Refused || re.Kind == BadRcode) {
+			// rbldnsd refuses NS queries (and some list servers every type
+			// but A and TXT): d's servers are taken to answer for zone, and
+			// the query itself says whether they do
+			it.alias(d, zone)
+			return nil
+		}
 		return err
 	}
 	if child := it.referralOf(resp, d.Zone, zone); child != nil {
@@ -388,10 +396,15 @@ func (it *Iterator) walkStep(ctx context.Context, d *Delegation, zone string, de
 	}
 	// an answer (the zone's NS records, none, or NXDOMAIN) from d's servers:
 	// they are the ones to ask for names in zone
+	it.alias(d, zone)
+	return nil
+}
+
+// alias caches d's servers as those of zone, below d with no zone cut between.
+func (it *Iterator) alias(d *Delegation, zone string) {
 	it.mu.Lock()
 	it.zones[zone] = &Delegation{Zone: d.Zone, Servers: d.Servers, Expires: d.Expires}
 	it.mu.Unlock()
-	return nil
 }
 
 // rootSilent says whether a failed exchange with the root means that no root

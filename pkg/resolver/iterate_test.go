@@ -102,6 +102,10 @@ func newWorld(t *testing.T) *world {
 	w.server("127.0.53.5") // lame: a resolver that knows nothing of lame.test (NXDOMAIN, not authoritative)
 	keyed := w.server("127.0.53.6", "keyed.test")
 	keyed.Delegate("key1.zen.keyed.test", dnsbltest.NS{Name: "ns2.bl.test", Addrs: []string{"127.0.53.4"}})
+	tld.Delegate("rbl.test", dnsbltest.NS{Name: "ns.rbl.test", Addrs: []string{"127.0.53.8"}})
+	rbl := w.server("127.0.53.8", "rbl.test") // rbldnsd: one server for a zone and the keyed zone below, NS refused
+	rbl.Zone("key9.zen.rbl.test", "127.0.0.2")
+	rbl.AddFault(dnsbltest.Fault{Suffix: "rbl.test", Type: "NS", Kind: dnsbltest.Refused})
 	other := w.server("127.0.53.7", "other.test")
 	other.A("ns.other.test", "127.0.53.4")
 	return w
@@ -131,6 +135,7 @@ func TestIteratorLookups(t *testing.T) {
 		{"a keyed zone found by a referral in the walk", "key1.zen.keyed.test", "2.0.0.127.key1.zen.keyed.test", "127.0.0.2"},
 		{"a referral below the apex, followed", "keyed.test", "test.key1.zen.keyed.test", "127.0.0.2"},
 		{"a glueless name server resolved", "gl.test", "2.0.0.127.gl.test", "127.0.0.2"},
+		{"a server that refuses NS queries (rbldnsd)", "key9.zen.rbl.test", "2.0.0.127.key9.zen.rbl.test", "127.0.0.2"},
 		{"a CNAME inside the zone", "bl.test", "alias.bl.test", "127.0.0.2"},
 	}
 	for _, tt := range tests {
