@@ -79,7 +79,7 @@ type Report struct {
 	failedAction bool   // an RFC 3464 report says Action: failed
 }
 
-var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr record|\b(?:no|missing|invalid|bad|generic) ptr\b|\bptr\b[^.\n]{0,30}\b(?:missing|not|fail)|cannot find your (?:host ?name|reverse)|` +
+var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr record|\bptr resource record|\bbad (?:dns )?ptr\b|\b(?:no|missing|invalid|bad|generic) ptr\b|\bptr\b[^.\n]{0,30}\b(?:missing|not|fail)|cannot find your (?:host ?name|reverse)|` +
 	`client host rejected: cannot find your hostname|no reverse|rdns|does not have a reverse|hostname does not match`)
 
 // AboutReverseDNS reports whether the receiver refused the mail for the
@@ -545,6 +545,9 @@ func diagnosticFrom(lines []string) string {
 	for i, l := range lines {
 		if loc := saidRE().FindStringIndex(l); loc != nil {
 			start, col = i, loc[1]
+			if at := replyAt(l); at >= 0 && at < loc[0] {
+				col = at // "554 5.7.1 ... Reason: ...": the reply starts before the marker
+			}
 			break
 		}
 	}

@@ -471,3 +471,31 @@ func TestHTMLOnlyReport(t *testing.T) {
 		t.Errorf("found %v code %q enhanced %q diag %q cause %s", rep.Found, rep.Code, rep.Enhanced, rep.Diagnostic, Classify(rep, nil).Kind)
 	}
 }
+
+// Providers' and MTAs' wordings the corpus lacks, each with the provider and
+// cause a reader gives it.
+func TestMoreWordings(t *testing.T) {
+	tests := []struct{ bounce, provider, cause string }{
+		{"554-gmx.net (mxgmx016) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR resource record.\n" +
+			"554 For explanation visit https://postmaster.gmx.net/en/case?c=hi&i=ip&v=192.0.2.1&r=abc\n", "GMX", CauseRDNS},
+		{"421-4.7.0 [192.0.2.1 15] Our system has detected that this message is\n421-4.7.0 suspicious due to the very low " +
+			"reputation of the sending IP address. - gsmtp\n", "Google", CauseRate},
+		{"550 Message rejected under suspicion of SPAM; https://ipcheck.proofpoint.com/?ip=192.0.2.1\n", "Proofpoint", CauseProvider},
+		{"554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.\n", "", CauseContent},
+		{"550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550\n", "Mimecast", CauseProvider},
+		{"550 5.7.1 Your message was rejected: the sending IP has a poor reputation.\n", "", CauseProvider},
+		{"Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n", "", CauseRate},
+	}
+	for _, tt := range tests {
+		rep := ParseBytes([]byte(tt.bounce))
+		hinted := HintedLists(rep, catalog.Default(), rep.Said())
+		rep.Provider = DetectProvider(rep, "")
+		p := ""
+		if rep.Provider != nil {
+			p = rep.Provider.Name
+		}
+		if cause := Classify(rep, hinted).Kind; !rep.Found || !strings.HasPrefix(p, tt.provider) || (tt.provider == "") != (p == "") || cause != tt.cause {
+			t.Errorf("%.50q: found %v, provider %q, cause %s; want %q %s", tt.bounce, rep.Found, p, cause, tt.provider, tt.cause)
+		}
+	}
+}

@@ -53,6 +53,7 @@ var (
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
 		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
 		`\bdomain (?:not found|does not exist)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+	reputationRE = lazyre.New(`(?i)\breputation\b`)
 	// a temporary refusal in words
 	laterRE = lazyre.New(`(?i)\btry (?:again )?later\b|\btemporar(?:y|ily)\b|\bnot yet been delivered\b|` +
 		`\bdelivery attempts will continue\b|\bwill (?:be )?retr(?:y|ied)\b|\bquota for (?:the )?(?:total )?number of\b|\bsending quota\b`)
@@ -102,6 +103,9 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 		return Cause{CauseRate, rateWords(rep)}
 	case weakRecipientRE().MatchString(said):
 		return Cause{CauseRecipient, "A recipient problem (the mailbox is unavailable): not a blacklist problem; nothing to check."}
+	case reputationRE().MatchString(rep.Diagnostic):
+		return Cause{CauseProvider, "The receiver's own reputation system refused the sending address or domain; " +
+			"no public blacklist names it, and only the receiver's postmaster pages say how to improve it."}
 	case unnamedListRE().MatchString(rep.Diagnostic):
 		return Cause{CauseBlacklist, "A block list the receiver does not name (its own, or a public one): " +
 			"the address or domain the mail came from was refused."}

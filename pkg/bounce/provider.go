@@ -13,7 +13,7 @@ var (
 		`\(AS\d{3,5}\)|\bFBLW15\b|delist@messaging\.microsoft\.com`)
 	// a public list named in a Microsoft reply: "blocked using Spamhaus ... (AS3130)"
 	publicListRE = lazyre.New(`(?i)\bblocked using (?:spamhaus|spamcop|barracuda|[a-z0-9-]+\.[a-z0-9.-]+\.(?:org|net|com))\b`)
-	gmailRE      = lazyre.New(`(?i)gmail|google\.com|googlemail`)
+	gmailRE      = lazyre.New(`(?i)gmail|google\.com|googlemail|\bgsmtp\b`)
 	yahooRE      = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
 	yahooCodeRE  = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
 	// words, not substrings: the "rate" in "auto-generated" is no rate limit
@@ -92,7 +92,7 @@ var ownLists = []struct {
 	{lazyre.New(`AUP#[A-Z]+`), "cox", Provider{Name: "Cox",
 		Why:    "Cox's own block list refused the sending address (an AUP code); no public blacklist query shows it.",
 		Remedy: "Follow the link in the bounce to Cox's unblock request."}},
-	{lazyre.New(`(?i)host network not allowed`), "mimecast", Provider{Name: "Mimecast",
+	{lazyre.New(`(?i)host network not allowed|\benvelope blocked\b|community\.mimecast\.com`), "mimecast", Provider{Name: "Mimecast",
 		Why:    "Mimecast refused the sending network: its own reputation data or a block the recipient's organisation set.",
 		Remedy: "Ask the recipient's IT team to allow your sending address, or use the link in the bounce."}},
 	{lazyre.New(`DNSBL:RBL\b|abuse_rbl@abuse-att\.net`), "att", Provider{Name: "AT&T",
