@@ -443,7 +443,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	}
 	// the same warnings on stderr in every format, each once (text and Nagios
 	// also say them in their output)
-	for _, w := range append(res.Direct.Incomplete(), listWarnings(res)...) {
+	direct := res.Direct.Incomplete()
+	if oo.format == "jsonl" { // the refusals were said as they came (runChecks)
+		direct = direct[len(res.Direct.Refused):]
+	}
+	for _, w := range append(direct, listWarnings(res)...) {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
 	for _, w := range targets.changed {
@@ -510,6 +514,12 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 		}
 		checks = append(checks, o.Lines.Check)
 		run.Observer.Target = o.Lines.Target
+	}
+	if run.Stream { // said on stderr as it comes, before the lines it makes incomplete
+		run.Observer.Refused = func(ref dnsbl.DirectRefusal) {
+			fmt.Fprintf(s.err, "blcheck: warning: %s refuses queries from this machine too (asked at its own servers): %s\n",
+				ref.List.Name, ref.Why)
+		}
 	}
 	bar := progress(s, lists, targets, oo.quiet || !oo.progress)
 	if bar != nil {

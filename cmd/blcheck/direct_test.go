@@ -89,6 +89,12 @@ func TestDirectRefusedOpensTheOutput(t *testing.T) {
 	if strings.Count(r.stdout, "refuses queries from this machine too") > 0 {
 		t.Errorf("the refusal must be said once, at the top:\n%s", r.stdout)
 	}
+	// jsonl says it on stderr as it comes, once
+	r = runCLI(t, nil, "", "192.0.2.10", "-l", "spamhaus-zen", "--resolver", res.Addr, "--timeout", "300ms",
+		"--direct", "auto", "--root-hints", hints, "-o", "jsonl")
+	if r.code != exitIncomplete || strings.Count(r.err, "refuses queries from this machine too") != 1 {
+		t.Errorf("jsonl: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
 	// cron (-q --state) says it too, before anything else
 	state := filepath.Join(t.TempDir(), "state.json")
 	for range 2 {

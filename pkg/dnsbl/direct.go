@@ -173,6 +173,9 @@ func (r *runner) refusal(ctx context.Context, l *listState, name string, v Verdi
 	}
 	r.mu.Lock()
 	r.result.Direct.Refused = append(r.result.Direct.Refused, ref)
+	if r.obs.Refused != nil {
+		r.obs.Refused(ref)
+	}
 	r.mu.Unlock()
 }
 

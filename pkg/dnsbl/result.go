@@ -172,6 +172,10 @@ type Result struct {
 type Observer struct {
 	Check  func(t *TargetResult, c Check)
 	Target func(t *TargetResult)
+	// Refused is told, once per list, when a list refuses even the query sent
+	// to its own name servers (Options.Direct), before that check is told: a
+	// streaming front end can say so before the verdicts it makes incomplete.
+	Refused func(DirectRefusal)
 }
 
 // Outcome is what a run comes to, for a program to act on: the CLI maps it to
