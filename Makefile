@@ -68,6 +68,8 @@ PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 win
 # complexity of 30 (internal/funcsize counts as gocyclo does). SIZE_EXCEPTIONS
 # lets named functions (FILE:FUNC, comma-separated) through, each said.
 STATICCHECK     ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# the GitHub workflows (release.yml), with shellcheck on their scripts if installed
+ACTIONLINT      ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 SIZE_EXCEPTIONS ?=
 
 lint:
@@ -78,6 +80,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants: $$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(STATICCHECK) -tags docs ./cmd/blcheck
+	$(GO) run $(STATICCHECK) -tags dist ./internal/dist
+	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
 	$(GO) run ./internal/funcsize/cmd/funcsize -lines 100 -complexity 30 -except '$(SIZE_EXCEPTIONS)' cmd pkg internal
 	@for p in $(PLATFORMS); do \
 		echo "build $$p"; \
