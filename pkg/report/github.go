@@ -120,8 +120,12 @@ func renderGitHub(w io.Writer, v *View, _ Options) error {
 		fmt.Fprintf(w, "::error title=blcheck: resolver::%s\n", ghData("the resolver invents answers for names that do not exist; nothing could be checked"))
 	}
 	for _, l := range res.Lists {
-		if l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted() {
+		switch {
+		case l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted():
 			warnings = append(warnings, fmt.Sprintf("list %s: %s: %s", l.List.ID, l.Health.State, l.Health.Detail))
+		case len(l.Failures) > 0 && !l.List.Allow(): // healthy, but it did not answer for every subject
+			warnings = append(warnings, fmt.Sprintf("list %s did not answer for every subject (%s): the check is incomplete",
+				l.List.ID, failedParts(l.Failures)))
 		}
 	}
 	leftWarnings := 0
