@@ -86,6 +86,9 @@ func TestDirectRefusedOpensTheOutput(t *testing.T) {
 		!strings.Contains(r.stdout, "the list saw 198.51.100.7") || !strings.Contains(r.stdout, "BLCHECK_SPAMHAUS_DQS_KEY") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.err)
 	}
+	if strings.Contains(r.stdout, "your own recursive resolver") {
+		t.Errorf("a resolver on this machine would be refused too: no such fix for a list refusing this machine:\n%s", r.stdout)
+	}
 	if strings.Count(r.stdout, "refuses queries from this machine too") > 0 {
 		t.Errorf("the refusal must be said once, at the top:\n%s", r.stdout)
 	}

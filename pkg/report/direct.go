@@ -113,3 +113,9 @@ func (t *text) directFooter(res *dnsbl.Result) {
 	t.p("Asked directly, at their own name servers (this machine's address counts against their limits): %s.\n",
 		strings.Join(names, ", "))
 }
+
+// refusedHere says whether l refused even a query at its own name servers in
+// this run: its Why and Fix are those of the block that opens the output.
+func refusedHere(res *dnsbl.Result, l *catalog.List) bool {
+	return slices.ContainsFunc(res.Direct.Refused, func(r dnsbl.DirectRefusal) bool { return r.List == l })
+}

@@ -656,6 +656,10 @@ func (t *text) lists(res *dnsbl.Result) {
 			tag := "UNRELIABLE"
 			if l.Health.State == dnsbl.HealthBlocked {
 				tag = "BLOCKED"
+				if refusedHere(res, l.List) {
+					t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, "refuses this machine too (said above)")
+					continue
+				}
 				blocked = true
 				if strings.Contains(l.List.Zone, "spamhaus") {
 					blockedSpamhaus = true
