@@ -31,9 +31,9 @@ type addrVia struct {
 // expansion is one domain target's lookups in progress: they run side by
 // side, and write their results under mu.
 type expansion struct {
-	r   *runner
-	ctx context.Context
-	t   Target
+	lookup LookupFunc
+	ctx    context.Context
+	t      Target
 
 	wg              sync.WaitGroup
 	mu              sync.Mutex
@@ -42,15 +42,27 @@ type expansion struct {
 	lookupFailed    map[string]bool // hosts whose address lookups failed (a problem each)
 }
 
+// LookupFunc makes one DNS query of a target's own records (A, AAAA, MX, NS,
+// SPF's TXT): the expand stage's only way out, so that a test can answer from a map.
+type LookupFunc func(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error)
+
+// expandOptions are what expand needs of the Checker's options.
+type expandOptions struct {
+	NS, SPF, AllowPrivate bool
+	Hostnames             bool // some list of the run lists host names
+}
+
 // expand turns a domain target into its subjects, as a receiver judges a sender:
 // the registered domain for domain lists, and the addresses of the host and of
-// its MX hosts for IP lists. Each address says where it came from.
-func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, problems, notes []string) {
-	subjects = r.domainSubjects(t)
+// its MX hosts for IP lists (and of its name servers, and its SPF senders, as o
+// says). Each address says where it came from. It asks DNS through lookup only,
+// and touches nothing else.
+func expand(ctx context.Context, t Target, lookup LookupFunc, o expandOptions) (subjects []Subject, problems, notes []string) {
+	subjects = domainSubjects(t, o.Hostnames)
 	if t.IsTestName() { // a name the lists answer for; DNS has no records of it
 		return subjects, nil, nil
 	}
-	e := &expansion{r: r, ctx: ctx, t: t, nx: map[string]bool{}, lookupFailed: map[string]bool{}}
+	e := &expansion{lookup: lookup, ctx: ctx, t: t, nx: map[string]bool{}, lookupFailed: map[string]bool{}}
 	hostAddrs := make([][]addrVia, 2)
 	e.addrs(t.Host, "", 0, hostAddrs)
 	var hostNX bool
@@ -59,7 +71,7 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 		e.lookupThen(t.Host, resolver.TypeMX, func(a *resolver.Answer) { hostNX, mx = a.NXDomain, a.MX })
 	}
 	var ns []string
-	if r.o.NS {
+	if o.NS {
 		e.lookupThen(t.Domain, resolver.TypeNS, func(a *resolver.Answer) { ns = a.NS })
 	}
 	e.wg.Wait()
@@ -86,15 +98,15 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 	}
 	e.deadMX(mxHosts, mxAddrs)
 	var spfSkipped []Subject
-	if r.o.SPF && !t.NoMX {
-		spf, skipped, spfNotes, spfProblems := r.expandSPF(ctx, t.Host)
+	if o.SPF && !t.NoMX {
+		spf, skipped, spfNotes, spfProblems := expandSPF(ctx, lookup, t.Host)
 		for _, a := range spf {
 			found = append(found, addrVia(a))
 		}
 		spfSkipped, e.notes = skipped, append(e.notes, spfNotes...)
 		e.problems = append(e.problems, spfProblems...)
 	}
-	subjects = append(r.addressSubjects(subjects, found), spfSkipped...)
+	subjects = append(addressSubjects(subjects, found, o.AllowPrivate), spfSkipped...)
 	e.hostNotes(hostNX, len(subjects))
 	sort.Strings(e.problems)
 	return subjects, e.problems, e.notes
@@ -103,14 +115,14 @@ func (r *runner) expand(ctx context.Context, t Target) (subjects []Subject, prob
 // domainSubjects are a domain target's names: its registered domain, the
 // domain under the ICANN suffix (for a hosting service's), and the full host
 // name for the lists that list host names.
-func (r *runner) domainSubjects(t Target) []Subject {
+func domainSubjects(t Target, hostnames bool) []Subject {
 	subjects := []Subject{{Name: t.Domain, Type: SubjectDomain, Via: []string{viaInput(t)}}}
 	if t.PublicDomain != "" {
 		// under a hosting service's suffix (site.netlify.app): its name under the
 		// ICANN suffix too, which SpamAssassin asks for
 		subjects = append(subjects, Subject{Name: t.PublicDomain, Type: SubjectDomain, Via: []string{ViaPublicDomain}})
 	}
-	if t.Host != t.Domain && slices.ContainsFunc(r.lists, func(l *listState) bool { return l.Hostnames }) {
+	if t.Host != t.Domain && hostnames {
 		// hacked sites are listed by host name: asked of the lists that list them
 		subjects = append(subjects, Subject{Name: t.Host, Type: SubjectDomain, Via: []string{"host name"}, Host: true})
 	}
@@ -125,7 +137,7 @@ func (e *expansion) addrs(host, via string, order int, out [][]addrVia) {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			a, err := e.r.lookup(e.ctx, host, qt)
+			a, err := e.lookup(e.ctx, host, qt)
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			if err != nil {
@@ -159,7 +171,7 @@ func (e *expansion) lookupThen(name string, qt resolver.Type, use func(*resolver
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		a, err := e.r.lookup(e.ctx, name, qt)
+		a, err := e.lookup(e.ctx, name, qt)
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if err != nil {
@@ -233,7 +245,7 @@ func (e *expansion) hostNotes(hostNX bool, subjects int) {
 
 // addressSubjects adds the addresses found to subjects, each once with every
 // via it came by; one that is not public is skipped unless AllowPrivate.
-func (r *runner) addressSubjects(subjects []Subject, found []addrVia) []Subject {
+func addressSubjects(subjects []Subject, found []addrVia, allowPrivate bool) []Subject {
 	byAddr := map[netip.Addr]int{}
 	for _, f := range found {
 		if i, ok := byAddr[f.addr]; ok {
@@ -243,7 +255,7 @@ func (r *runner) addressSubjects(subjects []Subject, found []addrVia) []Subject 
 			continue
 		}
 		s := Subject{Name: f.addr.String(), Type: SubjectIP, Addr: f.addr, Via: []string{f.via}}
-		if why := NotPublic(f.addr); why != "" && !r.o.AllowPrivate {
+		if why := NotPublic(f.addr); why != "" && !allowPrivate {
 			s.Skip = checkErr(ErrSkipPrivate, why+PrivateSkip)
 		}
 		byAddr[f.addr] = len(subjects)

@@ -53,7 +53,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 		if f.txt != nil {
 			r.dropTXT(f)
 		}
-		r.judge(ctx, f.job, c, v, at)
+		r.judgeAnswer(ctx, f.job, c, v, at)
 		return
 	}
 	r.reasons.Add(1)
@@ -75,7 +75,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 			r.win.Release(f.seq, resolver.Lost(a, err))
 		}
 		c.DelistURL = l.DelistURL(f.s.Name)
-		r.judge(ctx, f.job, c, v, at)
+		r.judgeAnswer(ctx, f.job, c, v, at)
 	}()
 }
 
@@ -90,27 +90,54 @@ func (r *runner) dropTXT(f flight) {
 	}()
 }
 
-// judge applies the list's health and the resolver's to a verdict whose answer
-// came at, confirming it first when it needs proof, and records it.
-func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.Time) {
+// judgeAnswer applies the list's health and the resolver's to a verdict whose
+// answer came at, confirming it first when it needs proof, and records it.
+func (r *runner) judgeAnswer(ctx context.Context, j job, c Check, v Verdict, at time.Time) {
 	l := j.l
 	<-l.done
 	<-r.resolverDone
+	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type}
 	if r.needsProof(l, j.s.Name, v, at) {
-		v = r.prove(ctx, l, v, at)
-	} else {
-		v = l.health.apply(v)
+		in.Verdict, in.Proven = r.prove(ctx, l, v, at), true
 	}
-	if r.resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
+	c = judge(l.Selected, in)
+	listed := c.Status == Listed || c.Status == Noted // noted: listed, not counted for its role
+	if r.o.HealthTTL > 0 && !l.Allow() && (listed || c.Status == Clean) {
+		r.ck.remember(j.s.Name, l.pos, listed)
+	}
+	r.finish(j.t, j.s, c)
+}
+
+// judgement is what judge weighs: a check as asked (its Reason and DelistURL
+// as found), the verdict of its answer, the list's health (ignored when the
+// verdict was Proven by test points asked after the answer), the resolver's
+// health, and what the subject is to the message its target came from.
+type judgement struct {
+	Check       Check
+	Verdict     Verdict
+	Health      Health
+	Proven      bool
+	Resolver    ResolverHealth
+	Role        catalog.Role
+	SubjectType SubjectType
+}
+
+// judge turns an answer's verdict and the health behind it into the check: a
+// listing of an untrusted list is unreliable, an answer through a resolver
+// that invents answers is unreliable, a reason is kept for a listing only, a
+// listing that does not count for the subject's role is noted.
+func judge(l *catalog.Selected, in judgement) Check {
+	c, v := in.Check, in.Verdict
+	if !in.Proven {
+		v = in.Health.apply(v)
+	}
+	if in.Resolver.RewritesNXDOMAIN && (v.Status == Listed || v.Status == Clean || v.Status == Allowlisted) {
 		v.Status = Unreliable
 		v.Error = "the resolver invents answers for names that do not exist (it rewrites NXDOMAIN)"
 		v.Err = checkErr(ErrUnreliable, v.Error)
 	}
 	c.Codes, c.Meanings = v.Codes, v.Meanings
 	c.Status, c.Err = v.Status, v.Err
-	if r.o.HealthTTL > 0 && !l.Allow() && (c.Status == Listed || c.Status == Clean) {
-		r.ck.remember(j.s.Name, l.pos, c.Status == Listed)
-	}
 	if c.Status != Listed && c.Status != Unreliable {
 		c.Reason = ""
 	}
@@ -119,10 +146,10 @@ func (r *runner) judge(ctx context.Context, j job, c Check, v Verdict, at time.T
 	} else if u := reasonURL(l.List, c.Reason); u != "" {
 		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
 	}
-	if role := roleOf(j, l.List); c.Status == Listed && !l.CountsAs(role, c.Codes) {
-		c.Status, c.NotCounted = Noted, notCounted(role, j.s.Type, l.List)
+	if c.Status == Listed && !l.CountsAs(in.Role, c.Codes) {
+		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.SubjectType, l.List)
 	}
-	r.finish(j.t, j.s, c)
+	return c
 }
 
 // finish records one check, and completes its subject and target when they are done.

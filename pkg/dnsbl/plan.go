@@ -85,7 +85,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 		r.result.Summary.Subjects++
 		ss.eager = r.eager && r.result.Summary.Subjects <= EagerSubjects
 		r.mu.Unlock()
-		r.plan(ctx, ts, ss)
+		r.planSubject(ctx, ts, ss)
 		if r.o.PTR && s.Type == SubjectIP && s.Addr.IsValid() && s.Skip == nil {
 			note := r.reverseDNS(ctx, s.Addr) // while the lists' answers come
 			r.mu.Lock()
@@ -113,7 +113,7 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 			ts.cut.Store(true)
 		}
 	case KindDomain:
-		subjects, problems, notes := r.expand(ctx, t)
+		subjects, problems, notes := expand(ctx, t, r.lookup, r.expandOptions())
 		if ctx.Err() != nil { // lookups cut short say nothing about the resolver
 			ts.cut.Store(true)
 			problems = slices.DeleteFunc(problems, func(p string) bool { return strings.Contains(p, "failed: interrupted") })
@@ -132,26 +132,45 @@ func (r *runner) dispatch(ctx context.Context, ts *targetState) {
 	}
 }
 
-// plan makes the pairs of one subject: a job for each applicable list, or a
-// skipped check where the list does not apply.
-func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
-	s.pending.Add(1)
-	defer r.subjectDone(ts, s)
+// expandOptions are the run's options for expand.
+func (r *runner) expandOptions() expandOptions {
+	return expandOptions{NS: r.o.NS, SPF: r.o.SPF, AllowPrivate: r.o.AllowPrivate,
+		Hostnames: slices.ContainsFunc(r.lists, func(l *listState) bool { return l.Hostnames })}
+}
+
+// planned is one query a subject's check needs: of a list (by its state in
+// the run), the name asked of its real zone (key inserted: never printed) and
+// the same name as shown.
+type planned struct {
+	l           *listState
+	name, shown string
+}
+
+// plan is one subject against the run's lists, sending nothing: a job for each
+// list it applies to, and a finished check for each list it applies to but that
+// cannot be asked (skipped: a private address, an address family the list has
+// no data for, a key not set; an error: a name too long). Lists that do not
+// apply (an IP list for a domain, a host name for a list of domains) get
+// neither. linkAddr says the subject is the address of a link (http://192.0.2.7/),
+// which IP lists of link hosts take. It reads only lists' fixed fields
+// (Selected, zone, pos). Each address is reversed once, for every list.
+func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned, done []Check) {
 	want := catalog.KindIP
 	if s.Type == SubjectDomain {
 		want = catalog.KindDomain
 	}
-	var jobs []job
-	linkAddr := s.Type == SubjectIP && ts.res.Target.Link && ts.res.Target.Kind != KindDomain // http://192.0.2.7/
-	for _, l := range r.lists {
+	stem := s.Name // what precedes the zone in a query name
+	if s.Type == SubjectIP && s.Addr.IsValid() {
+		stem = ReverseIP(s.Addr)
+	}
+	asked := s.Type == SubjectDomain || s.Addr.IsValid() // a skipped SPF range has no query
+	for _, l := range lists {
 		if l.Subjects() != want && !(linkAddr && l.IPSubjects) || s.Host && !l.Hostnames {
 			continue // a full host name goes to the lists that list host names only
 		}
-		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: s.pos, list: l.pos}
-		if s.Type == SubjectDomain || s.Addr.IsValid() { // a skipped SPF range has no query
-			if shown, err := QueryName(s.Subject, l.List.Zone); err == nil {
-				c.Query = shown
-			}
+		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: pos, list: l.pos}
+		if asked && len(stem)+1+len(l.List.Zone) <= 253 {
+			c.Query = stem + "." + l.List.Zone
 		}
 		var skip error
 		switch {
@@ -164,20 +183,38 @@ func (r *runner) plan(ctx context.Context, ts *targetState, s *subjectState) {
 		}
 		if skip != nil {
 			c.Status, c.Err = Skipped, skip
-			ts.pending.Add(1)
-			s.pending.Add(1)
-			r.finish(ts, s, c)
+			done = append(done, c)
 			continue
 		}
-		name, err := QueryName(s.Subject, l.zone)
-		if err != nil {
-			c.Status, c.Err = Error, &CheckError{Kind: ErrNotAsked, Msg: err.Error(), Cause: err}
-			ts.pending.Add(1)
-			s.pending.Add(1)
-			r.finish(ts, s, c)
+		if len(stem)+1+len(l.zone) > 253 {
+			c.Status, c.Err = Error, &CheckError{Kind: ErrNotAsked, Msg: ErrNameTooLong.Error(), Cause: ErrNameTooLong}
+			done = append(done, c)
 			continue
 		}
-		jobs = append(jobs, job{t: ts, s: s, l: l, name: name, shown: c.Query})
+		name := c.Query
+		if l.zone != l.List.Zone {
+			name = stem + "." + l.zone
+		}
+		jobs = append(jobs, planned{l: l, name: name, shown: c.Query})
+	}
+	return jobs, done
+}
+
+// planSubject plans one subject and hands its jobs to send: the runner's part,
+// scheduling what plan decided.
+func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectState) {
+	s.pending.Add(1)
+	defer r.subjectDone(ts, s)
+	linkAddr := s.Type == SubjectIP && ts.res.Target.Link && ts.res.Target.Kind != KindDomain // http://192.0.2.7/
+	planned, done := plan(s.Subject, s.pos, linkAddr, r.lists)
+	for _, c := range done {
+		ts.pending.Add(1)
+		s.pending.Add(1)
+		r.finish(ts, s, c)
+	}
+	jobs := make([]job, len(planned))
+	for i, p := range planned {
+		jobs[i] = job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
 	}
 	r.send(ctx, jobs)
 	r.openProbeGate()

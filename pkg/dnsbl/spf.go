@@ -25,7 +25,7 @@ type spfAddr struct {
 }
 
 type spfWalk struct {
-	r        *runner
+	lookup   LookupFunc
 	ctx      context.Context
 	lookups  int
 	addrs    []spfAddr
@@ -37,8 +37,8 @@ type spfWalk struct {
 
 // expandSPF returns the addresses host's SPF record authorises. A lookup that
 // failed is a problem, not a note: the senders behind it were not checked.
-func (r *runner) expandSPF(ctx context.Context, host string) (addrs []spfAddr, skipped []Subject, notes, problems []string) {
-	w := &spfWalk{r: r, ctx: ctx, seen: map[string]bool{}}
+func expandSPF(ctx context.Context, lookup LookupFunc, host string) (addrs []spfAddr, skipped []Subject, notes, problems []string) {
+	w := &spfWalk{lookup: lookup, ctx: ctx, seen: map[string]bool{}}
 	w.record(host, "SPF")
 	return w.addrs, w.skipped, w.notes, w.problems
 }
@@ -51,7 +51,7 @@ func (w *spfWalk) failed(step string, qt resolver.Type, name string, err error) 
 // hostAddrs adds the A and AAAA addresses of host (or their ranges, with bits).
 func (w *spfWalk) hostAddrs(host string, bits int, step string) {
 	for _, qt := range []resolver.Type{resolver.TypeA, resolver.TypeAAAA} {
-		a, err := w.r.lookup(w.ctx, host, qt)
+		a, err := w.lookup(w.ctx, host, qt)
 		if err != nil {
 			w.failed(step, qt, host, err)
 			continue
@@ -104,7 +104,7 @@ func (w *spfWalk) record(domain, via string) {
 // spfRecord looks up domain's SPF record: false when there is none to follow
 // (said as a note, or a problem when the lookup failed).
 func (w *spfWalk) spfRecord(domain, via string) (string, bool) {
-	a, err := w.r.lookup(w.ctx, domain, resolver.TypeTXT)
+	a, err := w.lookup(w.ctx, domain, resolver.TypeTXT)
 	if err != nil {
 		w.failed(via, resolver.TypeTXT, domain, err)
 		return "", false
@@ -168,7 +168,7 @@ func (w *spfWalk) mechanism(term, domain, step string) (all, more bool) {
 // first ten).
 func (w *spfWalk) mxAddrs(arg, name, domain, step string) {
 	target, bits := splitCIDR(arg, name, domain)
-	mx, err := w.r.lookup(w.ctx, target, resolver.TypeMX)
+	mx, err := w.lookup(w.ctx, target, resolver.TypeMX)
 	if err != nil {
 		w.failed(step, resolver.TypeMX, target, err)
 		return
