@@ -106,7 +106,10 @@ func TestCheckerConfirmationsShared(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := l.srv.Queries("A", point) - before; got < 1 || got > 3 {
-		t.Errorf("%d listings confirmed by %d checks of the test points, want 1 to 3", n, got)
+	// unshared, each listing would ask the point once; shared, a check in flight
+	// serves every listing that came before it began, and the next one every
+	// listing that came while it was in flight (1 or 2 on an idle machine)
+	if got := l.srv.Queries("A", point) - before; got < 1 || got >= n {
+		t.Errorf("%d listings confirmed by %d checks of the test points, want 1 to %d", n, got, n-1)
 	}
 }

@@ -139,47 +139,74 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 	case <-ctx.Done():
 		return h, false
 	}
-	type sent struct {
-		l     *listState // nil for the name under no list
-		name  string
-		shown string
-		p     *resolver.Pending
-	}
-	var probes []sent
+	var lists []*listState // those whose zone a made-up name is asked under
 	zones := map[string]bool{}
 	for _, l := range r.lists {
-		if len(probes) == 3 { // a list that refuses this resolver says nothing of it: one more in reserve
-			break
-		}
 		if l.Allow() || l.NeedsKey() || zones[l.zone] { // an allowlist's hits are no blacklist answers
 			continue
 		}
 		zones[l.zone] = true
-		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-		probes = append(probes, sent{l: l, name: label + "." + l.zone, shown: label + "." + l.List.Zone})
+		lists = append(lists, l)
 	}
-	if len(probes) == 0 {
+	if len(lists) == 0 {
 		return h, true
 	}
+	var t nxTally
+	first := min(2, len(lists))
 	label := fmt.Sprintf("blcheck-nx-%016x.%s", rand.Uint64(), nxParent)
-	probes = append(probes, sent{name: label, shown: label})
-	for i := range probes {
-		if probes[i].l != nil {
-			probes[i].p = r.probeStart(ctx, probes[i].l, false, probes[i].name)
-		} else {
-			probes[i].p = r.o.Resolver.Start(resolver.WithoutCache(ctx), probes[i].name, resolver.TypeA)
-		}
+	r.askNX(ctx, lists[:first], &nxProbe{name: label, shown: label}, &t)
+	// a list that refuses this resolver says nothing of it: one more is asked
+	if t.refused > 0 && first < len(lists) {
+		r.askNX(ctx, lists[first:first+1], nil, &t)
 	}
-	// the lists' names that came back with an address that is no refusal, and
-	// those that came back NXDOMAIN (the resolver passes NXDOMAIN through)
-	rewritten, passed, outside := 0, 0, false
+	// blamed when the name under no list and every list's name that could
+	// answer (two, unless the others refuse or fail) were given an address
+	if !t.outside || t.passed > 0 || t.rewritten == 0 {
+		return ResolverHealth{}, ctx.Err() == nil
+	}
+	t.h.RewritesNXDOMAIN = true
+	return t.h, ctx.Err() == nil
+}
+
+// nxProbe is a name that cannot exist, asked of the resolver: under a list's
+// zone, or under no list's (l nil).
+type nxProbe struct {
+	l           *listState
+	name, shown string
+	p           *resolver.Pending
+}
+
+// nxTally is what the made-up names got: the lists' names given an address
+// that is no refusal (rewritten), NXDOMAIN or no address (passed: the resolver
+// passes NXDOMAIN through), a refusal code of the list's own (refused), and
+// whether the name under no list got an address (outside).
+type nxTally struct {
+	rewritten, passed, refused int
+	outside                    bool
+	h                          ResolverHealth // the first invented answer
+}
+
+// askNX asks a made-up name under each list's zone, and outside if not nil, at
+// once, and tallies the answers.
+func (r *runner) askNX(ctx context.Context, lists []*listState, outside *nxProbe, t *nxTally) {
+	var probes []*nxProbe
+	for _, l := range lists {
+		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
+		pr := &nxProbe{l: l, name: label + "." + l.zone, shown: label + "." + l.List.Zone}
+		pr.p = r.probeStart(ctx, l, false, pr.name)
+		probes = append(probes, pr)
+	}
+	if outside != nil {
+		outside.p = r.o.Resolver.Start(resolver.WithoutCache(ctx), outside.name, resolver.TypeA)
+		probes = append(probes, outside)
+	}
 	for _, pr := range probes {
 		a, err := pr.p.Wait()
 		switch {
 		case err != nil:
 			continue // says nothing either way
 		case a.NXDomain || len(a.Addrs) == 0:
-			passed++
+			t.passed++
 			continue
 		}
 		refused := pr.l != nil
@@ -194,23 +221,17 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 		}
 		switch {
 		case refused:
+			t.refused++
 			continue
 		case pr.l == nil:
-			outside = true
+			t.outside = true
 		default:
-			rewritten++
+			t.rewritten++
 		}
-		if h.Probe == "" {
-			h = ResolverHealth{Answer: strings.Join(addrs, ", "), Probe: pr.shown}
+		if t.h.Probe == "" {
+			t.h = ResolverHealth{Answer: strings.Join(addrs, ", "), Probe: pr.shown}
 		}
 	}
-	// blamed when the name under no list and every list's name that could
-	// answer (two, unless the others refuse or fail) were given an address
-	if !outside || passed > 0 || rewritten == 0 {
-		return ResolverHealth{}, ctx.Err() == nil
-	}
-	h.RewritesNXDOMAIN = true
-	return h, ctx.Err() == nil
 }
 
 // checkHealth asks a list's test points (RFC 5782) and says what its answers
