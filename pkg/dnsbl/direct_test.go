@@ -249,3 +249,16 @@ func TestDirectInterrupted(t *testing.T) {
 		t.Errorf("ipbl: %s %v, target interrupted %v", c.Status, c.Err, res.Targets[0].Interrupted)
 	}
 }
+
+func FuzzSawAddr(f *testing.F) {
+	f.Add("Query Refused. See http://uribl.com/refused.shtml [Your DNS IP: 198.51.100.7]")
+	f.Add("127.0.0.1 refused; your IP 10.0.0.1, seen as 2001:db8::7.")
+	f.Fuzz(func(t *testing.T, txt string) {
+		if len(txt) > resolver.MaxTXTBytes {
+			return
+		}
+		if a := dnsbl.SawAddr(txt); a.IsValid() && (dnsbl.NotPublic(a) != "" || a.Is4In6()) {
+			t.Fatalf("SawAddr(%q) = %v: not a public address", txt, a)
+		}
+	})
+}
