@@ -677,6 +677,11 @@ func deliver(s *streams, oo *outputOptions, render report.Renderer, out *checked
 		if err = render(&buf, v, o); err == nil {
 			err = writeAtomic(oo.output, buf.Bytes())
 		}
+	} else if oo.format == "text" && s.outTTY && s.width > 0 { // wrapped to the terminal
+		var buf bytes.Buffer
+		if err = render(&buf, v, o); err == nil {
+			_, err = out.Write(wrapTerminal(buf.Bytes(), max(s.width, minHelpWidth)))
+		}
 	} else {
 		err = render(out, v, o)
 	}

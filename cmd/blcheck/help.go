@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -178,4 +179,82 @@ func completeLists(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Com
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// ansiEscape is a colour sequence of the text output: no width on a terminal.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// wrapTerminal breaks each line of text output longer than width (counting
+// what a terminal shows, not colour sequences) at a space, continuing it two
+// columns in from the line's own indentation. Lines are never broken inside a
+// word: a long link stays whole, so it can be clicked.
+func wrapTerminal(out []byte, width int) []byte {
+	var b strings.Builder
+	lines := strings.SplitAfter(string(out), "\n")
+	for _, line := range lines {
+		nl := strings.HasSuffix(line, "\n")
+		line = strings.TrimSuffix(line, "\n")
+		hang := hangOf(ansiEscape.ReplaceAllString(line, ""), width)
+		for {
+			cut := breakAt(line, width, hang)
+			if cut < 0 {
+				break
+			}
+			b.WriteString(strings.TrimRight(line[:cut], " ") + "\n")
+			line = strings.Repeat(" ", hang) + strings.TrimLeft(line[cut:], " ")
+		}
+		b.WriteString(line)
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return []byte(b.String())
+}
+
+// hangOf is where a broken line's continuation begins: under its text after
+// its first run of two spaces ("ERROR  SpamCop ..."), else two columns in from
+// its indentation.
+func hangOf(plain string, width int) int {
+	body := strings.TrimLeft(plain, " ")
+	indent := len(plain) - len(body)
+	hang := indent + 2
+	if i := strings.Index(body, "  "); i > 0 {
+		if rest := strings.TrimLeft(body[i:], " "); rest != "" {
+			hang = len(plain) - len(rest)
+		}
+	}
+	if hang > width/2 {
+		hang = min(indent+2, width/2)
+	}
+	return hang
+}
+
+// breakAt is where to break line to fit width columns, past column hang (or
+// right after a word too long for it): -1 when it fits, or has no space to
+// break at.
+func breakAt(line string, width, hang int) int {
+	plain := ansiEscape.ReplaceAllString(line, "")
+	if utf8.RuneCountInString(plain) <= width {
+		return -1
+	}
+	col, cut := 0, -1
+	for i := 0; i < len(line); {
+		if loc := ansiEscape.FindStringIndex(line[i:]); loc != nil && loc[0] == 0 {
+			i += loc[1]
+			continue
+		}
+		if col > width && cut >= 0 {
+			break
+		}
+		if line[i] == ' ' && col > hang {
+			cut = i
+			if col > width { // after a word longer than the line: break right after it
+				break
+			}
+		}
+		_, size := utf8.DecodeRuneInString(line[i:])
+		i += size
+		col++
+	}
+	return cut
 }

@@ -489,3 +489,31 @@ func TestSmallerThings(t *testing.T) {
 		})
 	}
 }
+
+func TestWrapTerminal(t *testing.T) {
+	red := func(s string) string { return "\x1b[31m" + s + "\x1b[0m" }
+	tests := []struct{ in, want string }{
+		{"short\n", "short\n"},
+		{"aaa bbb ccc ddd eee fff ggg\n", "aaa bbb ccc ddd eee fff\n  ggg\n"},
+		{"    " + red("ERROR") + "  list one two three four\n", "    " + red("ERROR") + "  list one two\n           three four\n"},
+		{"  note: https://example.com/a/long/link x\n", "  note:\n    https://example.com/a/long/link\n    x\n"},
+		{"no-newline-at-the-end and more", "no-newline-at-the-end\n  and more"},
+	}
+	for _, tc := range tests {
+		if got := string(wrapTerminal([]byte(tc.in), 24)); got != tc.want {
+			t.Errorf("wrapTerminal(%q) =\n%q\nwant\n%q", tc.in, got, tc.want)
+		}
+	}
+	srv := fakeWorld(t)
+	args := []string{"-r", srv.Addr, "127.0.0.2"}
+	narrow := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, func(s *streams) { s.outTTY, s.width = true, 60 }, args...)
+	for _, line := range strings.Split(narrow.stdout, "\n") {
+		if line = ansiEscape.ReplaceAllString(line, ""); len(line) > 60 && strings.Contains(strings.TrimSpace(line), " ") {
+			t.Errorf("a terminal of 60 columns: %d: %s", len(line), line)
+		}
+	}
+	piped := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, args...)
+	if !strings.Contains(piped.stdout, "(RFC 5782): LISTED is the expected answer (the lists and the resolver work; nothing to delist).") {
+		t.Errorf("output to a pipe is not wrapped (a line is one grep away):\n%s", piped.stdout)
+	}
+}
