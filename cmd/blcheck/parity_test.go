@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,29 @@ func TestScanSeedMail(t *testing.T) {
 	got = runCLI(t, nil, "", append([]string{"scan", pbl, "-o", "json"}, r...)...)
 	if got.code != 0 || !strings.Contains(got.stdout, `"status": "noted"`) || strings.Contains(got.stdout, `"status": "listed"`) {
 		t.Errorf("a link host on PBL only: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+}
+
+// A scan keeps the heap in proportion to its input (and to its hosts), gives
+// the limit back when it ends, and leaves GOMEMLIMIT alone.
+func TestScanMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	m := keepMemoryInProportion(&streams{getenv: func(string) string { return "" }})
+	m.set(10<<20, 0)
+	if got := debug.SetMemoryLimit(-1); got != 80<<20 {
+		t.Errorf("10 MiB input: limit %d, want 80 MiB", got)
+	}
+	m.set(1<<20, 100000)
+	if got := debug.SetMemoryLimit(-1); got != 64<<20+100000*perTargetBytes {
+		t.Errorf("100,000 hosts: limit %d", got)
+	}
+	m.restore()
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("not restored: %d, want %d", got, before)
+	}
+	m = keepMemoryInProportion(&streams{getenv: func(k string) string { return map[string]string{"GOMEMLIMIT": "1GiB"}[k] }})
+	m.set(10<<20, 0)
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("GOMEMLIMIT overridden: %d", got)
 	}
 }

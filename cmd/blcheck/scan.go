@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,18 +82,24 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 		}
 		ignore = append(ignore, t.Host)
 	}
+	limit := keepMemoryInProportion(s)
+	defer limit.restore()
+	limit.set(statSizes(args), 0) // while reading; standard input counts as it is read
 	var items []extract.Item
 	var unread []string
+	var size int64
 	for _, name := range args {
-		got, err := readFindings(s, name)
+		got, n, err := readFindings(s, name)
 		if err != nil {
 			return err
 		}
+		size += n
 		items = append(items, got.Items...)
 		warnings = append(warnings, got.Warnings...)
 		unread = append(unread, got.Unread...)
 	}
 	targets, found := plan(items, ignore)
+	limit.set(size, len(targets))
 	found.incomplete = append(found.incomplete, unread...) // what was in them was not checked
 	if len(targets) == 0 {
 		fmt.Fprintf(s.err, "blcheck: nothing to check: no link, address or header host found in %s\n", strings.Join(args, ", "))
@@ -99,28 +107,89 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
 
-// readFindings extracts the items of one file ("-" is standard input).
-func readFindings(s *streams, name string) (*extract.Findings, error) {
+// readFindings extracts the items of one file ("-" is standard input), and
+// says how many bytes it read.
+func readFindings(s *streams, name string) (*extract.Findings, int64, error) {
 	if name == "-" {
-		f, err := extract.File(s.in, "standard input")
+		in := &countingReader{r: s.in}
+		f, err := extract.File(in, "standard input")
 		if err != nil {
-			return nil, usagef("standard input: %v", err)
+			return nil, 0, usagef("standard input: %v", err)
 		}
-		return f, nil
+		return f, in.n, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, usagef("%v", pathError(err))
+		return nil, 0, usagef("%v", pathError(err))
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, usagef("%s is a directory: name the files to scan", name)
+		return nil, 0, usagef("%s is a directory: name the files to scan", name)
 	}
-	found, err := extract.File(f, name)
+	in := &countingReader{r: f}
+	found, err := extract.File(in, name)
 	if err != nil {
-		return nil, usagef("%s: %v", name, err)
+		return nil, 0, usagef("%s: %v", name, err)
 	}
-	return found, nil
+	return found, in.n, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// perTargetBytes is about what the engine keeps for one target of a scan
+// while it runs (its subjects, checks and answers).
+const perTargetBytes = 1536
+
+// memoryLimit asks Go's garbage collector to keep the heap of a scan within
+// eight times its input (the rest of ten for the runtime), unless GOMEMLIMIT
+// says otherwise: most of what reading a newsletter allocates is garbage soon
+// after, which the collector would otherwise let grow to twice the live heap.
+// The limit leaves room for what the run must keep (64 MiB, and
+// perTargetBytes a distinct host), so that a scan of many thousands of
+// distinct hosts is not slowed by a collector that cannot reach it.
+type memoryLimit struct {
+	on   bool
+	prev int64
+}
+
+func keepMemoryInProportion(s *streams) *memoryLimit {
+	if s.getenv("GOMEMLIMIT") != "" {
+		return &memoryLimit{}
+	}
+	return &memoryLimit{on: true, prev: debug.SetMemoryLimit(-1)}
+}
+
+func (m *memoryLimit) set(input int64, targets int) {
+	if m.on {
+		debug.SetMemoryLimit(max(8*input, 64<<20+int64(targets)*perTargetBytes))
+	}
+}
+
+func (m *memoryLimit) restore() {
+	if m.on {
+		debug.SetMemoryLimit(m.prev)
+	}
+}
+
+// statSizes is the size of the named files, as far as it is known before
+// they are read.
+func statSizes(names []string) int64 {
+	var n int64
+	for _, name := range names {
+		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+			n += st.Size()
+		}
+	}
+	return n
 }
 
 // plan turns findings into targets (extract.Targets), and says what was left
