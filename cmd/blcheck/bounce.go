@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,6 +83,7 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	if err != nil {
 		return err
 	}
+	defer boundHeap(s, len(data))()
 	rep := bounce.ParseBytes(data)
 	if !rep.Found {
 		return usagef("%s holds no bounce: no SMTP error, enhanced status code, delivery report or failure wording "+
@@ -147,4 +149,17 @@ func quoteStart(data []byte) string {
 		text = strings.ToValidUTF8(text[:160], "") + "..."
 	}
 	return fmt.Sprintf("it reads %q", text)
+}
+
+// boundHeap asks Go's collector to keep the heap of a bounce within eight
+// times its input (32 MiB at least, for the catalog and the run's few
+// targets), unless GOMEMLIMIT says otherwise, and returns what gives the old
+// limit back: reading a bounce's returned message allocates mostly garbage,
+// which the collector would otherwise let grow to twice the live heap.
+func boundHeap(s *streams, size int) func() {
+	if s.getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	old := debug.SetMemoryLimit(max(32<<20, 8*int64(size)))
+	return func() { debug.SetMemoryLimit(old) }
 }
