@@ -42,18 +42,20 @@ func subjectLine(s Subject) string {
 	return line
 }
 
-func TestExpand(t *testing.T) {
-	mx := func(hosts ...string) *resolver.Answer {
-		a := &resolver.Answer{}
-		for i, h := range hosts {
-			a.MX = append(a.MX, resolver.MX{Host: h, Pref: uint16(10 * (i + 1))})
-		}
-		return a
+func mxAnswer(hosts ...string) *resolver.Answer {
+	a := &resolver.Answer{}
+	for i, h := range hosts {
+		a.MX = append(a.MX, resolver.MX{Host: h, Pref: uint16(10 * (i + 1))})
 	}
-	base := map[string]*resolver.Answer{
+	return a
+}
+
+// expandWorld is the DNS TestExpand's targets have, by "name TYPE".
+func expandWorld() map[string]*resolver.Answer {
+	return map[string]*resolver.Answer{
 		"example.com A":         addrs("192.0.2.1"),
 		"example.com AAAA":      addrs("2001:db8::1"),
-		"example.com MX":        mx("mx1.example.com", "mx2.example.net"),
+		"example.com MX":        mxAnswer("mx1.example.com", "mx2.example.net"),
 		"mx1.example.com A":     addrs("192.0.2.1", "192.0.2.2"),
 		"mx2.example.net A":     addrs("198.51.100.7"),
 		"example.com NS":        {NS: []string{"ns1.example.org"}},
@@ -65,6 +67,9 @@ func TestExpand(t *testing.T) {
 		"gone.example.com AAAA": {NXDomain: true},
 		"gone.example.com MX":   {NXDomain: true},
 	}
+}
+
+func TestExpand(t *testing.T) {
 	tests := []struct {
 		name     string
 		target   string
@@ -102,16 +107,13 @@ func TestExpand(t *testing.T) {
 			subjects: []string{"example.com <input private.example.com>", "private.example.com <host name>", "10.1.2.3 <A> skipped"}},
 		{name: "a host that does not exist", target: "gone.example.com",
 			subjects: []string{"example.com <input gone.example.com>"}, note: "gone.example.com does not exist in DNS"},
-		{name: "a null MX", target: "example.com", extra: map[string]*resolver.Answer{"example.com MX": mx("")},
+		{name: "a null MX", target: "example.com", extra: map[string]*resolver.Answer{"example.com MX": mxAnswer("")},
 			subjects: []string{"example.com <input>", "192.0.2.1 <A>", "2001:db8::1 <AAAA>"}, note: "null MX"},
 		{name: "a test point asks nothing", target: "dbltest.com", subjects: []string{"dbltest.com <input>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := mapDNS{answers: map[string]*resolver.Answer{}, fail: map[string]bool{}}
-			for k, v := range base {
-				m.answers[k] = v
-			}
+			m := mapDNS{answers: expandWorld(), fail: map[string]bool{}}
 			for k, v := range tt.extra {
 				m.answers[k] = v
 			}
