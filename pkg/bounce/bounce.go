@@ -48,6 +48,9 @@ type Provider struct {
 	// Code is what the provider's own code in the bounce means, where it is known.
 	Code string `json:"code,omitempty"`
 	rate bool   // its block is a rate limit
+	// ipList: its block is a list of sending addresses (Proofpoint, Cloudmark,
+	// Cox...), whatever words about spam come with it
+	ipList bool
 }
 
 // Report is what a bounce says.

@@ -485,6 +485,8 @@ func TestMoreWordings(t *testing.T) {
 		{"550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550\n", "Mimecast", CauseProvider},
 		{"550 5.7.1 Your message was rejected: the sending IP has a poor reputation.\n", "", CauseProvider},
 		{"Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n", "", CauseRate},
+		{"554 5.7.1 Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1600000000-abcdef\n", "", CauseContent},
+		{"550 High probability of spam\n", "", CauseContent},
 	}
 	for _, tt := range tests {
 		rep := ParseBytes([]byte(tt.bounce))

@@ -40,7 +40,7 @@ var (
 		`\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|\buribl\b|\bsurbl\b|\bbulk mail\b|\bsuspicious (?:content|links?|urls?)\b|` +
 		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|forbidden[ _]file[ _]extension|` +
 		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
-		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|"?from"? header is (?:missing|invalid)|` +
+		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|\bsuspicion of spam\b|\bsuspected (?:as )?spam\b|\bprobability of spam\b|\bspam probability\b|"?from"? header is (?:missing|invalid)|` +
 		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b`)
 	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
@@ -79,7 +79,7 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 			"or its PTR name does not resolve back to it. Not a blacklist."}
 	case rateRE().MatchString(said) && (deferred(rep) || rep.Provider != nil && rep.Provider.rate):
 		return Cause{CauseRate, rateWords(rep)}
-	case contentRE().MatchString(said):
+	case contentRE().MatchString(said) && (rep.Provider == nil || !rep.Provider.ipList):
 		return Cause{CauseContent, "A content or spam verdict: the receiver refused what the mail holds (its words, " +
 			"links or attachments), not the server that sent it." + contentLists(hinted)}
 	case authRE().MatchString(said):
