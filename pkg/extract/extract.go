@@ -264,8 +264,11 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 			j-- // the full stop that ends a sentence
 		}
 		b := start
-		if b > 0 && strings.IndexByte("@/:_\\=%&?#", s[b-1]) >= 0 {
+		if b > 0 && strings.IndexByte("@/:_\\%&?#", s[b-1]) >= 0 {
 			continue // part of a URL, an address, a path or a longer token
+		}
+		if b > 0 && s[b-1] == '=' && inURL(s, b) {
+			continue // a query value: the URL's own reading follows redirects
 		}
 		if i < len(s) && strings.IndexByte("@_", s[i]) >= 0 {
 			continue // an address's local part, a longer token; a path after it is fine (example.com/offer)
@@ -304,6 +307,14 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		}
 		x.add(host, name, line, part, where+" (no scheme)")
 	}
+}
+
+// inURL reports whether s[b] is inside a URL: the word it stands in (from the
+// last space before it) holds "://" or a "?". Outside one, "helo=mx.example.com"
+// names a host.
+func inURL(s string, b int) bool {
+	w := s[strings.LastIndexAny(s[:b], " \t<>\"'(")+1 : b]
+	return strings.Contains(w, "://") || strings.IndexByte(w, '?') >= 0
 }
 
 func isAlnum(c byte) bool {

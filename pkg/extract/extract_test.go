@@ -551,7 +551,7 @@ func TestDamagedMessageStart(t *testing.T) {
 	html := base64.StdEncoding.EncodeToString([]byte(`<a href="https://hidden.example.com/x">x</a>`))
 	body := "Subject: offer\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n" + html + "\n--b--\n"
 	for _, tc := range []struct{ name, start, warn string }{
-		{"blank line", "\n", "starts with 1 blank line"},
+		{"blank line", "\n", "starts with 1 blank line(s)"},
 		{"whitespace lines", "  \r\n\t\n", "starts with 2 blank line"},
 		{"damaged first line", "?? x-garbage see www.damaged.example.org\nFrom: a@sender.example.com\n", "line 1 of the header is no header"},
 		{"continuation first", "  folded.example.org\nFrom: a@sender.example.com\n", "line 1 of the header is no header"},
@@ -585,5 +585,28 @@ func TestDamagedMessageStart(t *testing.T) {
 		if readHead([]byte(s)).message() {
 			t.Errorf("%q taken for a message", s)
 		}
+	}
+}
+
+// A host after "=" outside a URL is a name (a returned message's
+// "helo=mx.example.net"); inside a URL's query it is the URL's business. A
+// part's Content-ID names a domain, as a Message-ID does.
+func TestEqualsAndContentID(t *testing.T) {
+	found, _ := File(strings.NewReader("Received: from [192.0.2.1] (helo=mx1.example.net ident=root)\nsee https://r.example.org/?a=b.example.com&c=1\n"), "m.txt")
+	var got []string
+	for _, it := range found.Items {
+		got = append(got, it.Host)
+	}
+	if want := []string{"mx1.example.net", "r.example.org"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	msg := "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\nContent-ID: <part1@cid.example.com>\n\nhi\n--b--\n"
+	found, _ = File(strings.NewReader(msg), "m.eml")
+	got = nil
+	for _, it := range found.Items {
+		got = append(got, it.Host+" "+it.Loc.Where)
+	}
+	if !slices.Contains(got, "cid.example.com Content-ID header") {
+		t.Errorf("Content-ID: %v", got)
 	}
 }

@@ -26,10 +26,15 @@ var dkimDomainRE = lazyre.New(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
 // message reads an RFC 5322 message: the headers that matter, then every MIME part.
 func (x *extractor) message(data []byte, part string, firstLine int) {
 	h := readHead(data)
-	data, damaged := h.repair(data)
 	if h.skipped > 0 {
-		x.warn("%sthe message starts with %d blank line(s) before its header: skipped", partPrefix(part), h.skipped)
+		// a header after blank lines is no header to a receiver's filter
+		// (SpamAssassin reads such a message as raw text, transfer encodings and
+		// all): what it finds there is read here too, and the parts decoded
+		x.warn("%sthe message starts with %d blank line(s) before its header: read as a message, and as the raw text receivers' filters see",
+			partPrefix(part), h.skipped)
+		x.text(data, part, firstLine, "raw text")
 	}
+	data, damaged := h.repair(data)
 	for _, n := range h.damaged {
 		x.warn("%sline %d of the header is no header (damaged?): read as text", partPrefix(part), firstLine-1+n)
 		x.textLine(damaged[n], firstLine-1+n, part, "damaged header line")
@@ -174,6 +179,11 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 				name = strings.Fields(part)[1] + "." + name
 			}
 			sub := entityHeader{contentType: p.Header.Get("Content-Type"), encoding: p.Header.Get("Content-Transfer-Encoding")}
+			if cid := p.Header.Get("Content-Id"); cid != "" { // a domain, as in Message-ID
+				if at := strings.LastIndexByte(cid, '@'); at > 0 {
+					x.add(strings.Trim(cid[at+1:], "<> "), cid, firstLine, part, "Content-ID header")
+				}
+			}
 			subType, _, _ := mime.ParseMediaType(sub.contentType)
 			if subType == "" {
 				subType = "text/plain"
