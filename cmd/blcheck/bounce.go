@@ -109,6 +109,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	}
 	found.incomplete = append(found.incomplete, rep.Unread...)
 	switch {
+	case cause.Kind == bounce.CauseContent && rep.Returned == nil: // what it names may be checked, not the rest of the mail
+		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+
+			"check the mail you sent with blcheck scan FILE")
 	case len(targets) > 0 || cause.NothingToCheck():
 	case cause.Kind == bounce.CauseContent:
 		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+

@@ -424,6 +424,10 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 		s = "The receiver refused the mail's content, not the server that sent it, and the bounce does not include " +
 			"the message, so nothing of it was checked. Save the mail you sent as a file and run: blcheck scan FILE " +
 			"(it checks every domain and link in it, and their addresses, on the lists receivers use)."
+	case kind == CauseContent && answered > 0 && rep.Returned == nil:
+		s = "The receiver refused the mail's content; what its rejection names is not listed now on the lists asked" +
+			namedNote(named) + ", and the bounce does not include the message, so the rest of it was not checked: " +
+			"save the mail you sent as a file and run: blcheck scan FILE." + staleSetup
 	case kind == CauseContent && answered > 0:
 		s = "The receiver refused the mail's content; nothing in the returned message is listed now on the lists asked" +
 			namedNote(named) + ": the listing may have expired, or the receiver judged the content by its own filter." + staleSetup
