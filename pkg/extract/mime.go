@@ -179,11 +179,7 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 				name = strings.Fields(part)[1] + "." + name
 			}
 			sub := entityHeader{contentType: p.Header.Get("Content-Type"), encoding: p.Header.Get("Content-Transfer-Encoding")}
-			if cid := p.Header.Get("Content-Id"); cid != "" { // a domain, as in Message-ID
-				if at := strings.LastIndexByte(cid, '@'); at > 0 {
-					x.add(strings.Trim(cid[at+1:], "<> "), cid, firstLine, part, "Content-ID header")
-				}
-			}
+			x.contentID(p.Header.Get("Content-Id"), firstLine, part)
 			subType, _, _ := mime.ParseMediaType(sub.contentType)
 			if subType == "" {
 				subType = "text/plain"
@@ -213,6 +209,13 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 		x.message(decoded, part, firstLine)
 	case strings.HasPrefix(mediaType, "text/"):
 		x.text(decoded, part, firstLine, "text")
+	}
+}
+
+// contentID adds the domain of a part's Content-ID, as in Message-ID.
+func (x *extractor) contentID(cid string, line int, part string) {
+	if at := strings.LastIndexByte(cid, '@'); at > 0 {
+		x.add(strings.Trim(cid[at+1:], "<> "), cid, line, part, "Content-ID header")
 	}
 }
 
