@@ -3,7 +3,15 @@
 // several servers, and deduplication of identical queries in flight.
 //
 // It is the only package that uses github.com/miekg/dns for queries; its API
-// speaks net/netip and its own types.
+// speaks net/netip and its own types. It uses miekg/dns for messages (packing,
+// parsing) and for TCP, but not its UDP client: a dns.Conn carries one
+// outstanding query at a time (dns.Client.ExchangeContext dials a socket per
+// query, or waits for the answer on a shared Conn before the next query can
+// use it), and dns.Client shares nothing between identical queries in flight.
+// A bulk run keeps hundreds of queries in flight to one server, so the UDP
+// multiplexer (udpMux: a few long-lived sockets, answers matched by ID and
+// question, batched sends and reads on Linux) and the sharing of in-flight
+// queries (Client.inflight) are written here by hand.
 package resolver
 
 import (
@@ -305,9 +313,7 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 		key := queryKey{name, t}
 		if e, ok := c.cache.Get(key); ok && !uncached {
 			if c.now().Before(e.expires) {
-				p := &Pending{a: e.a, ready: closedChan}
-				p.once.Do(func() {})
-				ps[i] = p
+				ps[i] = Answered(e.a, nil)
 				c.hits.Add(1)
 				continue
 			}
@@ -413,6 +419,14 @@ type queryKey struct {
 func (p *Pending) expire() { _, _ = p.Wait() }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Answered is a Pending whose answer is already in: a cached answer, or a fake
+// Resolver's (tests of the packages above need no server).
+func Answered(a *Answer, err error) *Pending {
+	p := &Pending{a: a, err: err, ready: closedChan}
+	p.once.Do(func() {})
+	return p
+}
 
 // Wait returns the answer: the first try's, or a retry's after a timeout or
 // SERVFAIL. Several goroutines may wait for the same Pending.

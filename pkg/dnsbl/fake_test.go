@@ -1,0 +1,189 @@
+package dnsbl_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// fakeResolver is a resolver.Resolver from a map, "name TYPE" → answer or
+// error, with no server and no socket: what the engine's tests of its own
+// logic run on. A name it does not know does not exist (NXDOMAIN), unless
+// everything is set (a resolver that invents answers).
+type fakeResolver struct {
+	answers    map[string]*resolver.Answer
+	errs       map[string]error
+	everything *resolver.Answer
+	win        *resolver.Window
+
+	mu    sync.Mutex
+	asked []string
+}
+
+func newFake() *fakeResolver {
+	return &fakeResolver{answers: map[string]*resolver.Answer{}, errs: map[string]error{}, win: resolver.NewWindow(32)}
+}
+
+// zone makes zone a healthy list: its RFC 5782 test points listed with code.
+func (f *fakeResolver) zone(zone, code string) {
+	for _, s := range []string{"127.0.0.2", "::ffff:7f00:2", "test"} {
+		f.set(dnsbltest.QueryName(s, zone), resolver.TypeA, code)
+	}
+}
+
+func (f *fakeResolver) set(name string, t resolver.Type, values ...string) {
+	a := &resolver.Answer{Name: name}
+	for _, v := range values {
+		if ip, err := netip.ParseAddr(v); err == nil && t != resolver.TypeTXT {
+			a.Addrs = append(a.Addrs, ip)
+		} else {
+			a.TXT = append(a.TXT, v)
+		}
+	}
+	f.answers[name+" "+t.String()] = a
+}
+
+func (f *fakeResolver) Lookup(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error) {
+	return f.Start(ctx, name, t).Wait()
+}
+
+func (f *fakeResolver) Start(ctx context.Context, name string, t resolver.Type) *resolver.Pending {
+	return f.StartAll(ctx, []string{name}, t)[0]
+}
+
+func (f *fakeResolver) StartAll(ctx context.Context, names []string, t resolver.Type) []*resolver.Pending {
+	ps := make([]*resolver.Pending, len(names))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, name := range names {
+		key := strings.ToLower(name) + " " + t.String()
+		f.asked = append(f.asked, key)
+		switch a, ok := f.answers[key]; {
+		case ctx.Err() != nil:
+			ps[i] = resolver.Answered(nil, &resolver.Error{Kind: resolver.Canceled, Name: name})
+		case f.errs[key] != nil:
+			ps[i] = resolver.Answered(nil, f.errs[key])
+		case ok:
+			ps[i] = resolver.Answered(a, nil)
+		case f.everything != nil:
+			ps[i] = resolver.Answered(f.everything, nil)
+		default:
+			ps[i] = resolver.Answered(&resolver.Answer{Name: name, NXDomain: true}, nil)
+		}
+	}
+	return ps
+}
+
+func (f *fakeResolver) Servers() []string        { return []string{"fake"} }
+func (f *fakeResolver) Window() *resolver.Window { return f.win }
+
+// TestRunOnFakeResolver is the engine's plan, judge and run over a fake
+// resolver: verdicts, failures and the resolver's lies, with no server.
+func TestRunOnFakeResolver(t *testing.T) {
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, _, err := cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl", "dombl"}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := &resolver.Error{Kind: resolver.Timeout, Tries: 2}
+	tests := []struct {
+		name   string
+		target string
+		setup  func(f *fakeResolver)
+		want   map[string]dnsbl.Status // "subject list" → status
+		reason string                  // of the first listing
+		err    error                   // of Run
+		// rewrites: the resolver is found to invent answers (its answers,
+		// outside 127.0.0.0/8, are errors of the lists)
+		rewrites bool
+	}{
+		{name: "a listing with its reason, clean elsewhere", target: "192.0.2.99",
+			setup: func(f *fakeResolver) {
+				f.set("99.2.0.192.ip.bl.test", resolver.TypeA, "127.0.0.4")
+				f.set("99.2.0.192.ip.bl.test", resolver.TypeTXT, "infected: see https://ip.bl.test/")
+			},
+			want:   map[string]dnsbl.Status{"192.0.2.99 ipbl": dnsbl.Listed, "192.0.2.99 v4bl": dnsbl.Clean},
+			reason: "infected: see https://ip.bl.test/"},
+		{name: "a timeout is an error, never clean", target: "192.0.2.99",
+			setup: func(f *fakeResolver) { f.errs["99.2.0.192.ip.bl.test A"] = timeout },
+			want:  map[string]dnsbl.Status{"192.0.2.99 ipbl": dnsbl.Error, "192.0.2.99 v4bl": dnsbl.Clean}},
+		{name: "an IPv6 address skips the IPv4-only list", target: "2001:db8::7",
+			want: map[string]dnsbl.Status{"2001:db8::7 ipbl": dnsbl.Clean, "2001:db8::7 v4bl": dnsbl.Skipped}},
+		{name: "a domain and its address", target: "example.com",
+			setup: func(f *fakeResolver) {
+				f.set("example.com", resolver.TypeA, "192.0.2.1")
+				f.set("example.com.dom.bl.test", resolver.TypeA, "127.0.1.2")
+			},
+			want: map[string]dnsbl.Status{"example.com dombl": dnsbl.Listed, "192.0.2.1 ipbl": dnsbl.Clean, "192.0.2.1 v4bl": dnsbl.Clean}},
+		{name: "a resolver that invents answers voids every answer", target: "192.0.2.99",
+			setup: func(f *fakeResolver) {
+				f.everything = &resolver.Answer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.250")}}
+			},
+			want: map[string]dnsbl.Status{"192.0.2.99 ipbl": dnsbl.Error, "192.0.2.99 v4bl": dnsbl.Error}, rewrites: true},
+		{name: "nothing answered", target: "192.0.2.99",
+			setup: func(f *fakeResolver) {
+				for _, z := range []string{"ip.bl.test", "v4.bl.test"} {
+					f.errs["99.2.0.192."+z+" A"] = &resolver.Error{Kind: resolver.Refused}
+				}
+			},
+			want: map[string]dnsbl.Status{"192.0.2.99 ipbl": dnsbl.Error, "192.0.2.99 v4bl": dnsbl.Error}, err: dnsbl.ErrNoAnswers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.zone("ip.bl.test", "127.0.0.2")
+			f.zone("v4.bl.test", "127.0.0.2")
+			f.zone("dom.bl.test", "127.0.1.2")
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ck.Close()
+			target, err := dnsbl.ParseTarget(tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ck.Check(context.Background(), target)
+			if !errors.Is(err, tt.err) || tt.err == nil && err != nil {
+				t.Errorf("Run: %v, want %v", err, tt.err)
+			}
+			got := map[string]dnsbl.Status{}
+			reason := ""
+			for _, c := range res.Targets[0].Checks {
+				got[c.Subject+" "+c.List.ID] = c.Status
+				if c.Status == dnsbl.Listed && reason == "" {
+					reason = c.Reason
+				}
+			}
+			for k, st := range tt.want {
+				if got[k] != st {
+					t.Errorf("%s: %s, want %s (all: %v)", k, got[k], st, got)
+				}
+			}
+			if tt.reason != "" && reason != tt.reason {
+				t.Errorf("reason %q, want %q", reason, tt.reason)
+			}
+			if res.Resolver.RewritesNXDOMAIN != tt.rewrites {
+				t.Errorf("resolver health %+v", res.Resolver)
+			}
+			if tt.err == nil && !tt.rewrites && slices.ContainsFunc(res.Lists, func(l dnsbl.ListHealth) bool { return l.Health.State != dnsbl.HealthOK }) {
+				t.Errorf("health: %+v", res.Lists)
+			}
+		})
+	}
+}
