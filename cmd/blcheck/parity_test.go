@@ -67,7 +67,8 @@ func TestScanSeedMail(t *testing.T) {
 
 	got := runCLI(t, nil, "", append([]string{"scan", seed}, r...)...)
 	if got.code != 1 || !strings.Contains(got.stdout, "www.justatheory.com: LISTED") ||
-		!strings.Contains(got.stdout, "127.0.0.4") || !strings.Contains(got.stdout, "XBL") {
+		!strings.Contains(got.stdout, "127.0.0.4") || !strings.Contains(got.stdout, "XBL") ||
+		!strings.Contains(got.stdout, "reason, delist: https://check.spamhaus.org/query/ip/192.0.2.10\n") {
 		t.Errorf("the seed's mail: exit %d\n%s%s", got.code, got.stdout, got.err)
 	}
 	got = runCLI(t, nil, "", append([]string{"scan", pbl, "-o", "json"}, r...)...)

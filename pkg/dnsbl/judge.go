@@ -143,8 +143,10 @@ func judge(l *catalog.Selected, in judgement) Check {
 	}
 	if c.Status != Listed {
 		c.DelistURL = ""
-	} else if u := reasonURL(l.List, c.Reason); u != "" {
-		c.DelistURL = u // the list's own page about this listing (an SBL record, say)
+	} else if u := reasonURL(l.List, c.Reason); u != "" && u != c.DelistURL {
+		// the list's own page about this listing (an SBL record, say), kept
+		// beside the catalog's page for the subject
+		c.ListingURL = u
 	}
 	if c.Status == Listed && !l.CountsAs(in.Role, c.Codes) {
 		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.SubjectType, l.List)

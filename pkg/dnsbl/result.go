@@ -47,7 +47,10 @@ type Check struct {
 	Codes     []netip.Addr
 	Meanings  []string
 	Reason    string // the listing's TXT record, for a listing
-	DelistURL string
+	DelistURL string // the catalog's page for the subject on this list
+	// ListingURL is the list's own page about this listing, named in its TXT
+	// reason (an SBL record, a SURBL lookup), where it is not DelistURL.
+	ListingURL string
 	RTT       time.Duration // of the A query
 	// Err says why the check failed (error, blocked, unreliable) or was
 	// skipped, nil otherwise: a *CheckError whose text is for people and whose

@@ -91,7 +91,7 @@ func TestRunIP(t *testing.T) {
 		t.Errorf("listing: %+v", c)
 	}
 	// a link to the list's own domain is the page about this very listing
-	if c := find(res, "192.0.2.12", "ipbl"); c.DelistURL != "https://www.bl.test/record/SBL123" {
+	if c := find(res, "192.0.2.12", "ipbl"); c.ListingURL != "https://www.bl.test/record/SBL123" || c.DelistURL != "https://ip.bl.test/lookup?ip=192.0.2.12" {
 		t.Errorf("the TXT's own link: %+v", c)
 	}
 	if c := find(res, "192.0.2.11", "ipbl"); c.Status != dnsbl.Clean || c.Reason != "" || c.DelistURL != "" {

@@ -84,6 +84,9 @@ type CheckDoc struct {
 	Meanings  []string `json:"meanings"`
 	Reason    string   `json:"reason"`
 	DelistURL string   `json:"delist_url"`
+	// ListingURL is the list's own page about the listing, from its TXT reason,
+	// where it is not delist_url.
+	ListingURL string `json:"listing_url,omitempty"`
 	RTTms     int64    `json:"rtt_ms"`
 	Error     string   `json:"error"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
@@ -102,7 +105,7 @@ type CheckDoc struct {
 func NewCheckDoc(c dnsbl.Check) CheckDoc {
 	d := CheckDoc{Subject: c.Subject, Zone: c.Zone, Query: c.Query, Status: string(c.Status),
 		Codes: make([]string, len(c.Codes)), Meanings: nonNil(c.Meanings), Reason: c.Reason,
-		DelistURL: c.DelistURL, RTTms: c.RTT.Milliseconds(), Error: errText(c.Err)}
+		DelistURL: c.DelistURL, ListingURL: c.ListingURL, RTTms: c.RTT.Milliseconds(), Error: errText(c.Err)}
 	if c.List != nil {
 		d.List = c.List.ID
 	}

@@ -36,6 +36,10 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 	b = appendString(b, c.Reason)
 	b = append(b, `,"delist_url":`...)
 	b = appendString(b, c.DelistURL)
+	if c.ListingURL != "" {
+		b = append(b, `,"listing_url":`...)
+		b = appendString(b, c.ListingURL)
+	}
 	b = append(b, `,"rtt_ms":`...)
 	b = strconv.AppendInt(b, c.RTTms, 10)
 	b = append(b, `,"error":`...)

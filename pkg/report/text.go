@@ -518,11 +518,16 @@ func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
 	for _, m := range c.Meanings {
 		t.p("           %s\n", Sanitize(m, 300))
 	}
-	if c.Reason != "" {
+	switch {
+	case c.Reason != "" && strings.TrimSpace(c.Reason) == c.DelistURL && !t.test:
+		t.p("           reason, delist: %s\n", Sanitize(c.DelistURL, 300)) // the list's TXT is the catalog's link
+	case c.Reason != "":
 		t.p("           reason: %s\n", Sanitize(c.Reason, 300))
-	}
-	if c.DelistURL != "" && !t.test {
-		t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
+		fallthrough
+	default:
+		if c.DelistURL != "" && !t.test {
+			t.p("           delist: %s\n", Sanitize(c.DelistURL, 300))
+		}
 	}
 	if l := t.v.Names[c.List.ID]; l != nil && l.Removal != "" && !t.test {
 		t.p("           removal form: %s\n", Sanitize(l.RemovalURL(c.Subject), 300))
