@@ -345,6 +345,12 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 	it.mu.Lock()
 	s, busy := it.steps[key]
 	if !busy {
+		// another walk may have taken this step, and finished it, since d was
+		// found: then the cache already leads further, and nothing is asked
+		if c, exact := it.closestLocked(zone); exact || c.Zone != d.Zone {
+			it.mu.Unlock()
+			return nil
+		}
 		s = &step{done: make(chan struct{})}
 		it.steps[key] = s
 	}
@@ -434,6 +440,11 @@ func (it *Iterator) keep(d *Delegation) *Delegation {
 func (it *Iterator) closest(zone string) (*Delegation, bool) {
 	it.mu.Lock()
 	defer it.mu.Unlock()
+	return it.closestLocked(zone)
+}
+
+// closestLocked is closest with it.mu held.
+func (it *Iterator) closestLocked(zone string) (*Delegation, bool) {
 	now := it.cfg.Now()
 	for name := zone; ; name = parentOf(name) {
 		if d, ok := it.zones[name]; ok {
