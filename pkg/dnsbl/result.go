@@ -51,7 +51,7 @@ type Check struct {
 	// ListingURL is the list's own page about this listing, named in its TXT
 	// reason (an SBL record, a SURBL lookup), where it is not DelistURL.
 	ListingURL string
-	RTT       time.Duration // of the A query
+	RTT        time.Duration // of the A query
 	// Err says why the check failed (error, blocked, unreliable) or was
 	// skipped, nil otherwise: a *CheckError whose text is for people and whose
 	// kind errors.Is matches (ErrTimeout, ErrServFail, ErrRefused, ErrNetwork,
