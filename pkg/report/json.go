@@ -87,8 +87,8 @@ type CheckDoc struct {
 	// ListingURL is the list's own page about the listing, from its TXT reason,
 	// where it is not delist_url.
 	ListingURL string `json:"listing_url,omitempty"`
-	RTTms     int64    `json:"rtt_ms"`
-	Error     string   `json:"error"`
+	RTTms      int64  `json:"rtt_ms"`
+	Error      string `json:"error"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
 	Change string `json:"change,omitempty"`
 	// DuplicateOf names the list under which this same listing is counted.
