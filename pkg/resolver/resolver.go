@@ -178,7 +178,8 @@ type Config struct {
 	// list's TTL has passed. A negative MaxCacheTTL turns the cache off.
 	MaxCacheTTL time.Duration
 	// Concurrency is the most queries in flight at once, shared by every
-	// caller (0: DefaultConcurrency); fewer while the server drops some.
+	// caller (0: DefaultConcurrency); fewer at first (FirstBurst, doubling each
+	// round trip) and while the server drops some.
 	Concurrency int
 	// Now is the clock the cache's expiry reads, for tests; nil means time.Now.
 	Now func() time.Time
@@ -256,7 +257,7 @@ func New(cfg Config) (*Client, error) {
 		inflight: map[queryKey]*Pending{},
 		maxTTL:   cfg.MaxCacheTTL,
 		now:      cfg.Now,
-		window:   NewWindow(cfg.Concurrency),
+		window:   newWindow(cfg.Concurrency, FirstBurst),
 	}, nil
 }
 

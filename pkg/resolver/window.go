@@ -13,7 +13,13 @@ const minWindow = 16
 // Window bounds the queries in flight to one server, for every caller of the
 // Client at once: callers take a slot before they send a query and give it back
 // with whether its packets were lost (Answer.Lost), the loss signal the window
-// shrinks on. It starts at Config.Concurrency, the most it ever allows. When queries are lost (see lost: the answer came to a copy sent
+// shrinks on. Config.Concurrency is the most it ever allows.
+//
+// A Client's window starts small (FirstBurst) and grows by one query for each
+// answer, doubling every round trip, as TCP's slow start does, up to its most
+// or its first loss: the first burst of a bulk run does not overrun a server's
+// socket buffer, whose losses would each hold a slot for an RTO and halve the
+// window twice. When queries are lost (see lost: the answer came to a copy sent
 // again after an RTO, not to the first), it halves, as TCP's congestion window
 // does, and then grows back by one query for each window's worth of answers. A
 // server that drops queries because they come faster than it answers them
@@ -39,6 +45,7 @@ type Window struct {
 	debt    int           // tokens still to park, taken from queries as they finish
 	acked   int           // answers since the window last grew
 	cuts    int           // times the window was halved (for tests and notes)
+	slow    bool          // slow start: each answer grows the window by one, until a loss
 	hold    time.Duration // holdFreed, but for tests
 	flusher *time.Timer   // gives the freed slots back after hold
 	armed   bool          // the flusher is set
@@ -48,9 +55,26 @@ type Window struct {
 // busy window frees a batch in a fraction of it.
 const holdFreed = time.Millisecond
 
-// NewWindow returns a window that allows n queries in flight at most.
-func NewWindow(n int) *Window {
-	return &Window{slots: make(chan struct{}, n), hold: holdFreed}
+// NewWindow returns a window that allows n queries in flight at most, from the
+// start.
+func NewWindow(n int) *Window { return newWindow(n, n) }
+
+// FirstBurst is the most queries a Client's window lets go before the first
+// answers come back: well under the 170 or so that rbldnsd's socket buffer
+// holds, with room for the lists' health probes that leave beside them.
+const FirstBurst = 64
+
+// newWindow is a window of n queries at most that starts at first (slow start
+// when first < n).
+func newWindow(n, first int) *Window {
+	w := &Window{slots: make(chan struct{}, n), hold: holdFreed}
+	if first > 0 && first < n {
+		w.parked, w.slow = n-first, true
+		for range w.parked {
+			w.slots <- struct{}{}
+		}
+	}
+	return w
 }
 
 // size is the number of queries the window allows in flight now.
@@ -91,6 +115,9 @@ func (w *Window) next() uint64 {
 // Release returns the slot of query seq, which was lost or not.
 func (w *Window) Release(seq uint64, lost bool) {
 	w.mu.Lock()
+	if lost {
+		w.slow = false // the window found the path's limit
+	}
 	if lost && seq > w.recover && w.size() > minWindow {
 		// one cut per episode: the queries already in flight may be lost too,
 		// and they say nothing about the smaller window
@@ -100,7 +127,11 @@ func (w *Window) Release(seq uint64, lost bool) {
 		w.cuts++
 	}
 	unpark := false
-	if !lost && seq > w.recover {
+	if !lost && w.slow && w.parked > 0 {
+		w.parked-- // slow start: one more query in flight for each answer
+		unpark = true
+		w.slow = w.parked > 0
+	} else if !lost && seq > w.recover {
 		// only answers to queries sent at the present size count for growth
 		w.acked++
 		if w.acked >= w.size() && w.parked+w.debt > 0 {

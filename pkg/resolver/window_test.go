@@ -160,3 +160,35 @@ func TestWindowHoldsFreedSlotsBriefly(t *testing.T) {
 		t.Fatalf("%d of the 3 freed slots came back while the window's other queries were in flight", got)
 	}
 }
+
+// A Client's window starts at FirstBurst and doubles with each round trip's
+// answers, up to its most; the first loss ends the doubling.
+func TestWindowSlowStart(t *testing.T) {
+	w := newWindow(256, FirstBurst)
+	for round, want := range []int{FirstBurst, 2 * FirstBurst, 256, 256} {
+		seqs := fill(w)
+		if len(seqs) != want {
+			t.Fatalf("round %d: %d queries let go, want %d", round, len(seqs), want)
+		}
+		for _, s := range seqs {
+			w.Release(s, false)
+		}
+	}
+	if w.cuts != 0 {
+		t.Errorf("%d cuts without a loss", w.cuts)
+	}
+
+	w = newWindow(256, FirstBurst)
+	seqs := fill(w)
+	w.Release(seqs[0], true) // the path's limit: halved, and no more doubling
+	for _, s := range seqs[1:] {
+		w.Release(s, false)
+	}
+	if got := len(fill(w)); got != FirstBurst/2 {
+		t.Errorf("after a loss in slow start: %d queries let go, want %d", got, FirstBurst/2)
+	}
+
+	if got := len(fill(newWindow(32, FirstBurst))); got != 32 {
+		t.Errorf("a window smaller than the first burst lets %d go, want all 32", got)
+	}
+}
