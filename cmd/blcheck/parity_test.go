@@ -100,3 +100,25 @@ func TestScanMemoryLimit(t *testing.T) {
 		t.Errorf("GOMEMLIMIT overridden: %d", got)
 	}
 }
+
+// One subject, one check: a domain found in the Reply-To header and, as a
+// link's registered domain, in the body is one listing, said under each
+// place it was found.
+func TestScanSubjectCountedOnce(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.A("bad.example", "192.0.2.30")
+	srv.A("www.bad.example", "192.0.2.30")
+	srv.List("dbl.spamhaus.org", "bad.example", []string{"127.0.1.2"})
+	msg := filepath.Join(t.TempDir(), "dup.eml")
+	os.WriteFile(msg, []byte("From: a@example.org\nReply-To: x@bad.example\nSubject: hi\n\nsee https://www.bad.example/\n"), 0o644)
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "--retries", "0", "-l", "dbl,zen"}
+	got := runCLI(t, nil, "", append([]string{"scan", msg}, r...)...)
+	if got.code != 1 || !strings.Contains(got.stdout, "1 listed (+1 found again under other targets, counted once)") ||
+		!strings.Contains(got.stdout, "the same listing as under bad.example: counted once, there") {
+		t.Errorf("exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	js := runCLI(t, nil, "", append([]string{"scan", msg, "-o", "json"}, r...)...)
+	if !strings.Contains(js.stdout, `"listed": 1,`) || !strings.Contains(js.stdout, `"repeats": 1,`) || !strings.Contains(js.stdout, `"same_as": "bad.example"`) {
+		t.Errorf("json: %s", js.stdout)
+	}
+}

@@ -434,6 +434,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	probes.Wait()
 
 	r.finishLists()
+	r.markRepeats()
 	r.result.Resolver = r.resolver
 	if r.resolver.RewritesNXDOMAIN {
 		r.result.Summary.Incomplete = append([]string{fmt.Sprintf("the resolver invents answers: %s got %s, "+
@@ -523,3 +524,26 @@ const (
 // have their TXT asked with their A, under TXTAuto: enough for a domain's own
 // name, addresses and mail servers.
 const EagerSubjects = 16
+
+// markRepeats marks, in input order, each listing of a subject on a list that
+// an earlier target of the run already has (SameAs), so that a name found in
+// several places is counted once. Streamed runs keep no targets to mark.
+func (r *runner) markRepeats() {
+	type key struct{ subject, list string }
+	first := map[key]string{}
+	for _, t := range r.result.Targets {
+		for i := range t.Checks {
+			c := &t.Checks[i]
+			if c.Status != Listed || c.DuplicateOf != nil || c.List == nil {
+				continue
+			}
+			k := key{c.Subject, c.List.ID}
+			if in, seen := first[k]; seen && in != t.Target.Input {
+				c.SameAs = in
+				r.result.Summary.Repeats++
+				continue
+			}
+			first[k] = t.Target.Input
+		}
+	}
+}

@@ -51,6 +51,10 @@ type Check struct {
 	// ListingURL is the list's own page about this listing, named in its TXT
 	// reason (an SBL record, a SURBL lookup), where it is not DelistURL.
 	ListingURL string
+	// SameAs is, for a listing that an earlier target of the run already has
+	// (the registered domain of two links, an address two hosts share), that
+	// target's input: the same listing, counted once, there.
+	SameAs string
 	RTT        time.Duration // of the A query
 	// Err says why the check failed (error, blocked, unreliable) or was
 	// skipped, nil otherwise: a *CheckError whose text is for people and whose
@@ -136,6 +140,10 @@ type Summary struct {
 	// of the same subject (Check.DuplicateOf): Counts[Listed] less Duplicates
 	// is the number of listings.
 	Duplicates int
+	// Repeats counts the listed checks of a subject that an earlier target of
+	// the run already has listed on the same list (Check.SameAs): a name found in
+	// several places is one listing.
+	Repeats int
 	// Failed counts the checks of blacklists that failed (error, blocked,
 	// unreliable), interruptions and allowlists aside: with the strict rule, any
 	// makes the run incomplete.
@@ -324,4 +332,4 @@ func kindOf(err error) error {
 
 // Listings is the number of listings found, each counted once (Duplicates).
 // Noted checks are not listings.
-func (s Summary) Listings() int { return s.Counts[Listed] - s.Duplicates }
+func (s Summary) Listings() int { return s.Counts[Listed] - s.Duplicates - s.Repeats }

@@ -87,6 +87,8 @@ type CheckDoc struct {
 	// ListingURL is the list's own page about the listing, from its TXT reason,
 	// where it is not delist_url.
 	ListingURL string `json:"listing_url,omitempty"`
+	// SameAs names the earlier target under which this same listing is counted.
+	SameAs string `json:"same_as,omitempty"`
 	RTTms      int64  `json:"rtt_ms"`
 	Error      string `json:"error"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
@@ -105,7 +107,7 @@ type CheckDoc struct {
 func NewCheckDoc(c dnsbl.Check) CheckDoc {
 	d := CheckDoc{Subject: c.Subject, Zone: c.Zone, Query: c.Query, Status: string(c.Status),
 		Codes: make([]string, len(c.Codes)), Meanings: nonNil(c.Meanings), Reason: c.Reason,
-		DelistURL: c.DelistURL, ListingURL: c.ListingURL, RTTms: c.RTT.Milliseconds(), Error: errText(c.Err)}
+		DelistURL: c.DelistURL, ListingURL: c.ListingURL, SameAs: c.SameAs, RTTms: c.RTT.Milliseconds(), Error: errText(c.Err)}
 	if c.List != nil {
 		d.List = c.List.ID
 	}
@@ -179,6 +181,9 @@ type SummaryDoc struct {
 	// Duplicates counts listed checks that repeat another list's listing of the
 	// same subject (duplicate_of): Listed counts each listing once, without them.
 	Duplicates int `json:"duplicates"`
+	// Repeats counts listings of a subject an earlier target already has
+	// (same_as): Listed counts each listing once, without them.
+	Repeats int `json:"repeats"`
 	// Noted counts the noted checks: listed for something that does not count
 	// in the subject's role (not_counted says why); never listings.
 	Noted      int      `json:"noted"`
@@ -266,7 +271,7 @@ func summarize(v *View) SummaryDoc {
 		Targets: res.Summary.Targets, Subjects: res.Summary.Subjects, Checks: res.Summary.Checks,
 		Listed: res.Summary.Listings(), Noted: c[dnsbl.Noted], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
-		Duplicates: res.Summary.Duplicates, Interrupted: res.Summary.Interrupted,
+		Duplicates: res.Summary.Duplicates, Repeats: res.Summary.Repeats, Interrupted: res.Summary.Interrupted,
 		Incomplete: nonNil(v.AllIncomplete()), ExitCode: v.Verdict.ExitCode(), DNSQueries: res.Queries,
 	}
 }

@@ -48,6 +48,10 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 		b = append(b, `,"change":`...)
 		b = appendString(b, c.Change)
 	}
+	if c.SameAs != "" {
+		b = append(b, `,"same_as":`...)
+		b = appendString(b, c.SameAs)
+	}
 	if c.DuplicateOf != "" {
 		b = append(b, `,"duplicate_of":`...)
 		b = appendString(b, c.DuplicateOf)

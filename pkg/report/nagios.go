@@ -52,7 +52,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 			details = append(details, n)
 		}
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed && c.DuplicateOf == nil {
+			if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.SameAs == "" {
 				listedOn[c.List.ID] = true
 				who := tr.Target.Input
 				if c.Subject != who {

@@ -515,6 +515,9 @@ func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
 	}
 	t.p("    %s %s (%s) %s%s\n", t.red.Sprint("LISTED"), t.bold.Sprint(t.name(c.List.ID)), c.Zone,
 		dnsbl.JoinCodes(c.Codes), asked)
+	if c.SameAs != "" {
+		t.p("           %s\n", t.dim.Sprintf("the same listing as under %s: counted once, there", Sanitize(c.SameAs, 200)))
+	}
 	for _, m := range c.Meanings {
 		t.p("           %s\n", Sanitize(m, 300))
 	}
@@ -725,9 +728,16 @@ func (t *text) summary() {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
+	var again []string
 	if s.Duplicates > 0 {
-		parts = append(parts, fmt.Sprintf("%d listed (+%d %s on contained lists, counted once)", s.Listed, s.Duplicates,
+		again = append(again, fmt.Sprintf("+%d %s on contained lists", s.Duplicates,
 			map[bool]string{true: "repeat", false: "repeats"}[s.Duplicates == 1]))
+	}
+	if s.Repeats > 0 {
+		again = append(again, fmt.Sprintf("+%d found again under other targets", s.Repeats))
+	}
+	if len(again) > 0 {
+		parts = append(parts, fmt.Sprintf("%d listed (%s, counted once)", s.Listed, strings.Join(again, ", ")))
 	} else {
 		add(s.Listed, "listed")
 	}
