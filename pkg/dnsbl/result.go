@@ -55,7 +55,7 @@ type Check struct {
 	// (the registered domain of two links, an address two hosts share), that
 	// target's input: the same listing, counted once, there.
 	SameAs string
-	RTT        time.Duration // of the A query
+	RTT    time.Duration // of the A query
 	// Err says why the check failed (error, blocked, unreliable) or was
 	// skipped, nil otherwise: a *CheckError whose text is for people and whose
 	// kind errors.Is matches (ErrTimeout, ErrServFail, ErrRefused, ErrNetwork,

@@ -89,8 +89,8 @@ type CheckDoc struct {
 	ListingURL string `json:"listing_url,omitempty"`
 	// SameAs names the earlier target under which this same listing is counted.
 	SameAs string `json:"same_as,omitempty"`
-	RTTms      int64  `json:"rtt_ms"`
-	Error      string `json:"error"`
+	RTTms  int64  `json:"rtt_ms"`
+	Error  string `json:"error"`
 	// Change is set with --state: new-listing, still-listed, delisted, unchanged, unknown.
 	Change string `json:"change,omitempty"`
 	// DuplicateOf names the list under which this same listing is counted.
