@@ -408,10 +408,8 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 			}
 			r.mu.Lock() // streamed: said now, kept nowhere
 			r.result.Summary.Targets++
-			if r.obs.Target != nil {
-				r.obs.Target(tr)
-			}
 			r.mu.Unlock()
+			r.observeTarget(tr)
 			continue
 		}
 		ts := &targetState{res: &TargetResult{Index: i, Target: t, Started: true, SubjectsTotal: subjectsTotal(t, r.ro.Shard)}}
@@ -444,9 +442,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	for _, t := range unstarted {
 		r.result.Summary.Targets++
 		r.result.Targets = append(r.result.Targets, t) // after the started ones, still in input order
-		if r.obs.Target != nil {
-			r.obs.Target(t)
-		}
+		r.observeTarget(t)
 	}
 	if ctx.Err() != nil {
 		r.result.Summary.Interrupted = true

@@ -173,10 +173,12 @@ func (r *runner) refusal(ctx context.Context, l *listState, name string, v Verdi
 	}
 	r.mu.Lock()
 	r.result.Direct.Refused = append(r.result.Direct.Refused, ref)
-	if r.obs.Refused != nil {
-		r.obs.Refused(ref)
-	}
 	r.mu.Unlock()
+	if r.obs.Refused != nil {
+		r.obsMu.Lock()
+		r.obs.Refused(ref)
+		r.obsMu.Unlock()
+	}
 }
 
 var sawRE = regexp.MustCompile(`[0-9A-Fa-f:.]{3,45}`)

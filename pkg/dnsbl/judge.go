@@ -173,11 +173,38 @@ func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 		r.record(ts, &c)
 	}
 	r.mu.Unlock()
+	if !r.overlap {
+		r.observeChecks(ts, c)
+	}
 	r.subjectDone(ts, s)
 	r.release(ts)
 }
 
-// record counts, keeps and observes one finished check (r.mu held).
+// observeChecks tells the observer of checks recorded, outside r.mu (a front
+// end's encoding and writing holds up no other answer's counting), before
+// their target is released: a target is told after its checks.
+func (r *runner) observeChecks(ts *targetState, checks ...Check) {
+	if r.obs.Check == nil || len(checks) == 0 {
+		return
+	}
+	r.obsMu.Lock()
+	defer r.obsMu.Unlock()
+	for _, c := range checks {
+		r.obs.Check(ts.res, c)
+	}
+}
+
+// observeTarget tells the observer of a finished target, outside r.mu.
+func (r *runner) observeTarget(t *TargetResult) {
+	if r.obs.Target == nil {
+		return
+	}
+	r.obsMu.Lock()
+	defer r.obsMu.Unlock()
+	r.obs.Target(t)
+}
+
+// record counts and keeps one finished check (r.mu held); observeChecks tells the observer.
 func (r *runner) record(ts *targetState, c *Check) {
 	r.result.Summary.Checks++
 	r.result.Summary.Counts[c.Status]++
@@ -207,9 +234,6 @@ func (r *runner) record(ts *targetState, c *Check) {
 	if !r.ro.Stream {
 		ts.res.Checks = append(ts.res.Checks, *c)
 	}
-	if r.obs.Check != nil {
-		r.obs.Check(ts.res, *c)
-	}
 }
 
 // subjectDone completes a subject once its last check is in: its listings are
@@ -219,8 +243,8 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if checks := s.checks; len(checks) > 0 {
+	checks := s.checks
+	if len(checks) > 0 {
 		s.checks = nil
 		sort.Slice(checks, func(i, j int) bool { return checks[i].list < checks[j].list })
 		r.markDuplicates(checks)
@@ -236,6 +260,8 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 		ts.res.Problems = append(ts.res.Problems, msg)
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
 	}
+	r.mu.Unlock()
+	r.observeChecks(ts, checks...)
 }
 
 // markDuplicates marks, among one subject's checks in list order, each listing
@@ -271,7 +297,6 @@ func (r *runner) release(ts *targetState) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	ts.res.Interrupted = ts.cut.Load()
 	ts.res.SubjectsDone = int(ts.done.Load())
 	sort.SliceStable(ts.res.Checks, func(i, j int) bool {
@@ -281,9 +306,8 @@ func (r *runner) release(ts *targetState) {
 		}
 		return a.list < b.list
 	})
-	if r.obs.Target != nil {
-		r.obs.Target(ts.res)
-	}
+	r.mu.Unlock()
+	r.observeTarget(ts.res)
 }
 
 // onlyNS reports whether a subject's address came from name servers alone

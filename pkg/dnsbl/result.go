@@ -179,7 +179,10 @@ type Result struct {
 	Queries int
 }
 
-// Observer receives results as they complete. Calls are serialised.
+// Observer receives results as they complete. Calls are serialised, and a
+// target's checks are told before the target. The TargetResult told with a
+// check is still being filled: read its Target, not its Checks, until it is
+// told itself.
 type Observer struct {
 	Check  func(t *TargetResult, c Check)
 	Target func(t *TargetResult)

@@ -95,6 +95,7 @@ type runner struct {
 	startTaker func()
 
 	mu     sync.Mutex
+	obsMu  sync.Mutex // serialises the observer's calls, made outside mu
 	result *Result
 	// checks answered (listed, clean, allowlisted), failed (error, blocked,
 	// unreliable), and failed for want of any answer (timeout, network, REFUSED)
