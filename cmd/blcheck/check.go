@@ -552,6 +552,9 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	}
 	defer ck.Close()
 	res, err := ck.Run(ctx, targets.seq(), run)
+	if o.Lines != nil {
+		o.Lines.Flush() // the lines streamed are all out when the run ends, as before any warning
+	}
 	if errors.Is(err, dnsbl.ErrClosed) {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/bounce"
@@ -308,10 +309,21 @@ type JSONLines struct {
 	// View.Locations): a target found somewhere gets its target line, with them.
 	Locations map[int][]extract.Location
 
-	buf  *bufio.Writer
-	line []byte
-	err  error
+	mu    sync.Mutex // the writer and the flush timer
+	buf   *bufio.Writer
+	line  []byte
+	err   error
+	timer *time.Timer // writes out what a target left buffered, at most linesLinger later
 }
+
+// Lines are written out in blocks of linesBlock bytes, not once per target (a
+// /16 sweep made 65,536 writes); what a target leaves in the buffer is written
+// out at most linesLinger later, so that a slow run still shows each target
+// soon after it is done.
+const (
+	linesBlock  = 16 << 10
+	linesLinger = 200 * time.Millisecond
+)
 
 // NewJSONLines returns a JSON lines writer on w.
 func NewJSONLines(w io.Writer) *JSONLines {
@@ -320,6 +332,8 @@ func NewJSONLines(w io.Writer) *JSONLines {
 
 // Check writes one check, with the target it belongs to.
 func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.err != nil {
 		return
 	}
@@ -353,6 +367,8 @@ type TargetLine struct {
 // Target writes out the lines of a completed target, and its target line when
 // it has problems, notes, was cut short or was found somewhere (scan, bounce).
 func (j *JSONLines) Target(t *dnsbl.TargetResult) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	locs := j.Locations[t.Index]
 	if j.err == nil && (len(t.Problems) > 0 || len(t.Notes) > 0 || t.Interrupted || len(locs) > 0) {
 		line, _ := json.Marshal(TargetLine{Type: "target", Target: t.Target.Input, Kind: string(t.Target.Kind),
@@ -360,18 +376,38 @@ func (j *JSONLines) Target(t *dnsbl.TargetResult) {
 			Locations: locs})
 		_, j.err = j.buf.Write(append(line, '\n'))
 	}
-	j.Flush()
+	switch {
+	case j.buf.Buffered() >= linesBlock:
+		j.flush()
+	case j.buf.Buffered() > 0 && j.timer == nil:
+		j.timer = time.AfterFunc(linesLinger, j.Flush)
+	}
 }
 
 // Flush writes out the buffered lines.
 func (j *JSONLines) Flush() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.flush()
+}
+
+// flush is Flush with mu held; it ends the timer.
+func (j *JSONLines) flush() {
+	if j.timer != nil {
+		j.timer.Stop()
+		j.timer = nil
+	}
 	if j.err == nil {
 		j.err = j.buf.Flush()
 	}
 }
 
 // Err is the first write error, if any.
-func (j *JSONLines) Err() error { return j.err }
+func (j *JSONLines) Err() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
 
 // renderJSONLines ends the JSON lines of a run: those streamed during it
 // (Options.Lines) are flushed; without them, the view's checks are written.

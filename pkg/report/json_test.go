@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +15,42 @@ import (
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
-// TestJSONLinesBuffered: lines are written when their target is complete (one
-// write per target in bulk runs), each a whole JSON object with its target.
+// lockedBuffer is a bytes.Buffer that JSONLines' timer may write to while the
+// test reads it, counting its writes.
+type lockedBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.writes++
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestJSONLinesBuffered: a target's lines are written out once it is complete
+// (soon after, if no more come), each a whole JSON object with its target.
 func TestJSONLinesBuffered(t *testing.T) {
-	var out bytes.Buffer
+	var out lockedBuffer
 	jl := NewJSONLines(&out)
 	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.1"}}
 	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: &catalog.List{ID: "a"}, Status: dnsbl.Clean})
 	jl.Check(tr, dnsbl.Check{Subject: "192.0.2.1", List: &catalog.List{ID: "b"}, Status: dnsbl.Listed})
-	if out.Len() != 0 {
+	if out.String() != "" {
 		t.Fatalf("written before the target was complete: %q", out.String())
 	}
 	jl.Target(tr)
+	for end := time.Now().Add(10 * time.Second); out.String() == "" && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond) // the lines of a last target are not held back
+	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("got %d lines: %q", len(lines), out.String())
@@ -37,6 +63,29 @@ func TestJSONLinesBuffered(t *testing.T) {
 	}
 	if jl.Err() != nil {
 		t.Fatal(jl.Err())
+	}
+}
+
+// TestJSONLinesBlocks: a bulk run's lines go out in blocks, not a write per
+// target (a /16 sweep made 65,536 of them), and Flush writes out the rest.
+func TestJSONLinesBlocks(t *testing.T) {
+	var out lockedBuffer
+	jl := NewJSONLines(&out)
+	const targets = 2000
+	for i := range targets {
+		tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: fmt.Sprintf("198.51.%d.%d", 100+i/256, i%256)}}
+		jl.Check(tr, dnsbl.Check{Subject: tr.Target.Input, List: &catalog.List{ID: "a"}, Status: dnsbl.Clean})
+		jl.Target(tr)
+	}
+	jl.Flush()
+	if got := strings.Count(out.String(), "\n"); got != targets {
+		t.Fatalf("%d lines, want %d", got, targets)
+	}
+	out.mu.Lock()
+	writes := out.writes
+	out.mu.Unlock()
+	if writes > targets/10 {
+		t.Errorf("%d writes for %d targets: not in blocks", writes, targets)
 	}
 }
 
