@@ -453,9 +453,15 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 }
 
 // finishLists reports each list's health and counts, and what asking lists
-// directly found.
+// directly found. Every answer is in by now, and cached: those of a list found
+// lying, or of a resolver that invents answers, are dropped again, since the
+// health check's own forget may have come before an answer of the run was read
+// (a Pending's answer is cached when it is first waited for).
 func (r *runner) finishLists() {
 	for _, l := range r.lists {
+		if l.health.Untrusted() || r.resolver.RewritesNXDOMAIN {
+			r.forget(l)
+		}
 		h := l.health
 		if l.confirmed != nil {
 			h = *l.confirmed // fresher than the health the run started with
