@@ -447,7 +447,14 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	if oo.format == "jsonl" { // the refusals were said as they came (runChecks)
 		direct = direct[len(res.Direct.Refused):]
 	}
-	for _, w := range append(direct, listWarnings(res)...) {
+	warn := append(direct, listWarnings(res)...)
+	switch {
+	case oo.format == "text" && s.outTTY && s.errTTY:
+		warn = nil // the report on the same screen says them above its summary
+	case oo.format == "text" && oo.quiet && store != nil:
+		warn = direct // the changes say a list when it begins failing: cron stays silent until then
+	}
+	for _, w := range warn {
 		fmt.Fprintf(s.err, "blcheck: warning: %s\n", w)
 	}
 	for _, w := range targets.changed {

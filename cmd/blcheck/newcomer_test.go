@@ -517,3 +517,31 @@ func TestWrapTerminal(t *testing.T) {
 		t.Errorf("output to a pipe is not wrapped (a line is one grep away):\n%s", piped.stdout)
 	}
 }
+
+// TestWarningsNotRepeated: the text report on a terminal already says which
+// lists failed, so stderr on the same screen does not say it again; and with
+// -q --state a list that keeps failing is said when it begins, not every run
+// (cron mails whatever is on stderr).
+func TestWarningsNotRepeated(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	env := map[string]string{"BLCHECK_DIRECT": "never"}
+	args := []string{"-r", srv.Addr, "-l", "zen,spamcop", "--timeout", "200ms", "--retries", "0", "192.0.2.99"}
+	terminal := func(s *streams) { s.outTTY, s.errTTY = true, true }
+	got := runWith(t, env, terminal, append(args, "--progress=false")...)
+	if got.code != exitIncomplete || !strings.Contains(got.stdout, "spamcop") || strings.Contains(got.err, "list spamcop") {
+		t.Errorf("on a terminal: exit %d, the warning on stdout only:\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+	if got := runWith(t, env, nil, args...); !strings.Contains(got.err, "list spamcop: no-answer") {
+		t.Errorf("to a pipe, stderr still says it:\n%s", got.err)
+	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	first := runWith(t, env, nil, append(args, "-q", "--state", state)...)
+	if !strings.Contains(first.stdout, "spamcop") {
+		t.Errorf("-q --state, first run: the failing list is said:\n%s---\n%s", first.stdout, first.err)
+	}
+	again := runWith(t, env, nil, append(args, "-q", "--state", state)...)
+	if again.code != exitIncomplete || again.stdout != "" || again.err != "" {
+		t.Errorf("-q --state, nothing changed: exit %d, want 3 and silence:\n%s---\n%s", again.code, again.stdout, again.err)
+	}
+}
