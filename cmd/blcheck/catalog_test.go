@@ -23,7 +23,8 @@ func TestContainedListCountsOnce(t *testing.T) {
 	if text.code != exitListed || !strings.Contains(text.stdout, "LISTED (1 listing)") ||
 		strings.Count(text.stdout, "    LISTED ") != 1 ||
 		!strings.Contains(text.stdout, "also listed on Spamhaus XBL (xbl.spamhaus.org), which Spamhaus ZEN contains") ||
-		!strings.Contains(text.stdout, "delist: https://check.spamhaus.org/query/ip/192.0.2.10") ||
+		!strings.Contains(text.stdout, "reason, delist: Listed by XBL, see https://check.spamhaus.org/query/ip/192.0.2.10\n") ||
+		strings.Count(text.stdout, "https://check.spamhaus.org/query/ip/192.0.2.10") != 1 ||
 		!strings.Contains(text.stdout, "listed on 1 of 2") {
 		t.Errorf("text: exit %d\n%s%s", text.code, text.stdout, text.err)
 	}

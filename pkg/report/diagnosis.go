@@ -46,11 +46,22 @@ func (t *text) diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 		t.p("%s\n", t.red.Sprint("What is listed"))
 		for _, f := range d.Findings {
 			t.p("  %s.\n", Sanitize(f.Sentence, 600))
-			if f.Reason != "" {
+			said := ""
+			for _, u := range f.Delist {
+				if said == "" && NamesURL(f.Reason, u) {
+					said = u // the reason names its delisting page: said once
+				}
+			}
+			switch {
+			case said != "":
+				t.p("    reason, delist: %s\n", Sanitize(f.Reason, 300))
+			case f.Reason != "":
 				t.p("    reason: %s\n", Sanitize(f.Reason, 300))
 			}
 			for _, u := range f.Delist {
-				t.p("    delist: %s\n", Sanitize(u, 300))
+				if u != said {
+					t.p("    delist: %s\n", Sanitize(u, 300))
+				}
 			}
 		}
 		t.p("\n%s\n  %s\n\n", t.bold.Sprint("What to fix first"), Sanitize(d.Findings[0].Advice, 600))

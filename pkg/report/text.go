@@ -524,6 +524,8 @@ func (t *text) listing(c dnsbl.Check, sc *subjectCounts) {
 	switch {
 	case c.Reason != "" && strings.TrimSpace(c.Reason) == c.DelistURL && !t.test:
 		t.p("           reason, delist: %s\n", Sanitize(c.DelistURL, 300)) // the list's TXT is the catalog's link
+	case c.Reason != "" && NamesURL(c.Reason, c.DelistURL) && !t.test:
+		t.p("           reason, delist: %s\n", Sanitize(c.Reason, 300)) // "Listed by XBL, see URL": the URL once
 	case c.Reason != "":
 		t.p("           reason: %s\n", Sanitize(c.Reason, 300))
 		fallthrough
@@ -862,4 +864,25 @@ func plural(n int, what string) string {
 		return fmt.Sprintf("1 %s", what)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// NamesURL reports whether the text (a list's TXT reason) has the URL in it as
+// a whole link, not as the start of a longer one: "Listed by XBL, see URL"
+// names its delisting page, and the page is then said once, not twice.
+func NamesURL(text, url string) bool {
+	if url == "" {
+		return false
+	}
+	for rest := text; ; {
+		i := strings.Index(rest, url)
+		if i < 0 {
+			return false
+		}
+		after := rest[i+len(url):]
+		if after == "" || strings.ContainsAny(after[:1], " \t\r\n)>]\"',;") ||
+			(after[0] == '.' && (len(after) == 1 || strings.ContainsAny(after[1:2], " \t\r\n"))) {
+			return true
+		}
+		rest = rest[i+1:]
+	}
 }

@@ -1,9 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blcheck/blcheck/pkg/bounce"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 func TestSanitize(t *testing.T) {
@@ -42,5 +46,52 @@ func TestRenderersReturnWriteErrors(t *testing.T) {
 	v.Changes = map[string]string{"192.0.2.10 spamhaus-zen": "new-listing"}
 	if err := renderText(failWriter{}, v, Options{Quiet: true}); err == nil {
 		t.Error("changes: no error from a failing writer")
+	}
+}
+
+// TestNamesURL: a TXT reason that names the delisting page as a whole link;
+// a longer link that only starts with it is another page.
+func TestNamesURL(t *testing.T) {
+	const u = "https://check.spamhaus.org/query/ip/192.0.2.1"
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"Listed by XBL, see " + u, true},
+		{u, true},
+		{"see " + u + ".", true},
+		{"see <" + u + "> for details", true},
+		{"(" + u + ")", true},
+		{"see " + u + "0", false}, // 192.0.2.10's page
+		{"see " + u + "/more", false},
+		{"see " + u + ".html", false},
+		{"see " + u + "0 and " + u + " too", true},
+		{"Listed by XBL", false},
+		{"", false},
+	} {
+		if got := NamesURL(tc.text, u); got != tc.want {
+			t.Errorf("NamesURL(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	if NamesURL("anything", "") {
+		t.Error("no URL is named by nothing")
+	}
+}
+
+// TestDiagnosisSaysTheDelistPageOnce: a finding whose TXT reason names its
+// delisting page says the page once, with the reason; another page is kept.
+func TestDiagnosisSaysTheDelistPageOnce(t *testing.T) {
+	const u, other = "https://check.spamhaus.org/query/ip/192.0.2.10", "https://www.spamhaus.org/sbl/query/SBL1"
+	d := &bounce.Diagnosis{Said: "550 5.7.1 rejected", Findings: []bounce.Finding{{
+		Sentence: "192.0.2.10 is in Spamhaus ZEN", Reason: "Listed by XBL, see " + u, Delist: []string{u, other}, Advice: "clean it",
+	}}}
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: &dnsbl.Result{}, Bounce: &bounce.Report{}, Diagnosis: d}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Count(out, u) != 1 || !strings.Contains(out, "    reason, delist: Listed by XBL, see "+u+"\n") ||
+		!strings.Contains(out, "    delist: "+other+"\n") {
+		t.Errorf("the delisting page, once:\n%s", out)
 	}
 }
