@@ -689,7 +689,7 @@ func TestBounceCauses(t *testing.T) {
 		{"seed's three lines", "140.211.166.39 failed after I sent the message.\nRemote host said: 550-5.7.1 reject content [xbl]\n" +
 			"550 See http://master.php.net/mail/why.php?why=SURBL\n", exitIncomplete,
 			[]string{"A content or spam verdict", "does not include the message", "blcheck scan FILE"},
-			[]string{"outgoing mail server", "blcheck <its public IP address>"}},
+			[]string{"outgoing mail server", "blcheck <its public IP address>", "Details:"}},
 		{"named URL, no returned message", "554 5.7.1 Blacklisted URL in message. (clean-shop.test)\n", exitIncomplete,
 			[]string{"what its rejection names is not listed now", "blcheck scan FILE"}, []string{"outgoing mail server"}},
 		{"mailbox full", "<bob@example.net>: host mx.example.net[198.51.100.5] said: 552 5.2.2 Mailbox full\n", exitClean,

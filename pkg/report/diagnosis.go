@@ -69,7 +69,7 @@ func (t *text) diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 		t.p("%s\n  %s\n\n", t.bold.Sprint("Diagnosis"), Sanitize(d.Summary, 600))
 	}
 	t.quiet = true // the details: listings and problems only
-	if d.Cause.NothingToCheck() {
+	if d.Cause.NothingToCheck() || len(t.v.Result.Targets) == 0 {
 		return // nothing was checked: no details
 	}
 	t.p("%s\n\n", t.dim.Sprint("Details:"))
