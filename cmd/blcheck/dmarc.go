@@ -56,7 +56,8 @@ func newDMARCCmd(s *streams) *cobra.Command {
 		Long:  dmarcLong,
 		Example: `  blcheck dmarc ~/Maildir/.DMARC/
   blcheck dmarc reports/*.xml.gz --format json
-  blcheck dmarc -q --state /var/lib/blcheck/dmarc.json /srv/dmarc/   # cron: what changed`,
+  # in cron: only what changed since the last run
+  blcheck dmarc -q --state /var/lib/blcheck/dmarc.json /srv/dmarc/`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDMARC(cmd.Context(), s, o, args)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
@@ -543,5 +545,19 @@ func TestWarningsNotRepeated(t *testing.T) {
 	again := runWith(t, env, nil, append(args, "-q", "--state", state)...)
 	if again.code != exitIncomplete || again.stdout != "" || again.err != "" {
 		t.Errorf("-q --state, nothing changed: exit %d, want 3 and silence:\n%s---\n%s", again.code, again.stdout, again.err)
+	}
+}
+
+// TestExamplesFitUnbroken: each command's examples are lines to copy, so each
+// fits the 80 columns of help that is not on a terminal and is never broken
+// (a comment cut after "# cron:" read as a command of its own).
+func TestExamplesFitUnbroken(t *testing.T) {
+	root := newRootCmd(&streams{getenv: func(string) string { return "" }})
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			if len(line) > defaultHelpWidth {
+				t.Errorf("%s: an example of %d columns, broken in help: %s", c.Name(), len(line), line)
+			}
+		}
 	}
 }
