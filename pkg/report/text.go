@@ -701,6 +701,9 @@ func (t *text) lists(res *dnsbl.Result) {
 		var parts []string
 		for _, env := range envs {
 			verb := "need"
+			if len(keyed[env]) == 1 {
+				verb = "needs" // 1 list needs, 4 lists need
+			}
 			if len(parts) == 0 {
 				verb = plural(len(keyed[env]), "list") + " " + verb
 			} else {

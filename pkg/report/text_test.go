@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/bounce"
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
@@ -93,5 +94,34 @@ func TestDiagnosisSaysTheDelistPageOnce(t *testing.T) {
 	if strings.Count(out, u) != 1 || !strings.Contains(out, "    reason, delist: Listed by XBL, see "+u+"\n") ||
 		!strings.Contains(out, "    delist: "+other+"\n") {
 		t.Errorf("the delisting page, once:\n%s", out)
+	}
+}
+
+// TestKeyedListsGrammar: one keyed list needs its key, several need theirs.
+func TestKeyedListsGrammar(t *testing.T) {
+	cat := catalog.Default()
+	needs := func(ids ...string) []dnsbl.ListHealth {
+		var out []dnsbl.ListHealth
+		for _, id := range ids {
+			out = append(out, dnsbl.ListHealth{List: cat.ByID(id), Health: dnsbl.Health{State: dnsbl.HealthNeedsKey}})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		lists []dnsbl.ListHealth
+		want  string
+	}{
+		{needs("spamhaus-dqs-zen"), "1 list needs $BLCHECK_SPAMHAUS_DQS_KEY (see"},
+		{needs("spamhaus-dqs-zen", "spamhaus-dqs-dbl"), "2 lists need $BLCHECK_SPAMHAUS_DQS_KEY (see"},
+		{needs("spamhaus-dqs-zen", "spamhaus-dqs-dbl", "abusix-combined"), "2 lists need $BLCHECK_SPAMHAUS_DQS_KEY, 1 needs $BLCHECK_ABUSIX_KEY (see"},
+	} {
+		res := &dnsbl.Result{Lists: tc.lists, Summary: dnsbl.Summary{Subjects: 1}}
+		var b bytes.Buffer
+		if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("want %q in:\n%s", tc.want, b.String())
+		}
 	}
 }
