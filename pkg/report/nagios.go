@@ -41,12 +41,10 @@ func NagiosState(v *View, warning, critical int) int {
 	return state
 }
 
-// nagios decides a view's Nagios state, status text and long output.
-func nagios(v *View, warning, critical int) (int, string, []string) {
-	res := v.Result
-	s := summarize(v)
+// nagiosListings are the lists that list something (sorted), and the long
+// output: one line per listing, and what a test point target is.
+func nagiosListings(res *dnsbl.Result) (lists, details []string) {
 	listedOn := map[string]bool{}
-	var details []string
 	for _, tr := range res.Targets {
 		if n := tr.Target.TestPoint(); n != "" {
 			details = append(details, n)
@@ -63,11 +61,18 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 			}
 		}
 	}
-	var lists []string
 	for l := range listedOn {
 		lists = append(lists, l)
 	}
 	sort.Strings(lists)
+	return lists, details
+}
+
+// nagios decides a view's Nagios state, status text and long output.
+func nagios(v *View, warning, critical int) (int, string, []string) {
+	res := v.Result
+	s := summarize(v)
+	lists, details := nagiosListings(res)
 	var targets []string
 	for _, tr := range res.Targets {
 		targets = append(targets, Sanitize(tr.Target.Input, 100))

@@ -660,33 +660,7 @@ func (t *text) lists(res *dnsbl.Result) {
 		}
 		t.p("\n")
 	} else if len(bad) > 0 {
-		t.p("%s\n", t.magenta.Sprint("Lists whose answers were not used in this run:"))
-		blocked, blockedSpamhaus := false, false
-		for _, l := range bad {
-			tag := "UNRELIABLE"
-			if l.Health.State == dnsbl.HealthBlocked {
-				tag = "BLOCKED"
-				if refusedHere(res, l.List) {
-					t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, "refuses this machine too (said above)")
-					continue
-				}
-				blocked = true
-				if strings.Contains(l.List.Zone, "spamhaus") {
-					blockedSpamhaus = true
-				}
-			}
-			t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, Sanitize(l.Health.Detail, 400))
-		}
-		if blocked {
-			t.p("  Why: these lists refuse queries that reach them through public or shared resolvers (8.8.8.8,\n" +
-				"       1.1.1.1, many ISPs' and cloud providers') or past their free-use limits.\n" +
-				"  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1)")
-			if blockedSpamhaus {
-				t.p(",\n       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY")
-			}
-			t.p(".\n")
-		}
-		t.p("\n")
+		t.unusedLists(res, bad)
 	}
 	var untested []string // lists that answered without a test point to vouch for them
 	for _, l := range res.Lists {
@@ -697,6 +671,44 @@ func (t *text) lists(res *dnsbl.Result) {
 	if len(untested) > 0 && !t.quiet {
 		t.p("%s %s.\n\n", t.dim.Sprint("Answers unconfirmed (the list publishes no test point):"), strings.Join(untested, ", "))
 	}
+	t.keysNeeded(res, keyed, envs)
+}
+
+// unusedLists says, once for the run, which lists' answers were not used
+// (blocked, unhealthy), and for the blocked ones why and what to do.
+func (t *text) unusedLists(res *dnsbl.Result, bad []dnsbl.ListHealth) {
+	t.p("%s\n", t.magenta.Sprint("Lists whose answers were not used in this run:"))
+	blocked, blockedSpamhaus := false, false
+	for _, l := range bad {
+		tag := "UNRELIABLE"
+		if l.Health.State == dnsbl.HealthBlocked {
+			tag = "BLOCKED"
+			if refusedHere(res, l.List) {
+				t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, "refuses this machine too (said above)")
+				continue
+			}
+			blocked = true
+			if strings.Contains(l.List.Zone, "spamhaus") {
+				blockedSpamhaus = true
+			}
+		}
+		t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, Sanitize(l.Health.Detail, 400))
+	}
+	if blocked {
+		t.p("  Why: these lists refuse queries that reach them through public or shared resolvers (8.8.8.8,\n" +
+			"       1.1.1.1, many ISPs' and cloud providers') or past their free-use limits.\n" +
+			"  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1)")
+		if blockedSpamhaus {
+			t.p(",\n       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY")
+		}
+		t.p(".\n")
+	}
+	t.p("\n")
+}
+
+// keysNeeded says which keyed lists were not queried for want of a key
+// (a run that checked nothing missed nothing).
+func (t *text) keysNeeded(res *dnsbl.Result, keyed map[string][]*catalog.List, envs []string) {
 	if len(envs) > 0 && !t.quiet && res.Summary.Subjects > 0 { // a run that checked nothing missed nothing
 		var parts []string
 		for _, env := range envs {
