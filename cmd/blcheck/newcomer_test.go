@@ -563,3 +563,28 @@ func TestExamplesFitUnbroken(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingAskedIsNotClean: a target no list was asked about (an IPv6
+// address on IPv4 lists, a keyed list without its key) is not called clean.
+func TestNothingAskedIsNotClean(t *testing.T) {
+	srv := fakeWorld(t)
+	env := map[string]string{"BLCHECK_DIRECT": "never"}
+	for _, args := range [][]string{
+		{"-l", "psbl", "2001:db8::1"},
+		{"-l", "spamhaus-dqs-zen", "192.0.2.10"},
+	} {
+		got := runWith(t, env, nil, append(args, "-r", srv.Addr)...)
+		if got.code != exitClean || strings.Contains(got.stdout, ": clean") || strings.Contains(got.stdout, "(clean)") ||
+			!strings.Contains(got.stdout, "NOT CHECKED: no list was asked about it") ||
+			!strings.Contains(got.stdout, "Exit 0 (nothing listed, but no list was asked)") {
+			t.Errorf("%v: exit %d\n%s%s", args, got.code, got.stdout, got.err)
+		}
+		ng := runWith(t, env, nil, append(args, "-r", srv.Addr, "-o", "nagios")...)
+		if !strings.HasPrefix(ng.stdout, "BLCHECK OK - "+args[2]+" not checked: no list was asked about it |") {
+			t.Errorf("%v nagios: %s", args, ng.stdout)
+		}
+	}
+	if got := runWith(t, env, nil, "-l", "psbl,spamcop", "2001:db8::1", "-r", srv.Addr); !strings.Contains(got.stdout, "2001:db8::1: clean") {
+		t.Errorf("one list asked is a check:\n%s", got.stdout)
+	}
+}

@@ -91,6 +91,9 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	}
 	notChecked := NotChecked(res, 5)
 	state, text := NagiosOK, fmt.Sprintf("%s not listed on %s", what, plural(checkedLists, "list"))
+	if checkedLists == 0 && nothingAsked(res.Summary) {
+		text = what + " not checked: no list was asked about it" // not "not listed on 0 lists"
+	}
 	if notChecked != "" {
 		text += "; not checked: " + notChecked
 	}

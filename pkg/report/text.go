@@ -276,8 +276,22 @@ func (t *text) headline(tr *dnsbl.TargetResult, tc *targetCounts) string {
 		return t.yellow.Sprintf("INCOMPLETE: not checked on %s", strings.Join(on, ", "))
 	case len(tc.unused) > 0:
 		return t.green.Sprint("clean") + t.yellow.Sprintf(" on the lists that could be used (%s)", failedParts(tc.unused))
+	case !asked(tr.Checks):
+		return t.yellow.Sprint("NOT CHECKED: no list was asked about it") // not clean: nothing answered
 	}
 	return t.green.Sprint("clean")
+}
+
+// asked reports whether any of the checks was a question a list answered or
+// failed to answer, not one skipped (an IPv6 address on IPv4 lists, a list
+// without its key).
+func asked(checks []dnsbl.Check) bool {
+	for _, c := range checks {
+		if c.Status != dnsbl.Skipped {
+			return true
+		}
+	}
+	return false
 }
 
 // subjects writes a target's subjects: listed ones first, then the others,
@@ -468,7 +482,7 @@ func (t *text) subjectParts(sc *subjectCounts, checked int) []string {
 		parts = append(parts, t.dim.Sprintf("%d skipped%s", n, why))
 	}
 	if len(parts) == 0 {
-		parts = append(parts, "no applicable list")
+		parts = append(parts, "no list asked") // every list skipped: for want of a key, said below
 	}
 	return parts
 }
@@ -800,6 +814,9 @@ func (t *text) summary() {
 
 // verdictWords is the summary's last words: the exit code, or for a probe its outcome.
 func (t *text) verdictWords(exitCode int) string {
+	if exitCode == 0 && !t.probe && nothingAsked(t.v.Result.Summary) {
+		return "Exit 0 (nothing listed, but no list was asked)"
+	}
 	if !t.probe {
 		return exitMeaning(exitCode)
 	}
@@ -858,6 +875,16 @@ func Seconds(d time.Duration) string {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// nothingAsked reports whether every check of the run was skipped.
+func nothingAsked(s dnsbl.Summary) bool {
+	for st, n := range s.Counts {
+		if st != dnsbl.Skipped && n > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func exitMeaning(code int) string {
