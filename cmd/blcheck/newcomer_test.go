@@ -588,3 +588,29 @@ func TestNothingAskedIsNotClean(t *testing.T) {
 		t.Errorf("one list asked is a check:\n%s", got.stdout)
 	}
 }
+
+// TestAdviceWrapsOnce: the advice under the lists that refused this resolver
+// is wrapped to an 80-column terminal once, not broken at 100 columns first
+// and then again ("(8.8.8.8," alone at the end of a line).
+func TestAdviceWrapsOnce(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.Wildcard("zen.spamhaus.org", "127.255.255.254")
+	got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, func(s *streams) { s.outTTY, s.width = true, 80 },
+		"-r", srv.Addr, "-l", "zen,spamcop", "--no-color", "192.0.2.99")
+	if got.code != exitIncomplete || !strings.Contains(got.stdout, "  Why: these lists refuse") {
+		t.Fatalf("exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	lines := strings.Split(got.stdout, "\n")
+	for i, l := range lines {
+		if len(l) > 80 {
+			t.Errorf("%d columns: %s", len(l), l)
+		}
+		// a line broken early although its next word would have fitted
+		if i+1 < len(lines) && strings.HasPrefix(l, "  ") && strings.HasPrefix(lines[i+1], "   ") {
+			next := strings.Fields(lines[i+1])
+			if len(next) > 0 && len(l)+1+len(next[0]) <= 80 {
+				t.Errorf("broken early:\n%s\n%s", l, lines[i+1])
+			}
+		}
+	}
+}

@@ -89,14 +89,14 @@ func (t *text) directProblems(res *dnsbl.Result) map[string]bool {
 			}
 			t.p("\n    Fix: %s\n", Sanitize(directFix(r.List, res.Lists), 300))
 		}
-		t.p("  Likely cause: this machine's address belongs to a hosting or cloud network (Azure, which\n")
-		t.p("  includes GitHub-hosted runners; AWS, Hetzner, DigitalOcean, OVH, Vultr, Cloudflare), or has no\n")
-		t.p("  attributable reverse DNS. Their answers below are blocked, never clean.\n\n")
+		t.p("  Likely cause: this machine's address belongs to a hosting or cloud network (Azure, which " +
+			"includes GitHub-hosted runners; AWS, Hetzner, DigitalOcean, OVH, Vultr, Cloudflare), or has no " +
+			"attributable reverse DNS. Their answers below are blocked, never clean.\n\n")
 	}
 	if d.Unreachable {
 		t.p("%s\n", t.yellow.Sprintf("The lists' own name servers could not be asked: %s.", Sanitize(d.Error, 300)))
-		t.p("  The resolver's answers are kept: lists that refuse it stay blocked. Fix: allow outgoing DNS\n")
-		t.p("  (UDP and TCP port 53), or use a key or a mirror for the lists that refuse the resolver.\n\n")
+		t.p("  The resolver's answers are kept: lists that refuse it stay blocked. Fix: allow outgoing DNS " +
+			"(UDP and TCP port 53), or use a key or a mirror for the lists that refuse the resolver.\n\n")
 	}
 	return said
 }

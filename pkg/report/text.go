@@ -625,12 +625,11 @@ func (t *text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
 		return false
 	}
 	t.p("%s\n", t.red.Sprintf("Your resolver (%s) invents answers, so nothing in this run could be checked.", strings.Join(resolvers, ", ")))
-	t.p("  It answered %s for %s,\n", Sanitize(rh.Answer, 100), Sanitize(rh.Probe, 200))
-	t.p("  a name that does not exist. Resolvers that rewrite NXDOMAIN (ISP \"search help\" pages, some\n")
-	t.p("  filtering services) make every blacklist look listed or broken, so no answer in this run was\n")
-	t.p("  counted as listed or clean.\n")
-	t.p("  Fix: use a resolver that passes NXDOMAIN through: your own recursive resolver (e.g. unbound\n")
-	t.p("  on this host, then --resolver 127.0.0.1), or another one with --resolver.\n\n")
+	t.p("  It answered %s for %s, a name that does not exist. Resolvers that rewrite NXDOMAIN (ISP \"search help\" "+
+		"pages, some filtering services) make every blacklist look listed or broken, so no answer in this run was "+
+		"counted as listed or clean.\n", Sanitize(rh.Answer, 100), Sanitize(rh.Probe, 200))
+	t.p("  Fix: use a resolver that passes NXDOMAIN through: your own recursive resolver (e.g. unbound " +
+		"on this host, then --resolver 127.0.0.1), or another one with --resolver.\n\n")
 	return true
 }
 
@@ -709,11 +708,12 @@ func (t *text) unusedLists(res *dnsbl.Result, bad []dnsbl.ListHealth) {
 		t.p("  %-10s %s (%s): %s\n", tag, l.List.Name, l.Zone, Sanitize(l.Health.Detail, 400))
 	}
 	if blocked {
-		t.p("  Why: these lists refuse queries that reach them through public or shared resolvers (8.8.8.8,\n" +
-			"       1.1.1.1, many ISPs' and cloud providers') or past their free-use limits.\n" +
+		// a line per sentence: a terminal's output is wrapped to its width
+		t.p("  Why: these lists refuse queries that reach them through public or shared resolvers (8.8.8.8, " +
+			"1.1.1.1, many ISPs' and cloud providers') or past their free-use limits.\n" +
 			"  Fix: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1)")
 		if blockedSpamhaus {
-			t.p(",\n       or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY")
+			t.p(", or get a free Spamhaus DQS key and set BLCHECK_SPAMHAUS_DQS_KEY")
 		}
 		t.p(".\n")
 	}
