@@ -88,7 +88,6 @@ var ErrNoAnswers = errors.New("no query was answered (timeouts, network errors o
 // flight of all of them together. Its zero value is not usable: make one with New.
 type Checker struct {
 	opts     Options
-	win      *resolver.Window
 	limiters []*rate.Limiter // by list position; nil without a rate
 
 	mu       sync.Mutex
@@ -142,7 +141,7 @@ func New(o Options) (*Checker, error) {
 	o.Lists = slices.Clone(o.Lists)
 	// the window is the resolver's, one per server: every Checker and every
 	// call on it share the bound on queries in flight, and its loss signal
-	c := &Checker{opts: o, win: o.Resolver.Window(), health: make([]*kept[Health], len(o.Lists)),
+	c := &Checker{opts: o, health: make([]*kept[Health], len(o.Lists)),
 		listed: map[listing]struct{}{}, directUntil: make([]time.Time, len(o.Lists))}
 	c.limiters = make([]*rate.Limiter, len(o.Lists))
 	if o.Rate > 0 {
@@ -338,8 +337,8 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		o:            c.opts,
 		ro:           ro,
 		resolverDone: make(chan struct{}),
-		win:          c.win,
-		flights:      make(chan flight, c.win.Cap()),
+		conc:         max(c.opts.Resolver.Concurrency(), 1),
+		flights:      make(chan flight, max(c.opts.Resolver.Concurrency(), 1)),
 		probeGate:    make(chan struct{}),
 		eager:        ro.Eager,
 		obs:          ro.Observer,
@@ -392,7 +391,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 
 	retain := !r.ro.Stream
 	var g errgroup.Group
-	g.SetLimit(expandParallel(r.win.Cap(), len(r.lists)))
+	g.SetLimit(expandParallel(r.conc, len(r.lists)))
 	var unstarted []*TargetResult
 	i := -1
 	for t := range targets {

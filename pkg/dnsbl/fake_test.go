@@ -23,14 +23,13 @@ type fakeResolver struct {
 	answers    map[string]*resolver.Answer
 	errs       map[string]error
 	everything *resolver.Answer
-	win        *resolver.Window
 
 	mu    sync.Mutex
 	asked []string
 }
 
 func newFake() *fakeResolver {
-	return &fakeResolver{answers: map[string]*resolver.Answer{}, errs: map[string]error{}, win: resolver.NewWindow(32)}
+	return &fakeResolver{answers: map[string]*resolver.Answer{}, errs: map[string]error{}}
 }
 
 // zone makes zone a healthy list: its RFC 5782 test points listed with code.
@@ -83,8 +82,8 @@ func (f *fakeResolver) StartAll(ctx context.Context, names []string, t resolver.
 	return ps
 }
 
-func (f *fakeResolver) Servers() []string        { return []string{"fake"} }
-func (f *fakeResolver) Window() *resolver.Window { return f.win }
+func (f *fakeResolver) Servers() []string { return []string{"fake"} }
+func (f *fakeResolver) Concurrency() int  { return 32 }
 
 // TestRunOnFakeResolver is the engine's plan, judge and run over a fake
 // resolver: verdicts, failures and the resolver's lies, with no server.

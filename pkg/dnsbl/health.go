@@ -197,7 +197,7 @@ func (r *runner) askNX(ctx context.Context, lists []*listState, outside *nxProbe
 		probes = append(probes, pr)
 	}
 	if outside != nil {
-		outside.p = r.o.Resolver.Start(resolver.WithoutCache(ctx), outside.name, resolver.TypeA)
+		outside.p = r.o.Resolver.Start(resolver.Unbounded(resolver.WithoutCache(ctx)), outside.name, resolver.TypeA)
 		probes = append(probes, outside)
 	}
 	for _, pr := range probes {
@@ -413,5 +413,5 @@ func (r *runner) probeStart(ctx context.Context, l *listState, direct bool, name
 	if direct {
 		l.askedDirect.Store(true)
 	}
-	return r.start(resolver.WithoutCache(ctx), l, direct, name, resolver.TypeA)
+	return r.start(resolver.Unbounded(resolver.WithoutCache(ctx)), l, direct, name, resolver.TypeA)
 }

@@ -49,7 +49,6 @@ func (r *runner) take(ctx context.Context, f flight) {
 		}
 	}
 	if v.Status != Listed {
-		r.win.Release(f.seq, resolver.Lost(a, err))
 		if f.txt != nil {
 			r.dropTXT(f)
 		}
@@ -60,19 +59,13 @@ func (r *runner) take(ctx context.Context, f flight) {
 	go func() {
 		defer r.reasons.Done()
 		p := f.txt
-		if p != nil {
-			defer r.win.Release(f.txtSeq, false)
-		} else if l.limiter == nil || l.limiter.Wait(ctx) == nil {
+		if p == nil && (l.limiter == nil || l.limiter.Wait(ctx) == nil) {
 			p = r.start(ctx, l, f.direct, f.name, resolver.TypeTXT)
 		}
 		if p != nil {
-			txt, terr := p.Wait()
-			if terr == nil && len(txt.TXT) > 0 {
+			if txt, terr := p.Wait(); terr == nil && len(txt.TXT) > 0 {
 				c.Reason = strings.Join(txt.TXT, " | ")
 			}
-			r.win.Release(f.seq, resolver.Lost(a, err) || resolver.Lost(txt, terr))
-		} else {
-			r.win.Release(f.seq, resolver.Lost(a, err))
 		}
 		c.DelistURL = l.DelistURL(f.s.Name)
 		r.judgeAnswer(ctx, f.job, c, v, at)
@@ -85,8 +78,7 @@ func (r *runner) dropTXT(f flight) {
 	r.dropped.Add(1)
 	go func() {
 		defer r.dropped.Done()
-		txt, terr := f.txt.Wait()
-		r.win.Release(f.txtSeq, resolver.Lost(txt, terr))
+		_, _ = f.txt.Wait()
 	}()
 }
 

@@ -56,15 +56,13 @@ type job struct {
 	shown string // the same name as shown, key as {key}
 }
 
-// flight is a job whose A query is in flight; it holds one slot of the window,
-// and a second one if its TXT query was sent with it.
+// flight is a job whose A query is in flight.
 type flight struct {
 	job
 	p      *resolver.Pending
-	seq    uint64            // its slot
 	direct bool              // sent to the list's own servers
+	eager  bool              // its TXT query is to be sent with the A, if that costs no wait
 	txt    *resolver.Pending // the TXT query sent with the A, or nil
-	txtSeq uint64            // the TXT query's slot
 }
 
 // runner is one call of a Checker: its targets, its lists' state in it, and its result.
@@ -76,10 +74,10 @@ type runner struct {
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
-	win          *resolver.Window // one slot per query in flight
-	flights      chan flight      // A queries sent, in the order sent
-	probeGate    chan struct{}    // closed once the first subject's queries are out
-	eager        bool             // the run's first subjects ask TXT with A
+	conc         int           // the resolver's concurrency: the bound of the queues
+	flights      chan flight   // A queries sent, in the order sent
+	probeGate    chan struct{} // closed once the first subject's queries are out
+	eager        bool          // the run's first subjects ask TXT with A
 	gateOnce     sync.Once
 	obs          Observer
 
@@ -102,90 +100,50 @@ type runner struct {
 	answered, failed, unreachable int
 }
 
-// lookup makes one DNS query of a target's own records (A, AAAA, MX, SPF's TXT)
-// within the concurrency bound. These go to the resolver, not to a list, so no
+// lookup makes one DNS query of a target's own records (A, AAAA, MX, SPF's TXT),
+// within the resolver's window. These go to the resolver, not to a list, so no
 // list's rate applies.
 func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*resolver.Answer, error) {
-	seq := r.win.Acquire(ctx)
-	if seq == 0 {
-		return nil, &resolver.Error{Kind: resolver.Canceled, Name: name}
-	}
-	a, err := r.o.Resolver.Lookup(ctx, name, t)
-	r.win.Release(seq, resolver.Lost(a, err))
-	return a, err
+	return r.o.Resolver.Lookup(ctx, name, t)
 }
 
-// send starts the jobs' A queries within the rate limit and the concurrency
-// bound, in as few system calls as it can (the queries that have their slots leave
-// together), and queues them for the takers. An eager subject's TXT queries leave
-// right after its A queries, each where a slot and the list's rate allow it at
-// once. A job the run's end left unsent is not counted.
+// send starts the jobs' A queries within the rate limit, in as few system
+// calls as the resolver's window allows (it waits for its slots), and queues
+// them for the takers. An eager subject's TXT queries leave right after its A
+// queries, each where the list's rate and the window allow it at once. A job
+// the run's end left unsent is not counted.
 func (r *runner) send(ctx context.Context, jobs []job) {
 	ready := make([]flight, 0, len(jobs))
-	names := make([]string, 0, len(jobs))
-	var txtNames []string
-	flush := func() {
-		if len(ready) == 0 {
-			return
-		}
-		ps, tps := r.startAll(ctx, ready, names, txtNames)
-		for i := range ready {
-			ready[i].p = ps[i]
-			if ready[i].txtSeq != 0 {
-				ready[i].txt, tps = tps[0], tps[1:]
-			}
-			r.flights <- ready[i]
-			if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.win.Cap()) {
-				r.startTaker()
-			}
-		}
-		ready, names, txtNames = ready[:0], names[:0], txtNames[:0]
-	}
-	defer flush()
+	defer func() { r.startAll(ctx, ready) }()
 	for _, j := range jobs {
 		if j.l.limiter != nil && !j.l.limiter.Allow() {
-			flush() // what has its slots does not wait for this list's rate
+			r.startAll(ctx, ready) // what is ready does not wait for this list's rate
+			ready = ready[:0]
 			if j.l.limiter.Wait(ctx) != nil {
 				j.t.cut.Store(true) // the run's end left the rest unsent
 				j.s.canceled.Add(1)
 				return
 			}
 		}
-		seq := r.win.TryAcquire()
-		if seq == 0 {
-			// the bound is reached: send what has its slots; answers now wait for
-			// their lists' health, so the probes must not wait for the rest of
-			// this subject
-			flush()
-			r.openProbeGate()
-			if seq = r.win.Acquire(ctx); seq == 0 {
-				j.t.cut.Store(true)
-				j.s.canceled.Add(1)
-				return
-			}
-		}
-		j.t.pending.Add(1)
-		j.s.pending.Add(1)
-		f := flight{job: j, seq: seq, direct: j.l.direct.Load()}
-		if j.s.eager {
-			if f.txtSeq = r.eagerSlot(j.l); f.txtSeq != 0 {
-				txtNames = append(txtNames, j.name)
-			}
-		}
+		f := flight{job: j, direct: j.l.direct.Load()}
+		f.eager = j.s.eager && (j.l.limiter == nil || j.l.limiter.Allow())
 		ready = append(ready, f)
-		names = append(names, j.name)
 	}
 }
 
-// startAll starts the flights' A queries (names) and the TXT queries sent with
-// them (txtNames, in the same order): those of lists asked through the resolver
-// in one batch each, those of lists asked directly one by one.
-func (r *runner) startAll(ctx context.Context, ready []flight, names, txtNames []string) (ps, tps []*resolver.Pending) {
+// startAll starts the flights' A queries, and the TXT queries of the eager ones
+// where a slot is free at once: those of lists asked through the resolver in
+// one call each, those of lists asked directly one by one. It hands each sent
+// flight to the takers; one the run's end left unsent is not counted.
+func (r *runner) startAll(ctx context.Context, ready []flight) {
+	if len(ready) == 0 {
+		return
+	}
 	var viaNames, viaTXT []string
-	for i, f := range ready {
+	for _, f := range ready {
 		if !f.direct {
-			viaNames = append(viaNames, names[i])
-			if f.txtSeq != 0 {
+			viaNames = append(viaNames, f.name)
+			if f.eager {
 				viaTXT = append(viaTXT, f.name)
 			}
 		}
@@ -193,31 +151,36 @@ func (r *runner) startAll(ctx context.Context, ready []flight, names, txtNames [
 	vps := r.o.Resolver.StartAll(ctx, viaNames, resolver.TypeA)
 	var vtps []*resolver.Pending
 	if len(viaTXT) > 0 {
-		vtps = r.o.Resolver.StartAll(r.txtCtx, viaTXT, resolver.TypeTXT)
+		vtps = r.o.Resolver.StartAll(resolver.IfFree(r.txtCtx), viaTXT, resolver.TypeTXT)
 	}
-	for i, f := range ready {
+	for _, f := range ready {
 		if f.direct {
 			f.l.askedDirect.Store(true)
-			ps = append(ps, r.start(ctx, f.l, true, names[i], resolver.TypeA))
-			if f.txtSeq != 0 {
-				tps = append(tps, r.start(r.txtCtx, f.l, true, f.name, resolver.TypeTXT))
+			f.p = r.start(ctx, f.l, true, f.name, resolver.TypeA)
+			if f.eager {
+				f.txt = r.start(r.txtCtx, f.l, true, f.name, resolver.TypeTXT)
 			}
+		} else {
+			f.p, vps = vps[0], vps[1:]
+			if f.eager {
+				f.txt, vtps = vtps[0], vtps[1:]
+			}
+		}
+		if f.p == nil { // the run ended before it was sent
+			f.t.cut.Store(true)
+			f.s.canceled.Add(1)
 			continue
 		}
-		ps, vps = append(ps, vps[0]), vps[1:]
-		if f.txtSeq != 0 {
-			tps, vtps = append(tps, vtps[0]), vtps[1:]
-		}
+		r.fly(f)
 	}
-	return ps, tps
 }
 
-// eagerSlot takes a slot for a TXT query sent with its A, if the list's rate and
-// the window allow one at once (0 if not): an eager TXT query never waits, nor
-// delays the A queries.
-func (r *runner) eagerSlot(l *listState) uint64 {
-	if l.limiter != nil && !l.limiter.Allow() {
-		return 0
+// fly queues a sent flight for the takers, starting one if none is idle.
+func (r *runner) fly(f flight) {
+	f.t.pending.Add(1)
+	f.s.pending.Add(1)
+	r.flights <- f
+	if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.conc) {
+		r.startTaker()
 	}
-	return r.win.TryAcquire()
 }

@@ -632,7 +632,13 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 	}
 	var resends int
 	var late bool
+	win := it.tr.windowOf(server) // each name server its own window, as the resolver has
+	seq := win.Acquire(ctx)
+	if seq == 0 {
+		return nil, server, &Error{Kind: Canceled, Name: name, Server: server}
+	}
 	resp, _, err := it.tr.try(ctx, q, server, &resends, &late)
+	win.Release(seq, late)
 	if err != nil {
 		e := classifyNetErr(ctx, err)
 		e.Name, e.Server, e.Tries = name, server, 1

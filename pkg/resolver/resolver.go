@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,8 +159,10 @@ type Resolver interface {
 	Start(ctx context.Context, name string, t Type) *Pending
 	StartAll(ctx context.Context, names []string, t Type) []*Pending
 	Servers() []string
-	// Window bounds the queries in flight to the server, for every caller.
-	Window() *Window
+	// Concurrency is the most queries the resolver keeps in flight, for every
+	// caller together: a caller sizes its queues by it. The resolver bounds
+	// them itself (StartAll waits for its window); a caller never does.
+	Concurrency() int
 }
 
 // Config configures a Client.
@@ -213,8 +216,10 @@ type Client struct {
 	maxTTL   time.Duration
 	now      func() time.Time // the clock, for tests
 
-	muxes  sync.Map // server -> *udpMux
-	window *Window  // of the server queried (servers[0])
+	muxes   sync.Map // server -> *udpMux
+	winMu   sync.Mutex
+	windows map[string]*Window // one per server asked, made on first use
+	conc    int                // Config.Concurrency: each window's most
 
 	srtt atomic.Int64 // smoothed round-trip time in nanoseconds, for retransmission
 
@@ -257,13 +262,30 @@ func New(cfg Config) (*Client, error) {
 		inflight: map[queryKey]*Pending{},
 		maxTTL:   cfg.MaxCacheTTL,
 		now:      cfg.Now,
-		window:   newWindow(cfg.Concurrency, FirstBurst),
+		windows:  map[string]*Window{},
+		conc:     cfg.Concurrency,
 	}, nil
 }
 
-// Window returns the window of the server queried: callers take a slot of it
-// for each query they send, and give it back with the query's loss.
-func (c *Client) Window() *Window { return c.window }
+// Window returns the window of the server queried first (for tests and
+// figures): the Client takes a slot of it for each query it sends, and gives it
+// back when the query's first try ends, with whether its packets were lost.
+func (c *Client) Window() *Window { return c.windowOf(c.servers[0]) }
+
+// windowOf is server's window, made on first use.
+func (c *Client) windowOf(server string) *Window {
+	c.winMu.Lock()
+	defer c.winMu.Unlock()
+	w := c.windows[server]
+	if w == nil {
+		w = newWindow(c.conc, FirstBurst)
+		c.windows[server] = w
+	}
+	return w
+}
+
+// Concurrency is the most queries the Client keeps in flight to one server.
+func (c *Client) Concurrency() int { return c.conc }
 
 // Servers returns the servers in use, host:port.
 func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
@@ -288,6 +310,11 @@ type Pending struct {
 	sent  time.Time
 	err0  error         // the first try could not be sent
 	ready chan struct{} // closed when the fields above are set
+	// win and seq: the window slot the query holds (win nil: none), given back
+	// once (freed) when its first try ends, or when it could not be sent
+	win   *Window
+	seq   uint64
+	freed atomic.Bool
 	once  sync.Once
 	a     *Answer
 	err   error
@@ -295,20 +322,67 @@ type Pending struct {
 	noStore bool
 }
 
-// Start sends the query for name's records of type t and returns at once, so
-// that one goroutine can have many queries in flight. A cached answer, or an
-// identical query already in flight, is shared instead of asked again.
+// Start sends the query for name's records of type t and returns once it is
+// sent (StartAll), so that one goroutine can have many queries in flight. A
+// cached answer, or an identical query already in flight, is shared instead of
+// asked again.
 func (c *Client) Start(ctx context.Context, name string, t Type) *Pending {
-	return c.StartAll(ctx, []string{name}, t)[0]
+	if p := c.StartAll(ctx, []string{name}, t)[0]; p != nil {
+		return p
+	}
+	return Answered(nil, &Error{Kind: Canceled, Name: name})
 }
 
-// StartAll is Start for several names at once: their queries leave in one system
-// call (sendmmsg), which costs about half as much a query as one write each.
+// StartAll is Start for several names at once. Their queries take slots of the
+// server's window: those that have one leave together in one system call
+// (sendmmsg, about half as much a query as one write each), and StartAll waits
+// for slots to free up for the rest, so that it returns when all are sent. A
+// query's slot is given back when its first try ends (its answer came, or its
+// time ran out), whoever reads the answer, with whether its packets were lost:
+// the window's loss signal. A name whose query was not sent has a nil Pending:
+// ctx ended while it waited for a slot, or (IfFree) no slot was free at once.
+// Queries under Unbounded take no slot.
 func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pending {
-	ps := make([]*Pending, len(names))
-	var fresh []*Pending // the ones this call sends
+	ps, fresh := c.claim(ctx, names, t)
+	if len(fresh) == 0 {
+		return ps
+	}
+	c.sent.Add(int64(len(fresh)))
+	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
+		n.Add(int64(len(fresh)))
+	}
+	win := c.windowOf(c.servers[0])
+	if ctx.Value(unbounded{}) != nil {
+		win = nil
+	}
+	for start := 0; start < len(fresh); {
+		end := start
+		for end < len(fresh) && fresh[end].take(ctx, win, end > start) {
+			end++ // the first waits for a slot; the rest leave with it if theirs are free
+		}
+		if end == start { // ctx ended waiting: the rest are not sent
+			c.unsent(ps, fresh[start:])
+			break
+		}
+		c.send(ctx, fresh[start:end])
+		start = end
+	}
+	return ps
+}
+
+// claim finds names' answers in the cache or in flight, and makes the Pendings
+// of the rest (fresh), registered in flight. Under IfFree, a fresh query that
+// finds no free slot at once is given none: its Pending is nil.
+func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh []*Pending) {
+	ps = make([]*Pending, len(names))
 	uncached := ctx.Value(noCache{}) != nil
+	ifFree := ctx.Value(ifFree{}) != nil
+	var win *Window
+	if ifFree {
+		win = c.windowOf(c.servers[0])
+	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		key := queryKey{name, t}
@@ -326,23 +400,44 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 			continue
 		}
 		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{}), noStore: uncached}
+		if ifFree {
+			if p.seq = win.TryAcquire(); p.seq == 0 {
+				continue // not sent: nil
+			}
+			p.win = win
+		}
 		c.inflight[key] = p
 		ps[i] = p
 		fresh = append(fresh, p)
 	}
-	c.mu.Unlock()
-	if len(fresh) == 0 {
-		return ps
+	return ps, fresh
+}
+
+// take gets the query a slot of win, unless it has one or win is nil:
+// waiting for it (until ctx ends), or only if one is free at once (noWait).
+func (p *Pending) take(ctx context.Context, win *Window, noWait bool) bool {
+	if win == nil || p.win != nil {
+		return true
 	}
-	c.sent.Add(int64(len(fresh)))
-	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
-		n.Add(int64(len(fresh)))
+	if noWait {
+		p.seq = win.TryAcquire()
+	} else {
+		p.seq = win.Acquire(ctx)
 	}
+	if p.seq == 0 {
+		return false
+	}
+	p.win = win
+	return true
+}
+
+// send sends fresh queries that have their slots, in one batch.
+func (c *Client) send(ctx context.Context, fresh []*Pending) {
 	qs := make([]*dns.Msg, len(fresh))
 	expired := make([]expirer, len(fresh))
 	for i, p := range fresh {
 		p.q = new(dns.Msg)
-		p.q.SetQuestion(dns.Fqdn(p.name), uint16(t))
+		p.q.SetQuestion(dns.Fqdn(p.name), uint16(p.t))
 		p.q.RecursionDesired = true
 		qs[i] = p.q
 		expired[i] = p
@@ -358,13 +453,57 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 		}
 	}
 	for _, p := range fresh {
+		if p.first == nil {
+			p.ended(false) // not sent: its slot is free at once
+		}
 		close(p.ready)
 	}
-	return ps
+}
+
+// unsent drops the fresh queries that were never sent: their Pendings are nil,
+// and out of the queries in flight.
+func (c *Client) unsent(ps, fresh []*Pending) {
+	c.mu.Lock()
+	for _, p := range fresh {
+		if c.inflight[p.key] == p {
+			delete(c.inflight, p.key)
+		}
+		if i := slices.Index(ps, p); i >= 0 {
+			ps[i] = nil
+		}
+		p.ended(false)
+		p.err0 = &Error{Kind: Canceled, Name: p.name}
+		close(p.ready) // a caller that joined it meanwhile is told
+	}
+	c.mu.Unlock()
+}
+
+// ended gives the query's window slot back, once.
+func (p *Pending) ended(lost bool) {
+	if p.win != nil && p.freed.CompareAndSwap(false, true) {
+		p.win.Release(p.seq, lost)
+	}
 }
 
 // noCache marks a context whose queries skip the answer cache.
 type noCache struct{}
+
+// unbounded and ifFree mark contexts whose queries take no window slot, or one
+// only if it is free at once.
+type (
+	unbounded struct{}
+	ifFree    struct{}
+)
+
+// Unbounded returns a context whose queries take no slot of the window, nor
+// wait for one: a few queries that others in flight wait for (a list's test
+// points), which must never queue behind them.
+func Unbounded(ctx context.Context) context.Context { return context.WithValue(ctx, unbounded{}, true) }
+
+// IfFree returns a context under which StartAll sends a query only if a slot
+// of the window is free at once: its Pending is nil otherwise. For queries
+// worth sending only when they cost no wait (a TXT asked beside its A).
+func IfFree(ctx context.Context) context.Context { return context.WithValue(ctx, ifFree{}, true) }
 
 // WithoutCache returns a context whose lookups are asked of the server, not
 // answered from the cache, and not kept in it: a health check, which must say
@@ -440,6 +579,7 @@ func (p *Pending) Wait() (*Answer, error) {
 func (p *Pending) resolve() {
 	c := p.c
 	p.a, p.err = c.exchange(p)
+	p.ended(Lost(p.a, p.err)) // if its first try's end did not already
 	if p.a != nil {
 		p.a.At = time.Now()
 	}
@@ -599,7 +739,11 @@ func (c *Client) Close() {
 		v.(*udpMux).close()
 		return true
 	})
-	c.window.stop()
+	c.winMu.Lock()
+	for _, w := range c.windows {
+		w.stop()
+	}
+	c.winMu.Unlock()
 }
 
 func classifyNetErr(ctx context.Context, err error) *Error {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -682,5 +683,51 @@ func TestCacheKeepsRecentlyUsed(t *testing.T) {
 	}
 	if srv.Queries("A", "n0.bl.test") != before+1 {
 		t.Error("n0.bl.test still cached after 500 newer answers in a cache of 64")
+	}
+}
+
+// TestClientOwnsItsWindow: the Client bounds its queries in flight itself.
+// StartAll waits for slots, which come back as answers come, whether or not
+// anyone reads them; IfFree sends nothing when no slot is free, Unbounded
+// takes none, and a query still waiting for a slot when its context ends is
+// not sent.
+func TestClientOwnsItsWindow(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	var names []string
+	for i := range 10 {
+		names = append(names, fmt.Sprintf("n%d.bl.test", i))
+		srv.A(names[i], "127.0.0.2")
+	}
+	srv.A("u.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "drop.bl.test", Kind: dnsbltest.Drop})
+	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 30 * time.Second, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for i, p := range c.StartAll(ctx, names, resolver.TypeA) { // ten through four slots, none read
+		if p == nil {
+			t.Fatalf("%s not sent", names[i])
+		}
+	}
+	held := c.StartAll(ctx, []string{"1.drop.bl.test", "2.drop.bl.test", "3.drop.bl.test", "4.drop.bl.test"}, resolver.TypeA)
+	if slices.Contains(held, nil) {
+		t.Fatal("the window's four slots were not all given back")
+	}
+	if p := c.StartAll(resolver.IfFree(ctx), []string{"u.bl.test"}, resolver.TypeTXT)[0]; p != nil {
+		t.Error("IfFree sent a query with no slot free")
+	}
+	if a, err := c.Start(resolver.Unbounded(ctx), "u.bl.test", resolver.TypeA).Wait(); err != nil || len(a.Addrs) != 1 {
+		t.Errorf("an unbounded query with the window full: %v, %v", a, err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if p := c.StartAll(done, []string{"w.bl.test"}, resolver.TypeA)[0]; p != nil {
+		t.Error("a query whose context ended while it waited for a slot was sent")
+	}
+	if _, err := c.Start(done, "w.bl.test", resolver.TypeA).Wait(); kindOf(err) != resolver.Canceled {
+		t.Errorf("Start of a query never sent: %v, want canceled", err)
 	}
 }

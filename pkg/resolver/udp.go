@@ -77,8 +77,14 @@ type muxCall struct {
 }
 
 // expirer is told when a query's try has timed out, or was answered truncated:
-// what comes next (another try, TCP) must not wait for someone to wait.
-type expirer interface{ expire() }
+// what comes next (another try, TCP) must not wait for someone to wait; and,
+// under the socket's lock, when its first try ended (ended: answered, lost on
+// the way or not, out of time, or stopped), so that its window slot is given
+// back then, whoever reads the answer and whenever.
+type expirer interface {
+	expire()
+	ended(lost bool)
+}
 
 type muxReply struct {
 	msg  *dns.Msg
@@ -170,6 +176,9 @@ func (s *muxSock) finish(call *muxCall, r *muxReply) {
 		return
 	}
 	call.over = true
+	if call.expired != nil {
+		call.expired.ended(r != nil && r.copy > 1)
+	}
 	for _, id := range call.ids {
 		if s.wait[id] == call {
 			delete(s.wait, id)
