@@ -614,3 +614,17 @@ func TestAdviceWrapsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestNewListingSaysTheDelistPageOnce: -q --state's NEW LISTING says the
+// delisting page once when the TXT reason names it, as the full report does.
+func TestNewListingSaysTheDelistPageOnce(t *testing.T) {
+	srv := fakeWorld(t)
+	const page = "https://check.spamhaus.org/query/ip/192.0.2.10"
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"}, "Listed by XBL, see "+page)
+	state := filepath.Join(t.TempDir(), "state.json")
+	got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, "-q", "--state", state, "-r", srv.Addr, "-l", "zen", "192.0.2.10")
+	if got.code != exitListed || strings.Count(got.stdout, page) != 1 ||
+		!strings.Contains(got.stdout, "             reason, delist: Listed by XBL, see "+page+"\n") {
+		t.Errorf("exit %d\n%s", got.code, got.stdout)
+	}
+}

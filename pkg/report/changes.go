@@ -39,11 +39,16 @@ func renderChanges(w io.Writer, v *View) error {
 			switch changes[ChangeKey(c)] {
 			case "new-listing":
 				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List.ID), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
-				if c.Reason != "" {
-					t.p("             reason: %s\n", Sanitize(c.Reason, 300))
-				}
-				if c.DelistURL != "" {
-					t.p("             delist: %s\n", Sanitize(c.DelistURL, 300))
+				switch {
+				case c.Reason != "" && NamesURL(c.Reason, c.DelistURL):
+					t.p("             reason, delist: %s\n", Sanitize(c.Reason, 300)) // the URL once
+				default:
+					if c.Reason != "" {
+						t.p("             reason: %s\n", Sanitize(c.Reason, 300))
+					}
+					if c.DelistURL != "" {
+						t.p("             delist: %s\n", Sanitize(c.DelistURL, 300))
+					}
 				}
 			case "delisted":
 				t.p("DELISTED     %s from %s (%s)\n", who, t.name(c.List.ID), c.Zone)
