@@ -610,3 +610,17 @@ func TestEqualsAndContentID(t *testing.T) {
 		t.Errorf("Content-ID: %v", got)
 	}
 }
+
+// TestEmptyMessage: an empty .eml holds nothing, and says no Go error ("not a
+// readable message (EOF)") about it.
+func TestEmptyMessage(t *testing.T) {
+	for _, in := range []string{"", "\n", "  \r\n\r\n"} {
+		found, err := File(strings.NewReader(in), "empty.eml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found.Items) != 0 || len(found.Warnings) != 0 {
+			t.Errorf("%q: items %v, warnings %v", in, found.Items, found.Warnings)
+		}
+	}
+}

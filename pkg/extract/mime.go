@@ -25,6 +25,9 @@ var dkimDomainRE = lazyre.New(`(?i)(?:^|;)\s*d\s*=\s*([a-z0-9.-]+)`)
 
 // message reads an RFC 5322 message: the headers that matter, then every MIME part.
 func (x *extractor) message(data []byte, part string, firstLine int) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return // an empty file: nothing to read, and nothing wrong with how it was read
+	}
 	h := readHead(data)
 	if h.skipped > 0 {
 		// a header after blank lines is no header to a receiver's filter
