@@ -628,3 +628,18 @@ func TestNewListingSaysTheDelistPageOnce(t *testing.T) {
 		t.Errorf("exit %d\n%s", got.code, got.stdout)
 	}
 }
+
+// TestEmptyScan: a message with nothing in it is nothing to check: not clean,
+// and no Go error about reading it.
+func TestEmptyScan(t *testing.T) {
+	srv := fakeWorld(t)
+	empty := filepath.Join(t.TempDir(), "empty.eml")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, "scan", "-r", srv.Addr, empty)
+	if got.code != exitClean || !strings.Contains(got.stdout, "0 checks: nothing checked. Exit 0 (nothing to check)") ||
+		strings.Contains(got.stdout, "clean") || strings.Contains(got.err, "EOF") || !strings.Contains(got.err, "nothing to check") {
+		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+}

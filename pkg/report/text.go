@@ -814,7 +814,10 @@ func (t *text) summary() {
 
 // verdictWords is the summary's last words: the exit code, or for a probe its outcome.
 func (t *text) verdictWords(exitCode int) string {
-	if exitCode == 0 && !t.probe && nothingAsked(t.v.Result.Summary) {
+	switch {
+	case exitCode == 0 && !t.probe && t.v.Result.Summary.Checks == 0:
+		return "Exit 0 (nothing to check)" // "0 checks: nothing checked" said it
+	case exitCode == 0 && !t.probe && nothingAsked(t.v.Result.Summary):
 		return "Exit 0 (nothing listed, but no list was asked)"
 	}
 	if !t.probe {
