@@ -187,9 +187,10 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 	}
 	_, err := fmt.Fprintf(w, "\n%s probed via %s: %s.\n", plural(len(res.Lists), "list"), strings.Join(resolvers, ", "),
 		strings.Join(parts, ", "))
-	if counts[dnsbl.HealthBlocked] > 0 {
-		fmt.Fprint(w, "Blocked lists refuse public or shared resolvers: use your own recursive resolver (e.g. unbound,\n"+
-			"--resolver 127.0.0.1), or for Spamhaus a free DQS key in BLCHECK_SPAMHAUS_DQS_KEY.\n")
+	if counts[dnsbl.HealthBlocked] > 0 && err == nil { // within 80 columns
+		_, err = fmt.Fprint(w, "Blocked lists refuse public or shared resolvers: use your own recursive\n"+
+			"resolver (e.g. unbound, --resolver 127.0.0.1), or for Spamhaus a free DQS key\n"+
+			"in BLCHECK_SPAMHAUS_DQS_KEY.\n")
 	}
 	return err
 }

@@ -125,3 +125,24 @@ func TestKeyedListsGrammar(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeAdviceFits: the advice under a probe with a blocked list fits an
+// 80-column terminal (the probe's table is not wrapped).
+func TestProbeAdviceFits(t *testing.T) {
+	res := &dnsbl.Result{Lists: []dnsbl.ListHealth{{List: catalog.Default().ByID("spamhaus-zen"), Zone: "zen.spamhaus.org",
+		Health: dnsbl.Health{State: dnsbl.HealthBlocked}}}}
+	var b bytes.Buffer
+	if err := ProbeTable(&b, res, []string{"127.0.0.1:53"}, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	i := strings.Index(out, "Blocked lists refuse")
+	if i < 0 {
+		t.Fatalf("no advice:\n%s", out)
+	}
+	for _, l := range strings.Split(out[i:], "\n") {
+		if len(l) > 80 {
+			t.Errorf("%d columns: %s", len(l), l)
+		}
+	}
+}
