@@ -55,7 +55,9 @@ type flapWorld struct {
 	h      http.Handler
 }
 
-func newFlapWorld(t testing.TB, healthTTL time.Duration) *flapWorld {
+// newFlapWorld: timeout is the resolver's per try (two tries): short where
+// faults drop queries, long where a query that times out would fail the test.
+func newFlapWorld(t testing.TB, healthTTL, timeout time.Duration) *flapWorld {
 	t.Helper()
 	srv := dnsbltest.New(t)
 	srv.SetTTL(300*time.Second, 60*time.Second)
@@ -71,8 +73,8 @@ func newFlapWorld(t testing.TB, healthTTL time.Duration) *flapWorld {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	// a dropped query costs two short tries; a timeout is an error, never an answer
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 150 * time.Millisecond, Retries: 1,
+	// a dropped query costs two tries; a timeout is an error, never an answer
+	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: timeout, Retries: 1,
 		Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +189,7 @@ func (j *flapJudge) judge(phase, target string, m map[string]float64) {
 // phase is followed by a healthy one, at whose end every probe is complete and
 // right again (an exporter that never answered would pass the rest).
 func TestFlapNoFalseAlarms(t *testing.T) {
-	w := newFlapWorld(t, 0)
+	w := newFlapWorld(t, 0, 150*time.Millisecond) // its faults drop queries: short tries
 	j := &flapJudge{}
 	targets := []string{"192.0.2.10", "192.0.2.20", "192.0.2.30"}
 	round := func(phase string) map[string]map[string]float64 {
@@ -240,7 +242,9 @@ func TestFlapNoFalseAlarms(t *testing.T) {
 // (--health-ttl 0, what confirming every answer costs).
 func TestSteadyStateQueries(t *testing.T) {
 	perProbe := func(ttl time.Duration) float64 {
-		w := newFlapWorld(t, ttl)
+		// no fault: every probe must be complete, and 1,440 of them must not
+		// hang on two 150 ms tries of a loaded machine
+		w := newFlapWorld(t, ttl, 5*time.Second)
 		targets := []string{"192.0.2.10", "192.0.2.20", "192.0.2.30"}
 		probes := 0
 		var start int64
