@@ -643,3 +643,18 @@ func TestEmptyScan(t *testing.T) {
 		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
 	}
 }
+
+// TestDMARCNoneRead: when no report could be read, the text says so, not
+// "0 reports by , for : 0 messages" over an empty table.
+func TestDMARCNoneRead(t *testing.T) {
+	srv := fakeWorld(t)
+	cut := filepath.Join(t.TempDir(), "cut.xml.gz")
+	if err := os.WriteFile(cut, []byte("\x1f\x8b\x08\x00\x00\x00"), 0o644); err != nil { // a gzip header, then nothing
+		t.Fatal(err)
+	}
+	got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, "dmarc", "-r", srv.Addr, cut)
+	if got.code != exitIncomplete || !strings.Contains(got.stdout, "DMARC reports: none could be read.") ||
+		strings.Contains(got.stdout, " by , for ") || strings.Contains(got.stdout, "is listed") || strings.Contains(got.stdout, "source ") {
+		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+}

@@ -83,12 +83,21 @@ func (t *text) dmarcText() {
 	for _, tr := range res.Targets {
 		byAddr[tr.Target.Input] = tr
 	}
+	if d.Reports == 0 { // every file was unreadable: said below, with what was not checked
+		t.p("%s: none could be read.\n\n", t.bold.Sprint("DMARC reports"))
+		return
+	}
 	span := ""
 	if d.Begin != "" {
 		span = fmt.Sprintf(" from %s to %s", d.Begin[:10], d.End[:10])
 	}
-	t.p("%s: %s%s by %s, for %s: %s from %s.\n", t.bold.Sprint("DMARC reports"), plural(d.Reports, "report"), span,
-		Sanitize(strings.Join(d.Reporters, ", "), 300), Sanitize(strings.Join(d.Domains, ", "), 300),
+	if len(d.Reporters) > 0 {
+		span += " by " + Sanitize(strings.Join(d.Reporters, ", "), 300)
+	}
+	if len(d.Domains) > 0 {
+		span += ", for " + Sanitize(strings.Join(d.Domains, ", "), 300)
+	}
+	t.p("%s: %s%s: %s from %s.\n", t.bold.Sprint("DMARC reports"), plural(d.Reports, "report"), span,
 		plural(int(d.Messages), "message"), addresses(len(d.Sources)))
 	var real, forged int
 	for _, s := range d.Sources {
