@@ -212,11 +212,7 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 		s.pending.Add(1)
 		r.finish(ts, s, c)
 	}
-	jobs := make([]job, len(planned))
-	for i, p := range planned {
-		jobs[i] = job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
-	}
-	r.send(ctx, jobs)
+	r.send(ctx, ts, s, planned)
 	r.openProbeGate()
 }
 

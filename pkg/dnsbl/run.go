@@ -107,15 +107,16 @@ func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*res
 	return r.o.Resolver.Lookup(ctx, name, t)
 }
 
-// send starts the jobs' A queries within the rate limit, in as few system
+// send starts the A queries of a subject's planned jobs within the rate limit, in as few system
 // calls as the resolver's window allows (it waits for its slots), and queues
 // them for the takers. An eager subject's TXT queries leave right after its A
 // queries, each where the list's rate and the window allow it at once. A job
 // the run's end left unsent is not counted.
-func (r *runner) send(ctx context.Context, jobs []job) {
-	ready := make([]flight, 0, len(jobs))
+func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, planned []planned) {
+	ready := make([]flight, 0, len(planned))
 	defer func() { r.startAll(ctx, ready) }()
-	for _, j := range jobs {
+	for _, p := range planned {
+		j := job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
 		if j.l.limiter != nil && !j.l.limiter.Allow() {
 			r.startAll(ctx, ready) // what is ready does not wait for this list's rate
 			ready = ready[:0]
