@@ -658,3 +658,17 @@ func TestDMARCNoneRead(t *testing.T) {
 		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
 	}
 }
+
+// TestGitHubNoticeGrammar: the run's notice counts in words: "1 target",
+// "0 errors", as the text summary does.
+func TestGitHubNoticeGrammar(t *testing.T) {
+	srv := fakeWorld(t)
+	page := filepath.Join(t.TempDir(), "page.html")
+	if err := os.WriteFile(page, []byte(`<a href="https://shop.example.test/">shop</a>`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, "scan", "-r", srv.Addr, "-l", "spamhaus-dbl", "--format", "github", page)
+	if !strings.Contains(got.stdout, "::notice title=blcheck::1 target, 2 checks: 0 listed, 0 noted, 2 clean, 0 blocked, 0 errors, ") {
+		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+}

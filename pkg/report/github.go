@@ -147,8 +147,9 @@ func renderGitHub(w io.Writer, v *View, _ Options) error {
 		notChecked = "; not checked: " + nc
 	}
 	_, err := fmt.Fprintf(w, "::notice title=blcheck::%s\n", ghData(fmt.Sprintf(
-		"%d targets, %d checks: %d listed, %d noted, %d clean, %d blocked, %d error, %d unreliable, %d skipped (exit %d%s)",
-		s.Targets, s.Checks, s.Listed, s.Noted, s.Clean, s.Blocked, s.Error, s.Unreliable, s.Skipped, exitCode, notChecked)))
+		"%s, %s: %d listed, %d noted, %d clean, %d blocked, %s, %d unreliable, %d skipped (exit %d%s)",
+		plural(s.Targets, "target"), plural(s.Checks, "check"), s.Listed, s.Noted, s.Clean, s.Blocked, plural(s.Error, "error"),
+		s.Unreliable, s.Skipped, exitCode, notChecked)))
 	return err
 }
 
