@@ -672,3 +672,21 @@ func TestGitHubNoticeGrammar(t *testing.T) {
 		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
 	}
 }
+
+// TestBounceDetailsOnlyOverDetails: a bounce whose checked addresses are all
+// clean has no details to show (they are listings and problems only), so no
+// "Details:" heading over nothing; a listing still gets it.
+func TestBounceDetailsOnlyOverDetails(t *testing.T) {
+	srv := fakeWorld(t)
+	env := map[string]string{"BLCHECK_DIRECT": "never"}
+	exim := filepath.Join("..", "..", "pkg", "bounce", "testdata", "exim.txt")
+	got := runWith(t, env, nil, "bounce", "-r", srv.Addr, exim)
+	if got.code != exitClean || strings.Contains(got.stdout, "Details:") || !strings.Contains(got.stdout, "not listed there now") {
+		t.Errorf("clean: exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+	srv.List("bl.spamcop.net", "198.51.100.8", []string{"127.0.0.2"})
+	got = runWith(t, env, nil, "bounce", "-r", srv.Addr, exim)
+	if got.code != exitListed || !strings.Contains(got.stdout, "Details:\n\n198.51.100.8") {
+		t.Errorf("listed: exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
+}

@@ -72,6 +72,5 @@ func (t *text) diagnosis(rep *bounce.Report, d *bounce.Diagnosis) {
 	if d.Cause.NothingToCheck() || len(t.v.Result.Targets) == 0 {
 		return // nothing was checked: no details
 	}
-	t.p("%s\n\n", t.dim.Sprint("Details:"))
-	t.quiet = true // the details: listings and problems only
+	t.heading = t.dim.Sprint("Details:") + "\n\n" // only over details that come: -q's clean targets say nothing
 }

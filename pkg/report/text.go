@@ -70,6 +70,7 @@ type text struct {
 	noKey                                  map[string]bool // lists not queried for want of a key
 	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
 	said                                   map[string]bool // incomplete-run reasons said at the top (direct queries)
+	heading                                string          // written before the next line, if one comes (a bounce's "Details:")
 }
 
 // renderText writes the text report of a view: with a bounce, its diagnosis
@@ -106,6 +107,11 @@ func (t *text) name(id string) string { return t.v.name(id) }
 // p writes to w; after a failed write it writes nothing more, and the error is
 // what renderText returns.
 func (t *text) p(format string, a ...any) {
+	if t.heading != "" && t.err == nil {
+		h := t.heading
+		t.heading = ""
+		_, t.err = io.WriteString(t.w, h)
+	}
 	if t.err == nil {
 		_, t.err = fmt.Fprintf(t.w, format, a...)
 	}
