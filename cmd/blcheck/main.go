@@ -252,7 +252,7 @@ func newCheckCmd(s *streams) *cobra.Command {
 
 const checkExamples = `  blcheck 192.0.2.10                       # one address, every default list
   blcheck example.com                      # a domain, its A/AAAA and MX hosts
-  blcheck -q --format json mx.example.org  # for scripts
+  blcheck --format json mx.example.org     # for scripts (-q is for text)
   blcheck --file servers.txt -o jsonl      # many targets, a JSON line per check
   blcheck -l spamhaus-zen -l spamcop 2001:db8::25`
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -559,6 +560,10 @@ func TestExamplesFitUnbroken(t *testing.T) {
 		for _, line := range strings.Split(c.Example, "\n") {
 			if len(line) > defaultHelpWidth {
 				t.Errorf("%s: an example of %d columns, broken in help: %s", c.Name(), len(line), line)
+			}
+			// -q is a text option: with JSON it changes nothing, so an example shows it with text only
+			if f := strings.Fields(line); slices.Contains(f, "-q") && (slices.Contains(f, "json") || slices.Contains(f, "jsonl")) {
+				t.Errorf("%s: an example with -q and JSON, where -q does nothing: %s", c.Name(), line)
 			}
 		}
 	}
