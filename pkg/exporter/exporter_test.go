@@ -60,11 +60,19 @@ func newWorld(t testing.TB, config string, cache time.Duration) *world {
 	srv.Zone("ip.bl.test", "127.0.0.2")
 	srv.Zone("v4.bl.test", "127.0.0.2")
 	srv.Zone("dom.bl.test", "127.0.1.2")
-	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	return serveWorld(t, srv, testCatalog, config, resolver.Config{Timeout: 20 * time.Second, MaxCacheTTL: cache})
+}
+
+// serveWorld starts an exporter with catalog and config in front of srv,
+// through a resolver made with rc (its Servers set to srv).
+func serveWorld(t testing.TB, srv *dnsbltest.Server, catalogText, config string, rc resolver.Config) *world {
+	t.Helper()
+	cat, err := catalog.Parse([]byte(catalogText), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 20 * time.Second, MaxCacheTTL: cache})
+	rc.Servers = []string{srv.Addr}
+	client, err := resolver.New(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,29 +449,8 @@ func TestProbeCachedAfterSweep(t *testing.T) {
 		srv.Zone(zone, "127.0.0.2")
 		fmt.Fprintf(&cat, "- {id: l%d, name: L%d, zone: %s, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}}\n", i, i, zone)
 	}
-	c, err := catalog.Parse([]byte(cat.String()), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 20 * time.Second,
-		CacheSize: exporter.DefaultCacheSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	path := filepath.Join(t.TempDir(), "blcheck.yml")
-	if err := os.WriteFile(path, []byte("modules:\n  wide: {max_range: /23}\nallow: [any]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: c, Resolver: client, Servers: []string{srv.Addr},
-		Getenv: func(string) string { return "" }, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	h := httptest.NewServer(s.Handler())
-	t.Cleanup(h.Close)
-	w := &world{srv: srv, server: s, http: h, config: path}
+	w := serveWorld(t, srv, cat.String(), "modules:\n  wide: {max_range: /23}\nallow: [any]\n",
+		resolver.Config{Timeout: 20 * time.Second, CacheSize: exporter.DefaultCacheSize})
 
 	w.probe(t, "module=wide&target=203.0.113.7")
 	if code, _ := w.get(t, "/probe?module=wide&target=198.51.100.0/23"); code != http.StatusOK { // not linted: 3 MB of series

@@ -2,15 +2,10 @@ package exporter_test
 
 import (
 	"encoding/json"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
-	"github.com/blcheck/blcheck/pkg/exporter"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
@@ -26,28 +21,7 @@ func TestOneVerdictThreeAnswers(t *testing.T) {
 	srv.Zone("dom.bl.test", "127.0.1.2")
 	srv.List("ip.bl.test", "192.0.2.30", []string{"127.0.0.4"})
 	srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // v4bl drops every query
-	cat, err := catalog.Parse([]byte(testCatalog), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 150 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	path := filepath.Join(t.TempDir(), "blcheck.yml")
-	if err := os.WriteFile(path, []byte(testConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
-		Getenv: func(string) string { return "" }, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	h := httptest.NewServer(s.Handler())
-	t.Cleanup(h.Close)
-	w := &world{srv: srv, server: s, http: h, config: path}
+	w := serveWorld(t, srv, testCatalog, testConfig, resolver.Config{Timeout: 150 * time.Millisecond})
 
 	for _, tc := range []struct {
 		target, module string
