@@ -64,3 +64,24 @@ func TestDir(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+// TestProjectWithinLimits holds the project's own code to its limits in make
+// test as well as make lint, so that a function grown past them fails CI, not
+// only a lint run someone may skip.
+func TestProjectWithinLimits(t *testing.T) {
+	for _, root := range []string{"../../cmd", "../../pkg", "../../internal"} {
+		funcs, err := Dir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(funcs) == 0 {
+			t.Fatalf("%s: no function found", root)
+		}
+		for _, f := range funcs {
+			if f.Lines > 100 || f.Complexity > 30 {
+				t.Errorf("%s:%d: %s: %d lines (at most 100), cyclomatic complexity %d (at most 30): split it",
+					f.Pos.Filename, f.Pos.Line, f.Name, f.Lines, f.Complexity)
+			}
+		}
+	}
+}
