@@ -10,10 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"runtime/pprof"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -446,22 +444,7 @@ func BenchmarkFileJSONLines(b *testing.B) {
 		fmt.Fprintf(&sb, "10.%d.%d.%d\n", i>>16, (i>>8)&255, i&255)
 	}
 	os.WriteFile(file, []byte(sb.String()), 0o644)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	go func() {
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > peak.Load() {
-					peak.Store(ms.HeapInuse)
-				}
-			}
-		}
-	}()
+	stop := heapPeak()
 	for b.Loop() {
 		s := &streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard, getenv: func(string) string { return "" }}
 		if code := run(context.Background(), []string{"--file", file, "-r", srv.Addr, "-l", "spamcop", "-o", "jsonl",
@@ -469,8 +452,7 @@ func BenchmarkFileJSONLines(b *testing.B) {
 			b.Fatalf("exit %d", code)
 		}
 	}
-	close(stop)
-	b.ReportMetric(float64(peak.Load())/(1<<20), "MiB-peak-heap")
+	b.ReportMetric(float64(stop())/(1<<20), "MiB-peak-heap")
 }
 
 // A MIME part that could not be read makes scan and bounce incomplete: its
