@@ -192,9 +192,10 @@ EXIT STATUS
   1  at least one subject is listed
   2  usage or input error: nothing was checked
   3  nothing listed, but the check is incomplete: some list was error, blocked
-     or unreliable for some subject, the resolver could not be reached, or a
-     file was not fully read; --strict=false restores the rule of earlier
-     releases (exit 3 only when every list failed for some subject)
+     or unreliable for some subject, the resolver could not be reached, a
+     file was not fully read, or no list was asked about a target (an IPv6
+     address with only IPv4 lists); --strict=false restores the rule of
+     earlier releases (exit 3 only when every list failed for some subject)
   130 interrupted (SIGINT, SIGTERM, SIGHUP): what finished is printed and the
       --state saved`
 

@@ -570,7 +570,9 @@ func TestExamplesFitUnbroken(t *testing.T) {
 }
 
 // TestNothingAskedIsNotClean: a target no list was asked about (an IPv6
-// address on IPv4 lists, a keyed list without its key) is not called clean.
+// address on IPv4 lists, a keyed list without its key) is not called clean,
+// and the run is incomplete (exit 3) in every format and by either rule:
+// nothing answered for it.
 func TestNothingAskedIsNotClean(t *testing.T) {
 	srv := fakeWorld(t)
 	env := map[string]string{"BLCHECK_DIRECT": "never"}
@@ -578,19 +580,39 @@ func TestNothingAskedIsNotClean(t *testing.T) {
 		{"-l", "psbl", "2001:db8::1"},
 		{"-l", "spamhaus-dqs-zen", "192.0.2.10"},
 	} {
-		got := runWith(t, env, nil, append(args, "-r", srv.Addr)...)
-		if got.code != exitClean || strings.Contains(got.stdout, ": clean") || strings.Contains(got.stdout, "(clean)") ||
-			!strings.Contains(got.stdout, "NOT CHECKED: no list was asked about it") ||
-			!strings.Contains(got.stdout, "Exit 0 (nothing listed, but no list was asked)") {
+		base := append(args, "-r", srv.Addr)
+		got := runWith(t, env, nil, base...)
+		if got.code != exitIncomplete || strings.Contains(got.stdout, ": clean") || strings.Contains(got.stdout, "(clean)") ||
+			!strings.Contains(got.stdout, "NOT CHECKED: no list was asked about it") || strings.Contains(got.stdout, "problem:") ||
+			!strings.Contains(got.stdout, "Exit 3 (incomplete: no list was asked)") {
 			t.Errorf("%v: exit %d\n%s%s", args, got.code, got.stdout, got.err)
 		}
-		ng := runWith(t, env, nil, append(args, "-r", srv.Addr, "-o", "nagios")...)
-		if !strings.HasPrefix(ng.stdout, "BLCHECK OK - "+args[2]+" not checked: no list was asked about it |") {
-			t.Errorf("%v nagios: %s", args, ng.stdout)
+		for _, c := range []struct {
+			extra []string
+			want  string
+		}{
+			{[]string{"--strict=false"}, "NOT CHECKED"},
+			{[]string{"-o", "json"}, `"exit_code": 3`},
+			{[]string{"-o", "json"}, `"` + args[2] + `: no list was asked about it"`},
+			{[]string{"-o", "jsonl"}, `"problems":["` + args[2] + `: no list was asked about it"]`},
+			{[]string{"-o", "nagios"}, "BLCHECK UNKNOWN - incomplete: " + args[2] + ": no list was asked about it |"},
+			{[]string{"-o", "prometheus"}, `blcheck_probe_success{target="` + args[2] + `"} 0`},
+		} {
+			r := runWith(t, env, nil, append(append([]string(nil), base...), c.extra...)...)
+			if r.code != exitIncomplete || !strings.Contains(r.stdout, c.want) {
+				t.Errorf("%v %v: exit %d, want %d and %q\n%s%s", args, c.extra, r.code, exitIncomplete, c.want, r.stdout, r.err)
+			}
 		}
 	}
-	if got := runWith(t, env, nil, "-l", "psbl,spamcop", "2001:db8::1", "-r", srv.Addr); !strings.Contains(got.stdout, "2001:db8::1: clean") {
-		t.Errorf("one list asked is a check:\n%s", got.stdout)
+	if got := runWith(t, env, nil, "-l", "psbl,spamcop", "2001:db8::1", "-r", srv.Addr); got.code != exitClean ||
+		!strings.Contains(got.stdout, "2001:db8::1: clean") {
+		t.Errorf("one list asked is a check: exit %d\n%s", got.code, got.stdout)
+	}
+	// a range another machine's shard holds is not a target this one failed to check
+	for _, shard := range []string{"0/2", "1/2"} { // one holds the address, the other nothing
+		if got := runWith(t, env, nil, "-l", "psbl", "192.0.2.10/32", "--shard", shard, "-r", srv.Addr); got.code != exitClean {
+			t.Errorf("--shard %s: exit %d\n%s", shard, got.code, got.stdout)
+		}
 	}
 }
 

@@ -200,12 +200,15 @@ func (r *runner) observeTarget(t *TargetResult) {
 func (r *runner) record(ts *targetState, c *Check) {
 	r.result.Summary.Checks++
 	r.result.Summary.Counts[c.Status]++
+	ts.res.recorded++
 	switch l := r.lists[c.list]; {
 	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted || c.Status == Noted:
 		l.answered++
 		r.answered++
+		ts.res.asked++
 	case errors.Is(c.Err, ErrInterrupted) || c.Status == Skipped:
 	default:
+		ts.res.asked++
 		l.failed++
 		if l.failures == nil {
 			l.failures = map[Status]int{}
@@ -291,6 +294,13 @@ func (r *runner) release(ts *targetState) {
 	r.mu.Lock()
 	ts.res.Interrupted = ts.cut.Load()
 	ts.res.SubjectsDone = int(ts.done.Load())
+	otherShard := ts.res.Target.Kind == KindCIDR && r.ro.Shard.Count > 1 && ts.res.recorded == 0
+	if ts.res.asked == 0 && !ts.res.Interrupted && len(ts.res.Problems) == 0 && !otherShard {
+		// not clean: nothing answered for it (the strict rule and the lenient one)
+		msg := NotAsked(ts.res.Target.Input)
+		ts.res.Problems = append(ts.res.Problems, msg)
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
+	}
 	sort.SliceStable(ts.res.Checks, func(i, j int) bool {
 		a, b := ts.res.Checks[i], ts.res.Checks[j]
 		if a.subject != b.subject {

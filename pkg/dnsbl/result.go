@@ -102,6 +102,21 @@ type TargetResult struct {
 	// blocked, unreliable), interruptions aside: with the strict rule, any makes
 	// the target incomplete. An allowlist's failure is not counted.
 	Failed int
+
+	asked, recorded int // checks a list answered or failed to answer (not skipped); all checks
+}
+
+// NotAsked is the problem of a target no list was asked about: every check of
+// its subjects was skipped (an IPv6 address and IPv4-only lists, a private
+// address, lists that need a key), or it had none. It is not clean: nothing
+// answered for it.
+func NotAsked(input string) string { return input + ": no list was asked about it" }
+
+// OnlyNotAsked reports whether the target's one problem is that no list was
+// asked about it (NotAsked): a front end that says so in its verdict need not
+// say it again.
+func (t *TargetResult) OnlyNotAsked() bool {
+	return len(t.Problems) == 1 && t.Problems[0] == NotAsked(t.Target.Input)
 }
 
 func isCanceled(err error) bool {

@@ -194,6 +194,9 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	t.locations(t.v.Locations[tr.Index])
 	t.subjects(tr, tc.per)
 	for _, p := range tr.Problems {
+		if tr.OnlyNotAsked() {
+			break // the headline said it
+		}
 		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
 	}
 	if !t.quiet {
@@ -272,7 +275,7 @@ func (t *text) headline(tr *dnsbl.TargetResult, tc *targetCounts) string {
 		return t.red.Sprintf("LISTED (%s)", plural(tc.listed, "listing"))
 	case tc.answered == 0 && len(tc.unused) > 0:
 		return t.yellow.Sprint("INCOMPLETE: no list could be asked, so this says nothing about listings")
-	case len(tr.Problems) > 0:
+	case len(tr.Problems) > 0 && !tr.OnlyNotAsked():
 		return t.yellow.Sprint("INCOMPLETE: not everything could be checked")
 	case len(tc.unused) > 0 && t.v.Verdict.Strict:
 		var on []string
@@ -823,8 +826,8 @@ func (t *text) verdictWords(exitCode int) string {
 	switch {
 	case exitCode == 0 && !t.probe && t.v.Result.Summary.Checks == 0:
 		return "Exit 0 (nothing to check)" // "0 checks: nothing checked" said it
-	case exitCode == 0 && !t.probe && nothingAsked(t.v.Result.Summary):
-		return "Exit 0 (nothing listed, but no list was asked)"
+	case exitCode == 3 && !t.probe && nothingAsked(t.v.Result.Summary):
+		return "Exit 3 (incomplete: no list was asked)"
 	}
 	if !t.probe {
 		return exitMeaning(exitCode)
