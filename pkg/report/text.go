@@ -647,12 +647,13 @@ func (t *text) resolverProblem(res *dnsbl.Result, resolvers []string) bool {
 func (t *text) lists(res *dnsbl.Result) {
 	var bad []dnsbl.ListHealth
 	keyed := map[string][]*catalog.List{}
+	_, skipped := t.noKeyChecks(res) // the keyed lists some subject would have been asked of
 	var envs []string
 	for _, l := range res.Lists {
 		switch {
 		case l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted():
 			bad = append(bad, l)
-		case l.Health.State == dnsbl.HealthNeedsKey:
+		case l.Health.State == dnsbl.HealthNeedsKey && skipped[l.List.ID]:
 			env := l.List.Key.Env
 			if keyed[env] == nil {
 				envs = append(envs, env)
@@ -793,8 +794,13 @@ func (t *text) summary() {
 		parts = append(parts, plural(s.Error, "error"))
 	}
 	add(s.Unreliable, "unreliable")
-	if noKey := t.noKeyChecks(res); noKey > 0 && s.Skipped > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped (%d for want of an account key)", s.Skipped, noKey))
+	if noKey, lists := t.noKeyChecks(res); noKey > 0 && s.Skipped > 0 {
+		// the same lists as "Not queried, no account key set", counted as checks
+		on := fmt.Sprintf("the %d lists that need", len(lists))
+		if len(lists) == 1 {
+			on = "the list that needs"
+		}
+		parts = append(parts, fmt.Sprintf("%d skipped (%s on %s a key)", s.Skipped, plural(noKey, "check"), on))
 	} else {
 		add(s.Skipped, "skipped")
 	}
@@ -839,18 +845,21 @@ func (t *text) verdictWords(exitCode int) string {
 	return "Outcome: " + m
 }
 
-// noKeyChecks counts the checks skipped because their list needs a key: the
-// subjects' lines leave them out (they are said once, for the run).
-func (t *text) noKeyChecks(res *dnsbl.Result) int {
-	n := 0
+// noKeyChecks counts the checks skipped because their list needs a key, and
+// the lists they are of: the subjects' lines leave them out (they are said
+// once, for the run). A keyed list that applies to no subject (a domain list
+// and an address) is not one of them: it would not have been asked.
+func (t *text) noKeyChecks(res *dnsbl.Result) (checks int, lists map[string]bool) {
+	lists = map[string]bool{}
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
 			if c.Status == dnsbl.Skipped && t.noKey[c.List.ID] {
-				n++
+				checks++
+				lists[c.List.ID] = true
 			}
 		}
 	}
-	return n
+	return checks, lists
 }
 
 func interruptedChecks(res *dnsbl.Result) int {

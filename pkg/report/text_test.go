@@ -115,13 +115,47 @@ func TestKeyedListsGrammar(t *testing.T) {
 		{needs("spamhaus-dqs-zen", "spamhaus-dqs-dbl"), "2 lists need $BLCHECK_SPAMHAUS_DQS_KEY (see"},
 		{needs("spamhaus-dqs-zen", "spamhaus-dqs-dbl", "abusix-combined"), "2 lists need $BLCHECK_SPAMHAUS_DQS_KEY, 1 needs $BLCHECK_ABUSIX_KEY (see"},
 	} {
-		res := &dnsbl.Result{Lists: tc.lists, Summary: dnsbl.Summary{Subjects: 1}}
+		tr := &dnsbl.TargetResult{}
+		for _, l := range tc.lists { // each skipped for want of its key
+			tr.Checks = append(tr.Checks, dnsbl.Check{List: l.List, Status: dnsbl.Skipped})
+		}
+		res := &dnsbl.Result{Lists: tc.lists, Targets: []*dnsbl.TargetResult{tr}, Summary: dnsbl.Summary{Subjects: 1}}
 		var b bytes.Buffer
 		if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), tc.want) {
 			t.Errorf("want %q in:\n%s", tc.want, b.String())
+		}
+	}
+}
+
+// TestKeyedListsAgree: the lists "Not queried, no account key set" names are
+// the lists of the summary's skipped checks: a keyed list that applies to no
+// subject (DBL and an address) is in neither, and both say their unit.
+func TestKeyedListsAgree(t *testing.T) {
+	cat := catalog.Default()
+	var lists []dnsbl.ListHealth
+	tr := &dnsbl.TargetResult{}
+	for _, id := range []string{"spamhaus-dqs-zen", "spamhaus-dqs-dbl", "abusix-combined"} {
+		lists = append(lists, dnsbl.ListHealth{List: cat.ByID(id), Health: dnsbl.Health{State: dnsbl.HealthNeedsKey}})
+		if id == "spamhaus-dqs-dbl" {
+			continue // a domain list: no check of an address
+		}
+		for _, subject := range []string{"192.0.2.10", "192.0.2.11"} {
+			tr.Checks = append(tr.Checks, dnsbl.Check{Subject: subject, List: cat.ByID(id), Status: dnsbl.Skipped})
+		}
+	}
+	res := &dnsbl.Result{Lists: lists, Targets: []*dnsbl.TargetResult{tr},
+		Summary: dnsbl.Summary{Targets: 1, Subjects: 2, Checks: 4, Counts: map[dnsbl.Status]int{dnsbl.Skipped: 4}}}
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 list needs $BLCHECK_SPAMHAUS_DQS_KEY, 1 needs $BLCHECK_ABUSIX_KEY (see",
+		"4 skipped (4 checks on the 2 lists that need a key)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("want %q in:\n%s", want, b.String())
 		}
 	}
 }
