@@ -533,7 +533,7 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 		checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { _ = bar.Add(1) })
 	}
 	var lines *progressLines
-	if bar == nil && oo.progress && !oo.quiet && !s.errTTY && !s.outTTY { // cron, scripts, CI logs
+	if bar == nil && progressLinesWanted(s, oo) {
 		tick := time.NewTicker(progressEvery)
 		defer tick.Stop()
 		if lines = newProgressLines(s.err, estimateRun(lists, targets, ro), tick.C); lines != nil {

@@ -88,14 +88,16 @@ func runDMARC(ctx context.Context, s *streams, o *dmarcOptions, args []string) e
 		return err
 	}
 	targets := dmarc.Targets(got, o.allowPrivate)
+	in := fixedInput(targets)
 	if !o.quiet {
-		fmt.Fprintln(s.err, "blcheck: "+dmarcPlan(got, targets, lists, o.rate))
+		// one estimate: where the run's progress lines will say theirs, the plan leaves its own out
+		timed := !(progressLinesWanted(s, &o.outputOptions) && estimateRun(lists, in, &o.resolverOptions).duration >= progressAfter)
+		fmt.Fprintln(s.err, "blcheck: "+dmarcPlan(got, targets, lists, o.rate, timed))
 	}
 	found := &findings{dmarc: &dmarcRun{read: got, allowPrivate: o.allowPrivate, failOnForged: o.failOnForged}}
 	for _, u := range got.Unread {
 		found.incomplete = append(found.incomplete, fmt.Sprintf("%s not read: %s", u.File, u.Why))
 	}
-	in := fixedInput(targets)
 	warnings = append(warnings, volumeWarnings(lists, in, dnsbl.Shard{})...) // thousands of sources on a free list
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, in, found)
 }
@@ -133,8 +135,9 @@ func readReports(s *streams, args []string) (*dmarc.Result, error) {
 	return got, nil
 }
 
-// dmarcPlan says what the reports hold and how long checking them will take.
-func dmarcPlan(got *dmarc.Result, targets []dnsbl.Target, lists []catalog.Selected, rate float64) string {
+// dmarcPlan says what the reports hold and, when timed, how long checking
+// them will take.
+func dmarcPlan(got *dmarc.Result, targets []dnsbl.Target, lists []catalog.Selected, rate float64, timed bool) string {
 	skipped := len(got.Sources) - len(targets)
 	queries, d := dmarc.Estimate(targets, lists, rate)
 	msg := fmt.Sprintf("%d DMARC %s, %d messages from %d sending %s", got.Reports, map[bool]string{true: "report", false: "reports"}[got.Reports == 1],
@@ -145,6 +148,8 @@ func dmarcPlan(got *dmarc.Result, targets []dnsbl.Target, lists []catalog.Select
 	switch {
 	case len(targets) == 0:
 		return msg + ": nothing to check"
+	case !timed:
+		return msg + fmt.Sprintf(": checking %d addresses", len(targets))
 	case rate <= 0:
 		return msg + fmt.Sprintf(": checking %d addresses, %d queries (--rate 0: no limit)", len(targets), queries)
 	}

@@ -51,7 +51,8 @@ func TestDMARC(t *testing.T) {
 		errText string   // in stderr
 	}{
 		{"real source listed", []string{rfc9990}, "", 1,
-			[]string{"LISTED: " + realSource + " sent 123 messages (100.0% of the mail), 123 passing DMARC: your real mail. Listed on Spamhaus ZEN."}, ""},
+			[]string{"LISTED: " + realSource + " sent 123 messages (100.0% of the mail), 123 passing DMARC: your real mail. Listed on Spamhaus ZEN.",
+				"\n           delist: https://check.spamhaus.org/query/ip/" + realSource + "\n"}, ""},
 		{"forger listed", []string{dmarcbis}, "", 0,
 			[]string{"forged: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC", "listed (spamhaus-zen), forged"}, ""},
 		{"forger listed, --fail-on-forged", []string{"--fail-on-forged", dmarcbis}, "", 1, []string{"forged: " + forgerSource}, ""},
@@ -107,6 +108,17 @@ func TestDMARCPlan(t *testing.T) {
 	want := "2 DMARC reports, 130 messages from 3 sending addresses: checking 3 addresses, 6 queries, about 300ms at --rate 10 a list"
 	if !strings.Contains(res.err, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, res.err)
+	}
+}
+
+// TestDMARCOneEstimate: a run long enough for the progress lines (stderr not a
+// terminal) says its time estimate once: the plan leaves its own out.
+func TestDMARCOneEstimate(t *testing.T) {
+	srv := fakeWorld(t)
+	res := runCLI(t, nil, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--rate", "0.5", "--deadline", "300ms", rfc9990, dmarcbis)
+	if strings.Count(res.err, "about ") != 1 || !strings.Contains(res.err, "from 3 sending addresses: checking 3 addresses\n") ||
+		!strings.Contains(res.err, "progress every") {
+		t.Errorf("one estimate wanted, stderr:\n%s", res.err)
 	}
 }
 

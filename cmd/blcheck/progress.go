@@ -58,6 +58,13 @@ func estimateRun(lists []catalog.Selected, in *targetInput, ro *resolverOptions)
 	return e
 }
 
+// progressLinesWanted reports whether a run says its estimate and progress
+// in lines on stderr (cron, scripts, CI logs: neither stream is a terminal),
+// if it is expected to take more than progressAfter.
+func progressLinesWanted(s *streams, oo *outputOptions) bool {
+	return oo.progress && !oo.quiet && !s.errTTY && !s.outTTY
+}
+
 // progressLines says, on a stderr that is not a terminal (cron, a CI log), a
 // long run's estimate when it starts and how far it got every progressEvery.
 type progressLines struct {

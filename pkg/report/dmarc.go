@@ -117,6 +117,7 @@ func (t *text) dmarcText() {
 		real++
 		t.p("  %s %s sent %s (%s of the mail), %d passing DMARC: your real mail. Listed on %s.\n",
 			t.red.Sprint("LISTED:"), t.bold.Sprint(s.IP), plural(int(s.Messages), "message"), percent(s.Share), s.Passed, strings.Join(names, ", "))
+		t.dmarcListings(byAddr[s.IP])
 	}
 	if real+forged == 0 {
 		t.p("  %s\n", t.green.Sprint("No sending address found in the reports is listed."))
@@ -126,6 +127,20 @@ func (t *text) dmarcText() {
 		return
 	}
 	t.dmarcTable(d, byAddr) // the files not read are said below, with what else was not checked
+}
+
+// dmarcListings writes a listed source's listings as the check command does:
+// each with its meanings, reason and delisting page, to act on.
+func (t *text) dmarcListings(tr *dnsbl.TargetResult) {
+	if tr == nil {
+		return
+	}
+	sc := &subjectCounts{checks: tr.Checks}
+	for _, c := range tr.Checks {
+		if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.NotCounted == "" {
+			t.listing(c, sc)
+		}
+	}
 }
 
 func addresses(n int) string {
