@@ -98,7 +98,7 @@ func TestLinkHostOnPBLIsNoted(t *testing.T) {
 	}
 	args := []string{"scan", news, "-r", srv.Addr, "--timeout", "300ms", "-l", "zen,dbl"}
 	text := runCLI(t, never, "", args...)
-	if text.code != 0 || !strings.Contains(text.stdout, "NOTED Spamhaus ZEN (zen.spamhaus.org) 127.0.0.10") ||
+	if text.code != 0 || !strings.Contains(text.stdout, "NOTED  Spamhaus ZEN (zen.spamhaus.org) 127.0.0.10\n") ||
 		!strings.Contains(text.stdout, "1 noted") || strings.Contains(text.stdout, "LISTED") {
 		t.Errorf("text: exit %d\n%s%s", text.code, text.stdout, text.err)
 	}

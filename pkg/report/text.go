@@ -500,9 +500,11 @@ func (t *text) subjectParts(sc *subjectCounts, checked int) []string {
 // listing, a note, an allowlist's vouching, a failure (errors grouped aside).
 func (t *text) checkLines(c dnsbl.Check, sc *subjectCounts, grouped bool) {
 	switch {
-	case c.Status == dnsbl.Noted:
-		t.p("    %s %s (%s) %s: %s\n", t.yellow.Sprint("NOTED"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes),
-			Sanitize(strings.Join(c.Meanings, "; "), 300))
+	case c.Status == dnsbl.Noted: // laid out as a listing is: the name in its column, a meaning a line
+		t.p("    %s  %s (%s) %s\n", t.yellow.Sprint("NOTED"), t.name(c.List.ID), c.Zone, dnsbl.JoinCodes(c.Codes))
+		for _, m := range c.Meanings {
+			t.p("           %s\n", Sanitize(m, 300))
+		}
 		t.p("           %s\n", t.dim.Sprint("not counted: "+c.NotCounted))
 	case unreliableListing(c):
 		t.p("    %s %s (%s) answered %s, but failed its own test point: not counted\n", t.magenta.Sprint("UNRELIABLE"),

@@ -180,3 +180,34 @@ func TestProbeAdviceFits(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLinesAligned: a NOTED, LISTED or ERROR line has the list's name in
+// one column, and what follows it (meanings, reason, "not counted") on lines
+// of their own, indented alike.
+func TestCheckLinesAligned(t *testing.T) {
+	res, names, _ := fixture(t)
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: res, Names: names}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	const column = len("    LISTED ")
+	lines := strings.Split(b.String(), "\n")
+	seen := map[string]bool{}
+	for i, l := range lines {
+		for _, head := range []string{"LISTED", "NOTED", "ERROR"} {
+			if !strings.HasPrefix(l, "    "+head+" ") {
+				continue
+			}
+			seen[head] = true
+			if name := strings.TrimLeft(l[len("    "+head):], " "); len(l)-len(name) != column {
+				t.Errorf("%s: the list's name at column %d, want %d:\n%s", head, len(l)-len(name), column, l)
+			}
+			if head != "ERROR" && (strings.Contains(l, ": ") || i+1 == len(lines) || !strings.HasPrefix(lines[i+1], strings.Repeat(" ", column))) {
+				t.Errorf("%s: its meaning on a line of its own, indented %d:\n%s\n%s", head, column, l, lines[i+1])
+			}
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("the fixture's NOTED, LISTED and ERROR lines: saw %v\n%s", seen, b.String())
+	}
+}
