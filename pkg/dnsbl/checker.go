@@ -422,7 +422,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		})
 	}
 	_ = g.Wait()
-	r.openProbeGate()
+	r.openProbeGate(ctx)
 	close(r.flights)
 	r.takers.Wait()
 	r.reasons.Wait()
@@ -474,12 +474,28 @@ func (r *runner) finishLists() {
 // startHealth gets the resolver's health and each list's, kept or checked now,
 // beside the targets' queries; probes is done when they are in.
 func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
+	// A run's own health checks (HealthTTL 0) are all made now: their queries
+	// are put in the probe batch here, before the first subject's queries go
+	// and the gate opens. A long-lived Checker's are known only once each
+	// goroutine finds its kept health stale, and each puts its own in.
+	nx := r.planNX()
+	if now := r.o.HealthTTL <= 0 && !r.o.NoHealth; now {
+		for _, pr := range nx.probes {
+			r.probes.register(pr.l, pr.name)
+		}
+		nx.registered = true
+		for _, l := range r.lists {
+			if !l.NeedsKey() && !l.direct.Load() {
+				r.probes.register(l, testNames(l)...)
+			}
+		}
+	}
 	probes.Add(1)
 	go func() {
 		defer probes.Done()
 		defer close(r.resolverDone)
 		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) {
-			h, ok := r.checkResolver(ctx)
+			h, ok := r.checkResolver(ctx, nx)
 			if h.RewritesNXDOMAIN { // answers it gave may be inventions
 				for _, l := range r.lists {
 					r.forget(l)
@@ -500,7 +516,12 @@ func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 
 // openProbeGate lets the health probes go: once the first subject's own queries
 // are out, so that they are not queued behind ~100 test queries.
-func (r *runner) openProbeGate() { r.gateOnce.Do(func() { close(r.probeGate) }) }
+func (r *runner) openProbeGate(ctx context.Context) {
+	r.gateOnce.Do(func() {
+		r.probes.send(ctx, r.o.Resolver)
+		close(r.probeGate)
+	})
+}
 
 // TXTPolicy says when a list is asked for the TXT record that gives a listing's
 // reason. The verdict always comes from the A query alone, and a reason is

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -130,34 +131,26 @@ const nxParent = "example.com"
 // codes (Spamhaus's 127.255.255.254 to a public resolver) is the list refusing,
 // not the resolver lying. ok is false when ctx ended first (the answer then
 // says nothing).
-func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) {
-	if r.o.NoHealth || len(r.lists) == 0 {
+func (r *runner) checkResolver(ctx context.Context, plan nxPlan) (h ResolverHealth, ok bool) {
+	if r.o.NoHealth || len(plan.lists) == 0 {
 		return h, true
+	}
+	var t nxTally
+	first, probes := plan.first, plan.probes
+	if !plan.registered {
+		for _, pr := range probes {
+			r.probes.register(pr.l, pr.name) // they leave with the lists' test points
+		}
 	}
 	select {
 	case <-r.probeGate:
 	case <-ctx.Done():
 		return h, false
 	}
-	var lists []*listState // those whose zone a made-up name is asked under
-	zones := map[string]bool{}
-	for _, l := range r.lists {
-		if l.Allow() || l.NeedsKey() || zones[l.zone] { // an allowlist's hits are no blacklist answers
-			continue
-		}
-		zones[l.zone] = true
-		lists = append(lists, l)
-	}
-	if len(lists) == 0 {
-		return h, true
-	}
-	var t nxTally
-	first := min(2, len(lists))
-	label := fmt.Sprintf("blcheck-nx-%016x.%s", rand.Uint64(), nxParent)
-	r.askNX(ctx, lists[:first], &nxProbe{name: label, shown: label}, &t)
+	r.askNX(ctx, probes, &t)
 	// a list that refuses this resolver says nothing of it: one more is asked
-	if t.refused > 0 && first < len(lists) {
-		r.askNX(ctx, lists[first:first+1], nil, &t)
+	if t.refused > 0 && first < len(plan.lists) {
+		r.askNX(ctx, nxProbes(plan.lists[first:first+1]), &t)
 	}
 	// blamed when the name under no list and every list's name that could
 	// answer (two, unless the others refuse or fail) were given an address
@@ -166,6 +159,37 @@ func (r *runner) checkResolver(ctx context.Context) (h ResolverHealth, ok bool) 
 	}
 	t.h.RewritesNXDOMAIN = true
 	return t.h, ctx.Err() == nil
+}
+
+// nxPlan is what checkResolver asks: made-up names under the first of the
+// lists (at most two) and under no list's zone, and one more list's in case
+// one of them refuses the resolver; registered says they are in the run's
+// probe batch already.
+type nxPlan struct {
+	lists      []*listState // those whose zone a made-up name may be asked under
+	first      int          // how many of them are asked at first
+	probes     []*nxProbe
+	registered bool
+}
+
+// planNX picks the lists and makes up the names.
+func (r *runner) planNX() nxPlan {
+	var p nxPlan
+	zones := map[string]bool{}
+	for _, l := range r.lists {
+		if l.Allow() || l.NeedsKey() || zones[l.zone] { // an allowlist's hits are no blacklist answers
+			continue
+		}
+		zones[l.zone] = true
+		p.lists = append(p.lists, l)
+	}
+	if len(p.lists) == 0 {
+		return p
+	}
+	p.first = min(2, len(p.lists))
+	label := fmt.Sprintf("blcheck-nx-%016x.%s", rand.Uint64(), nxParent)
+	p.probes = append(nxProbes(p.lists[:p.first]), &nxProbe{name: label, shown: label})
+	return p
 }
 
 // nxProbe is a name that cannot exist, asked of the resolver: under a list's
@@ -186,19 +210,28 @@ type nxTally struct {
 	h                          ResolverHealth // the first invented answer
 }
 
-// askNX asks a made-up name under each list's zone, and outside if not nil, at
-// once, and tallies the answers.
-func (r *runner) askNX(ctx context.Context, lists []*listState, outside *nxProbe, t *nxTally) {
+// nxProbes are made-up names under each list's zone.
+func nxProbes(lists []*listState) []*nxProbe {
 	var probes []*nxProbe
 	for _, l := range lists {
 		label := fmt.Sprintf("blcheck-nx-%016x", rand.Uint64())
-		pr := &nxProbe{l: l, name: label + "." + l.zone, shown: label + "." + l.List.Zone}
-		pr.p = r.probeStart(ctx, l, false, pr.name)
-		probes = append(probes, pr)
+		probes = append(probes, &nxProbe{l: l, name: label + "." + l.zone, shown: label + "." + l.List.Zone})
 	}
-	if outside != nil {
-		outside.p = r.o.Resolver.Start(resolver.Unbounded(resolver.WithoutCache(ctx)), outside.name, resolver.TypeA)
-		probes = append(probes, outside)
+	return probes
+}
+
+// askNX asks the made-up names at once (those sent in the run's batch are
+// taken from it), and tallies the answers.
+func (r *runner) askNX(ctx context.Context, probes []*nxProbe, t *nxTally) {
+	for _, pr := range probes {
+		switch {
+		case pr.l != nil:
+			pr.p = r.probeStart(ctx, pr.l, false, pr.name)
+		default:
+			if pr.p = r.probes.take(pr.name); pr.p == nil {
+				pr.p = r.o.Resolver.Start(resolver.Unbounded(resolver.WithoutCache(ctx)), pr.name, resolver.TypeA)
+			}
+		}
 	}
 	for _, pr := range probes {
 		a, err := pr.p.Wait()
@@ -246,6 +279,9 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 		return Health{State: HealthUnchecked}, true
 	}
 	if gated {
+		if !l.direct.Load() && r.o.HealthTTL > 0 { // else startHealth did
+			r.probes.register(l, testNames(l)...) // they leave with the others' when the gate opens
+		}
 		select {
 		case <-r.probeGate:
 		case <-ctx.Done():
@@ -267,27 +303,20 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 // probeHealth asks the list's test points, through the resolver or directly,
 // and says what the answers make of it, and whether any was a refusal.
 func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h Health, refused bool) {
-	listed, unlisted := l.TestPoints()
 	type sent struct {
 		probe
 		p    *resolver.Pending
 		name string
 	}
 	var out []sent
-	for i, group := range [][]string{listed, unlisted} {
-		for _, subject := range group {
-			s := Subject{Name: subject, Type: SubjectDomain}
-			if a, err := netip.ParseAddr(subject); err == nil {
-				s = Subject{Name: subject, Type: SubjectIP, Addr: a}
-			}
-			pr := sent{probe: probe{subject: subject, mustList: i == 0}}
-			if name, err := QueryName(s, l.zone); err != nil {
-				pr.v = Verdict{Status: Error, Error: err.Error()}
-			} else {
-				pr.p, pr.name = r.probeStart(ctx, l, direct, name), name
-			}
-			out = append(out, pr)
+	for _, tp := range testQueries(l) {
+		pr := sent{probe: probe{subject: tp.subject, mustList: tp.mustList}}
+		if tp.err != nil {
+			pr.v = Verdict{Status: Error, Error: tp.err.Error()}
+		} else {
+			pr.p, pr.name = r.probeStart(ctx, l, direct, tp.name), tp.name
 		}
+		out = append(out, pr)
 	}
 	probes := make([]probe, 0, len(out))
 	for _, pr := range out {
@@ -407,6 +436,11 @@ func (r *runner) witness() *listState {
 // health must never wait for a slot that they hold themselves. They skip the
 // resolver's answer cache: a health check says how the list is now.
 func (r *runner) probeStart(ctx context.Context, l *listState, direct bool, name string) *resolver.Pending {
+	if !direct {
+		if p := r.probes.take(name); p != nil {
+			return p // sent with the run's other test points
+		}
+	}
 	if l.limiter != nil {
 		_ = l.limiter.Wait(ctx) // on cancellation, Start reports it
 	}
@@ -414,4 +448,104 @@ func (r *runner) probeStart(ctx context.Context, l *listState, direct bool, name
 		l.askedDirect.Store(true)
 	}
 	return r.start(resolver.Unbounded(resolver.WithoutCache(ctx)), l, direct, name, resolver.TypeA)
+}
+
+// testQuery is one of a list's test points (RFC 5782) as a query: the name asked
+// of the list's zone, or why none could be made.
+type testQuery struct {
+	subject  string
+	mustList bool // a point the list must list (else one it must not)
+	name     string
+	err      error
+}
+
+// testQueries are a list's test points, the listed ones first.
+func testQueries(l *listState) []testQuery {
+	listed, unlisted := l.TestPoints()
+	var out []testQuery
+	for i, group := range [][]string{listed, unlisted} {
+		for _, subject := range group {
+			s := Subject{Name: subject, Type: SubjectDomain}
+			if a, err := netip.ParseAddr(subject); err == nil {
+				s = Subject{Name: subject, Type: SubjectIP, Addr: a}
+			}
+			name, err := QueryName(s, l.zone)
+			out = append(out, testQuery{subject: subject, mustList: i == 0, name: name, err: err})
+		}
+	}
+	return out
+}
+
+// probeBatch gathers the health queries that wait for the probe gate (lists'
+// test points, the resolver's made-up names), so that they leave in one batch
+// (one system call) when it opens rather than one by one from each list's
+// goroutine: sent one at a time, the test queries of fifteen lists spread over
+// a millisecond or two, and a one-address check waits for the last answer.
+type probeBatch struct {
+	mu     sync.Mutex
+	opened bool
+	want   []batchEntry                 // registered before the gate opened
+	sent   map[string]*resolver.Pending // sent, until taken
+}
+
+// batchEntry is names to ask of the resolver, within l's rate (l nil: none).
+type batchEntry struct {
+	l     *listState
+	names []string
+}
+
+// register adds names to the batch, unless the gate is open: they are then
+// asked by whoever needs them.
+func (b *probeBatch) register(l *listState, names ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.opened && len(names) > 0 {
+		b.want = append(b.want, batchEntry{l, names})
+	}
+}
+
+// send sends the registered names through the resolver in one call, each
+// list's within its rate (a list whose rate has no room for them at once asks
+// its own later), and keeps them for take. Later registrations are refused.
+func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	want := b.want
+	b.want, b.opened = nil, true
+	var names []string
+	for _, e := range want {
+		if e.l == nil || e.l.limiter == nil || e.l.limiter.AllowN(time.Now(), len(e.names)) {
+			names = append(names, e.names...)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	b.sent = map[string]*resolver.Pending{}
+	for i, p := range res.StartAll(resolver.Unbounded(resolver.WithoutCache(ctx)), names, resolver.TypeA) {
+		if p != nil {
+			b.sent[names[i]] = p
+		}
+	}
+}
+
+// take returns the query for name sent in the batch, once; nil when there is
+// none (a confirmation asks again).
+func (b *probeBatch) take(name string) *resolver.Pending {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.sent[name]
+	delete(b.sent, name)
+	return p
+}
+
+// testNames are the names of a list's test queries.
+func testNames(l *listState) []string {
+	var names []string
+	for _, tp := range testQueries(l) {
+		if tp.err == nil {
+			names = append(names, tp.name)
+		}
+	}
+	return names
 }

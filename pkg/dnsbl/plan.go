@@ -213,7 +213,7 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 		r.finish(ts, s, c)
 	}
 	r.send(ctx, ts, s, planned)
-	r.openProbeGate()
+	r.openProbeGate(ctx)
 }
 
 func familyName(a netip.Addr) string {

@@ -28,6 +28,9 @@ type listState struct {
 	// askedDirect: some query of this run was; refusedOnce: its refusal of a
 	// direct query is recorded
 	direct, askedDirect, refusedOnce atomic.Bool
+	// sent holds its test queries sent in the run's batch, until taken
+	sentMu sync.Mutex
+	sent   map[string]*resolver.Pending
 }
 
 type subjectState struct {
@@ -77,6 +80,7 @@ type runner struct {
 	conc         int           // the resolver's concurrency: the bound of the queues
 	flights      chan flight   // A queries sent, in the order sent
 	probeGate    chan struct{} // closed once the first subject's queries are out
+	probes       probeBatch    // the test queries that leave when it opens
 	eager        bool          // the run's first subjects ask TXT with A
 	gateOnce     sync.Once
 	obs          Observer

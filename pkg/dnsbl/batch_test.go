@@ -1,0 +1,89 @@
+package dnsbl_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// callRecorder is a fake resolver that keeps the names of each StartAll call.
+type callRecorder struct {
+	*fakeResolver
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (c *callRecorder) Start(ctx context.Context, name string, t resolver.Type) *resolver.Pending {
+	return c.StartAll(ctx, []string{name}, t)[0]
+}
+
+func (c *callRecorder) StartAll(ctx context.Context, names []string, t resolver.Type) []*resolver.Pending {
+	c.mu.Lock()
+	c.calls = append(c.calls, append([]string(nil), names...))
+	c.mu.Unlock()
+	return c.fakeResolver.StartAll(ctx, names, t)
+}
+
+// TestHealthQueriesLeaveTogether: a one-address check's health queries (every
+// list's test points and the resolver's made-up names) leave in one call, not
+// one by one from each list's goroutine, which spread them over a millisecond
+// or two that the check then waits for; and each is asked once.
+func TestHealthQueriesLeaveTogether(t *testing.T) {
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, _, err := cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl", "dombl"}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rate := range []float64{0, 50} { // within the default per-list rate too
+		f := &callRecorder{fakeResolver: newFake()}
+		f.zone("ip.bl.test", "127.0.0.2")
+		f.zone("v4.bl.test", "127.0.0.2")
+		f.zone("dom.bl.test", "127.0.1.2")
+		ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: f, Rate: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, _ := dnsbl.ParseTarget("192.0.2.99")
+		if _, err := ck.Check(context.Background(), target); err != nil {
+			t.Fatal(err)
+		}
+		ck.Close()
+		asked := map[string]int{}
+		batch := -1 // the call that carries the test points
+		for i, names := range f.calls {
+			for _, n := range names {
+				asked[n]++
+				if n == "2.0.0.127.ip.bl.test" {
+					batch = i
+				}
+			}
+		}
+		if batch < 0 {
+			t.Fatalf("rate %v: the test point was never asked: %q", rate, f.calls)
+		}
+		want := []string{"2.0.0.127.ip.bl.test", "1.0.0.127.ip.bl.test", "2.0.0.127.v4.bl.test",
+			"1.0.0.127.v4.bl.test", "test.dom.bl.test", "invalid.dom.bl.test"}
+		got := strings.Join(f.calls[batch], " ")
+		for _, n := range want {
+			if !strings.Contains(" "+got+" ", " "+n+" ") {
+				t.Errorf("rate %v: %s not in the batch %q (calls %q)", rate, n, got, f.calls)
+			}
+		}
+		if !strings.Contains(got, "blcheck-nx-") {
+			t.Errorf("rate %v: the resolver's made-up names are not in the batch %q", rate, got)
+		}
+		for n, k := range asked {
+			if k > 1 && !strings.Contains(n, "192") { // the target's own queries may be asked twice (A, TXT)
+				t.Errorf("rate %v: %s asked %d times", rate, n, k)
+			}
+		}
+	}
+}
