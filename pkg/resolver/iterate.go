@@ -637,7 +637,7 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 	if seq == 0 {
 		return nil, server, &Error{Kind: Canceled, Name: name, Server: server}
 	}
-	resp, _, err := it.tr.try(ctx, q, server, &resends, &late)
+	resp, _, err := it.tr.try(ctx, q, server, true, &resends, &late)
 	win.Release(seq, late)
 	if err != nil {
 		e := classifyNetErr(ctx, err)

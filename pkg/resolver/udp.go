@@ -32,7 +32,7 @@ type udpMux struct {
 }
 
 // tick is how often a socket's clock looks for queries to send again or to end:
-// RTOs are at least 50ms, so a copy goes out at most a tenth late.
+// RTOs are at least 20ms (minRTO), so a copy goes out at most a quarter late.
 const tick = 5 * time.Millisecond
 
 // muxSockets spreads queries over several source ports, so that one socket's

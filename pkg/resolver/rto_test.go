@@ -1,0 +1,88 @@
+package resolver
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+)
+
+// TestRTO: the wait before a copy is sent again follows the round trips of the
+// window's queries: a server that answers in a millisecond, always, is asked
+// again after minRTO (not 50ms, which held each query lost to a full socket
+// buffer for a third of a bulk run); one whose answers vary widely gets a
+// variation that keeps its RTO above the slow ones; a far, steady server four
+// round trips; nothing known, 500ms; never more than half the timeout.
+func TestRTO(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	tests := []struct {
+		name     string
+		samples  []time.Duration
+		timeout  time.Duration
+		min, max time.Duration
+	}{
+		{"nothing known", nil, 5 * time.Second, 500 * time.Millisecond, 500 * time.Millisecond},
+		{"near and steady", repeat(ms(1), 50), 5 * time.Second, minRTO, minRTO},
+		{"far and steady", repeat(ms(50), 50), 5 * time.Second, ms(190), ms(210)},
+		{"some cached, some not", alternate(ms(0.2), ms(80), 50), 5 * time.Second, ms(150), time.Second},
+		{"half the timeout at most", repeat(ms(900), 10), time.Second, ms(500), ms(500)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{timeout: tt.timeout}
+			for _, s := range tt.samples {
+				c.rtt.observe(s)
+			}
+			if got := c.rto(); got < tt.min || got > tt.max {
+				t.Errorf("rto %v, want %v to %v", got, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+func alternate(a, b time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = a
+		if i%2 == 1 {
+			out[i] = b
+		}
+	}
+	return out
+}
+
+// TestRTOSamplesTheWindowsQueries: a health probe (Unbounded), which a caching
+// resolver answers from its cache, says nothing of how long the lists take:
+// only the window's queries are samples.
+func TestRTOSamplesTheWindowsQueries(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("probe.bl.test", "127.0.0.2")
+	srv.A("subject.bl.test", "127.0.0.2")
+	c, err := New(Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Lookup(Unbounded(context.Background()), "probe.bl.test", TypeA); err != nil {
+		t.Fatal(err)
+	}
+	if srtt, _ := c.rtt.get(); srtt != 0 {
+		t.Fatalf("a health probe was sampled: srtt %v", srtt)
+	}
+	if _, err := c.Lookup(context.Background(), "subject.bl.test", TypeA); err != nil {
+		t.Fatal(err)
+	}
+	if srtt, _ := c.rtt.get(); srtt == 0 {
+		t.Fatal("the window's query was not sampled")
+	}
+}
