@@ -357,6 +357,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 	for i := range c.opts.Lists {
 		l := &listState{Selected: &c.opts.Lists[i], pos: i, done: make(chan struct{}), limiter: c.limiters[i]}
 		l.zone = l.Selected.SecretZone()
+		l.makeSkips()
 		l.direct.Store(c.startsDirect(i))
 		r.lists = append(r.lists, l)
 	}

@@ -56,20 +56,26 @@ func (r *runner) take(ctx context.Context, f flight) {
 		return
 	}
 	r.reasons.Add(1)
-	go func() {
-		defer r.reasons.Done()
-		p := f.txt
-		if p == nil && (l.limiter == nil || l.limiter.Wait(ctx) == nil) {
-			p = r.start(ctx, l, f.direct, f.name, resolver.TypeTXT)
+	go r.reason(ctx, f, c, v, at)
+}
+
+// reason waits for a listing's TXT reason, or looks it up, then judges it. In
+// a goroutine of its own, with its own copy of the check: a closure over take's
+// check would move every check to the heap, not only the listings'.
+func (r *runner) reason(ctx context.Context, f flight, c Check, v Verdict, at time.Time) {
+	defer r.reasons.Done()
+	l := f.l
+	p := f.txt
+	if p == nil && (l.limiter == nil || l.limiter.Wait(ctx) == nil) {
+		p = r.start(ctx, l, f.direct, f.name, resolver.TypeTXT)
+	}
+	if p != nil {
+		if txt, terr := p.Wait(); terr == nil && len(txt.TXT) > 0 {
+			c.Reason = strings.Join(txt.TXT, " | ")
 		}
-		if p != nil {
-			if txt, terr := p.Wait(); terr == nil && len(txt.TXT) > 0 {
-				c.Reason = strings.Join(txt.TXT, " | ")
-			}
-		}
-		c.DelistURL = l.DelistURL(f.s.Name)
-		r.judgeAnswer(ctx, f.job, c, v, at)
-	}()
+	}
+	c.DelistURL = l.DelistURL(f.s.Name)
+	r.judgeAnswer(ctx, f.job, c, v, at)
 }
 
 // dropTXT lets a TXT query sent with an A go unread: its slot is freed when

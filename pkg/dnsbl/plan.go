@@ -164,6 +164,7 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		stem = ReverseIP(s.Addr)
 	}
 	asked := s.Type == SubjectDomain || s.Addr.IsValid() // a skipped SPF range has no query
+	jobs = make([]planned, 0, len(lists))
 	for _, l := range lists {
 		if l.Subjects() != want && !(linkAddr && l.IPSubjects) || s.Host && !l.Hostnames {
 			continue // a full host name goes to the lists that list host names only
@@ -177,9 +178,9 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		case s.Skip != nil:
 			skip = s.Skip
 		case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
-			skip = checkErr(ErrSkipFamily, "the list has no "+familyName(s.Addr)+" data")
+			skip = l.familySkip(s.Addr)
 		case l.NeedsKey():
-			skip = checkErr(ErrSkipKey, fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env))
+			skip = l.keySkip()
 		}
 		if skip != nil {
 			c.Status, c.Err = Skipped, skip
@@ -214,6 +215,39 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 	}
 	r.send(ctx, ts, s, planned)
 	r.openProbeGate(ctx)
+}
+
+// familySkip is why the list skips an address of a family it has no data
+// for; keySkip why it skips everything without its key. Each is made once a
+// run, when newRunner sets it, not once a subject.
+func (l *listState) familySkip(a netip.Addr) error {
+	if e := l.skips[familyIndex(a)]; e != nil {
+		return e
+	}
+	return checkErr(ErrSkipFamily, "the list has no "+familyName(a)+" data")
+}
+
+func (l *listState) keySkip() error {
+	if e := l.skips[2]; e != nil {
+		return e
+	}
+	return checkErr(ErrSkipKey, fmt.Sprintf("the list needs an account key: set $%s", l.Key.Env))
+}
+
+// makeSkips makes the list's skip reasons for the run.
+func (l *listState) makeSkips() {
+	l.skips[0] = l.familySkip(netip.IPv4Unspecified())
+	l.skips[1] = l.familySkip(netip.IPv6Unspecified())
+	if l.NeedsKey() {
+		l.skips[2] = l.keySkip()
+	}
+}
+
+func familyIndex(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
 }
 
 func familyName(a netip.Addr) string {

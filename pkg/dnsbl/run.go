@@ -28,9 +28,7 @@ type listState struct {
 	// askedDirect: some query of this run was; refusedOnce: its refusal of a
 	// direct query is recorded
 	direct, askedDirect, refusedOnce atomic.Bool
-	// sent holds its test queries sent in the run's batch, until taken
-	sentMu sync.Mutex
-	sent   map[string]*resolver.Pending
+	skips                            [3]error // familySkip's for IPv4 and IPv6, keySkip's
 }
 
 type subjectState struct {

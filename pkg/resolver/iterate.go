@@ -275,9 +275,7 @@ func (it *Iterator) lookup(ctx context.Context, zone, name string, t Type, depth
 // answer reads an authoritative answer: CNAMEs are followed inside zone only.
 // next is the CNAME target to ask for when the answer stopped at it.
 func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server string) (*Answer, string, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), uint16(t))
-	a, err := parse(q, resp, name, t, 0, server)
+	a, err := parse(question{name: strings.TrimSuffix(name, "."), qtype: uint16(t)}, resp, name, t, 0, server)
 	if err != nil {
 		return nil, "", err
 	}
@@ -637,7 +635,7 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 	if seq == 0 {
 		return nil, server, &Error{Kind: Canceled, Name: name, Server: server}
 	}
-	resp, _, err := it.tr.try(ctx, q, server, true, &resends, &late)
+	resp, _, err := it.tr.try(ctx, msgQuestion(q), server, true, &resends, &late)
 	win.Release(seq, late)
 	if err != nil {
 		e := classifyNetErr(ctx, err)

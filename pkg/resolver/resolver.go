@@ -307,7 +307,7 @@ type Pending struct {
 	name  string
 	t     Type
 	key   queryKey
-	q     *dns.Msg
+	q     question
 	first *muxCall // the first try, sent by Start
 	sent  time.Time
 	err0  error         // the first try could not be sent
@@ -435,12 +435,10 @@ func (p *Pending) take(ctx context.Context, win *Window, noWait bool) bool {
 
 // send sends fresh queries that have their slots, in one batch.
 func (c *Client) send(ctx context.Context, fresh []*Pending) {
-	qs := make([]*dns.Msg, len(fresh))
+	qs := make([]question, len(fresh))
 	expired := make([]expirer, len(fresh))
 	for i, p := range fresh {
-		p.q = new(dns.Msg)
-		p.q.SetQuestion(dns.Fqdn(p.name), uint16(p.t))
-		p.q.RecursionDesired = true
+		p.q = question{name: p.name, qtype: uint16(p.t)}
 		qs[i] = p.q
 		expired[i] = p
 	}
@@ -695,9 +693,9 @@ func (e *rttEstimate) observe(rtt time.Duration) {
 }
 
 // try makes one exchange with server: see await.
-func (c *Client) try(ctx context.Context, q *dns.Msg, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
+func (c *Client) try(ctx context.Context, q question, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
-	mqs, errs := c.mux(server).startAll(ctx, []*dns.Msg{q}, c.timeout, nil)
+	mqs, errs := c.mux(server).startAll(ctx, []question{q}, c.timeout, nil)
 	mq, err := mqs[0], errs[0]
 	if err != nil {
 		return nil, 0, err
@@ -714,7 +712,7 @@ func (c *Client) try(ctx context.Context, q *dns.Msg, server string, sample bool
 // ctx is done; a truncated answer is asked again over TCP. Each copy sent again
 // is counted in *resends, and *late is set when the answer came to one of them.
 // The round trip is a sample of the RTO's estimate when sample is set.
-func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
+func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
 	defer mq.stop()
 	r := <-mq.done
 	*resends += r.sent - 1
@@ -735,7 +733,7 @@ func (c *Client) await(ctx context.Context, q *dns.Msg, mq *muxCall, start time.
 // overTCP asks q again over TCP after a truncated answer, within the try's own
 // deadline: miekg/dns gives each read and write of an exchange the client's
 // whole timeout again, so the connection is closed when the deadline passes.
-func (c *Client) overTCP(ctx context.Context, q *dns.Msg, server string, deadline time.Time) (*dns.Msg, time.Duration, error) {
+func (c *Client) overTCP(ctx context.Context, q question, server string, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	tctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	conn, err := c.tcp.DialContext(tctx, server)
@@ -745,7 +743,7 @@ func (c *Client) overTCP(ctx context.Context, q *dns.Msg, server string, deadlin
 	defer conn.Close()
 	stop := context.AfterFunc(tctx, func() { conn.Close() })
 	defer stop()
-	tq := q.Copy()
+	tq := q.Msg()
 	tq.Id = dns.Id()
 	resp, rtt, err := c.tcp.ExchangeWithConnContext(tctx, tq, conn)
 	if err != nil && tctx.Err() != nil {
@@ -803,14 +801,13 @@ func classifyNetErr(ctx context.Context, err error) *Error {
 
 // parse takes from resp only what belongs to the question: records of name
 // (following CNAMEs) and of type t.
-func parse(q, resp *dns.Msg, name string, t Type, rtt time.Duration, server string) (*Answer, error) {
-	if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, q.Question[0].Name) ||
-		resp.Question[0].Qtype != q.Question[0].Qtype {
+func parse(q question, resp *dns.Msg, name string, t Type, rtt time.Duration, server string) (*Answer, error) {
+	if len(resp.Question) != 1 || !q.is(resp.Question[0].Name, resp.Question[0].Qtype) {
 		return nil, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1,
 			Detail: "the answer is for a different question"}
 	}
 	a := &Answer{Name: name, NXDomain: resp.Rcode == dns.RcodeNameError, RTT: rtt, Server: server}
-	owner, chain := followCNAMEs(resp, dns.Fqdn(name), t)
+	owner, chain := followCNAMEs(resp, resp.Question[0].Name, t) // the name asked, as answered
 	for _, rr := range resp.Answer {
 		if rr.Header().Rrtype != uint16(t) {
 			continue

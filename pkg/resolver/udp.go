@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,8 +64,7 @@ type muxCall struct {
 	sock     *muxSock
 	ids      []uint16 // the ID of each copy sent, the first copy's first
 	over     bool     // answered or ended
-	name     string   // the question, as sent
-	qtype    uint16
+	q        question // as sent
 	done     chan muxReply // buffered: the reader and the clock never block
 	ctx      context.Context
 	wire     []byte    // the packed query, with its ID
@@ -333,8 +331,7 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	case unpackErr != nil:
 		// the ID is ours but the message is not DNS we can read
 		s.finish(call, &muxReply{err: unpackErr, at: at})
-	case len(msg.Question) == 1 && msg.Question[0].Qtype == call.qtype &&
-		strings.EqualFold(msg.Question[0].Name, call.name):
+	case len(msg.Question) == 1 && call.q.is(msg.Question[0].Name, msg.Question[0].Qtype):
 		s.finish(call, &muxReply{msg: msg, at: at, copy: 1 + slices.Index(call.ids, id)})
 		if msg.Truncated && call.expired != nil {
 			// its TCP follow-up starts now, waited for or not: within the try's
@@ -404,8 +401,10 @@ func (m *udpMux) close() {
 // them all in as few system calls as the kernel takes (sendmmsg); each answer
 // (or the end of its try at timeout, or ctx's end) comes on its query's done.
 // A query that could not be sent has a nil muxCall and its error. expired, if
-// not nil, has for each query whom to tell when its try times out.
-func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
+// not nil, has for each query whom to tell when its try times out. The plain
+// questions are packed into one buffer for the batch, and the batch's list of
+// messages is taken from a pool.
+func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
 	mqs := make([]*muxCall, len(qs))
 	errs := make([]error, len(qs))
 	s, err := m.sock(ctx)
@@ -415,17 +414,27 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 		}
 		return mqs, errs
 	}
+	size := 0
+	for _, q := range qs {
+		if q.plain() {
+			size += q.wireLen()
+		}
+	}
+	slab := make([]byte, 0, size) // each plain query's wire is a piece of it, never grown
 	now := time.Now()
-	msgs := make([]ipv4.Message, 0, len(qs))
-	bufs := make([][]byte, len(qs)) // each message's one buffer
-	sent := make([]int, 0, len(qs)) // index in qs of each message
+	sc := scratchPool.Get().(*batchScratch)
+	defer sc.put()
 	for i, q := range qs {
-		wire, err := q.Pack() // q is shared by tries: the ID is set in the wire form only
-		if err != nil {
+		var wire []byte
+		if q.plain() {
+			off := len(slab)
+			slab, _ = q.appendWire(slab)
+			wire = slab[off:len(slab):len(slab)]
+		} else if wire, err = q.appendWire(nil); err != nil {
 			errs[i] = err
 			continue
 		}
-		call := &muxCall{sock: s, name: q.Question[0].Name, qtype: q.Question[0].Qtype, done: make(chan muxReply, 1),
+		call := &muxCall{sock: s, q: q, done: make(chan muxReply, 1),
 			ctx: ctx, wire: wire, deadline: now.Add(timeout), last: now, sent: 1}
 		if expired != nil {
 			call.expired = expired[i]
@@ -435,18 +444,43 @@ func (m *udpMux) startAll(ctx context.Context, qs []*dns.Msg, timeout time.Durat
 			continue
 		}
 		mqs[i] = call
-		bufs[i] = wire
-		msgs = append(msgs, ipv4.Message{Buffers: bufs[i : i+1]})
-		sent = append(sent, i)
+		sc.add(wire, i)
 	}
-	for k, err := range sendBatch(s.pc, msgs) {
+	for k := range sc.msgs {
+		sc.msgs[k].Buffers = sc.bufs[k : k+1]
+	}
+	for k, err := range sendBatch(s.pc, sc.msgs) {
 		if err != nil {
-			i := sent[k]
+			i := sc.sent[k]
 			mqs[i].stop()
 			mqs[i], errs[i] = nil, err
 		}
 	}
 	return mqs, errs
+}
+
+// batchScratch is the list of messages of one batch, reused from batch to
+// batch (scratchPool): sendmmsg reads it only while startAll runs.
+type batchScratch struct {
+	msgs []ipv4.Message
+	bufs [][]byte // each message's one buffer
+	sent []int    // the index in the batch of each message
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(batchScratch) }}
+
+func (sc *batchScratch) add(wire []byte, i int) {
+	sc.bufs = append(sc.bufs, wire)
+	sc.sent = append(sc.sent, i)
+	sc.msgs = append(sc.msgs, ipv4.Message{})
+}
+
+// put clears the lists (keeping no query alive) and gives them back.
+func (sc *batchScratch) put() {
+	clear(sc.bufs)
+	clear(sc.msgs)
+	sc.msgs, sc.bufs, sc.sent = sc.msgs[:0], sc.bufs[:0], sc.sent[:0]
+	scratchPool.Put(sc)
 }
 
 // batchWriter is what sendBatch writes with: an *ipv4.PacketConn.

@@ -82,7 +82,7 @@ func TestCutAnswer(t *testing.T) {
 	}
 	cut := wire[:1232]
 	s := &muxSock{wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1)}
-	call := &muxCall{name: "big.bl.test.", qtype: dns.TypeTXT, done: make(chan muxReply, 1), wire: make([]byte, 12)}
+	call := &muxCall{q: question{name: "big.bl.test", qtype: dns.TypeTXT}, done: make(chan muxReply, 1), wire: make([]byte, 12)}
 	s.wait[4242] = call
 	call.ids = []uint16{4242}
 	s.deliver(cut, true, time.Now())
