@@ -62,9 +62,9 @@ type muxSock struct {
 // guarded by the socket's mutex.
 type muxCall struct {
 	sock     *muxSock
-	ids      []uint16 // the ID of each copy sent, the first copy's first
-	over     bool     // answered or ended
-	q        question // as sent
+	ids      []uint16      // the ID of each copy sent, the first copy's first
+	over     bool          // answered or ended
+	q        question      // as sent
 	done     chan muxReply // buffered: the reader and the clock never block
 	ctx      context.Context
 	wire     []byte    // the packed query, with its ID
