@@ -190,7 +190,7 @@ func (c *Checker) Run(ctx context.Context, targets iter.Seq[Target], ro RunOptio
 	switch {
 	case ctx.Err() != nil:
 		return res, ctx.Err()
-	case r.answered == 0 && r.failed > 0 && r.failed == r.unreachable:
+	case r.answered.Load() == 0 && r.failed.Load() > 0 && r.failed.Load() == r.unreachable.Load():
 		return res, ErrNoAnswers
 	}
 	return res, nil
@@ -431,6 +431,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	r.dropped.Wait()
 	probes.Wait()
 
+	r.summarise()
 	r.finishLists()
 	r.markRepeats()
 	r.result.Resolver = r.resolver
@@ -467,7 +468,8 @@ func (r *runner) finishLists() {
 			h = *l.confirmed // fresher than the health the run started with
 		}
 		r.result.Lists = append(r.result.Lists, ListHealth{List: l.List, Zone: l.List.Zone, Health: h,
-			Answered: l.answered, Failed: l.failed, Failures: l.failures, Direct: l.askedDirect.Load()})
+			Answered: int(l.answered.Load()), Failed: int(l.failed.Load()), Failures: l.failures.counts(),
+			Direct: l.askedDirect.Load()})
 	}
 	r.finishDirect()
 }

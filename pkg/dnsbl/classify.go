@@ -35,7 +35,10 @@ const (
 )
 
 // Statuses lists every status, in the order reports count them.
-var Statuses = []Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted, Noted}
+var Statuses = statusOrder[:]
+
+// statusOrder is Statuses as an array: a tally's length.
+var statusOrder = [...]Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted, Noted}
 
 // Verdict is what one answer means for one list.
 type Verdict struct {

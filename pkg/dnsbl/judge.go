@@ -164,14 +164,12 @@ func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 	case c.Status == Error || c.Status == Blocked || c.Status == Unreliable:
 		s.failed.Add(1)
 	}
-	r.mu.Lock()
 	if r.overlap {
+		r.mu.Lock()
 		s.checks = append(s.checks, c) // counted once the subject's other lists are in
+		r.mu.Unlock()
 	} else {
 		r.record(ts, &c)
-	}
-	r.mu.Unlock()
-	if !r.overlap {
 		r.observeChecks(ts, c)
 	}
 	r.subjectDone(ts, s)
@@ -202,38 +200,57 @@ func (r *runner) observeTarget(t *TargetResult) {
 	r.obs.Target(t)
 }
 
-// record counts and keeps one finished check (r.mu held); observeChecks tells the observer.
+// record counts and keeps one finished check: the run's and the list's
+// counts without a lock, the target's under its own; observeChecks tells the
+// observer. r.mu is not needed: answers from different targets never wait for
+// each other here.
 func (r *runner) record(ts *targetState, c *Check) {
-	r.result.Summary.Checks++
-	r.result.Summary.Counts[c.Status]++
-	ts.res.recorded++
+	r.checks.Add(1)
+	r.byStatus.add(c.Status)
+	asked, failed := false, false
 	switch l := r.lists[c.list]; {
 	case c.Status == Listed || c.Status == Clean || c.Status == Allowlisted || c.Status == Noted:
-		l.answered++
-		r.answered++
-		ts.res.asked++
+		l.answered.Add(1)
+		r.answered.Add(1)
+		asked = true
 	case errors.Is(c.Err, ErrInterrupted) || c.Status == Skipped:
 	default:
-		ts.res.asked++
-		l.failed++
-		if l.failures == nil {
-			l.failures = map[Status]int{}
-		}
-		l.failures[c.Status]++
-		r.failed++
+		asked = true
+		l.failed.Add(1)
+		l.failures.add(c.Status)
+		r.failed.Add(1)
 		if !l.Allow() { // an allowlist that failed leaves no blacklist unasked
-			r.result.Summary.Failed++
-			ts.res.Failed++
+			r.failedChecks.Add(1)
+			failed = true
 		}
 		if errors.Is(c.Err, ErrTimeout) || errors.Is(c.Err, ErrNetwork) || errors.Is(c.Err, ErrRefused) {
-			r.unreachable++
+			r.unreachable.Add(1)
 		}
 	}
 	if c.DuplicateOf != nil {
-		r.result.Summary.Duplicates++
+		r.dups.Add(1)
+	}
+	ts.mu.Lock()
+	ts.res.recorded++
+	if asked {
+		ts.res.asked++
+	}
+	if failed {
+		ts.res.Failed++
 	}
 	if !r.ro.Stream {
 		ts.res.Checks = append(ts.res.Checks, *c)
+	}
+	ts.mu.Unlock()
+}
+
+// summarise puts the counts kept outside r.mu into the result's summary, every
+// status counted (zero included).
+func (r *runner) summarise() {
+	s := &r.result.Summary
+	s.Checks, s.Failed, s.Duplicates = int(r.checks.Load()), int(r.failedChecks.Load()), int(r.dups.Load())
+	for i, st := range statusOrder {
+		s.Counts[st] = int(r.byStatus[i].Load())
 	}
 }
 

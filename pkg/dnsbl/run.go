@@ -13,8 +13,8 @@ import (
 
 type listState struct {
 	*catalog.Selected
-	answered, failed int // checks, counted under runner.mu
-	failures         map[Status]int
+	answered, failed atomic.Int64 // checks (record)
+	failures         tally        // failed checks by status
 	pos              int
 	zone             string // the real zone, key inserted: never printed
 	limiter          *rate.Limiter
@@ -43,6 +43,7 @@ type subjectState struct {
 }
 
 type targetState struct {
+	mu      sync.Mutex // guards res's counts and checks while its checks come in (record)
 	res     *TargetResult
 	pending atomic.Int64
 	cut     atomic.Bool  // the run's end left some of it unasked
@@ -97,9 +98,40 @@ type runner struct {
 	mu     sync.Mutex
 	obsMu  sync.Mutex // serialises the observer's calls, made outside mu
 	result *Result
-	// checks answered (listed, clean, allowlisted), failed (error, blocked,
-	// unreliable), and failed for want of any answer (timeout, network, REFUSED)
-	answered, failed, unreachable int
+	// The counts of checks are kept outside mu (record), and put in the
+	// result's summary at the end (summarise): checks answered (listed, clean,
+	// allowlisted), failed (error, blocked, unreliable), and failed for want
+	// of any answer (timeout, network, REFUSED); all checks by status; and
+	// the summary's other counts.
+	answered, failed, unreachable atomic.Int64
+	byStatus                      tally
+	checks, failedChecks, dups    atomic.Int64
+}
+
+// tally counts checks by status, without a lock.
+type tally [len(statusOrder)]atomic.Int64
+
+func (t *tally) add(s Status) {
+	for i, o := range statusOrder {
+		if o == s {
+			t[i].Add(1)
+			return
+		}
+	}
+}
+
+// counts returns the non-zero counts, or nil when every one is zero.
+func (t *tally) counts() map[Status]int {
+	var m map[Status]int
+	for i := range t {
+		if n := t[i].Load(); n > 0 {
+			if m == nil {
+				m = map[Status]int{}
+			}
+			m[statusOrder[i]] = int(n)
+		}
+	}
+	return m
 }
 
 // lookup makes one DNS query of a target's own records (A, AAAA, MX, SPF's TXT),
