@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
@@ -34,14 +33,7 @@ func (c *callRecorder) StartAll(ctx context.Context, names []string, t resolver.
 // one by one from each list's goroutine, which spread them over a millisecond
 // or two that the check then waits for; and each is asked once.
 func TestHealthQueriesLeaveTogether(t *testing.T) {
-	cat, err := catalog.Parse([]byte(testCatalog), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lists, _, err := cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl", "dombl"}, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lists := fakeLists(t)
 	for _, rate := range []float64{0, 50} { // within the default per-list rate too
 		f := &callRecorder{fakeResolver: newFake()}
 		f.zone("ip.bl.test", "127.0.0.2")

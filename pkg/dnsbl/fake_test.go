@@ -85,9 +85,10 @@ func (f *fakeResolver) StartAll(ctx context.Context, names []string, t resolver.
 func (f *fakeResolver) Servers() []string { return []string{"fake"} }
 func (f *fakeResolver) Concurrency() int  { return 32 }
 
-// TestRunOnFakeResolver is the engine's plan, judge and run over a fake
-// resolver: verdicts, failures and the resolver's lies, with no server.
-func TestRunOnFakeResolver(t *testing.T) {
+// fakeLists are the test catalog's keyless lists: an IP list, an IPv4 one
+// and a domain one.
+func fakeLists(t *testing.T) []catalog.Selected {
+	t.Helper()
 	cat, err := catalog.Parse([]byte(testCatalog), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +97,13 @@ func TestRunOnFakeResolver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return lists
+}
+
+// TestRunOnFakeResolver is the engine's plan, judge and run over a fake
+// resolver: verdicts, failures and the resolver's lies, with no server.
+func TestRunOnFakeResolver(t *testing.T) {
+	lists := fakeLists(t)
 	timeout := &resolver.Error{Kind: resolver.Timeout, Tries: 2}
 	tests := []struct {
 		name   string
