@@ -2,10 +2,12 @@ package dnsbl_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
@@ -78,4 +80,53 @@ func TestHealthQueriesLeaveTogether(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHealthBatchSharesAZone: two lists of the same zone (the catalog allows
+// it) have the same test points; the batch asks each once, and both lists'
+// health checks read it: none is asked again.
+func TestHealthBatchSharesAZone(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`
+- {id: one, name: One, zone: ip.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}}
+- {id: two, name: Two, zone: ip.bl.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}}
+`), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, _, err := cat.Select(catalog.Selection{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &callRecorder{fakeResolver: newFake()}
+	f.zone("ip.bl.test", "127.0.0.2")
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: f, Rate: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	target, _ := dnsbl.ParseTarget("192.0.2.99")
+	res, err := ck.Check(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"2.0.0.127.ip.bl.test A", "1.0.0.127.ip.bl.test A"} {
+		if k := slices.Index(f.asked, n); k < 0 || slices.Index(f.asked[k+1:], n) >= 0 {
+			t.Errorf("%s asked %d times, want once (asked: %q)", n, count(f.asked, n), f.asked)
+		}
+	}
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthOK {
+			t.Errorf("%s: health %+v", l.List.ID, l.Health)
+		}
+	}
+}
+
+func count(ss []string, s string) int {
+	n := 0
+	for _, x := range ss {
+		if x == s {
+			n++
+		}
+	}
+	return n
 }

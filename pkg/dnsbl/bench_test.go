@@ -111,7 +111,7 @@ func BenchmarkRunBulk(b *testing.B) {
 // lists it serves; the server ends with the benchmark.
 func outsideServer(b *testing.B) (string, []catalog.Selected) {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], benchServerArg)
 	cmd.Env = append(os.Environ(), "BLCHECK_BENCH_SERVER=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -128,9 +128,24 @@ func outsideServer(b *testing.B) (string, []catalog.Selected) {
 		stdin.Close()
 		_ = cmd.Wait()
 	})
-	addr, err := bufio.NewReader(io.LimitReader(stdout, 256)).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the server process said %q: %v", addr, err)
+	type line struct {
+		s   string
+		err error
+	}
+	got := make(chan line, 1)
+	go func() {
+		s, err := bufio.NewReader(io.LimitReader(stdout, 256)).ReadString('\n')
+		got <- line{s, err}
+	}()
+	var addr string
+	select {
+	case l := <-got:
+		if addr = l.s; l.err != nil {
+			b.Fatalf("the server process said %q: %v", l.s, l.err)
+		}
+	case <-time.After(30 * time.Second): // a bound on the wait, not a measure
+		_ = cmd.Process.Kill()
+		b.Fatal("the server process gave no address in 30s")
 	}
 	lists, _, _ := catalog.Default().Select(catalog.Selection{Getenv: func(string) string { return "" }})
 	return strings.TrimSpace(addr), lists

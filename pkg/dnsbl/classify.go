@@ -35,7 +35,7 @@ const (
 )
 
 // Statuses lists every status, in the order reports count them.
-var Statuses = statusOrder[:]
+var Statuses = slices.Clone(statusOrder[:])
 
 // statusOrder is Statuses as an array: a tally's length.
 var statusOrder = [...]Status{Listed, Clean, Blocked, Error, Unreliable, Skipped, Allowlisted, Noted}

@@ -484,8 +484,16 @@ func testQueries(l *listState) []testQuery {
 type probeBatch struct {
 	mu     sync.Mutex
 	opened bool
-	want   []batchEntry                 // registered before the gate opened
-	sent   map[string]*resolver.Pending // sent, until taken
+	want   []batchEntry        // registered before the gate opened
+	sent   map[string]*batched // sent, until taken by all who registered it
+}
+
+// batched is a query sent in the batch, and how many registrations are still
+// to take it: two lists of the same zone (the catalog allows it) ask the same
+// test points, once.
+type batched struct {
+	p    *resolver.Pending
+	left int
 }
 
 // batchEntry is names to ask of the resolver, within l's rate (l nil: none).
@@ -513,19 +521,28 @@ func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
 	want := b.want
 	b.want, b.opened = nil, true
 	var names []string
+	b.sent = map[string]*batched{}
 	for _, e := range want {
-		if e.l == nil || e.l.limiter == nil || e.l.limiter.AllowN(time.Now(), len(e.names)) {
-			names = append(names, e.names...)
+		if e.l != nil && e.l.limiter != nil && !e.l.limiter.AllowN(time.Now(), len(e.names)) {
+			continue
+		}
+		for _, n := range e.names {
+			if b.sent[n] == nil {
+				b.sent[n] = &batched{}
+				names = append(names, n)
+			}
+			b.sent[n].left++
 		}
 	}
 	if len(names) == 0 {
 		return
 	}
-	b.sent = map[string]*resolver.Pending{}
 	for i, p := range res.StartAll(resolver.Unbounded(resolver.WithoutCache(ctx)), names, resolver.TypeA) {
-		if p != nil {
-			b.sent[names[i]] = p
+		if p == nil {
+			delete(b.sent, names[i]) // not sent: asked by whoever needs it
+			continue
 		}
+		b.sent[names[i]].p = p
 	}
 }
 
@@ -534,9 +551,14 @@ func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
 func (b *probeBatch) take(name string) *resolver.Pending {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := b.sent[name]
-	delete(b.sent, name)
-	return p
+	s := b.sent[name]
+	if s == nil {
+		return nil
+	}
+	if s.left--; s.left == 0 {
+		delete(b.sent, name)
+	}
+	return s.p
 }
 
 // testNames are the names of a list's test queries.

@@ -14,16 +14,18 @@ import (
 
 // TestMain fails the package's tests if any goroutine is left running once
 // they end: no query, taker or timer may outlive the Checker call (or the
-// resolver and server) that started it. Run with BLCHECK_BENCH_SERVER set, the
-// test binary is instead the benchmarks' DNS server in a process of its own
-// (see outsideServer).
+// resolver and server) that started it. Run as outsideServer runs it (its
+// one argument and the variable both set), the test binary is instead the
+// benchmarks' DNS server in a process of its own.
 func TestMain(m *testing.M) {
-	if os.Getenv("BLCHECK_BENCH_SERVER") != "" {
+	if len(os.Args) == 2 && os.Args[1] == benchServerArg && os.Getenv("BLCHECK_BENCH_SERVER") == "1" {
 		serveBenchWorld()
 		return
 	}
 	goleak.VerifyTestMain(m)
 }
+
+const benchServerArg = "blcheck-bench-server"
 
 // serveBenchWorld serves every keyless default list with its test points,
 // prints its address, and serves until its standard input is closed.

@@ -721,7 +721,13 @@ func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.
 	if r.err != nil {
 		return nil, rtt, r.err
 	}
-	if r.sent == 1 && sample { // Karn: an answer to a query sent twice says nothing of the round trip
+	if r.copy == 1 && sample {
+		// Each copy has its own ID, so an answer to the first is a round trip
+		// from the first send even when copies followed it (Karn's ambiguity
+		// does not arise). Sampling only queries sent once would never see an
+		// answer slower than the RTO: after a few cache hits, a caching
+		// resolver's misses would all be sent again every 20ms and never
+		// raise it.
 		c.rtt.observe(rtt)
 	}
 	if r.msg.Truncated {

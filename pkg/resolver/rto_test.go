@@ -86,3 +86,35 @@ func TestRTOSamplesTheWindowsQueries(t *testing.T) {
 		t.Fatal("the window's query was not sampled")
 	}
 }
+
+// TestRTOLearnsFromSlowAnswers: after a fast answer (a resolver's cache hit)
+// the RTO is at its floor, and a slow answer (a cache miss) is sent again
+// before it comes. Its answer to the first copy is still a round trip, and
+// must raise the RTO above it: sampled only when sent once, slow answers were
+// never seen, and every miss was sent again every 20ms for good.
+func TestRTOLearnsFromSlowAnswers(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("fast.bl.test", "127.0.0.2")
+	srv.A("x.slow.bl.test", "127.0.0.2")
+	const slow = 150 * time.Millisecond
+	srv.AddFault(dnsbltest.Fault{Suffix: "slow.bl.test", Kind: dnsbltest.Delay, Delay: slow})
+	c, err := New(Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second, Retries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Lookup(context.Background(), "fast.bl.test", TypeA); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.rto(); got != minRTO {
+		t.Fatalf("after a fast answer the RTO is %v, want the floor %v", got, minRTO)
+	}
+	a, err := c.Lookup(context.Background(), "x.slow.bl.test", TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.rto(); got < slow {
+		t.Errorf("after an answer in %v (sent %d times) the RTO is %v: it would send every such query again", a.RTT, a.Resends+1, got)
+	}
+}
