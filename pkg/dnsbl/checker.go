@@ -482,7 +482,7 @@ func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 	// and the gate opens. A long-lived Checker's are known only once each
 	// goroutine finds its kept health stale, and each puts its own in.
 	nx := r.planNX()
-	if now := r.o.HealthTTL <= 0 && !r.o.NoHealth; now {
+	if r.o.HealthTTL <= 0 && !r.o.NoHealth {
 		for _, pr := range nx.probes {
 			r.probes.register(pr.l, pr.name)
 		}
