@@ -17,6 +17,15 @@ import (
 	"github.com/blcheck/blcheck/pkg/exporter"
 )
 
+// The exporter lives in the one blcheck binary, and so every run pays the
+// package init of client_golang, exporter-toolkit and what they import: about
+// 2.4 ms (`blcheck version` takes 7.7 ms with them, 5.3 ms in a build without
+// serve). Go runs the init of every linked package, so the only ways out are
+// a second binary that `blcheck serve` would exec (and a Prometheus encoder of
+// our own for -o prometheus), or no client_golang and TLS and basic auth by
+// hand. Both cost users more than 2.4 ms a run saves: one `go install`, one
+// package, one image entrypoint, and maintained code for the exporter.
+
 // serveOptions are the flags of `blcheck serve`.
 type serveOptions struct {
 	catalogOptions
