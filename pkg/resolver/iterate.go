@@ -635,7 +635,8 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 	if seq == 0 {
 		return nil, server, &Error{Kind: Canceled, Name: name, Server: server}
 	}
-	resp, _, err := it.tr.try(ctx, msgQuestion(q), server, true, &resends, &late)
+	rep, _, err := it.tr.try(ctx, msgQuestion(q), server, true, &resends, &late)
+	resp := rep.msg // the iterator's own questions are never read as negatives
 	win.Release(seq, late)
 	if err != nil {
 		e := classifyNetErr(ctx, err)

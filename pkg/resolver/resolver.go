@@ -606,7 +606,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 			return nil, &Error{Kind: Canceled, Name: name, Tries: i}
 		}
 		server := c.servers[i%len(c.servers)]
-		var resp *dns.Msg
+		var resp reply
 		var rtt time.Duration
 		var err error
 		switch {
@@ -626,9 +626,15 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 			}
 			continue // timeout or network error: try again
 		}
-		switch resp.Rcode {
+		switch resp.rcode() {
 		case dns.RcodeSuccess, dns.RcodeNameError:
-			a, err := parse(q, resp, name, p.t, rtt, server)
+			var a *Answer
+			var err error
+			if resp.msg == nil {
+				a = resp.neg.answer(name, rtt, server)
+			} else {
+				a, err = parse(q, resp.msg, name, p.t, rtt, server)
+			}
 			if a != nil {
 				a.Resends, a.Lost = resends, late
 			}
@@ -640,7 +646,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 			return nil, &Error{Kind: Refused, Name: name, Server: server, Tries: i + 1}
 		default:
 			return nil, &Error{Kind: BadRcode, Name: name, Server: server, Tries: i + 1,
-				Detail: dns.RcodeToString[resp.Rcode]}
+				Detail: dns.RcodeToString[resp.rcode()]}
 		}
 	}
 	return nil, last
@@ -693,17 +699,31 @@ func (e *rttEstimate) observe(rtt time.Duration) {
 }
 
 // try makes one exchange with server: see await.
-func (c *Client) try(ctx context.Context, q question, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
+func (c *Client) try(ctx context.Context, q question, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
 	start := time.Now()
 	mqs, errs := c.mux(server).startAll(ctx, []question{q}, c.timeout, nil)
 	mq, err := mqs[0], errs[0]
 	if err != nil {
-		return nil, 0, err
+		return reply{}, 0, err
 	}
 	if mq == nil {
-		return nil, 0, errClosed
+		return reply{}, 0, errClosed
 	}
 	return c.await(ctx, q, mq, start, server, sample, resends, late)
+}
+
+// reply is what a try got: the message, or (msg nil) the negative answer
+// read from it without unpacking.
+type reply struct {
+	msg *dns.Msg
+	neg negative
+}
+
+func (r reply) rcode() int {
+	if r.msg != nil {
+		return r.msg.Rcode
+	}
+	return r.neg.rcode
 }
 
 // await waits for the answer to a try sent at start. The socket's clock sends
@@ -712,14 +732,14 @@ func (c *Client) try(ctx context.Context, q question, server string, sample bool
 // ctx is done; a truncated answer is asked again over TCP. Each copy sent again
 // is counted in *resends, and *late is set when the answer came to one of them.
 // The round trip is a sample of the RTO's estimate when sample is set.
-func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (*dns.Msg, time.Duration, error) {
+func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
 	defer mq.stop()
 	r := <-mq.done
 	*resends += r.sent - 1
 	*late = r.copy > 1
 	rtt := r.at.Sub(start)
 	if r.err != nil {
-		return nil, rtt, r.err
+		return reply{}, rtt, r.err
 	}
 	if r.copy == 1 && sample {
 		// Each copy has its own ID, so an answer to the first is a round trip
@@ -730,10 +750,14 @@ func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.
 		// raise it.
 		c.rtt.observe(rtt)
 	}
-	if r.msg.Truncated {
-		return c.overTCP(ctx, q, server, start.Add(c.timeout))
+	if r.msg == nil {
+		return reply{neg: r.neg}, rtt, nil
 	}
-	return r.msg, rtt, nil
+	if r.msg.Truncated {
+		msg, rtt, err := c.overTCP(ctx, q, server, start.Add(c.timeout))
+		return reply{msg: msg}, rtt, err
+	}
+	return reply{msg: r.msg}, rtt, nil
 }
 
 // overTCP asks q again over TCP after a truncated answer, within the try's own

@@ -86,6 +86,7 @@ type expirer interface {
 
 type muxReply struct {
 	msg  *dns.Msg
+	neg  negative // when msg and err are nil: a negative answer, read without unpacking
 	err  error
 	at   time.Time // when it arrived (or the query ended)
 	sent int       // copies of the query that had been sent
@@ -315,6 +316,9 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	if len(buf) < 12 {
 		return
 	}
+	if !cut && s.deliverNegative(buf, at) {
+		return
+	}
 	msg := new(dns.Msg)
 	var unpackErr error
 	if cut {
@@ -339,6 +343,28 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 			go call.expired.expire()
 		}
 	}
+}
+
+// deliverNegative hands a negative answer (readNegative) to the plain query it
+// answers, without unpacking it, and says whether it did.
+func (s *muxSock) deliverNegative(buf []byte, at time.Time) bool {
+	id := uint16(buf[0])<<8 | uint16(buf[1])
+	s.mu.Lock()
+	call := s.wait[id]
+	s.mu.Unlock()
+	if call == nil {
+		return false
+	}
+	neg, ok := readNegative(buf, call.q) // call.q is fixed once the call is made
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wait[id] == call {
+		s.finish(call, &muxReply{neg: neg, at: at, copy: 1 + slices.Index(call.ids, id)})
+	}
+	return true
 }
 
 // truncated reads the header and question of an answer too large for the buffer

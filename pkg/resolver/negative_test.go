@@ -1,0 +1,104 @@
+package resolver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// negativeWire is a negative answer to name's A query as a server would send
+// it: rcode, the SOAs (TTL, minimum) in authority, the OPT of EDNS0 if edns.
+func negativeWire(t testing.TB, name string, rcode int, soas [][2]uint32, edns bool) []byte {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	m.Response, m.Rcode, m.RecursionAvailable = true, rcode, true
+	for _, s := range soas {
+		m.Ns = append(m.Ns, &dns.SOA{Hdr: dns.RR_Header{Name: "bl.test.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: s[0]},
+			Ns: "ns.bl.test.", Mbox: "hostmaster.bl.test.", Serial: 1, Refresh: 2, Retry: 3, Expire: 4, Minttl: s[1]})
+	}
+	m.Ns = append(m.Ns, &dns.NS{Hdr: dns.RR_Header{Name: "bl.test.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 60}, Ns: "ns.bl.test."})
+	if edns {
+		m.SetEdns0(1232, false)
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
+// TestReadNegative: NXDOMAIN and no-data answers are read without unpacking,
+// with the TTL the full reading gives (the least of each SOA's TTL and
+// minimum); anything else is left to miekg/dns.
+func TestReadNegative(t *testing.T) {
+	q := question{name: "2.0.0.192.zen.bl.test", qtype: dns.TypeA}
+	for _, tt := range []struct {
+		name string
+		wire []byte
+		want negative
+		ok   bool
+	}{
+		{"nxdomain", negativeWire(t, q.name, dns.RcodeNameError, [][2]uint32{{3600, 300}}, false), negative{dns.RcodeNameError, 300}, true},
+		{"no data, edns", negativeWire(t, q.name, dns.RcodeSuccess, [][2]uint32{{120, 900}}, true), negative{dns.RcodeSuccess, 120}, true},
+		{"no soa", negativeWire(t, q.name, dns.RcodeNameError, nil, false), negative{dns.RcodeNameError, 0}, true},
+		{"two soas", negativeWire(t, q.name, dns.RcodeNameError, [][2]uint32{{600, 500}, {100, 400}}, false), negative{dns.RcodeNameError, 100}, true},
+		{"case changed (0x20)", negativeWire(t, "2.0.0.192.ZEN.bl.TEST", dns.RcodeNameError, [][2]uint32{{60, 60}}, false), negative{dns.RcodeNameError, 60}, true},
+		{"another name", negativeWire(t, "3.0.0.192.zen.bl.test", dns.RcodeNameError, nil, false), negative{}, false},
+		{"a longer name", negativeWire(t, "x.2.0.0.192.zen.bl.test", dns.RcodeNameError, nil, false), negative{}, false},
+		{"servfail", negativeWire(t, q.name, dns.RcodeServerFailure, nil, false), negative{}, false},
+		{"refused", negativeWire(t, q.name, dns.RcodeRefused, nil, false), negative{}, false},
+		{"cut short", negativeWire(t, q.name, dns.RcodeNameError, [][2]uint32{{60, 60}}, false)[:40], negative{}, false},
+	} {
+		got, ok := readNegative(tt.wire, q)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("%s: %+v %v, want %+v %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+	// a listing, a truncated answer and a query that is not plain go to miekg/dns
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(q.name), dns.TypeA)
+	m.Response = true
+	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: dns.Fqdn(q.name), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: []byte{127, 0, 0, 2}}}
+	listed, _ := m.Pack()
+	m.Answer, m.Truncated, m.Rcode = nil, true, dns.RcodeNameError
+	cut, _ := m.Pack()
+	for name, wire := range map[string][]byte{"listed": listed, "truncated": cut} {
+		if _, ok := readNegative(wire, q); ok {
+			t.Errorf("%s read as negative", name)
+		}
+	}
+	if _, ok := readNegative(negativeWire(t, q.name, dns.RcodeNameError, nil, false), msgQuestion(m)); ok {
+		t.Error("a query of the iterator's (its own dns.Msg) read as negative")
+	}
+}
+
+// FuzzReadNegative: whatever the bytes, an answer read as negative is one the
+// full reading (miekg/dns and parse) reads the same: the question, the rcode,
+// no answer records, and the same TTL.
+func FuzzReadNegative(f *testing.F) {
+	f.Add(negativeWire(f, "2.0.0.192.zen.bl.test", dns.RcodeNameError, [][2]uint32{{3600, 300}}, true))
+	f.Add(negativeWire(f, "2.0.0.192.zen.bl.test", dns.RcodeSuccess, [][2]uint32{{60, 900}, {30, 40}}, false))
+	q := question{name: "2.0.0.192.zen.bl.test", qtype: dns.TypeA}
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		if len(wire) > 4096 {
+			return
+		}
+		neg, ok := readNegative(wire, q)
+		if !ok {
+			return
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(wire); err != nil {
+			t.Fatalf("read as %+v, but miekg/dns cannot unpack it: %v", neg, err)
+		}
+		if len(m.Question) != 1 || !q.is(m.Question[0].Name, m.Question[0].Qtype) || len(m.Answer) != 0 || m.Truncated {
+			t.Fatalf("read as %+v, but it is %v", neg, m)
+		}
+		a, err := parse(q, m, q.name, TypeA, time.Millisecond, "s")
+		if err != nil || a.NXDomain != (neg.rcode == dns.RcodeNameError) || m.Rcode != neg.rcode ||
+			a.TTL != neg.answer(q.name, 0, "").TTL {
+			t.Fatalf("read as %+v (TTL %v), the full reading gives rcode %d %+v, %v", neg, neg.answer(q.name, 0, "").TTL, m.Rcode, a, err)
+		}
+	})
+}
