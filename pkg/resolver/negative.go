@@ -53,7 +53,7 @@ func readNegative(buf []byte, q question) (n negative, ok bool) {
 		case rr.class != dns.ClassINET:
 			return n, false
 		case rr.rtype == dns.TypeNS:
-			if _, end, err := dns.UnpackDomainName(buf, rr.rdata); err != nil || end != off {
+			if end, ok := skipName(buf, rr.rdata); !ok || end != off {
 				return n, false
 			}
 		case rr.rtype == dns.TypeSOA:
@@ -91,8 +91,8 @@ type rrHead struct {
 // readHead reads the record at off and returns its header and where the next
 // record starts.
 func readHead(buf []byte, off int) (rr rrHead, next int, ok bool) {
-	_, end, err := dns.UnpackDomainName(buf, off)
-	if err != nil || end+10 > len(buf) {
+	end, ok := skipName(buf, off)
+	if !ok || end+10 > len(buf) {
 		return rr, 0, false
 	}
 	rr.name = end - off
@@ -107,8 +107,8 @@ func readHead(buf []byte, off int) (rr rrHead, next int, ok bool) {
 // must fill exactly.
 func soaMinimum(buf []byte, off, end int) (uint32, bool) {
 	for range 2 { // the primary server and the mailbox
-		var err error
-		if _, off, err = dns.UnpackDomainName(buf, off); err != nil {
+		var ok bool
+		if off, ok = skipName(buf, off); !ok {
 			return 0, false
 		}
 	}
@@ -116,6 +116,53 @@ func soaMinimum(buf []byte, off, end int) (uint32, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(buf[off+16:]), true
+}
+
+// skipName is miekg/dns's UnpackDomainName (v1.1.73) without the name: where
+// the name at off ends, and whether UnpackDomainName reads it without error
+// (in bounds, at most 255 octets, at most 126 compression pointers, no
+// reserved label type). FuzzSkipName holds it to that.
+func skipName(msg []byte, off int) (int, bool) {
+	const maxWire, maxPointers = 255, (255+1)/2 - 2
+	end, budget, ptr := 0, maxWire, 0
+	for {
+		if off >= len(msg) {
+			return 0, false
+		}
+		c := int(msg[off])
+		off++
+		switch c & 0xC0 {
+		case 0x00:
+			if c == 0x00 {
+				if ptr == 0 {
+					end = off
+				}
+				return end, true
+			}
+			if off+c > len(msg) {
+				return 0, false
+			}
+			if budget -= c + 1; budget <= 0 {
+				return 0, false
+			}
+			off += c
+		case 0xC0:
+			if off >= len(msg) {
+				return 0, false
+			}
+			c1 := msg[off]
+			off++
+			if ptr == 0 {
+				end = off
+			}
+			if ptr++; ptr > maxPointers {
+				return 0, false
+			}
+			off = (c^0xC0)<<8 | int(c1)
+		default:
+			return 0, false
+		}
+	}
 }
 
 // echoed says whether wire starts with q's name as it was packed, label for

@@ -102,3 +102,23 @@ func FuzzReadNegative(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSkipName: skipName ends a name where miekg/dns's UnpackDomainName does,
+// and fails where it fails.
+func FuzzSkipName(f *testing.F) {
+	m := negativeWire(f, "2.0.0.192.zen.bl.test", dns.RcodeNameError, [][2]uint32{{3600, 300}}, true)
+	f.Add(m, 12)
+	f.Add(m, len(m)-40)
+	f.Add([]byte{0xC0, 0x00}, 0)
+	f.Add([]byte{3, 'a', 'b', 'c', 0xC0, 0x00}, 0)
+	f.Fuzz(func(t *testing.T, msg []byte, off int) {
+		if len(msg) > 1024 || off < 0 || off > len(msg) {
+			return
+		}
+		end, ok := skipName(msg, off)
+		_, wantEnd, err := dns.UnpackDomainName(msg, off)
+		if ok != (err == nil) || ok && end != wantEnd {
+			t.Fatalf("skipName(%x, %d) = %d, %v; UnpackDomainName ends at %d, %v", msg, off, end, ok, wantEnd, err)
+		}
+	})
+}
