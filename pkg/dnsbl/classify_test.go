@@ -1,6 +1,9 @@
 package dnsbl
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -176,4 +179,26 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("no error text: %+v", v)
 		}
 	})
+}
+
+// TestIsKind: isKind answers as errors.Is does, for a check's error with a
+// cause, without one, and for any other error.
+func TestIsKind(t *testing.T) {
+	timeout := &resolver.Error{Kind: resolver.Timeout}
+	errs := []error{
+		nil,
+		checkErr(ErrSkipKey, "needs a key"),
+		&CheckError{Kind: ErrTimeout, Msg: "timed out", Cause: timeout},
+		&CheckError{Kind: ErrInterrupted, Msg: "interrupted", Cause: context.Canceled},
+		context.Canceled,
+		fmt.Errorf("wrapped: %w", ErrRefused),
+	}
+	kinds := []error{ErrSkipKey, ErrTimeout, ErrInterrupted, ErrRefused, ErrNetwork, context.Canceled}
+	for _, err := range errs {
+		for _, k := range kinds {
+			if got, want := isKind(err, k), errors.Is(err, k); got != want {
+				t.Errorf("isKind(%v, %v) = %v, errors.Is says %v", err, k, got, want)
+			}
+		}
+	}
 }

@@ -156,7 +156,7 @@ func judge(l *catalog.Selected, in judgement) Check {
 // An allowlist's check says nothing about whether the blacklists could be asked.
 func (r *runner) finish(ts *targetState, s *subjectState, c Check) {
 	switch {
-	case errors.Is(c.Err, ErrInterrupted):
+	case isKind(c.Err, ErrInterrupted):
 		s.canceled.Add(1)
 	case r.lists[c.list].Allow():
 	case c.Status == Listed || c.Status == Clean || c.Status == Noted:
@@ -213,7 +213,7 @@ func (r *runner) record(ts *targetState, c *Check) {
 		l.answered.Add(1)
 		r.answered.Add(1)
 		asked = true
-	case errors.Is(c.Err, ErrInterrupted) || c.Status == Skipped:
+	case c.Status == Skipped || isKind(c.Err, ErrInterrupted):
 	default:
 		asked = true
 		l.failed.Add(1)
@@ -223,7 +223,7 @@ func (r *runner) record(ts *targetState, c *Check) {
 			r.failedChecks.Add(1)
 			failed = true
 		}
-		if errors.Is(c.Err, ErrTimeout) || errors.Is(c.Err, ErrNetwork) || errors.Is(c.Err, ErrRefused) {
+		if isKind(c.Err, ErrTimeout) || isKind(c.Err, ErrNetwork) || isKind(c.Err, ErrRefused) {
 			r.unreachable.Add(1)
 		}
 	}

@@ -324,6 +324,16 @@ func (e *CheckError) Unwrap() []error {
 	return []error{e.Kind, e.Cause}
 }
 
+// isKind is errors.Is(err, kind) for a check's error, without the slice that
+// CheckError.Unwrap makes: record asks it of every check, and a skipped one
+// (a keyed list without its key, for every subject of a bulk run) has one.
+func isKind(err, kind error) bool {
+	if e, ok := err.(*CheckError); ok {
+		return errors.Is(e.Kind, kind) || e.Cause != nil && errors.Is(e.Cause, kind)
+	}
+	return errors.Is(err, kind)
+}
+
 // checkErr is a CheckError of kind with msg.
 func checkErr(kind error, msg string) *CheckError { return &CheckError{Kind: kind, Msg: msg} }
 

@@ -62,7 +62,8 @@ type muxSock struct {
 // guarded by the socket's mutex.
 type muxCall struct {
 	sock     *muxSock
-	ids      []uint16      // the ID of each copy sent, the first copy's first
+	ids      []uint16 // the ID of each copy sent, the first copy's first (in idBuf at first)
+	idBuf    [2]uint16
 	over     bool          // answered or ended
 	q        question      // as sent
 	done     chan muxReply // buffered: the reader and the clock never block
@@ -162,6 +163,9 @@ func (s *muxSock) newID(call *muxCall) {
 		if _, busy := s.wait[id]; !busy {
 			binary.BigEndian.PutUint16(call.wire, id)
 			s.wait[id] = call
+			if call.ids == nil {
+				call.ids = call.idBuf[:0]
+			}
 			call.ids = append(call.ids, id)
 			return
 		}
