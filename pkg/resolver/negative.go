@@ -53,11 +53,13 @@ func readNegative(buf []byte, q question) (n negative, ok bool) {
 		case rr.class != dns.ClassINET:
 			return n, false
 		case rr.rtype == dns.TypeNS:
-			if end, ok := skipName(buf, rr.rdata); !ok || end != off {
+			// miekg/dns reads a record's data within the record: a name in it
+			// may not point past its end
+			if end, ok := skipName(buf[:off], rr.rdata); !ok || end != off {
 				return n, false
 			}
 		case rr.rtype == dns.TypeSOA:
-			minTTL, ok := soaMinimum(buf, rr.rdata, off)
+			minTTL, ok := soaMinimum(buf[:off], rr.rdata, off)
 			if !ok {
 				return n, false
 			}
@@ -121,7 +123,8 @@ func soaMinimum(buf []byte, off, end int) (uint32, bool) {
 // skipName is miekg/dns's UnpackDomainName (v1.1.73) without the name: where
 // the name at off ends, and whether UnpackDomainName reads it without error
 // (in bounds, at most 255 octets, at most 126 compression pointers, no
-// reserved label type). FuzzSkipName holds it to that.
+// reserved label type). FuzzSkipName holds it to that; the same verdict needs
+// the same slice (miekg/dns reads a record's data cut at the record's end).
 func skipName(msg []byte, off int) (int, bool) {
 	const maxWire, maxPointers = 255, (255+1)/2 - 2
 	end, budget, ptr := 0, maxWire, 0

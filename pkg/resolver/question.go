@@ -33,10 +33,13 @@ func (q question) Msg() *dns.Msg {
 	return m
 }
 
-// plain says whether the name can be packed label by label: no escapes, no
-// empty label, labels of at most 63 bytes, at most 253 bytes in all.
+// plain says whether the name can be packed label by label and reads back
+// as itself: no empty label, labels of at most 63 bytes, at most 253 bytes in
+// all, and only printable bytes that miekg/dns does not escape (q.is compares
+// the question as miekg/dns prints it; readNegative as it is on the wire).
+// Every name blcheck makes is plain: zones, reversed addresses, IDNA hosts.
 func (q question) plain() bool {
-	if q.msg != nil || len(q.name) == 0 || len(q.name) > 253 || strings.ContainsRune(q.name, '\\') {
+	if q.msg != nil || len(q.name) == 0 || len(q.name) > 253 {
 		return false
 	}
 	start := 0
@@ -46,6 +49,10 @@ func (q question) plain() bool {
 				return false
 			}
 			start = i + 1
+			continue
+		}
+		if b := q.name[i]; b <= ' ' || b > '~' || strings.IndexByte(`\'@;()"`, b) >= 0 {
+			return false
 		}
 	}
 	return true

@@ -630,7 +630,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 		case dns.RcodeSuccess, dns.RcodeNameError:
 			var a *Answer
 			var err error
-			if resp.msg == nil {
+			if resp.isNeg {
 				a = resp.neg.answer(name, rtt, server)
 			} else {
 				a, err = parse(q, resp.msg, name, p.t, rtt, server)
@@ -712,18 +712,19 @@ func (c *Client) try(ctx context.Context, q question, server string, sample bool
 	return c.await(ctx, q, mq, start, server, sample, resends, late)
 }
 
-// reply is what a try got: the message, or (msg nil) the negative answer
-// read from it without unpacking.
+// reply is what a try got: the message, or (isNeg) the negative answer read
+// from it without unpacking.
 type reply struct {
-	msg *dns.Msg
-	neg negative
+	msg   *dns.Msg
+	neg   negative
+	isNeg bool
 }
 
 func (r reply) rcode() int {
-	if r.msg != nil {
-		return r.msg.Rcode
+	if r.isNeg {
+		return r.neg.rcode
 	}
-	return r.neg.rcode
+	return r.msg.Rcode
 }
 
 // await waits for the answer to a try sent at start. The socket's clock sends
@@ -750,8 +751,8 @@ func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.
 		// raise it.
 		c.rtt.observe(rtt)
 	}
-	if r.msg == nil {
-		return reply{neg: r.neg}, rtt, nil
+	if r.isNeg {
+		return reply{neg: r.neg, isNeg: true}, rtt, nil
 	}
 	if r.msg.Truncated {
 		msg, rtt, err := c.overTCP(ctx, q, server, start.Add(c.timeout))

@@ -86,12 +86,13 @@ type expirer interface {
 }
 
 type muxReply struct {
-	msg  *dns.Msg
-	neg  negative // when msg and err are nil: a negative answer, read without unpacking
-	err  error
-	at   time.Time // when it arrived (or the query ended)
-	sent int       // copies of the query that had been sent
-	copy int       // which copy the answer answers, 1 for the first
+	msg   *dns.Msg
+	neg   negative // a negative answer read without unpacking (isNeg), msg nil
+	isNeg bool
+	err   error
+	at    time.Time // when it arrived (or the query ended)
+	sent  int       // copies of the query that had been sent
+	copy  int       // which copy the answer answers, 1 for the first
 }
 
 func newUDPMux(server string, rto func() time.Duration) *udpMux {
@@ -339,6 +340,9 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 	case unpackErr != nil:
 		// the ID is ours but the message is not DNS we can read
 		s.finish(call, &muxReply{err: unpackErr, at: at})
+	case !msg.Response || msg.Opcode != dns.OpcodeQuery:
+		// not an answer: our own query sent back (an echo service at the
+		// server's address) would read as no data, that is clean
 	case len(msg.Question) == 1 && call.q.is(msg.Question[0].Name, msg.Question[0].Qtype):
 		s.finish(call, &muxReply{msg: msg, at: at, copy: 1 + slices.Index(call.ids, id)})
 		if msg.Truncated && call.expired != nil {
@@ -366,7 +370,7 @@ func (s *muxSock) deliverNegative(buf []byte, at time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.wait[id] == call {
-		s.finish(call, &muxReply{neg: neg, at: at, copy: 1 + slices.Index(call.ids, id)})
+		s.finish(call, &muxReply{neg: neg, isNeg: true, at: at, copy: 1 + slices.Index(call.ids, id)})
 	}
 	return true
 }
