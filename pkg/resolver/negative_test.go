@@ -160,22 +160,8 @@ func FuzzSkipName(f *testing.F) {
 // service where a resolver was expected) gives no answer: the query times out,
 // it is never read as "no data", that is clean.
 func TestEchoIsNoAnswer(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, addr, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], addr)
-		}
-	}()
-	c, err := New(Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 300 * time.Millisecond, Retries: 0})
+	addr := UDPTestServer(t, func(pc net.PacketConn, from net.Addr, pkt []byte) { _, _ = pc.WriteTo(pkt, from) })
+	c, err := New(Config{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Retries: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -300,38 +300,26 @@ func TestTXTBytes(t *testing.T) {
 // question matches no waiting query (a late duplicate, a forgery) must not end
 // a query; the real answer that follows must still be taken.
 func TestForeignAnswersIgnored(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) != nil {
-				continue
-			}
-			reply := func(id uint16, name string, a string) {
-				m := new(dns.Msg)
-				m.SetQuestion(name, dns.TypeA)
-				m.Id, m.Response = id, true
-				rr, _ := dns.NewRR(name + " 60 IN A " + a)
-				m.Answer = []dns.RR{rr}
-				b, _ := m.Pack()
-				pc.WriteTo(b, from)
-			}
-			reply(q.Id+1, q.Question[0].Name, "127.0.0.9")         // another ID
-			reply(q.Id, "forged."+q.Question[0].Name, "127.0.0.9") // our ID, another question
-			pc.WriteTo([]byte{byte(q.Id >> 8), byte(q.Id)}, from)  // too short to be DNS
-			reply(q.Id, q.Question[0].Name, "127.0.0.2")           // the answer
+	addr := resolver.UDPTestServer(t, func(pc net.PacketConn, from net.Addr, pkt []byte) {
+		q := new(dns.Msg)
+		if q.Unpack(pkt) != nil {
+			return
 		}
-	}()
-	c := newClient(t, 0, pc.LocalAddr().String())
+		reply := func(id uint16, name string, a string) {
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeA)
+			m.Id, m.Response = id, true
+			rr, _ := dns.NewRR(name + " 60 IN A " + a)
+			m.Answer = []dns.RR{rr}
+			b, _ := m.Pack()
+			pc.WriteTo(b, from)
+		}
+		reply(q.Id+1, q.Question[0].Name, "127.0.0.9")         // another ID
+		reply(q.Id, "forged."+q.Question[0].Name, "127.0.0.9") // our ID, another question
+		pc.WriteTo([]byte{byte(q.Id >> 8), byte(q.Id)}, from)  // too short to be DNS
+		reply(q.Id, q.Question[0].Name, "127.0.0.2")           // the answer
+	})
+	c := newClient(t, 0, addr)
 	defer c.Close()
 	for i := 0; i < 20; i++ {
 		name := "q" + strconv.Itoa(i) + ".bl.test"
