@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -172,5 +173,49 @@ func TestEchoIsNoAnswer(t *testing.T) {
 		if !errors.As(err, &re) || re.Kind != Timeout {
 			t.Errorf("%s: %+v, %v; want a timeout", name, a, err)
 		}
+	}
+}
+
+// TestTCPEchoIsNoAnswer: over TCP too (after a truncated answer), our own
+// query sent back is no answer: an error, never "no data".
+func TestTCPEchoIsNoAnswer(t *testing.T) {
+	addr := UDPTestServer(t, func(pc net.PacketConn, from net.Addr, pkt []byte) {
+		m := new(dns.Msg)
+		if m.Unpack(pkt) != nil {
+			return
+		}
+		m.Response, m.Truncated = true, true // ask again over TCP
+		b, _ := m.Pack()
+		_, _ = pc.WriteTo(b, from)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("no TCP on the UDP port: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+				buf := make([]byte, 2+512)
+				if n, err := io.ReadAtLeast(conn, buf, 2); err == nil {
+					_, _ = conn.Write(buf[:n]) // the length and the query, as they came
+				}
+			}()
+		}
+	}()
+	c, err := New(Config{Servers: []string{addr}, Timeout: time.Second, Retries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := c.Lookup(context.Background(), "2.0.0.192.zen.bl.test", TypeA)
+	if err == nil {
+		t.Fatalf("an echo over TCP read as an answer: %+v", a)
 	}
 }

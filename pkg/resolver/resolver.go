@@ -780,8 +780,14 @@ func (c *Client) overTCP(ctx context.Context, q question, server string, deadlin
 	if err != nil && tctx.Err() != nil {
 		return nil, rtt, tctx.Err() // the deadline (or ctx) ended it, not the server
 	}
+	if err == nil && (!resp.Response || resp.Opcode != dns.OpcodeQuery) {
+		return nil, rtt, errNotAnswer // miekg/dns checks only the ID; parse checks the question
+	}
 	return resp, rtt, err
 }
+
+// errNotAnswer is a TCP reply that is not an answer to the question asked.
+var errNotAnswer = errors.New("the reply over TCP is not an answer to the question")
 
 func (c *Client) mux(server string) *udpMux {
 	if m, ok := c.muxes.Load(server); ok {
