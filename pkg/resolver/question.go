@@ -51,7 +51,10 @@ func (q question) plain() bool {
 			start = i + 1
 			continue
 		}
-		if b := q.name[i]; b <= ' ' || b > '~' || strings.IndexByte(`\'@;()"`, b) >= 0 {
+		switch b := q.name[i]; {
+		case b <= ' ' || b > '~':
+			return false
+		case b == '\\' || b == '\'' || b == '@' || b == ';' || b == '(' || b == ')' || b == '"':
 			return false
 		}
 	}
@@ -72,6 +75,11 @@ func (q question) appendWire(b []byte) ([]byte, error) {
 		wire, err := m.Pack()
 		return append(b, wire...), err
 	}
+	return q.appendPlain(b), nil
+}
+
+// appendPlain appends the plain question's query, ID 0, to b.
+func (q question) appendPlain(b []byte) []byte {
 	// ID, flags (RD), one question, no other records
 	b = append(b, 0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0)
 	start := 0
@@ -82,7 +90,7 @@ func (q question) appendWire(b []byte) ([]byte, error) {
 			start = i + 1
 		}
 	}
-	return append(b, 0, byte(q.qtype>>8), byte(q.qtype), 0, dns.ClassINET), nil
+	return append(b, 0, byte(q.qtype>>8), byte(q.qtype), 0, dns.ClassINET)
 }
 
 // is says whether an answer's question (name in FQDN form, type) is q.

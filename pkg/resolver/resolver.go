@@ -388,13 +388,15 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 	for i, name := range names {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		key := queryKey{name, t}
-		if e, ok := c.cache.Get(key); ok && !uncached {
-			if c.now().Before(e.expires) {
-				ps[i] = Answered(e.a, nil)
-				c.hits.Add(1)
-				continue
+		if !uncached { // a health probe neither reads the cache nor makes an entry recently used
+			if e, ok := c.cache.Get(key); ok {
+				if c.now().Before(e.expires) {
+					ps[i] = Answered(e.a, nil)
+					c.hits.Add(1)
+					continue
+				}
+				c.cache.Remove(key) // past its TTL: asked again
 			}
-			c.cache.Remove(key) // past its TTL: asked again
 		}
 		if p, ok := c.inflight[key]; ok && p.ctx.Err() == nil { // a canceled caller's query is not joined
 			ps[i] = p
@@ -786,8 +788,9 @@ func (c *Client) overTCP(ctx context.Context, q question, server string, deadlin
 	return resp, rtt, err
 }
 
-// errNotAnswer is a TCP reply that is not an answer to the question asked.
-var errNotAnswer = errors.New("the reply over TCP is not an answer to the question")
+// errNotAnswer is a TCP reply that is not an answer (QR clear, or another
+// opcode than QUERY): our own query sent back, say.
+var errNotAnswer = errors.New("the reply over TCP is not an answer")
 
 func (c *Client) mux(server string) *udpMux {
 	if m, ok := c.muxes.Load(server); ok {

@@ -450,9 +450,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Durat
 	}
 	size := 0
 	for _, q := range qs {
-		if q.plain() {
-			size += q.wireLen()
-		}
+		size += q.wireLen() // room for each, plain or not
 	}
 	slab := make([]byte, 0, size) // each plain query's wire is a piece of it, never grown
 	now := time.Now()
@@ -462,7 +460,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Durat
 		var wire []byte
 		if q.plain() {
 			off := len(slab)
-			slab, _ = q.appendWire(slab)
+			slab = q.appendPlain(slab)
 			wire = slab[off:len(slab):len(slab)]
 		} else if wire, err = q.appendWire(nil); err != nil {
 			errs[i] = err
