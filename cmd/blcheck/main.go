@@ -73,7 +73,7 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // exit code. It is what the tests call.
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
-	root.SetArgs(nagiosArgs(args))
+	root.SetArgs(nagiosArgs(args, s.getenv("BLCHECK_FORMAT")))
 	root.SetIn(s.in)
 	out := &checkedWriter{w: s.out} // --help and --version into a full disk are a failure, not exit 0
 	root.SetOut(out)
@@ -116,8 +116,9 @@ func run(ctx context.Context, args []string, s *streams) int {
 
 // nagiosArgs makes -c mean --critical when the output is for Nagios, as in
 // check_rbl; elsewhere -c is --concurrency. (Both names are in blcheck's contract.)
-func nagiosArgs(args []string) []string {
-	nagios := false
+// envFormat is $BLCHECK_FORMAT, which sets the format when no flag does.
+func nagiosArgs(args []string, envFormat string) []string {
+	nagios, flagged := false, false
 	for i, a := range args {
 		if a == "--" {
 			break
@@ -126,7 +127,10 @@ func nagiosArgs(args []string) []string {
 			(a == "--format" || a == "-o") && i+1 < len(args) && args[i+1] == "nagios" {
 			nagios = true
 		}
+		flagged = flagged || a == "--format" || a == "-o" || strings.HasPrefix(a, "--format=") ||
+			strings.HasPrefix(a, "-o") && a != "-o"
 	}
+	nagios = nagios || !flagged && envFormat == "nagios"
 	if !nagios {
 		return args
 	}

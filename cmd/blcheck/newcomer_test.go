@@ -717,3 +717,14 @@ func TestBounceDetailsOnlyOverDetails(t *testing.T) {
 		t.Errorf("listed: exit %d\n%s---\n%s", got.code, got.stdout, got.err)
 	}
 }
+
+// With the format from $BLCHECK_FORMAT, -c is --critical too, as with -o nagios.
+func TestNagiosFormatFromEnvironment(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	env := map[string]string{"BLCHECK_DIRECT": "never", "BLCHECK_FORMAT": "nagios"}
+	got := runWith(t, env, nil, "-r", srv.Addr, "-l", "zen,spamcop", "-c", "1", "192.0.2.10")
+	if got.code != 2 || !strings.HasPrefix(got.stdout, "BLCHECK CRITICAL") {
+		t.Errorf("exit %d, want 2 (CRITICAL at -c 1)\n%s%s", got.code, got.stdout, got.err)
+	}
+}

@@ -112,3 +112,17 @@ func TestLinkHostOnPBLIsNoted(t *testing.T) {
 func faultDrop(suffix string) dnsbltest.Fault {
 	return dnsbltest.Fault{Suffix: suffix, Kind: dnsbltest.Drop}
 }
+
+// A listing below --warning on a run where a list failed is UNKNOWN in
+// Nagios, never OK, and its status line names the listing, never "not listed".
+func TestNagiosBelowWarningIncomplete(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	ng := runCLI(t, never, "", "192.0.2.10", "-r", srv.Addr, "--timeout", "150ms", "--retries", "0",
+		"-l", "zen,spamcop", "-o", "nagios", "-w", "2", "-c", "3")
+	want := "BLCHECK UNKNOWN - 192.0.2.10 listed once on spamhaus-zen (below --warning 2); not checked: spamcop (1 error) |"
+	if ng.code != 3 || !strings.HasPrefix(ng.stdout, want) {
+		t.Errorf("exit %d, want 3 and %q\n%s", ng.code, want, ng.stdout)
+	}
+}

@@ -68,6 +68,18 @@ func nagiosListings(res *dnsbl.Result) (lists, details []string) {
 	return lists, details
 }
 
+// listsChecked counts the lists that answered for every subject; one that
+// failed for some is named apart, with how it failed.
+func listsChecked(res *dnsbl.Result) int {
+	n := 0
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthNeedsKey && !l.List.Allow() && l.Answered > 0 && len(l.Failures) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // nagios decides a view's Nagios state, status text and long output.
 func nagios(v *View, warning, critical int) (int, string, []string) {
 	res := v.Result
@@ -81,14 +93,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	if len(targets) > 3 {
 		what = fmt.Sprintf("%d targets", len(targets))
 	}
-	// a list counts as checked when it answered for every subject; one that
-	// failed for some is named, with how it failed
-	checkedLists := 0
-	for _, l := range res.Lists {
-		if l.Health.State != dnsbl.HealthNeedsKey && !l.List.Allow() && l.Answered > 0 && len(l.Failures) == 0 {
-			checkedLists++
-		}
-	}
+	checkedLists := listsChecked(res)
 	notChecked := NotChecked(res, 5)
 	state, text := NagiosOK, fmt.Sprintf("%s not listed on %s", what, plural(checkedLists, "list"))
 	if checkedLists == 0 && nothingAsked(res.Summary) {
@@ -109,15 +114,23 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
 	case len(v.AllIncomplete()) > 0:
 		state, text = NagiosUnknown, "incomplete: "+Sanitize(v.AllIncomplete()[0], 200)
-	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete:
+	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete,
+		v.Verdict.Strict && !v.Verdict.Complete: // listed below --warning, and not every list answered
 		state = NagiosUnknown
 	}
-	if state == NagiosCritical || state == NagiosWarning {
+	below := s.Listed > 0 && (state == NagiosOK || state == NagiosUnknown && !res.Resolver.RewritesNXDOMAIN && !res.Summary.Interrupted)
+	if state == NagiosCritical || state == NagiosWarning || below {
 		times := fmt.Sprintf("%d times", s.Listed)
 		if s.Listed == 1 {
 			times = "once"
 		}
 		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
+		if below { // under the thresholds, but never "not listed"
+			text += fmt.Sprintf(" (below --warning %d)", warning)
+			if notChecked != "" {
+				text += "; not checked: " + notChecked
+			}
+		}
 		if res.Summary.Interrupted {
 			_, cut, notStarted := interruptedCounts(res)
 			text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started)", v.stopped(), cut, notStarted)
