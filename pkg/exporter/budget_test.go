@@ -18,6 +18,8 @@ func TestBudget(t *testing.T) {
 		{"", 10 * time.Second},
 		{"4", 3500 * time.Millisecond},
 		{"0.8", 600 * time.Millisecond},
+		{"10", 9500 * time.Millisecond},   // Prometheus's default, equal to the module's: the margin still comes off
+		{"10.3", 9800 * time.Millisecond}, // and the budget grows with the header up to the module's timeout
 		{"30", 10 * time.Second},
 		{"1e300", 10 * time.Second},
 		{"9223372036.854775807", 10 * time.Second},

@@ -301,13 +301,14 @@ func (c catalogInfo) Collect(ch chan<- prometheus.Metric) {
 
 // budget is how long a probe may take: the module's timeout, or Prometheus's
 // scrape timeout less ScrapeMargin when that is shorter. A header that is no
-// positive number, or longer than the module's timeout (1e300, +Inf), leaves
-// the module's timeout: it is compared before it is turned into a Duration,
-// which it would overflow.
+// positive number, or longer than the module's timeout plus the margin (1e300,
+// +Inf), leaves the module's timeout: it is compared before it is turned into
+// a Duration, which it would overflow. A header equal to the module's timeout
+// (Prometheus's default 10s, and the module's) still takes the margin off.
 func budget(r *http.Request, m *Module) time.Duration {
 	d := time.Duration(m.Timeout)
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < d.Seconds() {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < (d + ScrapeMargin).Seconds() {
 			scrape := time.Duration(secs * float64(time.Second))
 			if scrape > 2*ScrapeMargin {
 				scrape -= ScrapeMargin
