@@ -81,6 +81,9 @@ func run(args []string) error {
 	if err := r.setup(epoch, platforms); err != nil {
 		return err
 	}
+	if err := r.checkOut(compare); err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := r.build(); err != nil {
 		return err
@@ -113,6 +116,29 @@ func (r *release) setup(epoch, platforms string) error {
 	}
 	r.out, err = filepath.Abs(r.out)
 	return err
+}
+
+// checkOut refuses an output directory that build's clearing could cost the
+// user something in: the source tree or a directory holding it, a directory
+// with files that are not an earlier release (no checksums.txt), or the
+// release it is to be compared with.
+func (r *release) checkOut(compare string) error {
+	if rel, err := filepath.Rel(r.out, r.src); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return fmt.Errorf("-out %s: holds the source tree %s, and dist empties it first", r.out, r.src)
+	}
+	if compare != "" {
+		if c, err := filepath.Abs(compare); err == nil && c == r.out {
+			return fmt.Errorf("-compare %s: is -out itself: build into another directory", compare)
+		}
+	}
+	entries, err := os.ReadDir(r.out)
+	if err != nil || len(entries) == 0 {
+		return nil // missing (made) or empty
+	}
+	if _, err := os.Stat(filepath.Join(r.out, "checksums.txt")); err != nil {
+		return fmt.Errorf("-out %s: holds files but no checksums.txt (not an earlier release), and dist empties it first: remove it yourself or pick another directory", r.out)
+	}
+	return nil
 }
 
 // build writes every artefact into r.out: the docs once, then per platform the
