@@ -91,7 +91,7 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	}
 	// the receiver's words only: never the bounce's transport headers
 	hinted := bounce.HintedLists(rep, cat, rep.Said())
-	rep.Provider = bounce.DetectProvider(rep, string(data))
+	rep.Provider = bounce.DetectProvider(rep, "") // the text is no longer read: no copy of the bounce
 	lists = withHinted(lists, hinted, s)
 
 	cause := bounce.Classify(rep, hinted)

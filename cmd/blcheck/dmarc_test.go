@@ -189,3 +189,15 @@ func TestDMARCState(t *testing.T) {
 		t.Errorf("third run: exit %d\n%s", third.code, third.stdout)
 	}
 }
+
+// A report none of whose sources is listed, read while a list fails, is not
+// said to have no listed source: only where the lists answered.
+func TestDMARCNothingListedUnfinished(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	got := runCLI(t, never, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--timeout", "150ms", "--retries", "0", rfc9990)
+	if got.code != exitIncomplete || strings.Contains(got.stdout, "No sending address found in the reports is listed.") ||
+		!strings.Contains(got.stdout, "No sending address is listed where the lists answered; not all were checked") {
+		t.Errorf("exit %d, want 3 without the all-clear\n%s%s", got.code, got.stdout, got.err)
+	}
+}

@@ -501,3 +501,16 @@ func TestMoreWordings(t *testing.T) {
 		}
 	}
 }
+
+// A rejection that names a blacklist is a blacklist rejection, even beside
+// words that otherwise mean a recipient problem (which would check nothing
+// and exit 0).
+func TestListedBesideRecipientWords(t *testing.T) {
+	bounce := "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n\n" +
+		"<bob@example.net>: host mx.example.net[203.0.113.5] said: 554 5.7.1 <bob@example.net>: " +
+		"Recipient address rejected: your IP 198.51.100.7 is on our blacklist (in reply to RCPT TO command)\n"
+	rep := ParseBytes([]byte(bounce))
+	if got := Classify(rep, nil).Kind; !rep.Found || got == CauseRecipient {
+		t.Errorf("found %v, cause %s (diag %q): want a blacklist rejection", rep.Found, got, rep.Diagnostic)
+	}
+}

@@ -64,6 +64,10 @@ var (
 	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
 	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.\d{1,3}|2\.[0-4]|3\.4)$`)
 	// a blacklist in words, without naming one
+	// a list named as the reason, in words strong enough to outweigh a
+	// recipient phrase beside them ("Recipient address rejected: your IP is on
+	// our blacklist"); unnamedListRE's looser words would not
+	listWordRE    = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b`)
 	unnamedListRE = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bspam ?list\b|\blisted (?:at|in|on|by)\b|` +
 		`\bblocked (?:using|by)\b|\bfound on one or more\b|\bbanned\b|\breputation\b|` +
 		`\b(?:ip|address|host|network|client|sender|server|mail from)\b[^\n]{0,40}?\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
@@ -96,7 +100,8 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 	case senderCheckRE().MatchString(said):
 		return Cause{CauseOther, "The receiver could not verify your sending address or its domain (its DNS has no " +
 			"usable MX or A record, or the callout to your mail server failed): fix your domain's DNS and mail server; not a blacklist."}
-	case recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced) && codeSaid(rep):
+	case (recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced) && codeSaid(rep)) &&
+		!listWordRE().MatchString(rep.Diagnostic):
 		return Cause{CauseRecipient, "A recipient problem (" + recipientWhat(said, rep.Enhanced) +
 			"): not a blacklist problem; nothing to check."}
 	case laterRE().MatchString(said) || rateRE().MatchString(said):

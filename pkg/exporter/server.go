@@ -308,7 +308,7 @@ func (c catalogInfo) Collect(ch chan<- prometheus.Metric) {
 func budget(r *http.Request, m *Module) time.Duration {
 	d := time.Duration(m.Timeout)
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < (d + ScrapeMargin).Seconds() {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < (d+ScrapeMargin).Seconds() {
 			scrape := time.Duration(secs * float64(time.Second))
 			if scrape > 2*ScrapeMargin {
 				scrape -= ScrapeMargin

@@ -119,8 +119,12 @@ func (t *text) dmarcText() {
 			t.red.Sprint("LISTED:"), t.bold.Sprint(s.IP), plural(int(s.Messages), "message"), percent(s.Share), s.Passed, strings.Join(names, ", "))
 		t.dmarcListings(byAddr[s.IP])
 	}
-	if real+forged == 0 {
+	switch {
+	case real+forged > 0:
+	case t.v.Verdict.Outcome == dnsbl.OutcomeClean:
 		t.p("  %s\n", t.green.Sprint("No sending address found in the reports is listed."))
+	default: // not every source was checked on every list: never "none is listed" alone
+		t.p("  %s\n", t.yellow.Sprint("No sending address is listed where the lists answered; not all were checked (see below)."))
 	}
 	if t.quiet {
 		t.p("\n")
@@ -182,11 +186,14 @@ func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 		return t.red.Sprintf("LISTED (%s), real mail", strings.Join(s.Listed, ", "))
 	case tr == nil || tr.Interrupted || !tr.Started:
 		return t.yellow.Sprint("not checked (the run stopped)")
+	case tr.OnlyNotAsked():
+		return t.yellow.Sprint("not checked: no list was asked about it")
 	}
 	failed := 0
 	for _, c := range tr.Checks {
-		switch c.Status {
-		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+		switch {
+		case c.List != nil && c.List.Allow(): // an allowlist's failure leaves no blacklist unasked
+		case c.Status == dnsbl.Error, c.Status == dnsbl.Blocked, c.Status == dnsbl.Unreliable:
 			failed++
 		}
 	}
