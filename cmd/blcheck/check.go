@@ -528,9 +528,10 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 				ref.List.Name, ref.Why)
 		}
 	}
-	bar := progress(s, lists, targets, oo.quiet || !oo.progress)
+	bar := progress(s, lists, targets, ro, oo.quiet || !oo.progress)
 	if bar != nil {
 		checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { _ = bar.Add(1) })
+		defer func() { _ = bar.Finish(); _ = bar.Clear() }() // on every way out
 	}
 	var lines *progressLines
 	if bar == nil && progressLinesWanted(s, oo) {
@@ -538,6 +539,7 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 		defer tick.Stop()
 		if lines = newProgressLines(s.err, estimateRun(lists, targets, ro), tick.C); lines != nil {
 			checks = append(checks, func(*dnsbl.TargetResult, dnsbl.Check) { lines.check() })
+			defer lines.finish() // on every way out: its goroutine ends
 		}
 	}
 	if len(checks) > 0 {
@@ -564,13 +566,6 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	}
 	if errors.Is(err, dnsbl.ErrClosed) {
 		return nil, err
-	}
-	if bar != nil {
-		_ = bar.Finish()
-		_ = bar.Clear()
-	}
-	if lines != nil {
-		lines.finish()
 	}
 	return res, nil
 }
@@ -754,17 +749,11 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 
 // progress returns a progress bar on stderr for runs large enough to want one,
 // when stderr is a terminal; nil otherwise.
-func progress(s *streams, lists []catalog.Selected, in *targetInput, quiet bool) *progressbar.ProgressBar {
+func progress(s *streams, lists []catalog.Selected, in *targetInput, ro *resolverOptions, quiet bool) *progressbar.ProgressBar {
 	if !s.errTTY || quiet {
 		return nil
 	}
-	ipLists := 0
-	for _, l := range lists {
-		if l.Subjects() == catalog.KindIP {
-			ipLists++
-		}
-	}
-	total := int64(in.v4+in.v6) * int64(ipLists)
+	total := estimateRun(lists, in, ro).checks // this machine's share, with --shard
 	if in.domains > 0 {
 		total = -1 // unknown until DNS says how many addresses there are
 	}
@@ -850,6 +839,8 @@ func checkOutputFile(path, format string) error {
 
 // writeAtomic replaces path with data: written to a temporary file beside it,
 // then renamed over it, so that a reader (node_exporter) never sees half a file.
+// The file is checked again just before (checkOutputFile checked it before the
+// run, which may have taken hours): what became someone else's is kept.
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -861,6 +852,11 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err := tmp.Close(); err != nil && werr == nil {
 		werr = err
+	}
+	if werr == nil {
+		if err := checkOutputFile(path, "prometheus"); err != nil {
+			werr = errors.New(strings.TrimPrefix(err.Error(), "--output "+path+": ")) // not a usage error: the run is done
+		}
 	}
 	if werr == nil {
 		werr = os.Rename(tmp.Name(), path)
