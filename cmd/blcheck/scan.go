@@ -84,7 +84,7 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 	}
 	limit := keepMemoryInProportion(s)
 	defer limit.restore()
-	limit.set(statSizes(args), 0) // while reading; standard input counts as it is read
+	limit.set(statSizes(args), 0) // while reading; standard input counts as the most it may hold
 	var items []extract.Item
 	var unread []string
 	var size int64
@@ -181,10 +181,14 @@ func (m *memoryLimit) restore() {
 }
 
 // statSizes is the size of the named files, as far as it is known before
-// they are read.
+// they are read; standard input ("-") counts as extract.MaxSize.
 func statSizes(names []string) int64 {
 	var n int64
 	for _, name := range names {
+		if name == "-" { // its size is not known before it is read: the most scan reads
+			n += extract.MaxSize
+			continue
+		}
 		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
 			n += st.Size()
 		}

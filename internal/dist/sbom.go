@@ -33,23 +33,17 @@ type spdxCreation struct {
 }
 
 type spdxPackage struct {
-	Name             string        `json:"name"`
-	SPDXID           string        `json:"SPDXID"`
-	VersionInfo      string        `json:"versionInfo"`
-	Supplier         string        `json:"supplier,omitempty"`
-	DownloadLocation string        `json:"downloadLocation"`
-	FilesAnalyzed    bool          `json:"filesAnalyzed"`
-	LicenseConcluded string        `json:"licenseConcluded"`
-	LicenseDeclared  string        `json:"licenseDeclared"`
-	CopyrightText    string        `json:"copyrightText"`
-	Comment          string        `json:"comment,omitempty"`
-	ExternalRefs     []spdxExtRef  `json:"externalRefs,omitempty"`
-	Checksums        []spdxSummary `json:"checksums,omitempty"`
-}
-
-type spdxSummary struct {
-	Algorithm     string `json:"algorithm"`
-	ChecksumValue string `json:"checksumValue"`
+	Name             string       `json:"name"`
+	SPDXID           string       `json:"SPDXID"`
+	VersionInfo      string       `json:"versionInfo"`
+	Supplier         string       `json:"supplier,omitempty"`
+	DownloadLocation string       `json:"downloadLocation"`
+	FilesAnalyzed    bool         `json:"filesAnalyzed"`
+	LicenseConcluded string       `json:"licenseConcluded"`
+	LicenseDeclared  string       `json:"licenseDeclared"`
+	CopyrightText    string       `json:"copyrightText"`
+	Comment          string       `json:"comment,omitempty"`
+	ExternalRefs     []spdxExtRef `json:"externalRefs,omitempty"`
 }
 
 type spdxExtRef struct {

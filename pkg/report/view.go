@@ -147,12 +147,7 @@ func withHint(err error, hint func(error) string) string {
 }
 
 // errText is an error's text, or "".
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+func errText(err error) string { return withHint(err, nil) }
 
 // name is a list's name, or its id.
 func (v *View) name(id string) string {
