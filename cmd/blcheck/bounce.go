@@ -113,9 +113,8 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+
 			"check the mail you sent with blcheck scan FILE")
 	case len(targets) > 0 || cause.NothingToCheck():
-	case cause.Kind == bounce.CauseContent:
-		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+
-			"check the mail you sent with blcheck scan FILE")
+	case cause.Kind == bounce.CauseContent: // the message is in the bounce, with nothing in it to check
+		found.incomplete = append(found.incomplete, "the returned message holds no link, host or address to check")
 	default:
 		found.incomplete = append(found.incomplete, "the bounce shows no address or domain of the sender's to check")
 	}

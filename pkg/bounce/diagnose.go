@@ -420,6 +420,9 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 			"whose own A record points back at the address; then check it with blcheck --ptr <that address>."
 	case kind == CauseRecipient:
 		s = d.Cause.Words
+	case kind == CauseContent && len(res.Targets) == 0 && rep.Returned != nil:
+		s = "The receiver refused the mail's content, not the server that sent it, and the message the bounce " +
+			"returns holds no link, host or address to check: the refusal was for its words or attachments."
 	case kind == CauseContent && len(res.Targets) == 0:
 		s = "The receiver refused the mail's content, not the server that sent it, and the bounce does not include " +
 			"the message, so nothing of it was checked. Save the mail you sent as a file and run: blcheck scan FILE " +
