@@ -7,14 +7,17 @@ VERSION  ?= $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | 
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE     ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
-LDFLAGS  := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+CLI      := github.com/blcheck/blcheck/internal/cli
+LDFLAGS  := -s -w -buildid= -X $(CLI).version=$(VERSION) -X $(CLI).commit=$(COMMIT) -X $(CLI).date=$(DATE)
 
 .PHONY: all build version generate docs dist verify-dist test test-short lint bench fuzz clean
 
 all: build docs
 
+# blcheck, and beside it the exporter that `blcheck serve` runs, blcheck-serve.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/blcheck
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(dir $(BIN))blcheck-serve ./cmd/blcheck-serve
 
 # The version, commit and date that build and dist stamp (make -s version).
 version:
@@ -51,7 +54,7 @@ verify-dist:
 # owners, their binary's version, and a second build byte-identical).
 test:
 	$(GO) vet ./...
-	$(GO) vet -tags docs ./cmd/blcheck
+	$(GO) vet -tags docs ./internal/cli
 	$(GO) vet -tags catgen ./pkg/catalog/...
 	$(GO) vet -tags dist ./internal/dist
 	$(GO) test -race -count=1 ./...
@@ -74,12 +77,12 @@ SIZE_EXCEPTIONS ?=
 
 lint:
 	$(GO) vet ./...
-	$(GO) vet -tags docs ./cmd/blcheck
+	$(GO) vet -tags docs ./internal/cli
 	$(GO) vet -tags catgen ./pkg/catalog/...
 	$(GO) vet -tags dist ./internal/dist
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants: $$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
-	$(GO) run $(STATICCHECK) -tags docs ./cmd/blcheck
+	$(GO) run $(STATICCHECK) -tags docs ./internal/cli
 	$(GO) run $(STATICCHECK) -tags dist ./internal/dist
 	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
 	$(GO) run ./internal/funcsize/cmd/funcsize -lines 100 -complexity 30 -except '$(SIZE_EXCEPTIONS)' cmd pkg internal

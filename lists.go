@@ -1,5 +1,5 @@
 // Package blcheck only embeds the built-in catalog of DNS blacklists, lists.yaml.
-// The checker itself lives under pkg/ and the command under cmd/blcheck.
+// The checker itself lives under pkg/, the command line under internal/cli, and its binaries under cmd/.
 package blcheck
 
 import _ "embed"

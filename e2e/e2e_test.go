@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	// blcheck, and beside it blcheck-serve, which `blcheck serve` runs
 	binary = filepath.Join(dir, "blcheck")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/blcheck")
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../cmd/blcheck", "../cmd/blcheck-serve")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: cannot build blcheck:", err)

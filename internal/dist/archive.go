@@ -26,8 +26,8 @@ type member struct {
 }
 
 // archiveMembers are what every archive holds, under one top directory named
-// like the archive: the binary, the three documents, man/*.1 and completions/.
-func (r *release) archiveMembers(top, bin, docs string) ([]member, error) {
+// like the archive: the binaries, the three documents, man/*.1 and completions/.
+func (r *release) archiveMembers(top string, bins []string, docs string) ([]member, error) {
 	var ms []member
 	add := func(name, src string, mode fs.FileMode) error {
 		b, err := os.ReadFile(src)
@@ -37,8 +37,10 @@ func (r *release) archiveMembers(top, bin, docs string) ([]member, error) {
 		ms = append(ms, member{path.Join(top, name), b, mode})
 		return nil
 	}
-	if err := add(filepath.Base(bin), bin, 0o755); err != nil {
-		return nil, err
+	for _, bin := range bins {
+		if err := add(filepath.Base(bin), bin, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	for _, doc := range []string{"README.md", "CHANGELOG.md", "LICENSE"} {
 		if err := add(doc, filepath.Join(r.src, doc), 0o644); err != nil {
@@ -64,9 +66,9 @@ func (r *release) archiveName(p platform) string {
 	return fmt.Sprintf("blcheck_%s_%s", r.version, p)
 }
 
-func (r *release) archive(p platform, bin, docs string) error {
+func (r *release) archive(p platform, bins []string, docs string) error {
 	top := r.archiveName(p)
-	ms, err := r.archiveMembers(top, bin, docs)
+	ms, err := r.archiveMembers(top, bins, docs)
 	if err != nil {
 		return err
 	}

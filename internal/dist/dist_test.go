@@ -179,7 +179,7 @@ func checkArchive(t *testing.T, path string) {
 	top := "blcheck_" + testVersion + "_linux_amd64/"
 	want := map[string]int64{
 		top: 0o755, top + "man/": 0o755, top + "completions/": 0o755,
-		top + "blcheck": 0o755, top + "README.md": 0o644, top + "CHANGELOG.md": 0o644, top + "LICENSE": 0o644,
+		top + "blcheck": 0o755, top + "blcheck-serve": 0o755, top + "README.md": 0o644, top + "CHANGELOG.md": 0o644, top + "LICENSE": 0o644,
 		top + "man/blcheck.1": 0o644, top + "man/blcheck-serve.1": 0o644,
 		top + "completions/blcheck.bash": 0o644, top + "completions/_blcheck": 0o644, top + "completions/blcheck.fish": 0o644,
 	}

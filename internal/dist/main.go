@@ -49,11 +49,12 @@ type platform struct{ os, arch string }
 
 func (p platform) String() string { return p.os + "_" + p.arch }
 
-func (p platform) exe() string {
+// exe is the file name of the command name on p.
+func (p platform) exe(name string) string {
 	if p.os == "windows" {
-		return "blcheck.exe"
+		return name + ".exe"
 	}
-	return "blcheck"
+	return name
 }
 
 func main() {
@@ -159,23 +160,23 @@ func (r *release) build() error {
 	if err != nil {
 		return err
 	}
-	var bins []string
+	var all []string
 	for _, p := range r.platforms {
-		bin, err := r.binary(work, p)
+		bins, err := r.binaries(work, p)
 		if err != nil {
 			return err
 		}
-		bins = append(bins, bin)
-		if err := r.archive(p, bin, docs); err != nil {
+		all = append(all, bins...)
+		if err := r.archive(p, bins, docs); err != nil {
 			return err
 		}
 		if r.packages && p.os == "linux" {
-			if err := r.linuxPackages(work, p, bin, docs); err != nil {
+			if err := r.linuxPackages(work, p, bins, docs); err != nil {
 				return err
 			}
 		}
 	}
-	if err := r.sbom(bins); err != nil {
+	if err := r.sbom(all); err != nil {
 		return err
 	}
 	return writeChecksums(r.out)

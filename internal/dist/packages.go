@@ -62,9 +62,12 @@ type pkgFile struct {
 
 // packageFiles lays out the files a package installs (man pages gzipped, the
 // unit run from /usr/bin), writing what it changes into dir.
-func (r *release) packageFiles(dir, bin, docs string) ([]pkgFile, error) {
-	pf := []pkgFile{
-		{src: bin, dst: "/usr/bin/blcheck", mode: 0o755},
+func (r *release) packageFiles(dir string, bins []string, docs string) ([]pkgFile, error) {
+	var pf []pkgFile
+	for _, bin := range bins { // blcheck, and blcheck-serve beside it, where blcheck serve looks
+		pf = append(pf, pkgFile{src: bin, dst: "/usr/bin/" + filepath.Base(bin), mode: 0o755})
+	}
+	pf = append(pf, []pkgFile{
 		{src: filepath.Join(docs, "completions", "blcheck.bash"), dst: "/usr/share/bash-completion/completions/blcheck", mode: 0o644},
 		{src: filepath.Join(docs, "completions", "_blcheck"), dst: "/usr/share/zsh/vendor-completions/_blcheck", mode: 0o644, only: "deb"},
 		{src: filepath.Join(docs, "completions", "_blcheck"), dst: "/usr/share/zsh/site-functions/_blcheck", mode: 0o644, only: "rpm"},
@@ -74,7 +77,7 @@ func (r *release) packageFiles(dir, bin, docs string) ([]pkgFile, error) {
 		{src: filepath.Join(r.src, "CHANGELOG.md"), dst: "/usr/share/doc/blcheck/CHANGELOG.md", mode: 0o644},
 		{src: filepath.Join(r.src, "LICENSE"), dst: "/usr/share/doc/blcheck/copyright", mode: 0o644, only: "deb"},
 		{src: filepath.Join(r.src, "LICENSE"), dst: "/usr/share/licenses/blcheck/LICENSE", mode: 0o644, typ: files.TypeRPMLicense, only: "rpm"},
-	}
+	}...)
 	unit, err := packagedUnit(filepath.Join(r.src, "contrib", "blcheck.service"))
 	if err != nil {
 		return nil, err
@@ -136,12 +139,12 @@ func gzipFile(src, dst string) error {
 }
 
 // linuxPackages writes the .deb and .rpm for p.
-func (r *release) linuxPackages(work string, p platform, bin, docs string) error {
+func (r *release) linuxPackages(work string, p platform, bins []string, docs string) error {
 	dir := filepath.Join(work, "pkg-"+p.String())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	pf, err := r.packageFiles(dir, bin, docs)
+	pf, err := r.packageFiles(dir, bins, docs)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 // pkgWant is what both packages install, with the mode of each file.
 var pkgWant = map[string]int64{
 	"/usr/bin/blcheck":                                  0o755,
+	"/usr/bin/blcheck-serve":                            0o755,
 	"/usr/share/man/man1/blcheck.1.gz":                  0o644,
 	"/usr/share/man/man1/blcheck-serve.1.gz":            0o644,
 	"/usr/share/bash-completion/completions/blcheck":    0o644,

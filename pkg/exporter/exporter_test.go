@@ -450,7 +450,7 @@ func TestProbeCachedAfterSweep(t *testing.T) {
 		fmt.Fprintf(&cat, "- {id: l%d, name: L%d, zone: %s, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: listed}}\n", i, i, zone)
 	}
 	w := serveWorld(t, srv, cat.String(), "modules:\n  wide: {max_range: /23}\nallow: [any]\n",
-		resolver.Config{Timeout: 20 * time.Second, CacheSize: exporter.DefaultCacheSize})
+		resolver.Config{Timeout: 20 * time.Second, CacheSize: 1 << 16})
 
 	w.probe(t, "module=wide&target=203.0.113.7")
 	if code, _ := w.get(t, "/probe?module=wide&target=198.51.100.0/23"); code != http.StatusOK { // not linted: 3 MB of series

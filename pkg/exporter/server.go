@@ -20,17 +20,6 @@ import (
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
-// DefaultListen is where `blcheck serve` listens unless told otherwise:
-// loopback only, on a port of blcheck's own above the block Prometheus's
-// "default port allocations" page hands out (9100-9999, full).
-const DefaultListen = "127.0.0.1:10532"
-
-// DefaultCacheSize is the number of DNS answers `blcheck serve` keeps unless
-// told otherwise: a /23 probe on every default list (about 6,700 answers) fits
-// several times over, so the targets probed every scrape stay cached through
-// it. An answer takes a few hundred bytes: 64 Ki of them, some 20 MB.
-const DefaultCacheSize = 1 << 16
-
 // Options configure a Server.
 type Options struct {
 	// ConfigFile is the configuration's path; without one, Allow names what

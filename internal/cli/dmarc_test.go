@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// samples is where pkg/dmarc keeps the public sample reports.
+const samples = "../../pkg/dmarc/testdata/samples/"
+
+// In the samples, 192.0.2.123 (rfc9990-sample.xml) sends 123 messages, all
+// passing DMARC; 203.0.113.10 (dmarcbis-example...) sends 2, none passing.
+const (
+	realSource   = "192.0.2.123"
+	forgerSource = "203.0.113.10"
+	rfc9990      = samples + "parsedmarc/rfc9990-sample.xml"
+	dmarcbis     = samples + "parsedmarc/dmarcbis-example.net!example.com!1700000000!1700086399.xml"
+)
+
+func TestDMARC(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", realSource, []string{"127.0.0.4"})
+	srv.List("zen.spamhaus.org", forgerSource, []string{"127.0.0.2"})
+	srv.RR("123.2.0.192.in-addr.arpa. 300 IN PTR mail.example.com.")
+	srv.A("mail.example.com", realSource)
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("not a report\n"), 0o644)
+	withUnread := filepath.Join(dir, "folder")
+	os.MkdirAll(withUnread, 0o755)
+	data, _ := os.ReadFile(samples + "parsedmarc/empty_reason.xml")
+	os.WriteFile(filepath.Join(withUnread, "ok.xml"), data, 0o644)
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(data)
+	w.Close()
+	os.WriteFile(filepath.Join(withUnread, "cut.xml.gz"), []byte(data2(gz.Bytes())), 0o644)
+	r := []string{"-r", srv.Addr, "-l", "zen,spamcop"}
+
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		code    int
+		out     []string // in stdout
+		errText string   // in stderr
+	}{
+		{"real source listed", []string{rfc9990}, "", 1,
+			[]string{"LISTED: " + realSource + " sent 123 messages (100.0% of the mail), 123 passing DMARC: your real mail. Listed on Spamhaus ZEN.",
+				"\n           delist: https://check.spamhaus.org/query/ip/" + realSource + "\n"}, ""},
+		{"forger listed", []string{dmarcbis}, "", 0,
+			[]string{"forged: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC", "listed (spamhaus-zen), forged"}, ""},
+		{"forger listed, --fail-on-forged", []string{"--fail-on-forged", dmarcbis}, "", 1, []string{"forged: " + forgerSource}, ""},
+		{"both, table by messages", []string{rfc9990, dmarcbis}, "", 1,
+			[]string{"LISTED: " + realSource, "forged: " + forgerSource, "  " + realSource + "  "}, ""},
+		{"private sources", []string{samples + "dmarc-report-converter/test.xml"}, "", 0,
+			[]string{"not checked: private address (RFC 1918)"}, "nothing to check"},
+		{"--ptr", []string{"--ptr", rfc9990}, "", 1, []string{realSource + " has reverse DNS mail.example.com, which resolves back to it"}, ""},
+		{"standard input", []string{"-"}, mustRead(t, rfc9990), 1, []string{"LISTED: " + realSource}, ""},
+		{"unread file in a folder", []string{withUnread}, "", 3, []string{"cut.xml.gz not read: truncated"}, ""},
+		{"named file not a report", []string{rfc9990, notes}, "", 2, nil, "notes.txt: not a DMARC aggregate report"},
+		{"missing file", []string{filepath.Join(dir, "nope.xml")}, "", 2, nil, "nope.xml"},
+		{"no file", nil, "", 2, nil, "no file given"},
+		{"nagios refused", []string{"-o", "nagios", rfc9990}, "", 2, nil, "--format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.TotalQueries()
+			res := runCLI(t, nil, tt.stdin, append(append([]string{"dmarc"}, r...), tt.args...)...)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.err)
+			}
+			for _, want := range tt.out {
+				if !strings.Contains(res.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+				}
+			}
+			if !strings.Contains(res.err, tt.errText) {
+				t.Errorf("stderr lacks %q:\n%s", tt.errText, res.err)
+			}
+			if tt.code == 2 && srv.TotalQueries() != before {
+				t.Errorf("a usage error sent %d queries", srv.TotalQueries()-before)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// data2 cuts a gzip stream in half: a truncated download.
+func data2(b []byte) string { return string(b[:len(b)/2]) }
+
+func TestDMARCPlan(t *testing.T) {
+	srv := fakeWorld(t)
+	res := runCLI(t, nil, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--rate", "10", rfc9990, dmarcbis)
+	want := "2 DMARC reports, 130 messages from 3 sending addresses: checking 3 addresses, 6 queries, about 300ms at --rate 10 a list"
+	if !strings.Contains(res.err, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, res.err)
+	}
+}
+
+// TestDMARCOneEstimate: a run long enough for the progress lines (stderr not a
+// terminal) says its time estimate once: the plan leaves its own out.
+func TestDMARCOneEstimate(t *testing.T) {
+	srv := fakeWorld(t)
+	res := runCLI(t, nil, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--rate", "0.5", "--deadline", "300ms", rfc9990, dmarcbis)
+	if strings.Count(res.err, "about ") != 1 || !strings.Contains(res.err, "from 3 sending addresses: checking 3 addresses\n") ||
+		!strings.Contains(res.err, "progress every") {
+		t.Errorf("one estimate wanted, stderr:\n%s", res.err)
+	}
+}
+
+func TestDMARCJSON(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", forgerSource, []string{"127.0.0.2"})
+	res := runCLI(t, nil, "", "dmarc", "-r", srv.Addr, "-l", "zen", "-o", "json", rfc9990, dmarcbis)
+	if res.code != 0 {
+		t.Fatalf("exit %d (a listed forger does not fail the run)\n%s%s", res.code, res.stdout, res.err)
+	}
+	var doc struct {
+		Targets []struct{ Input string }
+		Summary struct {
+			Listed   int `json:"listed"`
+			ExitCode int `json:"exit_code"`
+		}
+		DMARC struct {
+			Reports  int
+			Messages int64
+			Domains  []string
+			Sources  []struct {
+				IP       string
+				Messages int64
+				Passed   int64
+				Share    float64
+				Reports  int
+				Forged   bool
+				Listed   []string
+			}
+			Unread []struct{ File, Why string }
+		}
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := doc.DMARC
+	if d.Reports != 2 || d.Messages != 130 || len(d.Domains) != 1 || d.Unread == nil || len(d.Sources) != 3 || len(doc.Targets) != 3 {
+		t.Fatalf("dmarc %+v, %d targets", d, len(doc.Targets))
+	}
+	first, last := d.Sources[0], d.Sources[2]
+	if first.IP != realSource || first.Share != 123.0/130 || first.Forged || first.Passed != 123 {
+		t.Errorf("first source %+v", first)
+	}
+	if last.IP != forgerSource || !last.Forged || len(last.Listed) != 1 || last.Listed[0] != "spamhaus-zen" {
+		t.Errorf("forger %+v", last)
+	}
+	if doc.Summary.Listed != 1 || doc.Summary.ExitCode != 0 {
+		t.Errorf("summary %+v: the listing is counted, the exit code is 0", doc.Summary)
+	}
+}
+
+func TestDMARCState(t *testing.T) {
+	srv := fakeWorld(t)
+	path := filepath.Join(t.TempDir(), "dmarc.state")
+	args := []string{"dmarc", "-q", "--state", path, "-r", srv.Addr, "-l", "zen"}
+	if first := runCLI(t, nil, "", append(args, dmarcbis)...); first.code != 0 || strings.Contains(first.stdout, "new source") {
+		t.Fatalf("first run (nothing is new yet): exit %d\n%s", first.code, first.stdout)
+	}
+	srv.List("zen.spamhaus.org", realSource, []string{"127.0.0.4"})
+	second := runCLI(t, nil, "", append(args, dmarcbis, rfc9990)...)
+	if second.code != 1 || !strings.Contains(second.stdout, "new source "+realSource+": 123 messages") ||
+		!strings.Contains(second.stdout, "NEW LISTING  "+realSource) {
+		t.Errorf("second run: exit %d\n%s", second.code, second.stdout)
+	}
+	srv.Unlist("zen.spamhaus.org", realSource)
+	third := runCLI(t, nil, "", append(args, dmarcbis, rfc9990)...)
+	if third.code != 0 || strings.Contains(third.stdout, "new source") || !strings.Contains(third.stdout, "DELISTED     "+realSource) {
+		t.Errorf("third run: exit %d\n%s", third.code, third.stdout)
+	}
+}
+
+// A report none of whose sources is listed, read while a list fails, is not
+// said to have no listed source: only where the lists answered.
+func TestDMARCNothingListedUnfinished(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	got := runCLI(t, never, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--timeout", "150ms", "--retries", "0", rfc9990)
+	if got.code != exitIncomplete || strings.Contains(got.stdout, "No sending address found in the reports is listed.") ||
+		!strings.Contains(got.stdout, "No sending address is listed where the lists answered; not all were checked") {
+		t.Errorf("exit %d, want 3 without the all-clear\n%s%s", got.code, got.stdout, got.err)
+	}
+}

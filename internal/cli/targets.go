@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// targetInput is what a run checks: targets already in memory (arguments,
+// standard input, scan and bounce findings) and --file files, which were read
+// once to be validated and are read again as they are checked, so that a file
+// of a million addresses is never held in memory.
+type targetInput struct {
+	fixed []dnsbl.Target
+	files []string
+	// what the validation pass counted, for the volume warning, the progress
+	// bar and TXTAuto
+	count, v4, v6, domains int
+	ranges                 bool
+	// changed is set by the second pass when a file no longer reads as it did
+	changed []string
+	// warnings say what was read otherwise than written: a range given by an
+	// address inside it (192.0.2.4/28 is checked as 192.0.2.0/28)
+	warnings  []string
+	unaligned int
+}
+
+// maxUnalignedWarnings bounds the ranges said one by one.
+const maxUnalignedWarnings = 5
+
+func (in *targetInput) note(t dnsbl.Target) {
+	in.count++
+	if p, err := netip.ParsePrefix(strings.TrimSpace(t.Input)); err == nil && t.Kind == dnsbl.KindCIDR && p != p.Masked() {
+		in.unaligned++
+		switch {
+		case in.unaligned <= maxUnalignedWarnings:
+			in.warnings = append(in.warnings, fmt.Sprintf("%s is not where its range starts: checking the range %s (%d addresses)",
+				strings.TrimSpace(t.Input), t.Prefix, t.Size()))
+		case in.unaligned == maxUnalignedWarnings+1:
+			in.warnings = append(in.warnings, "more ranges given by an address inside them: each is checked as its whole range")
+		}
+	}
+	switch {
+	case t.Kind == dnsbl.KindDomain:
+		in.domains++
+	case t.Kind == dnsbl.KindCIDR:
+		in.ranges = true
+		if t.Prefix.Addr().Is4() {
+			in.v4 += t.Size()
+		} else {
+			in.v6 += t.Size()
+		}
+	case t.Addr.Is4():
+		in.v4++
+	default:
+		in.v6++
+	}
+}
+
+// fixedInput is an input of targets in memory.
+func fixedInput(ts []dnsbl.Target) *targetInput {
+	in := &targetInput{fixed: ts}
+	for _, t := range ts {
+		in.note(t)
+	}
+	return in
+}
+
+// seq yields every target in input order: the fixed ones, then each file's,
+// read again as they are checked.
+func (in *targetInput) seq() iter.Seq[dnsbl.Target] {
+	return func(yield func(dnsbl.Target) bool) {
+		for _, t := range in.fixed {
+			if !yield(t) {
+				return
+			}
+		}
+		for _, name := range in.files {
+			f, err := os.Open(name)
+			if err != nil {
+				in.changed = append(in.changed, fmt.Sprintf("--file %s could not be read again: %v", name, pathError(err)))
+				continue
+			}
+			stop := false
+			err = dnsbl.ScanTargets(f, name, func(t dnsbl.Target) {
+				if !stop && !yield(t) {
+					stop = true
+				}
+			})
+			f.Close()
+			if err != nil {
+				in.changed = append(in.changed, fmt.Sprintf("--file %s changed while it was checked: %v", name, err))
+			}
+			if stop {
+				return
+			}
+		}
+	}
+}
+
+// targets parses every target from the arguments, "-" and --file, and reports
+// every bad one before anything is queried. Files are validated here and kept
+// as names; standard input, which cannot be read twice, is kept in memory.
+func (o *checkOptions) targets(s *streams, args []string) (*targetInput, error) {
+	in := &targetInput{}
+	var errs []error
+	stdinUsed := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinUsed {
+				continue
+			}
+			stdinUsed = true
+			ts, err := dnsbl.ReadTargets(s.in, "standard input")
+			if err != nil {
+				errs = append(errs, err)
+			}
+			in.fixed = append(in.fixed, ts...)
+			continue
+		}
+		t, err := dnsbl.ParseTarget(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		in.fixed = append(in.fixed, t)
+	}
+	for _, t := range in.fixed {
+		in.note(t)
+	}
+	for _, name := range o.files {
+		f, err := os.Open(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--file: %v", pathError(err)))
+			continue
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			errs = append(errs, fmt.Errorf("--file %s is a directory: name a file of targets", name))
+			continue
+		}
+		err = dnsbl.ScanTargets(f, name, in.note)
+		f.Close()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		in.files = append(in.files, name)
+	}
+	if len(errs) > 0 {
+		return nil, &usageError{errors.Join(errs...)}
+	}
+	if in.count == 0 {
+		if len(args) > 0 || len(o.files) > 0 {
+			return nil, usagef("no targets: the input held only blank lines and comments")
+		}
+		return nil, usagef("no target given: name an IP address, range, domain, URL or e-mail address")
+	}
+	return in, nil
+}
