@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/catalog"
 )
 
@@ -112,14 +112,14 @@ func helpWidth(s *streams) int {
 	return max(s.width, minHelpWidth)
 }
 
-var flagUsages = regexp.MustCompile(`\{\{\.(Local|Inherited)Flags\.FlagUsages \| trimTrailingWhitespaces\}\}`)
+var flagUsages = lazyre.New(`\{\{\.(Local|Inherited)Flags\.FlagUsages \| trimTrailingWhitespaces\}\}`)
 
 // setHelp makes root's help wrap its flags' descriptions to the width (cobra
 // leaves each on one line, 302 characters for --txt), and completes the values
 // of -l, --exclude, -o and the other flags with a fixed set of values.
 func setHelp(root *cobra.Command, s *streams) {
 	w := helpWidth(s)
-	tmpl := flagUsages.ReplaceAllString(root.UsageTemplate(), fmt.Sprintf("{{wrapFlags .${1}Flags %d}}", w))
+	tmpl := flagUsages().ReplaceAllString(root.UsageTemplate(), fmt.Sprintf("{{wrapFlags .${1}Flags %d}}", w))
 	root.SetUsageTemplate(strings.Replace(tmpl, "{{.Example}}", fmt.Sprintf("{{wrapText .Example %d}}", w), 1))
 	root.SetHelpTemplate(fmt.Sprintf("{{with (or .Long .Short)}}{{wrapText . %d | trimTrailingWhitespaces}}\n\n{{end}}"+
 		"{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}", w))
@@ -136,7 +136,7 @@ func setHelp(root *cobra.Command, s *streams) {
 
 // formatValues reads a flag's values from its description: "output format:
 // text, json or jsonl".
-var formatValues = regexp.MustCompile(`^output format: ([a-z, ]+)`)
+var formatValues = lazyre.New(`^output format: ([a-z, ]+)`)
 
 // addCompletions registers the completion of the values of c's flags that take
 // a list's name or one of a fixed set of words.
@@ -146,7 +146,7 @@ func addCompletions(c *cobra.Command) {
 		"direct": {"auto", "always", "never"},
 	}
 	if f := c.Flags().Lookup("format"); f != nil {
-		if m := formatValues.FindStringSubmatch(f.Usage); m != nil {
+		if m := formatValues().FindStringSubmatch(f.Usage); m != nil {
 			fixed["format"] = strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ","), func(r rune) bool { return r == ',' || r == ' ' })
 		}
 	}
@@ -182,7 +182,7 @@ func completeLists(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Com
 }
 
 // ansiEscape is a colour sequence of the text output: no width on a terminal.
-var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+var ansiEscape = lazyre.New("\x1b\\[[0-9;]*m")
 
 // wrapTerminal breaks each line of text output longer than width (counting
 // what a terminal shows, not colour sequences) at a space, continuing it two
@@ -194,7 +194,7 @@ func wrapTerminal(out []byte, width int) []byte {
 	for _, line := range lines {
 		nl := strings.HasSuffix(line, "\n")
 		line = strings.TrimSuffix(line, "\n")
-		hang := hangOf(ansiEscape.ReplaceAllString(line, ""), width)
+		hang := hangOf(ansiEscape().ReplaceAllString(line, ""), width)
 		for {
 			cut := breakAt(line, width, hang)
 			if cut < 0 {
@@ -233,13 +233,13 @@ func hangOf(plain string, width int) int {
 // right after a word too long for it): -1 when it fits, or has no space to
 // break at.
 func breakAt(line string, width, hang int) int {
-	plain := ansiEscape.ReplaceAllString(line, "")
+	plain := ansiEscape().ReplaceAllString(line, "")
 	if utf8.RuneCountInString(plain) <= width {
 		return -1
 	}
 	col, cut := 0, -1
 	for i := 0; i < len(line); {
-		if loc := ansiEscape.FindStringIndex(line[i:]); loc != nil && loc[0] == 0 {
+		if loc := ansiEscape().FindStringIndex(line[i:]); loc != nil && loc[0] == 0 {
 			i += loc[1]
 			continue
 		}

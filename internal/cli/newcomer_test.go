@@ -513,7 +513,7 @@ func TestWrapTerminal(t *testing.T) {
 	args := []string{"-r", srv.Addr, "127.0.0.2"}
 	narrow := runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, func(s *streams) { s.outTTY, s.width = true, 60 }, args...)
 	for _, line := range strings.Split(narrow.stdout, "\n") {
-		if line = ansiEscape.ReplaceAllString(line, ""); len(line) > 60 && strings.Contains(strings.TrimSpace(line), " ") {
+		if line = ansiEscape().ReplaceAllString(line, ""); len(line) > 60 && strings.Contains(strings.TrimSpace(line), " ") {
 			t.Errorf("a terminal of 60 columns: %d: %s", len(line), line)
 		}
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
@@ -181,13 +181,13 @@ func (r *runner) refusal(ctx context.Context, l *listState, name string, v Verdi
 	}
 }
 
-var sawRE = regexp.MustCompile(`[0-9A-Fa-f:.]{3,45}`)
+var sawRE = lazyre.New(`[0-9A-Fa-f:.]{3,45}`) // compiled when a list first refuses
 
 // SawAddr finds the address a refusal's TXT names ("... your IP 192.0.2.1",
 // "[Your DNS IP: 192.0.2.1]"): the last public address in it, or the zero Addr.
 func SawAddr(txt string) netip.Addr {
 	var saw netip.Addr
-	for _, m := range sawRE.FindAllString(txt, 8) {
+	for _, m := range sawRE().FindAllString(txt, 8) {
 		a, err := netip.ParseAddr(strings.Trim(m, ".:"))
 		if err == nil && NotPublic(a) == "" {
 			saw = a.Unmap()
