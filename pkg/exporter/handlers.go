@@ -96,7 +96,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		"queries", res.Queries)
 
 	reg := prometheus.NewRegistry()
-	if err := report.RegisterProbe(reg, view); err != nil {
+	if err := registerProbe(reg, view); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
