@@ -112,14 +112,16 @@ func helpWidth(s *streams) int {
 	return max(s.width, minHelpWidth)
 }
 
-var flagUsages = lazyre.New(`\{\{\.(Local|Inherited)Flags\.FlagUsages \| trimTrailingWhitespaces\}\}`)
 
 // setHelp makes root's help wrap its flags' descriptions to the width (cobra
 // leaves each on one line, 302 characters for --txt), and completes the values
 // of -l, --exclude, -o and the other flags with a fixed set of values.
 func setHelp(root *cobra.Command, s *streams) {
 	w := helpWidth(s)
-	tmpl := flagUsages().ReplaceAllString(root.UsageTemplate(), fmt.Sprintf("{{wrapFlags .${1}Flags %d}}", w))
+	tmpl := root.UsageTemplate()
+	for _, set := range []string{"Local", "Inherited"} {
+		tmpl = strings.Replace(tmpl, "{{."+set+"Flags.FlagUsages | trimTrailingWhitespaces}}", fmt.Sprintf("{{wrapFlags .%sFlags %d}}", set, w), 1)
+	}
 	root.SetUsageTemplate(strings.Replace(tmpl, "{{.Example}}", fmt.Sprintf("{{wrapText .Example %d}}", w), 1))
 	root.SetHelpTemplate(fmt.Sprintf("{{with (or .Long .Short)}}{{wrapText . %d | trimTrailingWhitespaces}}\n\n{{end}}"+
 		"{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}", w))
@@ -136,7 +138,16 @@ func setHelp(root *cobra.Command, s *streams) {
 
 // formatValues reads a flag's values from its description: "output format:
 // text, json or jsonl".
-var formatValues = lazyre.New(`^output format: ([a-z, ]+)`)
+func formatValues(usage string) []string {
+	rest, ok := strings.CutPrefix(usage, "output format: ")
+	if !ok {
+		return nil
+	}
+	if end := strings.IndexFunc(rest, func(r rune) bool { return r != ',' && r != ' ' && (r < 'a' || r > 'z') }); end >= 0 {
+		rest = rest[:end]
+	}
+	return strings.FieldsFunc(strings.ReplaceAll(rest, " or ", ","), func(r rune) bool { return r == ',' || r == ' ' })
+}
 
 // addCompletions registers the completion of the values of c's flags that take
 // a list's name or one of a fixed set of words.
@@ -146,8 +157,8 @@ func addCompletions(c *cobra.Command) {
 		"direct": {"auto", "always", "never"},
 	}
 	if f := c.Flags().Lookup("format"); f != nil {
-		if m := formatValues().FindStringSubmatch(f.Usage); m != nil {
-			fixed["format"] = strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ","), func(r rune) bool { return r == ',' || r == ' ' })
+		if values := formatValues(f.Usage); len(values) > 0 {
+			fixed["format"] = values
 		}
 	}
 	for name, values := range fixed {
