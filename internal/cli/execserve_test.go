@@ -140,3 +140,28 @@ func TestInstallVersion(t *testing.T) {
 		}
 	}
 }
+
+// The blcheck binary links no Prometheus library, no protobuf and no
+// exporter-toolkit, whose package init every run would pay; blcheck-serve
+// links them (issue #24).
+func TestOnlyTheExporterLinksPrometheus(t *testing.T) {
+	for pkg, wantProm := range map[string]bool{"github.com/blcheck/blcheck/cmd/blcheck": false,
+		"github.com/blcheck/blcheck/cmd/blcheck-serve": true} {
+		out, err := exec.Command("go", "list", "-deps", "-test=false", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		if !strings.Contains(string(out), "github.com/blcheck/blcheck/internal/cli\n") {
+			t.Fatalf("go list printed no dependency list:\n%s", out)
+		}
+		var heavy []string
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/prometheus/") || strings.HasPrefix(dep, "google.golang.org/protobuf") {
+				heavy = append(heavy, dep)
+			}
+		}
+		if (len(heavy) > 0) != wantProm {
+			t.Errorf("%s links %d Prometheus and protobuf packages: %v", pkg, len(heavy), heavy)
+		}
+	}
+}
