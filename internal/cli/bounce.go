@@ -95,15 +95,13 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	lists = withHinted(lists, hinted, s)
 
 	cause := bounce.Classify(rep, hinted)
-	chosen := bounce.ChooseTargets(rep, hinted)
+	chosen := bounce.ChooseTargets(rep, cause, hinted)
 	if cause.NothingToCheck() { // a recipient problem: not a blacklist problem, nothing to check
 		chosen = &bounce.Targets{}
 	}
 	targets := chosen.Targets
 	found := &findings{locations: chosen.Locations, bounce: rep, incomplete: chosen.Unread}
-	found.diagnose = func(res *dnsbl.Result, names map[string]*catalog.List) *bounce.Diagnosis {
-		return bounce.Diagnose(rep, hinted, res, chosen.Origin, names)
-	}
+	found.diagnose = func(res *dnsbl.Result) *bounce.Diagnosis { return bounce.Diagnose(rep, cause, hinted, res, chosen.Origin) }
 	if rep.AboutReverseDNS() {
 		o.ptr = true // the receiver judged the address's reverse DNS: check it
 	}

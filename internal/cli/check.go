@@ -387,7 +387,7 @@ type findings struct {
 	ignored   []report.IgnoredDoc
 	// bounce only: the bounce, and how to turn the results into a diagnosis
 	bounce   *bounce.Report
-	diagnose func(*dnsbl.Result, map[string]*catalog.List) *bounce.Diagnosis
+	diagnose func(*dnsbl.Result) *bounce.Diagnosis
 	// dmarc is set by blcheck dmarc: the reports' sources.
 	dmarc *dmarcRun
 	// incomplete makes the run incomplete whatever the checks say: a bounce
@@ -580,7 +580,7 @@ func newView(res *dnsbl.Result, servers, warnings []string, lists []catalog.Sele
 		v.Locations, v.Ignored = found.locations, found.ignored
 		v.Incomplete = append(v.Incomplete, found.incomplete...)
 		if found.diagnose != nil {
-			v.Bounce, v.Diagnosis = found.bounce, found.diagnose(res, v.Names)
+			v.Bounce, v.Diagnosis = found.bounce, found.diagnose(res)
 		}
 	}
 	return v

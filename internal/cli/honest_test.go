@@ -176,7 +176,7 @@ func BenchmarkBounceTargets(b *testing.B) {
 		if err != nil || rep.Returned == nil {
 			b.Fatalf("%v, returned message %v", err, rep.Returned != nil)
 		}
-		if chosen := bounce.ChooseTargets(rep, nil); len(chosen.Targets) < bounce.MaxReturnedHosts || len(chosen.Unread) == 0 {
+		if chosen := bounce.ChooseTargets(rep, bounce.Classify(rep, nil), nil); len(chosen.Targets) < bounce.MaxReturnedHosts || len(chosen.Unread) == 0 {
 			b.Fatalf("%d targets, unread %q", len(chosen.Targets), chosen.Unread)
 		}
 	}

@@ -296,12 +296,12 @@ type Origin map[int][]string
 
 // Diagnose puts the bounce and the check results together: the cause in plain
 // words, one finding per listed subject (the lists the bounce names first), and
-// a summary. rep.Provider is the provider's block, if any (DetectProvider).
-func Diagnose(rep *Report, hinted []*catalog.List, res *dnsbl.Result, origin Origin, names map[string]*catalog.List) *Diagnosis {
-	_ = names
+// a summary. cause is Classify's, and rep.Provider the provider's block, if any
+// (DetectProvider).
+func Diagnose(rep *Report, cause Cause, hinted []*catalog.List, res *dnsbl.Result, origin Origin) *Diagnosis {
 	d := &Diagnosis{Named: []string{}, Findings: []Finding{}, Provider: rep.Provider}
 	d.Said = said(rep)
-	d.Cause = Classify(rep, hinted)
+	d.Cause = cause
 	isHinted := map[string]bool{}
 	for _, l := range hinted {
 		d.Named = append(d.Named, l.ID)

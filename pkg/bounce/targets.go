@@ -26,12 +26,13 @@ type Targets struct {
 	Unread    []string
 }
 
-// ChooseTargets chooses what to check for a bounce (never the sending address
-// for a content rejection: the mail was refused, not its server). hinted are the lists the
+// ChooseTargets chooses what to check for a bounce whose cause is cause
+// (Classify's): never the sending address for a content rejection, since the
+// mail was refused, not its server. hinted are the lists the
 // bounce names: when one is an IP list, the receiver judged addresses by it, so
 // the hosts of the returned message are not judged as mere links (the seed's
 // "reject content [xbl]" was about a link host's address on XBL).
-func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
+func ChooseTargets(rep *Report, cause Cause, hinted []*catalog.List) *Targets {
 	ipNamed := slices.ContainsFunc(hinted, func(l *catalog.List) bool { return l.Subjects() == catalog.KindIP })
 	out := &Targets{Locations: map[int][]extract.Location{}, Origin: Origin{}}
 	receiver := map[string]bool{}
@@ -73,7 +74,7 @@ func ChooseTargets(rep *Report, hinted []*catalog.List) *Targets {
 		out.Targets = append(out.Targets, t)
 	}
 	// a content rejection judged the mail, not the server that sent it
-	if Classify(rep, hinted).Kind != CauseContent {
+	if cause.Kind != CauseContent {
 		for _, ip := range rep.SenderIPs {
 			add(ip, "the address your mail came from", false, nil)
 		}

@@ -15,7 +15,7 @@ func TestChooseTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ChooseTargets(rep, nil)
+	got := ChooseTargets(rep, Classify(rep, nil), nil)
 	var inputs []string
 	for _, tg := range got.Targets {
 		inputs = append(inputs, tg.Input)

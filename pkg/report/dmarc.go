@@ -26,6 +26,7 @@ type DMARCDoc struct {
 	Unread  []dmarc.Unread   `json:"unread"`
 	// FailOnForged makes a listed forger a listing of the run (--fail-on-forged).
 	FailOnForged bool `json:"-"`
+	verdict      dmarc.Verdict // the listed sources, real and forged (dmarc.Judge)
 }
 
 // DMARCSourceDoc is one sending address.
@@ -52,7 +53,8 @@ type DMARCSourceDoc struct {
 // not nil, says which sources no earlier run (--state) checked.
 func NewDMARCDoc(r *dmarc.Result, listed map[netip.Addr][]string, allowPrivate bool, newSource func(netip.Addr) bool) *DMARCDoc {
 	d := &DMARCDoc{Reports: r.Reports, Messages: r.Messages, Domains: nonNil(r.Domains), Reporters: nonNil(r.Reporters),
-		Duplicates: r.Duplicates, Skipped: r.Skipped, Sources: []DMARCSourceDoc{}, Unread: r.Unread}
+		Duplicates: r.Duplicates, Skipped: r.Skipped, Sources: []DMARCSourceDoc{}, Unread: r.Unread,
+		verdict: dmarc.Judge(r.Sources, listed)}
 	if d.Unread == nil {
 		d.Unread = []dmarc.Unread{}
 	}
@@ -238,19 +240,7 @@ func (d *DMARCDoc) outcome(res *dnsbl.Result, strict bool, o dnsbl.Outcome) dnsb
 	if o != dnsbl.OutcomeListed {
 		return o
 	}
-	var v dmarc.Verdict
-	for _, s := range d.Sources {
-		if len(s.Listed) == 0 {
-			continue
-		}
-		src := &dmarc.Source{Messages: s.Messages, Passed: s.Passed}
-		if s.Forged {
-			v.Forged = append(v.Forged, src)
-		} else {
-			v.Real = append(v.Real, src)
-		}
-	}
-	return dmarc.Outcome(res, v, strict, d.FailOnForged)
+	return dmarc.Outcome(res, d.verdict, strict, d.FailOnForged)
 }
 
 // percent writes a share for people (the JSON keeps it unrounded).
