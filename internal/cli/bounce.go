@@ -101,7 +101,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	}
 	targets := chosen.Targets
 	found := &findings{locations: chosen.Locations, bounce: rep, incomplete: chosen.Unread}
-	found.diagnose = func(res *dnsbl.Result) *bounce.Diagnosis { return bounce.Diagnose(rep, cause, hinted, res, chosen.Origin) }
+	found.diagnose = func(res *dnsbl.Result) *bounce.Diagnosis {
+		return bounce.Diagnose(rep, cause, hinted, res, chosen.Origin)
+	}
 	if rep.AboutReverseDNS() {
 		o.ptr = true // the receiver judged the address's reverse DNS: check it
 	}

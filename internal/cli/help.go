@@ -112,7 +112,6 @@ func helpWidth(s *streams) int {
 	return max(s.width, minHelpWidth)
 }
 
-
 // setHelp makes root's help wrap its flags' descriptions to the width (cobra
 // leaves each on one line, 302 characters for --txt), and completes the values
 // of -l, --exclude, -o and the other flags with a fixed set of values.

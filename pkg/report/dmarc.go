@@ -25,7 +25,7 @@ type DMARCDoc struct {
 	Sources []DMARCSourceDoc `json:"sources"`
 	Unread  []dmarc.Unread   `json:"unread"`
 	// FailOnForged makes a listed forger a listing of the run (--fail-on-forged).
-	FailOnForged bool `json:"-"`
+	FailOnForged bool          `json:"-"`
 	verdict      dmarc.Verdict // the listed sources, real and forged (dmarc.Judge)
 }
 
