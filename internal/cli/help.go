@@ -77,16 +77,7 @@ func breakLine(line string, width int) []string {
 	if len(line) <= width {
 		return []string{line}
 	}
-	body := strings.TrimLeft(line, " ")
-	hang := len(line) - len(body) + 2
-	if i := strings.Index(body, "  "); i > 0 {
-		if rest := strings.TrimLeft(body[i:], " "); rest != "" {
-			hang = len(line) - len(rest)
-		}
-	}
-	if hang > width-20 {
-		hang = len(line) - len(body) + 2
-	}
+	hang := hangOf(line, width-20)
 	cut := strings.LastIndex(line[:width+1], " ")
 	if cut <= hang {
 		return []string{line}
@@ -204,7 +195,7 @@ func wrapTerminal(out []byte, width int) []byte {
 	for _, line := range lines {
 		nl := strings.HasSuffix(line, "\n")
 		line = strings.TrimSuffix(line, "\n")
-		hang := hangOf(ansiEscape().ReplaceAllString(line, ""), width)
+		hang := hangOf(ansiEscape().ReplaceAllString(line, ""), width/2)
 		for {
 			cut := breakAt(line, width, hang)
 			if cut < 0 {
@@ -223,8 +214,8 @@ func wrapTerminal(out []byte, width int) []byte {
 
 // hangOf is where a broken line's continuation begins: under its text after
 // its first run of two spaces ("ERROR  SpamCop ..."), else two columns in from
-// its indentation.
-func hangOf(plain string, width int) int {
+// its indentation; never past column most, if the indentation allows.
+func hangOf(plain string, most int) int {
 	body := strings.TrimLeft(plain, " ")
 	indent := len(plain) - len(body)
 	hang := indent + 2
@@ -233,8 +224,8 @@ func hangOf(plain string, width int) int {
 			hang = len(plain) - len(rest)
 		}
 	}
-	if hang > width/2 {
-		hang = min(indent+2, width/2)
+	if hang > most {
+		hang = min(indent+2, most)
 	}
 	return hang
 }
