@@ -230,3 +230,25 @@ func TestServeBasicAuth(t *testing.T) {
 		t.Errorf("with credentials: HTTP %d, want 200", resp.StatusCode)
 	}
 }
+
+// -o prometheus, written by blcheck's own encoder for node_exporter's textfile
+// collector, is what promtool accepts, and says what the world holds.
+func TestPrometheusTextfile(t *testing.T) {
+	promtool := need(t, "promtool", "prometheus")
+	w := startWorld(t)
+	r := blcheck(t, "192.0.2.10", "192.0.2.11", "-r", w.addr, "-l", "spamhaus-zen", "-l", "spamcop", "-o", "prometheus")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (listed)\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{`blcheck_probe_listed{target="192.0.2.10"} 1`, `blcheck_probe_listed{target="192.0.2.11"} 0`,
+		`blcheck_probe_success{target="192.0.2.11"} 1`, "# TYPE blcheck_last_run_timestamp_seconds gauge"} {
+		if !strings.Contains(r.stdout, want+"\n") {
+			t.Errorf("no %q in\n%s", want, r.stdout)
+		}
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(r.stdout)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
