@@ -101,6 +101,7 @@ func TestServeExecsTheExporter(t *testing.T) {
 			[]string{"--timeout", "2s", "--allow", "serve", "--health-ttl=-1s"}},
 		{[]string{"serve", "--no-such-flag"}, exitUsage, nil},
 		{[]string{"serve", "--help"}, exitClean, nil},
+		{[]string{"serve", "--version"}, exitClean, []string{"--version"}}, // the exporter's version, not blcheck's
 	} {
 		gotPath, gotArgs = "", nil
 		got := runCLI(t, nil, "", tc.args...)
@@ -108,6 +109,18 @@ func TestServeExecsTheExporter(t *testing.T) {
 			(tc.want != nil && gotPath != filepath.Join(dir, serveName())) {
 			t.Errorf("%q: exit %d, ran %q %q; want exit %d and %q\n%s", tc.args, got.code, gotPath, gotArgs, tc.code, tc.want, got.err)
 		}
+	}
+}
+
+// blcheck-serve --version says its version, and starts nothing.
+func TestServeVersion(t *testing.T) {
+	defer func(v string) { version = v }(version)
+	version = "0.2.0"
+	var out strings.Builder
+	s := &streams{in: strings.NewReader(""), out: &out, err: &strings.Builder{}, getenv: func(string) string { return "" },
+		exporter: func(context.Context, ExporterConfig) error { t.Error("--version started the exporter"); return nil }}
+	if code := run(context.Background(), []string{"serve", "--version"}, s); code != exitClean || out.String() != "blcheck-serve 0.2.0\n" {
+		t.Errorf("exit %d, %q", code, out.String())
 	}
 }
 

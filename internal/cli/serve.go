@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -67,6 +68,7 @@ type serveOptions struct {
 	webConfig string
 	healthTTL time.Duration
 	logFormat string
+	version   bool
 }
 
 const serveLong = `blcheck serve is a Prometheus exporter in the multi-target pattern (as
@@ -130,10 +132,15 @@ func newServeCmd(s *streams) *cobra.Command {
 		"a listing and a change of verdict are confirmed by the list's test points whatever it is")
 	f.IntVar(&o.cacheSize, "cache-size", serveCacheSize, "DNS answers kept in the cache (the least recently used make room when it is full)")
 	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format on stderr: logfmt or json")
+	f.BoolVar(&o.version, "version", false, "print the version of the exporter, "+serveBinary+", and exit")
 	return cmd
 }
 
 func runServe(ctx context.Context, s *streams, o *serveOptions) error {
+	if o.version { // the exporter's own, which blcheck's may not be
+		_, err := fmt.Fprintf(s.out, "%s %s\n", serveBinary, versionString())
+		return err
+	}
 	if err := o.resolverOptions.validate(); err != nil {
 		return err
 	}

@@ -159,6 +159,20 @@ func runVersion(t *testing.T, data []byte) {
 	checkVersionOf(t, bin)
 }
 
+// checkServeVersion runs an extracted blcheck-serve's --version: the same
+// release as blcheck.
+func checkServeVersion(t *testing.T, data []byte) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "blcheck-serve")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if want := "blcheck-serve " + testVersion + "\n"; err != nil || string(out) != want {
+		t.Errorf("blcheck-serve --version: %v, %q; want %q", err, out, want)
+	}
+}
+
 func checkVersionOf(t *testing.T, bin string) {
 	t.Helper()
 	out, err := exec.Command(bin, "version").CombinedOutput()
@@ -196,6 +210,9 @@ func checkArchive(t *testing.T, path string) {
 		delete(want, h.Name)
 		if h.Name == top+"blcheck" {
 			runVersion(t, e.data)
+		}
+		if h.Name == top+"blcheck-serve" {
+			checkServeVersion(t, e.data)
 		}
 		if h.Name == top+"man/blcheck.1" && !bytes.Contains(e.data, []byte(`"Dec 2026" "blcheck `+testVersion+`"`)) {
 			t.Errorf("the man page is not dated by the commit or lacks the version:\n%.300s", e.data)
