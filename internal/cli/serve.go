@@ -98,10 +98,14 @@ It listens on ` + serveListen + ` (loopback) unless --listen says otherwise; to
 expose it, name an address deliberately (--listen :10532) and protect it with
 --web.config.file (TLS and basic auth, the exporter-toolkit format).
 
+The exporter is a binary of its own, blcheck-serve, which blcheck serve runs
+from blcheck's directory, else from PATH (--version says its version); it
+takes the same flags, and can be run as blcheck-serve.
+
 EXIT STATUS
   0  stopped by SIGINT or SIGTERM
   2  bad flags or configuration: nothing was started
-  3  the server could not listen or failed`
+  3  the server could not listen or failed, or blcheck-serve was not found`
 
 func newServeCmd(s *streams) *cobra.Command {
 	o := &serveOptions{}
