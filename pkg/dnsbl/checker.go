@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -391,8 +390,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	}
 
 	retain := !r.ro.Stream
-	var g errgroup.Group
-	g.SetLimit(expandParallel(r.conc, len(r.lists)))
+	pool := newDispatchPool(expandParallel(r.conc, len(r.lists)), func(ts *targetState) { r.dispatch(ctx, ts) })
 	var unstarted []*TargetResult
 	i := -1
 	for t := range targets {
@@ -417,12 +415,9 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		if retain {
 			r.result.Targets = append(r.result.Targets, ts.res)
 		}
-		g.Go(func() error {
-			r.dispatch(ctx, ts)
-			return nil
-		})
+		pool.submit(ts)
 	}
-	_ = g.Wait()
+	pool.wait()
 	r.openProbeGate(ctx)
 	close(r.flights)
 	r.takers.Wait()
