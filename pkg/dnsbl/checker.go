@@ -454,10 +454,14 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 // health check's own forget may have come before an answer of the run was read
 // (a Pending's answer is cached when it is first waited for).
 func (r *runner) finishLists() {
+	var lying []*listState
 	for _, l := range r.lists {
 		if l.health.Untrusted() || r.resolver.RewritesNXDOMAIN {
-			r.forget(l)
+			lying = append(lying, l)
 		}
+	}
+	r.forget(lying...)
+	for _, l := range r.lists {
 		h := l.health
 		if l.confirmed != nil {
 			h = *l.confirmed // fresher than the health the run started with
@@ -495,9 +499,7 @@ func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 		r.resolver = r.ck.resolverHealth(ctx, func() (ResolverHealth, bool) {
 			h, ok := r.checkResolver(ctx, nx)
 			if h.RewritesNXDOMAIN { // answers it gave may be inventions
-				for _, l := range r.lists {
-					r.forget(l)
-				}
+				r.forget(r.lists...)
 			}
 			return h, ok
 		})

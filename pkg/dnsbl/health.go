@@ -351,15 +351,22 @@ func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h 
 	return h, refused
 }
 
-// forgetter is a resolver that can drop its cached answers of a zone
+// forgetter is a resolver that can drop its cached answers of zones
 // (resolver.Client).
-type forgetter interface{ Forget(zone string) }
+type forgetter interface{ Forget(zones ...string) }
 
-// forget drops the resolver's cached answers of the list's zone.
-func (r *runner) forget(l *listState) {
-	if f, ok := r.o.Resolver.(forgetter); ok {
-		f.Forget(l.zone)
+// forget drops the resolver's cached answers of the lists' zones, in one walk
+// of its cache.
+func (r *runner) forget(ls ...*listState) {
+	f, ok := r.o.Resolver.(forgetter)
+	if !ok || len(ls) == 0 {
+		return
 	}
+	zones := make([]string, len(ls))
+	for i, l := range ls {
+		zones[i] = l.zone
+	}
+	f.Forget(zones...)
 }
 
 // needsProof says whether a verdict must be confirmed by the list's test points

@@ -514,18 +514,35 @@ func WithoutCache(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noCache{}, true)
 }
 
-// Forget drops the cached answers of zone and of every name below it: a list
-// whose health turned bad may have lied in them. Queries in flight are not
-// affected.
-func (c *Client) Forget(zone string) {
-	zone = strings.ToLower(strings.TrimSuffix(zone, "."))
+// Forget drops the cached answers of each zone and of every name below it: a
+// list whose health turned bad may have lied in them. Queries in flight are
+// not affected. The cache is walked once for all the zones: a run's end that
+// forgets several lists' zones walks a cache of thousands of answers once, not
+// once a list.
+func (c *Client) Forget(zones ...string) {
+	if len(zones) == 0 {
+		return
+	}
+	norm := make([]string, len(zones))
+	for i, z := range zones {
+		norm[i] = strings.ToLower(strings.TrimSuffix(z, "."))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range c.cache.Keys() {
-		if k.name == zone || strings.HasSuffix(k.name, "."+zone) {
-			c.cache.Remove(k)
+		for _, zone := range norm {
+			if under(k.name, zone) {
+				c.cache.Remove(k)
+				break
+			}
 		}
 	}
+}
+
+// under says whether name is zone or a name below it.
+func under(name, zone string) bool {
+	return strings.HasSuffix(name, zone) &&
+		(len(name) == len(zone) || name[len(name)-len(zone)-1] == '.')
 }
 
 // counterKey marks a context whose queries are counted.

@@ -601,14 +601,17 @@ func TestAnswerTTL(t *testing.T) {
 	}
 }
 
-// Forget drops the cached answers of a zone and below, and no others; an
-// answer from the cache keeps the time it first came.
+// Forget drops the cached answers of its zones and below, and no others (not
+// those of a zone whose name only ends the same); an answer from the cache
+// keeps the time it first came.
 func TestForget(t *testing.T) {
 	srv := dnsbltest.NewServer()
 	defer srv.Close()
 	srv.SetTTL(300*time.Second, 300*time.Second)
 	srv.A("2.0.0.127.bl.test", "127.0.0.2")
 	srv.A("2.0.0.127.other.test", "127.0.0.2")
+	srv.A("2.0.0.127.xbl.test", "127.0.0.2")
+	srv.A("bl2.test", "127.0.0.2")
 	c := newClient(t, 0, srv.Addr)
 	defer c.Close()
 	ask := func(name string) *resolver.Answer {
@@ -620,17 +623,24 @@ func TestForget(t *testing.T) {
 	}
 	first := ask("2.0.0.127.bl.test")
 	ask("2.0.0.127.other.test")
+	ask("2.0.0.127.xbl.test")
+	ask("bl2.test")
 	if again := ask("2.0.0.127.bl.test"); !again.At.Equal(first.At) || first.At.IsZero() {
 		t.Errorf("a cached answer's At %v, want the first's %v", again.At, first.At)
 	}
-	c.Forget("BL.test.")
-	ask("2.0.0.127.bl.test")
-	ask("2.0.0.127.other.test")
-	if n := srv.Queries("A", "2.0.0.127.bl.test"); n != 2 {
-		t.Errorf("%d queries for the forgotten zone's name, want 2", n)
+	c.Forget("BL.test.", "bl2.test")
+	for _, name := range []string{"2.0.0.127.bl.test", "2.0.0.127.other.test", "2.0.0.127.xbl.test", "bl2.test"} {
+		ask(name)
 	}
-	if n := srv.Queries("A", "2.0.0.127.other.test"); n != 1 {
-		t.Errorf("%d queries for another zone's name, want 1 (still cached)", n)
+	for name, want := range map[string]int{
+		"2.0.0.127.bl.test":    2, // forgotten
+		"bl2.test":             2, // forgotten: the zone's own name
+		"2.0.0.127.other.test": 1, // another zone's: still cached
+		"2.0.0.127.xbl.test":   1, // a zone that only ends like one forgotten
+	} {
+		if n := srv.Queries("A", name); n != want {
+			t.Errorf("%d queries for %s, want %d", n, name, want)
+		}
 	}
 }
 
