@@ -41,12 +41,12 @@ func (r *runner) take(ctx context.Context, f flight) {
 		r.refusal(ctx, l, f.name, v)
 	}
 	c.Asked = askedOf(f.direct)
-	at := time.Now() // when the answer came: from the server now, or from the cache earlier
+	var at time.Time // when the answer came: from the server now, or from the cache earlier
 	if a != nil {
-		c.RTT = a.RTT
-		if !a.At.IsZero() {
-			at = a.At
-		}
+		c.RTT, at = a.RTT, a.At
+	}
+	if at.IsZero() {
+		at = time.Now()
 	}
 	if v.Status != Listed {
 		if f.txt != nil {

@@ -25,7 +25,16 @@ type negative struct {
 // ok is false for anything else, which miekg/dns reads as before.
 // FuzzReadNegative holds it to that.
 func readNegative(buf []byte, q question) (n negative, ok bool) {
-	if len(buf) < 12 || !q.plain() {
+	if !q.plain() {
+		return n, false
+	}
+	return readPlainNegative(buf, q)
+}
+
+// readPlainNegative is readNegative for a question known to be plain: the
+// multiplexer knows it from when it packed the query.
+func readPlainNegative(buf []byte, q question) (n negative, ok bool) {
+	if len(buf) < 12 {
 		return n, false
 	}
 	flags := binary.BigEndian.Uint16(buf[2:])

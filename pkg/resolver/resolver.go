@@ -446,7 +446,7 @@ func (c *Client) send(ctx context.Context, fresh []*Pending) {
 	}
 	if ctx.Err() == nil {
 		now := time.Now()
-		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, c.timeout, expired)
+		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, now, c.timeout, expired)
 		for i, p := range fresh {
 			p.sent, p.first, p.err0 = now, mqs[i], errs[i]
 			if p.first == nil && p.err0 == nil {
@@ -720,7 +720,7 @@ func (e *rttEstimate) observe(rtt time.Duration) {
 // try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q question, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
 	start := time.Now()
-	mqs, errs := c.mux(server).startAll(ctx, []question{q}, c.timeout, nil)
+	mqs, errs := c.mux(server).startAll(ctx, []question{q}, start, c.timeout, nil)
 	mq, err := mqs[0], errs[0]
 	if err != nil {
 		return reply{}, 0, err
@@ -753,8 +753,7 @@ func (r reply) rcode() int {
 // is counted in *resends, and *late is set when the answer came to one of them.
 // The round trip is a sample of the RTO's estimate when sample is set.
 func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
-	defer mq.stop()
-	r := <-mq.done
+	r := <-mq.done // sent once the call is over (finish): nothing is left to stop
 	*resends += r.sent - 1
 	*late = r.copy > 1
 	rtt := r.at.Sub(start)

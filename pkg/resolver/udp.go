@@ -66,6 +66,7 @@ type muxCall struct {
 	idBuf    [2]uint16
 	over     bool          // answered or ended
 	q        question      // as sent
+	plain    bool          // q.plain(): packed by hand, its negative answer read without unpacking
 	done     chan muxReply // buffered: the reader and the clock never block
 	ctx      context.Context
 	wire     []byte    // the packed query, with its ID
@@ -134,10 +135,8 @@ func (s *muxSock) isDead() bool {
 	return s.dead
 }
 
-// register reserves a free random ID for call's first copy.
+// register reserves a free random ID for call's first copy (s.mu held).
 func (s *muxSock) register(call *muxCall) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.dead {
 		return errClosed
 	}
@@ -354,24 +353,21 @@ func (s *muxSock) deliver(buf []byte, cut bool, at time.Time) {
 }
 
 // deliverNegative hands a negative answer (readNegative) to the plain query it
-// answers, without unpacking it, and says whether it did.
+// answers, without unpacking it, and says whether it did. It is read under the
+// socket's lock, taken once: reading it costs less than a second lock.
 func (s *muxSock) deliverNegative(buf []byte, at time.Time) bool {
 	id := uint16(buf[0])<<8 | uint16(buf[1])
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	call := s.wait[id]
-	s.mu.Unlock()
-	if call == nil {
+	if call == nil || !call.plain {
 		return false
 	}
-	neg, ok := readNegative(buf, call.q) // call.q is fixed once the call is made
+	neg, ok := readPlainNegative(buf, call.q)
 	if !ok {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.wait[id] == call {
-		s.finish(call, &muxReply{neg: neg, isNeg: true, at: at, copy: 1 + slices.Index(call.ids, id)})
-	}
+	s.finish(call, &muxReply{neg: neg, isNeg: true, at: at, copy: 1 + slices.Index(call.ids, id)})
 	return true
 }
 
@@ -438,7 +434,7 @@ func (m *udpMux) close() {
 // not nil, has for each query whom to tell when its try times out. The plain
 // questions are packed into one buffer for the batch, and the batch's list of
 // messages is taken from a pool.
-func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
+func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
 	mqs := make([]*muxCall, len(qs))
 	errs := make([]error, len(qs))
 	s, err := m.sock(ctx)
@@ -453,12 +449,14 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Durat
 		size += q.wireLen() // room for each, plain or not
 	}
 	slab := make([]byte, 0, size) // each plain query's wire is a piece of it, never grown
-	now := time.Now()
 	sc := scratchPool.Get().(*batchScratch)
 	defer sc.put()
+	calls := make([]muxCall, len(qs)) // one allocation for the batch's calls
+	s.mu.Lock()                       // one lock for the batch's IDs
 	for i, q := range qs {
 		var wire []byte
-		if q.plain() {
+		plain := q.plain()
+		if plain {
 			off := len(slab)
 			slab = q.appendPlain(slab)
 			wire = slab[off:len(slab):len(slab)]
@@ -466,7 +464,8 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Durat
 			errs[i] = err
 			continue
 		}
-		call := &muxCall{sock: s, q: q, done: make(chan muxReply, 1),
+		call := &calls[i]
+		*call = muxCall{sock: s, q: q, plain: plain, done: make(chan muxReply, 1),
 			ctx: ctx, wire: wire, deadline: now.Add(timeout), last: now, sent: 1}
 		if expired != nil {
 			call.expired = expired[i]
@@ -478,6 +477,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, timeout time.Durat
 		mqs[i] = call
 		sc.add(wire, i)
 	}
+	s.mu.Unlock()
 	for k := range sc.msgs {
 		sc.msgs[k].Buffers = sc.bufs[k : k+1]
 	}
