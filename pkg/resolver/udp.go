@@ -287,31 +287,27 @@ func (s *muxSock) read() {
 	// bulk runs. Without EDNS an answer is at most 512 bytes; one that does not
 	// fit is taken as truncated, and asked again over TCP. The buffers are one
 	// slab, so that a few answers touch a few pages of memory, not sixteen.
-	const batch, size = 16, 1232
-	pc := s.pc
-	slab := make([]byte, batch*size)
-	msgs := make([]ipv4.Message, batch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{slab[i*size : (i+1)*size : (i+1)*size]}
-	}
+	slab := make([]byte, readBatch*readSize)
 	for {
-		n, err := pc.ReadBatch(msgs, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				s.fail(err, true)
-				return
-			}
-			s.fail(err, false)
-			continue
+		err := s.readBatches(slab) // returns only on an error
+		if errors.Is(err, net.ErrClosed) {
+			s.fail(err, true)
+			return
 		}
-		at := time.Now()
-		for _, m := range msgs[:n] {
-			// where the system cannot say that a datagram was cut (msgTrunc 0),
-			// a full buffer is taken as cut
-			cut := m.Flags&msgTrunc != 0 || msgTrunc == 0 && m.N == size
-			s.deliver(m.Buffers[0][:m.N], cut, at)
-		}
+		s.fail(err, false)
 	}
+}
+
+// readBatch and readSize are how many answers read takes at most in one system
+// call, and the room for each.
+const readBatch, readSize = 16, 1232
+
+// received hands on one datagram of n bytes read into buf, with the receive
+// flags it came with. Where the system cannot say that a datagram was cut
+// (msgTrunc 0), a full buffer is taken as cut.
+func (s *muxSock) received(buf []byte, n, flags int, at time.Time) {
+	cut := flags&msgTrunc != 0 || msgTrunc == 0 && n == len(buf)
+	s.deliver(buf[:n], cut, at)
 }
 
 // deliver hands one answer to the query it answers, if any. An answer larger
