@@ -314,6 +314,15 @@ func (c *Checker) remember(subject string, pos int, listed bool) {
 	}
 }
 
+// awaitClosed waits for ch to be closed. Once it is, the check costs no lock:
+// a receive that may wait takes the channel's lock even when it is closed,
+// which every answer of a run contended for on its list's channel.
+func awaitClosed(ch chan struct{}) {
+	if !isReady(ch) {
+		<-ch
+	}
+}
+
 func isReady(ch chan struct{}) bool {
 	select {
 	case <-ch:

@@ -92,8 +92,8 @@ func (r *runner) dropTXT(f flight) {
 // answer came at, confirming it first when it needs proof, and records it.
 func (r *runner) judgeAnswer(ctx context.Context, j job, c Check, v Verdict, at time.Time) {
 	l := j.l
-	<-l.done
-	<-r.resolverDone
+	awaitClosed(l.done)
+	awaitClosed(r.resolverDone)
 	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type}
 	if r.needsProof(l, j.s.Name, v, at) {
 		in.Verdict, in.Proven = r.prove(ctx, l, v, at), true
