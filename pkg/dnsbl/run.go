@@ -147,8 +147,14 @@ func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*res
 // queries, each where the list's rate and the window allow it at once. A job
 // the run's end left unsent is not counted.
 func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, planned []planned) {
-	ready := make([]flight, 0, len(planned))
-	defer func() { r.startAll(ctx, ready) }()
+	buf := flightPool.Get().(*[]flight)
+	ready := (*buf)[:0]
+	defer func() {
+		r.startAll(ctx, ready)
+		clear(ready[:cap(ready)]) // the flights went by value to the takers
+		*buf = ready[:0]
+		flightPool.Put(buf)
+	}()
 	for _, p := range planned {
 		j := job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
 		if j.l.limiter != nil && !j.l.limiter.Allow() {
@@ -165,6 +171,11 @@ func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, pla
 		ready = append(ready, f)
 	}
 }
+
+// flightPool holds the lists of a subject's flights that send builds and
+// startAll hands on, one a subject: a bulk run's largest allocation after the
+// queries' own.
+var flightPool = sync.Pool{New: func() any { return new([]flight) }}
 
 // startAll starts the flights' A queries, and the TXT queries of the eager ones
 // where a slot is free at once: those of lists asked through the resolver in

@@ -304,10 +304,7 @@ func (c *Client) Lookup(ctx context.Context, name string, t Type) (*Answer, erro
 type Pending struct {
 	c     *Client
 	ctx   context.Context
-	name  string
-	t     Type
-	key   queryKey
-	q     question
+	key   queryKey // the name asked (lower case, no final dot) and the type
 	first *muxCall // the first try, sent by Start
 	sent  time.Time
 	err0  error         // the first try could not be sent
@@ -403,7 +400,7 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 			c.shared.Add(1)
 			continue
 		}
-		p := &Pending{c: c, ctx: ctx, name: name, t: t, key: key, ready: make(chan struct{}), noStore: uncached}
+		p := &Pending{c: c, ctx: ctx, key: key, ready: make(chan struct{}), noStore: uncached}
 		if ifFree {
 			if p.seq = win.TryAcquire(); p.seq == 0 {
 				continue // not sent: nil
@@ -440,8 +437,7 @@ func (c *Client) send(ctx context.Context, fresh []*Pending) {
 	qs := make([]question, len(fresh))
 	expired := make([]expirer, len(fresh))
 	for i, p := range fresh {
-		p.q = question{name: p.name, qtype: uint16(p.t)}
-		qs[i] = p.q
+		qs[i] = p.question()
 		expired[i] = p
 	}
 	if ctx.Err() == nil {
@@ -474,7 +470,7 @@ func (c *Client) unsent(ps, fresh []*Pending) {
 			ps[i] = nil
 		}
 		p.ended(false)
-		p.err0 = &Error{Kind: Canceled, Name: p.name}
+		p.err0 = &Error{Kind: Canceled, Name: p.key.name}
 		close(p.ready) // a caller that joined it meanwhile is told
 	}
 	c.mu.Unlock()
@@ -572,6 +568,11 @@ type queryKey struct {
 	t    Type
 }
 
+// question is the Pending's query as the multiplexer packs it.
+func (p *Pending) question() question {
+	return question{name: p.key.name, qtype: uint16(p.key.t)}
+}
+
 // expire runs when the Pending's first try times out: the next try must not wait
 // for someone to wait, since a caller waiting for several Pendings in turn would
 // otherwise add their timeouts up.
@@ -613,7 +614,7 @@ func (p *Pending) resolve() {
 }
 
 func (c *Client) exchange(p *Pending) (*Answer, error) {
-	ctx, name, q := p.ctx, p.name, p.q
+	ctx, name, q := p.ctx, p.key.name, p.question()
 	tries := 1 + c.retries
 	var last *Error
 	resends, late := 0, false
@@ -652,7 +653,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 			if resp.isNeg {
 				a = resp.neg.answer(name, rtt, server)
 			} else {
-				a, err = parse(q, resp.msg, name, p.t, rtt, server)
+				a, err = parse(q, resp.msg, name, p.key.t, rtt, server)
 			}
 			if a != nil {
 				a.Resends, a.Lost = resends, late
