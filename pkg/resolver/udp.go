@@ -477,7 +477,7 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, tim
 	for k := range sc.msgs {
 		sc.msgs[k].Buffers = sc.bufs[k : k+1]
 	}
-	for k, err := range sendBatch(s.pc, sc.msgs) {
+	for k, err := range sendBatch(s.batchWriter(sc), sc.msgs) {
 		if err != nil {
 			i := sc.sent[k]
 			mqs[i].stop()
@@ -493,6 +493,7 @@ type batchScratch struct {
 	msgs []ipv4.Message
 	bufs [][]byte // each message's one buffer
 	sent []int    // the index in the batch of each message
+	sys  sendScratch
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(batchScratch) }}
@@ -507,11 +508,13 @@ func (sc *batchScratch) add(wire []byte, i int) {
 func (sc *batchScratch) put() {
 	clear(sc.bufs)
 	clear(sc.msgs)
+	sc.sys.clear()
 	sc.msgs, sc.bufs, sc.sent = sc.msgs[:0], sc.bufs[:0], sc.sent[:0]
 	scratchPool.Put(sc)
 }
 
-// batchWriter is what sendBatch writes with: an *ipv4.PacketConn.
+// batchWriter is what sendBatch writes with: an *ipv4.PacketConn, or on Linux
+// the socket's own sendmmsg (muxSock.batchWriter).
 type batchWriter interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }

@@ -8,6 +8,14 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
+// sendScratch is what a batch's send needs besides its messages: nothing here.
+type sendScratch struct{}
+
+func (*sendScratch) clear() {}
+
+// batchWriter is what a batch is sent with: x/net's WriteBatch.
+func (s *muxSock) batchWriter(*batchScratch) batchWriter { return s.pc }
+
 // readBatches reads answers into slab, several a system call where the system
 // has one (x/net's ReadBatch), until an error, which it returns.
 func (s *muxSock) readBatches(slab []byte) error {
