@@ -164,25 +164,33 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		stem = ReverseIP(s.Addr)
 	}
 	asked := s.Type == SubjectDomain || s.Addr.IsValid() // a skipped SPF range has no query
-	jobs = make([]planned, 0, len(lists))
+	applies := func(l *listState) bool {
+		// a full host name goes to the lists that list host names only
+		return (l.Subjects() == want || linkAddr && l.IPSubjects) && (!s.Host || l.Hostnames)
+	}
+	nJobs, nDone := 0, 0 // counted first: the lists are made once, at their size
 	for _, l := range lists {
-		if l.Subjects() != want && !(linkAddr && l.IPSubjects) || s.Host && !l.Hostnames {
-			continue // a full host name goes to the lists that list host names only
+		switch {
+		case !applies(l):
+		case skipOf(s, l) != nil || len(stem)+1+len(l.zone) > 253:
+			nDone++
+		default:
+			nJobs++
+		}
+	}
+	jobs = make([]planned, 0, nJobs)
+	if nDone > 0 {
+		done = make([]Check, 0, nDone)
+	}
+	for _, l := range lists {
+		if !applies(l) {
+			continue
 		}
 		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: pos, list: l.pos}
 		if asked && len(stem)+1+len(l.List.Zone) <= 253 {
 			c.Query = stem + "." + l.List.Zone
 		}
-		var skip error
-		switch {
-		case s.Skip != nil:
-			skip = s.Skip
-		case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
-			skip = l.familySkip(s.Addr)
-		case l.NeedsKey():
-			skip = l.keySkip()
-		}
-		if skip != nil {
+		if skip := skipOf(s, l); skip != nil {
 			c.Status, c.Err = Skipped, skip
 			done = append(done, c)
 			continue
@@ -199,6 +207,19 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		jobs = append(jobs, planned{l: l, name: name, shown: c.Query})
 	}
 	return jobs, done
+}
+
+// skipOf is why list l is not asked about subject s, or nil.
+func skipOf(s Subject, l *listState) error {
+	switch {
+	case s.Skip != nil:
+		return s.Skip
+	case s.Type == SubjectIP && s.Addr.IsValid() && !l.Covers(s.Addr):
+		return l.familySkip(s.Addr)
+	case l.NeedsKey():
+		return l.keySkip()
+	}
+	return nil
 }
 
 // planSubject plans one subject and hands its jobs to send: the runner's part,

@@ -94,8 +94,13 @@ func (w *Window) TryAcquire() uint64 {
 	}
 }
 
-// Acquire waits for a slot; 0 if ctx ended first.
+// Acquire waits for a slot; 0 if ctx ended first. A free slot is taken
+// without looking at ctx: a select that may wait locks every channel it
+// names, and ctx's is shared by every query of a run.
 func (w *Window) Acquire(ctx context.Context) uint64 {
+	if seq := w.TryAcquire(); seq != 0 {
+		return seq
+	}
 	select {
 	case w.slots <- struct{}{}:
 		return w.next()
