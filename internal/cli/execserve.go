@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -19,8 +20,7 @@ const serveBinary = "blcheck-serve"
 // execServe runs `blcheck serve` in blcheck-serve, with the arguments blcheck
 // was given less the word serve: blcheck-serve reads them, and the
 // environment, as `blcheck serve` would, and answers for them (usage errors
-// included). On Unix the exec replaces this process, so a service manager's
-// signals reach the exporter itself.
+// included).
 func execServe(cmd *cobra.Command, s *streams) error {
 	path, err := findServe(os.Executable, exec.LookPath)
 	if err != nil {
@@ -33,9 +33,63 @@ func execServe(cmd *cobra.Command, s *streams) error {
 	return serveExec(cmd, path, args)
 }
 
-// serveExec runs blcheck-serve; tests replace it, since on Unix it replaces
-// the process.
+// serveExec runs blcheck-serve; tests replace it.
 var serveExec = runServeBinary
+
+// runServeBinary runs blcheck-serve with blcheck's standard streams and
+// environment, hands it the signals blcheck gets (forwarded), and ends as it
+// does: its exit code, or 0 when a SIGINT or SIGTERM stopped it. Nothing is
+// started once cmd's context has ended (a SIGINT or SIGTERM came first).
+//
+// It is not an exec, which would keep one process: a signal that reaches
+// another of blcheck's threads while execve runs is handled there, and lost
+// with that thread (1 in 12 SIGTERMs sent in the first milliseconds left the
+// exporter running). A parent that catches the signals from its start and
+// passes them on loses none; it costs a second, idle process.
+func runServeBinary(cmd *cobra.Command, path string, args []string) error {
+	sigs := make(chan os.Signal, 8)
+	if len(forwarded) > 0 {
+		signal.Notify(sigs, forwarded...)
+		defer signal.Stop(sigs)
+	}
+	if cmd.Context().Err() != nil { // SIGINT or SIGTERM before it started: stopped
+		return nil
+	}
+	c := exec.Command(path, args...)
+	c.Args[0] = serveBinary
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	c.SysProcAttr = serveAttr()
+	runtime.LockOSThread() // the parent-death signal belongs to the thread that starts the child
+	defer runtime.UnlockOSThread()
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("serve: running %s: %v", path, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			_ = c.Process.Signal(sig) // one that finds it gone changes nothing
+		case err := <-done:
+			return serveEnded(path, c.ProcessState, err)
+		}
+	}
+}
+
+// serveEnded is blcheck's result for how blcheck-serve ended: its exit code
+// (it has said why), 0 when a SIGINT or SIGTERM stopped it before its own
+// handling was set up, an error otherwise.
+func serveEnded(path string, ps *os.ProcessState, err error) error {
+	switch {
+	case ps == nil:
+		return fmt.Errorf("serve: running %s: %v", path, err)
+	case ps.ExitCode() == 0, stoppedAsAsked(ps):
+		return nil
+	case ps.ExitCode() > 0:
+		return &exitError{code: ps.ExitCode()}
+	}
+	return fmt.Errorf("serve: %s ended: %v", serveBinary, ps)
+}
 
 // findServe finds blcheck-serve beside the running binary (the archives and
 // packages install them together; symbolic links to blcheck are followed),

@@ -3,19 +3,18 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"syscall"
-
-	"github.com/spf13/cobra"
 )
 
-// runServeBinary replaces blcheck with blcheck-serve: same process, same
-// standard streams and environment, and the service manager's signals (SIGTERM
-// to stop, SIGHUP to reload) go to the exporter itself. The signals blcheck
-// catches are reset to their defaults by the exec; the one it ignores, SIGPIPE,
-// blcheck-serve ignores too.
-func runServeBinary(_ *cobra.Command, path string, args []string) error {
-	err := syscall.Exec(path, append([]string{serveBinary}, args...), os.Environ())
-	return fmt.Errorf("serve: running %s: %v", path, err)
+// forwarded are the signals blcheck hands to blcheck-serve: stop (SIGINT,
+// SIGTERM) and reload (SIGHUP, systemd's ExecReload sends it to the main
+// process, blcheck).
+var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// stoppedAsAsked says whether the exporter ended on a SIGINT or SIGTERM that
+// came before it set up its own handling: as it stops on one, exit 0.
+func stoppedAsAsked(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM)
 }

@@ -39,13 +39,13 @@ type streams struct {
 	width  int    // stdout's width in columns when it is a terminal (help is wrapped to it)
 	// lookup resolves a --resolver host name; nil: the system's resolver
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
-	// exporter runs `blcheck serve`; nil: serve execs blcheck-serve
+	// exporter runs `blcheck serve`; nil: serve runs blcheck-serve
 	exporter Exporter
 	args     []string // the arguments run was given
 }
 
 // Main runs blcheck with the process's arguments, and exits. exp is the
-// exporter of `blcheck serve`: the blcheck binary passes nil (its serve execs
+// exporter of `blcheck serve`: the blcheck binary passes nil (its serve runs
 // blcheck-serve), and blcheck-serve passes its exporter and the word "serve",
 // so that it runs `blcheck serve` and nothing else.
 func Main(exp Exporter, prefix ...string) {

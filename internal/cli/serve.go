@@ -15,7 +15,7 @@ import (
 )
 
 // The exporter runs in a second binary, blcheck-serve (cmd/blcheck-serve), and
-// `blcheck serve` execs it (execServe). Go runs the init of every package a
+// `blcheck serve` runs it (execServe). Go runs the init of every package a
 // binary links, and client_golang, exporter-toolkit and what they import
 // (protobuf, procfs, yaml) cost every run about 2.4 ms before main: a third of
 // `blcheck version`, and a CLI run that never serves has no use for them
@@ -35,7 +35,7 @@ const serveCacheSize = 1 << 16
 
 // Exporter runs the exporter of `blcheck serve` until ctx ends, once the flags,
 // the catalog and the resolver are ready. blcheck-serve passes one to Main;
-// the blcheck binary passes none, and its serve execs blcheck-serve.
+// the blcheck binary passes none, and its serve runs blcheck-serve.
 type Exporter func(ctx context.Context, c ExporterConfig) error
 
 // ExporterConfig is what `blcheck serve` hands its Exporter.
