@@ -112,6 +112,28 @@ func TestServeExecsTheExporter(t *testing.T) {
 	}
 }
 
+// -c is --critical for check's Nagios output only: with BLCHECK_FORMAT=nagios
+// in the environment, serve's -c (and scan's) is still --concurrency.
+func TestNagiosCriticalIsCheckOnly(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, filepath.Join(dir, serveName()))
+	t.Setenv("PATH", dir)
+	var gotArgs []string
+	defer func(old func(*cobra.Command, string, []string) error) { serveExec = old }(serveExec)
+	serveExec = func(_ *cobra.Command, _ string, args []string) error { gotArgs = args; return nil }
+	env := map[string]string{"BLCHECK_FORMAT": "nagios"}
+	if got := runCLI(t, env, "", "serve", "-c", "5", "--allow", "any"); got.code != exitClean ||
+		!slices.Equal(gotArgs, []string{"-c", "5", "--allow", "any"}) {
+		t.Errorf("serve -c 5: exit %d, ran %q\n%s", got.code, gotArgs, got.err)
+	}
+	if got := runCLI(t, env, "", "scan", "-c", "5", filepath.Join(dir, "none.eml")); strings.Contains(got.err, "critical") {
+		t.Errorf("scan -c 5 read as --critical: %s", got.err)
+	}
+	if got := runCLI(t, env, "", "-c", "0", "--warning", "0", "192.0.2.1", "-r", "127.0.0.1:1"); !strings.Contains(got.err, "critical") {
+		t.Errorf("check -c 0 with BLCHECK_FORMAT=nagios is not --critical: exit %d, %s", got.code, got.err)
+	}
+}
+
 // blcheck-serve --version says its version, and starts nothing.
 func TestServeVersion(t *testing.T) {
 	defer func(v string) { version = v }(version)

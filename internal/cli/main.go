@@ -80,7 +80,10 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // exit code. It is what the tests call.
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
-	s.args = nagiosArgs(args, s.getenv("BLCHECK_FORMAT"))
+	s.args = args
+	if cmd, _, err := root.Find(args); err == nil && (cmd == root || cmd.Name() == "check") { // the one with --critical
+		s.args = nagiosArgs(args, s.getenv("BLCHECK_FORMAT"))
+	}
 	root.SetArgs(s.args)
 	root.SetIn(s.in)
 	out := &checkedWriter{w: s.out} // --help and --version into a full disk are a failure, not exit 0
