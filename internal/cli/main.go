@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, s *streams) int {
 	root.SetArgs(s.args)
 	root.SetIn(s.in)
 	out := &checkedWriter{w: s.out} // --help and --version into a full disk are a failure, not exit 0
-	root.SetOut(out)
+	root.SetOut(helpOut{out})
 	root.SetErr(s.err)
 	stopHangup := func() {}
 	defer func() { stopHangup() }()
@@ -123,6 +123,16 @@ func run(ctx context.Context, args []string, s *streams) int {
 		return exitIncomplete
 	}
 	return code
+}
+
+// helpOut is where cobra writes help, usage, --version and completions: a
+// failed write is kept in the checkedWriter for run to report, once, and not
+// handed back to cobra, which would print it too.
+type helpOut struct{ *checkedWriter }
+
+func (h helpOut) Write(p []byte) (int, error) {
+	_, _ = h.checkedWriter.Write(p)
+	return len(p), nil
 }
 
 // nagiosArgs makes -c mean --critical when the output is for Nagios, as in
