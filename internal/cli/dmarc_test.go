@@ -201,3 +201,22 @@ func TestDMARCNothingListedUnfinished(t *testing.T) {
 		t.Errorf("exit %d, want 3 without the all-clear\n%s%s", got.code, got.stdout, got.err)
 	}
 }
+
+// A report whose every source is private checks nothing (exit 0, nothing to
+// check): it is not said to have no listed source.
+func TestDMARCNothingAsked(t *testing.T) {
+	srv := fakeWorld(t)
+	data, err := os.ReadFile(rfc9990)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := filepath.Join(t.TempDir(), "private.xml")
+	if err := os.WriteFile(private, bytes.ReplaceAll(data, []byte(realSource), []byte("10.0.0.5")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, never, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", private)
+	if got.code != exitClean || strings.Contains(got.stdout, "No sending address found in the reports is listed.") ||
+		!strings.Contains(got.stdout, "No sending address was asked about on any list") {
+		t.Errorf("exit %d, want 0 without the all-clear\n%s%s", got.code, got.stdout, got.err)
+	}
+}

@@ -123,6 +123,8 @@ func (t *text) dmarcText() {
 	}
 	switch {
 	case real+forged > 0:
+	case nothingAsked(t.v.Result.Summary): // every source private, or no list applies: nothing was asked
+		t.p("  %s\n", t.yellow.Sprint("No sending address was asked about on any list: this says nothing about listings."))
 	case t.v.Verdict.Outcome == dnsbl.OutcomeClean:
 		t.p("  %s\n", t.green.Sprint("No sending address found in the reports is listed."))
 	default: // not every source was checked on every list: never "none is listed" alone
