@@ -130,6 +130,9 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 			if notChecked != "" {
 				text += "; not checked: " + notChecked
 			}
+			if inc := v.AllIncomplete(); len(inc) > 0 { // why it is UNKNOWN, when no list's failure says it
+				text += "; incomplete: " + Sanitize(inc[0], 200)
+			}
 		}
 		if res.Summary.Interrupted {
 			_, cut, notStarted := interruptedCounts(res)

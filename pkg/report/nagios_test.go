@@ -1,0 +1,26 @@
+package report
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+)
+
+// A listing below --warning on a run left incomplete for a reason no list's
+// failure says (the state not saved) is UNKNOWN, and its status line says why.
+func TestNagiosBelowWarningSaysWhyIncomplete(t *testing.T) {
+	zen := &catalog.List{ID: "zen"}
+	res := &dnsbl.Result{Summary: dnsbl.Summary{Targets: 1, Subjects: 1, Checks: 1, Counts: map[dnsbl.Status]int{dnsbl.Listed: 1}},
+		Lists: []dnsbl.ListHealth{{List: zen, Answered: 1}},
+		Targets: []*dnsbl.TargetResult{{Target: dnsbl.Target{Input: "192.0.2.10"}, Subjects: []dnsbl.Subject{{Name: "192.0.2.10"}},
+			Checks: []dnsbl.Check{{Subject: "192.0.2.10", List: zen, Status: dnsbl.Listed, Codes: []netip.Addr{netip.MustParseAddr("127.0.0.2")}}}}}}
+	v := &View{Result: res, Incomplete: []string{"the state could not be saved (--state): disk full"}}
+	v.Decide(true)
+	state, text, _ := nagios(v, 2, 3)
+	if state != NagiosUnknown || !strings.Contains(text, "listed once") || !strings.Contains(text, "the state could not be saved") {
+		t.Errorf("state %d, text %q: want UNKNOWN, the listing and why", state, text)
+	}
+}
