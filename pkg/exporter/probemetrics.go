@@ -42,7 +42,7 @@ func (m *probeMetrics) Collect(ch chan<- prometheus.Metric) {
 			for j, l := range s.Labels {
 				values[j] = l.Value
 			}
-			// every family blcheck exports is a gauge (report.Gauge)
+			// every family blcheck exports is a gauge (report.Family)
 			ch <- prometheus.MustNewConstMetric(m.descs[i], prometheus.GaugeValue, s.Value, values...)
 		}
 	}

@@ -34,18 +34,11 @@ const (
 	helpLastRun = "When blcheck last wrote these metrics, as a Unix time in seconds."
 )
 
-// MetricType is a family's Prometheus type. Every family blcheck exports is a
-// gauge.
-type MetricType string
-
-// Gauge is the only MetricType there is.
-const Gauge MetricType = "gauge"
-
-// Family is one metric family: its samples sorted as client_golang's Gather
-// sorts them (by label values, in label-name order), never empty.
+// Family is one metric family, a gauge (every family blcheck exports is one):
+// its samples sorted as client_golang's Gather sorts them (by label values, in
+// label-name order), never empty.
 type Family struct {
 	Name, Help string
-	Type       MetricType
 	Samples    []Sample
 }
 
@@ -215,7 +208,7 @@ func collect(gs ...*gaugeFamily) []Family {
 			continue
 		}
 		sort.Slice(g.samples, func(i, j int) bool { return lessLabels(g.samples[i].Labels, g.samples[j].Labels) })
-		out = append(out, Family{Name: g.name, Help: g.help, Type: Gauge, Samples: g.samples})
+		out = append(out, Family{Name: g.name, Help: g.help, Samples: g.samples})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

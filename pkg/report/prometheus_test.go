@@ -235,7 +235,7 @@ func TestPrometheusTextAsExpfmt(t *testing.T) {
 		1.7652e9, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN(), 3}
 	var fams []Family
 	for i, help := range []string{"plain", `back\slash and "quotes"`, "two\nlines\\n", "", "ünïcödé 😀"} {
-		f := Family{Name: fmt.Sprintf("blcheck_test_%d", i), Help: help, Type: Gauge}
+		f := Family{Name: fmt.Sprintf("blcheck_test_%d", i), Help: help}
 		for j, v := range values {
 			s := Sample{Value: v}
 			if i > 0 {

@@ -29,9 +29,7 @@ func WritePrometheusText(w io.Writer, fams []Family) error {
 		helpEscaper.WriteString(bw, f.Help)
 		bw.WriteString("\n# TYPE ")
 		bw.WriteString(f.Name)
-		bw.WriteByte(' ')
-		bw.WriteString(string(f.Type))
-		bw.WriteByte('\n')
+		bw.WriteString(" gauge\n")
 		for _, s := range f.Samples {
 			writeSample(bw, f.Name, s)
 		}
