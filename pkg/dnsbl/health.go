@@ -226,7 +226,7 @@ func (r *runner) askNX(ctx context.Context, probes []*nxProbe, t *nxTally) {
 	for _, pr := range probes {
 		switch {
 		case pr.l != nil:
-			pr.p = r.probeStart(ctx, pr.l, false, pr.name)
+			pr.p = r.probeStart(ctx, pr.l, false, true, pr.name)
 		default:
 			if pr.p = r.probes.take(pr.name); pr.p == nil {
 				pr.p = r.o.Resolver.Start(resolver.Unbounded(resolver.WithoutCache(ctx)), pr.name, resolver.TypeA)
@@ -289,11 +289,11 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 		}
 	}
 	direct := l.direct.Load()
-	h, refused := r.probeHealth(ctx, l, direct)
+	h, refused := r.probeHealth(ctx, l, direct, gated)
 	if !direct && refused && r.o.Direct == DirectAuto && ctx.Err() == nil {
 		// the resolver is refused: the list's own servers say how it is
 		l.direct.Store(true)
-		if dh, _ := r.probeHealth(ctx, l, true); dh.State != HealthNoAnswer {
+		if dh, _ := r.probeHealth(ctx, l, true, false); dh.State != HealthNoAnswer {
 			h = dh
 		}
 	}
@@ -301,8 +301,9 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 }
 
 // probeHealth asks the list's test points, through the resolver or directly,
-// and says what the answers make of it, and whether any was a refusal.
-func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h Health, refused bool) {
+// and says what the answers make of it, and whether any was a refusal. Only
+// a gated check reads the run's probe batch (probeStart).
+func (r *runner) probeHealth(ctx context.Context, l *listState, direct, gated bool) (h Health, refused bool) {
 	type sent struct {
 		probe
 		p    *resolver.Pending
@@ -314,7 +315,7 @@ func (r *runner) probeHealth(ctx context.Context, l *listState, direct bool) (h 
 		if tp.err != nil {
 			pr.v = Verdict{Status: Error, Error: tp.err.Error()}
 		} else {
-			pr.p, pr.name = r.probeStart(ctx, l, direct, tp.name), tp.name
+			pr.p, pr.name = r.probeStart(ctx, l, direct, gated, tp.name), tp.name
 		}
 		out = append(out, pr)
 	}
@@ -441,9 +442,13 @@ func (r *runner) witness() *listState {
 // probeStart sends one health query. Health queries are few (two or three a
 // list) and take no slot of the concurrency bound: answers waiting for a list's
 // health must never wait for a slot that they hold themselves. They skip the
-// resolver's answer cache: a health check says how the list is now.
-func (r *runner) probeStart(ctx context.Context, l *listState, direct bool, name string) *resolver.Pending {
-	if !direct {
+// resolver's answer cache: a health check says how the list is now. A
+// query of the probe batch is taken only when batched: a confirmation must be
+// asked after its answer came, and the batch's queries left before it (two
+// lists of one zone share them: the first list's confirmation would otherwise
+// take the second's).
+func (r *runner) probeStart(ctx context.Context, l *listState, direct, batched bool, name string) *resolver.Pending {
+	if batched && !direct {
 		if p := r.probes.take(name); p != nil {
 			return p // sent with the run's other test points
 		}
@@ -554,8 +559,8 @@ func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
 	}
 }
 
-// take returns the query for name sent in the batch, once; nil when there is
-// none (a confirmation asks again).
+// take returns the query for name sent in the batch, once for each
+// registration; nil when there is none.
 func (b *probeBatch) take(name string) *resolver.Pending {
 	b.mu.Lock()
 	defer b.mu.Unlock()
