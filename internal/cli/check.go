@@ -437,8 +437,10 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		return err
 	}
 	v := newView(res, servers, warnings, lists, found)
-	if res.Summary.Interrupted && ctx.Err() == nil && errors.Is(context.Cause(runCtx), errDeadline) {
-		v.Deadline = oo.deadline // the deadline stopped it, not a signal
+	// the deadline stopped it, not a signal: it passed, or a list's rate would
+	// have passed it (the run ends before it, cut short)
+	if res.Summary.Interrupted && ctx.Err() == nil && oo.deadline > 0 {
+		v.Deadline = oo.deadline
 		v.Incomplete = append(v.Incomplete, report.DeadlineReason(oo.deadline))
 	}
 	// the same warnings on stderr in every format, each once (text and Nagios

@@ -323,6 +323,12 @@ func TestDeadline(t *testing.T) {
 		{"nagios -t in seconds", []string{"-l", "zen,spamcop", "-o", "nagios", "-t", "0.2", "192.0.2.99"}, 3, []string{"BLCHECK UNKNOWN - stopped at the --deadline of 200ms"}},
 		{"json", []string{"-l", "zen,spamcop", "-o", "json", "-t", "200ms", "192.0.2.99"}, 3, []string{`"exit_code": 3`, "the --deadline of 200ms passed"}},
 		{"in time, nothing said", []string{"-l", "zen", "-t", "30", "192.0.2.99"}, 0, []string{"Exit 0 (clean)"}},
+		// a list's second query waits 10 s for its --rate, past the deadline: the
+		// limiter refuses at once, and the run ends early, cut short, never clean
+		{"the lists' rate would pass it", []string{"-l", "zen,psbl", "--rate", "0.1", "-t", "5s", "192.0.2.98", "192.0.2.99"}, 3,
+			[]string{"NOT FULLY CHECKED (deadline)", "Exit 3 (incomplete)"}},
+		{"the lists' rate would pass it, nagios", []string{"-l", "zen,psbl", "--rate", "0.1", "-t", "5s", "-o", "nagios", "192.0.2.98", "192.0.2.99"}, 3,
+			[]string{"BLCHECK UNKNOWN - stopped at the --deadline of 5s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

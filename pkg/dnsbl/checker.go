@@ -449,7 +449,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		r.result.Targets = append(r.result.Targets, t) // after the started ones, still in input order
 		r.observeTarget(t)
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.cut { // never a complete run with a target cut short
 		r.result.Summary.Interrupted = true
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
 	}

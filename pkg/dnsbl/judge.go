@@ -316,6 +316,7 @@ func (r *runner) release(ts *targetState) {
 	}
 	r.mu.Lock()
 	ts.res.Interrupted = ts.cut.Load()
+	r.cut = r.cut || ts.res.Interrupted
 	ts.res.SubjectsDone = int(ts.done.Load())
 	otherShard := ts.res.Target.Kind == KindCIDR && r.ro.Shard.Count > 1 && ts.res.recorded == 0
 	if ts.res.asked == 0 && !ts.res.Interrupted && len(ts.res.Problems) == 0 && !otherShard {

@@ -98,6 +98,10 @@ type runner struct {
 	mu     sync.Mutex
 	obsMu  sync.Mutex // serialises the observer's calls, made outside mu
 	result *Result
+	// cut is set (under mu) when a started target was cut short: by the run's
+	// end, or before it, by a list's rate that would pass the run's deadline
+	// (its limiter refuses to wait, with ctx still live).
+	cut bool
 	// The counts of checks are kept outside mu (record), and put in the
 	// result's summary at the end (summarise): checks answered (listed, clean,
 	// allowlisted), failed (error, blocked, unreliable), and failed for want
