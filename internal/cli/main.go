@@ -1,6 +1,6 @@
-// Command blcheck checks IP addresses, domains and the mail they send against
-// DNS blacklists, and tells listed, clean, blocked, error, unreliable and
-// skipped apart.
+// Package cli is the command line of blcheck (cmd/blcheck) and of its
+// exporter, blcheck-serve (cmd/blcheck-serve): Main parses the arguments,
+// runs the command and exits with the contract's code.
 package cli
 
 import (

@@ -9,13 +9,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// serveChildEnv makes the test binary play blcheck-serve (serveChild).
+const serveChildEnv = "BLCHECK_TEST_SERVE_CHILD"
+
 // TestMain makes every test of the CLI safe by default: --direct is never
 // unless a test says otherwise (with loopback --root-hints), so that no test
 // asks the internet's root servers when a fake list refuses the resolver; and
 // serve never runs a blcheck-serve found on PATH.
-// serveChildEnv makes the test binary play blcheck-serve (serveChild).
-const serveChildEnv = "BLCHECK_TEST_SERVE_CHILD"
-
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(serveChildEnv); mode != "" { // the test binary as blcheck-serve
 		os.Exit(serveChild(mode))
