@@ -4,9 +4,9 @@ import "sync"
 
 // dispatchPool runs dispatch for the targets of a run on at most n goroutines,
 // started as the targets find all of them busy (a small run starts few), and
-// each kept for the next target. A goroutine a target would grow its stack to
-// the depth of a query's send (sendmmsg under x/net's batch writer) on every
-// target, in a bulk run about 3% of the engine's CPU; a kept one grows it once.
+// each kept for the next target. A new goroutine for each target would grow
+// its stack to the depth of a query's send every time (in a bulk run about 3%
+// of the engine's CPU); a kept one grows it once.
 type dispatchPool struct {
 	work    chan *targetState
 	do      func(*targetState)

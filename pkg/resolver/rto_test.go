@@ -95,7 +95,6 @@ func TestRTOSamplesTheWindowsQueries(t *testing.T) {
 func TestRTOLearnsFromSlowAnswers(t *testing.T) {
 	srv := dnsbltest.NewServer()
 	defer srv.Close()
-	srv.A("fast.bl.test", "127.0.0.2")
 	srv.A("x.slow.bl.test", "127.0.0.2")
 	const slow = 150 * time.Millisecond
 	srv.AddFault(dnsbltest.Fault{Suffix: "slow.bl.test", Kind: dnsbltest.Delay, Delay: slow})
@@ -104,9 +103,9 @@ func TestRTOLearnsFromSlowAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Lookup(context.Background(), "fast.bl.test", TypeA); err != nil {
-		t.Fatal(err)
-	}
+	// a cache hit's round trip, given rather than timed: a busy machine's
+	// loopback may take longer than the floor's quarter
+	c.rtt.observe(time.Millisecond)
 	if got := c.rto(); got != minRTO {
 		t.Fatalf("after a fast answer the RTO is %v, want the floor %v", got, minRTO)
 	}
