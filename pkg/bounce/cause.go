@@ -28,6 +28,10 @@ type Cause struct {
 // NothingToCheck reports whether the cause is one no blacklist check bears on.
 func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
 
+// listedWords say that a blacklist rejected the mail (listWordRE); unnamedListRE
+// adds looser words to them.
+const listedWords = `(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b`
+
 var (
 	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +
 		`\bfrequency limited\b|\b4\.7\.28\b|\bthrottl|\bsending rate\b|\bexceeded (?:the )?(?:rate|message limit|sending limit)\b|` +
@@ -63,13 +67,12 @@ var (
 		`\binvalid dns (?:mx|a)\b|\b(?:mx|a/aaaa) (?:resource )?record\b`)
 	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
 	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.\d{1,3}|2\.[0-4]|3\.4)$`)
-	// a blacklist in words, without naming one
 	// a list named as the reason, in words strong enough to outweigh a
 	// recipient phrase beside them ("Recipient address rejected: your IP is on
 	// our blacklist"); unnamedListRE's looser words would not
-	listWordRE    = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b`)
-	unnamedListRE = lazyre.New(`(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bspam ?list\b|\blisted (?:at|in|on|by)\b|` +
-		`\bblocked (?:using|by)\b|\bfound on one or more\b|\bbanned\b|\breputation\b|` +
+	listWordRE = lazyre.New(listedWords)
+	// a blacklist in words, without naming one
+	unnamedListRE = lazyre.New(listedWords + `|\bspam ?list\b|\bblocked (?:using|by)\b|\bfound on one or more\b|\breputation\b|` +
 		`\b(?:ip|address|host|network|client|sender|server|mail from)\b[^\n]{0,40}?\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
 )
 
