@@ -20,7 +20,13 @@ import (
 	"github.com/blcheck/blcheck/pkg/exporter"
 )
 
-func main() { cli.Main(serve, "serve") }
+func main() {
+	// A SIGHUP before serve listens for it (systemd's reload right after the
+	// start) would end the exporter; until then there is nothing to reload.
+	// One that comes before main, in the runtime's start, still ends it.
+	signal.Ignore(syscall.SIGHUP)
+	cli.Main(serve, "serve")
+}
 
 // serve runs the exporter until ctx ends (SIGINT, SIGTERM); SIGHUP reads its
 // configuration again.
