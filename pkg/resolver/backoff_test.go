@@ -28,10 +28,10 @@ func TestBackoffSchedule(t *testing.T) {
 		timeout time.Duration
 		want    []time.Duration // when each copy after the first goes out
 	}{
-		{"on time", tick, 2 * time.Second, ms(50, 150, 350, 750, 1550)},
+		{"on time", tickOf(rto), 2 * time.Second, ms(50, 150, 350, 750, 1550)},
 		{"a late clock", 300 * time.Millisecond, 2 * time.Second, ms(300, 600, 900, 1500)},
-		{"a short timeout", tick, 400 * time.Millisecond, ms(50, 150, 350)},
-		{"the wait stops growing at 64 RTOs", tick, 10 * time.Second, ms(50, 150, 350, 750, 1550, 3150, 6350, 9550)},
+		{"a short timeout", tickOf(rto), 400 * time.Millisecond, ms(50, 150, 350)},
+		{"the wait stops growing at 64 RTOs", tickOf(rto), 10 * time.Second, ms(50, 150, 350, 750, 1550, 3150, 6350, 9550)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,5 +63,21 @@ func TestBackoffSchedule(t *testing.T) {
 				t.Errorf("%d IDs still reserved", len(s.wait))
 			}
 		})
+	}
+}
+
+// TestTickOf: the clock looks a quarter of an RTO apart, so a copy is at most a
+// quarter late, but never less often than every 25ms (a run's end and a try's
+// deadline are seen soon after) nor more often than every millisecond.
+func TestTickOf(t *testing.T) {
+	for _, tc := range []struct{ rto, want time.Duration }{
+		{minRTO, minRTO / 4},
+		{40 * time.Millisecond, 10 * time.Millisecond},
+		{500 * time.Millisecond, 25 * time.Millisecond}, // no round trip known yet
+		{2 * time.Millisecond, time.Millisecond},        // a test's short timeout
+	} {
+		if got := tickOf(tc.rto); got != tc.want {
+			t.Errorf("tickOf(%v) = %v, want %v", tc.rto, got, tc.want)
+		}
 	}
 }

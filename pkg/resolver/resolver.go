@@ -688,12 +688,17 @@ func (c *Client) rto() time.Duration {
 // minRTO is the shortest wait before a query is sent again. A server that
 // answers in a millisecond (an rbldnsd mirror on the same network, or on the
 // machine) and drops queries when its socket buffer is full would otherwise
-// have each lost query hold its window slot for 50ms, a third of a 1024-address
-// run: with 20ms, -c 256 against rbldnsd took 145-150 ms instead of 170-240
-// (the compare.py figure). A server whose answers vary (a resolver that answers
-// some from its cache and asks the lists for others) has a variation that keeps
-// its RTO well above this.
-const minRTO = 20 * time.Millisecond
+// have each lost query hold its window slot for much longer than the run needs
+// it. A -c 256 run against rbldnsd loses 100 to 170 queries to its full socket
+// buffer, as dnsperf's own run does; those lost near the end are the run's
+// tail. With 50ms, the 1024-address run of compare.py took 170-240 ms; with
+// 20ms 145-200; with 10ms (and its clock's tick at a quarter of the RTO, not
+// 5ms) its median rose from 0.80 to 0.88 and from 0.91 to 1.06 times dnsperf's
+// queries a second in two interleaved sets. 10ms is still ten round trips of
+// such a server. A server whose answers vary (a resolver that answers some from
+// its cache and asks the lists for others) has a variation that keeps its RTO
+// well above this.
+const minRTO = 10 * time.Millisecond
 
 // rttEstimate is the smoothed round trip and its variation (RFC 6298).
 type rttEstimate struct {
@@ -766,7 +771,7 @@ func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.
 		// from the first send even when copies followed it (Karn's ambiguity
 		// does not arise). Sampling only queries sent once would never see an
 		// answer slower than the RTO: after a few cache hits, a caching
-		// resolver's misses would all be sent again every 20ms and never
+		// resolver's misses would all be sent again every 10ms and never
 		// raise it.
 		c.rtt.observe(rtt)
 	}

@@ -91,7 +91,7 @@ func TestRTOSamplesTheWindowsQueries(t *testing.T) {
 // the RTO is at its floor, and a slow answer (a cache miss) is sent again
 // before it comes. Its answer to the first copy is still a round trip, and
 // must raise the RTO above it: sampled only when sent once, slow answers were
-// never seen, and every miss was sent again every 20ms for good.
+// never seen, and every miss was sent again at the floor for good.
 func TestRTOLearnsFromSlowAnswers(t *testing.T) {
 	srv := dnsbltest.NewServer()
 	defer srv.Close()

@@ -30,9 +30,15 @@ type udpMux struct {
 	closed atomic.Bool
 }
 
-// tick is how often a socket's clock looks for queries to send again or to end:
-// RTOs are at least 20ms (minRTO), so a copy goes out at most a quarter late.
-const tick = 5 * time.Millisecond
+// tickOf is how often a socket's clock looks for queries to send again or to
+// end, at an RTO of rto: a quarter of it, so that a copy goes out at most a
+// quarter of an RTO late (2.5ms for a server on the same machine or network,
+// whose RTO is minRTO), but at least every 25ms, so that the queries of a run
+// that ends (Ctrl-C) or a try that reaches its deadline end soon after. A
+// far server's clock wakes less often than a near one's.
+func tickOf(rto time.Duration) time.Duration {
+	return min(max(rto/4, time.Millisecond), 25*time.Millisecond)
+}
 
 // muxSockets spreads queries over several source ports, so that one socket's
 // receive buffer and reader are not the limit, and IDs have room. Eight made a
@@ -199,7 +205,7 @@ func (s *muxSock) finish(call *muxCall, r *muxReply) {
 // packet is still sent again well within the timeout), and ends those past
 // their deadline or whose context is done.
 func (s *muxSock) clock() {
-	t := time.NewTicker(tick)
+	t := time.NewTimer(time.Hour)
 	t.Stop() // ticking only while queries wait
 	defer t.Stop()
 	var again []*muxCall
@@ -209,11 +215,12 @@ func (s *muxSock) clock() {
 		case <-s.quit:
 			return
 		}
-		t.Reset(tick)
+		t.Reset(tickOf(s.rto()))
 		for busy := true; busy; {
 			select {
 			case now := <-t.C:
 				again, busy = s.scan(now, again[:0])
+				t.Reset(tickOf(s.rto())) // the RTO as it is now: it falls as the first answers come
 				for _, call := range again {
 					if _, err := s.conn.Write(call.wire); err != nil {
 						s.end(call, err)
