@@ -648,7 +648,8 @@ func listWarnings(res *dnsbl.Result) []string {
 	byState := map[dnsbl.HealthState][]dnsbl.ListHealth{}
 	for _, l := range res.Lists {
 		switch {
-		case l.Health.State == dnsbl.HealthOK, l.Health.State == dnsbl.HealthNeedsKey, l.Health.State == dnsbl.HealthUntested:
+		case l.Health.State == dnsbl.HealthOK, l.Health.State == dnsbl.HealthNeedsKey, l.Health.State == dnsbl.HealthUntested,
+			l.Health.State == dnsbl.HealthUnused:
 			continue
 		case l.Health.State == dnsbl.HealthNoAnswer && res.Summary.Interrupted:
 			continue // the interruption cut its test queries short: nothing to say of the list

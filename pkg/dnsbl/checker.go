@@ -348,6 +348,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		conc:         max(c.opts.Resolver.Concurrency(), 1),
 		flights:      make(chan flight, max(c.opts.Resolver.Concurrency(), 1)),
 		probeGate:    make(chan struct{}),
+		planned:      make(chan struct{}),
 		eager:        ro.Eager,
 		obs:          ro.Observer,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
@@ -363,7 +364,8 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		roots[root] = true
 	}
 	for i := range c.opts.Lists {
-		l := &listState{Selected: &c.opts.Lists[i], pos: i, done: make(chan struct{}), limiter: c.limiters[i]}
+		l := &listState{Selected: &c.opts.Lists[i], pos: i, done: make(chan struct{}), needed: make(chan struct{}),
+			limiter: c.limiters[i]}
 		l.zone = l.Selected.SecretZone()
 		l.makeSkips()
 		l.direct.Store(c.startsDirect(i))
@@ -427,6 +429,12 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		pool.submit(ts)
 	}
 	pool.wait()
+	if r.result.Summary.Targets == 0 { // a run of no target checks the lists' health alone: every list's
+		for _, l := range r.lists {
+			r.need(l)
+		}
+	}
+	close(r.planned)
 	r.openProbeGate(ctx)
 	close(r.flights)
 	r.takers.Wait()
@@ -485,21 +493,19 @@ func (r *runner) finishLists() {
 // startHealth gets the resolver's health and each list's, kept or checked now,
 // beside the targets' queries; probes is done when they are in.
 func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
-	// A run's own health checks (HealthTTL 0) are all made now: their queries
-	// are put in the probe batch here, before the first subject's queries go
-	// and the gate opens. A long-lived Checker's are known only once each
-	// goroutine finds its kept health stale, and each puts its own in.
+	// A run's own health checks (HealthTTL 0) put their queries in the probe
+	// batch, to leave when the first subject's queries have gone and the gate
+	// opens: the resolver's here, a list's when a subject is first planned
+	// against it (need), so that a list no subject is asked of is not asked its
+	// test points either (its health is unused). A long-lived Checker's are
+	// known only once each goroutine finds its kept health stale, and each
+	// puts its own in.
 	nx := r.planNX()
-	if r.o.HealthTTL <= 0 && !r.o.NoHealth {
+	if r.ownHealth() {
 		for _, pr := range nx.probes {
 			r.probes.register(pr.l, pr.name)
 		}
 		nx.registered = true
-		for _, l := range r.lists {
-			if !l.NeedsKey() && !l.direct.Load() {
-				r.probes.register(l, testNames(l)...)
-			}
-		}
 	}
 	probes.Add(1)
 	go func() {
@@ -518,8 +524,45 @@ func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 		go func() {
 			defer probes.Done()
 			defer close(l.done)
+			if r.ownHealth() && !l.NeedsKey() && !r.awaitUse(ctx, l) {
+				l.health = Health{State: HealthUnused, Detail: "no subject of this run was asked of the list, " +
+					"so neither were its test points"}
+				return
+			}
 			l.health, l.healthAt, _ = r.ck.listHealth(ctx, l.pos, func() (Health, bool) { return r.checkHealth(ctx, l, true) })
 		}()
+	}
+}
+
+// ownHealth says whether the run makes its own health checks, all of them
+// with its answers (HealthTTL 0): a long-lived Checker keeps each list's for
+// the next calls, whichever lists they ask.
+func (r *runner) ownHealth() bool { return r.o.HealthTTL <= 0 && !r.o.NoHealth }
+
+// need marks the list as asked about a subject of the run, the first time
+// with its test points put in the probe batch (when the gate has opened, the
+// list's health check asks them itself).
+func (r *runner) need(l *listState) {
+	if l.used.Load() || !l.used.CompareAndSwap(false, true) {
+		return
+	}
+	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() {
+		r.probes.register(l, testNames(l)...)
+	}
+	close(l.needed)
+}
+
+// awaitUse waits until a subject is planned against the list (true), or every
+// subject of the run is and none was (false); true when ctx ends first (the
+// health check then says it was interrupted).
+func (r *runner) awaitUse(ctx context.Context, l *listState) bool {
+	select {
+	case <-l.needed:
+		return true
+	case <-r.planned:
+		return l.used.Load() // need comes before planned closes
+	case <-ctx.Done():
+		return true
 	}
 }
 

@@ -188,9 +188,58 @@ func TestRunOnFakeResolver(t *testing.T) {
 			if res.Resolver.RewritesNXDOMAIN != tt.rewrites {
 				t.Errorf("resolver health %+v", res.Resolver)
 			}
-			if tt.err == nil && !tt.rewrites && slices.ContainsFunc(res.Lists, func(l dnsbl.ListHealth) bool { return l.Health.State != dnsbl.HealthOK }) {
-				t.Errorf("health: %+v", res.Lists)
-			}
+			healthOfUse(t, res, f, tt.err == nil && !tt.rewrites)
 		})
+	}
+}
+
+// healthOfUse checks that a list that a subject was asked of is healthy
+// (unless !healthy: the run's failures are its lists'), and that one that
+// none was (the domain list for an address, the IPv4 list for an IPv6 one)
+// is unused, its test points not asked.
+func healthOfUse(t *testing.T, res *dnsbl.Result, f *fakeResolver, healthy bool) {
+	t.Helper()
+	asked := map[string]bool{}
+	for _, c := range res.Targets[0].Checks {
+		asked[c.List.ID] = asked[c.List.ID] || c.Status != dnsbl.Skipped
+	}
+	for _, l := range res.Lists {
+		want := dnsbl.HealthOK
+		if !asked[l.List.ID] {
+			want = dnsbl.HealthUnused
+		}
+		if (healthy || want == dnsbl.HealthUnused) && l.Health.State != want {
+			t.Errorf("%s's health: %+v, want %s", l.List.ID, l.Health, want)
+		}
+		// (a made-up name under its zone is the resolver's health check)
+		if want == dnsbl.HealthUnused && slices.ContainsFunc(f.asked, func(q string) bool {
+			return strings.Contains(q, l.Zone) && !strings.HasPrefix(q, "blcheck-nx-")
+		}) {
+			t.Errorf("%s is unused, but was asked: %q", l.List.ID, f.asked)
+		}
+	}
+}
+
+// TestRunOfNoTargetProbesEveryList: a run of no target is a health check of
+// the lists alone (blcheck lists --probe): every list's test points are asked,
+// none is unused.
+func TestRunOfNoTargetProbesEveryList(t *testing.T) {
+	f := newFake()
+	f.zone("ip.bl.test", "127.0.0.2")
+	f.zone("v4.bl.test", "127.0.0.2")
+	f.zone("dom.bl.test", "127.0.1.2")
+	ck, err := dnsbl.New(dnsbl.Options{Lists: fakeLists(t), Resolver: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	res, _ := ck.Run(context.Background(), func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{})
+	if len(res.Lists) != 3 {
+		t.Fatalf("%d lists in the result, want 3", len(res.Lists))
+	}
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthOK {
+			t.Errorf("%s's health: %+v, want ok", l.List.ID, l.Health)
+		}
 	}
 }

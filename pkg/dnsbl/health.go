@@ -26,6 +26,11 @@ const (
 	HealthNoAnswer        HealthState = "no-answer"          // test queries failed (timeout, SERVFAIL...)
 	HealthNeedsKey        HealthState = "needs-key"          // keyed list without a key: not queried
 	HealthUnchecked       HealthState = "unchecked"          // health checks were turned off
+	// HealthUnused is a list that no subject of the run was asked about (an IP
+	// list in a run of domains, a domain list in a run of addresses, a list
+	// whose family every address lacked): its test points were not asked
+	// either, since there is no answer of it to vouch for.
+	HealthUnused HealthState = "unused"
 	// HealthUntested is a list that publishes no test point (`tests: none`): only
 	// the point no list may list was asked, and its answers are used as they come.
 	HealthUntested HealthState = "untested"
@@ -33,7 +38,7 @@ const (
 
 // HealthStates lists every health state.
 var HealthStates = []HealthState{HealthOK, HealthListsEverything, HealthMissing, HealthBlocked, HealthBadAnswer,
-	HealthNoAnswer, HealthNeedsKey, HealthUnchecked, HealthUntested}
+	HealthNoAnswer, HealthNeedsKey, HealthUnchecked, HealthUntested, HealthUnused}
 
 // Health is the outcome of a list's test-point queries.
 type Health struct {

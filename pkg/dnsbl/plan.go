@@ -229,6 +229,9 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 	defer r.subjectDone(ts, s)
 	linkAddr := s.Type == SubjectIP && ts.res.Target.Link && ts.res.Target.Kind != KindDomain // http://192.0.2.7/
 	planned, done := plan(s.Subject, s.pos, linkAddr, r.lists)
+	for _, p := range planned {
+		r.need(p.l)
+	}
 	for _, c := range done {
 		ts.pending.Add(1)
 		s.pending.Add(1)

@@ -19,8 +19,13 @@ type listState struct {
 	zone             string // the real zone, key inserted: never printed
 	limiter          *rate.Limiter
 	done             chan struct{}
-	health           Health
-	healthAt         time.Time // when the test queries behind health were sent
+	// used is set, and needed closed, when a subject of the run is first
+	// planned to be asked of the list (runner.need): a run's own health check
+	// waits for it, so that a list nobody asks is not asked its test points.
+	used     atomic.Bool
+	needed   chan struct{}
+	health   Health
+	healthAt time.Time // when the test queries behind health were sent
 	// confirmed is the health of the latest confirmation of one of its answers
 	// in this call (guarded by runner.mu), which the result reports when set
 	confirmed *Health
@@ -79,6 +84,7 @@ type runner struct {
 	conc         int           // the resolver's concurrency: the bound of the queues
 	flights      chan flight   // A queries sent, in the order sent
 	probeGate    chan struct{} // closed once the first subject's queries are out
+	planned      chan struct{} // closed once every subject of the run is planned
 	probes       probeBatch    // the test queries that leave when it opens
 	eager        bool          // the run's first subjects ask TXT with A
 	gateOnce     sync.Once

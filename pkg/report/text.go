@@ -666,7 +666,7 @@ func (t *text) lists(res *dnsbl.Result) {
 	queried := 0 // the lists that could fail their test points (one without any cannot)
 	for _, l := range res.Lists {
 		switch l.Health.State {
-		case dnsbl.HealthNeedsKey, dnsbl.HealthUntested, dnsbl.HealthUnchecked:
+		case dnsbl.HealthNeedsKey, dnsbl.HealthUntested, dnsbl.HealthUnchecked, dnsbl.HealthUnused:
 		default:
 			queried++
 		}

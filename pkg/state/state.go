@@ -271,6 +271,9 @@ const NoAnswerState = "every-query-failed"
 // every query of the run to it failed (SERVFAIL or timeouts on every query, not
 // only on its health probe).
 func (s *Store) List(id string, h dnsbl.Health, everyQueryFailed bool) string {
+	if h.State == dnsbl.HealthUnused {
+		return "" // the run said nothing of the list: Keep carries its last record forward
+	}
 	now := string(h.State)
 	if everyQueryFailed && !(h.Untrusted() || h.State == dnsbl.HealthBlocked) {
 		now = NoAnswerState
