@@ -121,8 +121,8 @@ func (r *release) setup(epoch, platforms string) error {
 
 // checkOut refuses an output directory that build's clearing could cost the
 // user something in: the source tree or a directory holding it, a directory
-// with files that are not an earlier release (no checksums.txt), or the
-// release it is to be compared with.
+// with files that are not an earlier release (earlierRelease), or the release
+// it is to be compared with.
 func (r *release) checkOut(compare string) error {
 	if rel, err := filepath.Rel(r.out, r.src); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
 		return fmt.Errorf("-out %s: holds the source tree %s, and dist empties it first", r.out, r.src)
@@ -136,10 +136,35 @@ func (r *release) checkOut(compare string) error {
 	if err != nil || len(entries) == 0 {
 		return nil // missing (made) or empty
 	}
-	if _, err := os.Stat(filepath.Join(r.out, "checksums.txt")); err != nil {
-		return fmt.Errorf("-out %s: holds files but no checksums.txt (not an earlier release), and dist empties it first: remove it yourself or pick another directory", r.out)
+	if why := earlierRelease(r.out, entries); why != "" {
+		return fmt.Errorf("-out %s: %s, and dist empties it first: remove it yourself or pick another directory", r.out, why)
 	}
 	return nil
+}
+
+// earlierRelease says why the directory's entries are not an earlier
+// release's, or "" when they are: a checksums.txt as writeChecksums writes it,
+// and beside it only the files it lists. A checksums.txt of something else's,
+// or a file of the user's put among a release's, is not dist's to remove.
+func earlierRelease(dir string, entries []os.DirEntry) string {
+	data, err := os.ReadFile(filepath.Join(dir, "checksums.txt"))
+	if err != nil {
+		return "holds files but no checksums.txt (not an earlier release)"
+	}
+	listed := map[string]bool{"checksums.txt": true}
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" || name == "" || strings.ContainsAny(name, "/\\") {
+			return "its checksums.txt is not one dist wrote (not an earlier release)"
+		}
+		listed[name] = true
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !listed[e.Name()] {
+			return fmt.Sprintf("holds %s, which its checksums.txt does not list (not part of an earlier release)", e.Name())
+		}
+	}
+	return ""
 }
 
 // build writes every artefact into r.out: the docs once, then per platform the

@@ -15,19 +15,31 @@ import (
 func TestCheckOut(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	old := filepath.Join(root, "old")
-	mine := filepath.Join(root, "mine")
-	for _, d := range []string{src, old, mine} {
+	old := filepath.Join(root, "old")     // an earlier release
+	mine := filepath.Join(root, "mine")   // the user's files
+	mixed := filepath.Join(root, "mixed") // an earlier release, and a file of the user's put in it
+	other := filepath.Join(root, "other") // someone else's checksums.txt
+	for _, d := range []string{src, old, mine, mixed, other} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(old, "checksums.txt"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(mine, "thesis.tex"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{old, mixed} {
+		write(filepath.Join(d, "blcheck_1.0.0_linux_amd64.tar.gz"), "archive")
+		if err := writeChecksums(d); err != nil {
+			t.Fatal(err)
+		}
 	}
+	write(filepath.Join(mine, "thesis.tex"), "mine")
+	write(filepath.Join(mixed, "thesis.tex"), "mine")
+	write(filepath.Join(other, "checksums.txt"), "MD5 (thesis.tex) = 0123\n")
+	write(filepath.Join(other, "thesis.tex"), "mine")
 	for _, tc := range []struct {
 		out, compare, err string
 	}{
@@ -37,6 +49,8 @@ func TestCheckOut(t *testing.T) {
 		{root, "", "holds the source tree"},
 		{src, "", "holds the source tree"},
 		{mine, "", "no checksums.txt"},
+		{mixed, "", "holds thesis.tex, which its checksums.txt does not list"},
+		{other, "", "checksums.txt is not one dist wrote"},
 		{old, old, "is -out itself"},
 	} {
 		r := &release{src: src, out: tc.out}
@@ -45,7 +59,9 @@ func TestCheckOut(t *testing.T) {
 			t.Errorf("-out %s -compare %q: %v, want %q", tc.out, tc.compare, err, tc.err)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(mine, "thesis.tex")); err != nil || string(b) != "mine" {
-		t.Errorf("the user's file was touched: %q %v", b, err)
+	for _, d := range []string{mine, mixed, other} {
+		if b, err := os.ReadFile(filepath.Join(d, "thesis.tex")); err != nil || string(b) != "mine" {
+			t.Errorf("the user's file in %s was touched: %q %v", d, b, err)
+		}
 	}
 }
