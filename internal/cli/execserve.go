@@ -100,19 +100,27 @@ func findServe(executable func() (string, error), lookPath func(string) (string,
 		name += ".exe"
 	}
 	self, err := executable()
+	notExec := "" // a file of the name beside blcheck that may not be run
 	if err == nil {
 		if real, rerr := filepath.EvalSymlinks(self); rerr == nil {
 			self = real
 		}
 		beside := filepath.Join(filepath.Dir(self), name)
 		if fi, serr := os.Stat(beside); serr == nil && fi.Mode().IsRegular() {
-			return beside, nil
+			if runtime.GOOS == "windows" || fi.Mode()&0o111 != 0 { // Windows runs a file by its name
+				return beside, nil
+			}
+			notExec = beside
 		}
 	}
 	if path, lerr := lookPath(serveBinary); lerr == nil {
 		return path, nil
 	} else if !errors.Is(lerr, exec.ErrNotFound) && !errors.Is(lerr, fs.ErrNotExist) {
 		return "", fmt.Errorf("serve: %s: %v", serveBinary, lerr)
+	}
+	if notExec != "" {
+		return "", fmt.Errorf("serve: the exporter, %s, may not be run (it is not executable), and there is none on PATH: "+
+			"chmod +x %s", notExec, notExec)
 	}
 	where := "the directory of blcheck"
 	if err == nil {

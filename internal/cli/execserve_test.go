@@ -42,6 +42,12 @@ func TestFindServe(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(other, serveName()), 0o755); err != nil { // a directory is not the binary
 		t.Fatal(err)
 	}
+	noexec := filepath.Join(dir, "noexec") // a blcheck-serve that may not be run
+	touch(t, filepath.Join(noexec, "blcheck"))
+	touch(t, filepath.Join(noexec, serveName()))
+	if err := os.Chmod(filepath.Join(noexec, serveName()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	link := filepath.Join(dir, "link", "blcheck")
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		t.Fatal(err)
@@ -60,8 +66,12 @@ func TestFindServe(t *testing.T) {
 		{"beside, before PATH", filepath.Join(bin, "blcheck"), onPath, filepath.Join(bin, serveName())},
 		{"through a link to blcheck", link, nowhere, filepath.Join(bin, serveName())},
 		{"on PATH", filepath.Join(other, "blcheck"), onPath, "/opt/x/blcheck-serve"},
+		{"not executable beside, on PATH", filepath.Join(noexec, "blcheck"), onPath, "/opt/x/blcheck-serve"},
 		{"nowhere", filepath.Join(other, "blcheck"), nowhere, ""},
 	} {
+		if tc.name == "not executable beside, on PATH" && runtime.GOOS == "windows" {
+			continue
+		}
 		got, err := findServe(func() (string, error) { return tc.self, nil }, tc.lookPath)
 		switch {
 		case tc.want != "" && (err != nil || got != tc.want):
@@ -70,6 +80,12 @@ func TestFindServe(t *testing.T) {
 			!strings.Contains(err.Error(), other) ||
 			!strings.Contains(err.Error(), "go install github.com/blcheck/blcheck/cmd/blcheck-serve@")):
 			t.Errorf("%s: %q, %v; want an error naming %s, %s and how to install it", tc.name, got, err, serveName(), other)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		_, err := findServe(func() (string, error) { return filepath.Join(noexec, "blcheck"), nil }, nowhere)
+		if err == nil || !strings.Contains(err.Error(), "chmod +x "+filepath.Join(noexec, serveName())) {
+			t.Errorf("not executable beside, nowhere on PATH: %v; want the error to say chmod +x", err)
 		}
 	}
 	if _, err := findServe(func() (string, error) { return "", errors.New("no /proc") }, nowhere); err == nil ||
