@@ -108,7 +108,7 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 		return err
 	}
 	defer ck.Close()
-	res, _ := ck.Run(ctx, func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{}) // health only: no target
+	res, _ := ck.Run(ctx, func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{AllHealth: true}) // health only: no target
 	code := exitClean
 	if res.Resolver.RewritesNXDOMAIN {
 		code = exitIncomplete

@@ -70,6 +70,13 @@ type RunOptions struct {
 	// memory stays flat however many targets there are: Result.Targets is then
 	// empty. By default every target's subjects and checks are kept.
 	Stream bool
+	// AllHealth checks the health of every list, asked about a target or not
+	// (blcheck lists --probe: a run of no target). By default a run that makes
+	// its own health checks (Options.HealthTTL 0) asks the test points of the
+	// lists its targets are asked of, and the resolver's made-up names only if
+	// there is one: a list no target is asked of has health HealthUnused, and
+	// a run with nothing to ask sends nothing.
+	AllHealth bool
 }
 
 // ErrClosed is returned by a Checker's calls after Close.
@@ -349,6 +356,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		flights:      make(chan flight, max(c.opts.Resolver.Concurrency(), 1)),
 		probeGate:    make(chan struct{}),
 		planned:      make(chan struct{}),
+		someUsed:     make(chan struct{}),
 		eager:        ro.Eager,
 		obs:          ro.Observer,
 		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
@@ -378,6 +386,11 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	var probes sync.WaitGroup
 	r.startHealth(ctx, &probes)
+	if r.ro.AllHealth {
+		for _, l := range r.lists {
+			r.need(l)
+		}
+	}
 
 	// The goroutines that dispatch targets send their A queries without waiting
 	// for them; takers take the answers in the order the queries went out. A
@@ -429,11 +442,6 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		pool.submit(ts)
 	}
 	pool.wait()
-	if r.result.Summary.Targets == 0 { // a run of no target checks the lists' health alone: every list's
-		for _, l := range r.lists {
-			r.need(l)
-		}
-	}
 	close(r.planned)
 	r.openProbeGate(ctx)
 	close(r.flights)
@@ -495,18 +503,14 @@ func (r *runner) finishLists() {
 func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 	// A run's own health checks (HealthTTL 0) put their queries in the probe
 	// batch, to leave when the first subject's queries have gone and the gate
-	// opens: the resolver's here, a list's when a subject is first planned
-	// against it (need), so that a list no subject is asked of is not asked its
-	// test points either (its health is unused). A long-lived Checker's are
-	// known only once each goroutine finds its kept health stale, and each
-	// puts its own in.
-	nx := r.planNX()
-	if r.ownHealth() {
-		for _, pr := range nx.probes {
-			r.probes.register(pr.l, pr.name)
-		}
-		nx.registered = true
-	}
+	// opens: a list's when a subject is first planned against it (need), and
+	// the resolver's with the first list's, so that a list no subject is asked
+	// of is not asked its test points either (its health is unused), and a run
+	// with nothing to ask sends nothing. A long-lived Checker's are known only
+	// once each goroutine finds its kept health stale, and each puts its own in.
+	r.nx = r.planNX()
+	nx := r.nx
+	nx.registered = r.ownHealth()
 	probes.Add(1)
 	go func() {
 		defer probes.Done()
@@ -546,6 +550,14 @@ func (r *runner) need(l *listState) {
 	if l.used.Load() || !l.used.CompareAndSwap(false, true) {
 		return
 	}
+	r.firstUse.Do(func() {
+		if r.ownHealth() {
+			for _, pr := range r.nx.probes {
+				r.probes.register(pr.l, pr.name)
+			}
+		}
+		close(r.someUsed)
+	})
 	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() {
 		r.probes.register(l, testNames(l)...)
 	}
@@ -561,6 +573,23 @@ func (r *runner) awaitUse(ctx context.Context, l *listState) bool {
 		return true
 	case <-r.planned:
 		return l.used.Load() // need comes before planned closes
+	case <-ctx.Done():
+		return true
+	}
+}
+
+// awaitAnyUse is awaitUse for any list: false when the run asked nothing.
+func (r *runner) awaitAnyUse(ctx context.Context) bool {
+	select {
+	case <-r.someUsed:
+		return true
+	case <-r.planned:
+		select {
+		case <-r.someUsed: // need comes before planned closes
+			return true
+		default:
+			return false
+		}
 	case <-ctx.Done():
 		return true
 	}

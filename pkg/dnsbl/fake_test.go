@@ -220,26 +220,38 @@ func healthOfUse(t *testing.T, res *dnsbl.Result, f *fakeResolver, healthy bool)
 	}
 }
 
-// TestRunOfNoTargetProbesEveryList: a run of no target is a health check of
-// the lists alone (blcheck lists --probe): every list's test points are asked,
-// none is unused.
-func TestRunOfNoTargetProbesEveryList(t *testing.T) {
-	f := newFake()
-	f.zone("ip.bl.test", "127.0.0.2")
-	f.zone("v4.bl.test", "127.0.0.2")
-	f.zone("dom.bl.test", "127.0.1.2")
-	ck, err := dnsbl.New(dnsbl.Options{Lists: fakeLists(t), Resolver: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ck.Close()
-	res, _ := ck.Run(context.Background(), func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{})
-	if len(res.Lists) != 3 {
-		t.Fatalf("%d lists in the result, want 3", len(res.Lists))
-	}
-	for _, l := range res.Lists {
-		if l.Health.State != dnsbl.HealthOK {
-			t.Errorf("%s's health: %+v, want ok", l.List.ID, l.Health)
+// TestRunOfNoTarget: a run of no target asks nothing (scan or dmarc that
+// found nothing to check): every list is unused, and the resolver is not
+// asked its made-up names either; unless it is a health check of the lists
+// alone (AllHealth: blcheck lists --probe), which asks every list's test
+// points and the resolver's names.
+func TestRunOfNoTarget(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		f := newFake()
+		f.zone("ip.bl.test", "127.0.0.2")
+		f.zone("v4.bl.test", "127.0.0.2")
+		f.zone("dom.bl.test", "127.0.1.2")
+		ck, err := dnsbl.New(dnsbl.Options{Lists: fakeLists(t), Resolver: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := ck.Run(context.Background(), func(func(dnsbl.Target) bool) {}, dnsbl.RunOptions{AllHealth: all})
+		ck.Close()
+		if len(res.Lists) != 3 {
+			t.Fatalf("AllHealth %v: %d lists in the result, want 3", all, len(res.Lists))
+		}
+		want := dnsbl.HealthUnused
+		if all {
+			want = dnsbl.HealthOK
+		}
+		for _, l := range res.Lists {
+			if l.Health.State != want {
+				t.Errorf("AllHealth %v: %s's health: %+v, want %s", all, l.List.ID, l.Health, want)
+			}
+		}
+		nx := slices.ContainsFunc(f.asked, func(q string) bool { return strings.HasPrefix(q, "blcheck-nx-") })
+		if !all && len(f.asked) > 0 || all && (len(f.asked) < 7 || !nx) {
+			t.Errorf("AllHealth %v: asked %q", all, f.asked)
 		}
 	}
 }

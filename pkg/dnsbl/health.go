@@ -146,6 +146,8 @@ func (r *runner) checkResolver(ctx context.Context, plan nxPlan) (h ResolverHeal
 		for _, pr := range probes {
 			r.probes.register(pr.l, pr.name) // they leave with the lists' test points
 		}
+	} else if !r.awaitAnyUse(ctx) {
+		return h, true // nothing asked of any list: nothing of the resolver to say either
 	}
 	select {
 	case <-r.probeGate:

@@ -85,8 +85,11 @@ type runner struct {
 	flights      chan flight   // A queries sent, in the order sent
 	probeGate    chan struct{} // closed once the first subject's queries are out
 	planned      chan struct{} // closed once every subject of the run is planned
-	probes       probeBatch    // the test queries that leave when it opens
-	eager        bool          // the run's first subjects ask TXT with A
+	someUsed     chan struct{} // closed when a subject is first planned against a list (need)
+	firstUse     sync.Once
+	nx           nxPlan     // the resolver's health check's made-up names
+	probes       probeBatch // the test queries that leave when it opens
+	eager        bool       // the run's first subjects ask TXT with A
 	gateOnce     sync.Once
 	obs          Observer
 
