@@ -431,6 +431,9 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	if found != nil {
 		ropts.Locations = found.locations
 	}
+	if oo.format == "json" {
+		go report.WarmJSON() // while the answers come
+	}
 	res, err := runChecks(runCtx, s, ro, oo, client, lists, targets, store, out, &ropts)
 	cancel()
 	if err != nil {
