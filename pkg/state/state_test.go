@@ -178,6 +178,39 @@ func TestEveryQueryFailedIsFailing(t *testing.T) {
 	}
 }
 
+// A run that asked nothing of a list (unused) says nothing of it: a failing
+// list is not "recovered" by a run of domains, and is when a run asks it again
+// and it answers.
+func TestUnusedListKeepsItsRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	run := func(h dnsbl.HealthState) string {
+		s, _, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ch := s.List("spamcop", dnsbl.Health{State: h}, false)
+		s.Keep()
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	for i, step := range []struct {
+		h    dnsbl.HealthState
+		want string
+	}{
+		{dnsbl.HealthBlocked, ListFailing},
+		{dnsbl.HealthUnused, ""},
+		{dnsbl.HealthUnused, ""},
+		{dnsbl.HealthOK, ListRecover},
+	} {
+		if got := run(step.h); got != step.want {
+			t.Errorf("run %d (%s): %q, want %q", i+1, step.h, got, step.want)
+		}
+	}
+}
+
 // Two runs that start a new state file at once keep each other's records: the
 // second decides whether the file is new once it holds the lock, after the
 // first has saved.
