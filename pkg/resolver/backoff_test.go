@@ -67,13 +67,14 @@ func TestBackoffSchedule(t *testing.T) {
 }
 
 // TestTickOf: the clock looks a quarter of an RTO apart, so a copy is at most a
-// quarter late, but never less often than every 25ms (a run's end and a try's
+// quarter late, but never less often than every 5ms (a run's end and a try's
 // deadline are seen soon after) nor more often than every millisecond.
 func TestTickOf(t *testing.T) {
 	for _, tc := range []struct{ rto, want time.Duration }{
 		{minRTO, minRTO / 4},
-		{40 * time.Millisecond, 10 * time.Millisecond},
-		{500 * time.Millisecond, 25 * time.Millisecond}, // no round trip known yet
+		{16 * time.Millisecond, 4 * time.Millisecond},
+		{200 * time.Millisecond, 5 * time.Millisecond}, // a server 50ms away
+		{500 * time.Millisecond, 5 * time.Millisecond}, // no round trip known yet
 		{2 * time.Millisecond, time.Millisecond},        // a test's short timeout
 	} {
 		if got := tickOf(tc.rto); got != tc.want {

@@ -33,11 +33,11 @@ type udpMux struct {
 // tickOf is how often a socket's clock looks for queries to send again or to
 // end, at an RTO of rto: a quarter of it, so that a copy goes out at most a
 // quarter of an RTO late (2.5ms for a server on the same machine or network,
-// whose RTO is minRTO), but at least every 25ms, so that the queries of a run
-// that ends (Ctrl-C) or a try that reaches its deadline end soon after. A
-// far server's clock wakes less often than a near one's.
+// whose RTO is minRTO), but at least every 5ms: a query whose context ends (a
+// TXT query the run no longer needs, Ctrl-C) or whose try reaches its
+// deadline is ended by the clock, and the end of a run can wait for it.
 func tickOf(rto time.Duration) time.Duration {
-	return min(max(rto/4, time.Millisecond), 25*time.Millisecond)
+	return min(max(rto/4, time.Millisecond), 5*time.Millisecond)
 }
 
 // muxSockets spreads queries over several source ports, so that one socket's
