@@ -168,27 +168,39 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		// a full host name goes to the lists that list host names only
 		return (l.Subjects() == want || linkAddr && l.IPSubjects) && (!s.Host || l.Hostnames)
 	}
-	nJobs, nDone := 0, 0 // counted first: the lists are made once, at their size
+	// counted first: the lists, and one string of every name, are made once,
+	// at their size
+	nJobs, nDone, size := 0, 0, 0
 	for _, l := range lists {
+		if !applies(l) {
+			continue
+		}
+		if asked && len(stem)+1+len(l.List.Zone) <= 253 {
+			size += len(stem) + 1 + len(l.List.Zone)
+		}
 		switch {
-		case !applies(l):
 		case skipOf(s, l) != nil || len(stem)+1+len(l.zone) > 253:
 			nDone++
 		default:
 			nJobs++
+			if l.zone != l.List.Zone {
+				size += len(stem) + 1 + len(l.zone)
+			}
 		}
 	}
 	jobs = make([]planned, 0, nJobs)
 	if nDone > 0 {
 		done = make([]Check, 0, nDone)
 	}
+	var names strings.Builder
+	names.Grow(size)
 	for _, l := range lists {
 		if !applies(l) {
 			continue
 		}
 		c := Check{Subject: s.Name, List: l.List, Zone: l.List.Zone, subject: pos, list: l.pos}
 		if asked && len(stem)+1+len(l.List.Zone) <= 253 {
-			c.Query = stem + "." + l.List.Zone
+			c.Query = joined(&names, stem, l.List.Zone)
 		}
 		if skip := skipOf(s, l); skip != nil {
 			c.Status, c.Err = Skipped, skip
@@ -202,11 +214,21 @@ func plan(s Subject, pos int, linkAddr bool, lists []*listState) (jobs []planned
 		}
 		name := c.Query
 		if l.zone != l.List.Zone {
-			name = stem + "." + l.zone
+			name = joined(&names, stem, l.zone)
 		}
 		jobs = append(jobs, planned{l: l, name: name, shown: c.Query})
 	}
 	return jobs, done
+}
+
+// joined writes stem.zone to b and returns it: a piece of the one string b
+// builds, not a string of its own (b's strings stay valid should it grow).
+func joined(b *strings.Builder, stem, zone string) string {
+	start := b.Len()
+	b.WriteString(stem)
+	b.WriteByte('.')
+	b.WriteString(zone)
+	return b.String()[start:]
 }
 
 // skipOf is why list l is not asked about subject s, or nil.

@@ -198,7 +198,9 @@ func (r *runner) startAll(ctx context.Context, ready []flight) {
 	if len(ready) == 0 {
 		return
 	}
-	var viaNames, viaTXT []string
+	// the names of both lists in one allocation, each at its most
+	names := make([]string, 0, 2*len(ready))
+	viaNames, viaTXT := names[:0:len(ready)], names[len(ready):len(ready)]
 	for _, f := range ready {
 		if !f.direct {
 			viaNames = append(viaNames, f.name)

@@ -37,8 +37,9 @@ func TestBackoffSchedule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &muxSock{rto: func() time.Duration { return rto }, wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1)}
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			call := &muxCall{sock: s, done: make(chan muxReply, 1), ctx: context.Background(), wire: make([]byte, 12),
+			call := &muxCall{sock: s, ctx: context.Background(), wire: make([]byte, 12),
 				deadline: t0.Add(tc.timeout), last: t0, sent: 1}
+			call.arm()
 			if err := s.register(call); err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +56,7 @@ func TestBackoffSchedule(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("copies sent again at %v, want %v", got, tc.want)
 			}
-			r := <-call.done
+			r := call.wait()
 			if !errors.Is(r.err, context.DeadlineExceeded) || r.sent != len(tc.want)+1 {
 				t.Errorf("ended with %v after %d copies, want the deadline after %d", r.err, r.sent, len(tc.want)+1)
 			}

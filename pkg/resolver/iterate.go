@@ -222,11 +222,12 @@ func (it *Iterator) keepAnswer(key queryKey, a *Answer) {
 
 // Start is Lookup in a goroutine of its own: its Pending gives the answer.
 func (it *Iterator) Start(ctx context.Context, zone, name string, t Type) *Pending {
-	p := &Pending{ready: make(chan struct{})}
+	p := new(Pending)
+	p.ready.Add(1)
 	go func() {
 		p.a, p.err = it.Lookup(ctx, zone, name, t)
 		p.once.Do(func() {})
-		close(p.ready)
+		p.ready.Done()
 	}()
 	return p
 }

@@ -216,8 +216,13 @@ func equalFoldASCII(b []byte, s string) bool {
 	return true
 }
 
-// answer is the negative answer for name.
-func (n negative) answer(name string, rtt time.Duration, server string) *Answer {
-	return &Answer{Name: name, NXDomain: n.rcode == dns.RcodeNameError, RTT: rtt, Server: server,
+// answer is the negative answer for name, written into room (a new Answer if
+// room is nil).
+func (n negative) answer(room *Answer, name string, rtt time.Duration, server string) *Answer {
+	if room == nil {
+		room = new(Answer)
+	}
+	*room = Answer{Name: name, NXDomain: n.rcode == dns.RcodeNameError, RTT: rtt, Server: server,
 		TTL: time.Duration(n.ttl) * time.Second}
+	return room
 }

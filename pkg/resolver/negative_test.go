@@ -131,8 +131,8 @@ func FuzzReadNegative(f *testing.F) {
 		}
 		a, err := parse(q, m, q.name, TypeA, time.Millisecond, "s")
 		if err != nil || a.NXDomain != (neg.rcode == dns.RcodeNameError) || m.Rcode != neg.rcode ||
-			a.TTL != neg.answer(q.name, 0, "").TTL {
-			t.Fatalf("read as %+v (TTL %v), the full reading gives rcode %d %+v, %v", neg, neg.answer(q.name, 0, "").TTL, m.Rcode, a, err)
+			a.TTL != neg.answer(nil, q.name, 0, "").TTL {
+			t.Fatalf("read as %+v (TTL %v), the full reading gives rcode %d %+v, %v", neg, neg.answer(nil, q.name, 0, "").TTL, m.Rcode, a, err)
 		}
 	})
 }

@@ -307,8 +307,11 @@ type Pending struct {
 	key   queryKey // the name asked (lower case, no final dot) and the type
 	first *muxCall // the first try, sent by Start
 	sent  time.Time
-	err0  error         // the first try could not be sent
-	ready chan struct{} // closed when the fields above are set
+	err0  error // the first try could not be sent
+	// ready holds one count (claim's) until the fields above are set: a
+	// WaitGroup, which several callers may wait for, and which costs no
+	// allocation of its own as a channel closed would
+	ready sync.WaitGroup
 	// win and seq: the window slot the query holds (win nil: none), given back
 	// once (freed) when its first try ends, or when it could not be sent
 	win   *Window
@@ -319,6 +322,10 @@ type Pending struct {
 	err   error
 	// noStore keeps the answer out of the cache (WithoutCache)
 	noStore bool
+	// room is where a negative answer is written (nil: an Answer of its
+	// own), a piece of one slab for the batch's (claim): most answers of a
+	// bulk run are negative, and are cached with the rest of their batch
+	room *Answer
 }
 
 // Start sends the query for name's records of type t and returns once it is
@@ -371,7 +378,11 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 
 // claim finds names' answers in the cache or in flight, and makes the Pendings
 // of the rest (fresh), registered in flight. Under IfFree, a fresh query that
-// finds no free slot at once is given none: its Pending is nil.
+// finds no free slot at once is given none: its Pending is nil. The fresh
+// Pendings, and the room for their negative answers, are pieces of two slabs
+// made at the first: a batch's queries are answered, and their Pendings
+// dropped, at about the same time. The answers are kept apart, so that a
+// cached answer keeps no Pending (nor its query's buffers) alive.
 func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh []*Pending) {
 	ps = make([]*Pending, len(names))
 	uncached := ctx.Value(noCache{}) != nil
@@ -380,6 +391,8 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 	if ifFree {
 		win = c.windowOf(c.servers[0])
 	}
+	var slab []Pending
+	var rooms []Answer
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, name := range names {
@@ -400,13 +413,23 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 			c.shared.Add(1)
 			continue
 		}
-		p := &Pending{c: c, ctx: ctx, key: key, ready: make(chan struct{}), noStore: uncached}
+		var seq uint64
 		if ifFree {
-			if p.seq = win.TryAcquire(); p.seq == 0 {
+			if seq = win.TryAcquire(); seq == 0 {
 				continue // not sent: nil
 			}
-			p.win = win
 		}
+		if fresh == nil {
+			slab = make([]Pending, len(names)-i) // room for the rest
+			rooms = make([]Answer, len(slab))
+			fresh = make([]*Pending, 0, len(slab))
+		}
+		p := &slab[len(fresh)]
+		*p = Pending{c: c, ctx: ctx, key: key, noStore: uncached, room: &rooms[len(fresh)]}
+		if seq != 0 {
+			p.win, p.seq = win, seq
+		}
+		p.ready.Add(1)
 		c.inflight[key] = p
 		ps[i] = p
 		fresh = append(fresh, p)
@@ -454,7 +477,7 @@ func (c *Client) send(ctx context.Context, fresh []*Pending) {
 		if p.first == nil {
 			p.ended(false) // not sent: its slot is free at once
 		}
-		close(p.ready)
+		p.ready.Done()
 	}
 }
 
@@ -471,7 +494,7 @@ func (c *Client) unsent(ps, fresh []*Pending) {
 		}
 		p.ended(false)
 		p.err0 = &Error{Kind: Canceled, Name: p.key.name}
-		close(p.ready) // a caller that joined it meanwhile is told
+		p.ready.Done() // a caller that joined it meanwhile is told
 	}
 	c.mu.Unlock()
 }
@@ -578,12 +601,10 @@ func (p *Pending) question() question {
 // otherwise add their timeouts up.
 func (p *Pending) expire() { _, _ = p.Wait() }
 
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // Answered is a Pending whose answer is already in: a cached answer, or a fake
 // Resolver's (tests of the packages above need no server).
 func Answered(a *Answer, err error) *Pending {
-	p := &Pending{a: a, err: err, ready: closedChan}
+	p := &Pending{a: a, err: err} // ready has no count: it is
 	p.once.Do(func() {})
 	return p
 }
@@ -591,7 +612,7 @@ func Answered(a *Answer, err error) *Pending {
 // Wait returns the answer: the first try's, or a retry's after a timeout or
 // SERVFAIL. Several goroutines may wait for the same Pending.
 func (p *Pending) Wait() (*Answer, error) {
-	<-p.ready
+	p.ready.Wait()
 	p.once.Do(p.resolve)
 	return p.a, p.err
 }
@@ -651,7 +672,7 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 			var a *Answer
 			var err error
 			if resp.isNeg {
-				a = resp.neg.answer(name, rtt, server)
+				a = resp.neg.answer(p.room, name, rtt, server)
 			} else {
 				a, err = parse(q, resp.msg, name, p.key.t, rtt, server)
 			}
@@ -759,7 +780,7 @@ func (r reply) rcode() int {
 // is counted in *resends, and *late is set when the answer came to one of them.
 // The round trip is a sample of the RTO's estimate when sample is set.
 func (c *Client) await(ctx context.Context, q question, mq *muxCall, start time.Time, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
-	r := <-mq.done // sent once the call is over (finish): nothing is left to stop
+	r := mq.wait() // said once the call is over (finish): nothing is left to stop
 	*resends += r.sent - 1
 	*late = r.copy > 1
 	rtt := r.at.Sub(start)

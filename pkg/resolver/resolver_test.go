@@ -732,3 +732,53 @@ func TestClientOwnsItsWindow(t *testing.T) {
 		t.Errorf("Start of a query never sent: %v, want canceled", err)
 	}
 }
+
+// TestJoinedBeforeSent: a Pending that a second caller joins while its query
+// still waits for a window slot is waited for by several goroutines at once,
+// before it is sent; each gets the one answer when it comes.
+func TestJoinedBeforeSent(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("x.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "drop.bl.test", Kind: dnsbltest.Drop})
+	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if p := c.StartAll(ctx, []string{"1.drop.bl.test"}, resolver.TypeA)[0]; p == nil { // holds the one slot until it times out
+		t.Fatal("the first query was not sent")
+	}
+	first := make(chan *resolver.Pending, 1)
+	go func() { first <- c.StartAll(ctx, []string{"x.bl.test"}, resolver.TypeA)[0] }() // waits for the slot
+	// the bound only ends a failing test
+	for end := time.Now().Add(20 * time.Second); c.Stats().Sent < 2 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	joined := c.Start(ctx, "x.bl.test", resolver.TypeA) // shared, not sent
+	if st := c.Stats(); st.Shared != 1 || st.Sent != 2 {
+		t.Fatalf("the second caller did not join the query in flight: %+v", st)
+	}
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			a, err := joined.Wait()
+			if err == nil && (len(a.Addrs) != 1 || a.Addrs[0].String() != "127.0.0.2") {
+				err = fmt.Errorf("got %v", a.Addrs)
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if p := <-first; p != joined {
+		t.Error("the caller that sent the query and the one that joined it hold different Pendings")
+	}
+	if n := srv.Queries("A", "x.bl.test"); n != 1 {
+		t.Errorf("x.bl.test asked %d times, want 1", n)
+	}
+}

@@ -64,16 +64,21 @@ type muxSock struct {
 }
 
 // muxCall is one query in flight on one socket: sent, sent again by the
-// socket's clock, and waited for. ids, over and the fields after done are
+// socket's clock, and waited for. ids, over and the fields after ctx are
 // guarded by the socket's mutex.
 type muxCall struct {
-	sock     *muxSock
-	ids      []uint16 // the ID of each copy sent, the first copy's first (in idBuf at first)
-	idBuf    [2]uint16
-	over     bool          // answered or ended
-	q        question      // as sent
-	plain    bool          // q.plain(): packed by hand, its negative answer read without unpacking
-	done     chan muxReply // buffered: the reader and the clock never block
+	sock  *muxSock
+	ids   []uint16 // the ID of each copy sent, the first copy's first (in idBuf at first)
+	idBuf [2]uint16
+	over  bool     // answered or ended
+	q     question // as sent
+	plain bool     // q.plain(): packed by hand, its negative answer read without unpacking
+	// reply is how the query ended, set once (finish) before done is
+	// released; its one waiter (await) reads it after done. Kept in the call,
+	// which is a piece of its batch's slab, not sent on a channel of its own:
+	// a channel a query was a bulk run's largest allocation.
+	reply    muxReply
+	done     sync.WaitGroup // one count (arm), released when reply is set
 	ctx      context.Context
 	wire     []byte    // the packed query, with its ID
 	deadline time.Time // the end of the try
@@ -195,8 +200,19 @@ func (s *muxSock) finish(call *muxCall, r *muxReply) {
 	}
 	if r != nil {
 		r.sent = call.sent
-		call.done <- *r
+		call.reply = *r
+		call.done.Done() // the reader and the clock never block
 	}
+}
+
+// arm gives call the count that finish releases with its reply: before the
+// call can be finished, that is before it is registered.
+func (call *muxCall) arm() { call.done.Add(1) }
+
+// wait returns how call ended, once finish has said it: its one waiter's.
+func (call *muxCall) wait() muxReply {
+	call.done.Wait()
+	return call.reply
 }
 
 // clock runs while the socket lives. While queries wait, every tick it sends
@@ -432,7 +448,7 @@ func (m *udpMux) close() {
 
 // startAll packs each query with a fresh ID on one of the sockets and sends
 // them all in as few system calls as the kernel takes (sendmmsg); each answer
-// (or the end of its try at timeout, or ctx's end) comes on its query's done.
+// (or the end of its try at timeout, or ctx's end) is its query's wait.
 // A query that could not be sent has a nil muxCall and its error. expired, if
 // not nil, has for each query whom to tell when its try times out. The plain
 // questions are packed into one buffer for the batch, and the batch's list of
@@ -468,8 +484,9 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, tim
 			continue
 		}
 		call := &calls[i]
-		*call = muxCall{sock: s, q: q, plain: plain, done: make(chan muxReply, 1),
-			ctx: ctx, wire: wire, deadline: now.Add(timeout), last: now, sent: 1}
+		*call = muxCall{sock: s, q: q, plain: plain, ctx: ctx, wire: wire,
+			deadline: now.Add(timeout), last: now, sent: 1}
+		call.arm()
 		if expired != nil {
 			call.expired = expired[i]
 		}

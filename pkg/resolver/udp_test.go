@@ -82,18 +82,17 @@ func TestCutAnswer(t *testing.T) {
 	}
 	cut := wire[:1232]
 	s := &muxSock{wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1)}
-	call := &muxCall{q: question{name: "big.bl.test", qtype: dns.TypeTXT}, done: make(chan muxReply, 1), wire: make([]byte, 12)}
+	call := &muxCall{q: question{name: "big.bl.test", qtype: dns.TypeTXT}, wire: make([]byte, 12)}
+	call.arm()
 	s.wait[4242] = call
 	call.ids = []uint16{4242}
 	s.deliver(cut, true, time.Now())
-	select {
-	case got := <-call.done:
-		if got.err != nil || got.msg == nil || !got.msg.Truncated || got.msg.Id != 4242 ||
-			len(got.msg.Question) != 1 || got.msg.Question[0].Name != "big.bl.test." {
-			t.Fatalf("cut answer delivered as %+v", got)
-		}
-	default:
+	if !call.over {
 		t.Fatal("the cut answer did not reach its query")
+	}
+	if got := call.wait(); got.err != nil || got.msg == nil || !got.msg.Truncated || got.msg.Id != 4242 ||
+		len(got.msg.Question) != 1 || got.msg.Question[0].Name != "big.bl.test." {
+		t.Fatalf("cut answer delivered as %+v", got)
 	}
 	if err := new(dns.Msg).Unpack(cut); err == nil {
 		t.Fatal("test setup: the cut message unpacks whole")
@@ -107,8 +106,9 @@ func TestResendFollowsTheRTO(t *testing.T) {
 	rto := 500 * time.Millisecond
 	s := &muxSock{rto: func() time.Duration { return rto }, wait: map[uint16]*muxCall{}}
 	t0 := time.Now()
-	call := &muxCall{sock: s, ctx: context.Background(), wire: make([]byte, 12), done: make(chan muxReply, 1),
+	call := &muxCall{sock: s, ctx: context.Background(), wire: make([]byte, 12),
 		deadline: t0.Add(3 * time.Second), last: t0, sent: 1}
+	call.arm()
 	s.newID(call)
 	for _, step := range []struct {
 		at     time.Duration
@@ -136,7 +136,47 @@ func TestResendFollowsTheRTO(t *testing.T) {
 	if _, busy := s.scan(t0.Add(3*time.Second), nil); busy {
 		t.Error("the try did not end at its deadline")
 	}
-	if r := <-call.done; !errors.Is(r.err, context.DeadlineExceeded) || r.sent != 4 {
+	if r := call.wait(); !errors.Is(r.err, context.DeadlineExceeded) || r.sent != 4 {
 		t.Errorf("ended with %v after %d copies", r.err, r.sent)
+	}
+}
+
+// TestReplyBeforeOrAfterWait: a query's reply is kept in its call, so the one
+// waiter gets it whether the reply came before it waited or while it waited;
+// a query given up delivers nothing, and nobody waits for it.
+func TestReplyBeforeOrAfterWait(t *testing.T) {
+	s := &muxSock{wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1)}
+	newCall := func() *muxCall {
+		call := &muxCall{sock: s, ctx: context.Background(), wire: make([]byte, 12), sent: 1}
+		call.arm()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.register(call); err != nil {
+			t.Fatal(err)
+		}
+		return call
+	}
+	before := newCall()
+	s.end(before, errors.New("before"))
+	if r := before.wait(); r.err == nil || r.err.Error() != "before" || r.sent != 1 {
+		t.Errorf("a reply set before the wait: %+v", r)
+	}
+
+	during := newCall()
+	got := make(chan muxReply, 1)
+	go func() { got <- during.wait() }()
+	s.end(during, errors.New("during"))
+	if r := <-got; r.err == nil || r.err.Error() != "during" {
+		t.Errorf("a reply set while waiting: %+v", r)
+	}
+	s.end(during, errors.New("again")) // over: a second end changes nothing
+	if r := during.wait(); r.err.Error() != "during" {
+		t.Errorf("a call ended twice says %v", r.err)
+	}
+
+	forgotten := newCall()
+	forgotten.stop()
+	if !forgotten.over || len(s.wait) != 0 {
+		t.Errorf("a forgotten call is over (%v) and holds no ID (%d held)", forgotten.over, len(s.wait))
 	}
 }
