@@ -362,10 +362,7 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 		win = nil
 	}
 	for start := 0; start < len(fresh); {
-		end := start
-		for end < len(fresh) && fresh[end].take(ctx, win, end > start) {
-			end++ // the first waits for a slot; the rest leave with it if theirs are free
-		}
+		end := start + takeSlots(ctx, win, fresh[start:])
 		if end == start { // ctx ended waiting: the rest are not sent
 			c.unsent(ps, fresh[start:])
 			break
@@ -435,6 +432,25 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 		fresh = append(fresh, p)
 	}
 	return ps, fresh
+}
+
+// takeSlots gets slots of win for the first of ps, waiting for one, and for
+// as many of the rest as are free at once: they leave together. It returns
+// how many have a slot, 0 if ctx ended first. The slots are taken in the
+// caller's turn: a window that gives back an eighth of its slots at once has
+// one caller send them, not several callers a slot or two each.
+func takeSlots(ctx context.Context, win *Window, ps []*Pending) int {
+	if win != nil {
+		if !win.enter(ctx) {
+			return 0
+		}
+		defer win.leave()
+	}
+	n := 0
+	for n < len(ps) && ps[n].take(ctx, win, n > 0) {
+		n++
+	}
+	return n
 }
 
 // take gets the query a slot of win, unless it has one or win is nil:

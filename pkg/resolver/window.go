@@ -36,6 +36,10 @@ const minWindow = 16
 // a timeout (a dead list's).
 type Window struct {
 	slots chan struct{}
+	// turn is held by the one caller that may wait for a slot (enter): slots
+	// given back together then go to one caller's batch, sent in one system
+	// call, not one to each of the callers waiting, each sending its own
+	turn chan struct{}
 
 	mu      sync.Mutex
 	seq     uint64        // queries sent so far
@@ -67,7 +71,7 @@ const FirstBurst = 64
 // newWindow is a window of n queries at most that starts at first (slow start
 // when first < n).
 func newWindow(n, first int) *Window {
-	w := &Window{slots: make(chan struct{}, n), hold: holdFreed}
+	w := &Window{slots: make(chan struct{}, n), turn: make(chan struct{}, 1), hold: holdFreed}
 	if first > 0 && first < n {
 		w.parked, w.slow = n-first, true
 		for range w.parked {
@@ -108,6 +112,25 @@ func (w *Window) Acquire(ctx context.Context) uint64 {
 		return 0
 	}
 }
+
+// enter waits for the caller's turn to take slots (false if ctx ended first);
+// leave ends it. A caller takes its slots in its turn: waiting for the first,
+// then each that is free at once.
+func (w *Window) enter(ctx context.Context) bool {
+	select {
+	case w.turn <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case w.turn <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *Window) leave() { <-w.turn }
 
 func (w *Window) next() uint64 {
 	w.mu.Lock()

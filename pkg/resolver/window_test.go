@@ -192,3 +192,32 @@ func TestWindowSlowStart(t *testing.T) {
 		t.Errorf("a window smaller than the first burst lets %d go, want all 32", got)
 	}
 }
+
+// TestTurnCanceled: callers wait for slots one at a time (takeSlots), and a
+// caller whose context ends while another holds the turn is not held by it.
+func TestTurnCanceled(t *testing.T) {
+	w := NewWindow(1)
+	w.TryAcquire() // full
+	ctx, cancel := context.WithCancel(context.Background())
+	holder := make(chan int, 1)
+	go func() { holder <- takeSlots(ctx, w, []*Pending{{}}) }()
+	// the bound only ends a failing test
+	for end := time.Now().Add(20 * time.Second); len(w.turn) == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	if len(w.turn) == 0 {
+		t.Fatal("the first caller never took its turn")
+	}
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	if n := takeSlots(done, w, []*Pending{{}, {}}); n != 0 {
+		t.Errorf("a caller whose context ended while waiting for its turn took %d slots", n)
+	}
+	cancel()
+	if n := <-holder; n != 0 {
+		t.Errorf("the caller in its turn took %d slots of a full window after its context ended", n)
+	}
+	if len(w.turn) != 0 {
+		t.Error("the turn was not given up")
+	}
+}
