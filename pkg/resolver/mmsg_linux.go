@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -70,23 +71,29 @@ func (s *muxSock) readBatches(slab []byte) error {
 	return readErr
 }
 
-// sendScratch is the kernel's form of a batch's messages, kept with the
-// batch's other lists (batchScratch) from batch to batch.
+// sendScratch is the kernel's form of a batch's messages, and the writer
+// that sends them, kept with the batch's other lists (batchScratch) from
+// batch to batch.
 type sendScratch struct {
 	hdrs []mmsghdr
 	iovs []unix.Iovec
+	w    mmsgWriter
 }
 
-// clear drops the pointers to the batch's packets.
+// clear drops the pointers to the batch's packets and socket.
 func (sc *sendScratch) clear() {
 	clear(sc.hdrs)
 	clear(sc.iovs)
 	sc.hdrs, sc.iovs = sc.hdrs[:0], sc.iovs[:0]
+	sc.w.conn, sc.w.raw, sc.w.err = nil, nil, nil
 }
 
-// batchWriter is what a batch is sent with: sendmmsg itself.
+// batchWriter is what a batch is sent with: sendmmsg itself, by the writer
+// kept in the batch's scratch (no allocation a batch).
 func (s *muxSock) batchWriter(sc *batchScratch) batchWriter {
-	return &mmsgWriter{conn: s.conn, sc: &sc.sys}
+	w := &sc.sys.w
+	w.conn, w.raw, w.sc = s.conn, s.raw, &sc.sys
+	return w
 }
 
 // mmsgWriter sends a batch with one sendmmsg, made as a raw system call:
@@ -96,9 +103,18 @@ func (s *muxSock) batchWriter(sc *batchScratch) batchWriter {
 // thread, which then has to give it back; a send on a UDP socket that has
 // room does not block, and one that has none waits for the runtime's poller
 // (EAGAIN), as before.
+//
+// What one call sends and what it got (count, n, err) are fields, and the
+// function the poller calls is made once a writer: a closure made each call
+// would be allocations a batch.
 type mmsgWriter struct {
-	conn *net.UDPConn
-	sc   *sendScratch
+	conn  *net.UDPConn
+	raw   syscall.RawConn // conn's, got when it was dialled
+	sc    *sendScratch
+	count int   // messages to send
+	n     int   // messages sent
+	err   error // why the call failed
+	send  func(fd uintptr) bool
 }
 
 func (w *mmsgWriter) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
@@ -118,30 +134,31 @@ func (w *mmsgWriter) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
 		sc.hdrs[i].hdr.Iov = &sc.iovs[i]
 		sc.hdrs[i].hdr.SetIovlen(1)
 	}
-	rc, err := w.conn.SyscallConn()
-	if err != nil {
+	if w.send == nil {
+		w.send = w.sendmmsg
+	}
+	w.count, w.n, w.err = len(ms), 0, nil
+	if err := w.raw.Write(w.send); err != nil {
 		return 0, err
 	}
-	n, sendErr := 0, error(nil)
-	err = rc.Write(func(fd uintptr) bool {
-		for {
-			r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&sc.hdrs[0])), uintptr(len(ms)), 0, 0, 0)
-			switch errno {
-			case 0:
-				n = int(r)
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // the socket's buffer is full: wait for room
-			default:
-				sendErr = &net.OpError{Op: "write", Net: "udp", Source: w.conn.LocalAddr(), Addr: w.conn.RemoteAddr(),
-					Err: os.NewSyscallError("sendmmsg", errno)}
-			}
-			return true
+	return w.n, w.err
+}
+
+// sendmmsg makes the system call, within the poller's wait for room.
+func (w *mmsgWriter) sendmmsg(fd uintptr) bool {
+	for {
+		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.sc.hdrs[0])), uintptr(w.count), 0, 0, 0)
+		switch errno {
+		case 0:
+			w.n = int(r)
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false // the socket's buffer is full: wait for room
+		default:
+			w.err = &net.OpError{Op: "write", Net: "udp", Source: w.conn.LocalAddr(), Addr: w.conn.RemoteAddr(),
+				Err: os.NewSyscallError("sendmmsg", errno)}
 		}
-	})
-	if err != nil {
-		return 0, err
+		return true
 	}
-	return n, sendErr
 }

@@ -473,21 +473,22 @@ func (p *Pending) take(ctx context.Context, win *Window, noWait bool) bool {
 
 // send sends fresh queries that have their slots, in one batch.
 func (c *Client) send(ctx context.Context, fresh []*Pending) {
-	qs := make([]question, len(fresh))
-	expired := make([]expirer, len(fresh))
-	for i, p := range fresh {
-		qs[i] = p.question()
-		expired[i] = p
-	}
 	if ctx.Err() == nil {
-		now := time.Now()
-		mqs, errs := c.mux(c.servers[0]).startAll(ctx, qs, now, c.timeout, expired)
+		b := batchPool.Get().(*batchLists)
+		b.size(len(fresh))
 		for i, p := range fresh {
-			p.sent, p.first, p.err0 = now, mqs[i], errs[i]
+			b.qs[i] = p.question()
+			b.expired[i] = p
+		}
+		now := time.Now()
+		c.mux(c.servers[0]).startAll(ctx, b.qs, now, c.timeout, b.expired, b.mqs, b.errs)
+		for i, p := range fresh {
+			p.sent, p.first, p.err0 = now, b.mqs[i], b.errs[i]
 			if p.first == nil && p.err0 == nil {
 				p.err0 = errClosed
 			}
 		}
+		b.put()
 	}
 	for _, p := range fresh {
 		if p.first == nil {
@@ -495,6 +496,35 @@ func (c *Client) send(ctx context.Context, fresh []*Pending) {
 		}
 		p.ready.Done()
 	}
+}
+
+// batchLists are the lists a batch is sent with (send), reused from batch
+// to batch (batchPool): its questions, whom to tell of their timeouts, and
+// for each its call or the error that kept it from being sent.
+type batchLists struct {
+	qs      []question
+	expired []expirer
+	mqs     []*muxCall
+	errs    []error
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batchLists) }}
+
+// size makes each list n long.
+func (b *batchLists) size(n int) {
+	b.qs = slices.Grow(b.qs[:0], n)[:n]
+	b.expired = slices.Grow(b.expired[:0], n)[:n]
+	b.mqs = slices.Grow(b.mqs[:0], n)[:n]
+	b.errs = slices.Grow(b.errs[:0], n)[:n]
+}
+
+// put clears the lists (keeping no query alive) and gives them back.
+func (b *batchLists) put() {
+	clear(b.qs)
+	clear(b.expired)
+	clear(b.mqs)
+	clear(b.errs)
+	batchPool.Put(b)
 }
 
 // unsent drops the fresh queries that were never sent: their Pendings are nil,
@@ -763,7 +793,9 @@ func (e *rttEstimate) observe(rtt time.Duration) {
 // try makes one exchange with server: see await.
 func (c *Client) try(ctx context.Context, q question, server string, sample bool, resends *int, late *bool) (reply, time.Duration, error) {
 	start := time.Now()
-	mqs, errs := c.mux(server).startAll(ctx, []question{q}, start, c.timeout, nil)
+	var mqs [1]*muxCall
+	var errs [1]error
+	c.mux(server).startAll(ctx, []question{q}, start, c.timeout, nil, mqs[:], errs[:])
 	mq, err := mqs[0], errs[0]
 	if err != nil {
 		return reply{}, 0, err

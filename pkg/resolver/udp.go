@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -54,6 +55,7 @@ var errClosed = errors.New("resolver closed")
 
 type muxSock struct {
 	conn *net.UDPConn
+	raw  syscall.RawConn  // conn's, for system calls of its own (Linux)
 	pc   *ipv4.PacketConn // the same socket, for batches of packets
 	rto  func() time.Duration
 	kick chan struct{} // wakes the clock when the first query waits
@@ -132,7 +134,12 @@ func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
 	}
 	conn := c.(*net.UDPConn)
 	_ = conn.SetReadBuffer(1 << 20) // bursts of answers in bulk runs; the kernel may cap it
-	s := &muxSock{conn: conn, pc: ipv4.NewPacketConn(conn), rto: m.rto, wait: map[uint16]*muxCall{},
+	raw, err := conn.SyscallConn()  // once: each call makes one
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s := &muxSock{conn: conn, raw: raw, pc: ipv4.NewPacketConn(conn), rto: m.rto, wait: map[uint16]*muxCall{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{})}
 	m.socks[i].Store(s)
 	go s.read()
@@ -449,19 +456,18 @@ func (m *udpMux) close() {
 // startAll packs each query with a fresh ID on one of the sockets and sends
 // them all in as few system calls as the kernel takes (sendmmsg); each answer
 // (or the end of its try at timeout, or ctx's end) is its query's wait.
-// A query that could not be sent has a nil muxCall and its error. expired, if
-// not nil, has for each query whom to tell when its try times out. The plain
-// questions are packed into one buffer for the batch, and the batch's list of
-// messages is taken from a pool.
-func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, timeout time.Duration, expired []expirer) ([]*muxCall, []error) {
-	mqs := make([]*muxCall, len(qs))
-	errs := make([]error, len(qs))
+// Each query's call goes in mqs, and one that could not be sent has a nil
+// muxCall and its error in errs (mqs and errs as long as qs, all nil at
+// first). expired, if not nil, has for each query whom to tell when its try
+// times out. The plain questions are packed into one buffer for the batch,
+// and the batch's list of messages is taken from a pool.
+func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, timeout time.Duration, expired []expirer, mqs []*muxCall, errs []error) {
 	s, err := m.sock(ctx)
 	if err != nil {
 		for i := range errs {
 			errs[i] = err
 		}
-		return mqs, errs
+		return
 	}
 	size := 0
 	for _, q := range qs {
@@ -508,7 +514,6 @@ func (m *udpMux) startAll(ctx context.Context, qs []question, now time.Time, tim
 			mqs[i], errs[i] = nil, err
 		}
 	}
-	return mqs, errs
 }
 
 // batchScratch is the list of messages of one batch, reused from batch to
@@ -546,14 +551,18 @@ type batchWriter interface {
 // sendBatch writes msgs in as few calls as the kernel takes, and returns for each
 // message the error that kept it from being sent (nil when it was sent). A message
 // that fails is skipped and the rest are tried again.
+// It returns nil when every message was sent.
 func sendBatch(w batchWriter, msgs []ipv4.Message) []error {
-	errs := make([]error, len(msgs))
+	var errs []error
 	for off := 0; off < len(msgs); {
 		n, err := w.WriteBatch(msgs[off:], 0)
 		off += max(n, 0) // n is -1 when the first message failed
 		if err != nil || n <= 0 {
 			if err == nil {
 				err = errors.New("the packet was not sent")
+			}
+			if errs == nil {
+				errs = make([]error, len(msgs))
 			}
 			errs[off] = err
 			off++

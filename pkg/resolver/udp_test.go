@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,12 @@ func TestSendBatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &scriptedWriter{script: tt.script}
 			errs := sendBatch(w, make([]ipv4.Message, 5))
+			if none := !slices.Contains(tt.failed, true); none != (errs == nil) {
+				t.Errorf("errors %v: nil is every message sent", errs)
+			}
+			if errs == nil {
+				errs = make([]error, 5)
+			}
 			for i, err := range errs {
 				if (err != nil) != tt.failed[i] {
 					t.Errorf("message %d: error %v, want failed=%v", i, err, tt.failed[i])
