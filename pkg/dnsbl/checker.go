@@ -448,6 +448,9 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	r.takers.Wait()
 	r.reasons.Wait()
 	r.cancelTXT() // no work outlives the run: unneeded TXT answers are not waited for
+	if s, ok := r.o.Resolver.(sweeper); ok {
+		s.Sweep() // their queries end now, not at the resolver's next look
+	}
 	r.dropped.Wait()
 	probes.Wait()
 
@@ -595,8 +598,9 @@ func (r *runner) awaitAnyUse(ctx context.Context) bool {
 	}
 }
 
-// openProbeGate lets the health probes go: once the first subject's own queries
-// are out, so that they are not queued behind ~100 test queries.
+// openProbeGate lets the health probes go: once the first subject's A queries
+// are out (startAll), so that those are not queued behind the test queries,
+// or once the first subject is planned, should it have none.
 func (r *runner) openProbeGate(ctx context.Context) {
 	r.gateOnce.Do(func() {
 		r.probes.send(ctx, r.o.Resolver)

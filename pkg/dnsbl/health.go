@@ -363,6 +363,10 @@ func (r *runner) probeHealth(ctx context.Context, l *listState, direct, gated bo
 // (resolver.Client).
 type forgetter interface{ Forget(zones ...string) }
 
+// sweeper is a resolver that can end at once the queries whose context has
+// ended (resolver.Client), rather than at its clock's next look.
+type sweeper interface{ Sweep() }
+
 // forget drops the resolver's cached answers of the lists' zones, in one walk
 // of its cache.
 func (r *runner) forget(ls ...*listState) {

@@ -76,10 +76,47 @@ func TestTickOf(t *testing.T) {
 		{16 * time.Millisecond, 4 * time.Millisecond},
 		{200 * time.Millisecond, 5 * time.Millisecond}, // a server 50ms away
 		{500 * time.Millisecond, 5 * time.Millisecond}, // no round trip known yet
-		{2 * time.Millisecond, time.Millisecond},        // a test's short timeout
+		{2 * time.Millisecond, time.Millisecond},       // a test's short timeout
 	} {
 		if got := tickOf(tc.rto); got != tc.want {
 			t.Errorf("tickOf(%v) = %v, want %v", tc.rto, got, tc.want)
+		}
+	}
+}
+
+// TestSweepEndsCanceledQueries: a query whose context has ended is ended by
+// the socket's clock; Sweep has it look now, not at its next tick (an hour
+// away here), so that a run's end that cancels its unneeded queries and waits
+// for them does not wait for the tick.
+func TestSweepEndsCanceledQueries(t *testing.T) {
+	s := &muxSock{rto: func() time.Duration { return time.Second }, tick: func(time.Duration) time.Duration { return time.Hour },
+		wait: map[uint16]*muxCall{}, kick: make(chan struct{}, 1), quit: make(chan struct{})}
+	defer close(s.quit)
+	go s.clock()
+	ctx, cancel := context.WithCancel(context.Background())
+	call := &muxCall{sock: s, ctx: ctx, wire: make([]byte, 12), deadline: time.Now().Add(time.Hour), last: time.Now(), sent: 1}
+	call.arm()
+	ended := make(chan muxReply, 1)
+	go func() { ended <- call.wait() }()
+	s.mu.Lock()
+	err := s.register(call) // wakes the clock: its first tick is an hour away
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	for { // the register's wake-up may be taken after this sweep's: sweep until the clock sees it
+		s.sweep()
+		select {
+		case r := <-ended:
+			if !errors.Is(r.err, context.Canceled) {
+				t.Fatalf("ended with %v, want canceled", r.err)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Since(call.last) > 10*time.Second {
+			t.Fatal("the canceled query was not ended by Sweep")
 		}
 	}
 }

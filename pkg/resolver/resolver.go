@@ -883,6 +883,22 @@ func (c *Client) overTCP(ctx context.Context, q question, server string, deadlin
 // opcode than QUERY): our own query sent back, say.
 var errNotAnswer = errors.New("the reply over TCP is not an answer")
 
+// Sweep has the clock of every socket look at its queries now, not at its
+// next tick: a query whose context has ended is ended at once. A caller that
+// cancels queries and then waits for them to end (a run's end, which cancels
+// the TXT queries it no longer needs) calls it after the cancel.
+func (c *Client) Sweep() {
+	c.muxes.Range(func(_, v any) bool {
+		m := v.(*udpMux)
+		for i := range m.socks {
+			if s := m.socks[i].Load(); s != nil {
+				s.sweep()
+			}
+		}
+		return true
+	})
+}
+
 func (c *Client) mux(server string) *udpMux {
 	if m, ok := c.muxes.Load(server); ok {
 		return m.(*udpMux)

@@ -58,8 +58,9 @@ type muxSock struct {
 	raw  syscall.RawConn  // conn's, for system calls of its own (Linux)
 	pc   *ipv4.PacketConn // the same socket, for batches of packets
 	rto  func() time.Duration
-	kick chan struct{} // wakes the clock when the first query waits
-	quit chan struct{} // closed with the socket
+	tick func(rto time.Duration) time.Duration // tickOf, but for tests
+	kick chan struct{}                         // wakes the clock when the first query waits, or for a look now (sweep)
+	quit chan struct{}                         // closed with the socket
 	mu   sync.Mutex
 	wait map[uint16]*muxCall
 	dead bool
@@ -139,7 +140,7 @@ func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &muxSock{conn: conn, raw: raw, pc: ipv4.NewPacketConn(conn), rto: m.rto, wait: map[uint16]*muxCall{},
+	s := &muxSock{conn: conn, raw: raw, pc: ipv4.NewPacketConn(conn), rto: m.rto, tick: tickOf, wait: map[uint16]*muxCall{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{})}
 	m.socks[i].Store(s)
 	go s.read()
@@ -238,19 +239,22 @@ func (s *muxSock) clock() {
 		case <-s.quit:
 			return
 		}
-		t.Reset(tickOf(s.rto()))
+		t.Reset(s.tick(s.rto()))
 		for busy := true; busy; {
+			var now time.Time
 			select {
-			case now := <-t.C:
-				again, busy = s.scan(now, again[:0])
-				t.Reset(tickOf(s.rto())) // the RTO as it is now: it falls as the first answers come
-				for _, call := range again {
-					if _, err := s.conn.Write(call.wire); err != nil {
-						s.end(call, err)
-					}
-				}
+			case now = <-t.C:
+				t.Reset(s.tick(s.rto())) // the RTO as it is now: it falls as the first answers come
+			case <-s.kick: // Sweep: a look now, between ticks
+				now = time.Now()
 			case <-s.quit:
 				return
+			}
+			again, busy = s.scan(now, again[:0])
+			for _, call := range again {
+				if _, err := s.conn.Write(call.wire); err != nil {
+					s.end(call, err)
+				}
 			}
 		}
 		t.Stop()
@@ -291,6 +295,14 @@ func (s *muxSock) scan(now time.Time, again []*muxCall) ([]*muxCall, bool) {
 		}
 	}
 	return again, len(s.wait) > 0
+}
+
+// sweep has the socket's clock look at its queries now (kick).
+func (s *muxSock) sweep() {
+	select {
+	case s.kick <- struct{}{}:
+	default: // a look is due already
+	}
 }
 
 // end ends one query with err, unless it has been answered meanwhile.
