@@ -438,9 +438,11 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 // as many of the rest as are free at once: they leave together. It returns
 // how many have a slot, 0 if ctx ended first. The slots are taken in the
 // caller's turn: a window that gives back an eighth of its slots at once has
-// one caller send them, not several callers a slot or two each.
+// one caller send them, not several callers a slot or two each. Queries that
+// claim gave their slots already (IfFree) wait for no turn: they would hold
+// slots while waiting behind a caller who waits for one.
 func takeSlots(ctx context.Context, win *Window, ps []*Pending) int {
-	if win != nil {
+	if win != nil && ps[0].win == nil {
 		if !win.enter(ctx) {
 			return 0
 		}

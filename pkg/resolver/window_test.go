@@ -221,3 +221,31 @@ func TestTurnCanceled(t *testing.T) {
 		t.Error("the turn was not given up")
 	}
 }
+
+// TestSlotsHeldWaitForNoTurn: queries that hold their slots already (IfFree:
+// claim gave them one) leave at once, even while another caller holds the
+// turn waiting for a slot, which may be one of theirs.
+func TestSlotsHeldWaitForNoTurn(t *testing.T) {
+	w := NewWindow(1)
+	held := &Pending{win: w, seq: w.TryAcquire()} // the only slot
+	waiting, stop := context.WithCancel(context.Background())
+	defer stop()
+	holder := make(chan int, 1)
+	go func() { holder <- takeSlots(waiting, w, []*Pending{{}}) }()
+	for end := time.Now().Add(20 * time.Second); len(w.turn) == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	if len(w.turn) == 0 {
+		t.Fatal("the waiting caller never took its turn")
+	}
+	// the bound only ends a failing test
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if n := takeSlots(ctx, w, []*Pending{held}); n != 1 {
+		t.Fatalf("the query holding its slot left with %d (its context: %v), want 1 at once", n, ctx.Err())
+	}
+	w.Release(held.seq, false)
+	if n := <-holder; n != 1 {
+		t.Errorf("the waiting caller took %d slots once the slot was given back, want 1", n)
+	}
+}
