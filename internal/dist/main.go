@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -132,9 +133,21 @@ func (r *release) checkOut(compare string) error {
 			return fmt.Errorf("-compare %s: is -out itself: build into another directory", compare)
 		}
 	}
+	fi, err := os.Lstat(r.out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // made
+	case err != nil:
+		return fmt.Errorf("-out %s: %v", r.out, err)
+	case !fi.IsDir():
+		return fmt.Errorf("-out %s: is not a directory, and dist would remove it: pick a directory", r.out)
+	}
 	entries, err := os.ReadDir(r.out)
-	if err != nil || len(entries) == 0 {
-		return nil // missing (made) or empty
+	if err != nil {
+		return fmt.Errorf("-out %s: %v", r.out, err)
+	}
+	if len(entries) == 0 {
+		return nil
 	}
 	if why := earlierRelease(r.out, entries); why != "" {
 		return fmt.Errorf("-out %s: %s, and dist empties it first: remove it yourself or pick another directory", r.out, why)
@@ -144,24 +157,32 @@ func (r *release) checkOut(compare string) error {
 
 // earlierRelease says why the directory's entries are not an earlier
 // release's, or "" when they are: a checksums.txt as writeChecksums writes it,
-// and beside it only the files it lists. A checksums.txt of something else's,
-// or a file of the user's put among a release's, is not dist's to remove.
+// and beside it only the files it lists, each with the content it lists. A
+// checksums.txt of something else's, or a file of the user's put among a
+// release's (under an artefact's name too), is not dist's to remove.
 func earlierRelease(dir string, entries []os.DirEntry) string {
 	data, err := os.ReadFile(filepath.Join(dir, "checksums.txt"))
 	if err != nil {
 		return "holds files but no checksums.txt (not an earlier release)"
 	}
-	listed := map[string]bool{"checksums.txt": true}
+	listed := map[string]string{"checksums.txt": ""}
 	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
 		sum, name, ok := strings.Cut(line, "  ")
 		if !ok || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" || name == "" || strings.ContainsAny(name, "/\\") {
 			return "its checksums.txt is not one dist wrote (not an earlier release)"
 		}
-		listed[name] = true
+		listed[name] = sum
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !listed[e.Name()] {
+		sum, ok := listed[e.Name()]
+		if !e.Type().IsRegular() || !ok {
 			return fmt.Sprintf("holds %s, which its checksums.txt does not list (not part of an earlier release)", e.Name())
+		}
+		if e.Name() == "checksums.txt" {
+			continue
+		}
+		if got, err := fileSum(filepath.Join(dir, e.Name())); err != nil || got != sum {
+			return fmt.Sprintf("holds %s, which is not what its checksums.txt says (changed since dist wrote it)", e.Name())
 		}
 	}
 	return ""

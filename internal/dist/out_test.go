@@ -15,11 +15,12 @@ import (
 func TestCheckOut(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	old := filepath.Join(root, "old")     // an earlier release
-	mine := filepath.Join(root, "mine")   // the user's files
-	mixed := filepath.Join(root, "mixed") // an earlier release, and a file of the user's put in it
-	other := filepath.Join(root, "other") // someone else's checksums.txt
-	for _, d := range []string{src, old, mine, mixed, other} {
+	old := filepath.Join(root, "old")         // an earlier release
+	mine := filepath.Join(root, "mine")       // the user's files
+	mixed := filepath.Join(root, "mixed")     // an earlier release, and a file of the user's put in it
+	other := filepath.Join(root, "other")     // someone else's checksums.txt
+	renamed := filepath.Join(root, "renamed") // an earlier release, one of whose files the user replaced
+	for _, d := range []string{src, old, mine, mixed, other, renamed} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +31,7 @@ func TestCheckOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, d := range []string{old, mixed} {
+	for _, d := range []string{old, mixed, renamed} {
 		write(filepath.Join(d, "blcheck_1.0.0_linux_amd64.tar.gz"), "archive")
 		if err := writeChecksums(d); err != nil {
 			t.Fatal(err)
@@ -40,6 +41,9 @@ func TestCheckOut(t *testing.T) {
 	write(filepath.Join(mixed, "thesis.tex"), "mine")
 	write(filepath.Join(other, "checksums.txt"), "MD5 (thesis.tex) = 0123\n")
 	write(filepath.Join(other, "thesis.tex"), "mine")
+	write(filepath.Join(renamed, "blcheck_1.0.0_linux_amd64.tar.gz"), "mine")
+	notes := filepath.Join(root, "notes.txt") // a file of the user's, not a directory
+	write(notes, "mine")
 	for _, tc := range []struct {
 		out, compare, err string
 	}{
@@ -51,6 +55,8 @@ func TestCheckOut(t *testing.T) {
 		{mine, "", "no checksums.txt"},
 		{mixed, "", "holds thesis.tex, which its checksums.txt does not list"},
 		{other, "", "checksums.txt is not one dist wrote"},
+		{renamed, "", "is not what its checksums.txt says"},
+		{notes, "", "is not a directory"},
 		{old, old, "is -out itself"},
 	} {
 		r := &release{src: src, out: tc.out}
@@ -59,9 +65,10 @@ func TestCheckOut(t *testing.T) {
 			t.Errorf("-out %s -compare %q: %v, want %q", tc.out, tc.compare, err, tc.err)
 		}
 	}
-	for _, d := range []string{mine, mixed, other} {
-		if b, err := os.ReadFile(filepath.Join(d, "thesis.tex")); err != nil || string(b) != "mine" {
-			t.Errorf("the user's file in %s was touched: %q %v", d, b, err)
+	for _, f := range []string{filepath.Join(mine, "thesis.tex"), filepath.Join(mixed, "thesis.tex"),
+		filepath.Join(other, "thesis.tex"), filepath.Join(renamed, "blcheck_1.0.0_linux_amd64.tar.gz"), notes} {
+		if b, err := os.ReadFile(f); err != nil || string(b) != "mine" {
+			t.Errorf("the user's file %s was touched: %q %v", f, b, err)
 		}
 	}
 }
