@@ -136,3 +136,52 @@ func count(ss []string, s string) int {
 	}
 	return n
 }
+
+// TestLateHealthQueriesLeaveTogether: a domain's check opens the probe gate
+// with the domain list's test points; the address lists are first asked for
+// its address, later, and their test points then leave together in one
+// call, not one by one from each list's health check; each is asked once.
+func TestLateHealthQueriesLeaveTogether(t *testing.T) {
+	f := &callRecorder{fakeResolver: newFake()}
+	f.zone("ip.bl.test", "127.0.0.2")
+	f.zone("v4.bl.test", "127.0.0.2")
+	f.zone("dom.bl.test", "127.0.1.2")
+	f.set("example.com", resolver.TypeA, "192.0.2.1")
+	ck, err := dnsbl.New(dnsbl.Options{Lists: fakeLists(t), Resolver: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, _ := dnsbl.ParseTarget("example.com")
+	res, err := ck.Check(context.Background(), target)
+	ck.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := []string{"2.0.0.127.ip.bl.test", "1.0.0.127.ip.bl.test", "2.0.0.127.v4.bl.test", "1.0.0.127.v4.bl.test"}
+	asked := map[string]int{}
+	call := -1 // the call that carries the address lists' test points
+	for i, names := range f.calls {
+		for _, n := range names {
+			asked[n]++
+			if n == late[0] {
+				call = i
+			}
+		}
+	}
+	if call < 0 {
+		t.Fatalf("the address list's test point was never asked: %q", f.calls)
+	}
+	for _, n := range late {
+		if !slices.Contains(f.calls[call], n) {
+			t.Errorf("%s not in the call %q (calls %q)", n, f.calls[call], f.calls)
+		}
+		if asked[n] != 1 {
+			t.Errorf("%s asked %d times", n, asked[n])
+		}
+	}
+	for _, l := range res.Lists {
+		if l.Health.State != dnsbl.HealthOK {
+			t.Errorf("%s's health: %+v, want ok", l.List.ID, l.Health)
+		}
+	}
+}

@@ -442,8 +442,8 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		pool.submit(ts)
 	}
 	pool.wait()
+	r.releaseProbes(ctx)
 	close(r.planned)
-	r.openProbeGate(ctx)
 	close(r.flights)
 	r.takers.Wait()
 	r.reasons.Wait()
@@ -561,21 +561,22 @@ func (r *runner) need(l *listState) {
 		}
 		close(r.someUsed)
 	})
-	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() {
-		r.probes.register(l, testNames(l)...)
+	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() && !r.probes.enlist(l, testNames(l)...) {
+		return // the gate has opened: needed is closed once they are sent (releaseProbes)
 	}
 	close(l.needed)
 }
 
 // awaitUse waits until a subject is planned against the list (true), or every
-// subject of the run is and none was (false); true when ctx ends first (the
-// health check then says it was interrupted).
+// subject of the run is and none was (false); true when ctx ends (the health
+// check then says it was interrupted: the run may have stopped before a target
+// that would have asked it), whichever select picks.
 func (r *runner) awaitUse(ctx context.Context, l *listState) bool {
 	select {
 	case <-l.needed:
 		return true
-	case <-r.planned:
-		return l.used.Load() // need comes before planned closes
+	case <-r.planned: // need comes before planned closes; an interrupted run may have left it unplanned
+		return l.used.Load() || ctx.Err() != nil
 	case <-ctx.Done():
 		return true
 	}
@@ -591,10 +592,20 @@ func (r *runner) awaitAnyUse(ctx context.Context) bool {
 		case <-r.someUsed: // need comes before planned closes
 			return true
 		default:
-			return false
+			return ctx.Err() != nil
 		}
 	case <-ctx.Done():
 		return true
+	}
+}
+
+// releaseProbes opens the probe gate, or once it is open sends the test points
+// of the lists first asked since (enlist) and lets their health checks read
+// them.
+func (r *runner) releaseProbes(ctx context.Context) {
+	r.openProbeGate(ctx)
+	for _, l := range r.probes.sendLate(ctx, r.o.Resolver) {
+		close(l.needed)
 	}
 }
 

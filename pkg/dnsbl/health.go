@@ -509,6 +509,7 @@ type probeBatch struct {
 	mu     sync.Mutex
 	opened bool
 	want   []batchEntry        // registered before the gate opened
+	late   []batchEntry        // a run's lists first asked after it opened (enlist), to leave together
 	sent   map[string]*batched // sent, until taken by all who registered it
 }
 
@@ -536,6 +537,23 @@ func (b *probeBatch) register(l *listState, names ...string) {
 	}
 }
 
+// enlist adds a list's test points to the batch and says so (true); after
+// the gate has opened, it keeps them for the next sendLate (false). A run
+// whose first subject is a domain opens the gate with the domain lists'
+// test points; the address lists are first asked later, all of them at
+// once for each address, and their test points leave together then, not
+// one by one from each list's health check.
+func (b *probeBatch) enlist(l *listState, names ...string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.opened {
+		b.want = append(b.want, batchEntry{l, names})
+		return true
+	}
+	b.late = append(b.late, batchEntry{l, names})
+	return false
+}
+
 // send sends the registered names through the resolver in one call, each
 // list's within its rate (a list whose rate has no room for them at once asks
 // its own later), and keeps them for take. Later registrations are refused.
@@ -544,8 +562,30 @@ func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
 	defer b.mu.Unlock()
 	want := b.want
 	b.want, b.opened = nil, true
+	b.start(ctx, res, want)
+}
+
+// sendLate sends the test points enlisted since the gate opened, in one call
+// as send does, and returns their lists.
+func (b *probeBatch) sendLate(ctx context.Context, res resolver.Resolver) []*listState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	late := b.late
+	b.late = nil
+	b.start(ctx, res, late)
+	lists := make([]*listState, len(late))
+	for i, e := range late {
+		lists[i] = e.l
+	}
+	return lists
+}
+
+// start sends the entries' names (b.mu held).
+func (b *probeBatch) start(ctx context.Context, res resolver.Resolver, want []batchEntry) {
 	var names []string
-	b.sent = map[string]*batched{}
+	if b.sent == nil {
+		b.sent = map[string]*batched{}
+	}
 	for _, e := range want {
 		if e.l != nil && e.l.limiter != nil && !e.l.limiter.AllowN(time.Now(), len(e.names)) {
 			continue
@@ -555,7 +595,7 @@ func (b *probeBatch) send(ctx context.Context, res resolver.Resolver) {
 				b.sent[n] = &batched{}
 				names = append(names, n)
 			}
-			b.sent[n].left++
+			b.sent[n].left++ // sent before and not yet taken: taken once more
 		}
 	}
 	if len(names) == 0 {

@@ -260,7 +260,7 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 		r.finish(ts, s, c)
 	}
 	r.send(ctx, ts, s, planned)
-	r.openProbeGate(ctx)
+	r.releaseProbes(ctx)
 }
 
 // familySkip is why the list skips an address of a family it has no data

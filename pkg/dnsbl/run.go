@@ -210,10 +210,11 @@ func (r *runner) startAll(ctx context.Context, ready []flight) {
 		}
 	}
 	vps := r.o.Resolver.StartAll(ctx, viaNames, resolver.TypeA)
-	// The health probes leave after the first A queries, before their TXT
-	// queries: the run ends when the last answer it needs is in, and most
-	// eager TXT answers are not needed (the run's end cancels them).
-	r.openProbeGate(ctx)
+	// The health probes leave after the first A queries through the resolver
+	// (at once when the first subject's lists are all asked directly), before
+	// their TXT queries: the run ends when the last answer it needs is in, and
+	// most eager TXT answers are not needed (the run's end cancels them).
+	r.releaseProbes(ctx)
 	var vtps []*resolver.Pending
 	if len(viaTXT) > 0 {
 		vtps = r.o.Resolver.StartAll(resolver.IfFree(r.txtCtx), viaTXT, resolver.TypeTXT)
