@@ -28,7 +28,8 @@ const (
 		"(Spamhaus XBL inside ZEN) is counted once."
 	helpHealth = "1 for the list's current health (RFC 5782 test points), 0 for every other state: ok, " +
 		"lists-everything, test-point-missing, blocked, bad-answer, no-answer, needs-key, unchecked, untested " +
-		"(the list publishes no test point: its answers are unconfirmed)."
+		"(the list publishes no test point: its answers are unconfirmed), unused (no subject of the run was " +
+		"asked of it, nor its test points)."
 	helpRewrites = "1 when the resolver invents answers for names that do not exist (rewrites NXDOMAIN): no " +
 		"blacklist answer through it can be trusted."
 	helpLastRun = "When blcheck last wrote these metrics, as a Unix time in seconds."
