@@ -379,7 +379,10 @@ func (c *Client) StartAll(ctx context.Context, names []string, t Type) []*Pendin
 // Pendings, and the room for their negative answers, are pieces of two slabs
 // made at the first: a batch's queries are answered, and their Pendings
 // dropped, at about the same time. The answers are kept apart, so that a
-// cached answer keeps no Pending (nor its query's buffers) alive.
+// cached answer keeps no Pending (nor its query's buffers) alive; a cached
+// negative answer does keep its batch's room alive, a few kilobytes at most
+// (a subject's lists, or a run's test points), until the last of them leaves
+// the cache: the entries of a batch are made and evicted at about one time.
 func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh []*Pending) {
 	ps = make([]*Pending, len(names))
 	uncached := ctx.Value(noCache{}) != nil
