@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
 )
 
 // samples is where pkg/dmarc keeps the public sample reports.
@@ -70,8 +72,15 @@ func TestDMARC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := srv.TotalQueries()
-			res := runCLI(t, nil, tt.stdin, append(append([]string{"dmarc"}, r...), tt.args...)...)
+			args := r
+			asked := srv
+			if tt.code == 2 { // a server of its own: a run's unneeded TXT queries may reach srv after it
+				asked = dnsbltest.NewServer()
+				defer asked.Close()
+				args = []string{"-r", asked.Addr, "-l", "zen,spamcop"}
+			}
+			before := asked.TotalQueries()
+			res := runCLI(t, nil, tt.stdin, append(append([]string{"dmarc"}, args...), tt.args...)...)
 			if res.code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.err)
 			}
@@ -83,8 +92,8 @@ func TestDMARC(t *testing.T) {
 			if !strings.Contains(res.err, tt.errText) {
 				t.Errorf("stderr lacks %q:\n%s", tt.errText, res.err)
 			}
-			if tt.code == 2 && srv.TotalQueries() != before {
-				t.Errorf("a usage error sent %d queries", srv.TotalQueries()-before)
+			if tt.code == 2 && asked.TotalQueries() != before {
+				t.Errorf("a usage error sent %d queries", asked.TotalQueries()-before)
 			}
 		})
 	}
