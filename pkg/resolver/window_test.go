@@ -199,15 +199,7 @@ func TestTurnCanceled(t *testing.T) {
 	w := NewWindow(1)
 	w.TryAcquire() // full
 	ctx, cancel := context.WithCancel(context.Background())
-	holder := make(chan int, 1)
-	go func() { holder <- takeSlots(ctx, w, []*Pending{{}}) }()
-	// the bound only ends a failing test
-	for end := time.Now().Add(20 * time.Second); len(w.turn) == 0 && time.Now().Before(end); {
-		time.Sleep(time.Millisecond)
-	}
-	if len(w.turn) == 0 {
-		t.Fatal("the first caller never took its turn")
-	}
+	holder := waitInTurn(t, ctx, w)
 	done, stop := context.WithCancel(context.Background())
 	stop()
 	if n := takeSlots(done, w, []*Pending{{}, {}}); n != 0 {
@@ -230,14 +222,7 @@ func TestSlotsHeldWaitForNoTurn(t *testing.T) {
 	held := &Pending{win: w, seq: w.TryAcquire()} // the only slot
 	waiting, stop := context.WithCancel(context.Background())
 	defer stop()
-	holder := make(chan int, 1)
-	go func() { holder <- takeSlots(waiting, w, []*Pending{{}}) }()
-	for end := time.Now().Add(20 * time.Second); len(w.turn) == 0 && time.Now().Before(end); {
-		time.Sleep(time.Millisecond)
-	}
-	if len(w.turn) == 0 {
-		t.Fatal("the waiting caller never took its turn")
-	}
+	holder := waitInTurn(t, waiting, w)
 	// the bound only ends a failing test
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -248,4 +233,21 @@ func TestSlotsHeldWaitForNoTurn(t *testing.T) {
 	if n := <-holder; n != 1 {
 		t.Errorf("the waiting caller took %d slots once the slot was given back, want 1", n)
 	}
+}
+
+// waitInTurn starts a caller that takes the window's turn and waits in it for
+// a slot, and returns once it holds the turn; the caller says on the channel
+// how many slots it took.
+func waitInTurn(t *testing.T, ctx context.Context, w *Window) <-chan int {
+	t.Helper()
+	holder := make(chan int, 1)
+	go func() { holder <- takeSlots(ctx, w, []*Pending{{}}) }()
+	// the bound only ends a failing test
+	for end := time.Now().Add(20 * time.Second); len(w.turn) == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	if len(w.turn) == 0 {
+		t.Fatal("the waiting caller never took its turn")
+	}
+	return holder
 }

@@ -150,18 +150,7 @@ func TestPathsThatAreNotStateFiles(t *testing.T) {
 // passed (or only failed to answer): the cron job hears of it, and of its return.
 func TestEveryQueryFailedIsFailing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	run := func(h dnsbl.HealthState, allFailed bool) string {
-		s, _, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		ch := s.List("spamcop", dnsbl.Health{State: h}, allFailed)
-		if err := s.Save(); err != nil {
-			t.Fatal(err)
-		}
-		return ch
-	}
+	run := func(h dnsbl.HealthState, allFailed bool) string { return listRun(t, path, h, allFailed) }
 	for i, step := range []struct {
 		h         dnsbl.HealthState
 		allFailed bool
@@ -183,19 +172,7 @@ func TestEveryQueryFailedIsFailing(t *testing.T) {
 // and it answers.
 func TestUnusedListKeepsItsRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	run := func(h dnsbl.HealthState) string {
-		s, _, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		ch := s.List("spamcop", dnsbl.Health{State: h}, false)
-		s.Keep()
-		if err := s.Save(); err != nil {
-			t.Fatal(err)
-		}
-		return ch
-	}
+	run := func(h dnsbl.HealthState) string { return listRun(t, path, h, false) }
 	for i, step := range []struct {
 		h    dnsbl.HealthState
 		want string
@@ -284,4 +261,21 @@ func TestKnown(t *testing.T) {
 	if !s.Known("192.0.2.1") || s.Known("192.0.2.2") || s.Known("192.0.2.") {
 		t.Errorf("Known: 192.0.2.1 %v, 192.0.2.2 %v", s.Known("192.0.2.1"), s.Known("192.0.2.2"))
 	}
+}
+
+// listRun is one run that records spamcop's health in the state at path, as
+// blcheck does (List, Keep, Save), and returns the change it reports.
+func listRun(t *testing.T, path string, h dnsbl.HealthState, allFailed bool) string {
+	t.Helper()
+	s, _, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ch := s.List("spamcop", dnsbl.Health{State: h}, allFailed)
+	s.Keep()
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }
