@@ -390,6 +390,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		for _, l := range r.lists {
 			r.need(l)
 		}
+		r.firstUsed(nil)
 	}
 
 	// The goroutines that dispatch targets send their A queries without waiting
@@ -511,7 +512,7 @@ func (r *runner) startHealth(ctx context.Context, probes *sync.WaitGroup) {
 	// of is not asked its test points either (its health is unused), and a run
 	// with nothing to ask sends nothing. A long-lived Checker's are known only
 	// once each goroutine finds its kept health stale, and each puts its own in.
-	r.nx = r.planNX()
+	r.nx = r.planNX(nil)
 	nx := r.nx
 	nx.registered = r.ownHealth()
 	probes.Add(1)
@@ -553,18 +554,26 @@ func (r *runner) need(l *listState) {
 	if l.used.Load() || !l.used.CompareAndSwap(false, true) {
 		return
 	}
+	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() && !r.probes.enlist(l, testNames(l)...) {
+		return // the gate has opened: needed is closed once they are sent (releaseProbes)
+	}
+	close(l.needed)
+}
+
+// firstUsed starts the resolver's health check with the first subject planned
+// against lists (used, its lists), once: a run's own made-up names go under
+// their zones, in the probe batch.
+func (r *runner) firstUsed(used []*listState) {
 	r.firstUse.Do(func() {
 		if r.ownHealth() {
+			r.nx = r.planNX(used)
+			r.nx.registered = true
 			for _, pr := range r.nx.probes {
 				r.probes.register(pr.l, pr.name)
 			}
 		}
 		close(r.someUsed)
 	})
-	if r.ownHealth() && !l.NeedsKey() && !l.direct.Load() && !r.probes.enlist(l, testNames(l)...) {
-		return // the gate has opened: needed is closed once they are sent (releaseProbes)
-	}
-	close(l.needed)
 }
 
 // awaitUse waits until a subject is planned against the list (true), or every

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -141,14 +142,16 @@ func (r *runner) checkResolver(ctx context.Context, plan nxPlan) (h ResolverHeal
 		return h, true
 	}
 	var t nxTally
-	first, probes := plan.first, plan.probes
 	if !plan.registered {
-		for _, pr := range probes {
+		for _, pr := range plan.probes {
 			r.probes.register(pr.l, pr.name) // they leave with the lists' test points
 		}
 	} else if !r.awaitAnyUse(ctx) {
 		return h, true // nothing asked of any list: nothing of the resolver to say either
+	} else {
+		plan = r.nx // made with the first subject's lists (firstUse), before someUsed closed
 	}
+	first, probes := plan.first, plan.probes
 	select {
 	case <-r.probeGate:
 	case <-ctx.Done():
@@ -179,21 +182,34 @@ type nxPlan struct {
 	registered bool
 }
 
-// planNX picks the lists and makes up the names.
-func (r *runner) planNX() nxPlan {
+// planNX picks the lists and makes up the names: under the first two lists
+// that may have them, those of used first (a run's first subject's lists:
+// a list the run does not ask is not asked a made-up name either, unless a
+// list used refuses the resolver), under the one list used when used has one.
+func (r *runner) planNX(used []*listState) nxPlan {
 	var p nxPlan
+	var rest []*listState
 	zones := map[string]bool{}
 	for _, l := range r.lists {
 		if l.Allow() || l.NeedsKey() || zones[l.zone] { // an allowlist's hits are no blacklist answers
 			continue
 		}
 		zones[l.zone] = true
-		p.lists = append(p.lists, l)
+		if slices.Contains(used, l) {
+			p.lists = append(p.lists, l)
+		} else {
+			rest = append(rest, l)
+		}
 	}
+	n := len(p.lists)
+	p.lists = append(p.lists, rest...)
 	if len(p.lists) == 0 {
 		return p
 	}
 	p.first = min(2, len(p.lists))
+	if n > 0 {
+		p.first = min(2, n)
+	}
 	label := fmt.Sprintf("blcheck-nx-%016x.%s", rand.Uint64(), nxParent)
 	p.probes = append(nxProbes(p.lists[:p.first]), &nxProbe{name: label, shown: label})
 	return p

@@ -254,6 +254,17 @@ func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectSta
 	for _, p := range planned {
 		r.need(p.l)
 	}
+	if len(planned) > 0 {
+		select {
+		case <-r.someUsed: // the resolver's check has its lists
+		default:
+			used := make([]*listState, len(planned))
+			for i, p := range planned {
+				used[i] = p.l
+			}
+			r.firstUsed(used)
+		}
+	}
 	for _, c := range done {
 		ts.pending.Add(1)
 		s.pending.Add(1)
