@@ -587,6 +587,9 @@ func (b *probeBatch) sendLate(ctx context.Context, res resolver.Resolver) []*lis
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	late := b.late
+	if len(late) == 0 { // every subject of a bulk run, once its lists are all asked
+		return nil
+	}
 	b.late = nil
 	b.start(ctx, res, late)
 	lists := make([]*listState, len(late))
