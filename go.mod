@@ -5,7 +5,6 @@ go 1.26.8
 require (
 	github.com/fatih/color v1.19.0
 	github.com/goreleaser/nfpm/v2 v2.48.0
-	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/mattn/go-isatty v0.0.22
 	github.com/miekg/dns v1.1.73
 	github.com/prometheus/client_golang v1.25.0

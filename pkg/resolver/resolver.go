@@ -28,7 +28,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/miekg/dns"
 )
 
@@ -211,7 +210,7 @@ type Client struct {
 	tcp     *dns.Client
 
 	mu       sync.Mutex
-	cache    *simplelru.LRU[queryKey, cached] // guarded by mu; expiry checked on read
+	cache    *lru // guarded by mu; expiry checked on read
 	inflight map[queryKey]*Pending
 	maxTTL   time.Duration
 	now      func() time.Time // the clock, for tests
@@ -251,16 +250,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	cache, err := simplelru.NewLRU[queryKey, cached](cfg.CacheSize, nil)
-	if err != nil {
-		return nil, err
-	}
 	return &Client{
 		servers:  cfg.Servers,
 		timeout:  cfg.Timeout,
 		retries:  cfg.Retries,
 		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
-		cache:    cache,
+		cache:    newLRU(cfg.CacheSize),
 		inflight: map[queryKey]*Pending{},
 		maxTTL:   cfg.MaxCacheTTL,
 		now:      cfg.Now,
