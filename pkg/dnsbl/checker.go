@@ -353,7 +353,7 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		ro:           ro,
 		resolverDone: make(chan struct{}),
 		conc:         max(c.opts.Resolver.Concurrency(), 1),
-		flights:      make(chan flight, max(c.opts.Resolver.Concurrency(), 1)),
+		flights:      make(chan *[]flight, max(c.opts.Resolver.Concurrency(), 1)),
 		probeGate:    make(chan struct{}),
 		planned:      make(chan struct{}),
 		someUsed:     make(chan struct{}),
@@ -394,9 +394,10 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	}
 
 	// The goroutines that dispatch targets send their A queries without waiting
-	// for them; takers take the answers in the order the queries went out. A
-	// taker is started only when a query finds none idle, so a small run starts
-	// few, and a slow answer holds up one taker, not the others.
+	// for them; takers take the answers in the order the queries went out, a
+	// subject's together (fly). A taker is started only when a subject's
+	// queries find none idle, so a small run starts few, and a slow answer
+	// holds up one taker, not the others.
 	r.startTaker = func() {
 		r.takers.Add(1)
 		r.nTakers.Add(1)
@@ -404,12 +405,12 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 			defer r.takers.Done()
 			for {
 				r.idle.Add(1)
-				f, ok := <-r.flights
+				fs, ok := <-r.flights
 				r.idle.Add(-1)
 				if !ok {
 					return
 				}
-				r.take(ctx, f)
+				r.takeAll(ctx, fs)
 			}
 		}()
 	}

@@ -119,6 +119,31 @@ func TestDirectModes(t *testing.T) {
 	}
 }
 
+// TestDirectAsksAtOnce: the lists a resolver refuses are asked again at their
+// servers at once, not one after another. A taker takes a subject's answers in
+// turn; were it to ask each refused list itself, the second would be asked
+// only once the first had answered. The lists' server here answers neither
+// until both have been asked.
+func TestDirectAsksAtOnce(t *testing.T) {
+	w := newDirectWorld(t)
+	w.res.Unwildcard("ip.bl.test")
+	for _, zone := range []string{"ip.bl.test", "v4.bl.test"} {
+		w.res.AddFault(dnsbltest.Fault{Suffix: zone, Kind: dnsbltest.Refused})
+	}
+	both := dnsbltest.NewGroup(2)
+	for _, name := range []string{"10.2.0.192.ip.bl.test", "10.2.0.192.v4.bl.test"} {
+		w.auth.AddFault(dnsbltest.Fault{Suffix: name, Type: "A", Kind: dnsbltest.Gather, Group: both})
+	}
+	res, err := w.checker(t, dnsbl.DirectAuto).CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, v4 := checkOf(t, res, "ipbl"), checkOf(t, res, "v4bl")
+	if ip.Status != dnsbl.Listed || v4.Status != dnsbl.Clean || ip.Asked != dnsbl.AskedDirect || v4.Asked != dnsbl.AskedDirect {
+		t.Errorf("ipbl %s (%s) %v, v4bl %s (%s) %v", ip.Status, ip.Asked, ip.Err, v4.Status, v4.Asked, v4.Err)
+	}
+}
+
 func TestDirectAutoCostsNothingWhenNotRefused(t *testing.T) {
 	w := newDirectWorld(t)
 	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"v4bl"}, Getenv: func(string) string { return "" }})

@@ -13,16 +13,34 @@ import (
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
-// take waits for a flight's answer and gives its verdict. A listing's TXT reason
-// is waited for, or looked up, by a goroutine of its own, so that a taker is
-// never held for a round trip; the flight's slot is kept until then. A TXT query
-// sent with an A that was not a listing is not waited for: its answer is
-// dropped, and its slot freed when it comes.
+// take waits for a flight's answer and gives its verdict. A taker takes a
+// subject's flights in turn (fly), so what may ask the network again (a
+// listing's reason and proof, a refusal asked again directly, a delisting
+// confirmed) is done by a goroutine of its own: a taker is never held for a
+// round trip but the answer's own.
 func (r *runner) take(ctx context.Context, f flight) {
+	a, err := f.p.Wait()
+	v := Classify(f.l.List, a, err)
+	if refusedByResolver(v) || v.Status == Clean && r.o.HealthTTL > 0 && r.ck.wasListed(f.s.Name, f.l.pos) {
+		r.reasons.Add(1)
+		go r.judgeAside(ctx, f, a, err, v) // not a closure, which would move every flight to the heap
+		return
+	}
+	r.judgeFlight(ctx, f, a, err, v)
+}
+
+func (r *runner) judgeAside(ctx context.Context, f flight, a *resolver.Answer, err error, v Verdict) {
+	defer r.reasons.Done()
+	r.judgeFlight(ctx, f, a, err, v)
+}
+
+// judgeFlight gives the verdict of a flight's answer. A listing's TXT reason
+// is waited for, or looked up, by a goroutine of its own; the flight's slot is
+// kept until then. A TXT query sent with an A that was not a listing is not
+// waited for: its answer is dropped, and its slot freed when it comes.
+func (r *runner) judgeFlight(ctx context.Context, f flight, a *resolver.Answer, err error, v Verdict) {
 	l := f.l
 	c := Check{Subject: f.s.Name, List: l.List, Zone: l.List.Zone, Query: f.shown, subject: f.s.pos, list: l.pos}
-	a, err := f.p.Wait()
-	v := Classify(l.List, a, err)
 	if err != nil && isCanceled(err) {
 		f.t.cut.Store(true)
 		v = Verdict{Status: Error, Error: ErrInterrupted.Error(), Err: &CheckError{Kind: ErrInterrupted, Msg: ErrInterrupted.Error(), Cause: err}}

@@ -81,11 +81,11 @@ type runner struct {
 	resolverDone chan struct{}
 	resolver     ResolverHealth
 	lists        []*listState
-	conc         int           // the resolver's concurrency: the bound of the queues
-	flights      chan flight   // A queries sent, in the order sent
-	probeGate    chan struct{} // closed once the first subject's queries are out
-	planned      chan struct{} // closed once every subject of the run is planned
-	someUsed     chan struct{} // closed when a subject is first planned against a list (need)
+	conc         int            // the resolver's concurrency: the bound of the queues
+	flights      chan *[]flight // A queries sent, a subject's together, in the order sent
+	probeGate    chan struct{}  // closed once the first subject's queries are out
+	planned      chan struct{}  // closed once every subject of the run is planned
+	someUsed     chan struct{}  // closed when a subject is first planned against a list (need)
 	firstUse     sync.Once
 	nx           nxPlan     // the resolver's health check's made-up names
 	probes       probeBatch // the test queries that leave when it opens
@@ -160,13 +160,12 @@ func (r *runner) lookup(ctx context.Context, name string, t resolver.Type) (*res
 // queries, each where the list's rate and the window allow it at once. A job
 // the run's end left unsent is not counted.
 func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, planned []planned) {
-	buf := flightPool.Get().(*[]flight)
+	buf := getFlights()
 	ready := (*buf)[:0]
 	defer func() {
 		r.startAll(ctx, ready)
-		clear(ready[:cap(ready)]) // the flights went by value to the takers
-		*buf = ready[:0]
-		flightPool.Put(buf)
+		*buf = ready
+		putFlights(buf) // startAll handed the flights on in a list of its own
 	}()
 	for _, p := range planned {
 		j := job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
@@ -185,15 +184,12 @@ func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, pla
 	}
 }
 
-// flightPool holds the lists of a subject's flights that send builds and
-// startAll hands on, one a subject: a bulk run's largest allocation after the
-// queries' own.
 var flightPool = sync.Pool{New: func() any { return new([]flight) }}
 
 // startAll starts the flights' A queries, and the TXT queries of the eager ones
 // where a slot is free at once: those of lists asked through the resolver in
-// one call each, those of lists asked directly one by one. It hands each sent
-// flight to the takers; one the run's end left unsent is not counted.
+// one call each, those of lists asked directly one by one. It hands the sent
+// flights to the takers, together; one the run's end left unsent is not counted.
 func (r *runner) startAll(ctx context.Context, ready []flight) {
 	if len(ready) == 0 {
 		return
@@ -219,6 +215,7 @@ func (r *runner) startAll(ctx context.Context, ready []flight) {
 	if len(viaTXT) > 0 {
 		vtps = r.o.Resolver.StartAll(resolver.IfFree(r.txtCtx), viaTXT, resolver.TypeTXT)
 	}
+	sent := getFlights()
 	for _, f := range ready {
 		if f.direct {
 			f.l.askedDirect.Store(true)
@@ -237,16 +234,49 @@ func (r *runner) startAll(ctx context.Context, ready []flight) {
 			f.s.canceled.Add(1)
 			continue
 		}
-		r.fly(f)
+		*sent = append(*sent, f)
 	}
+	if len(*sent) == 0 {
+		putFlights(sent)
+		return
+	}
+	r.fly(sent)
 }
 
-// fly queues a sent flight for the takers, starting one if none is idle.
-func (r *runner) fly(f flight) {
-	f.t.pending.Add(1)
-	f.s.pending.Add(1)
-	r.flights <- f
+// fly queues a subject's sent flights for the takers, together, starting a
+// taker if none is idle. One taker takes them all, in the order sent: their
+// answers come in about together (a subject's queries leave in one batch), so
+// it waits for the first and finds most of the rest in. Handed over one by
+// one, each flight woke a taker of its own, which then slept again until its
+// answer came: two goroutine switches a query, half the scheduler's work in a
+// bulk run. A subject is done only once all its lists have answered, so taking
+// them in turn delays no result.
+func (r *runner) fly(fs *[]flight) {
+	for _, f := range *fs {
+		f.t.pending.Add(1)
+		f.s.pending.Add(1)
+	}
+	r.flights <- fs
 	if r.idle.Load() == 0 && r.nTakers.Load() < int64(r.conc) {
 		r.startTaker()
 	}
+}
+
+// takeAll takes a subject's flights (fly), and gives their list back.
+func (r *runner) takeAll(ctx context.Context, fs *[]flight) {
+	for _, f := range *fs {
+		r.take(ctx, f)
+	}
+	putFlights(fs)
+}
+
+// getFlights and putFlights keep the lists of a subject's flights that send
+// builds and startAll hands to the takers: a bulk run's largest allocation
+// after the queries' own.
+func getFlights() *[]flight { return flightPool.Get().(*[]flight) }
+
+func putFlights(fs *[]flight) {
+	clear((*fs)[:cap(*fs)]) // keeps no Pending alive
+	*fs = (*fs)[:0]
+	flightPool.Put(fs)
 }

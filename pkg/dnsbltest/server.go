@@ -34,7 +34,23 @@ const (
 	// NXDomain answers NXDOMAIN for every name (a list that died empty, or a
 	// resolver without a way out: no Internet, a captive portal).
 	NXDomain
+	// Gather holds each reply until queries for Fault.Group's count of names,
+	// over every fault of the group, have come (or the server closes): names
+	// answered only if a client asks them at once, not one after another (a
+	// copy of a query sent again does not count twice).
+	Gather
 )
+
+// Group is the queries a Gather fault holds: all are answered once n names
+// have been asked.
+type Group struct {
+	n    int
+	seen map[string]bool // guarded by the Server's mu
+	all  chan struct{}   // closed when the n-th name has come
+}
+
+// NewGroup returns a group that holds replies until n names have been asked.
+func NewGroup(n int) *Group { return &Group{n: n, seen: map[string]bool{}, all: make(chan struct{})} }
 
 // Fault applies to every query whose name ends in Suffix, of type Type ("TXT")
 // or of every type if Type is empty.
@@ -44,7 +60,8 @@ type Fault struct {
 	Kind   FaultKind
 	Delay  time.Duration
 	Addr   string
-	Times  int // how many queries it affects; 0 means all
+	Times  int    // how many queries it affects; 0 means all
+	Group  *Group // Gather's
 }
 
 type rrKey struct {
@@ -348,20 +365,7 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	s.mu.Lock()
 	s.queries[dns.TypeToString[q.Qtype]+" "+name]++
 	s.last = r.Copy()
-	var fault *Fault
-	for _, f := range s.faults {
-		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 &&
-			(f.Type == "" || f.Type == dns.TypeToString[q.Qtype]) {
-			fault = f
-			if f.Times > 0 {
-				f.Times--
-				if f.Times == 0 {
-					f.Times = -1 // used up
-				}
-			}
-			break
-		}
-	}
+	fault := s.faultOf(name, q.Qtype)
 	m, ok := s.authAnswer(r, name, q.Qtype)
 	if !ok {
 		m = s.answer(r, name, q.Qtype)
@@ -369,53 +373,91 @@ func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	s.mu.Unlock()
 
 	if fault != nil {
-		switch fault.Kind {
-		case Drop:
-			return
-		case Delay:
-			select { // a server being closed does not wait out its delays
-			case <-time.After(fault.Delay):
-			case <-s.quit:
-				return
-			}
-		case ServFail:
-			m = new(dns.Msg)
-			m.SetRcode(r, dns.RcodeServerFailure)
-		case Refused:
-			m = new(dns.Msg)
-			m.SetRcode(r, dns.RcodeRefused)
-		case Truncate, TruncateDeadTCP:
-			if udp {
-				m = new(dns.Msg)
-				m.SetReply(r)
-				m.Truncated = true
-			} else if fault.Kind == TruncateDeadTCP {
-				<-s.quit
-				return
-			}
-		case NXDomain:
-			m = new(dns.Msg)
-			m.SetRcode(r, dns.RcodeNameError)
-			s.mu.Lock()
-			m.Ns = s.soa()
-			s.mu.Unlock()
-		case Rewrite:
-			if m.Rcode == dns.RcodeNameError && q.Qtype == dns.TypeA {
-				m = new(dns.Msg)
-				m.SetReply(r)
-				m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA,
-					Class: dns.ClassINET, Ttl: 60}, A: netip.MustParseAddr(fault.Addr).AsSlice()}}
-			}
-		case WrongName:
-			for _, rr := range m.Answer {
-				rr.Header().Name = "elsewhere.invalid."
-			}
+		if m = s.apply(fault, r, m, udp); m == nil {
+			return // no reply
 		}
 	}
 	if udp {
 		m.Truncate(dns.MinMsgSize) // sets TC when the answer does not fit, as real servers do
 	}
 	_ = w.WriteMsg(m)
+}
+
+// faultOf is the first fault that applies to a query, counted as used (Times,
+// a Gather's names); nil if none. It is called with mu held.
+func (s *Server) faultOf(name string, qtype uint16) *Fault {
+	for _, f := range s.faults {
+		if (name == f.Suffix || strings.HasSuffix(name, "."+f.Suffix) || f.Suffix == ".") && f.Times >= 0 &&
+			(f.Type == "" || f.Type == dns.TypeToString[qtype]) {
+			if f.Times > 0 {
+				f.Times--
+				if f.Times == 0 {
+					f.Times = -1 // used up
+				}
+			}
+			if g := f.Group; f.Kind == Gather && !g.seen[name] {
+				if g.seen[name] = true; len(g.seen) == g.n {
+					close(g.all)
+				}
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// apply returns the reply fault makes of m, the answer to r; nil for none.
+func (s *Server) apply(fault *Fault, r, m *dns.Msg, udp bool) *dns.Msg {
+	q := r.Question[0]
+	switch fault.Kind {
+	case Drop:
+		return nil
+	case Delay:
+		select { // a server being closed does not wait out its delays
+		case <-time.After(fault.Delay):
+		case <-s.quit:
+			return nil
+		}
+	case Gather:
+		select {
+		case <-fault.Group.all:
+		case <-s.quit:
+			return nil
+		}
+	case ServFail:
+		m = new(dns.Msg)
+		m.SetRcode(r, dns.RcodeServerFailure)
+	case Refused:
+		m = new(dns.Msg)
+		m.SetRcode(r, dns.RcodeRefused)
+	case Truncate, TruncateDeadTCP:
+		if udp {
+			m = new(dns.Msg)
+			m.SetReply(r)
+			m.Truncated = true
+		} else if fault.Kind == TruncateDeadTCP {
+			<-s.quit
+			return nil
+		}
+	case NXDomain:
+		m = new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		s.mu.Lock()
+		m.Ns = s.soa()
+		s.mu.Unlock()
+	case Rewrite:
+		if m.Rcode == dns.RcodeNameError && q.Qtype == dns.TypeA {
+			m = new(dns.Msg)
+			m.SetReply(r)
+			m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA,
+				Class: dns.ClassINET, Ttl: 60}, A: netip.MustParseAddr(fault.Addr).AsSlice()}}
+		}
+	case WrongName:
+		for _, rr := range m.Answer {
+			rr.Header().Name = "elsewhere.invalid."
+		}
+	}
+	return m
 }
 
 // Authoritative makes the server answer as an authoritative server of zones
