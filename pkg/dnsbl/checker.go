@@ -353,13 +353,15 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 		ro:           ro,
 		resolverDone: make(chan struct{}),
 		conc:         max(c.opts.Resolver.Concurrency(), 1),
-		flights:      make(chan *[]flight, max(c.opts.Resolver.Concurrency(), 1)),
-		probeGate:    make(chan struct{}),
-		planned:      make(chan struct{}),
-		someUsed:     make(chan struct{}),
-		eager:        ro.Eager,
-		obs:          ro.Observer,
-		result:       &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
+		// a subject's flights together: about as many flights queued as the
+		// window holds queries, as when they were queued one by one
+		flights:   make(chan *[]flight, max(c.opts.Resolver.Concurrency()/max(len(c.opts.Lists), 1), 1)),
+		probeGate: make(chan struct{}),
+		planned:   make(chan struct{}),
+		someUsed:  make(chan struct{}),
+		eager:     ro.Eager,
+		obs:       ro.Observer,
+		result:    &Result{Started: time.Now(), Summary: Summary{Counts: map[Status]int{}}},
 	}
 	r.txtCtx, r.cancelTXT = context.WithCancel(ctx)
 	for _, s := range Statuses {

@@ -16,8 +16,8 @@ import (
 // take waits for a flight's answer and gives its verdict. A taker takes a
 // subject's flights in turn (fly), so what may ask the network again (a
 // listing's reason and proof, a refusal asked again directly, a delisting
-// confirmed) is done by a goroutine of its own: a taker is never held for a
-// round trip but the answer's own.
+// confirmed) is done by a goroutine of its own: a taker waits for the answer
+// and for its list's health (judgeAnswer), never for a query of its own.
 func (r *runner) take(ctx context.Context, f flight) {
 	a, err := f.p.Wait()
 	v := Classify(f.l.List, a, err)
@@ -29,6 +29,7 @@ func (r *runner) take(ctx context.Context, f flight) {
 	r.judgeFlight(ctx, f, a, err, v)
 }
 
+// judgeAside is judgeFlight in a goroutine of its own, counted in r.reasons.
 func (r *runner) judgeAside(ctx context.Context, f flight, a *resolver.Answer, err error, v Verdict) {
 	defer r.reasons.Done()
 	r.judgeFlight(ctx, f, a, err, v)

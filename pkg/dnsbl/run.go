@@ -93,7 +93,7 @@ type runner struct {
 	gateOnce     sync.Once
 	obs          Observer
 
-	reasons sync.WaitGroup // TXT lookups of listings in progress
+	reasons sync.WaitGroup // goroutines judging aside (take), and listings' TXT lookups
 	// eager TXT queries of what was not listed: their answers are not needed,
 	// so the run's end cancels them (txtCtx) and waits for their goroutines
 	txtCtx     context.Context
@@ -250,7 +250,11 @@ func (r *runner) startAll(ctx context.Context, ready []flight) {
 // one, each flight woke a taker of its own, which then slept again until its
 // answer came: two goroutine switches a query, half the scheduler's work in a
 // bulk run. A subject is done only once all its lists have answered, so taking
-// them in turn delays no result.
+// them in turn costs little: what follows an answer (a listing's TXT asked
+// after it, a refusal asked again directly) begins only once the answers
+// before it in the subject are in, a round trip later than it could when a
+// list before it is slow or dead (a subject waits for that list's timeout in
+// any case).
 func (r *runner) fly(fs *[]flight) {
 	for _, f := range *fs {
 		f.t.pending.Add(1)
