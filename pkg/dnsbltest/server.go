@@ -42,15 +42,22 @@ const (
 )
 
 // Group is the queries a Gather fault holds: all are answered once n names
-// have been asked.
+// have been asked. A group belongs to one Server (its faults are counted
+// under that server's lock).
 type Group struct {
 	n    int
 	seen map[string]bool // guarded by the Server's mu
 	all  chan struct{}   // closed when the n-th name has come
 }
 
-// NewGroup returns a group that holds replies until n names have been asked.
-func NewGroup(n int) *Group { return &Group{n: n, seen: map[string]bool{}, all: make(chan struct{})} }
+// NewGroup returns a group that holds replies until n names (at least one)
+// have been asked.
+func NewGroup(n int) *Group {
+	if n < 1 {
+		panic("dnsbltest: a Group holds replies until at least one name is asked")
+	}
+	return &Group{n: n, seen: map[string]bool{}, all: make(chan struct{})}
+}
 
 // Fault applies to every query whose name ends in Suffix, of type Type ("TXT")
 // or of every type if Type is empty.
@@ -315,6 +322,9 @@ func (s *Server) ClearFaults() {
 
 // AddFault adds a fault.
 func (s *Server) AddFault(f Fault) {
+	if f.Kind == Gather && f.Group == nil {
+		panic("dnsbltest: a Gather fault needs its Group (NewGroup)")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f.Suffix = fqdn(f.Suffix)

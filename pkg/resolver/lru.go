@@ -1,14 +1,17 @@
 package resolver
 
+import "math"
+
 // lru is the answer cache's order: a bounded set of entries in which the one
 // used least recently makes room for a new one when it is full.
 //
 // It is written here, not taken from hashicorp/golang-lru, for one reason: that
 // list allocates an element for every entry added, and a bulk run adds an
 // answer for nearly every query it sends, so those elements were a third of a
-// run's allocations. Here the entries live in chunks of lruChunk, made as the
-// cache fills up to its size and never copied, linked by index; the place of
-// an entry evicted or removed is reused by the next one added.
+// run's allocations. Here the entries live in chunks of lruChunk (at least
+// one, however small the cache), made as the cache fills up to its size and
+// never copied, linked by index; the place of an entry evicted or removed is
+// reused by the next one added.
 //
 // It is not safe for concurrent use: the Client guards it with its mutex.
 type lru struct {
@@ -34,7 +37,8 @@ type lruEntry struct {
 }
 
 func newLRU(size int) *lru {
-	l := &lru{size: max(size, 1), index: map[queryKey]int32{}}
+	// places are int32: a size past that could not be held in memory anyway
+	l := &lru{size: min(max(size, 1), math.MaxInt32-1), index: map[queryKey]int32{}}
 	l.grow() // the head
 	return l
 }

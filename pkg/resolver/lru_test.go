@@ -98,13 +98,21 @@ func TestLRUAgreesWithModel(t *testing.T) {
 	}
 }
 
-// TestLRUEvictedKeepsNoAnswer: a removed entry's place holds no answer, which
-// would otherwise stay alive until the place is reused.
-func TestLRUEvictedKeepsNoAnswer(t *testing.T) {
-	l := newLRU(4)
-	k := queryKey{"a.example", TypeA}
-	l.Add(k, cached{a: &Answer{}})
-	l.Remove(k)
+// TestLRUKeepsNoOldAnswer: a removed entry's place holds no answer, which
+// would otherwise stay alive until the place is reused; an evicted entry's
+// place holds the answer that took it.
+func TestLRUKeepsNoOldAnswer(t *testing.T) {
+	l := newLRU(1)
+	k1, k2 := queryKey{"a.example", TypeA}, queryKey{"b.example", TypeA}
+	a1, a2 := &Answer{Name: "a.example"}, &Answer{Name: "b.example"}
+	l.Add(k1, cached{a: a1})
+	l.Add(k2, cached{a: a2}) // evicts k1
+	for i := range l.places {
+		if l.at(i).val.a == a1 {
+			t.Fatalf("place %d still holds the evicted answer", i)
+		}
+	}
+	l.Remove(k2)
 	for i := range l.places {
 		if l.at(i).val.a != nil {
 			t.Fatalf("place %d still holds an answer after Remove", i)
