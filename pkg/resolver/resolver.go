@@ -650,7 +650,7 @@ func (p *Pending) expire() { _, _ = p.Wait() }
 // Answered is a Pending whose answer is already in: a cached answer, or a fake
 // Resolver's (tests of the packages above need no server).
 func Answered(a *Answer, err error) *Pending {
-	p := &Pending{a: a, err: err} // ready has no count: it is
+	p := &Pending{a: a, err: err} // ready has no count: Wait does not wait
 	p.once.Do(func() {})
 	return p
 }
