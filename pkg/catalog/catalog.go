@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -624,12 +625,12 @@ func parseValue(k string) (netip.Prefix, error) {
 // sortPrefixes orders values most specific first, so that an exact value wins
 // over its range, and in address order within one size.
 func sortPrefixes[T any](s []T, prefix func(T) netip.Prefix) {
-	sort.Slice(s, func(i, j int) bool {
-		a, b := prefix(s[i]), prefix(s[j])
-		if a.Bits() != b.Bits() {
-			return a.Bits() > b.Bits()
+	slices.SortFunc(s, func(x, y T) int {
+		a, b := prefix(x), prefix(y)
+		if c := cmp.Compare(b.Bits(), a.Bits()); c != 0 {
+			return c
 		}
-		return a.Addr().Less(b.Addr())
+		return a.Addr().Compare(b.Addr())
 	})
 }
 
