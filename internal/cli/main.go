@@ -289,8 +289,27 @@ func newTree(s *streams, full bool) *cobra.Command {
 	for _, extra := range buildCommands {
 		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
 	}
+	usageArgs(root)
 	setHelp(root, s)
 	return root
+}
+
+// usageArgs makes a command's (and its subcommands') argument check a usage
+// error, as a bad flag is: `blcheck lists extra` exits 2, not 3.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ue *usageError
+			if err != nil && !errors.As(err, &ue) {
+				return &usageError{err}
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func newCheckCmd(s *streams) *cobra.Command {

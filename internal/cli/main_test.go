@@ -110,6 +110,10 @@ func TestExitCodes(t *testing.T) {
 		{"dead list warns", append([]string{"192.0.2.99", "-l", "njabl,zen"}, r...), "", 0, "", "njabl (dnsbl.njabl.org) is dead since 2013-03"},
 		{"quiet and clean prints nothing", append([]string{"-q", "192.0.2.99", "-l", "zen"}, r...), "", 0, "", ""},
 		{"version", []string{"version"}, "", 0, "blcheck ", ""},
+		// a stray word after a command that takes none is a usage error, not an incomplete check
+		{"lists with an argument", []string{"lists", "extra"}, "", 2, "", `"extra"`},
+		{"version with an argument", []string{"version", "extra"}, "", 2, "", `"extra"`},
+		{"serve with an argument", []string{"serve", "extra"}, "", 2, "", `"extra"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
