@@ -127,6 +127,11 @@ func TestAppendCheckMatchesEncodingJSON(t *testing.T) {
 		{Subject: "bad", Status: "error", Error: "tab\there, newline\n, NUL\x00, ESC\x1b[31m, back\\slash"},
 		{Subject: "ütf-8 ✓", Reason: "invalid \xff\xfe utf-8, line sep \u2028 para sep \u2029, emoji 🚫"},
 		{Codes: []string{""}, Meanings: nil},
+		// every optional key: jsonl's checks carry what the JSON document's do
+		{Target: "example.com", Subject: "192.0.2.10", List: "spamhaus-xbl", Status: "listed", Codes: []string{"127.0.0.4"},
+			Meanings: []string{"XBL"}, ListingURL: "https://x.test/l", SameAs: "mx.example.com", RTTms: 3, Change: "still-listed",
+			DuplicateOf: "spamhaus-zen", NotCounted: "a link host", Asked: "direct"},
+		{Subject: "192.0.2.11", Status: "clean", Codes: []string{}, Meanings: []string{}, Asked: "resolver"},
 	} {
 		want := encodingJSON(t, c)
 		if got := string(appendCheck(nil, &c)); got != want {
@@ -141,7 +146,8 @@ func FuzzAppendCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, subject, status, code, reason, change string, rtt int64) {
 		c := CheckDoc{Target: subject, Subject: subject, List: code, Zone: reason, Query: change,
 			Status: status, Codes: []string{code, reason}, Meanings: []string{status},
-			Reason: reason, DelistURL: subject + reason, RTTms: rtt, Error: code, Change: change}
+			Reason: reason, DelistURL: subject + reason, RTTms: rtt, Error: code, Change: change,
+			SameAs: reason, DuplicateOf: status, NotCounted: code, Asked: change}
 		if code == "" {
 			c.Codes = nil
 		}

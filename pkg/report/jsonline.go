@@ -40,6 +40,10 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 		b = append(b, `,"listing_url":`...)
 		b = appendString(b, c.ListingURL)
 	}
+	if c.SameAs != "" {
+		b = append(b, `,"same_as":`...)
+		b = appendString(b, c.SameAs)
+	}
 	b = append(b, `,"rtt_ms":`...)
 	b = strconv.AppendInt(b, c.RTTms, 10)
 	b = append(b, `,"error":`...)
@@ -48,10 +52,6 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 		b = append(b, `,"change":`...)
 		b = appendString(b, c.Change)
 	}
-	if c.SameAs != "" {
-		b = append(b, `,"same_as":`...)
-		b = appendString(b, c.SameAs)
-	}
 	if c.DuplicateOf != "" {
 		b = append(b, `,"duplicate_of":`...)
 		b = appendString(b, c.DuplicateOf)
@@ -59,6 +59,10 @@ func appendCheck(b []byte, c *CheckDoc) []byte {
 	if c.NotCounted != "" {
 		b = append(b, `,"not_counted":`...)
 		b = appendString(b, c.NotCounted)
+	}
+	if c.Asked != "" {
+		b = append(b, `,"asked":`...)
+		b = appendString(b, c.Asked)
 	}
 	return append(b, '}')
 }
