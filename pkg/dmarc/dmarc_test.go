@@ -264,6 +264,10 @@ func TestMaildirAndDedupe(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "Maildir", "dovecot-uidlist"), []byte("3 V1 N2\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "Maildir", "tmp", "1700000001.M2.host"), []byte("From: half a mess"), 0o644) // being delivered
 	os.WriteFile(filepath.Join(dir, "Maildir", "cur", "1700000000.M1.host:2,S"), message("r.zip", "application/zip", zipOf(map[string][]byte{"r.xml": data})), 0o644)
+	// other mail in the same folder: the provider's note, and Yahoo's May 2023
+	// reports whose gzip held the word "unused": skipped as an mbox's, not unread
+	os.WriteFile(filepath.Join(dir, "Maildir", "new", "1700000002.M3.host"), []byte("From: postmaster@example.net\r\nSubject: Welcome\r\n\r\nHello.\r\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Maildir", "cur", "1700000003.M4.host:2,S"), message("yahoo.com!example.com!1683072000!1683158399.xml.gz", "application/gzip", gz([]byte("unused"))), 0o644)
 	// the same report, saved from the message
 	os.WriteFile(filepath.Join(dir, "saved.xml.gz"), gz(data), 0o644)
 	r := NewReader(Limits{})
@@ -271,8 +275,9 @@ func TestMaildirAndDedupe(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := r.Result()
-	if res.Reports != 1 || res.Duplicates != 1 || res.Messages != 123 || len(res.Unread) != 0 {
-		t.Fatalf("reports %d duplicates %d messages %d unread %v: want the report once", res.Reports, res.Duplicates, res.Messages, res.Unread)
+	if res.Reports != 1 || res.Duplicates != 1 || res.Messages != 123 || len(res.Unread) != 0 || res.Skipped != 2 {
+		t.Fatalf("reports %d duplicates %d messages %d unread %v skipped %d: want the report once, 2 messages skipped",
+			res.Reports, res.Duplicates, res.Messages, res.Unread, res.Skipped)
 	}
 }
 

@@ -66,7 +66,7 @@ type unit struct {
 // ReadPath reads a named file or a directory (recursively). A named file that
 // holds no report is a *NotReportError; a file that could not be read fully is
 // in the Result's Unread, as is every file inside a directory that holds no
-// report.
+// report, except a Maildir's messages (counted in Result.Skipped, as an mbox's).
 func (r *Reader) ReadPath(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -158,10 +158,31 @@ func (r *Reader) readDir(root string) error {
 		}
 		defer f.Close()
 		if err := r.ReadStream(f, path); err != nil {
+			if maildirMessage(path) { // a note, a forensic report: counted as an mbox's are
+				r.skipped++
+				return nil
+			}
 			r.unread = append(r.unread, Unread{File: path, Why: err.(*NotReportError).Why})
 		}
 		return nil
 	})
+}
+
+// maildirMessage says whether path is a message in a Maildir's cur/ or new/:
+// a mail folder holds other mail beside the reports (the provider's notes,
+// failure reports), which is no more unread than an mbox's other messages.
+func maildirMessage(path string) bool {
+	dir := filepath.Dir(path)
+	if b := filepath.Base(dir); b != "cur" && b != "new" {
+		return false
+	}
+	parent := filepath.Dir(dir)
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if st, err := os.Stat(filepath.Join(parent, sub)); err != nil || !st.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // read reads one layer: XML, a compressed stream, a zip archive, an mbox or a
