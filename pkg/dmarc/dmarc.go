@@ -27,6 +27,7 @@ package dmarc
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -155,10 +156,15 @@ func newAggregate() *aggregate {
 }
 
 // add counts one report, unless the same report was counted already; it
-// returns false for a duplicate.
+// returns false for a duplicate. The same report is the same reporter and
+// report_id for the same domain and date range: Google and Mimecast give one
+// report_id to a domain's reports of consecutive days, and other reporters
+// one to every domain's report of a day (liuch/dmarc-srg#81,
+// solarissmoke/php-dmarc#13); each of those is a report of its own.
 func (g *aggregate) add(r *report) bool {
 	if r.id != "" {
-		key := strings.ToLower(strings.TrimSpace(r.org)) + "\x00" + r.id
+		key := fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d", strings.ToLower(strings.TrimSpace(r.org)), r.id, r.domain,
+			unixOrZero(r.begin), unixOrZero(r.end))
 		if g.seen[key] {
 			g.dups++
 			return false
@@ -223,6 +229,13 @@ func (g *aggregate) result() *Result {
 		return a.Addr.Compare(b.Addr)
 	})
 	return res
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 func sortedKeys(m map[string]bool) []string {

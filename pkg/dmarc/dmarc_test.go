@@ -445,3 +445,45 @@ func TestNoEntityExpansion(t *testing.T) {
 		t.Fatalf("org_name %q report_id %q: an entity was expanded", rep.org, rep.id)
 	}
 }
+
+// TestSameReport: a report found twice is counted once; a report_id that a
+// reporter gives again to another day's or another domain's report (Google,
+// Mimecast: liuch/dmarc-srg#81) is another report, whose sources count.
+func TestSameReport(t *testing.T) {
+	rep := func(org, domain string, begin int, ip string) []byte {
+		return fmt.Appendf(nil, `<feedback><report_metadata><org_name>%s</org_name><report_id>42</report_id>
+<date_range><begin>%d</begin><end>%d</end></date_range></report_metadata>
+<policy_published><domain>%s</domain></policy_published>
+<record><row><source_ip>%s</source_ip><count>2</count><policy_evaluated><dkim>pass</dkim></policy_evaluated></row></record></feedback>`,
+			org, begin, begin+86399, domain, ip)
+	}
+	day1 := rep("google.com", "example.com", 1709683200, "192.0.2.1")
+	tests := []struct {
+		name      string
+		second    []byte
+		reports   int
+		messages  int64
+		duplicate int
+	}{
+		{"the same file again, saved from its message", day1, 1, 2, 1},
+		{"the reporter's name in other case", rep("Google.com", "example.com", 1709683200, "192.0.2.1"), 1, 2, 1},
+		{"the next day's report, same report_id", rep("google.com", "example.com", 1709769600, "192.0.2.2"), 2, 4, 0},
+		{"another domain's report, same report_id", rep("google.com", "example.org", 1709683200, "192.0.2.2"), 2, 4, 0},
+		{"another reporter, same report_id", rep("example.net", "example.com", 1709683200, "192.0.2.2"), 2, 4, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			for i, data := range [][]byte{day1, message("r.xml.gz", "application/gzip", gz(tt.second))} {
+				if err := r.ReadStream(bytes.NewReader(data), fmt.Sprint("file ", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := r.Result()
+			if res.Reports != tt.reports || res.Messages != tt.messages || res.Duplicates != tt.duplicate {
+				t.Fatalf("reports %d messages %d duplicates %d, want %d, %d, %d",
+					res.Reports, res.Messages, res.Duplicates, tt.reports, tt.messages, tt.duplicate)
+			}
+		})
+	}
+}

@@ -15,7 +15,9 @@ aggregate reports"), written here without looking at the Go reader:
 - a report is XML whose root element's local name is "feedback"; names are
   read by local name, without regard to case; values are trimmed;
 - text that is not valid UTF-8 is read with U+FFFD for the bad bytes;
-- the same report (org_name compared without case, and report_id) is read once;
+- the same report (org_name compared without case, report_id, the policy_published
+  domain and the date range) is read once: reporters reuse a report_id for a
+  domain's reports of other days, and for other domains' reports;
 - a record whose source_ip is not an address is not counted (if it has messages,
   the file is unread: not read fully);
 - gzip: its first member only (a line break after it is not a second member);
@@ -80,6 +82,9 @@ def parse_xml(data):
         raise NotReport("root is %s" % root.tag)
     rep = {"org": text(root, "report_metadata", "org_name"),
            "id": text(root, "report_metadata", "report_id"),
+           "domain": text(root, "policy_published", "domain").lower().rstrip("."),
+           "begin": epoch(text(root, "report_metadata", "date_range", "begin")),
+           "end": epoch(text(root, "report_metadata", "date_range", "end")),
            "records": [], "bad": 0}
     for rec in root:
         if local(rec.tag) != "record":
@@ -170,12 +175,21 @@ def read_message(data):
     return reps
 
 
+def epoch(v):
+    """A date_range bound as a number of seconds, 0 when it is not one."""
+    try:
+        n = int(v)
+    except ValueError:
+        return 0
+    return n if 0 < n <= 1 << 35 else 0
+
+
 class Agg:
     def __init__(self):
         self.seen, self.sources, self.reports, self.unread = set(), {}, 0, False
 
     def add(self, rep):
-        key = (rep["org"].strip().lower(), rep["id"])
+        key = (rep["org"].strip().lower(), rep["id"], rep["domain"], rep["begin"], rep["end"])
         if rep["id"]:
             if key in self.seen:
                 return
