@@ -31,6 +31,13 @@ func main() {
 // serve runs the exporter until ctx ends (SIGINT, SIGTERM); SIGHUP reads its
 // configuration again.
 func serve(ctx context.Context, c cli.ExporterConfig) error {
+	// exporter-toolkit reads the web configuration only when it listens: a
+	// mistake in it (a missing certificate, a password that is no bcrypt
+	// hash, a misspelt key) would be a failure to serve, exit 3, found after
+	// the exporter was made; it is a configuration error, exit 2, found first
+	if err := web.Validate(c.WebConfigFile); err != nil {
+		return cli.UsageError(fmt.Errorf("--web.config.file %s: %v", c.WebConfigFile, err))
+	}
 	healthTTL := c.HealthTTL
 	if healthTTL == 0 {
 		healthTTL = exporter.ProveEveryProbe

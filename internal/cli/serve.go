@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -167,8 +168,10 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 		return usagef("--log.format %q: use logfmt or json", o.logFormat)
 	}
 	if o.webConfig != "" {
-		if _, err := os.Stat(o.webConfig); err != nil {
+		if st, err := os.Stat(o.webConfig); err != nil {
 			return usagef("--web.config.file %s: %v", o.webConfig, pathError(err))
+		} else if !st.Mode().IsRegular() { // a FIFO would hold its reading, and the start, for ever
+			return usagef("--web.config.file %s: not a regular file (%s)", o.webConfig, st.Mode().Type())
 		}
 	}
 	cat, err := o.catalogOptions.load(s)
@@ -203,3 +206,9 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 // UsageError marks err as the user's (a configuration the exporter cannot use):
 // blcheck reports it as a usage error, exit 2.
 func UsageError(err error) error { return &usageError{err} }
+
+// IsUsageError says whether err is one that blcheck reports as a usage error (exit 2).
+func IsUsageError(err error) bool {
+	var u *usageError
+	return errors.As(err, &u)
+}
