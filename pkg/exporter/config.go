@@ -139,12 +139,39 @@ func ParseConfig(data []byte, cat *catalog.Catalog, getenv func(string) string) 
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("the file is empty: it needs modules and allow")
 		}
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlError(err)
+	}
+	// a second document (after ---) would be ignored: a configuration pasted
+	// after another one, whose modules and allow: would silently not count
+	var more yaml.Node
+	if err := dec.Decode(&more); err == nil {
+		return nil, fmt.Errorf("line %d: a second YAML document (after ---): the configuration is one document", more.Line)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
 	}
 	if err := cfg.check(cat, getenv); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// yamlTypes are the Go types yaml.v3 names in its errors, in the words of the
+// configuration file.
+var yamlTypes = strings.NewReplacer(
+	"in type exporter.Config", "at the top level (its keys: modules, allow)",
+	"in type exporter.Module", "in a module (its keys: lists, exclude, mx, spf, ns, ptr, max_range, timeout, direct)",
+	"into map[string]*exporter.Module", "into modules (module names, each with its keys)",
+	"into exporter.Config", "into a configuration (modules and allow)",
+	"into exporter.Module", "into a module (lists, exclude, mx, spf, ns, ptr, max_range, timeout, direct)",
+	"into []string", "into a list (write [a, b] or one item a line, each after -)",
+	"into bool", "into true or false",
+	"into string", "into a text",
+)
+
+// yamlError says what yaml.v3 found wrong without its "yaml: " prefix and
+// without Go's type names.
+func yamlError(err error) error {
+	return errors.New(yamlTypes.Replace(strings.TrimPrefix(err.Error(), "yaml: ")))
 }
 
 // Default is the configuration without a file: the default lists as module

@@ -22,11 +22,22 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad direct", "modules: {default: {direct: sometimes}}\nallow: [any]\n", "module default: direct:"},
 		{"bad allow", "modules: {default: {}}\nallow: ['not a domain']\n", "allow:"},
 		{"empty module set", "modules: {default: {exclude: [" + allDefault(cat) + "]}}\nallow: [any]\n", "no lists left"},
+		// yaml.v3's own errors, in the file's words rather than Go's types
+		{"misspelt module key", "modules:\n  default:\n    timout: 5s\nallow: [any]\n", "line 3: field timout not found in a module (its keys: lists,"},
+		{"misspelt top key", "module: {default: {}}\nallow: [any]\n", "line 1: field module not found at the top level (its keys: modules, allow)"},
+		{"modules as a list", "modules: [a, b]\nallow: [any]\n", "into modules (module names"},
+		{"mx not a boolean", "modules: {default: {mx: yes please}}\nallow: [any]\n", "into true or false"},
+		{"allow not a list", "modules: {default: {}}\nallow: 192.0.2.0/24\n", "into a list"},
+		{"a second document", "modules: {default: {}}\nallow: [any]\n---\nmodules: {other: {}}\n", "line 3: a second YAML document"},
+		{"a broken second document", "modules: {default: {}}\nallow: [any]\n---\n\t- x\n", "cannot start any token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(tc.yaml), cat, env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one that says %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "exporter.") {
+				t.Errorf("error %v names a Go type", err)
 			}
 		})
 	}
