@@ -277,7 +277,7 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.outputOptions.addFlags(cmd, "text, json, jsonl, nagios or prometheus")
 	cmd.Flags().StringVar(&o.output, "output", "", "-o prometheus: write the metrics to `FILE` atomically (for node_exporter's textfile collector) instead of stdout")
 	cmd.Flags().BoolVar(&o.ns, "ns", false, "also check the addresses of a domain's name servers (NS)")
-	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored)")
+	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored; - is standard input)")
 	cmd.Flags().BoolVar(&o.ptr, "ptr", false, "also check each address's reverse DNS: a PTR record exists and resolves back to it (a note per address)")
 	cmd.Flags().BoolVar(&o.spf, "spf", false, "also check every address a domain's SPF record authorises (includes followed, up to 10 lookups; ranges up to /24)")
 	cmd.Flags().StringVar(&o.state, "state", "", "remember results in `FILE`; with -q, text shows only what changed since the last run (for cron)")

@@ -429,6 +429,14 @@ func TestFileTargetsAreStreamed(t *testing.T) {
 	if len(in.changed) != 1 || !strings.Contains(in.changed[0], "changed while it was checked") {
 		t.Errorf("changed file: %d targets, %q", n, in.changed)
 	}
+	// a file cut short between the passes reads well, but not all of it was checked
+	in.changed = nil
+	os.WriteFile(file, []byte("192.0.2.1\n"), 0o644)
+	for range in.seq() {
+	}
+	if len(in.changed) != 1 || !strings.Contains(in.changed[0], "it held 1003 targets, then 1") {
+		t.Errorf("shortened file: %q", in.changed)
+	}
 }
 
 // BenchmarkFileJSONLines checks a 200,000-line --file with -o jsonl against

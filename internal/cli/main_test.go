@@ -98,6 +98,7 @@ func TestExitCodes(t *testing.T) {
 		{"range too large", append([]string{"10.0.0.0/8"}, r...), "", 2, "", "range too large"},
 		{"no target", r, "", 2, "", "no target given"},
 		{"stdin targets", append([]string{"-", "-l", "zen"}, r...), "# hosts\n192.0.2.99\n\nclean.test\n", 0, "2 targets", ""},
+		{"--file - is standard input", append([]string{"--file", "-", "-l", "zen"}, r...), "192.0.2.10\n", 1, "LISTED Spamhaus ZEN", ""},
 		{"stdin bad line", append([]string{"-"}, r...), "192.0.2.99\nbad..name\n", 2, "", "standard input:2: bad target"},
 		{"missing file", append([]string{"--file", "/nonexistent/targets.txt"}, r...), "", 2, "", "cannot read /nonexistent/targets.txt"},
 		{"bad flag", []string{"--frobnicate"}, "", 2, "", "unknown flag: --frobnicate"},

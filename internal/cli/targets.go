@@ -18,6 +18,8 @@ import (
 type targetInput struct {
 	fixed []dnsbl.Target
 	files []string
+	// perFile is how many targets the validation pass read from each file
+	perFile []int
 	// what the validation pass counted, for the volume warning, the progress
 	// bar and TXTAuto
 	count, v4, v6, domains int
@@ -80,21 +82,26 @@ func (in *targetInput) seq() iter.Seq[dnsbl.Target] {
 				return
 			}
 		}
-		for _, name := range in.files {
+		for i, name := range in.files {
 			f, err := os.Open(name)
 			if err != nil {
 				in.changed = append(in.changed, fmt.Sprintf("--file %s could not be read again: %v", name, pathError(err)))
 				continue
 			}
-			stop := false
+			stop, n := false, 0
 			err = dnsbl.ScanTargets(f, name, func(t dnsbl.Target) {
-				if !stop && !yield(t) {
-					stop = true
+				if !stop {
+					n++
+					stop = !yield(t)
 				}
 			})
 			f.Close()
-			if err != nil {
+			switch {
+			case err != nil:
 				in.changed = append(in.changed, fmt.Sprintf("--file %s changed while it was checked: %v", name, err))
+			case !stop && n != in.perFile[i]:
+				in.changed = append(in.changed, fmt.Sprintf("--file %s changed while it was checked: it held %d targets, then %d",
+					name, in.perFile[i], n))
 			}
 			if stop {
 				return
@@ -104,8 +111,9 @@ func (in *targetInput) seq() iter.Seq[dnsbl.Target] {
 }
 
 // targets parses every target from the arguments, "-" and --file, and reports
-// every bad one before anything is queried. Files are validated here and kept
-// as names; standard input, which cannot be read twice, is kept in memory.
+// every bad one before anything is queried. Regular files are validated here
+// and kept as names; standard input ("-" or --file -) and other files that
+// cannot be read twice (pipes) are kept in memory.
 func (o *checkOptions) targets(s *streams, args []string) (*targetInput, error) {
 	in := &targetInput{}
 	var errs []error
@@ -134,22 +142,20 @@ func (o *checkOptions) targets(s *streams, args []string) (*targetInput, error) 
 		in.note(t)
 	}
 	for _, name := range o.files {
-		f, err := os.Open(name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--file: %v", pathError(err)))
+		if name == "-" { // --file - is standard input, as "-" is
+			if !stdinUsed {
+				stdinUsed = true
+				ts, err := dnsbl.ReadTargets(s.in, "standard input")
+				if err != nil {
+					errs = append(errs, err)
+				}
+				in.addFixed(ts)
+			}
 			continue
 		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			errs = append(errs, fmt.Errorf("--file %s is a directory: name a file of targets", name))
-			continue
-		}
-		err = dnsbl.ScanTargets(f, name, in.note)
-		f.Close()
-		if err != nil {
+		if err := in.addFile(name); err != nil {
 			errs = append(errs, err)
 		}
-		in.files = append(in.files, name)
 	}
 	if len(errs) > 0 {
 		return nil, &usageError{errors.Join(errs...)}
@@ -161,4 +167,40 @@ func (o *checkOptions) targets(s *streams, args []string) (*targetInput, error) 
 		return nil, usagef("no target given: name an IP address, range, domain, URL or e-mail address")
 	}
 	return in, nil
+}
+
+// addFile validates a --file. A regular file is kept by name, to be read again
+// as it is checked; anything else (a pipe, as from --file <(command), a
+// device) cannot be read twice, so its targets are kept in memory.
+func (in *targetInput) addFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("--file: %v", pathError(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err == nil && st.IsDir():
+		return fmt.Errorf("--file %s is a directory: name a file of targets", name)
+	case err == nil && !st.Mode().IsRegular():
+		ts, err := dnsbl.ReadTargets(f, name)
+		in.addFixed(ts)
+		return err
+	}
+	n := 0
+	err = dnsbl.ScanTargets(f, name, func(t dnsbl.Target) {
+		n++
+		in.note(t)
+	})
+	in.files = append(in.files, name)
+	in.perFile = append(in.perFile, n)
+	return err
+}
+
+// addFixed keeps targets read into memory, and counts them.
+func (in *targetInput) addFixed(ts []dnsbl.Target) {
+	in.fixed = append(in.fixed, ts...)
+	for _, t := range ts {
+		in.note(t)
+	}
 }
