@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -108,6 +109,12 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 		o.ptr = true // the receiver judged the address's reverse DNS: check it
 	}
 	found.incomplete = append(found.incomplete, rep.Unread...)
+	if !cause.NothingToCheck() { // the list that refused the mail was not asked
+		if note := bounce.UnknownNote(rep); note != "" {
+			found.incomplete = append(found.incomplete, note)
+		}
+		found.incomplete = append(found.incomplete, unaskedKeyed(lists, hinted)...)
+	}
 	switch {
 	case cause.Kind == bounce.CauseContent && rep.Returned == nil: // what it names may be checked, not the rest of the mail
 		found.incomplete = append(found.incomplete, "the bounce does not include the message whose content was refused: "+
@@ -136,6 +143,27 @@ func withHinted(lists []catalog.Selected, hinted []*catalog.List, s *streams) []
 		if !have[l.ID] {
 			out = append(out, l)
 		}
+	}
+	return out
+}
+
+// unaskedKeyed says which lists the bounce names cannot be asked for want of
+// an account key, when no list they replace (their public mirror) is asked
+// instead: the bounce named Abusix, and Abusix was not asked.
+func unaskedKeyed(lists []catalog.Selected, hinted []*catalog.List) []string {
+	asked := map[string]bool{}
+	for _, l := range lists {
+		if !l.Keyed() || l.KeyValue != "" {
+			asked[l.ID] = true
+		}
+	}
+	var out []string
+	for _, l := range lists {
+		if !l.Keyed() || l.KeyValue != "" || !slices.Contains(hinted, l.List) ||
+			slices.ContainsFunc(l.Replaces, func(id string) bool { return asked[id] }) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("the bounce names %s, which needs an account key: set $%s to ask it", l.Name, l.Key.Env))
 	}
 	return out
 }

@@ -638,3 +638,25 @@ func TestCLIAddsItsHints(t *testing.T) {
 		t.Errorf("jsonl:\n%s", js.stdout)
 	}
 }
+
+// A bounce whose list blcheck could not ask never ends clean: a zone no
+// catalog list holds, or a keyed list named without its key (and no public
+// mirror of it asked), leaves the diagnosis incomplete (exit 3), and says so.
+func TestBounceNamesAListNotAsked(t *testing.T) {
+	srv := fakeWorld(t)
+	for _, tt := range []struct{ name, text, want string }{
+		{"unknown zone", "554 5.7.1 Service unavailable; Client host [192.0.2.95] blocked using hostkarma.junkemailfilter.com\n",
+			"hostkarma.junkemailfilter.com, a list blcheck does not know: it was not asked"},
+		{"keyed, no key", "554 5.7.1 Service unavailable; Client host [192.0.2.95] blocked using " +
+			"0123456789abcdef0123456789abcdef.combined.mail.abusix.zone\n",
+			"Abusix Mail Intelligence combined, which needs an account key: set $BLCHECK_ABUSIX_KEY to ask it"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, nil, tt.text, "bounce", "-", "-r", srv.Addr, "-l", "spamcop", "--retries", "0")
+			if got.code != exitIncomplete || !strings.Contains(got.stdout, tt.want) || strings.Contains(got.stdout, "names no list") ||
+				strings.Contains(got.stdout, "0123456789abcdef") && !strings.Contains(got.stdout, "rejected your mail") {
+				t.Errorf("exit %d\n%s", got.code, got.stdout)
+			}
+		})
+	}
+}

@@ -514,3 +514,62 @@ func TestListedBesideRecipientWords(t *testing.T) {
 		t.Errorf("found %v, cause %s (diag %q): want a blacklist rejection", rep.Found, got, rep.Diagnostic)
 	}
 }
+
+// A list named by a zone blcheck cannot ask is said, never taken for "a list
+// the receiver does not name": a zone no catalog list holds is an unknown-zone
+// hint with no list; a keyed list's zone, with the receiver's key in front or
+// without it, and the parent zone a reply map writes, name the keyed list
+// (whose key the hint never repeats).
+func TestZonesNamedThatAreNotAsked(t *testing.T) {
+	cat := catalog.Default()
+	tests := []struct {
+		name, text string
+		hints      []Hint // Text, Kind, List
+		lists      []string
+	}{
+		{"unknown zone", "550 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using hostkarma.junkemailfilter.com; " +
+			"Blacklisted - see http://ipadmin.junkemailfilter.com/remove.php?ip=192.0.2.10",
+			[]Hint{{Text: "hostkarma.junkemailfilter.com", Kind: "unknown zone"}}, nil},
+		{"Exim's black list at an unknown zone", "550 rejected because 192.0.2.10 is in a black list at sip.invaluement.com",
+			[]Hint{{Text: "sip.invaluement.com", Kind: "unknown zone"}}, nil},
+		{"a known zone is no unknown one", "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using bl.spamcop.net",
+			[]Hint{{Text: "bl.spamcop.net", Kind: "zone", List: "spamcop"}}, []string{"spamcop"}},
+		{"a sub-zone of a named list", "554 Service unavailable; Client host [192.0.2.10] blocked using dul.dnsbl.sorbs.net; Dynamic IP",
+			nil, nil},
+		{"keyed zone with the receiver's key", "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using " +
+			"0123456789abcdef0123456789abcdef.combined.mail.abusix.zone; https://lookup.abusix.com/search?q=192.0.2.10",
+			[]Hint{{Text: "combined.mail.abusix.zone", Kind: "zone", List: "abusix-combined"}}, []string{"abusix-combined"}},
+		{"keyed zone without a key", "550 5.7.1 Service unavailable; client [192.0.2.10] blocked using combined.mail.abusix.zone",
+			[]Hint{{Text: "combined.mail.abusix.zone", Kind: "zone", List: "abusix-combined"}}, []string{"abusix-combined"}},
+		{"DQS zone", "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using abcdefghijklmnopqrstuvwxyz.zen.dq.spamhaus.net; " +
+			"https://www.spamhaus.org/query/ip/192.0.2.10",
+			[]Hint{{Text: "zen.dq.spamhaus.net", Kind: "zone", List: "spamhaus-dqs-zen"}}, []string{"spamhaus-dqs-zen"}},
+		{"a reply map's parent zone", "550 5.7.1 Service unavailable; client [192.0.2.10] blocked using mail.abusix.zone; from=<a@example.org>",
+			[]Hint{{Text: "mail.abusix.zone", Kind: "zone", List: "abusix-combined"}}, []string{"abusix-combined"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := ParseBytes([]byte(tt.text + "\n"))
+			var ids []string
+			for _, l := range HintedLists(rep, cat, rep.Said()) {
+				ids = append(ids, l.ID)
+			}
+			var hints []Hint
+			for _, h := range rep.Hints {
+				if tt.name == "a sub-zone of a named list" && h.Kind == "unknown zone" {
+					t.Errorf("dul.dnsbl.sorbs.net is SORBS's, not an unknown list: %+v", rep.Hints)
+				}
+				hints = append(hints, Hint{Text: h.Text, Kind: h.Kind, List: h.List})
+			}
+			if tt.name == "a sub-zone of a named list" {
+				return
+			}
+			if !slices.Equal(hints, tt.hints) || !slices.Equal(ids, tt.lists) {
+				t.Errorf("hints %+v lists %v, want %+v %v", hints, ids, tt.hints, tt.lists)
+			}
+			if note := UnknownNote(rep); (note != "") != (tt.lists == nil) || strings.Contains(note, "0123456789abcdef") {
+				t.Errorf("UnknownNote = %q", note)
+			}
+		})
+	}
+}

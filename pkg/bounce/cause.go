@@ -189,7 +189,10 @@ func listWords(rep *Report, hinted []*catalog.List) string {
 		names = append(names, n)
 	}
 	for _, h := range rep.Hints {
-		if !containsList(hinted, h.List) && h.Name != "" {
+		switch {
+		case h.List == "": // a zone no catalog list stands for
+			names = append(names, h.Text+" (a list blcheck does not know)")
+		case !containsList(hinted, h.List) && h.Name != "":
 			names = append(names, h.Name+" (no longer working)")
 		}
 	}

@@ -26,7 +26,9 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	})
 	h := &hinter{rep: rep, seen: map[string]bool{}, hintSeen: map[string]bool{}, byZone: map[string]bool{}}
 	h.zones(cat, lower)
+	h.keyedZones(cat, lower)
 	h.names(cat, text, lower)
+	h.unknownZones(cat, lower)
 	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
 	// is a domain, so the named operator's domain lists are the ones to ask
 	if domainListedRE().MatchString(text) {
@@ -80,6 +82,88 @@ func (h *hinter) zones(cat *catalog.Catalog, lower string) {
 			from += len(z) + j
 		}
 	}
+}
+
+// keyedZones finds keyed lists named by their zone, which a receiver writes
+// with its own key in front ("blocked using KEY.zen.dq.spamhaus.net") or, when
+// it hides the key, without it ("combined.mail.abusix.zone").
+func (h *hinter) keyedZones(cat *catalog.Catalog, lower string) {
+	for _, l := range cat.Lists {
+		suffix, ok := strings.CutPrefix(strings.ToLower(l.Zone), "{key}.")
+		if !l.Keyed() || !ok {
+			continue
+		}
+		named := false
+		for from := 0; from < len(lower); {
+			j := wordIndex(lower[from:], suffix, true)
+			if j < 0 {
+				break
+			}
+			i := from + j
+			from = i + len(suffix)
+			start := i
+			if i > 0 && lower[i-1] == '.' { // the key: one label before the zone
+				start = i - 1
+				for start > 0 && isWordByte(lower[start-1]) {
+					start--
+				}
+			}
+			h.zoneSpans = append(h.zoneSpans, [2]int{start, i + len(suffix)})
+			named = true
+		}
+		if named {
+			h.add(l, suffix, "zone") // as written, less the receiver's key
+			h.byZone[l.ID] = true
+		}
+	}
+}
+
+// unknownZoneRE is a DNS zone named as the list that refused the mail
+// (Postfix's "blocked using ZONE", Exim's "is in a black list at ZONE",
+// "listed at/in/on ZONE"), for zones the catalog does not hold.
+var unknownZoneRE = lazyre.New(`(?:\bblocked using|\bblack ?list at|\b(?:black|block)?listed (?:at|in|on|by))\s+` +
+	`([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,63})\b`)
+
+// unknownZones records, as a hint with no list, a zone the bounce names as the
+// list that refused the mail when the catalog holds no list by that zone: the
+// receiver named its list, and blcheck cannot ask it (hostkarma, invaluement,
+// a provider's private zone). A name inside a zone already read
+// ("dul.dnsbl.sorbs.net" named SORBS) is left to that hint.
+func (h *hinter) unknownZones(cat *catalog.Catalog, lower string) {
+	for _, m := range unknownZoneRE().FindAllStringSubmatchIndex(lower, 8) {
+		zone := lower[m[2]:m[3]]
+		if h.inZone(m[2]) || strings.Count(zone, ".") < 1 || h.hintSeen[zone] || cat.Lookup(zone) != nil {
+			continue
+		}
+		if slices.ContainsFunc(h.rep.Hints, func(x Hint) bool { return strings.Contains(zone, strings.ToLower(x.Text)) }) {
+			continue
+		}
+		if l := underZone(cat, zone); l != nil { // postscreen's "blocked using mail.abusix.zone" (a reply map's name)
+			h.add(l, zone, "zone")
+			h.byZone[l.ID] = true
+			continue
+		}
+		h.hintSeen[zone] = true
+		h.rep.Hints = append(h.rep.Hints, Hint{Text: zone, Kind: "unknown zone"})
+	}
+}
+
+// underZone is the default list (else the first working one) whose zone lies
+// under zone: "mail.abusix.zone" stands for Abusix's combined list.
+func underZone(cat *catalog.Catalog, zone string) *catalog.List {
+	var first *catalog.List
+	for _, l := range cat.Lists {
+		if l.Dead() || !strings.HasSuffix(strings.ToLower(l.Zone), "."+zone) {
+			continue
+		}
+		if l.Default {
+			return l
+		}
+		if first == nil {
+			first = l
+		}
+	}
+	return first
 }
 
 func (h *hinter) inZone(i int) bool {
@@ -393,21 +477,19 @@ func (f *Finding) addChecks(cs []dnsbl.Check, hinted func(*catalog.List) bool) [
 // summary is the diagnosis in a few sentences: the listing that explains the
 // bounce, or its cause and what was (not) found.
 func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Result) string {
-	answered := 0 // checks a list answered (listed or clean)
-	var rdns []string
-	for _, tr := range res.Targets {
-		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed || c.Status == dnsbl.Clean {
-				answered++
-			}
-		}
-		for _, n := range tr.Notes {
-			if strings.Contains(n, "reverse DNS") {
-				rdns = append(rdns, n) // what the reverse DNS check found of the sending addresses
-			}
+	answered, rdns, unasked := tally(hinted, res)
+	// a named list that was not asked is said among the problems, not here
+	named, staleSetup := namedAndDead(rep, hinted)
+	var notAsked []string
+	for _, l := range hinted {
+		if unasked[l.ID] {
+			named = slices.DeleteFunc(named, func(n string) bool { return n == l.Name })
+			notAsked = append(notAsked, l.Name)
 		}
 	}
-	named, staleSetup := namedAndDead(rep, hinted)
+	if len(notAsked) > 0 {
+		staleSetup += " The bounce names " + joinAnd(notAsked) + ", which could not be asked (see the problems below)."
+	}
 	var s string
 	switch kind := d.Cause.Kind; {
 	case d.Explained:
@@ -447,6 +529,32 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 	return s
 }
 
+// tally counts the checks a list answered (listed or clean), gathers what the
+// reverse DNS check found of the sending addresses, and says which named lists
+// no check asked (a keyed list without its key).
+func tally(hinted []*catalog.List, res *dnsbl.Result) (answered int, rdns []string, unasked map[string]bool) {
+	unasked = map[string]bool{}
+	for _, l := range hinted {
+		unasked[l.ID] = len(res.Targets) > 0
+	}
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.Status == dnsbl.Listed || c.Status == dnsbl.Clean {
+				answered++
+			}
+			if c.List != nil && c.Status != dnsbl.Skipped {
+				unasked[c.List.ID] = false
+			}
+		}
+		for _, n := range tr.Notes {
+			if strings.Contains(n, "reverse DNS") {
+				rdns = append(rdns, n)
+			}
+		}
+	}
+	return answered, rdns, unasked
+}
+
 func namedNote(named []string) string {
 	if len(named) == 0 {
 		return ""
@@ -468,11 +576,35 @@ func namedAndDead(rep *Report, hinted []*catalog.List) ([]string, string) {
 			dead = append(dead, h.Name)
 		}
 	}
+	note := UnknownNote(rep)
+	if note != "" { // "the bounce names ...": a sentence of its own here
+		note = " The" + strings.TrimPrefix(note, "the") + "."
+	}
 	if len(dead) == 0 {
-		return named, ""
+		return named, note
 	}
 	return named, " The bounce names " + joinAnd(dead) + ", which no longer " + map[bool]string{true: "works", false: "work"}[len(dead) == 1] +
-		": the receiver's setup is stale, and its verdict on that list means nothing."
+		": the receiver's setup is stale, and its verdict on that list means nothing." + note
+}
+
+// UnknownNote says which zones the bounce names as the list that refused the
+// mail that no catalog list stands for (unknownZones), or "": blcheck cannot
+// ask them, so it cannot say whether the sender is on them.
+func UnknownNote(rep *Report) string {
+	var unknown []string
+	for _, h := range rep.Hints {
+		if h.List == "" {
+			unknown = append(unknown, h.Text)
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	what := "a list blcheck does not know: it was not asked"
+	if len(unknown) > 1 {
+		what = "lists blcheck does not know: they were not asked"
+	}
+	return "the bounce names " + joinAnd(unknown) + ", " + what + " (their own lookup pages say whether you are listed)"
 }
 
 // checkedSummary says what the checks found when no listing explains a
@@ -489,7 +621,7 @@ func checkedSummary(res *dnsbl.Result, answered int, named []string, staleSetup 
 		return "The bounce names " + joinAnd(named) + ", but what was checked is not listed there now: " +
 			"the listing may have expired, or it concerns an address this bounce does not show." + staleSetup
 	case staleSetup != "":
-		return strings.TrimSpace(staleSetup) + " Nothing checked is listed on the lists that work."
+		return strings.TrimSpace(staleSetup) + " Nothing checked is listed on the lists asked."
 	}
 	return "Nothing checked is listed, and the bounce names no list: the receiver's reason is in its own words above."
 }
