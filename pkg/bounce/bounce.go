@@ -67,7 +67,8 @@ type Report struct {
 	// SenderIPs are addresses the diagnostic says the mail came from, or the first
 	// external hop of the returned message.
 	SenderIPs []string `json:"sender_ips"`
-	// SenderDomain is the domain of the returned message's From.
+	// SenderDomain is the domain of the returned message's From, else of the
+	// envelope sender the rejection or a receiver's log names (from=<...>).
 	SenderDomain string `json:"sender_domain,omitempty"`
 	// NamedDomains are domains the rejection itself names as listed ("Blacklisted
 	// URL in message. (example.com)"): they are checked too.
@@ -114,7 +115,7 @@ var (
 	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
 	emailRE    = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
-	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|refused to talk to me:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic-code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|refused to talk to me:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic[- ]code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
 	postfixHostRE = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
 	qmailHostRE   = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
@@ -141,9 +142,12 @@ var (
 		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
 		`\b(?:ptr|dns) record for|\bcomcast|\bmail from(?: ip)?|\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?(` + ipPat + `)`)
 	// a domain the rejection names as listed: "Blacklisted URL in message.
-	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted"
+	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted",
+	// Postfix's reject_rhsbl_* "Sender address [user@example.com] blocked using",
+	// "Helo command [example.com] blocked" (not "Client host [NAME]": an IP
+	// list names the client by its host name too)
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
-		`\bhelo command \[?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\]? (?:blocked|rejected)\b|` +
+		`\b(?:helo command|sender address) \[?(?:[^\s\[\]@]+@)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\]? (?:blocked|rejected)\b|` +
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
 	// "192.0.2.25 is listed", Comcast's "192.0.2.82 found on one or more
 	// DNSBLs", AT&T's "521< 192.0.2.83 >_is_blocked"
@@ -332,7 +336,15 @@ func (rep *Report) splitReturned(body []byte) {
 		"----- Original message -----", "------- Original Message -------", "Original message headers:",
 		"Message headers follow.", "--- The header of the original message is following. ---",
 		"------ This is a copy of the message's headers. ------"} {
-		if i := bytes.Index(body, []byte(marker)); i >= 0 {
+		i := bytes.Index(body, []byte(marker))
+		if i >= 0 && len(bytes.TrimSpace(bytes.Trim(body[:i], "-"))) == 0 { // a mail client's forward marker above the bounce itself
+			if j := bytes.Index(body[i+len(marker):], []byte(marker)); j >= 0 {
+				i += len(marker) + j
+			} else {
+				i = -1
+			}
+		}
+		if i >= 0 {
 			rest := body[i+len(marker):]
 			if j := bytes.IndexByte(rest, '\n'); j >= 0 {
 				rest = rest[j+1:]
@@ -499,6 +511,9 @@ func (rep *Report) readText(text string) {
 	}
 	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
 		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2]+m[3], "."))
+		if _, err := netip.ParseAddr(d); err == nil { // "Client host [192.0.2.1] blocked": an address, read below
+			continue
+		}
 		if !slices.Contains(rep.NamedDomains, d) {
 			rep.NamedDomains = append(rep.NamedDomains, d)
 		}
@@ -513,7 +528,15 @@ func (rep *Report) readText(text string) {
 		}
 	}
 	rep.findSenderIPs(rep.Diagnostic + "\n" + text)
+	if m := envelopeSenderRE().FindStringSubmatch(text); m != nil { // the returned message's From, when there is one, wins
+		rep.SenderDomain = strings.ToLower(strings.TrimSuffix(m[1]+m[2], "."))
+	}
 }
+
+// envelopeSenderRE is the sender's address in a receiver's words or log:
+// Postfix's "<user@example.com>: Sender address rejected" and its log's
+// "from=<user@example.com>"
+var envelopeSenderRE = lazyre.New(`(?i)<[^<>@\s]+@([a-z0-9.-]+\.[a-z]{2,63})>: sender address rejected\b|\bfrom=<[^<>@\s]+@([a-z0-9.-]+\.[a-z]{2,63})>`)
 
 // reasonWithoutCode finds the reason a bounce without an SMTP reply gives: the
 // line after "because:" (Domino, Notes), or the indented line under a
@@ -545,13 +568,19 @@ func reasonWithoutCode(lines []string) string {
 // after its code.
 func diagnosticFrom(lines []string) string {
 	start, col := -1, 0
+	lastReply := -1 // the last line before i that starts a reply
 	for i, l := range lines {
 		if loc := saidRE().FindStringIndex(l); loc != nil {
 			start, col = i, loc[1]
 			if at := replyAt(l); at >= 0 && at < loc[0] {
 				col = at // "554 5.7.1 ... Reason: ...": the reply starts before the marker
+			} else if at < 0 && lastReply >= 0 && i-lastReply <= 2 && foldedIndentRE().MatchString(l) {
+				start, col = lastReply, replyAt(lines[lastReply]) // ZMailer's "554 (... blocked using\n\tZONE, reason: ...)"
 			}
 			break
+		}
+		if replyAt(l) >= 0 {
+			lastReply = i
 		}
 	}
 	if start < 0 {
@@ -580,7 +609,19 @@ func diagnosticFrom(lines []string) string {
 
 // continuation adds to parts the lines that continue a reply.
 func continuation(parts, lines []string) []string {
-	for _, l := range lines {
+	// Postfix's reply ends in "(in reply to ... command)": the lines up to it
+	// belong to it even when a paste lost their indent
+	upTo := -1
+	for i, l := range lines[:min(len(lines), 5)] {
+		if strings.TrimSpace(l) == "" {
+			break
+		}
+		if strings.Contains(l, "(in reply to ") {
+			upTo = i
+			break
+		}
+	}
+	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		if t == "" {
 			if len(parts) > 0 && !bareCodeRE().MatchString(parts[len(parts)-1]) {
@@ -593,7 +634,7 @@ func continuation(parts, lines []string) []string {
 			code = parts[0][:min(3, len(parts[0]))]
 		}
 		cont := code != "" && replyRE().MatchString(t) && strings.HasPrefix(t, code)
-		if len(parts) == 0 || cont || foldedIndentRE().MatchString(l) || strings.HasPrefix(t, "(in reply to") ||
+		if len(parts) == 0 || cont || i <= upTo || foldedIndentRE().MatchString(l) || strings.HasPrefix(t, "(in reply to") ||
 			bareCodeRE().MatchString(parts[len(parts)-1]) {
 			parts = append(parts, strings.Trim(t, "'"))
 			continue

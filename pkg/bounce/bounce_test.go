@@ -573,3 +573,22 @@ func TestZonesNamedThatAreNotAsked(t *testing.T) {
 		})
 	}
 }
+
+// The sender's domain is checked when the rejection names it: Postfix's
+// reject_rhsbl_sender brackets the whole address, its "<a@b>: Sender address
+// rejected" and a receiver's log line (from=<a@b>) name the envelope sender.
+func TestSenderDomainInTheRejection(t *testing.T) {
+	tests := []struct{ text, named, sender string }{
+		{"554 5.7.1 <news@promo.example.org>: Sender address rejected: Service unavailable; Sender address " +
+			"[news@promo.example.org] blocked using dbl.spamhaus.org", "promo.example.org", "promo.example.org"},
+		{"NOQUEUE: reject: RCPT from mail.example.org[198.51.100.21]: 554 5.7.1 Service unavailable; Client host " +
+			"[198.51.100.21] blocked using zen.spamhaus.org; from=<me@example.org> to=<you@example.net> proto=ESMTP", "", "example.org"},
+		{"550 Service unavailable; Client host [mail.example.org] blocked using Barracuda Reputation", "", ""},
+	}
+	for _, tt := range tests {
+		rep := ParseBytes([]byte(tt.text + "\n"))
+		if named := strings.Join(rep.NamedDomains, ","); named != tt.named || rep.SenderDomain != tt.sender {
+			t.Errorf("%.60q: named %q sender %q, want %q %q", tt.text, named, rep.SenderDomain, tt.named, tt.sender)
+		}
+	}
+}
