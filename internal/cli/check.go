@@ -521,6 +521,14 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	if run.Stream {
 		o.Lines = report.NewJSONLines(out)
 		o.Lines.Hint, o.Lines.Locations = hint, o.Locations
+		if oo.deadline > 0 { // ctx is the run's: its deadline's cause, or the signal's
+			o.Lines.Stopped = func() string {
+				if ctx.Err() == nil || errors.Is(context.Cause(ctx), errDeadline) { // passed, or a rate would pass it
+					return report.StoppedAt(oo.deadline)
+				}
+				return ""
+			}
+		}
 		if store != nil { // each streamed check's change since the last run
 			o.Lines.Change = store.Check
 		}

@@ -321,7 +321,10 @@ func TestDeadline(t *testing.T) {
 		{"what finished is reported", []string{"-l", "zen,spamcop", "--deadline", "2s", "192.0.2.10"}, 1, []string{"LISTED Spamhaus ZEN",
 			"but stopped at the --deadline of 2s", "Exit 1 (listed)"}},
 		{"nagios -t in seconds", []string{"-l", "zen,spamcop", "-o", "nagios", "-t", "0.2", "192.0.2.99"}, 3, []string{"BLCHECK UNKNOWN - stopped at the --deadline of 200ms"}},
-		{"json", []string{"-l", "zen,spamcop", "-o", "json", "-t", "200ms", "192.0.2.99"}, 3, []string{`"exit_code": 3`, "the --deadline of 200ms passed"}},
+		{"json", []string{"-l", "zen,spamcop", "-o", "json", "-t", "200ms", "192.0.2.99"}, 3, []string{`"exit_code": 3`, "the --deadline of 200ms passed",
+			`"error": "not answered: the run was stopped at the --deadline of 200ms"`}},
+		{"jsonl", []string{"-l", "zen,spamcop", "-o", "jsonl", "-t", "200ms", "192.0.2.99"}, 3,
+			[]string{`"error":"not answered: the run was stopped at the --deadline of 200ms"`}},
 		{"in time, nothing said", []string{"-l", "zen", "-t", "30", "192.0.2.99"}, 0, []string{"Exit 0 (clean)"}},
 		// a list's second query waits 10 s for its --rate, past the deadline: the
 		// limiter refuses at once, and the run ends early, cut short, never clean
@@ -341,7 +344,8 @@ func TestDeadline(t *testing.T) {
 					t.Errorf("%q missing:\n%s", w, got.stdout)
 				}
 			}
-			if strings.Contains(got.stdout, "INTERRUPTED") || strings.Contains(got.stdout, "130") {
+			if strings.Contains(got.stdout, "INTERRUPTED") || strings.Contains(got.stdout, "130") ||
+				strings.Contains(got.stdout, "the run was interrupted") {
 				t.Errorf("a deadline is not an interruption:\n%s", got.stdout)
 			}
 		})

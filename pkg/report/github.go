@@ -113,7 +113,7 @@ func renderGitHub(w io.Writer, v *View, _ Options) error {
 	for _, tr := range res.Targets {
 		warnings = append(warnings, tr.Problems...)
 		if tr.Interrupted {
-			warnings = append(warnings, fmt.Sprintf("%s: the run was interrupted, %s: not clean", tr.Target.Input, progress(tr)))
+			warnings = append(warnings, fmt.Sprintf("%s: the run was %s, %s: not clean", tr.Target.Input, v.stopped(), progress(tr)))
 		}
 	}
 	if res.Resolver.RewritesNXDOMAIN {

@@ -6,6 +6,7 @@ package report
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -256,6 +257,9 @@ func targetDoc(v *View, t *dnsbl.TargetResult) TargetDoc {
 		if c.Status == dnsbl.Skipped {
 			cd.Error = v.skip(c.Err)
 		}
+		if v.Deadline > 0 && errors.Is(c.Err, dnsbl.ErrInterrupted) {
+			cd.Error = notAnswered(v.stopped()) // not "interrupted": no one interrupted it
+		}
 		if v.Changes != nil {
 			cd.Change = v.Changes[ChangeKey(c)]
 		}
@@ -316,6 +320,10 @@ type JSONLines struct {
 	// Locations says where scan and bounce found each target (by index, as
 	// View.Locations): a target found somewhere gets its target line, with them.
 	Locations map[int][]extract.Location
+	// Stopped, if set, says why the run stopped when no signal stopped it
+	// ("stopped at the --deadline of 20s"), "" when one did: the word of the
+	// checks it left unanswered, as View.Deadline gives the document's.
+	Stopped func() string
 
 	mu    sync.Mutex // the writer and the flush timer
 	buf   *bufio.Writer
@@ -348,6 +356,11 @@ func (j *JSONLines) Check(t *dnsbl.TargetResult, c dnsbl.Check) {
 	d := NewCheckDoc(c)
 	if c.Status == dnsbl.Skipped {
 		d.Error = withHint(c.Err, j.Hint)
+	}
+	if j.Stopped != nil && errors.Is(c.Err, dnsbl.ErrInterrupted) {
+		if why := j.Stopped(); why != "" {
+			d.Error = notAnswered(why)
+		}
 	}
 	d.Target = t.Target.Input
 	if j.Change != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,10 +58,21 @@ type View struct {
 // stopped says why the run stopped before its end: interrupted, or its deadline.
 func (v *View) stopped() string {
 	if v.Deadline > 0 {
-		return fmt.Sprintf("stopped at the --deadline of %v", v.Deadline)
+		return StoppedAt(v.Deadline)
 	}
 	return "interrupted"
 }
+
+// StoppedAt is why a run stopped by its deadline stopped, as View.stopped says it.
+func StoppedAt(d time.Duration) string { return fmt.Sprintf("stopped at the --deadline of %v", d) }
+
+// notAnswered is the error of a check a run stopped before its answer: the
+// engine's ErrInterrupted, in the words of why the run stopped.
+func notAnswered(stopped string) string { return "not answered: the run was " + stopped }
+
+// interruptedReason is the engine's incomplete-run reason for a run stopped
+// before its end (Result.Summary.Incomplete): a deadline's view says its own.
+const interruptedReason = "the run was interrupted"
 
 // DeadlineReason is what a run stopped by its deadline says it did not finish.
 func DeadlineReason(d time.Duration) string {
@@ -126,10 +138,14 @@ func ExitCode(o dnsbl.Outcome) int {
 // AllIncomplete is everything that made the run incomplete: the run's own
 // reasons, then the front end's.
 func (v *View) AllIncomplete() []string {
-	if len(v.Incomplete) == 0 {
-		return v.Result.Summary.Incomplete
+	own := v.Result.Summary.Incomplete
+	if v.Deadline > 0 && slices.Contains(own, interruptedReason) { // the deadline's reason says why
+		own = slices.DeleteFunc(slices.Clone(own), func(r string) bool { return r == interruptedReason })
 	}
-	return append(append([]string(nil), v.Result.Summary.Incomplete...), v.Incomplete...)
+	if len(v.Incomplete) == 0 {
+		return own
+	}
+	return append(append([]string(nil), own...), v.Incomplete...)
 }
 
 // skip is a skip reason as shown: with the front end's hint.
