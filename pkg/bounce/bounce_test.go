@@ -592,3 +592,21 @@ func TestSenderDomainInTheRejection(t *testing.T) {
 		}
 	}
 }
+
+// A gateway's spoofing protection is no reputation block, and an unreachable
+// recipient domain no reason without a name.
+func TestSpoofingAndUnreachableDomain(t *testing.T) {
+	tests := []struct{ text, kind, words string }{
+		{"550 Rejected by header based Anti-Spoofing policy: user@example.net - https://community.mimecast.com/docs/DOC-1369#550 [Ab12.uk78]",
+			CauseAuth, "Spoofing protection"},
+		{"554 The mail could not be delivered to the recipient because the domain is not reachable. Please check the domain and try again",
+			CauseRecipient, "could not be reached"},
+	}
+	for _, tt := range tests {
+		rep := ParseBytes([]byte(tt.text + "\n"))
+		rep.Provider = DetectProvider(rep, "")
+		if c := Classify(rep, HintedLists(rep, catalog.Default(), rep.Said())); c.Kind != tt.kind || !strings.Contains(c.Words, tt.words) {
+			t.Errorf("%.50q: %+v", tt.text, c)
+		}
+	}
+}

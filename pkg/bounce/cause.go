@@ -56,7 +56,9 @@ var (
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
 		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
-		`\bdomain (?:not found|does not exist)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+	// a gateway's spoofing protection (Mimecast's "Rejected by header based Anti-Spoofing policy")
+	antiSpoofRE  = lazyre.New(`(?i)\banti-?spoofing\b`)
 	reputationRE = lazyre.New(`(?i)\breputation\b`)
 	// a temporary refusal in words
 	laterRE = lazyre.New(`(?i)\btry (?:again )?later\b|\btemporar(?:y|ily)\b|\bnot yet been delivered\b|` +
@@ -89,6 +91,10 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 	case contentRE().MatchString(said) && (rep.Provider == nil || !rep.Provider.ipList):
 		return Cause{CauseContent, "A content or spam verdict: the receiver refused what the mail holds (its words, " +
 			"links or attachments), not the server that sent it." + contentLists(hinted)}
+	case antiSpoofRE().MatchString(said):
+		return Cause{CauseAuth, "Spoofing protection: the mail's From names a domain the receiver protects (often the " +
+			"recipient's own), and it came from a server that domain does not vouch for (SPF, DKIM) or that the recipient's " +
+			"gateway was not told to trust. Not a blacklist: the recipient's IT team can add an exception."}
 	case authRE().MatchString(said):
 		return Cause{CauseAuth, "Authentication: the mail failed the receiver's SPF, DKIM or DMARC checks " +
 			"(the sending domain's DNS records do not vouch for the server that sent it). Not a blacklist."}
@@ -227,6 +233,8 @@ func recipientWhat(said, enhanced string) string {
 		return "the mailbox is full or over its quota"
 	case strings.Contains(l, "too big") || strings.Contains(l, "too large") || strings.Contains(l, "size") || enhanced == "5.3.4" || enhanced == "5.2.3":
 		return "the message is too big"
+	case strings.Contains(l, "reachable"):
+		return "the recipient's domain could not be reached"
 	case strings.Contains(l, "relay"):
 		return "the receiving server does not take mail for that address"
 	case strings.Contains(l, "disabled") || strings.Contains(l, "suspended") || strings.Contains(l, "inactive") || enhanced == "5.2.1":

@@ -93,7 +93,8 @@ var ownLists = []struct {
 		Why:    "Cox's own block list refused the sending address (an AUP code); no public blacklist query shows it.",
 		Remedy: "Follow the link in the bounce to Cox's unblock request.", ipList: true}},
 	{lazyre.New(`(?i)host network not allowed|\benvelope blocked\b|community\.mimecast\.com`), "mimecast", Provider{Name: "Mimecast",
-		Why:    "Mimecast refused the sending network: its own reputation data or a block the recipient's organisation set.",
+		Why: "Mimecast, the recipient's mail gateway, refused the mail: by its own reputation data, or by a policy the " +
+			"recipient's organisation set (a block, an anti-spoofing or a content policy).",
 		Remedy: "Ask the recipient's IT team to allow your sending address, or use the link in the bounce."}},
 	{lazyre.New(`DNSBL:RBL\b|abuse_rbl@abuse-att\.net`), "att", Provider{Name: "AT&T",
 		Why:    "AT&T's own block list refused the sending address (a DNSBL:RBL code); no public blacklist query shows it.",
