@@ -47,6 +47,9 @@ func newListsCmd(s *streams) *cobra.Command {
   blcheck lists --probe --resolver 127.0.0.1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, known := report.Lookup(o.format); known && !cmd.Flags().Changed("format") && o.format != "json" {
+				o.format = "text" // BLCHECK_FORMAT=nagios (or jsonl, prometheus) is for the checks
+			}
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format %q: use text or json", o.format)
 			}
@@ -81,7 +84,7 @@ func newListsCmd(s *streams) *cobra.Command {
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "o", "text", "output format: text or json")
+	f.StringVarP(&o.format, "format", "o", "text", "output format: text or json (a $BLCHECK_FORMAT of the checks' own, such as nagios, leaves text)")
 	f.BoolVar(&o.probe, "probe", false, "probe each list's health through the resolver")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour")
 	return cmd

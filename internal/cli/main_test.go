@@ -283,6 +283,21 @@ func TestListsCommand(t *testing.T) {
 		t.Errorf("lists table:\n%s", text.stdout)
 	}
 
+	// BLCHECK_FORMAT set for the checks (a Nagios or Prometheus host's) leaves
+	// lists its table; a format no command has is still an error
+	for _, tc := range []struct {
+		env, want string
+		code      int
+	}{
+		{"nagios", "spamhaus-zen", 0}, {"jsonl", "spamhaus-zen", 0}, {"prometheus", "spamhaus-zen", 0},
+		{"json", `"id": "spamhaus-zen"`, 0}, {"xml", "", 2},
+	} {
+		got := runCLI(t, map[string]string{"BLCHECK_FORMAT": tc.env}, "", "lists")
+		if got.code != tc.code || !strings.Contains(got.stdout, tc.want) {
+			t.Errorf("BLCHECK_FORMAT=%s lists: exit %d\n%s%s", tc.env, got.code, got.stdout, got.err)
+		}
+	}
+
 	bad := filepath.Join(t.TempDir(), "lists.yaml")
 	os.WriteFile(bad, []byte("- id: broken\n  name: B\n  zone: b.example\n  kind: ip\n  families: [ipv4]\n  status: active\n  codes: {127.0.0.2: x}\n  colour: red\n"), 0o644)
 	for _, args := range [][]string{{"lists", "--lists", bad}, {"192.0.2.1", "--lists", bad, "-r", "127.0.0.1:1"}} {
