@@ -140,21 +140,30 @@ func readReports(s *streams, args []string) (*dmarc.Result, error) {
 func dmarcPlan(got *dmarc.Result, targets []dnsbl.Target, lists []catalog.Selected, rate float64, timed bool) string {
 	skipped := len(got.Sources) - len(targets)
 	queries, d := dmarc.Estimate(targets, lists, rate)
-	msg := fmt.Sprintf("%d DMARC %s, %d messages from %d sending %s", got.Reports, map[bool]string{true: "report", false: "reports"}[got.Reports == 1],
-		got.Messages, len(got.Sources), map[bool]string{true: "address", false: "addresses"}[len(got.Sources) == 1])
+	msg := fmt.Sprintf("%s, %s from %s", count(int64(got.Reports), "DMARC report", "DMARC reports"),
+		count(got.Messages, "message", "messages"), count(int64(len(got.Sources)), "sending address", "sending addresses"))
 	if skipped > 0 {
 		msg += fmt.Sprintf(" (%d private, not checked)", skipped)
 	}
+	checking := ": checking " + count(int64(len(targets)), "address", "addresses")
 	switch {
 	case len(targets) == 0:
 		return msg + ": nothing to check"
 	case !timed:
-		return msg + fmt.Sprintf(": checking %d addresses", len(targets))
+		return msg + checking
 	case rate <= 0:
-		return msg + fmt.Sprintf(": checking %d addresses, %d queries (--rate 0: no limit)", len(targets), queries)
+		return msg + checking + fmt.Sprintf(", %s (--rate 0: no limit)", count(int64(queries), "query", "queries"))
 	}
-	return msg + fmt.Sprintf(": checking %d addresses, %d queries, about %s at --rate %v a list",
-		len(targets), queries, report.Seconds(d), rate)
+	return msg + checking + fmt.Sprintf(", %s, about %s at --rate %v a list",
+		count(int64(queries), "query", "queries"), report.Seconds(d), rate)
+}
+
+// count is n and its noun: "1 message", "2 messages".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // dmarcRun is what blcheck dmarc adds to a run: the reports' sources, and the

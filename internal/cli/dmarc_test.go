@@ -113,10 +113,22 @@ func data2(b []byte) string { return string(b[:len(b)/2]) }
 
 func TestDMARCPlan(t *testing.T) {
 	srv := fakeWorld(t)
-	res := runCLI(t, nil, "", "dmarc", "-r", srv.Addr, "-l", "zen,spamcop", "--rate", "10", rfc9990, dmarcbis)
-	want := "2 DMARC reports, 130 messages from 3 sending addresses: checking 3 addresses, 6 queries, about 300ms at --rate 10 a list"
-	if !strings.Contains(res.err, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, res.err)
+	one := filepath.Join(t.TempDir(), "one.xml")
+	os.WriteFile(one, []byte(`<feedback><report_metadata><org_name>example.net</org_name><report_id>1</report_id></report_metadata>
+<record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>`), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-l", "zen,spamcop", "--rate", "10", rfc9990, dmarcbis},
+			"2 DMARC reports, 130 messages from 3 sending addresses: checking 3 addresses, 6 queries, about 300ms at --rate 10 a list"},
+		{[]string{"-l", "zen", "--rate", "10", one},
+			"1 DMARC report, 1 message from 1 sending address: checking 1 address, 1 query, about 100ms at --rate 10 a list"},
+	} {
+		res := runCLI(t, nil, "", append([]string{"dmarc", "-r", srv.Addr}, tt.args...)...)
+		if !strings.Contains(res.err, tt.want) {
+			t.Errorf("stderr lacks %q:\n%s", tt.want, res.err)
+		}
 	}
 }
 
