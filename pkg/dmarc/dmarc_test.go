@@ -487,3 +487,37 @@ func TestSameReport(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageWithUnreadableReport: a message whose report cannot be read (cut
+// short, corrupt) carries a report all the same: it is unread, once, whether
+// named or found in a directory, never "not a DMARC report" (a usage error).
+func TestMessageWithUnreadableReport(t *testing.T) {
+	rep, _ := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	g := gz(rep)
+	for name, msg := range map[string][]byte{
+		"truncated gzip":  message("r.xml.gz", "application/gzip", g[:len(g)/2]),
+		"truncated zip":   message("r.zip", "application/zip", zipOf(map[string][]byte{"r.xml": rep})[:200]),
+		"truncated XML":   message("r.xml", "text/xml", rep[:len(rep)/2]),
+		"bad source_ip":   message("r.xml", "text/xml", []byte("<feedback><record><row><source_ip>mail.example.com</source_ip><count>5</count></row></record></feedback>")),
+		"ESC in the text": message("r.xml", "text/xml", bytes.Replace(rep, []byte("Sample Reporter"), []byte("Sample\x1b[31m"), 1)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			if err := r.ReadStream(bytes.NewReader(msg), "r.eml"); err != nil {
+				t.Fatalf("named: %v, want it unread", err)
+			}
+			if u := r.Result().Unread; len(u) != 1 || !strings.HasPrefix(u[0].File, "r.eml: r.") {
+				t.Errorf("named: unread %v, want its attachment once", u)
+			}
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "r.eml"), msg, 0o644)
+			r = NewReader(Limits{})
+			if err := r.ReadPath(dir); err != nil {
+				t.Fatal(err)
+			}
+			if u := r.Result().Unread; len(u) != 1 || strings.Contains(u[0].Why, "carries no DMARC report") {
+				t.Errorf("in a directory: unread %v, want its attachment once", u)
+			}
+		})
+	}
+}

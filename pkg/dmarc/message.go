@@ -23,12 +23,14 @@ func (r *Reader) readMessage(u *unit, in io.Reader, name string, depth int) erro
 	if err != nil {
 		return &NotReportError{File: name, Why: "not a DMARC aggregate report: its header does not read as an e-mail message's"}
 	}
-	before := u.reports
+	before, unread := u.reports, len(r.unread)
 	err = r.readPart(u, textproto.MIMEHeader(msg.Header), msg.Body, name, depth+1)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if u.reports == before {
+	case u.reports == before && len(r.unread) > unread:
+		return nil // it carries a report that could not be read (truncated, corrupt): already in Unread
+	case u.reports == before:
 		return &NotReportError{File: name, Why: "an e-mail message that carries no DMARC report"}
 	}
 	return nil
