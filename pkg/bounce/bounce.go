@@ -358,6 +358,12 @@ func (rep *Report) splitReturned(body []byte) {
 // readDeliveryStatus reads RFC 3464 fields (folded lines joined).
 func (rep *Report) readDeliveryStatus(ds string) {
 	lines := unfold(ds)
+	if diag, mta := laterReason(lines); diag != "" { // one recipient's "User unknown" is not the reason of the rest
+		if m := remoteMTARE().FindStringSubmatch("Remote-MTA: " + mta); m != nil {
+			rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
+		}
+		rep.setDiagnostic(diag)
+	}
 	for _, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
@@ -393,6 +399,74 @@ func (rep *Report) readDeliveryStatus(ds string) {
 }
 
 // unfold joins RFC 5322 continuation lines.
+// laterReason is, in a report on several recipients whose first says only
+// that the recipient is unknown (or its mailbox full), the first later
+// recipient's reply that says more (a blacklist, a content verdict) and its
+// Remote-MTA; or "".
+func laterReason(lines []string) (diag, mta string) {
+	var diags, mtas []string
+	for _, l := range lines {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "final-recipient":
+			diags, mtas = append(diags, ""), append(mtas, "")
+		case "remote-mta":
+			if len(mtas) > 0 {
+				mtas[len(mtas)-1] = strings.TrimSpace(v)
+			}
+		case "diagnostic-code":
+			if _, d, ok := strings.Cut(v, ";"); ok {
+				v = d
+			}
+			if len(diags) > 0 {
+				diags[len(diags)-1] = strings.Join(strings.Fields(v), " ")
+			}
+		}
+	}
+	for i := 1; i < len(diags); i++ {
+		if saysMore(diags[0], diags[i]) {
+			return diags[i], mtas[i]
+		}
+	}
+	return "", ""
+}
+
+// saysMore reports whether a later recipient's reply says more of the sender
+// than the first one's, which is only a recipient problem: it names a
+// blacklist, a content verdict, authentication or reverse DNS (not a
+// transcript's "503 No recipients").
+func saysMore(first, later string) bool {
+	return later != "" && recipientRE().MatchString(first) && !listWordRE().MatchString(first) && !recipientRE().MatchString(later) &&
+		(unnamedListRE().MatchString(later) || contentRE().MatchString(later) || authRE().MatchString(later) || rdnsRE().MatchString(later))
+}
+
+// reply is the reply a text bounce quotes: the first one, unless it is only a
+// recipient problem and a later recipient's says more (a bounce to two
+// recipients, one unknown, the other refused by a blacklist); the rejecting
+// server is then the later one's.
+func (rep *Report) reply(lines []string) string {
+	first, _, end := diagnosticAt(lines)
+	for n := 0; first != "" && end < len(lines) && n < 32; n++ {
+		next, start, j := diagnosticAt(lines[end:])
+		if next == "" || start < 0 {
+			break
+		}
+		start, end = end+start, end+j
+		if saysMore(first, next) {
+			around := strings.Join(lines[max(0, start-2):start+1], "\n")
+			if m := postfixHostRE().FindAllStringSubmatch(around, -1); m != nil {
+				rep.Server = Server{}
+				rep.setServer(m[len(m)-1][1], m[len(m)-1][2])
+			}
+			return next
+		}
+	}
+	return first
+}
+
 func unfold(s string) []string {
 	var out []string
 	sc := bufio.NewScanner(strings.NewReader(s))
@@ -496,7 +570,7 @@ func (rep *Report) readText(text string) {
 		rep.readDeliveryStatus(text)
 	}
 	if rep.Diagnostic == "" {
-		rep.setDiagnostic(diagnosticFrom(lines))
+		rep.setDiagnostic(rep.reply(lines))
 	}
 
 	if rep.Diagnostic == "" { // no reply code (Domino, Notes, Exchange 2003): the words after "because:"
@@ -567,6 +641,13 @@ func reasonWithoutCode(lines []string) string {
 // with the same code ("550-" then "550 "), and the line after a reply split
 // after its code.
 func diagnosticFrom(lines []string) string {
+	d, _, _ := diagnosticAt(lines)
+	return d
+}
+
+// diagnosticAt is diagnosticFrom, the line it starts at and the line after it
+// (-1 for none).
+func diagnosticAt(lines []string) (d string, start, end int) {
 	start, col := -1, 0
 	lastReply := -1 // the last line before i that starts a reply
 	for i, l := range lines {
@@ -592,7 +673,7 @@ func diagnosticFrom(lines []string) string {
 		}
 	}
 	if start < 0 {
-		return ""
+		return "", -1, -1
 	}
 	first := strings.TrimSpace(strings.Trim(strings.TrimSpace(lines[start][col:]), "'"))
 	if at := replyAt(first); at > 0 && (strings.HasPrefix(first, "after ") || strings.HasPrefix(first, "(")) {
@@ -604,11 +685,12 @@ func diagnosticFrom(lines []string) string {
 	if first != "" {
 		parts = append(parts, first)
 	}
-	return strings.Join(continuation(parts, lines[start+1:]), " ")
+	parts, n := continuation(parts, lines[start+1:])
+	return strings.Join(parts, " "), start, start + 1 + n
 }
 
 // continuation adds to parts the lines that continue a reply.
-func continuation(parts, lines []string) []string {
+func continuation(parts, lines []string) ([]string, int) {
 	// Postfix's reply ends in "(in reply to ... command)": the lines up to it
 	// belong to it even when a paste lost their indent
 	upTo := -1
@@ -625,7 +707,7 @@ func continuation(parts, lines []string) []string {
 		t := strings.TrimSpace(l)
 		if t == "" {
 			if len(parts) > 0 && !bareCodeRE().MatchString(parts[len(parts)-1]) {
-				break
+				return parts, i
 			}
 			continue
 		}
@@ -639,9 +721,9 @@ func continuation(parts, lines []string) []string {
 			parts = append(parts, strings.Trim(t, "'"))
 			continue
 		}
-		break
+		return parts, i
 	}
-	return parts
+	return parts, len(lines)
 }
 
 var (

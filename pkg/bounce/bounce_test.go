@@ -610,3 +610,37 @@ func TestSpoofingAndUnreachableDomain(t *testing.T) {
 		}
 	}
 }
+
+// A bounce to several recipients quotes the reply that says why: one
+// recipient's "User unknown" is no reason for the blacklist the next one's
+// server named, and that server is the one named as rejecting (Postfix's text
+// and its delivery report alike). A transcript's "503 No recipients" is no
+// better reason than "Over quota".
+func TestSeveralRecipientsTheReasonThatSaysMore(t *testing.T) {
+	text := "<alice@example.net>: host mx.example.net[203.0.113.5] said: 550 5.1.1\n" +
+		"    <alice@example.net>: Recipient address rejected: User unknown in virtual\n" +
+		"    mailbox table (in reply to RCPT TO command)\n\n" +
+		"<bob@example.org>: host mx.example.org[198.51.100.7] said: 554 5.7.1 Service\n" +
+		"    unavailable; Client host [192.0.2.10] blocked using zen.spamhaus.org;\n" +
+		"    https://www.spamhaus.org/query/ip/192.0.2.10 (in reply to RCPT TO command)\n"
+	dsn := "From: MAILER-DAEMON@mail.example.com\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\n" +
+		"Content-Type: text/plain\n\nThis is the mail system at host mail.example.com.\n\n--b\n" +
+		"Content-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.com\n\n" +
+		"Final-Recipient: rfc822; alice@example.net\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.net\n" +
+		"Diagnostic-Code: smtp; 550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown\n\n" +
+		"Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.7.1\nRemote-MTA: dns; mx.example.org\n" +
+		"Diagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked\n    using zen.spamhaus.org\n--b--\n"
+	for name, in := range map[string]string{"text": text, "report": dsn} {
+		rep := ParseBytes([]byte(in))
+		if !strings.Contains(rep.Diagnostic, "blocked using zen.spamhaus.org") || rep.Server.Name != "mx.example.org" ||
+			rep.Code != "554" || rep.Enhanced != "5.7.1" {
+			t.Errorf("%s: %q from %+v (%s %s)", name, rep.Diagnostic, rep.Server, rep.Code, rep.Enhanced)
+		}
+	}
+	rep := ParseBytes([]byte("   ----- Transcript of session follows -----\n... while talking to localhost:\n>>> DATA\n" +
+		"<<< 452 4.2.2 Over quota\n<@>... Deferred: 452 4.2.2 Over quota\n<<< 503 5.5.1 No recipients\n"))
+	if rep.Code != "452" {
+		t.Errorf("transcript: %q (%s)", rep.Diagnostic, rep.Code)
+	}
+}
