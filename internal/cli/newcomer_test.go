@@ -308,12 +308,16 @@ func TestDeadline(t *testing.T) {
 	srv.AddFault(faultDrop("bl.spamcop.net"))
 	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
 	r := []string{"-r", srv.Addr, "--timeout", "30s", "--retries", "0"}
+	state := filepath.Join(t.TempDir(), "state.json")
 	tests := []struct {
 		name string
 		args []string
 		code int
 		want []string
 	}{
+		// cron: quiet but for news, and a run cut short is news every time
+		{"-q --state", []string{"-l", "zen,spamcop", "-q", "--state", state, "--deadline", "200ms", "192.0.2.99"}, 3,
+			[]string{"NOT FINISHED the run was stopped at the --deadline of 200ms: 0 targets finished, 1 cut short"}},
 		{"text", []string{"-l", "zen,spamcop", "--deadline", "200ms", "192.0.2.99"}, 3, []string{"192.0.2.99: NOT FULLY CHECKED (deadline)",
 			"Not checked (deadline 200ms):", "Exit 3 (incomplete)"}},
 		// zen's listing and health must come before the deadline (spamcop's never

@@ -18,7 +18,9 @@ type ListChange struct {
 // renderChanges writes only what changed since the last run (-q with --state):
 // new listings, delistings, lists that began failing or recovered. Nothing
 // changed, nothing printed: a cron mail means news. What could not be checked
-// is the exit code's to say (3), and the resolver's problem is said.
+// is the exit code's to say (3), and the resolver's problem is said, and so is
+// a run stopped before its end (a signal, --deadline): its unfinished targets
+// could bring no news.
 func renderChanges(w io.Writer, v *View) error {
 	res, changes := v.Result, v.Changes
 	t := &text{w: w, v: v}
@@ -62,6 +64,11 @@ func renderChanges(w io.Writer, v *View) error {
 		case "list-recovered":
 			t.p("RECOVERED    %s (%s) answers properly again\n", l.List.Name, l.List.Zone)
 		}
+	}
+	if res.Summary.Interrupted { // news every time: what was not finished was compared with nothing
+		finished, cut, notStarted := interruptedCounts(res)
+		t.p("NOT FINISHED the run was %s: %s finished, %d cut short, %d not started: what was not finished is not clean\n",
+			v.stopped(), plural(finished, "target"), cut, notStarted)
 	}
 	return t.err
 }
