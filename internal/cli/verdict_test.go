@@ -56,7 +56,7 @@ func TestDroppedListEveryFormatAgrees(t *testing.T) {
 		nagios string
 	}{
 		{"192.0.2.99", exitIncomplete, "BLCHECK UNKNOWN - 192.0.2.99 not listed on 1 list; not checked: spamcop (1 error) |"},
-		{"192.0.2.10", exitListed, "BLCHECK CRITICAL - 192.0.2.10 listed once on spamhaus-zen |"},
+		{"192.0.2.10", exitListed, "BLCHECK CRITICAL - 192.0.2.10 listed once on spamhaus-zen; not checked: spamcop (1 error) |"},
 	} {
 		args := []string{tc.target, "-r", srv.Addr, "--timeout", "150ms", "--retries", "0", "-l", "zen,spamcop"}
 		text := runCLI(t, never, "", args...)

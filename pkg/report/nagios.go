@@ -127,12 +127,12 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
 		if below { // under the thresholds, but never "not listed"
 			text += fmt.Sprintf(" (below --warning %d)", warning)
-			if notChecked != "" {
-				text += "; not checked: " + notChecked
-			}
-			if inc := v.AllIncomplete(); len(inc) > 0 { // why it is UNKNOWN, when no list's failure says it
-				text += "; incomplete: " + Sanitize(inc[0], 200)
-			}
+		}
+		if notChecked != "" && !res.Summary.Interrupted { // more listings may be there: the count is a floor
+			text += "; not checked: " + notChecked
+		}
+		if inc := v.AllIncomplete(); below && len(inc) > 0 { // why it is UNKNOWN, when no list's failure says it
+			text += "; incomplete: " + Sanitize(inc[0], 200)
 		}
 		if res.Summary.Interrupted {
 			_, cut, notStarted := interruptedCounts(res)

@@ -24,3 +24,22 @@ func TestNagiosBelowWarningSaysWhyIncomplete(t *testing.T) {
 		t.Errorf("state %d, text %q: want UNKNOWN, the listing and why", state, text)
 	}
 }
+
+// A WARNING or CRITICAL status line also names the lists that could not be
+// asked: more listings may hide there, so the count is a floor.
+func TestNagiosListedSaysNotChecked(t *testing.T) {
+	zen, psbl := &catalog.List{ID: "zen"}, &catalog.List{ID: "psbl"}
+	res := &dnsbl.Result{Summary: dnsbl.Summary{Targets: 1, Subjects: 1, Checks: 2, Counts: map[dnsbl.Status]int{dnsbl.Listed: 1, dnsbl.Error: 1}},
+		Lists: []dnsbl.ListHealth{{List: zen, Answered: 1}, {List: psbl, Failed: 1, Failures: map[dnsbl.Status]int{dnsbl.Error: 1}}},
+		Targets: []*dnsbl.TargetResult{{Target: dnsbl.Target{Input: "192.0.2.10"}, Subjects: []dnsbl.Subject{{Name: "192.0.2.10"}},
+			Checks: []dnsbl.Check{{Subject: "192.0.2.10", List: zen, Status: dnsbl.Listed, Codes: []netip.Addr{netip.MustParseAddr("127.0.0.2")}},
+				{Subject: "192.0.2.10", List: psbl, Status: dnsbl.Error}}}}}
+	v := &View{Result: res}
+	v.Decide(true)
+	for _, tc := range []struct{ warning, critical, state int }{{1, 2, NagiosWarning}, {1, 1, NagiosCritical}} {
+		state, text, _ := nagios(v, tc.warning, tc.critical)
+		if state != tc.state || !strings.Contains(text, "listed once on zen; not checked: psbl (1 error)") {
+			t.Errorf("-w %d -c %d: state %d, text %q", tc.warning, tc.critical, state, text)
+		}
+	}
+}
