@@ -124,7 +124,7 @@ var (
 	generatingRE  = lazyre.New(`(?im)^\s*(?:Remote server|Receiving server|Generating server):\s*([a-z0-9.-]+\.[a-z]{2,})`)
 	recipientLTRE = lazyre.New(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?\s*$|^<([^<>\s]+@[^<>\s]+)>:`)
 	finalRecipRE  = lazyre.New(`(?im)^(?:Final|Original)-Recipient:\s*rfc822;\s*<?([^\s>]+@[^\s>]+)>?`)
-	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|\bip[:=]?)\s*\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})\]?`)
+	clientHostRE  = lazyre.New(`(?i)(?:client host|sending ip|sender ip|your ip|ip address|connecting ip|blocked ip|from ip|banned sender|\bip[:=]?)\s*[\[(]?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})\]?`)
 	// a receiver's own log names the client: "RCPT from host[IP]:", "client=host[IP]"
 	logClientRE = lazyre.New(`(?:client=|(?:RCPT|MAIL|DATA|END-OF-MESSAGE|CONNECT|EHLO|HELO) from )[^\s\[]*\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]+)\]`)
 	bracketIPRE = lazyre.New(`(^|[^a-zA-Z0-9.-])\[(` + ipPat + `)\]`) // not a peer's "host[IP]"
@@ -132,7 +132,7 @@ var (
 	// an address in a Received header: "[192.0.2.1]", or bare ("from 192.0.2.1 by")
 	receivedIPRE = lazyre.New(`\[(` + ipPat + `)\]|\bfrom ((?:\d{1,3}\.){3}\d{1,3}) by\b`)
 	tcpTupleRE   = lazyre.New(`\(TCP\|(` + ipPat + `)\|\d+\|`)
-	queryIPRE    = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\?ip=|ip=|ipr=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
+	queryIPRE    = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\.shtml\?|lookup\?ip=|ip=|ipr=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
 	// the wordings receivers use for the address they refused (Yahoo, Gmail,
 	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
 	// temporarily deferred", "Connections will not be accepted from ...", "The
@@ -149,9 +149,12 @@ var (
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
 		`\b(?:helo command|sender address) \[?(?:[^\s\[\]@]+@)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\]? (?:blocked|rejected)\b|` +
 		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
-	// "192.0.2.25 is listed", Comcast's "192.0.2.82 found on one or more
-	// DNSBLs", AT&T's "521< 192.0.2.83 >_is_blocked"
-	listedIPRE = lazyre.New(`\[?((?:\d{1,3}\.){3}\d{1,3})\]?\s+(?:(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found on)|is\s+(?:on|in))\b|` +
+	// "192.0.2.25 is listed", "The sending IP (192.0.2.25) is listed",
+	// "Rejected 192.0.2.25 found in ZONE", Comcast's "192.0.2.82 found on one or
+	// more DNSBLs", Postfix's "<host[192.0.2.25]>: Client host rejected", AT&T's
+	// "521< 192.0.2.83 >_is_blocked"
+	listedIPRE = lazyre.New(`[\[(]?((?:\d{1,3}\.){3}\d{1,3})[\])]?\s+(?:(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found (?:on|in))|is\s+(?:on|in))\b|` +
+		`[a-z0-9.-]*\[((?:\d{1,3}\.){3}\d{1,3})\]>?:\s*[Cc]lient host rejected\b|` +
 		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)

@@ -30,7 +30,7 @@ func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
 
 // listedWords say that a blacklist rejected the mail (listWordRE); unnamedListRE
 // adds looser words to them.
-const listedWords = `(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b`
+const listedWords = `(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b|\bidentified as (?:a )?spammer\b`
 
 var (
 	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +

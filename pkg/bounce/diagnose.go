@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/blcheck/blcheck/internal/ascii"
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -132,7 +134,7 @@ var unknownZoneRE = lazyre.New(`(?:\bblocked using|\bblack ?list at|\b(?:black|b
 func (h *hinter) unknownZones(cat *catalog.Catalog, lower string) {
 	for _, m := range unknownZoneRE().FindAllStringSubmatchIndex(lower, 8) {
 		zone := lower[m[2]:m[3]]
-		if h.inZone(m[2]) || strings.Count(zone, ".") < 1 || h.hintSeen[zone] || cat.Lookup(zone) != nil {
+		if h.inZone(m[2]) || h.hintSeen[zone] || cat.Lookup(zone) != nil || !publicZone(zone) {
 			continue
 		}
 		if slices.ContainsFunc(h.rep.Hints, func(x Hint) bool { return strings.Contains(zone, strings.ToLower(x.Text)) }) {
@@ -146,6 +148,14 @@ func (h *hinter) unknownZones(cat *catalog.Catalog, lower string) {
 		h.hintSeen[zone] = true
 		h.rep.Hints = append(h.rep.Hints, Hint{Text: zone, Kind: "unknown zone"})
 	}
+}
+
+// publicZone reports whether zone is under a real top-level domain (the ICANN
+// part of the Public Suffix List), as a public list's zone is: "grey.rbl" (a
+// greylist) and "87.blocklist.zap" are a receiver's own names.
+func publicZone(zone string) bool {
+	suffix, icann := publicsuffix.PublicSuffix(zone)
+	return icann && suffix != zone
 }
 
 // underZone is the default list (else the first working one) whose zone lies
@@ -279,6 +289,7 @@ func dropUmbrellas(rep *Report, lists []*catalog.List) []*catalog.List {
 // the list that refused the mail: "listed in", "blocked using", "blacklisted by"...
 var listContextRE = lazyre.New(`(?i)(?:(?:black|block)?listed|blocked|rejected|found|reported)\s+(?:(?:in|on|at|by|using|with)\s+)?(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
 	`\b(?:is|are|was|appears?)\s+(?:on|in)\s+(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
+	`\b(?:address(?:es)?|ips?|hosts?)\s+(?:on|in)\s+(?:the\s+)?(?:[a-z0-9-]+\s+)?$|` +
 	`\b(?:dnsbl|rbl|blacklist|blocklist|blocklisted|blacklisted|listing|listed)\b[^.\n]{0,30}$`)
 
 // namedAsList reports whether the name at lower[i:i+n] is named as a list: in
