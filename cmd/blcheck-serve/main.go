@@ -58,8 +58,7 @@ func serve(ctx context.Context, c cli.ExporterConfig) error {
 			_ = srv.Reload() // a failure is logged, and the old configuration kept
 		}
 	}()
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	httpSrv := httpServer(srv.Handler())
 	errc := make(chan error, 1)
 	go func() {
 		c.Logger.Info("blcheck serve starting", "version", c.Version, "listen", c.Listen, "resolver", c.Servers)
@@ -81,4 +80,14 @@ func serve(ctx context.Context, c cli.ExporterConfig) error {
 		}
 		return nil
 	}
+}
+
+// httpServer is the exporter's HTTP server. Its write timeout, counted from
+// the request's arrival, outlasts the longest probe a module may take
+// (exporter.MaxTimeout): a probe of a module with a timeout of 3m answered
+// nothing at all under a write timeout of 2m, where it should answer what it
+// knows with blcheck_probe_success 0.
+func httpServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: exporter.MaxTimeout + time.Minute, IdleTimeout: 2 * time.Minute}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/blcheck/blcheck/internal/cli"
 	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/exporter"
 	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
@@ -57,3 +58,11 @@ func TestWebConfig(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// The longest probe a module may take has time to answer before the server's
+// write timeout: its answer would otherwise be lost (curl: empty reply).
+func TestWriteTimeoutOutlastsProbes(t *testing.T) {
+	if s := httpServer(nil); s.WriteTimeout <= exporter.MaxTimeout+exporter.ScrapeMargin || s.ReadHeaderTimeout == 0 {
+		t.Errorf("write timeout %s, read header timeout %s: a probe may take %s", s.WriteTimeout, s.ReadHeaderTimeout, exporter.MaxTimeout)
+	}
+}

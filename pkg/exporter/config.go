@@ -81,17 +81,19 @@ type Duration time.Duration
 // UnmarshalYAML reads a Go duration.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
-	if err != nil || v <= 0 || v > 5*time.Minute {
+	if err != nil || v <= 0 || v > MaxTimeout {
 		return fmt.Errorf("line %d: timeout %q is not a duration from 1ms to 5m (say 10s)", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
 }
 
-// The defaults of a module.
+// The defaults of a module, and the longest timeout one may have: an HTTP
+// server's write timeout must leave a probe that long time to answer.
 const (
 	DefaultMaxRange = 28
 	DefaultTimeout  = 10 * time.Second
+	MaxTimeout      = 5 * time.Minute
 )
 
 // maxConfigSize bounds the configuration file read.
