@@ -1,11 +1,17 @@
 package exporter
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/resolver"
 )
 
 func TestParseConfigErrors(t *testing.T) {
@@ -106,5 +112,43 @@ func TestShippedConfig(t *testing.T) {
 	}
 	if len(cfg.Modules) < 2 || cfg.Modules["default"] == nil {
 		t.Errorf("modules: %v", cfg.ModuleNames())
+	}
+}
+
+// A list a module names whose key the environment does not hold is said at
+// the start and at each reload: every probe would skip it.
+func TestKeyWarning(t *testing.T) {
+	client, err := resolver.New(resolver.Config{Servers: []string{"127.0.0.1:1"}, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for _, tt := range []struct {
+		name, config string
+		env          map[string]string
+		warned       bool
+	}{
+		{"named, no key", "modules: {dqs: {lists: [spamhaus-dqs-zen, spamcop]}}\nallow: [any]\n", nil, true},
+		{"named, key set", "modules: {dqs: {lists: [spamhaus-dqs-zen]}}\nallow: [any]\n", map[string]string{"BLCHECK_SPAMHAUS_DQS_KEY": "k"}, false},
+		{"the default lists", "modules: {default: {}}\nallow: [any]\n", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "blcheck.yml")
+			os.WriteFile(path, []byte(tt.config), 0o644)
+			var logs bytes.Buffer
+			s, err := New(Options{ConfigFile: path, Catalog: catalog.Default(), Resolver: client,
+				Getenv: func(k string) string { return tt.env[k] }, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Count(logs.String(), "env=BLCHECK_SPAMHAUS_DQS_KEY")
+			if tt.warned && (got != 2 || !strings.Contains(logs.String(), "list=spamhaus-dqs-zen")) || !tt.warned && got != 0 {
+				t.Errorf("warned %d times (start and reload: want %v):\n%s", got, tt.warned, logs.String())
+			}
+		})
 	}
 }

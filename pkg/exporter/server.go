@@ -122,6 +122,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.cur = cur
+	s.warnKeys(cur.cfg)
 	s.metrics()
 	s.reloadOK.Set(1)
 	s.reloadTime.Set(float64(cur.at.Unix()))
@@ -158,6 +159,25 @@ func (s *Server) load() (*loaded, error) {
 	return l, nil
 }
 
+// warnKeys says, once per configuration, which lists a module names that need
+// an account key the exporter's environment does not hold: their checks are
+// skipped in every probe, which a probe's trace says but nobody reads until
+// the listing they would have seen is missed.
+func (s *Server) warnKeys(cfg *Config) {
+	for _, name := range cfg.ModuleNames() {
+		m := cfg.Modules[name]
+		if len(m.Lists) == 0 {
+			continue // the default lists: a keyed one is there for those who set its key
+		}
+		for _, l := range m.lists {
+			if l.NeedsKey() {
+				s.log.Warn("a list the module names needs an account key that is not set: it is never asked",
+					"module", name, "list", l.ID, "env", l.Key.Env)
+			}
+		}
+	}
+}
+
 func (l *loaded) close() {
 	for _, ck := range l.checkers {
 		_ = ck.Close()
@@ -180,6 +200,7 @@ func (s *Server) Reload() error {
 	s.reloadOK.Set(1)
 	s.reloadTime.Set(float64(next.at.Unix()))
 	s.log.Info("configuration reloaded", "modules", len(next.checkers))
+	s.warnKeys(next.cfg)
 	go old.close() // waits for the probes still using it
 	return nil
 }
