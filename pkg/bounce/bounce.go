@@ -156,6 +156,8 @@ var (
 	listedIPRE = lazyre.New(`[\[(]?((?:\d{1,3}\.){3}\d{1,3})[\])]?\s+(?:(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found (?:on|in))|is\s+(?:on|in))\b|` +
 		`[a-z0-9.-]*\[((?:\d{1,3}\.){3}\d{1,3})\]>?:\s*[Cc]lient host rejected\b|` +
 		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
+	// the receiver's resolver, as URIBL's refusal names it: "[Your DNS IP: 192.0.2.1]"
+	resolverIPRE   = lazyre.New(`(?i)\b(?:your )?dns ip:?\s*\[?[0-9a-f.:]+\]?`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})\s+\d{1,3}\]`)
 	foldedIndentRE = lazyre.New(`^\s+`)
 	deliveredToRE  = lazyre.New(`(?i)(?:wasn't|was not|could not be|couldn't be) delivered to <?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)`)
@@ -823,6 +825,7 @@ func lineAround(text string, i, j int) string {
 
 // findSenderIPs picks the addresses the receiver says the mail came from.
 func (rep *Report) findSenderIPs(text string) {
+	text = resolverIPRE().ReplaceAllString(text, "") // the receiver's own resolver, not the sender
 	seen := map[string]bool{rep.Server.Addr: true}
 	add := func(s string) {
 		a, err := netip.ParseAddr(s)

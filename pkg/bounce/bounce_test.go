@@ -644,3 +644,25 @@ func TestSeveralRecipientsTheReasonThatSaysMore(t *testing.T) {
 		t.Errorf("transcript: %q (%s)", rep.Diagnostic, rep.Code)
 	}
 }
+
+// A domain list that refused the client's host name (Postfix's
+// reject_rhsbl_client) judged the server's name, not the mail: a blacklist,
+// and the name is checked; URIBL's "Query Refused" is the receiver's broken
+// setup, and its "Your DNS IP" is the receiver's resolver, not the sender.
+func TestClientNameOnADomainList(t *testing.T) {
+	cat := catalog.Default()
+	rep := ParseBytes([]byte("554 5.7.1 Service unavailable; Client host [mail.example.com] blocked using multi.uribl.com; " +
+		"127.0.0.1 -> Query Refused. See http://uribl.com/refused.shtml for more information [Your DNS IP: 192.0.2.53]\n"))
+	hinted := HintedLists(rep, cat, rep.Said())
+	c := Classify(rep, hinted)
+	if c.Kind != CauseBlacklist || !strings.Contains(c.Words, `"Query Refused"`) || len(rep.SenderIPs) != 0 ||
+		!slices.Equal(rep.NamedDomains, []string{"mail.example.com"}) {
+		t.Errorf("%+v ips %v named %v", c, rep.SenderIPs, rep.NamedDomains)
+	}
+	// an IP list names the client by its host name too: that name is not what it lists
+	rep = ParseBytes([]byte("550 Service unavailable; Client host [smtp.example.com] blocked using b.barracudacentral.org\n"))
+	HintedLists(rep, cat, rep.Said())
+	if len(rep.NamedDomains) != 0 {
+		t.Errorf("named %v", rep.NamedDomains)
+	}
+}

@@ -57,6 +57,10 @@ var (
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
 		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
 		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+	// Postfix's reject_rhsbl_*: the sender's own name refused by a domain list
+	// ("Client host [mail.example.com] blocked using multi.uribl.com"), which
+	// judged the server's name, not the mail's content
+	nameBlockedRE = lazyre.New(`(?i)\b(?:client host|helo command|sender address) \[(?:[^\]\s@]*@)?[a-z0-9-]*[a-z][a-z0-9.-]*\] blocked using\b`)
 	// a gateway's spoofing protection (Mimecast's "Rejected by header based Anti-Spoofing policy")
 	antiSpoofRE  = lazyre.New(`(?i)\banti-?spoofing\b`)
 	reputationRE = lazyre.New(`(?i)\breputation\b`)
@@ -67,7 +71,9 @@ var (
 	// the receiver could not verify the sender's address or its domain's DNS
 	senderCheckRE = lazyre.New(`(?i)\bsender verify failed\b|\bverification failed for\b|\bsender address rejected\b|` +
 		`\binvalid dns (?:mx|a)\b|\b(?:mx|a/aaaa) (?:resource )?record\b`)
-	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/`)
+	// the list refused the receiver's queries: Spamhaus's "open resolver",
+	// URIBL's "127.0.0.1 -> Query Refused" (uribl.com/refused.shtml)
+	openResolverRE  = lazyre.New(`(?i)\bopen resolver\b|spamhaus\.org/returnc/|\bquery refused\b|uribl\.com/refused`)
 	recipientCodeRE = lazyre.New(`^[45]\.(?:1\.\d{1,3}|2\.[0-4]|3\.4)$`)
 	// a list named as the reason, in words strong enough to outweigh a
 	// recipient phrase beside them ("Recipient address rejected: your IP is on
@@ -88,7 +94,7 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 			"or its PTR name does not resolve back to it. Not a blacklist."}
 	case rateRE().MatchString(said) && (deferred(rep) || rep.Provider != nil && rep.Provider.rate):
 		return Cause{CauseRate, rateWords(rep)}
-	case contentRE().MatchString(said) && (rep.Provider == nil || !rep.Provider.ipList):
+	case contentRE().MatchString(said) && (rep.Provider == nil || !rep.Provider.ipList) && !nameBlockedRE().MatchString(said):
 		return Cause{CauseContent, "A content or spam verdict: the receiver refused what the mail holds (its words, " +
 			"links or attachments), not the server that sent it." + contentLists(hinted)}
 	case antiSpoofRE().MatchString(said):
@@ -145,8 +151,12 @@ func deferred(rep *Report) bool {
 // is what failed (Spamhaus's "open resolver" answer).
 func blacklistWords(rep *Report, hinted []*catalog.List) string {
 	s := "A blacklist: the receiver refused the mail because the sender is on " + listWords(rep, hinted) + "."
-	if openResolverRE().MatchString(rep.Said()) {
-		s += " But the receiver's own words say its queries were refused (\"open resolver\"): its blacklist " +
+	if m := openResolverRE().FindString(rep.Said()); m != "" {
+		words := "open resolver" // Spamhaus's
+		if strings.Contains(strings.ToLower(m), "refused") {
+			words = "Query Refused" // URIBL's
+		}
+		s += " But the receiver's own words say its queries were refused (\"" + words + "\"): its blacklist " +
 			"setup is broken, the listing may not be real, and only its postmaster can fix it."
 	}
 	return s

@@ -36,6 +36,7 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	if domainListedRE().MatchString(text) {
 		h.domainLists(cat)
 	}
+	h.clientNames(text)
 	return dropUmbrellas(rep, h.dropLinkOnly(h.out))
 }
 
@@ -82,6 +83,25 @@ func (h *hinter) zones(cat *catalog.Catalog, lower string) {
 				break
 			}
 			from += len(z) + j
+		}
+	}
+}
+
+// clientNameRE is the client's host name in Postfix's reject_rhsbl_client
+// reply: "Client host [mail.example.com] blocked using ZONE".
+var clientNameRE = lazyre.New(`(?i)\bclient host \[([a-z0-9-]*[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+)\] blocked using ([a-z0-9.-]+)`)
+
+// clientNames takes as a named domain the client's host name a domain list,
+// named by its zone, refused ("Client host [mail.example.com] blocked using
+// multi.uribl.com"); an IP list's reply names the client by its name too
+// (Barracuda's), and that name is not what the list holds.
+func (h *hinter) clientNames(text string) {
+	for _, m := range clientNameRE().FindAllStringSubmatch(text, 4) {
+		zone, name := strings.ToLower(strings.TrimSuffix(m[2], ".")), strings.ToLower(m[1])
+		if slices.ContainsFunc(h.out, func(l *catalog.List) bool {
+			return h.byZone[l.ID] && l.Subjects() == catalog.KindDomain && strings.EqualFold(l.Zone, zone)
+		}) && !slices.Contains(h.rep.NamedDomains, name) {
+			h.rep.NamedDomains = append(h.rep.NamedDomains, name)
 		}
 	}
 }
