@@ -275,7 +275,7 @@ func (o *checkOptions) addFlags(cmd *cobra.Command) {
 	o.catalogOptions.addFlags(cmd)
 	o.resolverOptions.addFlags(cmd)
 	o.outputOptions.addFlags(cmd, "text, json, jsonl, nagios or prometheus")
-	cmd.Flags().StringVar(&o.output, "output", "", "-o prometheus: write the metrics to `FILE` atomically (for node_exporter's textfile collector) instead of stdout")
+	cmd.Flags().StringVar(&o.output, "output", "", "-o prometheus: write the metrics to `FILE` atomically (for node_exporter's textfile collector) instead of stdout (- is stdout)")
 	cmd.Flags().BoolVar(&o.ns, "ns", false, "also check the addresses of a domain's name servers (NS)")
 	cmd.Flags().StringArrayVar(&o.files, "file", nil, "read targets from `FILE`, one per line (blank lines and # comments ignored; - is standard input)")
 	cmd.Flags().BoolVar(&o.ptr, "ptr", false, "also check each address's reverse DNS: a PTR record exists and resolves back to it (a note per address)")
@@ -353,7 +353,13 @@ func runCheck(ctx context.Context, s *streams, o *checkOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	if o.output == "-" { // standard output, as without --output (not a file named "-")
+		o.output = ""
+	}
 	if err := checkOutputFile(o.output, o.format); err != nil {
+		return err
+	}
+	if err := outputDirWritable(o.output); err != nil {
 		return err
 	}
 	targets, err := o.targets(s, args)
@@ -851,6 +857,29 @@ func checkOutputFile(path, format string) error {
 	return nil
 }
 
+// outputDirWritable refuses, before anything is queried, an --output in a
+// directory where its temporary file cannot be made: the run would be lost.
+func outputDirWritable(path string) error {
+	if path == "" {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return usagef("--output %s: %v", path, writeError(err))
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+// writeError is a failure to create a file, said as one (pathError says "cannot read").
+func writeError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot write in %s: %v", filepath.Dir(pe.Path), pe.Err)
+	}
+	return err
+}
+
 // writeAtomic replaces path with data: written to a temporary file beside it,
 // then renamed over it, so that a reader (node_exporter) never sees half a file.
 // The file is checked again just before (checkOutputFile checked it before the
@@ -858,7 +887,7 @@ func checkOutputFile(path, format string) error {
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("--output %s: %v", path, pathError(err))
+		return fmt.Errorf("--output %s: %v", path, writeError(err))
 	}
 	_, werr := tmp.Write(data)
 	if err := tmp.Chmod(0o644); err != nil && werr == nil {

@@ -70,4 +70,25 @@ func TestPrometheusOutput(t *testing.T) {
 	if data, _ := os.ReadFile(mine); string(data) != "my notes\n" {
 		t.Errorf("a user's file was overwritten: %q", data)
 	}
+
+	// --output - is standard output, not a file named "-"
+	t.Chdir(dir)
+	got = runCLI(t, nil, "", "192.0.2.11", "-r", srv.Addr, "-o", "prometheus", "-l", "spamcop", "--output", "-")
+	if _, err := os.Stat(filepath.Join(dir, "-")); got.code != 0 || !strings.HasPrefix(got.stdout, promHeader) || err == nil {
+		t.Errorf("--output -: exit %d, file \"-\" made: %v\n%s%s", got.code, err == nil, got.stdout, got.err)
+	}
+
+	// a directory it cannot write in is refused before the run, not after it
+	t.Run("unwritable directory", func(t *testing.T) {
+		locked := filepath.Join(dir, "locked")
+		os.Mkdir(locked, 0o500)
+		if f, err := os.CreateTemp(locked, "probe"); err == nil { // root writes anyway
+			f.Close()
+			t.Skip("this user can write in a read-only directory")
+		}
+		got := runCLI(t, nil, "", "192.0.2.11", "-r", srv.Addr, "-o", "prometheus", "-l", "spamcop", "--output", filepath.Join(locked, "x.prom"))
+		if got.code != 2 || got.stdout != "" || !strings.Contains(got.err, "cannot write in "+locked) {
+			t.Errorf("unwritable --output: exit %d\n%s%s", got.code, got.stdout, got.err)
+		}
+	})
 }
