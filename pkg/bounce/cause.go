@@ -38,7 +38,8 @@ var (
 		`\bgreylist|\bgraylist|\breceiving mail at a rate\b|\bqueue quota\b|\bsending too many\b|\bratelimit\b`)
 	contentRE = lazyre.New(`(?i)\breject(?:ed)? content\b|\bcontent (?:rejected|filter(?:ing)?|polic(?:y|ies)|violation)\b|` +
 		`\bmessage content\b|\b(?:as|is|be|like|likely|probably|considered|contains?|appears to be) spam\b|` +
-		`\bspam[ -](?:message|content|score|detected|rejection|filter|mail|id)\b|\bspam-like\b|\bscore\b[^.\n]{0,40}\b(?:too high|over|exceeds?|limit)\b|` +
+		`\bspam[ -](?:message|content|score|detected|rejection|filter|mail|id)\b|\bspam-like\b|\bscored?\b[^.\n]{0,40}\b(?:too high|over|exceeds?|limit)\b|` +
+		`\bspam scale\b|\bcontent reject\b|` +
 		`\b(?:likely|appears to be|is) unsolicited\b|\bunsolicited (?:message|commercial|bulk)\b|\bvirus\b|\bmalware\b|\bphishing\b|` +
 		`\b(?:blocked|blacklisted|blocklisted|listed|bad|forbidden) (?:url|uri|link|domain in (?:the )?(?:message|body))s?\b|` +
 		`\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|\buribl\b|\bsurbl\b|\bbulk mail\b|\bsuspicious (?:content|links?|urls?)\b|` +
@@ -56,7 +57,8 @@ var (
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
 		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
-		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\binactive (?:user|account|mailbox|recipient)\b|` +
+		`\b(?:user|account|mailbox)(?: account)? (?:status )?(?:is )?(?:suspended|locked|not activated)\b|\b(?:address|mailbox|account) no longer exists\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
 	// Postfix's reject_rhsbl_*: the sender's own name refused by a domain list
 	// ("Client host [mail.example.com] blocked using multi.uribl.com"), which
 	// judged the server's name, not the mail's content
