@@ -296,6 +296,7 @@ func TestOddities(t *testing.T) {
 		{"prefix", `<d:feedback xmlns:d="http://dmarc.org/dmarc-xml/0.1"><d:record><d:row><d:source_ip>192.0.2.1</d:source_ip><d:count>1</d:count></d:row></d:record></d:feedback>`, 1, 0},
 		{"mapped", `<feedback><record><row><source_ip>::ffff:192.0.2.1</source_ip><count>1</count></row></record></feedback>`, 1, 0},
 		{"BOM", "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>", 1, 0},
+		{"comment before the declaration", "<!-- Report Provided by a user -->\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>", 1, 0},
 		{"latin1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><feedback><report_metadata><org_name>R\xe9porter</org_name></report_metadata><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>", 1, 0},
 	}
 	for _, tt := range tests {
