@@ -396,6 +396,9 @@ type findings struct {
 	diagnose func(*dnsbl.Result) *bounce.Diagnosis
 	// dmarc is set by blcheck dmarc: the reports' sources.
 	dmarc *dmarcRun
+	// observe, when set, sees every check as it is judged (a streamed run
+	// keeps none in its result)
+	observe func(*dnsbl.TargetResult, dnsbl.Check)
 	// incomplete makes the run incomplete whatever the checks say: a bounce
 	// that names nothing of the sender's to check, a MIME part that could not
 	// be read (its links were not checked).
@@ -440,7 +443,11 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 	if oo.format == "json" {
 		go report.WarmJSON() // while the answers come
 	}
-	res, err := runChecks(runCtx, s, ro, oo, client, lists, targets, store, out, &ropts)
+	var observe func(*dnsbl.TargetResult, dnsbl.Check)
+	if found != nil {
+		observe = found.observe
+	}
+	res, err := runChecks(runCtx, s, ro, oo, client, lists, targets, store, out, &ropts, observe)
 	cancel()
 	if err != nil {
 		return err
@@ -516,7 +523,8 @@ func (d *deadlineValue) Type() string { return "duration" }
 // runChecks runs the engine over the targets, streaming JSON lines (into
 // o.Lines) and a progress bar as checks complete.
 func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOptions, client *resolver.Client,
-	lists []catalog.Selected, targets *targetInput, store *state.Store, out io.Writer, o *report.Options) (_ *dnsbl.Result, err error) {
+	lists []catalog.Selected, targets *targetInput, store *state.Store, out io.Writer, o *report.Options,
+	observe func(*dnsbl.TargetResult, dnsbl.Check)) (_ *dnsbl.Result, err error) {
 	opts := dnsbl.Options{
 		Lists: lists, Rate: ro.rate, Resolver: client,
 		AllowPrivate: oo.allowPrivate, SPF: oo.spf, PTR: oo.ptr, NS: oo.ns, TXT: txtPolicies[oo.txt],
@@ -524,6 +532,9 @@ func runChecks(ctx context.Context, s *streams, ro *resolverOptions, oo *outputO
 	run := dnsbl.RunOptions{Stream: oo.format == "jsonl", Shard: ro.shard,
 		Eager: dnsbl.EagerRun(opts.TXT, targets.count, targets.ranges)}
 	var checks []func(*dnsbl.TargetResult, dnsbl.Check)
+	if observe != nil {
+		checks = append(checks, observe)
+	}
 	if run.Stream {
 		o.Lines = report.NewJSONLines(out)
 		o.Lines.Hint, o.Lines.Locations = hint, o.Locations

@@ -95,6 +95,10 @@ func runDMARC(ctx context.Context, s *streams, o *dmarcOptions, args []string) e
 		fmt.Fprintln(s.err, "blcheck: "+dmarcPlan(got, targets, lists, o.rate, timed))
 	}
 	found := &findings{dmarc: &dmarcRun{read: got, allowPrivate: o.allowPrivate, failOnForged: o.failOnForged}}
+	if o.format == "jsonl" { // a streamed run keeps no check to find the listed sources in: they are noted as they come
+		found.dmarc.streamed = dmarc.Listed{}
+		found.observe = found.dmarc.streamed.Add
+	}
 	for _, u := range got.Unread {
 		found.incomplete = append(found.incomplete, fmt.Sprintf("%s not read: %s", u.File, u.Why))
 	}
@@ -172,6 +176,9 @@ type dmarcRun struct {
 	read         *dmarc.Result
 	allowPrivate bool
 	failOnForged bool
+	// streamed holds the listed sources of a streamed run (-o jsonl), whose
+	// result keeps no checks
+	streamed dmarc.Listed
 }
 
 // doc is the view's dmarc object, with the contract's exit rule (a listed
@@ -182,7 +189,11 @@ func (d *dmarcRun) doc(res *dnsbl.Result, store *state.Store) *report.DMARCDoc {
 	if store != nil {
 		isNew = func(a netip.Addr) bool { return !store.Known(a.String()) }
 	}
-	doc := report.NewDMARCDoc(d.read, dmarc.Listings(res), d.allowPrivate, isNew)
+	listed := d.streamed
+	if listed == nil {
+		listed = dmarc.Listings(res)
+	}
+	doc := report.NewDMARCDoc(d.read, listed, d.allowPrivate, isNew)
 	doc.FailOnForged = d.failOnForged
 	return doc
 }

@@ -64,6 +64,11 @@ func TestDMARC(t *testing.T) {
 			[]string{"not checked: private address (RFC 1918)"}, "nothing to check"},
 		{"--ptr", []string{"--ptr", rfc9990}, "", 1, []string{realSource + " has reverse DNS mail.example.com, which resolves back to it"}, ""},
 		{"standard input", []string{"-"}, mustRead(t, rfc9990), 1, []string{"LISTED: " + realSource}, ""},
+		// JSON lines stream the checks, and the run keeps none: the exit code is the same
+		{"jsonl: real source listed", []string{"-o", "jsonl", rfc9990}, "", 1, []string{`"subject":"` + realSource + `"`}, ""},
+		{"jsonl: forger listed", []string{"-o", "jsonl", dmarcbis}, "", 0, []string{`"status":"listed"`}, ""},
+		{"jsonl: forger listed, --fail-on-forged", []string{"-o", "jsonl", "--fail-on-forged", dmarcbis}, "", 1, nil, ""},
+		{"jsonl: both", []string{"-o", "jsonl", dmarcbis, rfc9990}, "", 1, nil, ""},
 		{"unread file in a folder", []string{withUnread}, "", 3, []string{"cut.xml.gz not read: truncated"}, ""},
 		{"named file not a report", []string{rfc9990, notes}, "", 2, nil, "notes.txt: not a DMARC aggregate report"},
 		{"missing file", []string{filepath.Join(dir, "nope.xml")}, "", 2, nil, "nope.xml"},

@@ -2,6 +2,7 @@ package dmarc
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -24,18 +25,26 @@ func Targets(res *Result, allowPrivate bool) []dnsbl.Target {
 // Listings returns, per checked address, the lists whose listing of it counts
 // (a listing that is only noted, e.g. a link code, does not).
 func Listings(res *dnsbl.Result) map[netip.Addr][]string {
-	out := map[netip.Addr][]string{}
+	out := Listed{}
 	for _, tr := range res.Targets {
-		if tr.Target.Kind != dnsbl.KindIP {
-			continue
-		}
 		for _, c := range tr.Checks {
-			if c.Status == dnsbl.Listed && c.NotCounted == "" && c.DuplicateOf == nil {
-				out[tr.Target.Addr] = append(out[tr.Target.Addr], c.List.ID)
-			}
+			out.Add(tr, c)
 		}
 	}
 	return out
+}
+
+// Listed collects Listings from checks as they come: a streamed run
+// (dnsbl.RunOptions.Stream) keeps no target in its Result to read them from.
+type Listed map[netip.Addr][]string
+
+// Add records c if it is a listing of a source that counts; an observer of a
+// run's checks (dnsbl.Observer.Check).
+func (l Listed) Add(tr *dnsbl.TargetResult, c dnsbl.Check) {
+	if tr.Target.Kind == dnsbl.KindIP && c.Status == dnsbl.Listed && c.NotCounted == "" && c.DuplicateOf == nil &&
+		!slices.Contains(l[tr.Target.Addr], c.List.ID) {
+		l[tr.Target.Addr] = append(l[tr.Target.Addr], c.List.ID)
+	}
 }
 
 // Verdict is what a run of the sources found.
