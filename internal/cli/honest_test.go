@@ -660,3 +660,31 @@ func TestBounceNamesAListNotAsked(t *testing.T) {
 		})
 	}
 }
+
+// lists --probe cut short by Ctrl-C exits 130 and says so: a list whose probe
+// was cut short is not known to be unhealthy (exit 3 said it was).
+func TestProbeInterrupted(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"lists", "--probe", "-r", srv.Addr, "-l", "zen,spamcop", "--timeout", "20s", "--retries", "0"}, s)
+	}()
+	for srv.TotalQueries() < 4 { // zen answered, spamcop's probes hang
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitInterrupt || !strings.Contains(out.String(), "Interrupted:") {
+			t.Errorf("exit %d, want 130\n%s%s", code, out.String(), errb.String())
+		}
+	case <-time.After(15 * time.Second): // a bound on the test, under the queries' 20 s timeout: not a measure
+		t.Fatal("the probe went on after it was interrupted")
+	}
+}

@@ -34,7 +34,8 @@ EXIT STATUS (--probe)
   0  every probed list is ok (or untested: it publishes no test point), and
      at least one is ok
   2  usage or input error
-  3  some list is not ok, no list is ok, or the resolver invents answers`
+  3  some list is not ok, no list is ok, or the resolver invents answers
+  130 interrupted (SIGINT, SIGTERM, SIGHUP) before every probe was answered`
 
 func newListsCmd(s *streams) *cobra.Command {
 	o := &listsOptions{}
@@ -126,10 +127,19 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 	if !healthy {
 		code = exitIncomplete
 	}
+	interrupted := ctx.Err() != nil // Ctrl-C: what was cut short says nothing of its list
+	if interrupted {
+		code = exitInterrupt
+	}
 	if o.format == "json" {
-		err = report.WriteJSON(s.out, report.NewProbeDocument(res, servers))
+		doc := report.NewProbeDocument(res, servers)
+		doc.Interrupted = interrupted
+		err = report.WriteJSON(s.out, doc)
 	} else {
 		err = report.ProbeTable(s.out, res, servers, colorEnabled(s, o.noColor))
+		if interrupted && err == nil {
+			_, err = fmt.Fprintln(s.out, "Interrupted: a list whose probe was cut short shows no-answer, which says nothing of it: probe again.")
+		}
 	}
 	if err != nil {
 		return err

@@ -131,6 +131,9 @@ type ProbeDocument struct {
 	Lists          []ProbeDoc   `json:"lists"`
 	// Direct is set when lists were asked at their own name servers.
 	Direct *DirectDoc `json:"direct,omitempty"`
+	// Interrupted is set when the probe was stopped (Ctrl-C) before every
+	// list answered: a list cut short reads no-answer, which says nothing of it.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // ProbeDoc is one list's health.
