@@ -522,3 +522,24 @@ func TestMessageWithUnreadableReport(t *testing.T) {
 		})
 	}
 }
+
+// TestSymlinkedDirectory: a directory named through a symbolic link is read
+// (its links inside are not followed).
+func TestSymlinkedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	os.MkdirAll(filepath.Join(dir, "data", "dmarc"), 0o755)
+	os.WriteFile(filepath.Join(dir, "data", "dmarc", "r.xml"), data, 0o644)
+	link := filepath.Join(dir, "dmarc")
+	if err := os.Symlink(filepath.Join(dir, "data", "dmarc"), link); err != nil {
+		t.Skip(err) // Windows without the right to make links
+	}
+	os.Symlink(filepath.Join(dir, "data", "dmarc", "r.xml"), filepath.Join(dir, "data", "dmarc", "again.xml"))
+	r := NewReader(Limits{})
+	if err := r.ReadPath(link); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.Result(); res.Reports != 1 || res.Files != 1 || len(res.Unread) != 0 {
+		t.Fatalf("reports %d files %d unread %v: want the one report in the linked directory", res.Reports, res.Files, res.Unread)
+	}
+}

@@ -73,6 +73,12 @@ func (r *Reader) ReadPath(path string) error {
 		return err
 	}
 	if st.IsDir() {
+		// a directory named through a symbolic link (/srv/dmarc -> /data/dmarc):
+		// filepath.WalkDir does not enter a link, not even its root; with a
+		// separator after it, the system follows it
+		if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			path += string(filepath.Separator)
+		}
 		return r.readDir(path)
 	}
 	f, err := os.Open(path)
