@@ -18,7 +18,7 @@ var (
 	yahooCodeRE  = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
 	// words, not substrings: the "rate" in "auto-generated" is no rate limit
 	gmailAuthRE       = lazyre.New(`(?i)\b(?:dmarc|unauthenticated)\b`)
-	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious)\b`)
+	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious|not authorized to send email directly|NotAuthorizedError)\b`)
 )
 
 // DetectProvider recognises rejections by a mailbox provider's own block list,
@@ -148,6 +148,9 @@ var codeMeanings = []struct {
 	{lazyre.New(`\(BL\)`), "Its (BL) code means the address is on T-Online's own block list."},
 	{lazyre.New(`(?i)\br0735\b|policy restrictions`), "'Policy restrictions' means United Internet refuses the address for its reputation."},
 	{lazyre.New(`\b4\.7\.28\b`), "Its 4.7.28 code means Gmail saw an unusual rate of unsolicited mail from the address or domain."},
+	{lazyre.New(`NotAuthorizedError|not authorized to send email directly`), "Gmail's NotAuthorizedError means the address is " +
+		"in an end-user range (as Spamhaus PBL lists them) that should not send mail directly: send through your provider's " +
+		"mail server (port 587 with authentication)."},
 }
 
 // codeMeaning is what the provider's code in text means, or "".
