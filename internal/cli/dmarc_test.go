@@ -64,6 +64,11 @@ func TestDMARC(t *testing.T) {
 			[]string{"not checked: private address (RFC 1918)"}, "nothing to check"},
 		{"--ptr", []string{"--ptr", rfc9990}, "", 1, []string{realSource + " has reverse DNS mail.example.com, which resolves back to it"}, ""},
 		{"standard input", []string{"-"}, mustRead(t, rfc9990), 1, []string{"LISTED: " + realSource}, ""},
+		// cron: -q with --state says what is new; a forger's listing is no one's to delist
+		{"-q --state: a new listing of a forger", []string{"-q", "--state", filepath.Join(dir, "forger.json"), dmarcbis}, "", 0,
+			[]string{"NEW LISTING  " + forgerSource + " on Spamhaus ZEN", "a forger: none of its mail passes DMARC, nothing for you to delist"}, ""},
+		{"-q --state: a new listing of a real source", []string{"-q", "--state", filepath.Join(dir, "real.json"), rfc9990}, "", 1,
+			[]string{"NEW LISTING  " + realSource + " on Spamhaus ZEN", "delist: https://check.spamhaus.org/query/ip/" + realSource}, ""},
 		// JSON lines stream the checks, and the run keeps none: the exit code is the same
 		{"jsonl: real source listed", []string{"-o", "jsonl", rfc9990}, "", 1, []string{`"subject":"` + realSource + `"`}, ""},
 		{"jsonl: forger listed", []string{"-o", "jsonl", dmarcbis}, "", 0, []string{`"status":"listed"`}, ""},

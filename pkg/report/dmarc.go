@@ -209,6 +209,20 @@ func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 
 // dmarcChanges writes, for blcheck dmarc -q --state, the sources no earlier
 // run checked (listings and delistings are the checks' own changes).
+// forger says whether ip is a source none of whose mail passes DMARC (false
+// for a nil doc: not blcheck dmarc).
+func (d *DMARCDoc) forger(ip string) bool {
+	if d == nil {
+		return false
+	}
+	for _, s := range d.Sources {
+		if s.IP == ip {
+			return s.Forged
+		}
+	}
+	return false
+}
+
 func dmarcChanges(w io.Writer, d *DMARCDoc) error {
 	if d == nil {
 		return nil
