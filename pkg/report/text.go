@@ -71,7 +71,12 @@ type text struct {
 	badList                                map[string]bool // lists said once, below, as not used (blocked, unreliable)
 	said                                   map[string]bool // incomplete-run reasons said at the top (direct queries)
 	heading                                string          // written before the next line, if one comes (a bounce's "Details:")
+	notStarted                             int             // targets a stopped run never began, seen so far
 }
+
+// maxNotStarted bounds the targets a stopped run never began that are named
+// one by one; the rest are counted (a /16 cut short is not 65,536 lines).
+const maxNotStarted = 10
 
 // renderText writes the text report of a view: with a bounce, its diagnosis
 // first; with -q and --state, only what changed since the last run.
@@ -148,6 +153,10 @@ func (t *text) render() {
 			for _, tr := range targets {
 				t.target(tr)
 			}
+			if n := t.notStarted - maxNotStarted; n > 0 {
+				t.p("%s\n\n", t.yellow.Sprintf("... and %d more targets not checked: the run was %s before they began (-o json names each)",
+					n, t.v.stopped()))
+			}
 		}
 		t.ignored()
 		t.unreadInput()
@@ -181,8 +190,10 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 		return
 	}
 	if !tr.Started && tr.Interrupted {
-		t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
-			t.yellow.Sprintf("NOT CHECKED: the run was %s before it began", t.v.stopped()))
+		if t.notStarted++; t.notStarted <= maxNotStarted {
+			t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
+				t.yellow.Sprintf("NOT CHECKED: the run was %s before it began", t.v.stopped()))
+		}
 		return
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), t.headline(tr, tc))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,30 @@ func TestCheckLinesAligned(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("the fixture's NOTED, LISTED and ERROR lines: saw %v\n%s", seen, b.String())
+	}
+}
+
+// A run stopped before it reached most of a long input (Ctrl-C on a /16, a
+// deadline) names the first targets it never began and counts the rest: not
+// a screen or a cron mail of one "NOT CHECKED" line per address.
+func TestTextNotStartedTargetsSummedUp(t *testing.T) {
+	res := &dnsbl.Result{Summary: dnsbl.Summary{Targets: 25, Interrupted: true, Counts: map[dnsbl.Status]int{}}}
+	for i := range 25 {
+		res.Targets = append(res.Targets, &dnsbl.TargetResult{Index: i, Interrupted: true,
+			Target: dnsbl.Target{Input: "10.0.0." + strconv.Itoa(i)}})
+	}
+	for _, quiet := range []bool{false, true} {
+		v := &View{Result: res}
+		v.Decide(true)
+		var b bytes.Buffer
+		if err := renderText(&b, v, Options{Quiet: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if n := strings.Count(out, "NOT CHECKED"); n != maxNotStarted ||
+			!strings.Contains(out, "10.0.0.9: NOT CHECKED") || strings.Contains(out, "10.0.0.10: NOT CHECKED") ||
+			!strings.Contains(out, "... and 15 more targets not checked: the run was interrupted before they began") {
+			t.Errorf("quiet %v: %d named\n%s", quiet, n, out)
+		}
 	}
 }
