@@ -47,7 +47,7 @@ var (
 		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
 		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|\bsuspicion of spam\b|\bsuspected (?:as )?spam\b|\bprobability of spam\b|\bspam probability\b|"?from"? header is (?:missing|invalid)|` +
 		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b`)
-	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
+	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\b5\.7\.515\b|\brequired authentication level\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
 	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
 		`\b(?:mailbox|account|address|user|recipient|e-mail account)\b[^.\n]{0,30}\b(?:does not|doesn't|do not|did not) exist\b|` +
