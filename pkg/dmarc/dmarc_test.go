@@ -543,3 +543,45 @@ func TestSymlinkedDirectory(t *testing.T) {
 		t.Fatalf("reports %d files %d unread %v: want the one report in the linked directory", res.Reports, res.Files, res.Unread)
 	}
 }
+
+// TestConcatenated: reports put one after the other in one file (cat *.xml)
+// are each read; what follows a report is never silently left out, and bytes
+// after it that are no XML (padding) are passed over.
+func TestConcatenated(t *testing.T) {
+	one, _ := os.ReadFile("testdata/samples/dmarc-report-viewer/google.xml")
+	two, _ := os.ReadFile("testdata/samples/dmarc-report-viewer/yahoo.xml")
+	cut := two[:len(two)/2]
+	tests := []struct {
+		name     string
+		data     []byte
+		reports  int
+		messages int64
+		unread   string
+	}{
+		{"two reports", append(append([]byte{}, one...), two...), 2, 2, ""},
+		{"two reports, gzipped", gz(append(append([]byte{}, one...), two...)), 2, 2, ""},
+		{"a report, then line breaks", append(append([]byte{}, one...), "\r\n\r\n"...), 1, 1, ""},
+		{"a report, then NUL padding", append(append([]byte{}, one...), make([]byte, 64)...), 1, 1, ""},
+		{"a report, then a comment", append(append([]byte{}, one...), "<!-- saved by hand -->\n"...), 1, 1, ""},
+		{"a report, then a cut one", append(append([]byte{}, one...), cut...), 1, 1, "unexpected EOF"},
+		{"a report, then another element", append(append([]byte{}, one...), "<note>more</note>"...), 1, 1, "<note>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			if err := r.ReadStream(bytes.NewReader(tt.data), tt.name); err != nil {
+				t.Fatal(err)
+			}
+			res := r.Result()
+			if res.Reports != tt.reports || res.Messages != tt.messages {
+				t.Errorf("reports %d messages %d, want %d and %d", res.Reports, res.Messages, tt.reports, tt.messages)
+			}
+			switch {
+			case tt.unread == "" && len(res.Unread) > 0:
+				t.Errorf("unread %v, want none", res.Unread)
+			case tt.unread != "" && (len(res.Unread) != 1 || !strings.Contains(res.Unread[0].Why, tt.unread)):
+				t.Errorf("unread %v, want one saying %q", res.Unread, tt.unread)
+			}
+		})
+	}
+}

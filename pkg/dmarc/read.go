@@ -424,9 +424,18 @@ func (r *Reader) readMember(u *unit, f *zip.File, name string, depth int) error 
 	return r.readCompressed(u, rc, name, depth)
 }
 
-// readXML reads one report and adds it up.
+// readXML reads the reports in one XML document (one, or several
+// concatenated) and adds them up.
 func (r *Reader) readXML(u *unit, in io.Reader) error {
-	rep, err := parseReport(in, r.l.Depth)
+	var bad []string
+	err := parseReports(in, r.l.Depth, func(rep *report) error {
+		u.reports++
+		r.g.add(rep)
+		if rep.badMessages > 0 {
+			bad = append(bad, fmt.Sprintf("%d record(s) with %d message(s) have no valid source_ip", rep.badRecords, rep.badMessages))
+		}
+		return nil
+	})
 	if err != nil {
 		var tl *tooLargeError
 		if errors.As(err, &tl) {
@@ -437,11 +446,8 @@ func (r *Reader) readXML(u *unit, in io.Reader) error {
 		}
 		return err
 	}
-	u.reports++
-	r.g.add(rep)
-	if rep.badMessages > 0 {
-		return fmt.Errorf("%d record(s) with %d message(s) have no valid source_ip: they were not counted",
-			rep.badRecords, rep.badMessages)
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: they were not counted", strings.Join(bad, "; "))
 	}
 	return nil
 }

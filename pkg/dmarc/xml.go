@@ -44,42 +44,74 @@ var errNotReport = errors.New("not a DMARC aggregate report (no <feedback> root 
 // addresses are far shorter.
 const maxText = 1024
 
-// parseReport reads one report from XML. Only local names count, so the RFC
+// parseReport reads one report from XML: the first of parseReports.
+func parseReport(r io.Reader, maxDepth int) (*report, error) {
+	var first *report
+	err := parseReports(r, maxDepth, func(rep *report) error {
+		if first == nil {
+			first = rep
+		}
+		return nil
+	})
+	return first, err
+}
+
+// parseReports reads the reports in XML, and gives each to add as it ends: one,
+// or several one after the other (reports concatenated into one file, each
+// with its own XML declaration). Only local names count, so the RFC
 // 7489 (no namespace), draft (http://dmarc.org/dmarc-xml/0.1) and RFC 9990
 // (urn:ietf:params:xml:ns:dmarc-2.0) forms read alike; names and values are
 // read without regard to case or surrounding white space. encoding/xml never
 // expands an entity a DTD declares (only the five predefined ones and
 // character references), and never fetches an external one: a billion-laughs
 // document reads as text and a SYSTEM entity as nothing (TestNoEntityExpansion).
-func parseReport(r io.Reader, maxDepth int) (*report, error) {
+// Text, comments and declarations after a report are passed over; an element
+// other than another <feedback> is an error, so that what follows a report is
+// never silently left out.
+func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 	// invalid UTF-8 (a reporter's Latin-1 byte in a text field) becomes U+FFFD
 	// instead of failing the whole report; a BOM is dropped
 	dec := xml.NewDecoder(transform.NewReader(&runGuard{r: r}, unicode.UTF8BOM.NewDecoder()))
 	dec.CharsetReader = charset.NewReaderLabel
 	dec.Strict = false // unquoted attributes, a stray &, mismatched end tags: read as far as the records are intact
 	p := &parser{rep: &report{}, maxDepth: maxDepth}
+	reports := 0
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, xmlError(err)
+		var se *xml.SyntaxError
+		switch {
+		case err != nil && reports > 0 && !p.root && errors.As(err, &se):
+			return nil // bytes after a report that are no XML (NUL padding): no report in them
+		case err != nil:
+			return xmlError(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && reports > 0 && len(p.path) == 0 && !strings.EqualFold(se.Name.Local, "feedback") {
+			return fmt.Errorf("after its report, an element <%s>: what it holds was not read", se.Name.Local)
 		}
 		if err := p.token(tok); err != nil {
-			return nil, err
+			if reports > 0 && errors.Is(err, errNotReport) {
+				return fmt.Errorf("after its report, XML that is not one: not read")
+			}
+			return err
 		}
 		if p.done {
-			break
+			if err := add(p.rep); err != nil {
+				return err
+			}
+			reports++
+			p = &parser{rep: &report{}, maxDepth: maxDepth}
 		}
 	}
-	if !p.root {
-		return nil, errNotReport
+	switch {
+	case p.root: // a report begun and not ended
+		return errors.New("the XML ends before </feedback>: truncated")
+	case reports == 0:
+		return errNotReport
 	}
-	if !p.done {
-		return nil, errors.New("the XML ends before </feedback>: truncated")
-	}
-	return p.rep, nil
+	return nil
 }
 
 func xmlError(err error) error {
