@@ -136,7 +136,11 @@ func (t *text) render() {
 	t.said = t.directProblems(res)
 	if t.resolverProblem(res, t.v.Resolvers) {
 		// every answer is void: per-check errors would only repeat it
-		for _, tr := range res.Targets {
+		for i, tr := range res.Targets {
+			if i == maxNotStarted {
+				t.p("%s\n", t.yellow.Sprintf("... and %d more targets not checked", len(res.Targets)-i))
+				break
+			}
 			t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
 				t.yellow.Sprintf("not checked (%s)", plural(len(tr.Subjects), "subject")))
 		}

@@ -237,3 +237,24 @@ func TestTextNotStartedTargetsSummedUp(t *testing.T) {
 		}
 	}
 }
+
+// A resolver that invents answers voids every target: the first are named, the
+// rest counted, not one line each for a whole range.
+func TestTextRewritingResolverTargetsSummedUp(t *testing.T) {
+	res := &dnsbl.Result{Summary: dnsbl.Summary{Targets: 25, Counts: map[dnsbl.Status]int{}},
+		Resolver: dnsbl.ResolverHealth{RewritesNXDOMAIN: true, Answer: "198.51.100.200", Probe: "nx.example"}}
+	for i := range 25 {
+		res.Targets = append(res.Targets, &dnsbl.TargetResult{Index: i, Started: true,
+			Target: dnsbl.Target{Input: "10.0.0." + strconv.Itoa(i)}})
+	}
+	v := &View{Result: res}
+	v.Decide(true)
+	var b bytes.Buffer
+	if err := renderText(&b, v, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, ": not checked ("); n != maxNotStarted || !strings.Contains(out, "... and 15 more targets not checked\n") {
+		t.Errorf("%d named\n%s", n, out)
+	}
+}
