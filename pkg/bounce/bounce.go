@@ -454,20 +454,33 @@ func saysMore(first, later string) bool {
 // server is then the later one's.
 func (rep *Report) reply(lines []string) string {
 	first, _, end := diagnosticAt(lines)
-	for n := 0; first != "" && end < len(lines) && n < 32; n++ {
-		next, start, j := diagnosticAt(lines[end:])
-		if next == "" || start < 0 {
-			break
+	if first == "" || end < 0 || !saysMore(first, "550 blocked using a blacklist") {
+		return first // the first reply is more than a recipient problem: it is the reason
+	}
+	for i, n := end, 0; i < len(lines) && n < 32; i++ { // each line once
+		col := -1
+		if loc := saidRE().FindStringIndex(lines[i]); loc != nil {
+			col = loc[1]
+			if at := replyAt(lines[i]); at >= 0 && at < loc[0] {
+				col = at
+			}
+		} else if at := replyAt(lines[i]); at >= 0 {
+			col = at
 		}
-		start, end = end+start, end+j
+		if col < 0 {
+			continue
+		}
+		n++
+		next, j := replyFrom(lines, i, col)
 		if saysMore(first, next) {
-			around := strings.Join(lines[max(0, start-2):start+1], "\n")
+			around := strings.Join(lines[max(0, i-2):i+1], "\n")
 			if m := postfixHostRE().FindAllStringSubmatch(around, -1); m != nil {
 				rep.Server = Server{}
 				rep.setServer(m[len(m)-1][1], m[len(m)-1][2])
 			}
 			return next
 		}
+		i = max(i, j-1)
 	}
 	return first
 }
@@ -680,6 +693,13 @@ func diagnosticAt(lines []string) (d string, start, end int) {
 	if start < 0 {
 		return "", -1, -1
 	}
+	d, end = replyFrom(lines, start, col)
+	return d, start, end
+}
+
+// replyFrom is the reply that starts in lines[start] at col, with its
+// continuation lines, and the line after it.
+func replyFrom(lines []string, start, col int) (string, int) {
 	first := strings.TrimSpace(strings.Trim(strings.TrimSpace(lines[start][col:]), "'"))
 	if at := replyAt(first); at > 0 && (strings.HasPrefix(first, "after ") || strings.HasPrefix(first, "(")) {
 		first = first[at:] // Exim: "... after RCPT TO:<x>: 550 ..."
@@ -691,7 +711,7 @@ func diagnosticAt(lines []string) (d string, start, end int) {
 		parts = append(parts, first)
 	}
 	parts, n := continuation(parts, lines[start+1:])
-	return strings.Join(parts, " "), start, start + 1 + n
+	return strings.Join(parts, " "), start + 1 + n
 }
 
 // continuation adds to parts the lines that continue a reply.
