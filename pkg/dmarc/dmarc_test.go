@@ -585,3 +585,51 @@ func TestConcatenated(t *testing.T) {
 		})
 	}
 }
+
+// forward wraps a message in another, as an attachment (message/rfc822), as a
+// mail client's "forward as attachment" does.
+func forward(msg []byte) []byte {
+	b := fmt.Sprintf("fw%d", len(msg)) // a boundary of its own at each level
+	return append(fmt.Appendf(nil, "From: me@example.com\r\nTo: dmarc@example.com\r\nSubject: Fwd: report\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"+
+		"--%s\r\nContent-Type: message/rfc822\r\n\r\n", b, b, b), append(msg, "\r\n--"+b+"--\r\n"...)...)
+}
+
+// TestForwarded: a report forwarded as an attachment is in two messages, a
+// forward of a forward in three: each multipart/mixed is no layer of its own
+// (it was, and a forwarded zip was "wrapped in more than 4 layers").
+func TestForwarded(t *testing.T) {
+	rep, _ := os.ReadFile("testdata/samples/parsedmarc/rfc9990-sample.xml")
+	zipped := message("r.zip", "application/zip", zipOf(map[string][]byte{"r.xml": rep}))
+	nested := []byte("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n")
+	for i := range 20 {
+		nested = fmt.Appendf(nested, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n", i, i+1)
+	}
+	nested = append(nested, "--b20\r\nContent-Type: text/xml\r\n\r\n"...)
+	nested = append(nested, rep...)
+	tests := []struct {
+		name    string
+		data    []byte
+		reports int
+		unread  string
+	}{
+		{"forwarded, a zip", forward(zipped), 1, ""},
+		{"forwarded, a gzip", forward(message("r.xml.gz", "application/gzip", gz(rep))), 1, ""},
+		{"forwarded twice, a zip", forward(forward(zipped)), 1, ""},
+		{"forwarded three times, a zip", forward(forward(forward(zipped))), 0, "layers"},
+		{"multiparts 20 deep", nested, 0, "nested deeper than 8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			if err := r.ReadStream(bytes.NewReader(tt.data), "fwd.eml"); err != nil {
+				t.Fatal(err)
+			}
+			res := r.Result()
+			if res.Reports != tt.reports || (tt.unread == "") != (len(res.Unread) == 0) ||
+				tt.unread != "" && !strings.Contains(res.Unread[0].Why, tt.unread) {
+				t.Fatalf("reports %d unread %v, want %d report(s), unread %q", res.Reports, res.Unread, tt.reports, tt.unread)
+			}
+		})
+	}
+}

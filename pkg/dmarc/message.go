@@ -24,7 +24,7 @@ func (r *Reader) readMessage(u *unit, in io.Reader, name string, depth int) erro
 		return &NotReportError{File: name, Why: "not a DMARC aggregate report: its header does not read as an e-mail message's"}
 	}
 	before, unread := u.reports, len(r.unread)
-	err = r.readPart(u, textproto.MIMEHeader(msg.Header), msg.Body, name, depth+1)
+	err = r.readPart(u, textproto.MIMEHeader(msg.Header), msg.Body, name, depth+1, 0)
 	switch {
 	case err != nil:
 		return err
@@ -36,14 +36,18 @@ func (r *Reader) readMessage(u *unit, in io.Reader, name string, depth int) erro
 	return nil
 }
 
-// readPart reads one MIME entity: a multipart's parts, or a body.
-func (r *Reader) readPart(u *unit, h textproto.MIMEHeader, body io.Reader, name string, depth int) error {
-	if depth > r.l.Nesting+2 {
-		return fmt.Errorf("MIME parts nested deeper than %d", r.l.Nesting+2)
+// readPart reads one MIME entity: a multipart's parts, or a body. depth counts
+// the layers of messages and archives around it (Limits.Nesting), nested the
+// multiparts inside its message, which are no layer a report is wrapped in: a
+// report forwarded as an attachment (message/rfc822) is in two messages, and
+// each message's multipart/mixed is no more wrapping.
+func (r *Reader) readPart(u *unit, h textproto.MIMEHeader, body io.Reader, name string, depth, nested int) error {
+	if nested > maxMultipart {
+		return fmt.Errorf("MIME parts nested deeper than %d", maxMultipart)
 	}
 	mt, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
-		return r.readMultipart(u, multipart.NewReader(body, params["boundary"]), name, depth)
+		return r.readMultipart(u, multipart.NewReader(body, params["boundary"]), name, depth, nested)
 	}
 	var dec io.Reader = body
 	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
@@ -66,7 +70,7 @@ func (r *Reader) readPart(u *unit, h textproto.MIMEHeader, body io.Reader, name 
 	return nil
 }
 
-func (r *Reader) readMultipart(u *unit, mr *multipart.Reader, name string, depth int) error {
+func (r *Reader) readMultipart(u *unit, mr *multipart.Reader, name string, depth, nested int) error {
 	for i := 0; ; i++ {
 		if i >= r.l.Members {
 			return fmt.Errorf("holds more than %d MIME parts: the rest were not read", r.l.Members)
@@ -81,11 +85,15 @@ func (r *Reader) readMultipart(u *unit, mr *multipart.Reader, name string, depth
 			}
 			return fmt.Errorf("its MIME structure cannot be read: %v", err)
 		}
-		if err := r.readPart(u, p.Header, p, name, depth+1); err != nil {
+		if err := r.readPart(u, p.Header, p, name, depth, nested+1); err != nil {
 			return err
 		}
 	}
 }
+
+// maxMultipart is the deepest nesting of multiparts read in one message (a
+// mail client's is 3: mixed, alternative, related).
+const maxMultipart = 8
 
 // partName is a part's file name, for messages about it.
 func partName(h textproto.MIMEHeader) string {
