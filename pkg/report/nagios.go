@@ -96,7 +96,10 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	checkedLists := listsChecked(res)
 	notChecked := NotChecked(res, 5)
 	state, text := NagiosOK, fmt.Sprintf("%s not listed on %s", what, plural(checkedLists, "list"))
-	if checkedLists == 0 && nothingAsked(res.Summary) {
+	switch {
+	case len(targets) == 0: // an empty --shard: no target, nothing unchecked
+		text = "nothing to check: no target in this run"
+	case checkedLists == 0 && nothingAsked(res.Summary):
 		text = what + " not checked: no list was asked about it" // not "not listed on 0 lists"
 	}
 	if notChecked != "" {

@@ -43,3 +43,14 @@ func TestNagiosListedSaysNotChecked(t *testing.T) {
 		}
 	}
 }
+
+// An empty run (a --shard with no target) is OK with nothing to check, not a
+// status line naming an empty target list.
+func TestNagiosNoTarget(t *testing.T) {
+	v := &View{Result: &dnsbl.Result{Summary: dnsbl.Summary{Counts: map[dnsbl.Status]int{}}}}
+	v.Decide(true)
+	state, text, _ := nagios(v, 1, 2)
+	if state != NagiosOK || text != "nothing to check: no target in this run" {
+		t.Errorf("state %d, text %q", state, text)
+	}
+}
