@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -167,6 +170,11 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	case o.logFormat != "logfmt" && o.logFormat != "json":
 		return usagef("--log.format %q: use logfmt or json", o.logFormat)
 	}
+	for _, a := range o.listen {
+		if err := listenAddr(a); err != nil {
+			return usagef("--listen %q: %v", a, err)
+		}
+	}
 	if o.webConfig != "" {
 		if st, err := os.Stat(o.webConfig); err != nil {
 			return usagef("--web.config.file %s: %v", o.webConfig, pathError(err))
@@ -201,6 +209,26 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	return s.exporter(ctx, ExporterConfig{Listen: o.listen, WebConfigFile: o.webConfig, ConfigFile: o.config,
 		Allow: o.allow, Catalog: cat, Resolver: client, Servers: servers, Rate: o.rate, HealthTTL: o.healthTTL,
 		Direct: o.mode, Iterator: it, Getenv: getenv, Logger: slog.New(handler), Version: versionString()})
+}
+
+// listenAddr checks a --listen address before anything starts: HOST:PORT
+// (HOST an address, a name, or nothing for every address; PORT a number), or
+// exporter-toolkit's vsock://CID:PORT.
+func listenAddr(a string) error {
+	if strings.HasPrefix(a, "vsock://") {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("not HOST:PORT (%v), such as 127.0.0.1:10532, [::1]:10532 or :10532", strings.TrimPrefix(err.Error(), "address "+a+": "))
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q is not a host", host)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
 
 // UsageError marks err as the user's (a configuration the exporter cannot use):
