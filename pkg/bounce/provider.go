@@ -113,6 +113,14 @@ var ownLists = []struct {
 	{lazyre.New(`(?i)t-online\.de[\s\S]*\(BL\)|\(BL\)[\s\S]*t-online\.de`), "t-online", Provider{Name: "T-Online (Deutsche Telekom)",
 		Why:    "T-Online's own block list ('(BL)') refused the sending address; no public blacklist query shows it.",
 		Remedy: "Write to tosa@rx.t-online.de (as the bounce says) from an unblocked address, per https://postmaster.t-online.de/.", ipList: true}},
+	{lazyre.New(`(?i)\btosa@rx\.t-online\.de\b`), "t-online", Provider{Name: "T-Online (Deutsche Telekom)",
+		Why: "T-Online's own checks refused the sending address (its reputation, its reverse DNS, or the sending " +
+			"domain's web site without the contact details T-Online asks for); no public blacklist query shows it.",
+		Remedy: "Read https://postmaster.t-online.de/, then write to tosa@rx.t-online.de (as the bounce says) from an unblocked address."}},
+	{lazyre.New(`(?i)\bcsi\.cloudmark\.com\b|\bcloudmark poor reputation\b`), "cloudmark", Provider{Name: "Cloudmark (CSI)",
+		Why: "Cloudmark's sender reputation, which many providers use (Comcast, Cox, Orange and others), refused the " +
+			"sending address; no public blacklist query shows it.",
+		Remedy: "Ask for a reset at https://csi.cloudmark.com/reset-request/ (or the link in the bounce).", ipList: true}},
 	{lazyre.New(`(?i)\bcomcast block\b|\bcomcast\b[^.\n]{0,60}\bblocked for spam\b`), "comcast", Provider{Name: "Comcast (Xfinity)",
 		Why:    "Comcast's own block list refused the sending address; no public blacklist query shows it.",
 		Remedy: "Ask Comcast for removal through its postmaster pages (https://postmaster.comcast.net/).", ipList: true}},
