@@ -391,6 +391,8 @@ func TestBounds(t *testing.T) {
 		{"truncated XML", rep[:len(rep)/2], "XML"},
 		{"long text", gz(append([]byte("<feedback><report_metadata><org_name>"), bytes.Repeat([]byte("a"), 2<<20)...)), "without a tag"},
 		{"deep", []byte("<feedback>" + deep + "</feedback>"), "deeper than 32"},
+		{"XML over the file limit", append(append([]byte("<feedback><report_metadata>"), bytes.Repeat([]byte("<x/>\n"), 1<<20)...), "</report_metadata></feedback>"...), "larger than 4 MiB"},
+		{"message over the file limit", append([]byte("From: a@example.com\r\nSubject: r\r\n\r\n<feedback><report_metadata>"), bytes.Repeat([]byte("<x/>\n"), 1<<20)...), "larger than 4 MiB"},
 		{"bad count", []byte("<feedback><record><row><source_ip>192.0.2.1</source_ip><count>many</count></row></record></feedback>"), "count"},
 		{"bad source", []byte("<feedback><record><row><source_ip>mail.example.com</source_ip><count>5</count></row></record></feedback>"), "no valid source_ip"},
 	}

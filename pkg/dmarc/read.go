@@ -199,6 +199,7 @@ func (r *Reader) read(u *unit, br *bufio.Reader, name string, depth int, limit i
 		return fmt.Errorf("wrapped in more than %d layers of archives and messages", r.l.Nesting)
 	}
 	head, _ := br.Peek(512)
+	over := fmt.Sprintf("larger than %d MiB, the most blcheck reads of one file or message", limit>>20)
 	switch sniff(head) {
 	case kindGzip:
 		return r.readGzip(u, br, name, depth)
@@ -207,11 +208,11 @@ func (r *Reader) read(u *unit, br *bufio.Reader, name string, depth int, limit i
 	case kindZip:
 		return r.readZip(u, br, name, depth, limit)
 	case kindXML:
-		return r.readXML(u, bounded(br, limit, name))
+		return r.readXML(u, bounded(br, limit, over))
 	case kindMbox:
 		return r.readMbox(u, br, name, depth)
 	case kindMessage:
-		return r.readMessage(u, bounded(br, limit, name), name, depth)
+		return r.readMessage(u, bounded(br, limit, over), name, depth)
 	}
 	return &NotReportError{File: name, Why: "not a DMARC aggregate report (neither XML, gzip, zip, zlib nor an e-mail message)"}
 }
