@@ -262,6 +262,25 @@ func TestColor(t *testing.T) {
 	}
 }
 
+// Targets that cannot be read twice (standard input, a pipe) are held in
+// memory up to a bound: more is a usage error naming --file, before any query.
+func TestPipedTargetsBounded(t *testing.T) {
+	defer func(m int64) { maxPiped = m }(maxPiped)
+	maxPiped = 1 << 20
+	in := strings.Repeat("192.0.2.1\n", 120000) // 1.2 MB: `yes 192.0.2.1 | blcheck -`, cut short
+	for _, args := range [][]string{{"-"}, {"--file", "-"}} {
+		got := runCLI(t, nil, in, append(args, "-r", "127.0.0.1:1", "-l", "zen")...)
+		if got.code != exitUsage || got.stdout != "" || !strings.Contains(got.err, "standard input holds more than 1 MiB of targets") ||
+			!strings.Contains(got.err, "--file FILE") {
+			t.Errorf("%v: exit %d\n%s%s", args, got.code, got.stdout, got.err)
+		}
+	}
+	exact := strings.Repeat("192.0.2.1\n", (1<<20)/10) // under the bound: read
+	if got := runCLI(t, nil, exact, "-", "-r", "127.0.0.1:1", "-l", "zen", "--shard", "0/1", "-t", "1ms"); got.code == exitUsage {
+		t.Errorf("under the bound: exit 2\n%s", got.err)
+	}
+}
+
 func TestListsCommand(t *testing.T) {
 	got := runCLI(t, nil, "", "lists", "--format", "json")
 	var entries []map[string]any
