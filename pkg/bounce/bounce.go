@@ -81,6 +81,7 @@ type Report struct {
 
 	human        string // the human-readable text above the returned message
 	failedAction bool   // an RFC 3464 report says Action: failed
+	replyTo      string // the recipient whose reply is quoted, when not the first one's (reply, laterReason)
 }
 
 var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr record|\bptr resource record|\bbad (?:dns )?ptr\b|\b(?:no|missing|invalid|bad|generic) ptr\b|\bptr\b[^.\n]{0,30}\b(?:missing|not|fail)|cannot find your (?:host ?name|reverse)|` +
@@ -363,11 +364,12 @@ func (rep *Report) splitReturned(body []byte) {
 // readDeliveryStatus reads RFC 3464 fields (folded lines joined).
 func (rep *Report) readDeliveryStatus(ds string) {
 	lines := unfold(ds)
-	if diag, mta := laterReason(lines); diag != "" { // one recipient's "User unknown" is not the reason of the rest
+	if diag, mta, to := laterReason(lines); diag != "" { // one recipient's "User unknown" is not the reason of the rest
 		if m := remoteMTARE().FindStringSubmatch("Remote-MTA: " + mta); m != nil {
 			rep.setServer(strings.TrimSuffix(m[1], "."), m[2])
 		}
 		rep.setDiagnostic(diag)
+		rep.replyTo = to
 	}
 	for _, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
@@ -408,8 +410,8 @@ func (rep *Report) readDeliveryStatus(ds string) {
 // that the recipient is unknown (or its mailbox full), the first later
 // recipient's reply that says more (a blacklist, a content verdict) and its
 // Remote-MTA; or "".
-func laterReason(lines []string) (diag, mta string) {
-	var diags, mtas []string
+func laterReason(lines []string) (diag, mta, to string) {
+	var diags, mtas, tos []string
 	for _, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
@@ -417,7 +419,8 @@ func laterReason(lines []string) (diag, mta string) {
 		}
 		switch strings.ToLower(strings.TrimSpace(k)) {
 		case "final-recipient":
-			diags, mtas = append(diags, ""), append(mtas, "")
+			_, addr, _ := strings.Cut(v, ";")
+			diags, mtas, tos = append(diags, ""), append(mtas, ""), append(tos, strings.ToLower(strings.Trim(strings.TrimSpace(addr), "<>")))
 		case "remote-mta":
 			if len(mtas) > 0 {
 				mtas[len(mtas)-1] = strings.TrimSpace(v)
@@ -433,10 +436,10 @@ func laterReason(lines []string) (diag, mta string) {
 	}
 	for i := 1; i < len(diags); i++ {
 		if saysMore(diags[0], diags[i]) {
-			return diags[i], mtas[i]
+			return diags[i], mtas[i], tos[i]
 		}
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // saysMore reports whether a later recipient's reply says more of the sender
@@ -477,6 +480,9 @@ func (rep *Report) reply(lines []string) string {
 			if m := postfixHostRE().FindAllStringSubmatch(around, -1); m != nil {
 				rep.Server = Server{}
 				rep.setServer(m[len(m)-1][1], m[len(m)-1][2])
+			}
+			for k := i; k >= max(0, i-2) && rep.replyTo == ""; k-- { // its own line first, then the lines above
+				rep.replyTo = strings.ToLower(emailRE().FindString(lines[k]))
 			}
 			return next
 		}

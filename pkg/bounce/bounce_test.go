@@ -634,7 +634,7 @@ func TestSeveralRecipientsTheReasonThatSaysMore(t *testing.T) {
 	for name, in := range map[string]string{"text": text, "report": dsn} {
 		rep := ParseBytes([]byte(in))
 		if !strings.Contains(rep.Diagnostic, "blocked using zen.spamhaus.org") || rep.Server.Name != "mx.example.org" ||
-			rep.Code != "554" || rep.Enhanced != "5.7.1" {
+			rep.Code != "554" || rep.Enhanced != "5.7.1" || !strings.Contains(said(rep), "your mail to bob@example.org: 554") {
 			t.Errorf("%s: %q from %+v (%s %s)", name, rep.Diagnostic, rep.Server, rep.Code, rep.Enhanced)
 		}
 	}

@@ -713,7 +713,10 @@ func said(rep *Report) string {
 		who = rep.Server.Addr
 	}
 	to := ""
-	if len(rep.Recipients) > 0 {
+	switch {
+	case rep.replyTo != "": // the reply quoted is this recipient's, not every one's
+		to = " to " + rep.replyTo
+	case len(rep.Recipients) > 0:
 		to = " to " + strings.Join(rep.Recipients, ", ")
 	}
 	verb := "rejected"
