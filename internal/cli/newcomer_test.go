@@ -374,6 +374,10 @@ func TestProgressLines(t *testing.T) {
 	if e := estimateRun(lists, sweep, &resolverOptions{rate: 50, shard: dnsbl.Shard{Index: 0, Count: 4}}); roundDuration(e.duration) != "5m28s" {
 		t.Errorf("a quarter of it: %s", roundDuration(e.duration))
 	}
+	// addresses on a domain list only (blcheck dmarc -l dbl): nothing to ask, no time
+	if e := estimateRun([]catalog.Selected{{List: dbl}}, sweep, &resolverOptions{rate: 50}); e.checks != 0 || e.duration != 0 {
+		t.Errorf("no applicable list: %d checks in %s, want none in no time", e.checks, roundDuration(e.duration))
+	}
 	if newProgressLines(&bytes.Buffer{}, estimate{checks: 20, duration: time.Second}, nil) != nil {
 		t.Error("a one-second run says its progress")
 	}

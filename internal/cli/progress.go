@@ -36,15 +36,18 @@ func estimateRun(lists []catalog.Selected, in *targetInput, ro *resolverOptions)
 	if ro.shard.Count > 1 {
 		addrs /= int64(ro.shard.Count)
 	}
-	perList := addrs + int64(in.domains)*2 // a domain: about its own address and an MX's
+	// the busiest list's queries: lists are asked in parallel, each at --rate
 	var e estimate
+	var perList int64
 	e.domains = in.domains > 0
 	for _, l := range lists {
 		switch {
 		case l.Subjects() == catalog.KindIP:
 			e.checks += addrs
+			perList = max(perList, addrs+int64(in.domains)*2) // a domain: about its own address and an MX's
 		case l.Subjects() == catalog.KindDomain:
 			e.checks += int64(in.domains)
+			perList = max(perList, int64(in.domains))
 		}
 	}
 	switch {
