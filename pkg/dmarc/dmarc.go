@@ -5,8 +5,8 @@
 // passed DMARC, their share of all messages, the reporters and header-from
 // domains. Reports come as XML, gzip, zip or zlib, inside e-mail messages
 // (.eml, mbox, a Maildir), in directories read recursively, or on a stream;
-// the same report found twice (same reporter org_name and report_id, e.g. an
-// .eml and the .zip saved from it) is counted once.
+// the same report found twice (same reporter org_name, report_id, domain and
+// date range, e.g. an .eml and the .zip saved from it) is counted once.
 //
 // Every read is bounded (Limits): a file's size, a report's decompressed size
 // (a compression bomb stops at the limit, within a second), the number of files
