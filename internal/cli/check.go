@@ -320,7 +320,9 @@ func (o *resolverOptions) resolveNamed(s *streams) error {
 		if err != nil {
 			return err
 		}
-		out = append(out, hp)
+		if !slices.Contains(out, hp) { // the same server twice (a flag and BLCHECK_RESOLVER, 127.0.0.1 and :53) is one
+			out = append(out, hp)
+		}
 	}
 	o.addrs = out
 	return nil

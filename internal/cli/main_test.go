@@ -90,6 +90,8 @@ func TestExitCodes(t *testing.T) {
 			"ERROR  SpamCop Blocking List", ""},
 		{"--strict=false still names what was not checked", append([]string{"192.0.2.99", "-l", "zen,spamcop", "--strict=false"}, r...), "", 0,
 			"Not checked: spamcop (1 error). Exit 0", ""},
+		{"one resolver named twice is one", append([]string{"192.0.2.99", "-l", "zen", "-r", srv.Addr}, r...), "", 0,
+			"via " + srv.Addr + ".", ""},
 		{"check subcommand", append([]string{"check", "clean.test", "-l", "zen"}, r...), "", 0, "clean.test: clean", ""},
 		{"resolver unreachable", []string{"192.0.2.10", "--resolver", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen"}, "", 3,
 			"INCOMPLETE", ""},

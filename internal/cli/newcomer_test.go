@@ -123,6 +123,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	srv := fakeWorld(t)
 	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
 	base := map[string]string{"BLCHECK_DIRECT": "never", "BLCHECK_RESOLVER": srv.Addr, "BLCHECK_LIST": "zen"}
+	other := fakeWorld(t) // a second resolver
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -146,10 +147,10 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		{"a flag wins", with("BLCHECK_LIST", "nope"), []string{"-l", "zen", "192.0.2.99"}, 0, "1 check", ""},
 		{"format", with("BLCHECK_FORMAT", "nagios", "BLCHECK_CRITICAL", "1"), []string{"192.0.2.10"}, 2, "BLCHECK CRITICAL", ""},
 		{"a bool", with("BLCHECK_QUIET", "true"), []string{"192.0.2.99"}, 0, "", ""},
-		{"two resolvers, comma-separated", with("BLCHECK_RESOLVER", srv.Addr+","+srv.Addr), []string{"-o", "json", "192.0.2.99"}, 0,
+		{"two resolvers, comma-separated", with("BLCHECK_RESOLVER", srv.Addr+","+other.Addr), []string{"-o", "json", "192.0.2.99"}, 0,
 			`"resolver": [
     "` + srv.Addr + `",
-    "` + srv.Addr + `"`, ""},
+    "` + other.Addr + `"`, ""},
 		{"an empty variable is not set", with("BLCHECK_TIMEOUT", ""), []string{"192.0.2.99"}, 0, "1 check", ""},
 		{"a bad number names the variable", with("BLCHECK_RATE", "abc"), []string{"192.0.2.99"}, 2, "", `BLCHECK_RATE="abc": not a number`},
 		{"a bad duration names the variable", with("BLCHECK_TIMEOUT", "5"), []string{"192.0.2.99"}, 2, "", `BLCHECK_TIMEOUT="5": not a duration`},
