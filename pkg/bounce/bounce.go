@@ -146,10 +146,12 @@ var (
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted",
 	// Postfix's reject_rhsbl_* "Sender address [user@example.com] blocked using",
 	// "Helo command [example.com] blocked" (not "Client host [NAME]": an IP
-	// list names the client by its host name too)
+	// list names the client by its host name too), and the domain of
+	// Spamhaus's DBL lookup page (spamhaus.org/query/domain/example.com)
 	namedDomainRE = lazyre.New(`(?i)\b(?:blacklisted|blocklisted|listed|bad) (?:url|uri|domain|link)s?\b[^(\n]{0,40}\(\s*([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\s*\)|` +
 		`\b(?:helo command|sender address) \[?(?:[^\s\[\]@]+@)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\]? (?:blocked|rejected)\b|` +
-		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b`)
+		`\b(?:url|uri|domain|link)\s+<?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)>?\s+(?:is\s+)?(?:black|block)?listed\b|` +
+		`spamhaus\.org/query/(?:domain/|dbl\?domain=)([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)`)
 	// "192.0.2.25 is listed", "The sending IP (192.0.2.25) is listed",
 	// "Rejected 192.0.2.25 found in ZONE", Comcast's "192.0.2.82 found on one or
 	// more DNSBLs", Postfix's "<host[192.0.2.25]>: Client host rejected", AT&T's
@@ -608,7 +610,7 @@ func (rep *Report) readText(text string) {
 		}
 	}
 	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
-		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2]+m[3], "."))
+		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2]+m[3]+m[4], "."))
 		if _, err := netip.ParseAddr(d); err == nil { // "Client host [192.0.2.1] blocked": an address, read below
 			continue
 		}

@@ -666,3 +666,17 @@ func TestClientNameOnADomainList(t *testing.T) {
 		t.Errorf("named %v", rep.NamedDomains)
 	}
 }
+
+// A link to Spamhaus's lookup page for a domain names DBL and the domain,
+// whatever words come with it ("Spamhaus" alone would stand for ZEN).
+func TestSpamhausDomainLink(t *testing.T) {
+	rep := ParseBytes([]byte("554 5.7.1 <news@promo.example.org>: Sender address rejected: Rejected by Spamhaus, " +
+		"see https://www.spamhaus.org/query/domain/promo.example.org\n"))
+	var ids []string
+	for _, l := range HintedLists(rep, catalog.Default(), rep.Said()) {
+		ids = append(ids, l.ID)
+	}
+	if !slices.Equal(ids, []string{"spamhaus-dbl"}) || !slices.Contains(rep.NamedDomains, "promo.example.org") {
+		t.Errorf("lists %v, named %v", ids, rep.NamedDomains)
+	}
+}

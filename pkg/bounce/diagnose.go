@@ -338,7 +338,8 @@ var listAfterRE = lazyre.New(`^(?:'s|’s)?\s*(?:(?:black|block)?list|rbl|dnsbl)
 var contCodeRE = lazyre.New(`\n\s*[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?`)
 
 var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
-	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b`)
+	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|` +
+	`spamhaus\.org/query/(?:domain/|dbl\b)`) // Spamhaus's lookup page for a domain: DBL's
 
 // wordIndex finds w in s as a whole word, not inside a longer name; a zone must
 // not be the end of a longer zone (dotOK false), a name may follow a dot (www.spamhaus.org).
