@@ -30,9 +30,10 @@ addresses on the IP lists; a host found several times is checked once, and every
 place it appears is reported.
 
 FILE is an HTML file, a Markdown or plain-text file, or a message (.eml, RFC 5322)
-with MIME parts in quoted-printable or base64 and any declared charset; "-" reads
-standard input. Tracking redirects (?url=https%3A...) are followed in the text
-only: no web request is made.
+with MIME parts in quoted-printable or base64 and any declared charset (UTF-16
+text too); "-" reads standard input. A compressed or binary file (gzip, zip, PDF)
+is refused by name: its links cannot be read. Tracking redirects (?url=https%3A...)
+are followed in the text only: no web request is made.
 
 --format github prints GitHub Actions annotations, so a listed link shows on the
 pull request at its file and line.

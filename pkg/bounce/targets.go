@@ -90,6 +90,8 @@ func ChooseTargets(rep *Report, cause Cause, hinted []*catalog.List) *Targets {
 		if got, err := extract.File(bytes.NewReader(rep.Returned), "returned message"); err == nil {
 			items = got.Items
 			out.Unread = append(out.Unread, got.Unread...)
+		} else { // its hosts were not read, so not checked
+			out.Unread = append(out.Unread, "the returned message could not be read: "+err.Error())
 		}
 		hosts := 0
 		for _, it := range items {

@@ -7,6 +7,7 @@ package extract
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Location is one place an item was found.
@@ -73,6 +75,9 @@ func File(r io.Reader, name string) (*Findings, error) {
 	if len(data) > MaxSize {
 		return nil, ErrTooLarge
 	}
+	if data, err = asText(data); err != nil {
+		return nil, err
+	}
 	x := &extractor{file: name}
 	switch {
 	case looksLikeMessage(data, name):
@@ -84,6 +89,41 @@ func File(r io.Reader, name string) (*Findings, error) {
 	}
 	return &Findings{Items: x.items, Warnings: x.warnings, Unread: x.unread}, nil
 }
+
+// binaryMagic are the starts of files that hold no text to read: archives,
+// compressed files, PDF (whose links are in compressed streams).
+var binaryMagic = []struct{ magic, kind string }{
+	{"\x1f\x8b", "gzip data"}, {"PK\x03\x04", "a zip archive (or an Office document)"}, {"%PDF-", "a PDF document"},
+	{"BZh", "bzip2 data"}, {"\xfd7zXZ\x00", "xz data"}, {"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"},
+	{"\x28\xb5\x2f\xfd", "zstd data"},
+}
+
+// asText is data as UTF-8 text: UTF-16 with a byte order mark (Windows' "Unicode"
+// text and HTML) is decoded; a compressed file, an archive, a PDF or other binary
+// data (a NUL byte in its first 8 KiB, in what is not a mail message) is an
+// error that names it, since its links cannot be read: calling it "nothing to
+// check" would pass a newsletter that was never read.
+func asText(data []byte) ([]byte, error) {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		text, err := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, fmt.Errorf("not readable as UTF-16 text: %v", err)
+		}
+		return text, nil
+	}
+	for _, b := range binaryMagic {
+		if bytes.HasPrefix(data, []byte(b.magic)) {
+			return nil, fmt.Errorf("%w: it is %s; extract or export it as a message (.eml), HTML or text first", ErrNotText, b.kind)
+		}
+	}
+	if bytes.IndexByte(data[:min(len(data), 8<<10)], 0) >= 0 && !looksLikeMessage(data, "") {
+		return nil, fmt.Errorf("%w: it holds binary data (NUL bytes); scan reads messages (.eml, mbox), HTML and text", ErrNotText)
+	}
+	return data, nil
+}
+
+// ErrNotText is an input that is no text to read links from.
+var ErrNotText = errors.New("not text")
 
 type extractor struct {
 	file     string

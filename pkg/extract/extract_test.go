@@ -2,7 +2,10 @@ package extract
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -150,6 +153,9 @@ func FuzzFile(f *testing.F) {
 		var items []Item
 		if found != nil {
 			items = found.Items
+		}
+		if errors.Is(err, ErrNotText) {
+			return // binary input is refused, by name
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -622,5 +628,55 @@ func TestEmptyMessage(t *testing.T) {
 		if len(found.Items) != 0 || len(found.Warnings) != 0 {
 			t.Errorf("%q: items %v, warnings %v", in, found.Items, found.Warnings)
 		}
+	}
+}
+
+// What is not text is refused by name, never read as "nothing to check": a
+// gzip'd newsletter, an archive, a PDF, binary data; UTF-16 text with a byte
+// order mark (Windows' "Unicode") is read; a mail message with a NUL byte in
+// a binary part is still a message.
+func TestNotTextIsSaid(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`<a href="https://bad.example/">x</a>`))
+	zw.Close()
+	utf16 := func(order binary.AppendByteOrder, bom []byte, s string) []byte {
+		out := append([]byte(nil), bom...)
+		for _, r := range s {
+			out = order.AppendUint16(out, uint16(r))
+		}
+		return out
+	}
+	page := `<html><a href="https://u16.example.org/">x</a></html>`
+	tests := []struct {
+		name string
+		data []byte
+		want string // the error's words, or the host read
+	}{
+		{"gzip", gz.Bytes(), "gzip data"},
+		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00 word/document.xml"), "zip archive"},
+		{"pdf", []byte("%PDF-1.7\n1 0 obj << /URI (https://pdf.example.com/) >>"), "PDF document"},
+		{"binary", []byte("\x7fELF\x02\x01\x01\x00\x00\x00 https://elf.example.com/"), "NUL bytes"},
+		{"UTF-16LE", utf16(binary.LittleEndian, []byte{0xff, 0xfe}, page), "u16.example.org"},
+		{"UTF-16BE", utf16(binary.BigEndian, []byte{0xfe, 0xff}, page), "u16.example.org"},
+		{"message with a NUL", []byte("From: a@sender.example.com\r\nSubject: x\r\n\r\nhello\x00 https://msg.example.net/\r\n"), "msg.example.net"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			found, err := File(bytes.NewReader(tt.data), tt.name)
+			var hosts []string
+			if found != nil {
+				for _, it := range found.Items {
+					hosts = append(hosts, it.Host)
+				}
+			}
+			got := strings.Join(hosts, " ")
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tt.want) || err != nil && !errors.Is(err, ErrNotText) {
+				t.Errorf("got %q (err %v), want %q", got, err, tt.want)
+			}
+		})
 	}
 }
