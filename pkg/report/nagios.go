@@ -123,24 +123,33 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	}
 	below := s.Listed > 0 && (state == NagiosOK || state == NagiosUnknown && !res.Resolver.RewritesNXDOMAIN && !res.Summary.Interrupted)
 	if state == NagiosCritical || state == NagiosWarning || below {
-		times := fmt.Sprintf("%d times", s.Listed)
-		if s.Listed == 1 {
-			times = "once"
-		}
-		text = fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
-		if below { // under the thresholds, but never "not listed"
-			text += fmt.Sprintf(" (below --warning %d)", warning)
-		}
-		if notChecked != "" && !res.Summary.Interrupted { // more listings may be there: the count is a floor
-			text += "; not checked: " + notChecked
-		}
-		if inc := v.AllIncomplete(); below && len(inc) > 0 { // why it is UNKNOWN, when no list's failure says it
-			text += "; incomplete: " + Sanitize(inc[0], 200)
-		}
-		if res.Summary.Interrupted {
-			_, cut, notStarted := interruptedCounts(res)
-			text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started)", v.stopped(), cut, notStarted)
-		}
+		text = nagiosListed(v, what, lists, s.Listed, warning, below, notChecked)
 	}
 	return state, text, details
+}
+
+// nagiosListed is the status text of a run that listed something: how often
+// and where, and what keeps it from being the whole story (a state under
+// --warning, lists not checked, why the run is incomplete, a stop).
+func nagiosListed(v *View, what string, lists []string, listed, warning int, below bool, notChecked string) string {
+	res := v.Result
+	times := fmt.Sprintf("%d times", listed)
+	if listed == 1 {
+		times = "once"
+	}
+	text := fmt.Sprintf("%s listed %s on %s", what, times, strings.Join(lists, ", "))
+	if below { // under the thresholds, but never "not listed"
+		text += fmt.Sprintf(" (below --warning %d)", warning)
+	}
+	if notChecked != "" && !res.Summary.Interrupted { // more listings may be there: the count is a floor
+		text += "; not checked: " + notChecked
+	}
+	if inc := v.AllIncomplete(); below && len(inc) > 0 { // why it is UNKNOWN, when no list's failure says it
+		text += "; incomplete: " + Sanitize(inc[0], 200)
+	}
+	if res.Summary.Interrupted {
+		_, cut, notStarted := interruptedCounts(res)
+		text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started)", v.stopped(), cut, notStarted)
+	}
+	return text
 }
