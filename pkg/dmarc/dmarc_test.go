@@ -564,6 +564,7 @@ func TestConcatenated(t *testing.T) {
 		{"two reports, gzipped", gz(append(append([]byte{}, one...), two...)), 2, 2, ""},
 		{"a report, then line breaks", append(append([]byte{}, one...), "\r\n\r\n"...), 1, 1, ""},
 		{"a report, then NUL padding", append(append([]byte{}, one...), make([]byte, 64)...), 1, 1, ""},
+		{"a report, then 2 MiB of spaces", append(append([]byte{}, one...), bytes.Repeat([]byte(" "), 2<<20)...), 1, 1, ""},
 		{"a report, then a comment", append(append([]byte{}, one...), "<!-- saved by hand -->\n"...), 1, 1, ""},
 		{"a report, then a cut one", append(append([]byte{}, one...), cut...), 1, 1, "unexpected EOF"},
 		{"a report, then another element", append(append([]byte{}, one...), "<note>more</note>"...), 1, 1, "<note>"},

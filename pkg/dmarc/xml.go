@@ -81,9 +81,9 @@ func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 		if err == io.EOF {
 			break
 		}
-		var se *xml.SyntaxError
+		var tl *tooLargeError
 		switch {
-		case err != nil && reports > 0 && !p.root && errors.As(err, &se):
+		case err != nil && reports > 0 && !p.root && !errors.As(err, &tl):
 			return nil // bytes after a report that are no XML (NUL padding): no report in them
 		case err != nil:
 			return xmlError(err)
