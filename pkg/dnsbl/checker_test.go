@@ -141,19 +141,26 @@ func TestCheckerListDies(t *testing.T) {
 
 // The health probes are made once per health TTL, not once a check.
 func TestCheckerHealthKept(t *testing.T) {
+	// The server counts packets: a machine too busy to read an answer within
+	// the resolver's RTO (10ms, under -race and load) sends a copy, which the
+	// server counts too. So the counts are compared, not expected exactly.
 	l := newLongLived(t, time.Minute, "ipbl")
+	point := dnsbltest.QueryName("127.0.0.2", "ip.bl.test")
 	l.check(t, "192.0.2.30")
-	probes := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test"))
+	probes := l.srv.Queries("A", point)
+	if probes == 0 {
+		t.Fatal("the first check did not ask the test point")
+	}
 	for _, a := range []string{"192.0.2.31", "192.0.2.32", "192.0.2.33"} {
 		l.check(t, a)
 	}
-	if got := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test")); got != probes || probes != 1 {
-		t.Errorf("test point asked %d times over four checks within the health TTL (%d after the first), want 1", got, probes)
+	if got := l.srv.Queries("A", point); got != probes {
+		t.Errorf("test point asked again within the health TTL: %d packets after four checks, %d after the first", got, probes)
 	}
 	l.clock.advance(2 * time.Minute)
 	l.check(t, "192.0.2.34")
-	if got := l.srv.Queries("A", dnsbltest.QueryName("127.0.0.2", "ip.bl.test")); got != 2 {
-		t.Errorf("test point asked %d times after the health TTL, want 2 (asked again, not from the cache)", got)
+	if got := l.srv.Queries("A", point); got == probes {
+		t.Errorf("test point not asked again after the health TTL (%d packets, as before it)", got)
 	}
 }
 
