@@ -180,11 +180,18 @@ func (g *aggregate) add(r *report) bool {
 	if r.domain != "" {
 		g.domains[r.domain] = true
 	}
-	if !r.begin.IsZero() && (g.begin.IsZero() || r.begin.Before(g.begin)) {
-		g.begin = r.begin
+	begin, end := r.begin, r.end
+	switch { // a report that gives one bound of its range spans at least that moment
+	case begin.IsZero():
+		begin = end
+	case end.IsZero():
+		end = begin
 	}
-	if r.end.After(g.end) {
-		g.end = r.end
+	if !begin.IsZero() && (g.begin.IsZero() || begin.Before(g.begin)) {
+		g.begin = begin
+	}
+	if end.After(g.end) {
+		g.end = end
 	}
 	for _, rec := range r.records {
 		a := g.sources[rec.ip]

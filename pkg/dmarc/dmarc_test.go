@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // expected is testdata/expected.json, written by testdata/expect.py: Python's
@@ -632,6 +633,39 @@ func TestForwarded(t *testing.T) {
 			if res.Reports != tt.reports || (tt.unread == "") != (len(res.Unread) == 0) ||
 				tt.unread != "" && !strings.Contains(res.Unread[0].Why, tt.unread) {
 				t.Fatalf("reports %d unread %v, want %d report(s), unread %q", res.Reports, res.Unread, tt.reports, tt.unread)
+			}
+		})
+	}
+}
+
+// TestDateRange: the reports' span, when a report gives one bound only (it
+// read "from 2024-03-06 to 0001-01-01").
+func TestDateRange(t *testing.T) {
+	rep := func(id, dates string) string {
+		return `<feedback><report_metadata><org_name>example.net</org_name><report_id>` + id + `</report_id><date_range>` + dates +
+			`</date_range></report_metadata><record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record></feedback>`
+	}
+	day := func(d int) time.Time { return time.Date(2024, 3, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name       string
+		reports    []string
+		begin, end time.Time
+	}{
+		{"begin only", []string{rep("1", "<begin>1709683200</begin>")}, day(6), day(6)},
+		{"end only", []string{rep("1", "<end>1709683200</end>")}, day(6), day(6)},
+		{"one of each", []string{rep("1", "<begin>1709683200</begin>"), rep("2", "<end>1709856000</end>")}, day(6), day(8)},
+		{"neither", []string{rep("1", "")}, time.Time{}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(Limits{})
+			for i, x := range tt.reports {
+				if err := r.ReadStream(strings.NewReader(x), fmt.Sprint(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if res := r.Result(); !res.Begin.Equal(tt.begin) || !res.End.Equal(tt.end) {
+				t.Errorf("from %v to %v, want %v to %v", res.Begin, res.End, tt.begin, tt.end)
 			}
 		})
 	}
