@@ -37,6 +37,9 @@ func flagName(f *pflag.Flag) string {
 
 // valueWhy says what values flag f takes, for a value it could not take.
 func valueWhy(f *pflag.Flag) string {
+	if f.Name == "deadline" { // a duration, or seconds as check_rbl's -t
+		return "not a duration (e.g. 20s or 2m) or a number of seconds (e.g. 20), 0 or more"
+	}
 	switch f.Value.Type() {
 	case "float64":
 		return "not a number (e.g. 10 or 0.5)"

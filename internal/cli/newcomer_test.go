@@ -358,6 +358,10 @@ func TestDeadline(t *testing.T) {
 	if got := runWith(t, nil, nil, "-t", "soon", "192.0.2.1"); got.code != 2 || !strings.Contains(got.err, `--deadline (-t) "soon": not a duration`) {
 		t.Errorf("bad deadline: exit %d %s", got.code, got.err)
 	}
+	// a negative one is a duration, but not one a deadline can be: said so
+	if got := runWith(t, nil, nil, "-t", "-5s", "192.0.2.1"); got.code != 2 || !strings.Contains(got.err, "0 or more") {
+		t.Errorf("negative deadline: exit %d %s", got.code, got.err)
+	}
 }
 
 // TestProgressLines: a long run whose stdout and stderr are not terminals
