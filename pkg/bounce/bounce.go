@@ -661,18 +661,12 @@ func reasonWithoutCode(lines []string) string {
 	return ""
 }
 
-// diagnosticFrom finds the remote server's reply: the lines after a "said:"
+// diagnosticAt finds the remote server's reply: the lines after a "said:"
 // marker, or the first line with an SMTP reply or an enhanced status code after
 // any prefix (replyAt), its continuation lines joined: indented lines, lines
 // with the same code ("550-" then "550 "), and the line after a reply split
-// after its code.
-func diagnosticFrom(lines []string) string {
-	d, _, _ := diagnosticAt(lines)
-	return d
-}
-
-// diagnosticAt is diagnosticFrom, the line it starts at and the line after it
-// (-1 for none).
+// after its code. It returns the reply, the line it starts at and the line
+// after it (-1 for none).
 func diagnosticAt(lines []string) (d string, start, end int) {
 	start, col := -1, 0
 	lastReply := -1 // the last line before i that starts a reply
