@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"fmt"
+	"iter"
 	"net/url"
 	"slices"
 	"strings"
@@ -116,13 +117,7 @@ func (h *hinter) keyedZones(cat *catalog.Catalog, lower string) {
 			continue
 		}
 		named := false
-		for from := 0; from < len(lower); {
-			j := wordIndex(lower[from:], suffix, true)
-			if j < 0 {
-				break
-			}
-			i := from + j
-			from = i + len(suffix)
+		for i := range wordsAt(lower, suffix) {
 			start := i
 			if i > 0 && lower[i-1] == '.' { // the key: one label before the zone
 				start = i - 1
@@ -213,13 +208,7 @@ func (h *hinter) names(cat *catalog.Catalog, text, lower string) {
 			if len(a) < 3 || commonWords[a] {
 				continue
 			}
-			for from := 0; from < len(lower); {
-				j := wordIndex(lower[from:], a, true)
-				if j < 0 {
-					break
-				}
-				i := from + j
-				from = i + len(a)
+			for i := range wordsAt(lower, a) {
 				if !h.inZone(i) && namedAsList(lower, i, len(a)) {
 					h.add(l, text[i:i+len(a)], "name")
 					if inLink(lower, i) {
@@ -340,6 +329,24 @@ var contCodeRE = lazyre.New(`\n\s*[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3}[ -])?`)
 var domainListedRE = lazyre.New(`(?i)\b(?:mail ?from|sender|sending|envelope|from)? ?domain\b[^.\n]{0,60}\b(?:black|block)?listed\b|` +
 	`\b(?:black|block)?listed (?:url|uri|domain|link)s?\b|\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|` +
 	`spamhaus\.org/query/(?:domain/|dbl\b)`) // Spamhaus's lookup page for a domain: DBL's
+
+// wordsAt yields, left to right, where w stands in lower as a word (wordIndex,
+// a dot allowed next to it), each occurrence after the last one's end.
+func wordsAt(lower, w string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for from := 0; from < len(lower); {
+			j := wordIndex(lower[from:], w, true)
+			if j < 0 {
+				return
+			}
+			i := from + j
+			from = i + len(w)
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
 
 // wordIndex finds w in s as a whole word, not inside a longer name; a zone must
 // not be the end of a longer zone (dotOK false), a name may follow a dot (www.spamhaus.org).
