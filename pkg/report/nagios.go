@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,7 +44,7 @@ func NagiosState(v *View, warning, critical int) int {
 
 // nagiosListings are the lists that list something (sorted), and the long
 // output: one line per listing, and what a test point target is.
-func nagiosListings(res *dnsbl.Result) (lists, details []string) {
+func nagiosListings(res *dnsbl.Result) (lists, details, targets []string) {
 	listedOn := map[string]bool{}
 	for _, tr := range res.Targets {
 		if n := tr.Target.TestPoint(); n != "" {
@@ -52,6 +53,9 @@ func nagiosListings(res *dnsbl.Result) (lists, details []string) {
 		for _, c := range tr.Checks {
 			if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.SameAs == "" {
 				listedOn[c.List.ID] = true
+				if in := Sanitize(tr.Target.Input, 100); !slices.Contains(targets, in) {
+					targets = append(targets, in)
+				}
 				who := tr.Target.Input
 				if c.Subject != who {
 					who += " (" + c.Subject + ")"
@@ -65,7 +69,20 @@ func nagiosListings(res *dnsbl.Result) (lists, details []string) {
 		lists = append(lists, l)
 	}
 	sort.Strings(lists)
-	return lists, details
+	return lists, details, targets
+}
+
+// listedWhat names the targets a listing is about in the status line: all of
+// them as what names them, or, when only some are listed, those (the line must
+// not say a clean target is listed) and how many of the run's they are.
+func listedWhat(what string, listed []string, total int) string {
+	switch {
+	case len(listed) == total:
+		return what
+	case len(listed) > 3:
+		return fmt.Sprintf("%d of %d targets", len(listed), total)
+	}
+	return fmt.Sprintf("%s (%d of %d targets)", strings.Join(listed, ", "), len(listed), total)
 }
 
 // listsChecked counts the lists that answered for every subject; one that
@@ -84,7 +101,7 @@ func listsChecked(res *dnsbl.Result) int {
 func nagios(v *View, warning, critical int) (int, string, []string) {
 	res := v.Result
 	s := summarize(v)
-	lists, details := nagiosListings(res)
+	lists, details, listedTargets := nagiosListings(res)
 	var targets []string
 	for _, tr := range res.Targets {
 		targets = append(targets, Sanitize(tr.Target.Input, 100))
@@ -123,7 +140,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	}
 	below := s.Listed > 0 && (state == NagiosOK || state == NagiosUnknown && !res.Resolver.RewritesNXDOMAIN && !res.Summary.Interrupted)
 	if state == NagiosCritical || state == NagiosWarning || below {
-		text = nagiosListed(v, what, lists, s.Listed, warning, below, notChecked)
+		text = nagiosListed(v, listedWhat(what, listedTargets, len(targets)), lists, s.Listed, warning, below, notChecked)
 	}
 	return state, text, details
 }

@@ -54,3 +54,25 @@ func TestNagiosNoTarget(t *testing.T) {
 		t.Errorf("state %d, text %q", state, text)
 	}
 }
+
+// The status line names only the targets a listing is about: never a clean
+// target among listed ones.
+func TestListedWhat(t *testing.T) {
+	tests := []struct {
+		what   string
+		listed []string
+		total  int
+		want   string
+	}{
+		{"192.0.2.10, 198.51.100.7", []string{"192.0.2.10", "198.51.100.7"}, 2, "192.0.2.10, 198.51.100.7"},
+		{"192.0.2.10, 198.51.100.7", []string{"198.51.100.7"}, 2, "198.51.100.7 (1 of 2 targets)"},
+		{"5 targets", []string{"a.example", "b.example", "c.example", "d.example"}, 5, "4 of 5 targets"},
+		{"5 targets", []string{"a.example", "b.example"}, 5, "a.example, b.example (2 of 5 targets)"},
+		{"5 targets", []string{"a.example", "b.example", "c.example", "d.example", "e.example"}, 5, "5 targets"},
+	}
+	for _, tc := range tests {
+		if got := listedWhat(tc.what, tc.listed, tc.total); got != tc.want {
+			t.Errorf("listedWhat(%q, %q, %d) = %q, want %q", tc.what, tc.listed, tc.total, got, tc.want)
+		}
+	}
+}
