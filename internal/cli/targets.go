@@ -210,39 +210,15 @@ func (in *targetInput) addFixed(ts []dnsbl.Target) {
 // twice (standard input, a pipe): a regular --file is read as it is checked.
 var maxPiped int64 = 32 << 20
 
-// errPipedTooLarge ends the reading of a piped input past maxPiped.
-var errPipedTooLarge = errors.New("too large")
-
 // readPiped reads the targets of an input that cannot be read twice, at most
 // maxPiped bytes of it: more (`yes 192.0.2.1 | blcheck -`) is a usage error
 // that names the way to check it, not a process that grows without end.
 func readPiped(r io.Reader, name string) ([]dnsbl.Target, error) {
-	br := &boundedReader{r: r, left: maxPiped + 1}
-	ts, err := dnsbl.ReadTargets(br, name)
-	if br.left <= 0 { // the error says it in its own words (ScanTargets does not wrap it)
+	lr := &io.LimitedReader{R: r, N: maxPiped + 1} // a byte past the bound says it was passed
+	ts, err := dnsbl.ReadTargets(lr, name)
+	if lr.N <= 0 {
 		return nil, fmt.Errorf("%s holds more than %d MiB of targets, the most blcheck keeps in memory: "+
 			"put them in a file and give it with --file FILE (a file is read as it is checked)", name, maxPiped>>20)
 	}
 	return ts, err
-}
-
-// boundedReader reads r until left bytes are read, then fails.
-type boundedReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, errPipedTooLarge
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	if b.left <= 0 {
-		return n, errPipedTooLarge
-	}
-	return n, err
 }
