@@ -42,20 +42,22 @@ func NagiosState(v *View, warning, critical int) int {
 	return state
 }
 
-// nagiosListings are the lists that list something (sorted), and the long
-// output: one line per listing, and what a test point target is.
+// nagiosListings are the lists that list something (sorted), the long
+// output (one line per listing, and what a test point target is), and the
+// targets with a listing, one per target of the run (a target whose listing
+// repeats another's, the same address reached twice, is listed too).
 func nagiosListings(res *dnsbl.Result) (lists, details, targets []string) {
 	listedOn := map[string]bool{}
 	for _, tr := range res.Targets {
 		if n := tr.Target.TestPoint(); n != "" {
 			details = append(details, n)
 		}
+		if slices.ContainsFunc(tr.Checks, func(c dnsbl.Check) bool { return c.Status == dnsbl.Listed }) {
+			targets = append(targets, Sanitize(tr.Target.Input, 100))
+		}
 		for _, c := range tr.Checks {
 			if c.Status == dnsbl.Listed && c.DuplicateOf == nil && c.SameAs == "" {
 				listedOn[c.List.ID] = true
-				if in := Sanitize(tr.Target.Input, 100); !slices.Contains(targets, in) {
-					targets = append(targets, in)
-				}
 				who := tr.Target.Input
 				if c.Subject != who {
 					who += " (" + c.Subject + ")"
@@ -76,13 +78,19 @@ func nagiosListings(res *dnsbl.Result) (lists, details, targets []string) {
 // them as what names them, or, when only some are listed, those (the line must
 // not say a clean target is listed) and how many of the run's they are.
 func listedWhat(what string, listed []string, total int) string {
+	var names []string // a target given twice is named once
+	for _, n := range listed {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
 	switch {
 	case len(listed) == total:
 		return what
-	case len(listed) > 3:
+	case len(names) > 3:
 		return fmt.Sprintf("%d of %d targets", len(listed), total)
 	}
-	return fmt.Sprintf("%s (%d of %d targets)", strings.Join(listed, ", "), len(listed), total)
+	return fmt.Sprintf("%s (%d of %d targets)", strings.Join(names, ", "), len(listed), total)
 }
 
 // listsChecked counts the lists that answered for every subject; one that

@@ -69,10 +69,32 @@ func TestListedWhat(t *testing.T) {
 		{"5 targets", []string{"a.example", "b.example", "c.example", "d.example"}, 5, "4 of 5 targets"},
 		{"5 targets", []string{"a.example", "b.example"}, 5, "a.example, b.example (2 of 5 targets)"},
 		{"5 targets", []string{"a.example", "b.example", "c.example", "d.example", "e.example"}, 5, "5 targets"},
+		{"192.0.2.10, 192.0.2.10, a.example", []string{"192.0.2.10", "192.0.2.10"}, 3, "192.0.2.10 (2 of 3 targets)"},
 	}
 	for _, tc := range tests {
 		if got := listedWhat(tc.what, tc.listed, tc.total); got != tc.want {
 			t.Errorf("listedWhat(%q, %q, %d) = %q, want %q", tc.what, tc.listed, tc.total, got, tc.want)
 		}
+	}
+}
+
+// A target whose listing repeats another target's check (a domain whose
+// address was given too) is named as listed in the status line.
+func TestNagiosNamesDuplicateListing(t *testing.T) {
+	zen := &catalog.List{ID: "zen"}
+	first := dnsbl.Check{Subject: "192.0.2.10", List: zen, Status: dnsbl.Listed, Codes: []netip.Addr{netip.MustParseAddr("127.0.0.2")}}
+	again := first
+	again.SameAs = "192.0.2.10"
+	res := &dnsbl.Result{Summary: dnsbl.Summary{Targets: 3, Subjects: 3, Checks: 3, Counts: map[dnsbl.Status]int{dnsbl.Listed: 1, dnsbl.Clean: 1}},
+		Lists: []dnsbl.ListHealth{{List: zen, Answered: 2}},
+		Targets: []*dnsbl.TargetResult{
+			{Target: dnsbl.Target{Input: "192.0.2.10"}, Checks: []dnsbl.Check{first}},
+			{Target: dnsbl.Target{Input: "b.example"}, Checks: []dnsbl.Check{{Subject: "198.51.100.7", List: zen, Status: dnsbl.Clean}}},
+			{Target: dnsbl.Target{Input: "a.example"}, Checks: []dnsbl.Check{again}}}}
+	v := &View{Result: res}
+	v.Decide(true)
+	_, text, _ := nagios(v, 1, 2)
+	if !strings.Contains(text, "192.0.2.10, a.example (2 of 3 targets) listed once on zen") {
+		t.Errorf("status line %q: want both listed targets named, not b.example", text)
 	}
 }
