@@ -144,17 +144,35 @@ func ParseConfig(data []byte, cat *catalog.Catalog, getenv func(string) string) 
 		return nil, yamlError(err)
 	}
 	// a second document (after ---) would be ignored: a configuration pasted
-	// after another one, whose modules and allow: would silently not count
-	var more yaml.Node
-	if err := dec.Decode(&more); err == nil {
-		return nil, fmt.Errorf("line %d: a second YAML document (after ---): the configuration is one document", more.Line)
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(err)
+	// after another one, whose modules and allow: would silently not count. An
+	// empty one (a closing ---, as tools and ConfigMaps write) says nothing.
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, yamlError(err)
+		}
+		if !emptyDocument(&more) {
+			return nil, fmt.Errorf("line %d: a second YAML document (after ---): the configuration is one document", more.Line)
+		}
 	}
 	if err := cfg.check(cat, getenv); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// emptyDocument reports whether a YAML document holds nothing: a --- followed
+// by nothing but comments, or by an explicit null.
+func emptyDocument(n *yaml.Node) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	return n.Kind == 0 || n.Kind == yaml.DocumentNode && len(n.Content) == 0 ||
+		n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // yamlTypes are the Go types yaml.v3 names in its errors, in the words of the

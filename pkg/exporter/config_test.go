@@ -36,6 +36,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"allow not a list", "modules: {default: {}}\nallow: 192.0.2.0/24\n", "into a list"},
 		{"a second document", "modules: {default: {}}\nallow: [any]\n---\nmodules: {other: {}}\n", "line 3: a second YAML document"},
 		{"a broken second document", "modules: {default: {}}\nallow: [any]\n---\n\t- x\n", "cannot start any token"},
+		{"a second document after an empty one", "modules: {default: {}}\nallow: [any]\n---\n---\nallow: [none]\n", "line 4: a second YAML document"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(tc.yaml), cat, env)
@@ -150,5 +151,16 @@ func TestKeyWarning(t *testing.T) {
 				t.Errorf("warned %d times (start and reload: want %v):\n%s", got, tt.warned, logs.String())
 			}
 		})
+	}
+}
+
+// A document closed by --- (as tools and ConfigMaps write it), with nothing or
+// only a comment after, is one configuration.
+func TestParseConfigClosingSeparator(t *testing.T) {
+	cat := catalog.Default()
+	for _, tail := range []string{"---\n", "---\n# the end\n", "---\n---\n", "--- ~\n", "...\n"} {
+		if _, err := ParseConfig([]byte("modules: {default: {}}\nallow: [any]\n"+tail), cat, func(string) string { return "" }); err != nil {
+			t.Errorf("config ending %q: %v", tail, err)
+		}
 	}
 }
