@@ -880,8 +880,14 @@ func outputDirWritable(path string) error {
 	if err != nil {
 		return usagef("--output %s: %v", path, writeError(err))
 	}
-	tmp.Close()
-	return os.Remove(tmp.Name())
+	err = tmp.Close()
+	if rerr := os.Remove(tmp.Name()); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return usagef("--output %s: %v", path, writeError(err))
+	}
+	return nil
 }
 
 // writeError is a failure to create a file, said as one (pathError says "cannot read").

@@ -207,8 +207,6 @@ func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 	return t.green.Sprint("clean") + " (" + kind + ")"
 }
 
-// dmarcChanges writes, for blcheck dmarc -q --state, the sources no earlier
-// run checked (listings and delistings are the checks' own changes).
 // forger says whether ip is a source none of whose mail passes DMARC (false
 // for a nil doc: not blcheck dmarc).
 func (d *DMARCDoc) forger(ip string) bool {
@@ -223,6 +221,8 @@ func (d *DMARCDoc) forger(ip string) bool {
 	return false
 }
 
+// dmarcChanges writes, for blcheck dmarc -q --state, the sources no earlier
+// run checked (listings and delistings are the checks' own changes).
 func dmarcChanges(w io.Writer, d *DMARCDoc) error {
 	if d == nil {
 		return nil
