@@ -554,6 +554,7 @@ func TestConcatenated(t *testing.T) {
 	one, _ := os.ReadFile("testdata/samples/dmarc-report-viewer/google.xml")
 	two, _ := os.ReadFile("testdata/samples/dmarc-report-viewer/yahoo.xml")
 	cut := two[:len(two)/2]
+	latin1 := bytes.Replace(one, []byte(`encoding="UTF-8"`), []byte(`encoding="ISO-8859-1"`), 1)
 	tests := []struct {
 		name     string
 		data     []byte
@@ -569,6 +570,15 @@ func TestConcatenated(t *testing.T) {
 		{"a report, then a comment", append(append([]byte{}, one...), "<!-- saved by hand -->\n"...), 1, 1, ""},
 		{"a report, then a cut one", append(append([]byte{}, one...), cut...), 1, 1, "unexpected EOF"},
 		{"a report, then another element", append(append([]byte{}, one...), "<note>more</note>"...), 1, 1, "<note>"},
+		{"a report, then NULs and line breaks", append(append([]byte{}, one...), "\x00\x00\r\n\x00 \t\n"...), 1, 1, ""},
+		{"a report, then a control byte", append(append([]byte{}, one...), "\x01\n"...), 1, 1, ""},
+		// junk between two reports: the second is not lost without a word
+		{"NULs between two reports", join(one, []byte("\x00\x00\x00\x00"), two), 1, 1, "what follows was not read"},
+		{"a control byte between two reports", join(one, []byte("\x01"), two), 1, 1, "what follows was not read"},
+		{"2 MiB of spaces between two reports", join(one, bytes.Repeat([]byte(" "), 2<<20), two), 1, 1, "what follows was not read"},
+		{"NULs between two reports, gzipped", gz(join(one, []byte("\x00\x00"), two)), 1, 1, "what follows was not read"},
+		{"NULs between two reports, the first Latin-1", join(latin1, []byte("\x00"), two), 1, 1, "what follows was not read"},
+		{"a Latin-1 report, then NUL padding", join(latin1, make([]byte, 64)), 1, 1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -589,6 +599,9 @@ func TestConcatenated(t *testing.T) {
 		})
 	}
 }
+
+// join puts byte slices one after the other, in a new slice.
+func join(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 // forward wraps a message in another, as an attachment (message/rfc822), as a
 // mail client's "forward as attachment" does.

@@ -1,6 +1,7 @@
 package dmarc
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -67,12 +68,25 @@ func parseReport(r io.Reader, maxDepth int) (*report, error) {
 // document reads as text and a SYSTEM entity as nothing (TestNoEntityExpansion).
 // Text, comments and declarations after a report are passed over; an element
 // other than another <feedback> is an error, so that what follows a report is
-// never silently left out.
+// never silently left out. Bytes that are no XML after a report are passed
+// over only if nothing but white space and NUL bytes follows them (padding).
 func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 	// invalid UTF-8 (a reporter's Latin-1 byte in a text field) becomes U+FFFD
 	// instead of failing the whole report; a BOM is dropped
-	dec := xml.NewDecoder(transform.NewReader(&runGuard{r: r}, unicode.UTF8BOM.NewDecoder()))
-	dec.CharsetReader = charset.NewReaderLabel
+	// the decoder reads from in, a ByteReader it does not buffer again: after an
+	// error, what it has not read is still in in (also once a declared charset
+	// has it read through a decoding reader)
+	g := &runGuard{r: r}
+	in := bufio.NewReader(transform.NewReader(g, unicode.UTF8BOM.NewDecoder()))
+	dec := xml.NewDecoder(in)
+	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		cr, err := charset.NewReaderLabel(label, r)
+		if err != nil {
+			return nil, err
+		}
+		in = bufio.NewReader(cr)
+		return in, nil
+	}
 	dec.Strict = false // unquoted attributes, a stray &, mismatched end tags: read as far as the records are intact
 	p := &parser{rep: &report{}, maxDepth: maxDepth}
 	reports := 0
@@ -84,7 +98,7 @@ func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 		var tl *tooLargeError
 		switch {
 		case err != nil && reports > 0 && !p.root && !errors.As(err, &tl):
-			return nil // bytes after a report that are no XML (NUL padding): no report in them
+			return afterReport(err, in, g)
 		case err != nil:
 			return xmlError(err)
 		}
@@ -112,6 +126,55 @@ func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 		return errNotReport
 	}
 	return nil
+}
+
+// afterReport judges an error in what follows a report. Padding (NUL bytes,
+// white space) up to the end holds no report; anything else may hold one
+// (a report after the junk), and is said to be unread, never passed over.
+func afterReport(err error, in io.Reader, g *runGuard) error {
+	blank, rerr := restBlank(in, g)
+	switch {
+	case rerr != nil:
+		return rerr // the input fails: a limit, a cut compressed stream
+	case blank:
+		return nil
+	}
+	return fmt.Errorf("after its report, %v: what follows was not read", xmlError(err))
+}
+
+// restBlank reads what the decoder left of the input, to its end (the file
+// is bounded by its size limit), and says whether it is only white space and
+// NUL bytes. The run guard is off: the decoder no longer holds what is read.
+func restBlank(in io.Reader, g *runGuard) (bool, error) {
+	g.off = true
+	blank, err := onlyBlank(in)
+	if blank && errors.Is(err, errLongRun) { // the guard failed the stream earlier: the rest is behind it
+		blank, err = onlyBlank(g.r)
+	}
+	if !blank {
+		return false, nil
+	}
+	return true, err
+}
+
+// onlyBlank reads r to its end and says whether it holds only white space
+// and NUL bytes; it stops at the first other byte.
+func onlyBlank(r io.Reader) (bool, error) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if c != 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				return false, nil
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return true, nil
+		case err != nil:
+			return true, err
+		}
+	}
 }
 
 func xmlError(err error) error {
@@ -247,21 +310,29 @@ func epoch(v string) time.Time {
 // hundred bytes.
 const maxRun = 1 << 20
 
-// runGuard fails a stream with a run of more than maxRun bytes without '<'.
+// errLongRun is a run of more than maxRun bytes without '<'.
+var errLongRun = fmt.Errorf("more than %d KiB of XML without a tag (a text, comment or tag that long): not a DMARC report", maxRun>>10)
+
+// runGuard fails a stream with a run of more than maxRun bytes without '<';
+// off, it passes the stream through.
 type runGuard struct {
 	r   io.Reader
 	run int
+	off bool
 }
 
 func (g *runGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
+	if g.off {
+		return n, err
+	}
 	if i := bytes.LastIndexByte(p[:n], '<'); i >= 0 {
 		g.run = n - i - 1
 	} else {
 		g.run += n
 	}
 	if g.run > maxRun {
-		return n, fmt.Errorf("more than %d KiB of XML without a tag (a text, comment or tag that long): not a DMARC report", maxRun>>10)
+		return n, errLongRun
 	}
 	return n, err
 }
