@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -127,6 +128,8 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 	}
 	if len(targets) == 0 {
 		lists = nil // nothing to check: no list is asked, not even its test points
+	} else if !cause.NothingToCheck() { // a named list no check asked (a domain list, and no domain): said after the run
+		found.observe, found.unasked = askedOf(hinted)
 	}
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)
 }
@@ -166,6 +169,27 @@ func unaskedKeyed(lists []catalog.Selected, hinted []*catalog.List) []string {
 		out = append(out, fmt.Sprintf("the bounce names %s, which needs an account key: set $%s to ask it", l.Name, l.Key.Env))
 	}
 	return out
+}
+
+// askedOf notes, as a run's observer, which lists a check asked (a skipped
+// check asks nothing; a streamed run keeps no check to look at later), and
+// says after the run which of the lists the bounce names none asked.
+func askedOf(hinted []*catalog.List) (observe func(*dnsbl.TargetResult, dnsbl.Check), unasked func() []string) {
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	observe = func(_ *dnsbl.TargetResult, c dnsbl.Check) {
+		if c.List != nil && c.Status != dnsbl.Skipped {
+			mu.Lock()
+			asked[c.List.ID] = true
+			mu.Unlock()
+		}
+	}
+	unasked = func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return bounce.Unasked(hinted, asked)
+	}
+	return observe, unasked
 }
 
 // quoteStart quotes the start of what was read, for a message that says what

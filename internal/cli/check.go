@@ -405,6 +405,9 @@ type findings struct {
 	// that names nothing of the sender's to check, a MIME part that could not
 	// be read (its links were not checked).
 	incomplete []string
+	// unasked, when set, says after the run what it left incomplete that
+	// only its checks tell: a list the bounce names that no check asked.
+	unasked func() []string
 }
 
 // execute runs the checks and renders them: the part every checking command
@@ -611,6 +614,9 @@ func newView(res *dnsbl.Result, servers, warnings []string, lists []catalog.Sele
 	if found != nil {
 		v.Locations, v.Ignored = found.locations, found.ignored
 		v.Incomplete = append(v.Incomplete, found.incomplete...)
+		if found.unasked != nil && !res.Summary.Interrupted { // cut short: the lists not reached are said so
+			v.Incomplete = append(v.Incomplete, found.unasked()...)
+		}
 		if found.diagnose != nil {
 			v.Bounce, v.Diagnosis = found.bounce, found.diagnose(res)
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -667,12 +668,24 @@ func TestBounceNamesAListNotAsked(t *testing.T) {
 		{"keyed, no key", "554 5.7.1 Service unavailable; Client host [192.0.2.95] blocked using " +
 			"0123456789abcdef0123456789abcdef.combined.mail.abusix.zone\n",
 			"Abusix Mail Intelligence combined, which needs an account key: set $BLCHECK_ABUSIX_KEY to ask it"},
+		{"domain list, no domain", "554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using dbl.spamhaus.org\n",
+			"the bounce names Spamhaus DBL, a domain list, and shows no domain of the sender's to ask it about: it was not asked"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := runCLI(t, nil, tt.text, "bounce", "-", "-r", srv.Addr, "-l", "spamcop", "--retries", "0")
 			if got.code != exitIncomplete || !strings.Contains(got.stdout, tt.want) || strings.Contains(got.stdout, "names no list") ||
 				strings.Contains(got.stdout, "0123456789abcdef") && !strings.Contains(got.stdout, "rejected your mail") {
 				t.Errorf("exit %d\n%s", got.code, got.stdout)
+			}
+			js := runCLI(t, nil, tt.text, "bounce", "-", "-r", srv.Addr, "-l", "spamcop", "--retries", "0", "-o", "json")
+			var doc struct{ Summary struct{ Incomplete []string } }
+			if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || js.code != exitIncomplete ||
+				!slices.ContainsFunc(doc.Summary.Incomplete, func(r string) bool { return strings.Contains(r, tt.want) }) {
+				t.Errorf("-o json: exit %d, want %d and %q in incomplete (%v)\n%s", js.code, exitIncomplete, tt.want, err, js.stdout)
+			}
+			// a streamed run keeps no check: what asked the list is seen as it comes
+			if jl := runCLI(t, nil, tt.text, "bounce", "-", "-r", srv.Addr, "-l", "spamcop", "--retries", "0", "-o", "jsonl"); jl.code != exitIncomplete {
+				t.Errorf("-o jsonl: exit %d, want %d\n%s", jl.code, exitIncomplete, jl.stdout)
 			}
 		})
 	}

@@ -570,7 +570,7 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 
 // tally counts the checks a list answered (listed or clean), gathers what the
 // reverse DNS check found of the sending addresses, and says which named lists
-// no check asked (a keyed list without its key).
+// no check asked (a keyed list without its key, a domain list and no domain).
 func tally(hinted []*catalog.List, res *dnsbl.Result) (answered int, rdns []string, unasked map[string]bool) {
 	unasked = map[string]bool{}
 	for _, l := range hinted {
@@ -592,6 +592,27 @@ func tally(hinted []*catalog.List, res *dnsbl.Result) (answered int, rdns []stri
 		}
 	}
 	return answered, rdns, unasked
+}
+
+// Unasked says, for the reasons a run is incomplete, which lists the bounce
+// names no check asked, and why: asked holds the lists some check asked (a
+// skipped check asks nothing). The receiver blamed those lists, so a run that
+// did not ask them cannot read clean. Keyed lists are left out: the caller
+// says those, knowing whether a key or a public mirror stood in for them.
+func Unasked(hinted []*catalog.List, asked map[string]bool) []string {
+	var out []string
+	for _, l := range hinted {
+		switch {
+		case asked[l.ID] || l.Keyed():
+		case l.Subjects() == catalog.KindDomain:
+			out = append(out, "the bounce names "+l.Name+", a domain list, and shows no domain of the sender's "+
+				"to ask it about: it was not asked")
+		default:
+			out = append(out, "the bounce names "+l.Name+", a list of addresses, and no address of the sender's "+
+				"it shows could be asked of it: it was not asked")
+		}
+	}
+	return out
 }
 
 func namedNote(named []string) string {
