@@ -148,6 +148,10 @@ func (r *runner) checkResolver(ctx context.Context, plan nxPlan) (h ResolverHeal
 		}
 	} else if !r.awaitAnyUse(ctx) {
 		return h, true // nothing asked of any list: nothing of the resolver to say either
+	} else if !isReady(r.someUsed) {
+		// ctx ended before a subject was planned: firstUse may be writing r.nx
+		// now, and there is nothing of the resolver to ask in this run
+		return h, false
 	} else {
 		plan = r.nx // made with the first subject's lists (firstUse), before someUsed closed
 	}

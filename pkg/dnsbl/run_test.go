@@ -840,3 +840,33 @@ func errText(c dnsbl.Check) string {
 	}
 	return c.Err.Error()
 }
+
+// A run whose context ends while its first subject is being planned (a
+// --deadline of a millisecond) is never more than it checked, and the
+// resolver's health check does not read the plan of made-up names while the
+// first subject writes it (go test -race found that).
+func TestRunEndsWhilePlanning(t *testing.T) {
+	w := newWorld(t)
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}})
+	defer rs.Close()
+	var targets []dnsbl.Target
+	for i := range 4 {
+		tg, _ := dnsbl.ParseTarget(fmt.Sprintf("192.0.2.%d", 20+i))
+		targets = append(targets, tg)
+	}
+	for i := range 60 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%12)*25*time.Microsecond)
+		res := runOnce(ctx, config{Lists: lists, Resolver: rs}, targets, dnsbl.Observer{})
+		cancel()
+		switch got := res.Outcome(false); got {
+		case dnsbl.OutcomeInterrupted, dnsbl.OutcomeIncomplete: // cut short, or its health checks were
+		case dnsbl.OutcomeClean: // finished in time: every check and health check answered
+			if res.Summary.Interrupted {
+				t.Fatalf("run %d: clean, yet interrupted", i)
+			}
+		default:
+			t.Fatalf("run %d: outcome %v, want interrupted, incomplete or clean", i, got)
+		}
+	}
+}
