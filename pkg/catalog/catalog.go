@@ -253,7 +253,7 @@ func Parse(data []byte, source string) (*Catalog, error) {
 }
 
 // assemble validates decoded entries and indexes them. Trusted entries (the
-// built-in catalog, which the tests validate) only have their codes decoded.
+// built-in catalog, which the tests validate) come with their codes decoded.
 func assemble(lists []*List, source string, trusted bool) (*Catalog, error) {
 	if len(lists) == 0 {
 		return nil, &Error{Source: source, Msg: "the catalog has no lists"}
@@ -263,12 +263,10 @@ func assemble(lists []*List, source string, trusted bool) (*Catalog, error) {
 		if l == nil {
 			return nil, &Error{Source: source, Msg: fmt.Sprintf("entry %d is empty", i+1)}
 		}
-		check := l.validate
-		if trusted {
-			check = l.decode
-		}
-		if err := check(); err != nil {
-			return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: err.Error()}
+		if !trusted {
+			if err := l.validate(); err != nil {
+				return nil, &Error{Source: source, Line: l.line, ID: l.ID, Msg: err.Error()}
+			}
 		}
 		if prev, dup := c.byID[l.ID]; dup {
 			return nil, &Error{Source: source, Line: l.line, ID: l.ID,
@@ -520,14 +518,6 @@ func (l *List) validateKeyAndTests() error {
 		}
 	}
 	return nil
-}
-
-// decode decodes the codes and error codes of an entry known to be valid.
-func (l *List) decode() error {
-	if err := l.parseCodes(); err != nil {
-		return err
-	}
-	return l.parseErrors()
 }
 
 func (l *List) validateZone() error {
