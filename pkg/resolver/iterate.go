@@ -83,8 +83,9 @@ type IteratorConfig struct {
 // It is safe for concurrent use, and meant to be shared by every caller of a
 // long-lived program: its delegation cache is.
 type Iterator struct {
-	cfg IteratorConfig
-	tr  *Client // transport: UDP sockets per server, TCP on truncation
+	cfg   IteratorConfig
+	hints func() RootHints // cfg.Hints, or the built-in ones, read at the first walk
+	tr    *Client          // transport: UDP sockets per server, TCP on truncation
 
 	mu       sync.Mutex
 	zones    map[string]*Delegation // by the zone asked for: its servers
@@ -121,10 +122,11 @@ var errLame = errors.New("lame server")
 
 // NewIterator returns an Iterator. It sends nothing until asked.
 func NewIterator(cfg IteratorConfig) (*Iterator, error) {
-	if cfg.Hints == nil {
-		cfg.Hints = DefaultRootHints()
-	}
-	if len(cfg.Hints) == 0 {
+	hints := func() RootHints { return cfg.Hints }
+	switch {
+	case cfg.Hints == nil: // read at the first walk: most runs never walk
+		hints = sync.OnceValue(DefaultRootHints)
+	case len(cfg.Hints) == 0:
 		return nil, errors.New("no root server to start from")
 	}
 	if cfg.Timeout <= 0 {
@@ -146,7 +148,7 @@ func NewIterator(cfg IteratorConfig) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Iterator{cfg: cfg, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
+	return &Iterator{cfg: cfg, hints: hints, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
 		slow: map[netip.Addr]time.Time{}, answers: map[queryKey]cached{}}, nil
 }
 
@@ -454,7 +456,7 @@ func (it *Iterator) closestLocked(zone string) (*Delegation, bool) {
 			}
 		}
 		if name == "" {
-			return &Delegation{Servers: it.cfg.Hints}, zone == ""
+			return &Delegation{Servers: it.hints()}, zone == ""
 		}
 	}
 }
