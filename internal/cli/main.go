@@ -267,7 +267,7 @@ func newTree(s *streams, full bool) *cobra.Command {
 		Short:         "Check IP addresses, domains and mail against DNS blacklists",
 		Long:          rootLong,
 		Example:       checkExamples,
-		Version:       versionString(),
+		Version:       "read when asked", // non-empty: cobra adds --version, whose template reads the build
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -275,7 +275,9 @@ func newTree(s *streams, full bool) *cobra.Command {
 			return runCheck(cmd.Context(), s, opts, args)
 		},
 	}
-	root.SetVersionTemplate("blcheck {{.Version}}\n")
+	// the build information is decoded only for --version, not on every run
+	cobra.AddTemplateFunc("blcheckVersion", versionString)
+	root.SetVersionTemplate("blcheck {{blcheckVersion}}\n")
 	root.SetFlagErrorFunc(flagError)
 	opts.addFlags(root)
 	if full {
@@ -290,7 +292,9 @@ func newTree(s *streams, full bool) *cobra.Command {
 		root.AddCommand(extra(s, func() *cobra.Command { return newRootCmd(s) }))
 	}
 	usageArgs(root)
-	setHelp(root, s)
+	if full { // help and completion are only asked of the whole tree (needsTree)
+		setHelp(root, s)
+	}
 	return root
 }
 
