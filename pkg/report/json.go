@@ -295,8 +295,9 @@ func nonNil(s []string) []string {
 // which it does by reflection the first time each is encoded: about half a
 // millisecond for a Document, several times what writing one costs after.
 // A front end calls it in a goroutine of its own while the lists' answers
-// are on their way, so that the document is written as soon as the last one
-// comes, not half a millisecond later.
+// are on their way (a few milliseconds after the queries went out), so that the
+// document is written as soon as the last one comes, not half a millisecond
+// later.
 func WarmJSON() { _ = WriteJSON(io.Discard, &Document{}) }
 
 // WriteJSON writes v as indented JSON. Control characters from the network are
