@@ -444,6 +444,7 @@ func execute(ctx context.Context, s *streams, ro *resolverOptions, oo *outputOpt
 		return err
 	}
 	defer client.Close()
+	go client.Prepare(ctx)          // its socket, while the run is planned
 	out := &checkedWriter{w: s.out} // a full disk or a closed pipe is an error, in every format
 	ropts := report.Options{Color: colorEnabled(s, oo.noColor), Quiet: oo.quiet, Warning: oo.warning, Critical: oo.critical}
 	runCtx, cancel := ctx, context.CancelFunc(func() {})

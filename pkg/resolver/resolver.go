@@ -908,6 +908,14 @@ func (c *Client) mux(server string) *udpMux {
 }
 
 // Close releases the sockets; queries still waiting end with an error.
+// Prepare dials the socket that the first queries will leave from, so that
+// they need not wait for it: a front end calls it in a goroutine of its own as
+// soon as it has the Client, while it plans what to ask. Dialling a UDP socket
+// sends nothing. A failure is left for the first queries to meet and report.
+func (c *Client) Prepare(ctx context.Context) {
+	_ = c.mux(c.servers[0]).prepare(ctx)
+}
+
 func (c *Client) Close() {
 	c.muxes.Range(func(_, v any) bool {
 		v.(*udpMux).close()

@@ -116,7 +116,17 @@ func newUDPMux(server string, rto func() time.Duration) *udpMux {
 
 // sock returns a live socket, dialling one when its slot is empty or dead.
 func (m *udpMux) sock(ctx context.Context) (*muxSock, error) {
-	i := m.next.Add(1) % muxSockets
+	return m.slot(ctx, m.next.Add(1)%muxSockets)
+}
+
+// prepare dials the socket that the next batch takes, if it has none yet.
+func (m *udpMux) prepare(ctx context.Context) error {
+	_, err := m.slot(ctx, (m.next.Load()+1)%muxSockets)
+	return err
+}
+
+// slot returns slot i's socket, dialling one when it is empty or dead.
+func (m *udpMux) slot(ctx context.Context, i uint32) (*muxSock, error) {
 	if s := m.socks[i].Load(); s != nil && !s.isDead() {
 		return s, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +186,40 @@ func TestReplyBeforeOrAfterWait(t *testing.T) {
 	forgotten.stop()
 	if !forgotten.over || len(s.wait) != 0 {
 		t.Errorf("a forgotten call is over (%v) and holds no ID (%d held)", forgotten.over, len(s.wait))
+	}
+}
+
+// TestPrepareDialsTheFirstSocket: Prepare dials the socket that the first
+// queries then leave from (not one more), and sends nothing itself.
+func TestPrepareDialsTheFirstSocket(t *testing.T) {
+	type packet struct{ from, name string }
+	got := make(chan packet, 4)
+	addr := UDPTestServer(t, func(_ net.PacketConn, src net.Addr, pkt []byte) {
+		m := new(dns.Msg)
+		if m.Unpack(pkt) == nil && len(m.Question) == 1 {
+			got <- packet{src.String(), m.Question[0].Name}
+		} else {
+			got <- packet{src.String(), "(not a query)"}
+		}
+	})
+	c, err := New(Config{Servers: []string{addr}, Timeout: 200 * time.Millisecond, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Prepare(context.Background())
+	m := c.mux(addr)
+	var dialled []string
+	for i := range m.socks {
+		if s := m.socks[i].Load(); s != nil {
+			dialled = append(dialled, s.conn.LocalAddr().String())
+		}
+	}
+	if len(dialled) != 1 {
+		t.Fatalf("Prepare dialled %d sockets, want 1", len(dialled))
+	}
+	_, _ = c.Lookup(context.Background(), "example.com", TypeA) // no answer: it times out
+	if p := <-got; p != (packet{dialled[0], "example.com."}) {
+		t.Errorf("the server's first packet: %+v; want the query, from the socket Prepare dialled (%s)", p, dialled[0])
 	}
 }
