@@ -687,18 +687,16 @@ func recordState(s *streams, store *state.Store, v *report.View, streamed bool) 
 
 // listWarnings says which lists failed their health check in the run, one
 // line per state (a dead resolver fails every list the same way: one line, not
-// one per list), with the first list's detail. An interrupted run says nothing
-// of the lists it did not let answer.
+// one per list), with the first list's detail. A run stopped early (a signal,
+// --deadline) says nothing of the lists whose test points it cut short
+// (interrupted): its summary says what it did not finish.
 func listWarnings(res *dnsbl.Result) []string {
 	var states []dnsbl.HealthState
 	byState := map[dnsbl.HealthState][]dnsbl.ListHealth{}
 	for _, l := range res.Lists {
-		switch {
-		case l.Health.State == dnsbl.HealthOK, l.Health.State == dnsbl.HealthNeedsKey, l.Health.State == dnsbl.HealthUntested,
-			l.Health.State == dnsbl.HealthUnused:
+		switch l.Health.State {
+		case dnsbl.HealthOK, dnsbl.HealthNeedsKey, dnsbl.HealthUntested, dnsbl.HealthUnused, dnsbl.HealthInterrupted:
 			continue
-		case l.Health.State == dnsbl.HealthNoAnswer && res.Summary.Interrupted:
-			continue // the interruption cut its test queries short: nothing to say of the list
 		}
 		if byState[l.Health.State] == nil {
 			states = append(states, l.Health.State)

@@ -217,14 +217,14 @@ func (c *Checker) Close() error {
 // waited for, not repeated), and when that check began. ok is false when ctx
 // ended first.
 func (c *Checker) listHealth(ctx context.Context, pos int, probe func() (Health, bool)) (Health, time.Time, bool) {
-	return keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"}, time.Time{}, healthTTL)
+	return keep(ctx, c, &c.health[pos], probe, interruptedHealth, time.Time{}, healthTTL)
 }
 
 // confirmHealth is listHealth for a check that began at or after since: a list's
 // test points asked after an answer came say whether the list could be trusted
 // when it gave it. A check in progress that began late enough is shared.
 func (c *Checker) confirmHealth(ctx context.Context, pos int, since time.Time, probe func() (Health, bool)) (Health, bool) {
-	h, _, ok := keep(ctx, c, &c.health[pos], probe, Health{State: HealthNoAnswer, Detail: "interrupted"}, since, healthTTL)
+	h, _, ok := keep(ctx, c, &c.health[pos], probe, interruptedHealth, since, healthTTL)
 	return h, ok
 }
 

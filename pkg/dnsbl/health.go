@@ -27,6 +27,11 @@ const (
 	HealthNoAnswer        HealthState = "no-answer"          // test queries failed (timeout, SERVFAIL...)
 	HealthNeedsKey        HealthState = "needs-key"          // keyed list without a key: not queried
 	HealthUnchecked       HealthState = "unchecked"          // health checks were turned off
+	// HealthInterrupted is a list whose test points the run stopped before they
+	// were answered (a signal, a deadline, a probe's scrape timeout): nothing is
+	// known of the list, neither good nor bad. Its checks keep their own
+	// verdicts (those cut short are not answered, never clean).
+	HealthInterrupted HealthState = "interrupted"
 	// HealthUnused is a list that no subject of the run was asked about (an IP
 	// list in a run of domains, a domain list in a run of addresses, a list
 	// whose family every address lacked): its test points were not asked
@@ -39,7 +44,11 @@ const (
 
 // HealthStates lists every health state.
 var HealthStates = []HealthState{HealthOK, HealthListsEverything, HealthMissing, HealthBlocked, HealthBadAnswer,
-	HealthNoAnswer, HealthNeedsKey, HealthUnchecked, HealthUntested, HealthUnused}
+	HealthNoAnswer, HealthNeedsKey, HealthUnchecked, HealthUntested, HealthUnused, HealthInterrupted}
+
+// interruptedHealth is the health of a list whose check the run's end cut short.
+var interruptedHealth = Health{State: HealthInterrupted,
+	Detail: "the run stopped before the list's test points were answered: nothing is known of it"}
 
 // Health is the outcome of a list's test-point queries.
 type Health struct {
@@ -71,8 +80,10 @@ func assess(probes []probe) Health {
 	for _, p := range probes {
 		rtt = max(rtt, p.rtt)
 	}
-	rank := map[HealthState]int{HealthOK: 0, HealthNoAnswer: 1, HealthMissing: 2, HealthBlocked: 3,
-		HealthListsEverything: 4, HealthBadAnswer: 5}
+	// a test point the run's end cut short says nothing of the list: any
+	// finding of another outranks it, and it outranks ok (not proven)
+	rank := map[HealthState]int{HealthOK: 0, HealthInterrupted: 1, HealthNoAnswer: 2, HealthMissing: 3, HealthBlocked: 4,
+		HealthListsEverything: 5, HealthBadAnswer: 6}
 	h := Health{State: HealthOK}
 	worse := func(s HealthState, detail string) {
 		if rank[s] > rank[h.State] {
@@ -92,6 +103,8 @@ func assess(probes []probe) Health {
 			worse(HealthBadAnswer, fmt.Sprintf("test point %s got %s", p.subject, v.Error))
 		case v.Status == Blocked:
 			worse(HealthBlocked, fmt.Sprintf("the list refused this resolver (%s)", v.Error))
+		case v.Status == Error && (isKind(v.Err, ErrInterrupted) || isCanceled(v.Err)):
+			worse(HealthInterrupted, interruptedHealth.Detail)
 		case v.Status == Error:
 			worse(HealthNoAnswer, fmt.Sprintf("test query for %s failed: %s", p.subject, v.Error))
 		case p.mustList && v.Status == Clean:
@@ -312,7 +325,7 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 		select {
 		case <-r.probeGate:
 		case <-ctx.Done():
-			return Health{State: HealthNoAnswer, Detail: "interrupted"}, false
+			return interruptedHealth, false
 		}
 	}
 	direct := l.direct.Load()
@@ -320,7 +333,7 @@ func (r *runner) checkHealth(ctx context.Context, l *listState, gated bool) (h H
 	if !direct && refused && r.o.Direct == DirectAuto && ctx.Err() == nil {
 		// the resolver is refused: the list's own servers say how it is
 		l.direct.Store(true)
-		if dh, _ := r.probeHealth(ctx, l, true, false); dh.State != HealthNoAnswer {
+		if dh, _ := r.probeHealth(ctx, l, true, false); dh.State != HealthNoAnswer && dh.State != HealthInterrupted {
 			h = dh
 		}
 	}

@@ -132,7 +132,7 @@ type ProbeDocument struct {
 	// Direct is set when lists were asked at their own name servers.
 	Direct *DirectDoc `json:"direct,omitempty"`
 	// Interrupted is set when the probe was stopped (Ctrl-C) before every
-	// list answered: a list cut short reads no-answer, which says nothing of it.
+	// list answered: a list cut short reads interrupted, which says nothing of it.
 	Interrupted bool `json:"interrupted,omitempty"`
 }
 
@@ -183,7 +183,7 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 	}
 	var parts []string
 	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthUntested, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
-		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthNeedsKey} {
+		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthNeedsKey, dnsbl.HealthInterrupted} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}

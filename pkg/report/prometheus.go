@@ -29,7 +29,8 @@ const (
 	helpHealth = "1 for the list's current health (RFC 5782 test points), 0 for every other state: ok, " +
 		"lists-everything, test-point-missing, blocked, bad-answer, no-answer, needs-key, unchecked, untested " +
 		"(the list publishes no test point: its answers are unconfirmed), unused (no subject of the run was " +
-		"asked of it, nor its test points)."
+		"asked of it, nor its test points), interrupted (the run stopped before its test points were answered: " +
+		"nothing is known of the list)."
 	helpRewrites = "1 when the resolver invents answers for names that do not exist (rewrites NXDOMAIN): no " +
 		"blacklist answer through it can be trusted."
 	helpLastRun = "When blcheck last wrote these metrics, as a Unix time in seconds."

@@ -271,7 +271,7 @@ const NoAnswerState = "every-query-failed"
 // every query of the run to it failed (SERVFAIL or timeouts on every query, not
 // only on its health probe).
 func (s *Store) List(id string, h dnsbl.Health, everyQueryFailed bool) string {
-	if h.State == dnsbl.HealthUnused {
+	if h.State == dnsbl.HealthUnused || h.State == dnsbl.HealthInterrupted && !everyQueryFailed {
 		return "" // the run said nothing of the list: Keep carries its last record forward
 	}
 	now := string(h.State)

@@ -188,6 +188,30 @@ func TestUnusedListKeepsItsRecord(t *testing.T) {
 	}
 }
 
+// A run stopped before a list's test points were answered (interrupted) says
+// nothing of the list: a failing list is not "recovered" by Ctrl-C or a
+// deadline, and a healthy one is not made failing; a list whose every query
+// failed before the stop is still failing.
+func TestInterruptedListKeepsItsRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	for i, step := range []struct {
+		h         dnsbl.HealthState
+		allFailed bool
+		want      string
+	}{
+		{dnsbl.HealthBlocked, false, ListFailing},
+		{dnsbl.HealthInterrupted, false, ""},
+		{dnsbl.HealthInterrupted, false, ""},
+		{dnsbl.HealthOK, false, ListRecover},
+		{dnsbl.HealthInterrupted, false, ""},
+		{dnsbl.HealthInterrupted, true, ListFailing},
+	} {
+		if got := listRun(t, path, step.h, step.allFailed); got != step.want {
+			t.Errorf("run %d (%s, every query failed %v): %q, want %q", i+1, step.h, step.allFailed, got, step.want)
+		}
+	}
+}
+
 // Two runs that start a new state file at once keep each other's records: the
 // second decides whether the file is new once it holds the lock, after the
 // first has saved.

@@ -1,0 +1,77 @@
+package dnsbl_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// A run stopped (Ctrl-C, --deadline, a probe's scrape timeout) before a list's
+// test points were answered says the list's health was interrupted: never
+// no-answer, which a dashboard reads as a dead list. The checks it cut short
+// are still not answered, never clean; the state is in HealthStates, so every
+// format that lists the states has it.
+func TestInterruptedHealthIsItsOwnState(t *testing.T) {
+	if !slices.Contains(dnsbl.HealthStates, dnsbl.HealthInterrupted) {
+		t.Fatal("HealthStates lacks interrupted")
+	}
+	for _, tc := range []struct {
+		name      string
+		healthTTL time.Duration // 0: the run's own checks (the CLI); else kept (the exporter)
+		cancelled bool          // cancelled before the run began
+	}{
+		{"cut while asked", 0, false},
+		{"cut while asked, kept health", time.Hour, false},
+		{"cancelled before", 0, true},
+		{"cancelled before, kept health", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // its answers never come
+			lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second, Retries: 0})
+			ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: rs, HealthTTL: tc.healthTTL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ck.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelled {
+				cancel()
+			} else {
+				go func() { // once v4bl's test point is asked (and hangs), the run is stopped
+					for w.srv.Queries("A", "2.0.0.127.v4.bl.test") == 0 && ctx.Err() == nil {
+						time.Sleep(2 * time.Millisecond)
+					}
+					cancel()
+				}()
+			}
+			tg, _ := dnsbl.ParseTarget("192.0.2.7")
+			res, _ := ck.Run(ctx, slices.Values([]dnsbl.Target{tg}), dnsbl.RunOptions{})
+			if got := res.Outcome(true); got != dnsbl.OutcomeInterrupted {
+				t.Errorf("outcome %v, want interrupted", got)
+			}
+			for _, l := range res.Lists {
+				if l.Health.State == dnsbl.HealthNoAnswer || l.Health.State == dnsbl.HealthOK && l.List.ID == "v4bl" {
+					t.Errorf("list %s: health %s (%s): a run cut short says nothing of it", l.List.ID, l.Health.State, l.Health.Detail)
+				}
+				if l.List.ID == "v4bl" && (l.Health.State != dnsbl.HealthInterrupted || l.Health.Detail == "") {
+					t.Errorf("v4bl: health %q (%s), want interrupted with a detail", l.Health.State, l.Health.Detail)
+				}
+			}
+			if c := find(res, "192.0.2.7", "v4bl"); c.Status == dnsbl.Clean || c.Status == dnsbl.Listed {
+				t.Errorf("a check cut short: %+v", c)
+			}
+		})
+	}
+}
