@@ -116,6 +116,7 @@ func setHelp(root *cobra.Command, s *streams) {
 	root.SetHelpTemplate(fmt.Sprintf("{{with (or .Long .Short)}}{{wrapText . %d | trimTrailingWhitespaces}}\n\n{{end}}"+
 		"{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}", w))
 	root.CompletionOptions.HiddenDefaultCmd = false
+	strictHelpTopic(root)
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		addCompletions(c)
@@ -124,6 +125,29 @@ func setHelp(root *cobra.Command, s *streams) {
 		}
 	}
 	walk(root)
+}
+
+// strictHelpTopic makes `blcheck help TOPIC` a usage error (exit 2) when TOPIC
+// is not a command: cobra's help command would find the root for it (the root
+// takes targets as arguments) and print the root's help, exit 0, as if the
+// topic were known. run then points to `blcheck --help`, which lists the
+// commands. `blcheck help scan` is scan's help, as before.
+func strictHelpTopic(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, h := range root.Commands() {
+		if h.Name() != "help" || h.Run == nil {
+			continue
+		}
+		show := h.Run
+		h.Run = nil
+		h.RunE = func(c *cobra.Command, args []string) error {
+			if cmd, rest, err := root.Find(args); len(args) > 0 && (err != nil || cmd == root || len(rest) > 0) {
+				return usagef("unknown help topic %q", strings.Join(args, " "))
+			}
+			show(c, args)
+			return nil
+		}
+	}
 }
 
 // formatValues reads a flag's values from its description: "output format:

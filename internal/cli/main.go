@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, s *streams) int {
 		}
 	}
 	help := "blcheck --help"
-	if cmd != nil && cmd != root {
+	if cmd != nil && cmd != root && (cmd.Name() != "help" || cmd.Parent() != root) { // help's topics are root's commands
 		help = cmd.CommandPath() + " --help"
 	}
 	code := exitCode(err, s, help)
