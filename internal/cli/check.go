@@ -756,16 +756,9 @@ func deliver(s *streams, oo *outputOptions, render report.Renderer, out *checked
 // contract's, or with --format nagios the plugin state. Output that could not
 // be delivered is never a silent success.
 func exitFor(format string, v *report.View, o report.Options, writeErr error) error {
-	var code int
-	switch {
-	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted:
-		code = exitInterrupt
-	case format == "nagios":
+	code := v.Verdict.ExitCode() // as the JSON summary's and JSON lines' exit_code say it
+	if format == "nagios" && v.Verdict.Outcome != dnsbl.OutcomeInterrupted {
 		code = report.NagiosState(v, o.Warning, o.Critical)
-	case v.Verdict.Outcome == dnsbl.OutcomeListed:
-		code = exitListed
-	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete:
-		code = exitIncomplete
 	}
 	if writeErr != nil && code == exitClean {
 		code = exitIncomplete // the result was not delivered

@@ -202,10 +202,15 @@ func TestJSONLines(t *testing.T) {
 	srv.List("zen.spamhaus.org", "198.51.100.3", []string{"127.0.0.2"})
 	got := runCLI(t, nil, "", "198.51.100.0/30", "-r", srv.Addr, "-o", "jsonl", "-l", "zen,spamcop")
 	lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
-	if got.code != 1 || len(lines) != 8 {
+	if got.code != 1 || len(lines) != 9 {
 		t.Fatalf("exit %d, %d lines:\n%s", got.code, len(lines), got.stdout)
 	}
-	for _, l := range lines {
+	var sum map[string]any // the last line: the run's summary
+	if err := json.Unmarshal([]byte(lines[8]), &sum); err != nil || sum["type"] != "summary" || sum["exit_code"] != float64(1) ||
+		sum["checks"] != float64(8) || sum["listed"] != float64(1) {
+		t.Errorf("summary line %q: %v", lines[8], err)
+	}
+	for _, l := range lines[:8] {
 		var c map[string]any
 		if err := json.Unmarshal([]byte(l), &c); err != nil || c["target"] != "198.51.100.0/30" || c["status"] == nil {
 			t.Errorf("line %q: %v", l, err)
@@ -631,8 +636,8 @@ func TestShardAndVolume(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		got := runCLI(t, nil, "", "198.51.100.0/26", "-r", srv.Addr, "-l", "zen", "-o", "jsonl", "--rate", "0", "--shard", fmt.Sprintf("%d/3", i))
 		for _, l := range strings.Split(strings.TrimSpace(got.stdout), "\n") {
-			var c struct{ Subject string }
-			if json.Unmarshal([]byte(l), &c) == nil {
+			var c struct{ Type, Subject string }
+			if json.Unmarshal([]byte(l), &c) == nil && c.Type == "" { // a check line, not the summary's
 				seen[c.Subject]++
 			}
 		}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -182,10 +183,9 @@ func GitHubSummary(w io.Writer, v *View) error {
 	default:
 		fmt.Fprintf(&b, "Nothing listed: %d targets, %d checks (exit %d).\n", s.Targets, s.Checks, exitCode)
 	}
-	var notChecked []string
-	notChecked = append(notChecked, s.Incomplete...)
+	notChecked := slices.Clone(v.AllIncomplete()) // the failed lists are said whatever the rule (summary.incomplete: strict)
 	if nc := NotChecked(res, 10); nc != "" {
-		notChecked = append(notChecked, "lists that did not answer for every subject: "+nc)
+		notChecked = append(notChecked, notAnsweredBy+nc)
 	}
 	for _, l := range res.Lists {
 		if l.Health.State == dnsbl.HealthBlocked || l.Health.Untrusted() {

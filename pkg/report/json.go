@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -268,7 +269,8 @@ func targetDoc(v *View, t *dnsbl.TargetResult) TargetDoc {
 	return td
 }
 
-// summarize is the summary block of a view.
+// summarize is the summary block of a view (JSON, and the JSON lines'
+// summary line).
 func summarize(v *View) SummaryDoc {
 	res := v.Result
 	c := res.Summary.Counts
@@ -277,8 +279,27 @@ func summarize(v *View) SummaryDoc {
 		Listed: res.Summary.Listings(), Noted: c[dnsbl.Noted], Clean: c[dnsbl.Clean], Blocked: c[dnsbl.Blocked], Error: c[dnsbl.Error],
 		Unreliable: c[dnsbl.Unreliable], Skipped: c[dnsbl.Skipped], Allowlisted: c[dnsbl.Allowlisted],
 		Duplicates: res.Summary.Duplicates, Repeats: res.Summary.Repeats, Interrupted: res.Summary.Interrupted,
-		Incomplete: nonNil(v.AllIncomplete()), ExitCode: v.Verdict.ExitCode(), DNSQueries: res.Queries,
+		Incomplete: nonNil(incompleteReasons(v)), ExitCode: v.Verdict.ExitCode(), DNSQueries: res.Queries,
 	}
+}
+
+// notAnsweredBy begins the reason that names the lists that failed for some
+// subject (NotChecked).
+const notAnsweredBy = "lists that did not answer for every subject: "
+
+// incompleteReasons is summary.incomplete: everything that made the run
+// incomplete (View.AllIncomplete) and, by the strict rule, the lists that did
+// not answer for every subject, as the text's summary line names them: a run
+// that exits 3 for them says why.
+func incompleteReasons(v *View) []string {
+	out := v.AllIncomplete()
+	if !v.Verdict.Strict || v.Result.Summary.Failed == 0 {
+		return out
+	}
+	if nc := NotChecked(v.Result, 10); nc != "" {
+		out = append(slices.Clip(out), notAnsweredBy+nc)
+	}
+	return out
 }
 
 // renderJSON writes the JSON document of a view.
@@ -431,8 +452,34 @@ func (j *JSONLines) Err() error {
 	return j.err
 }
 
+// SummaryLine is the last line of `--format jsonl`: the run's verdict, with
+// the keys of the JSON document's summary (counts, incomplete, interrupted,
+// exit_code, which is the process's exit code), told from a check line by
+// "type": "summary". It is written whenever the run's result is, a run
+// stopped by a signal or its deadline included.
+type SummaryLine struct {
+	Type string `json:"type"` // always "summary"
+	SummaryDoc
+}
+
+// Summary writes the summary line of a view, after every other line.
+func (j *JSONLines) Summary(v *View) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return
+	}
+	line, err := json.Marshal(SummaryLine{Type: "summary", SummaryDoc: summarize(v)})
+	if err != nil {
+		j.err = err
+		return
+	}
+	_, j.err = j.buf.Write(append(line, '\n'))
+}
+
 // renderJSONLines ends the JSON lines of a run: those streamed during it
 // (Options.Lines) are flushed; without them, the view's checks are written.
+// The summary line comes last.
 func renderJSONLines(w io.Writer, v *View, o Options) error {
 	j := o.Lines
 	if j == nil {
@@ -448,6 +495,7 @@ func renderJSONLines(w io.Writer, v *View, o Options) error {
 			j.Target(tr)
 		}
 	}
+	j.Summary(v)
 	j.Flush()
 	return j.Err()
 }
