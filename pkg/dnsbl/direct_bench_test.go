@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,10 @@ type treeWorld struct {
 	lists           []catalog.Selected
 	tlds            int
 	ports           map[netip.Addr]string
+	// asked counts the questions the iterators sent to each server's address
+	// (ServerAddr is called once a question): packets, which the servers
+	// count, include the copies sent again after an RTO without an answer
+	asked map[netip.Addr]*atomic.Int64
 }
 
 func newTreeWorld(tb testing.TB) *treeWorld {
@@ -49,13 +54,22 @@ func newTreeWorld(tb testing.TB) *treeWorld {
 	w.tlds = len(tlds)
 	w.ports = map[netip.Addr]string{netip.MustParseAddr("127.0.53.1"): w.root.Addr,
 		netip.MustParseAddr("127.0.53.2"): w.tld.Addr, netip.MustParseAddr("127.0.53.3"): w.list.Addr}
+	w.asked = map[netip.Addr]*atomic.Int64{}
+	for a := range w.ports {
+		w.asked[a] = new(atomic.Int64)
+	}
 	return w
 }
 
 func (w *treeWorld) iterator(tb testing.TB) *resolver.Iterator {
 	it, err := resolver.NewIterator(resolver.IteratorConfig{
 		Hints:   resolver.RootHints{{Name: "a.root.test", Addrs: []netip.Addr{netip.MustParseAddr("127.0.53.1")}}},
-		Timeout: time.Second, ServerAddr: func(a netip.Addr) string { return w.ports[a] }})
+		Timeout: time.Second, ServerAddr: func(a netip.Addr) string {
+			if n := w.asked[a]; n != nil {
+				n.Add(1)
+			}
+			return w.ports[a]
+		}})
 	if err != nil {
 		tb.Fatal(err)
 	}

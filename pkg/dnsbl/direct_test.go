@@ -248,6 +248,12 @@ func TestParseDirectMode(t *testing.T) {
 
 // Twenty addresses asked directly in one run cost one root query per top-level
 // domain, and one TLD query per list zone: the walks are shared.
+//
+// The root counts packets, and a machine busy under -race can make the
+// iterator send a copy of a query whose answer it has not read within its RTO
+// (10ms): so the questions the iterator sent the root are counted where it
+// picks the root's port, and the root must have seen each top-level domain's.
+// Walks not shared ask the root the same question again.
 func TestDirectWalksShared(t *testing.T) {
 	w := newTreeWorld(t)
 	it := w.iterator(t)
@@ -257,8 +263,9 @@ func TestDirectWalksShared(t *testing.T) {
 		addrs = append(addrs, netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)}).String())
 	}
 	w.check(t, it, addrs...)
-	if n := w.root.TotalQueries(); n != w.tlds {
-		t.Errorf("the root was asked %d times for %d top-level domains", n, w.tlds)
+	root := netip.MustParseAddr("127.0.53.1")
+	if n := w.asked[root].Load(); n != int64(w.tlds) || w.root.Questions() != w.tlds {
+		t.Errorf("the root was asked %d times (%d different questions) for %d top-level domains", n, w.root.Questions(), w.tlds)
 	}
 }
 

@@ -338,6 +338,19 @@ func (s *Server) Queries(qtype, name string) int {
 	return s.queries[qtype+" "+fqdn(name)]
 }
 
+// Questions reports how many different questions (a type and a name) arrived.
+// A question asked twice counts once, and so does a copy of a query that the
+// client sent again because no answer came within its RTO (each copy has its
+// own ID, and a machine busy under -race can delay an answer past 10ms):
+// compared with the questions the client says it sent (resolver.Client's
+// Stats, Iterator.Sent), it tells a question asked twice from a packet sent
+// twice.
+func (s *Server) Questions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queries)
+}
+
 // LastQuery returns a copy of the latest query that arrived (its flags and
 // EDNS0 record as sent), or nil.
 func (s *Server) LastQuery() *dns.Msg {
