@@ -176,6 +176,9 @@ type subjectCounts struct {
 	byStatus map[dnsbl.Status]int
 	checks   []dnsbl.Check
 	skipWhy  map[string]int // reasons of the skipped checks that are not for want of a key
+	// cut counts the checks the run's stop left unanswered: said as a number
+	// on the subject's line, so that "clean on 1" never reads as the whole of it
+	cut int
 }
 
 // targetCounts is what a target's checks come to, for its headline.
@@ -229,13 +232,14 @@ func (t *text) count(tr *dnsbl.TargetResult) *targetCounts {
 	tc := &targetCounts{per: map[string]*subjectCounts{}, problems: len(tr.Problems),
 		unused: map[dnsbl.Status]int{}, notHow: map[string]map[dnsbl.Status]int{}}
 	for _, c := range tr.Checks {
-		if errors.Is(c.Err, dnsbl.ErrInterrupted) {
-			continue // said once, in the verdict: it says nothing about the list
-		}
 		sc := tc.per[c.Subject]
 		if sc == nil {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}, skipWhy: map[string]int{}}
 			tc.per[c.Subject] = sc
+		}
+		if errors.Is(c.Err, dnsbl.ErrInterrupted) {
+			sc.cut++ // counted on its subject's line; why, said once in the verdict: nothing of the list
+			continue
 		}
 		if c.Status == dnsbl.Skipped {
 			if t.noKey[c.List.ID] {
@@ -496,6 +500,9 @@ func (t *text) subjectParts(sc *subjectCounts, checked int) []string {
 	}
 	add(dnsbl.Blocked, t.magenta, "%d blocked")
 	add(dnsbl.Unreliable, t.magenta, "%d unreliable")
+	if sc.cut > 0 {
+		parts = append(parts, t.yellow.Sprintf("%d not answered", sc.cut))
+	}
 	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.quiet {
 		why := ""
 		if len(sc.skipWhy) == 1 {
