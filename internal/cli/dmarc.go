@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"net/netip"
 	"strings"
 
@@ -87,12 +88,13 @@ func runDMARC(ctx context.Context, s *streams, o *dmarcOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	targets := dmarc.Targets(got, o.allowPrivate)
-	in := fixedInput(targets)
+	// the targets are made from the sources as they are checked: a report of a
+	// hundred thousand sources holds no target for each through the run
+	in := genInput(dmarc.TargetSeq(got, o.allowPrivate))
 	if !o.quiet {
 		// one estimate: where the run's progress lines will say theirs, the plan leaves its own out
 		timed := !(progressLinesWanted(s, &o.outputOptions) && estimateRun(lists, in, &o.resolverOptions).duration >= progressAfter)
-		fmt.Fprintln(s.err, "blcheck: "+dmarcPlan(got, targets, lists, o.rate, timed))
+		fmt.Fprintln(s.err, "blcheck: "+dmarcPlan(got, dmarc.Checked(got, o.allowPrivate), in.count, lists, o.rate, timed))
 	}
 	found := &findings{dmarc: &dmarcRun{read: got, allowPrivate: o.allowPrivate, failOnForged: o.failOnForged}}
 	if o.format == "jsonl" { // a streamed run keeps no check to find the listed sources in: they are noted as they come
@@ -141,17 +143,17 @@ func readReports(s *streams, args []string) (*dmarc.Result, error) {
 
 // dmarcPlan says what the reports hold and, when timed, how long checking
 // them will take.
-func dmarcPlan(got *dmarc.Result, targets []dnsbl.Target, lists []catalog.Selected, rate float64, timed bool) string {
-	skipped := len(got.Sources) - len(targets)
-	queries, d := dmarc.Estimate(targets, lists, rate)
+func dmarcPlan(got *dmarc.Result, addrs iter.Seq[netip.Addr], checked int, lists []catalog.Selected, rate float64, timed bool) string {
+	skipped := len(got.Sources) - checked
+	queries, d := dmarc.Estimate(addrs, lists, rate)
 	msg := fmt.Sprintf("%s, %s from %s", count(int64(got.Reports), "DMARC report", "DMARC reports"),
 		count(got.Messages, "message", "messages"), count(int64(len(got.Sources)), "sending address", "sending addresses"))
 	if skipped > 0 {
 		msg += fmt.Sprintf(" (%d private, not checked)", skipped)
 	}
-	checking := ": checking " + count(int64(len(targets)), "address", "addresses")
+	checking := ": checking " + count(int64(checked), "address", "addresses")
 	switch {
-	case len(targets) == 0:
+	case checked == 0:
 		return msg + ": nothing to check"
 	case !timed:
 		return msg + checking

@@ -18,6 +18,9 @@ import (
 // of a million addresses is never held in memory.
 type targetInput struct {
 	fixed []dnsbl.Target
+	// gen, when set, yields more targets after the fixed ones, made as they are
+	// checked (blcheck dmarc's sources: a target each is not kept for a run)
+	gen   iter.Seq[dnsbl.Target]
 	files []string
 	// perFile is how many targets the validation pass read from each file
 	perFile []int
@@ -74,13 +77,30 @@ func fixedInput(ts []dnsbl.Target) *targetInput {
 	return in
 }
 
-// seq yields every target in input order: the fixed ones, then each file's,
-// read again as they are checked.
+// genInput is an input of the targets gen yields (each time the same),
+// made as they are checked.
+func genInput(gen iter.Seq[dnsbl.Target]) *targetInput {
+	in := &targetInput{gen: gen}
+	for t := range gen {
+		in.note(t)
+	}
+	return in
+}
+
+// seq yields every target in input order: the fixed ones, the generated
+// ones, then each file's, read again as they are checked.
 func (in *targetInput) seq() iter.Seq[dnsbl.Target] {
 	return func(yield func(dnsbl.Target) bool) {
 		for _, t := range in.fixed {
 			if !yield(t) {
 				return
+			}
+		}
+		if in.gen != nil {
+			for t := range in.gen {
+				if !yield(t) {
+					return
+				}
 			}
 		}
 		for i, name := range in.files {

@@ -1,6 +1,7 @@
 package dmarc
 
 import (
+	"iter"
 	"net/netip"
 	"slices"
 	"time"
@@ -12,14 +13,34 @@ import (
 // Targets returns the sources to check, most messages first: every source
 // address, except those that are not public (Source.Skip) unless allowPrivate.
 func Targets(res *Result, allowPrivate bool) []dnsbl.Target {
-	var out []dnsbl.Target
-	for _, s := range res.Sources {
-		if s.Skip != "" && !allowPrivate {
-			continue
+	return slices.Collect(TargetSeq(res, allowPrivate))
+}
+
+// TargetSeq yields the targets Targets returns, one at a time: a run of a
+// hundred thousand sources need not hold a target (about 150 bytes) for each
+// beside its Source.
+func TargetSeq(res *Result, allowPrivate bool) iter.Seq[dnsbl.Target] {
+	return func(yield func(dnsbl.Target) bool) {
+		for a := range Checked(res, allowPrivate) {
+			if !yield(dnsbl.Target{Input: a.String(), Kind: dnsbl.KindIP, Form: "ip", Addr: a}) {
+				return
+			}
 		}
-		out = append(out, dnsbl.Target{Input: s.Addr.String(), Kind: dnsbl.KindIP, Form: "ip", Addr: s.Addr})
 	}
-	return out
+}
+
+// Checked yields the addresses of the targets, in their order.
+func Checked(res *Result, allowPrivate bool) iter.Seq[netip.Addr] {
+	return func(yield func(netip.Addr) bool) {
+		for _, s := range res.Sources {
+			if s.Skip != "" && !allowPrivate {
+				continue
+			}
+			if !yield(s.Addr) {
+				return
+			}
+		}
+	}
 }
 
 // Listings returns, per checked address, the lists whose listing of it counts
@@ -93,18 +114,23 @@ func Outcome(res *dnsbl.Result, v Verdict, strict, failOnForged bool) dnsbl.Outc
 // Estimate is how long checking addrs on lists takes at rate queries a second
 // per list (0: no limit, and no estimate): the busiest list's queries over the
 // rate, lists being asked in parallel. It returns the queries too.
-func Estimate(targets []dnsbl.Target, lists []catalog.Selected, rate float64) (queries int, d time.Duration) {
-	busiest := 0
+func Estimate(addrs iter.Seq[netip.Addr], lists []catalog.Selected, rate float64) (queries int, d time.Duration) {
+	var ip []catalog.Selected
 	for _, l := range lists {
-		if l.Subjects() != catalog.KindIP {
-			continue
+		if l.Subjects() == catalog.KindIP {
+			ip = append(ip, l)
 		}
-		n := 0
-		for _, t := range targets {
-			if l.Covers(t.Addr) {
-				n++
+	}
+	per := make([]int, len(ip))
+	for a := range addrs {
+		for i, l := range ip {
+			if l.Covers(a) {
+				per[i]++
 			}
 		}
+	}
+	busiest := 0
+	for _, n := range per {
 		queries += n
 		busiest = max(busiest, n)
 	}

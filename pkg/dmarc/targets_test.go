@@ -1,7 +1,9 @@
 package dmarc
 
 import (
+	"bytes"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +26,42 @@ func TestTargetsSkipPrivate(t *testing.T) {
 	for _, s := range res.Sources {
 		if s.Skip == "" {
 			t.Errorf("%s: no skip reason", s.Addr)
+		}
+	}
+}
+
+// TestTargetSeq: the targets made one at a time are Targets', in the
+// sources' order (most messages first), the private ones left out, and a
+// consumer that stops early stops them.
+func TestTargetSeq(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeBigReport(&b, 200, "seq-1"); err != nil {
+		t.Fatal(err)
+	}
+	b2 := bytes.ReplaceAll(b.Bytes(), []byte("<source_ip>198.18."), []byte("<source_ip>10.18."))
+	r := NewReader(Limits{})
+	if err := r.ReadStream(bytes.NewReader(b2), "r.xml"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	for _, private := range []bool{false, true} {
+		want := Targets(res, private)
+		got := slices.Collect(TargetSeq(res, private))
+		if !slices.Equal(got, want) || len(got) == 0 {
+			t.Errorf("allowPrivate %v: %d targets made one at a time, %d in Targets, or they differ", private, len(got), len(want))
+		}
+		addrs := slices.Collect(Checked(res, private))
+		if len(addrs) != len(want) || addrs[0] != want[0].Addr || addrs[0] != res.Sources[0].Addr {
+			t.Errorf("allowPrivate %v: Checked gives %d addresses, first %v; want %d, first %v", private, len(addrs), addrs[0], len(want), want[0].Addr)
+		}
+	}
+	if n := len(Targets(res, true)) - len(Targets(res, false)); n == 0 {
+		t.Error("no private source left out")
+	}
+	n := 0
+	for range TargetSeq(res, false) {
+		if n++; n == 3 {
+			break
 		}
 	}
 }
@@ -87,10 +125,11 @@ func TestEstimate(t *testing.T) {
 	both := &catalog.List{ID: "b", Kind: catalog.KindIP, Families: []string{catalog.FamilyIPv4, catalog.FamilyIPv6}}
 	dom := &catalog.List{ID: "c", Kind: catalog.KindDomain}
 	lists := []catalog.Selected{{List: v4}, {List: both}, {List: dom}}
-	var targets []dnsbl.Target
+	var addrs []netip.Addr
 	for _, a := range []string{"192.0.2.1", "192.0.2.2", "2001:db8::1"} {
-		targets = append(targets, dnsbl.Target{Kind: dnsbl.KindIP, Addr: netip.MustParseAddr(a)})
+		addrs = append(addrs, netip.MustParseAddr(a))
 	}
+	targets := slices.Values(addrs)
 	q, d := Estimate(targets, lists, 1)
 	if q != 5 || d != 3*time.Second {
 		t.Errorf("%d queries, %v; want 5 queries, 3s (the busiest list's 3 at 1 a second)", q, d)

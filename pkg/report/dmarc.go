@@ -53,7 +53,7 @@ type DMARCSourceDoc struct {
 // not nil, says which sources no earlier run (--state) checked.
 func NewDMARCDoc(r *dmarc.Result, listed map[netip.Addr][]string, allowPrivate bool, newSource func(netip.Addr) bool) *DMARCDoc {
 	d := &DMARCDoc{Reports: r.Reports, Messages: r.Messages, Domains: nonNil(r.Domains), Reporters: nonNil(r.Reporters),
-		Duplicates: r.Duplicates, Skipped: r.Skipped, Sources: []DMARCSourceDoc{}, Unread: r.Unread,
+		Duplicates: r.Duplicates, Skipped: r.Skipped, Sources: make([]DMARCSourceDoc, 0, len(r.Sources)), Unread: r.Unread,
 		verdict: dmarc.Judge(r.Sources, listed)}
 	if d.Unread == nil {
 		d.Unread = []dmarc.Unread{}
