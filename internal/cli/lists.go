@@ -138,7 +138,7 @@ func runProbe(ctx context.Context, s *streams, o *listsOptions) error {
 	} else {
 		err = report.ProbeTable(s.out, res, servers, colorEnabled(s, o.noColor))
 		if interrupted && err == nil {
-			_, err = fmt.Fprintln(s.out, "Interrupted: a list whose probe was cut short shows interrupted, which says nothing of it: probe again.")
+			_, err = fmt.Fprintln(s.out, "Interrupted: a list shown interrupted was cut short, which says nothing of it: probe again.")
 		}
 	}
 	if err != nil {
