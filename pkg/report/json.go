@@ -324,10 +324,10 @@ func WarmJSON() { _ = WriteJSON(io.Discard, &Document{}) }
 // WriteJSON writes v as indented JSON. Control characters from the network are
 // escaped by encoding/json, so the output is always valid JSON.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if d, ok := v.(*Document); ok && len(d.Targets) > 0 {
+		return writeDocument(w, d) // one target at a time
+	}
+	return encodeIndented(w, v, "")
 }
 
 // JSONLines writes one check object per line as checks complete. Lines are
