@@ -686,7 +686,10 @@ func (c *Client) exchange(p *Pending) (*Answer, error) {
 	var last *Error
 	resends, late := 0, false
 	for i := 0; i < tries; i++ {
-		if err := ctx.Err(); err != nil {
+		// an answer that came before ctx ended is read, not thrown away: a
+		// caller that reads its answers in turn (dnsbl's takers) may come to it
+		// after a stop, having waited for a server that never answered
+		if err := ctx.Err(); err != nil && (i > 0 || p.first == nil || !p.first.answered()) {
 			if i == 0 && p.first != nil {
 				p.first.stop()
 			}

@@ -594,3 +594,11 @@ func sendBatch(w batchWriter, msgs []ipv4.Message) []error {
 }
 
 func (call *muxCall) stop() { call.sock.forget(call) }
+
+// answered says whether the call's answer has come (finish, with an answer).
+func (call *muxCall) answered() bool {
+	s := call.sock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return call.over && call.reply.err == nil && (call.reply.msg != nil || call.reply.isNeg)
+}

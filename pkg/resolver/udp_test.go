@@ -223,3 +223,45 @@ func TestPrepareDialsTheFirstSocket(t *testing.T) {
 		t.Errorf("the server's first packet: %+v; want the query, from the socket Prepare dialled (%s)", p, dialled[0])
 	}
 }
+
+// TestAnswerReadAfterStop: an answer that came before its context ended is
+// read, not reported as cancelled: a caller that reads its answers in turn
+// (dnsbl's takers) may come to it only after a stop, having waited for a
+// server that never answered, and the answer is as good as before the stop.
+// A query still waiting when the context ends is cancelled.
+func TestAnswerReadAfterStop(t *testing.T) {
+	addr := UDPTestServer(t, func(pc net.PacketConn, src net.Addr, pkt []byte) {
+		m := new(dns.Msg)
+		if m.Unpack(pkt) != nil || len(m.Question) != 1 || m.Question[0].Name != "answered.example." {
+			return // the other name is never answered
+		}
+		r := new(dns.Msg)
+		r.SetRcode(m, dns.RcodeNameError)
+		b, _ := r.Pack()
+		_, _ = pc.WriteTo(b, src)
+	})
+	c, err := New(Config{Servers: []string{addr}, Timeout: 30 * time.Second, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	answered := c.Start(ctx, "answered.example", TypeA)
+	silent := c.Start(ctx, "silent.example", TypeA)
+	answered.ready.Wait()
+	for i := 0; !answered.first.answered(); i++ { // its answer comes within a round trip on loopback
+		if i > 30000 {
+			t.Fatal("no answer in 30 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	c.Sweep()
+	var e *Error
+	if _, err := silent.Wait(); !errors.As(err, &e) || e.Kind != Canceled {
+		t.Errorf("the query still waiting: %v, want cancelled", err)
+	}
+	if a, err := answered.Wait(); err != nil || !a.NXDomain {
+		t.Errorf("the answer that came before the stop: %+v, %v; want NXDOMAIN", a, err)
+	}
+}
