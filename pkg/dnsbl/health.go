@@ -175,8 +175,9 @@ func (r *runner) checkResolver(ctx context.Context, plan nxPlan) (h ResolverHeal
 		return h, false
 	}
 	r.askNX(ctx, probes, &t)
-	// a list that refuses this resolver says nothing of it: one more is asked
-	if t.refused > 0 && first < len(plan.lists) {
+	// a list that refuses this resolver says nothing of it: one more is asked,
+	// unless a name was not invented for (the resolver is cleared)
+	if t.refused > 0 && t.passed == 0 && first < len(plan.lists) {
 		r.askNX(ctx, nxProbes(plan.lists[first:first+1]), &t)
 	}
 	// blamed when the name under no list and every list's name that could
@@ -261,7 +262,13 @@ func nxProbes(lists []*listState) []*nxProbe {
 }
 
 // askNX asks the made-up names at once (those sent in the run's batch are
-// taken from it), and tallies the answers.
+// taken from it), and tallies the answers: the name under no list's zone
+// first, since a resolver that does not invent an answer for it is cleared
+// by it alone (checkResolver blames only one that invents for every name),
+// and then the lists' names until one is not invented for. The names
+// whose answers are not needed then are dropped: a silent list's made-up name
+// would otherwise hold back, until its timeout, every verdict that waits for
+// the resolver's health.
 func (r *runner) askNX(ctx context.Context, probes []*nxProbe, t *nxTally) {
 	for _, pr := range probes {
 		switch {
@@ -273,37 +280,75 @@ func (r *runner) askNX(ctx context.Context, probes []*nxProbe, t *nxTally) {
 			}
 		}
 	}
+	ordered := make([]*nxProbe, 0, len(probes))
 	for _, pr := range probes {
-		a, err := pr.p.Wait()
-		switch {
-		case err != nil:
-			continue // says nothing either way
-		case a.NXDomain || len(a.Addrs) == 0:
-			t.passed++
-			continue
+		if pr.l == nil {
+			ordered = append(ordered, pr)
 		}
-		refused := pr.l != nil
-		var addrs []string
-		for _, ip := range a.Addrs {
-			addrs = append(addrs, ip.String())
-			if pr.l != nil {
-				if _, isErr := pr.l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
-					refused = false
-				}
+	}
+	for _, pr := range probes {
+		if pr.l != nil {
+			ordered = append(ordered, pr)
+		}
+	}
+	var outside ResolverHealth // reported only if no list's name was invented for
+	for i, pr := range ordered {
+		if t.passed > 0 { // a name not invented for: the resolver is cleared (checkResolver)
+			r.dropNX(ordered[i:])
+			break
+		}
+		r.tallyNX(pr, t, &outside)
+	}
+	if t.h.Probe == "" {
+		t.h = outside
+	}
+}
+
+// tallyNX waits for one made-up name's answer and counts it (an error says
+// nothing either way). outside gets the invented answer of the name under no
+// list's zone.
+func (r *runner) tallyNX(pr *nxProbe, t *nxTally, outside *ResolverHealth) {
+	a, err := pr.p.Wait()
+	switch {
+	case err != nil:
+		return
+	case a.NXDomain || len(a.Addrs) == 0:
+		t.passed++
+		return
+	}
+	refused := pr.l != nil
+	var addrs []string
+	for _, ip := range a.Addrs {
+		addrs = append(addrs, ip.String())
+		if pr.l != nil {
+			if _, isErr := pr.l.ErrorMeaning(ip); !isErr || !loopback.Contains(ip.Unmap()) {
+				refused = false
 			}
 		}
-		switch {
-		case refused:
-			t.refused++
-			continue
-		case pr.l == nil:
-			t.outside = true
-		default:
-			t.rewritten++
-		}
+	}
+	h := ResolverHealth{Answer: strings.Join(addrs, ", "), Probe: pr.shown}
+	switch {
+	case refused:
+		t.refused++
+	case pr.l == nil:
+		t.outside, *outside = true, h
+	default:
+		t.rewritten++
 		if t.h.Probe == "" {
-			t.h = ResolverHealth{Answer: strings.Join(addrs, ", "), Probe: pr.shown}
+			t.h = h
 		}
+	}
+}
+
+// dropNX lets made-up names go unread: each is waited for aside, so that the
+// resolver ends it when its answer comes, and the run's end waits for them.
+func (r *runner) dropNX(probes []*nxProbe) {
+	for _, pr := range probes {
+		r.dropped.Add(1)
+		go func() {
+			defer r.dropped.Done()
+			_, _ = pr.p.Wait()
+		}()
 	}
 }
 

@@ -3,6 +3,7 @@ package dnsbl_test
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,5 +74,48 @@ func TestInterruptedHealthIsItsOwnState(t *testing.T) {
 				t.Errorf("a check cut short: %+v", c)
 			}
 		})
+	}
+}
+
+// A list whose answers never come holds back no other list's verdict: the
+// resolver's made-up name under no list's zone clears the resolver of
+// inventing answers, so the verdicts that wait for the resolver's health do
+// not wait for the silent list's made-up name to time out. Before, every list
+// of the run waited for it: stopped before that timeout (Ctrl-C, --deadline,
+// a scrape's), a run reported nothing, though the other lists had answered.
+func TestSilentListHoldsBackNoOtherVerdict(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // its answers never come
+	lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second, Retries: 0})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	// the run is stopped once ipbl's verdict is in, or after a bound far
+	// beyond an answer's round trip and far short of the silent list's timeout
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var judged atomic.Bool // ipbl's verdict came while the run went on
+	obs := dnsbl.Observer{Check: func(_ *dnsbl.TargetResult, c dnsbl.Check) {
+		if c.List.ID == "ipbl" {
+			judged.Store(ctx.Err() == nil)
+			cancel()
+		}
+	}}
+	tg, _ := dnsbl.ParseTarget("192.0.2.7")
+	res, _ := ck.Run(ctx, slices.Values([]dnsbl.Target{tg}), dnsbl.RunOptions{Observer: obs})
+	if !judged.Load() {
+		t.Error("ipbl's verdict waited for the silent list until the run was stopped")
+	}
+	if c := find(res, "192.0.2.7", "ipbl"); c.Status != dnsbl.Clean {
+		t.Errorf("ipbl, which answered: %s (%v); want clean", c.Status, c.Err)
+	}
+	if c := find(res, "192.0.2.7", "v4bl"); c.Status == dnsbl.Clean || c.Status == dnsbl.Listed {
+		t.Errorf("v4bl, which never answered: %s", c.Status)
 	}
 }
