@@ -239,16 +239,19 @@ func TestOutputThatCannotBeWritten(t *testing.T) {
 // short and how far they got, and which never started; none of those is clean,
 // and the exit code is 130.
 func TestInterruptedRunIsNeverClean(t *testing.T) {
-	srv := fakeWorld(t)
-	// the range and 60 addresses after it hang, so the window fills and the last never start
-	srv.AddFault(dnsbltest.Fault{Suffix: "100.51.198.zen.spamhaus.org", Kind: dnsbltest.Drop})
-	srv.AddFault(dnsbltest.Fault{Suffix: "113.0.203.zen.spamhaus.org", Kind: dnsbltest.Drop})
 	args := []string{"192.0.2.1", "198.51.100.0/28"}
 	for i := 1; i <= 60; i++ {
 		args = append(args, fmt.Sprintf("203.0.113.%d", i))
 	}
-	args = append(args, "-r", srv.Addr, "-l", "zen", "-c", "16", "--timeout", "20s", "--retries", "0")
-	interrupted := func(format string) (int, string) { return interruptedRun(t, srv, append(args, "-o", format)) }
+	args = append(args, "-l", "zen", "-c", "16", "--timeout", "20s", "--retries", "0")
+	// each run its own server, which has seen none of its questions
+	interrupted := func(format string) (int, string) {
+		srv := fakeWorld(t)
+		// the range and 60 addresses after it hang, so the window fills and the last never start
+		srv.AddFault(dnsbltest.Fault{Suffix: "100.51.198.zen.spamhaus.org", Kind: dnsbltest.Drop})
+		srv.AddFault(dnsbltest.Fault{Suffix: "113.0.203.zen.spamhaus.org", Kind: dnsbltest.Drop})
+		return interruptedRun(t, srv, append(args, "-r", srv.Addr, "-o", format))
+	}
 
 	code, text := interrupted("text")
 	// 192.0.2.1 was answered, but its verdict may still have waited behind the
@@ -279,7 +282,11 @@ func TestInterruptedRunIsNeverClean(t *testing.T) {
 }
 
 // interruptedRun runs blcheck with args and interrupts it once its window is
-// full of hung queries: the exit code and what it printed.
+// full of hung queries: the exit code and what it printed. The run is under
+// way once srv has seen twelve questions it had not seen before: counted as
+// different questions, not packets (the hung queries' copies, sent again
+// after each RTO, would reach twelve before the run does; and a server that
+// an earlier run used has its packets already).
 // notStartedSummedUp: the text of a stopped run names at most ten targets it
 // never began, and counts the rest in one line.
 func notStartedSummedUp(text string) bool {
@@ -302,11 +309,16 @@ func interruptedRun(t *testing.T, srv *dnsbltest.Server, args []string) (int, st
 	var out, errb bytes.Buffer
 	s := &streams{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }}
 	done := make(chan int)
+	seen := srv.Questions()
 	go func() { done <- run(ctx, args, s) }()
-	for srv.TotalQueries() < 12 { // the run is well under way: its window fills with hung queries
+	for bound := time.Now().Add(15 * time.Second); srv.Questions() < seen+12; { // the bound only ends a failing test
+		if time.Now().After(bound) {
+			cancel()
+			t.Fatalf("the run asked %d new questions in 15s, want 12", srv.Questions()-seen)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // its window fills with hung queries (the verdicts do not depend on how far)
 	cancel()
 	select {
 	case code := <-done:
@@ -704,7 +716,7 @@ func TestProbeInterrupted(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"lists", "--probe", "-r", srv.Addr, "-l", "zen,spamcop", "--timeout", "20s", "--retries", "0"}, s)
 	}()
-	for srv.TotalQueries() < 4 { // zen answered, spamcop's probes hang
+	for srv.Questions() < 4 { // zen answered, spamcop's probes hang (their copies are not counted)
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
