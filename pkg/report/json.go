@@ -200,6 +200,15 @@ type SummaryDoc struct {
 
 // NewDocument builds the JSON document of a view.
 func NewDocument(v *View) *Document {
+	d := documentFrame(v)
+	for _, t := range v.Result.Targets {
+		d.Targets = append(d.Targets, targetDoc(v, t))
+	}
+	return d
+}
+
+// documentFrame is the document of a view with no target in it yet.
+func documentFrame(v *View) *Document {
 	res := v.Result
 	d := &Document{
 		Schema:     Schema,
@@ -218,9 +227,6 @@ func NewDocument(v *View) *Document {
 	d.DMARC = v.DMARC
 	if rh := res.Resolver; rh.RewritesNXDOMAIN {
 		d.ResolverHealth = &ResolverDoc{RewritesNXDOMAIN: true, Probe: rh.Probe, Answer: rh.Answer}
-	}
-	for _, t := range res.Targets {
-		d.Targets = append(d.Targets, targetDoc(v, t))
 	}
 	listChange := map[string]string{}
 	for _, lc := range v.ListChanges {
@@ -303,7 +309,12 @@ func incompleteReasons(v *View) []string {
 }
 
 // renderJSON writes the JSON document of a view.
-func renderJSON(w io.Writer, v *View, _ Options) error { return WriteJSON(w, NewDocument(v)) }
+// Each target's part is made as it is written: the run's result holds the
+// checks, and a document of them all beside it would hold them again.
+func renderJSON(w io.Writer, v *View, _ Options) error {
+	ts := v.Result.Targets
+	return writeLong(w, documentFrame(v), len(ts), func(i int) any { td := targetDoc(v, ts[i]); return &td })
+}
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -324,8 +335,8 @@ func WarmJSON() { _ = WriteJSON(io.Discard, &Document{}) }
 // WriteJSON writes v as indented JSON. Control characters from the network are
 // escaped by encoding/json, so the output is always valid JSON.
 func WriteJSON(w io.Writer, v any) error {
-	if d, ok := v.(*Document); ok && len(d.Targets) > 0 {
-		return writeDocument(w, d) // one target at a time
+	if d, ok := v.(*Document); ok && d.Targets != nil { // one target at a time
+		return writeLong(w, d, len(d.Targets), func(i int) any { return &d.Targets[i] })
 	}
 	return encodeIndented(w, v, "")
 }
