@@ -53,7 +53,7 @@ func newLongLived(t *testing.T, healthTTL time.Duration, only ...string) *longLi
 		t.Fatal(err)
 	}
 	clk := &clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	client, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 200 * time.Millisecond,
+	client, err := resolver.New(resolver.Config{Servers: []string{w.srv.Addr}, Timeout: answeredTry,
 		Retries: 1, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

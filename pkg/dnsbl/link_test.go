@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
@@ -38,7 +37,7 @@ func linkWorld(t *testing.T) (*dnsbltest.Server, *dnsbl.Checker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := newClient(t, resolver.Config{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond})
+	client := newClient(t, resolver.Config{Servers: []string{srv.Addr}, Timeout: answeredTry})
 	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: client, NS: true})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +159,7 @@ func TestLinkAndNameServerRoles(t *testing.T) {
 	srv.Zone("zen.spamhaus.org", "127.0.0.2")
 	srv.Zone("multi.surbl.org", "127.0.0.2")
 	srv.List("multi.surbl.org", "test.surbl.org", []string{"127.0.0.2"})
-	client := newClient(t, resolver.Config{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond})
+	client := newClient(t, resolver.Config{Servers: []string{srv.Addr}, Timeout: answeredTry})
 	ck, err := dnsbl.New(dnsbl.Options{Lists: sel, Resolver: client, NS: true})
 	if err != nil {
 		t.Fatal(err)
