@@ -215,7 +215,8 @@ type Client struct {
 	maxTTL   time.Duration
 	now      func() time.Time // the clock, for tests
 
-	muxes   sync.Map // server -> *udpMux
+	muxes   sync.Map    // server -> *udpMux
+	closed  atomic.Bool // set by Close, before it closes the muxes
 	winMu   sync.Mutex
 	windows map[string]*Window // one per server asked, made on first use
 	conc    int                // Config.Concurrency: each window's most
@@ -906,11 +907,14 @@ func (c *Client) mux(server string) *udpMux {
 	if m, ok := c.muxes.Load(server); ok {
 		return m.(*udpMux)
 	}
-	m, _ := c.muxes.LoadOrStore(server, newUDPMux(server, c.rto))
-	return m.(*udpMux)
+	v, _ := c.muxes.LoadOrStore(server, newUDPMux(server, c.rto))
+	m := v.(*udpMux)
+	if c.closed.Load() { // made after Close looked: it dials nothing (errClosed)
+		m.close()
+	}
+	return m
 }
 
-// Close releases the sockets; queries still waiting end with an error.
 // Prepare dials the socket that the first queries will leave from, so that
 // they need not wait for it: a front end calls it in a goroutine of its own as
 // soon as it has the Client, while it plans what to ask. Dialling a UDP socket
@@ -919,7 +923,10 @@ func (c *Client) Prepare(ctx context.Context) {
 	_ = c.mux(c.servers[0]).prepare(ctx)
 }
 
+// Close releases the sockets; queries still waiting end with an error, and
+// those started after it (a Prepare still on its way included) dial nothing.
 func (c *Client) Close() {
+	c.closed.Store(true) // a mux made from now on is closed at once (mux)
 	c.muxes.Range(func(_, v any) bool {
 		v.(*udpMux).close()
 		return true
