@@ -455,8 +455,8 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	if s, ok := r.o.Resolver.(sweeper); ok {
 		s.Sweep() // their queries end now, not at the resolver's next look
 	}
-	r.dropped.Wait()
 	probes.Wait()
+	r.dropped.Wait() // after probes: the resolver's check may drop made-up names until it ends
 
 	r.summarise()
 	r.finishLists()
