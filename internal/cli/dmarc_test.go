@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,15 +34,7 @@ func TestDMARC(t *testing.T) {
 	dir := t.TempDir()
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("not a report\n"), 0o644)
-	withUnread := filepath.Join(dir, "folder")
-	os.MkdirAll(withUnread, 0o755)
-	data, _ := os.ReadFile(samples + "parsedmarc/empty_reason.xml")
-	os.WriteFile(filepath.Join(withUnread, "ok.xml"), data, 0o644)
-	var gz bytes.Buffer
-	w := gzip.NewWriter(&gz)
-	w.Write(data)
-	w.Close()
-	os.WriteFile(filepath.Join(withUnread, "cut.xml.gz"), []byte(data2(gz.Bytes())), 0o644)
+	withUnread := folderWithCutReport(t, filepath.Join(dir, "folder"), samples+"parsedmarc/empty_reason.xml")
 	r := []string{"-r", srv.Addr, "-l", "zen,spamcop"}
 
 	tests := []struct {
@@ -120,6 +113,25 @@ func mustRead(t *testing.T, name string) string {
 
 // data2 cuts a gzip stream in half: a truncated download.
 func data2(b []byte) string { return string(b[:len(b)/2]) }
+
+// folderWithCutReport makes folder with two copies of the report src: ok.xml,
+// whole, and cut.xml.gz, gzipped and cut in half (not read: truncated).
+func folderWithCutReport(t *testing.T, folder, src string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(data)
+	w.Close()
+	if err := errors.Join(os.MkdirAll(folder, 0o755), os.WriteFile(filepath.Join(folder, "ok.xml"), data, 0o644),
+		os.WriteFile(filepath.Join(folder, "cut.xml.gz"), []byte(data2(gz.Bytes())), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	return folder
+}
 
 func TestDMARCPlan(t *testing.T) {
 	srv := fakeWorld(t)

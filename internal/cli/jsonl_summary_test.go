@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -52,15 +50,7 @@ func TestJSONLinesSummary(t *testing.T) {
 	os.WriteFile(msg, []byte("From: a@sender.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"+
 		"--B\r\nContent-Type: text/plain\r\n\r\nsee https://one.test/x\r\n--B\r\nContent-Type: text/html\r\n"+
 		"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--B--\r\n"), 0o644)
-	folder := filepath.Join(dir, "reports") // one report, one cut short
-	os.MkdirAll(folder, 0o755)
-	data, _ := os.ReadFile(rfc9990)
-	os.WriteFile(filepath.Join(folder, "ok.xml"), data, 0o644)
-	var gz bytes.Buffer
-	w := gzip.NewWriter(&gz)
-	w.Write(data)
-	w.Close()
-	os.WriteFile(filepath.Join(folder, "cut.xml.gz"), []byte(data2(gz.Bytes())), 0o644)
+	folder := folderWithCutReport(t, filepath.Join(dir, "reports"), rfc9990) // one report, one cut short
 	bounce := "554 5.7.1 Blacklisted URL in message. (bad-shop.test) see Spamhaus\n"
 	r := []string{"-r", srv.Addr, "--retries", "0"}
 

@@ -33,18 +33,7 @@ func TestInterruptedHealthIsItsOwnState(t *testing.T) {
 		{"cancelled before, kept health", time.Hour, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t)
-			w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // its answers never come
-			lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second, Retries: 0})
-			ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: rs, HealthTTL: tc.healthTTL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ck.Close()
+			w, ck := silentV4(t, tc.healthTTL)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tc.cancelled {
@@ -84,18 +73,7 @@ func TestInterruptedHealthIsItsOwnState(t *testing.T) {
 // of the run waited for it: stopped before that timeout (Ctrl-C, --deadline,
 // a scrape's), a run reported nothing, though the other lists had answered.
 func TestSilentListHoldsBackNoOtherVerdict(t *testing.T) {
-	w := newWorld(t)
-	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // its answers never come
-	lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second, Retries: 0})
-	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ck.Close()
+	_, ck := silentV4(t, 0)
 	// the run is stopped once ipbl's verdict is in, or after a bound far
 	// beyond an answer's round trip and far short of the silent list's timeout
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -118,4 +96,23 @@ func TestSilentListHoldsBackNoOtherVerdict(t *testing.T) {
 	if c := find(res, "192.0.2.7", "v4bl"); c.Status == dnsbl.Clean || c.Status == dnsbl.Listed {
 		t.Errorf("v4bl, which never answered: %s", c.Status)
 	}
+}
+
+// silentV4 is a Checker of ipbl and v4bl whose v4bl never answers, each try
+// waiting 30 s: longer than any of these tests lets a run go on.
+func silentV4(t *testing.T, healthTTL time.Duration) (*world, *dnsbl.Checker) {
+	t.Helper()
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop}) // its answers never come
+	lists, _, err := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: 30 * time.Second, Retries: 0})
+	ck, err := dnsbl.New(dnsbl.Options{Lists: lists, Resolver: rs, HealthTTL: healthTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	return w, ck
 }
