@@ -248,7 +248,8 @@ type nxProbe struct {
 type nxTally struct {
 	rewritten, passed, refused int
 	outside                    bool
-	h                          ResolverHealth // the first invented answer
+	h                          ResolverHealth // the first invented answer for a list's name (else hOutside)
+	hOutside                   ResolverHealth // the one of the name under no list's zone
 }
 
 // nxProbes are made-up names under each list's zone.
@@ -291,23 +292,21 @@ func (r *runner) askNX(ctx context.Context, probes []*nxProbe, t *nxTally) {
 			ordered = append(ordered, pr)
 		}
 	}
-	var outside ResolverHealth // reported only if no list's name was invented for
 	for i, pr := range ordered {
 		if t.passed > 0 { // a name not invented for: the resolver is cleared (checkResolver)
 			r.dropNX(ordered[i:])
 			break
 		}
-		r.tallyNX(pr, t, &outside)
+		t.add(pr)
 	}
-	if t.h.Probe == "" {
-		t.h = outside
+	if t.h.Probe == "" { // the name under no list's, when no list's was invented for
+		t.h = t.hOutside
 	}
 }
 
-// tallyNX waits for one made-up name's answer and counts it (an error says
-// nothing either way). outside gets the invented answer of the name under no
-// list's zone.
-func (r *runner) tallyNX(pr *nxProbe, t *nxTally, outside *ResolverHealth) {
+// add waits for one made-up name's answer and counts it (an error says
+// nothing either way).
+func (t *nxTally) add(pr *nxProbe) {
 	a, err := pr.p.Wait()
 	switch {
 	case err != nil:
@@ -331,7 +330,7 @@ func (r *runner) tallyNX(pr *nxProbe, t *nxTally, outside *ResolverHealth) {
 	case refused:
 		t.refused++
 	case pr.l == nil:
-		t.outside, *outside = true, h
+		t.outside, t.hOutside = true, h
 	default:
 		t.rewritten++
 		if t.h.Probe == "" {
