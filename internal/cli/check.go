@@ -883,7 +883,7 @@ func outputDirWritable(path string) error {
 	if path == "" {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := tempBeside(path)
 	if err != nil {
 		return usagef("--output %s: %v", path, writeError(err))
 	}
@@ -895,6 +895,11 @@ func outputDirWritable(path string) error {
 		return usagef("--output %s: %v", path, writeError(err))
 	}
 	return nil
+}
+
+// tempBeside makes the hidden temporary file that writeAtomic renames over path.
+func tempBeside(path string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 }
 
 // writeError is a failure to create a file, said as one (pathError says "cannot read").
@@ -911,7 +916,7 @@ func writeError(err error) error {
 // The file is checked again just before (checkOutputFile checked it before the
 // run, which may have taken hours): what became someone else's is kept.
 func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := tempBeside(path)
 	if err != nil {
 		return fmt.Errorf("--output %s: %v", path, writeError(err))
 	}
