@@ -384,6 +384,10 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 	return r
 }
 
+// ReasonInterrupted is the Summary.Incomplete reason of a run stopped before
+// its end (a signal, a deadline, a probe's scrape timeout).
+const ReasonInterrupted = "the run was interrupted"
+
 // run is one call: health probes beside the targets' queries, then the result.
 func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	var probes sync.WaitGroup
@@ -474,7 +478,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	}
 	if ctx.Err() != nil || r.cut { // never a complete run with a target cut short
 		r.result.Summary.Interrupted = true
-		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, "the run was interrupted")
+		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, ReasonInterrupted)
 	}
 	r.result.Elapsed = time.Since(r.result.Started)
 	return r.result

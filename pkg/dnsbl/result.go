@@ -163,7 +163,8 @@ type Summary struct {
 	// unreliable), interruptions and allowlists aside: with the strict rule, any
 	// makes the run incomplete.
 	Failed int
-	// Incomplete lists why the run could not check everything it should have.
+	// Incomplete lists why the run could not check everything it should have
+	// (ReasonInterrupted for a run stopped before its end).
 	Incomplete []string
 }
 

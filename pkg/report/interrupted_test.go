@@ -36,7 +36,7 @@ func TestTextSubjectSaysNotAnswered(t *testing.T) {
 				cut("198.51.100.1", "spamhaus-zen"), cut("198.51.100.1", "psbl"), cut("198.51.100.1", "spamcop"),
 			}}},
 		Summary: dnsbl.Summary{Targets: 1, Subjects: 2, Checks: 6, Interrupted: true,
-			Counts: map[dnsbl.Status]int{dnsbl.Clean: 1, dnsbl.Error: 5}, Incomplete: []string{interruptedReason}},
+			Counts: map[dnsbl.Status]int{dnsbl.Clean: 1, dnsbl.Error: 5}, Incomplete: []string{dnsbl.ReasonInterrupted}},
 	}
 	for _, deadline := range []time.Duration{0, 10 * time.Millisecond} {
 		v := &View{Result: res, Deadline: deadline}

@@ -393,7 +393,7 @@ func (t *text) locations(locs []extract.Location) {
 // also with -q: its contents were not checked.
 func (t *text) unreadInput() {
 	res := t.v.Result
-	said := map[string]bool{interruptedReason: true, DeadlineReason(t.v.Deadline): true}
+	said := map[string]bool{dnsbl.ReasonInterrupted: true, DeadlineReason(t.v.Deadline): true}
 	for p := range t.said { // said first, before any verdict
 		said[p] = true
 	}

@@ -70,10 +70,6 @@ func StoppedAt(d time.Duration) string { return fmt.Sprintf("stopped at the --de
 // engine's ErrInterrupted, in the words of why the run stopped.
 func notAnswered(stopped string) string { return "not answered: the run was " + stopped }
 
-// interruptedReason is the engine's incomplete-run reason for a run stopped
-// before its end (Result.Summary.Incomplete): a deadline's view says its own.
-const interruptedReason = "the run was interrupted"
-
 // DeadlineReason is what a run stopped by its deadline says it did not finish.
 func DeadlineReason(d time.Duration) string {
 	return fmt.Sprintf("the --deadline of %v passed before every check was answered", d)
@@ -139,8 +135,8 @@ func ExitCode(o dnsbl.Outcome) int {
 // reasons, then the front end's.
 func (v *View) AllIncomplete() []string {
 	own := v.Result.Summary.Incomplete
-	if v.Deadline > 0 && slices.Contains(own, interruptedReason) { // the deadline's reason says why
-		own = slices.DeleteFunc(slices.Clone(own), func(r string) bool { return r == interruptedReason })
+	if v.Deadline > 0 && slices.Contains(own, dnsbl.ReasonInterrupted) { // the deadline's reason says why
+		own = slices.DeleteFunc(slices.Clone(own), func(r string) bool { return r == dnsbl.ReasonInterrupted })
 	}
 	if len(v.Incomplete) == 0 {
 		return own
