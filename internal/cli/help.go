@@ -25,6 +25,7 @@ func init() {
 		return strings.TrimRight(wrapText(fs.FlagUsagesWrapped(0), width), " \n")
 	})
 	cobra.AddTemplateFunc("wrapText", wrapText)
+	cobra.AddTemplateFunc("blcheckVersion", versionString) // the root's --version: the build is read only then
 }
 
 // wrapText lays s out in width columns: a paragraph of lines flush left is

@@ -275,8 +275,6 @@ func newTree(s *streams, full bool) *cobra.Command {
 			return runCheck(cmd.Context(), s, opts, args)
 		},
 	}
-	// the build information is decoded only for --version, not on every run
-	cobra.AddTemplateFunc("blcheckVersion", versionString)
 	root.SetVersionTemplate("blcheck {{blcheckVersion}}\n")
 	root.SetFlagErrorFunc(flagError)
 	opts.addFlags(root)
@@ -304,8 +302,7 @@ func usageArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			err := check(cmd, args)
-			var ue *usageError
-			if err != nil && !errors.As(err, &ue) {
+			if err != nil && !IsUsageError(err) {
 				return &usageError{err}
 			}
 			return err
