@@ -32,6 +32,7 @@ func renderChanges(w io.Writer, v *View) error {
 	if t.resolverProblem(res, v.Resolvers) {
 		return t.err
 	}
+	forgers := v.DMARC.forgers()
 	for _, tr := range res.Targets {
 		for _, c := range tr.Checks {
 			who := Sanitize(c.Subject, 200)
@@ -42,7 +43,7 @@ func renderChanges(w io.Writer, v *View) error {
 			case "new-listing":
 				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List.ID), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
 				switch {
-				case v.DMARC.forger(c.Subject): // blcheck dmarc: not the domain's mail, not its to delist
+				case forgers[c.Subject]: // blcheck dmarc: not the domain's mail, not its to delist
 					t.p("             a forger: none of its mail passes DMARC, nothing for you to delist\n")
 				case c.Reason != "" && NamesURL(c.Reason, c.DelistURL):
 					t.p("             reason, delist: %s\n", Sanitize(c.Reason, 300)) // the URL once

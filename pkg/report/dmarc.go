@@ -207,18 +207,19 @@ func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 	return t.green.Sprint("clean") + " (" + kind + ")"
 }
 
-// forger says whether ip is a source none of whose mail passes DMARC (false
-// for a nil doc: not blcheck dmarc).
-func (d *DMARCDoc) forger(ip string) bool {
+// forgers are the sources none of whose mail passes DMARC, by address (none
+// for a nil doc: not blcheck dmarc), for a lookup per listing.
+func (d *DMARCDoc) forgers() map[string]bool {
 	if d == nil {
-		return false
+		return nil
 	}
+	out := map[string]bool{}
 	for _, s := range d.Sources {
-		if s.IP == ip {
-			return s.Forged
+		if s.Forged {
+			out[s.IP] = true
 		}
 	}
-	return false
+	return out
 }
 
 // dmarcChanges writes, for blcheck dmarc -q --state, the sources no earlier

@@ -192,15 +192,15 @@ type targetCounts struct {
 }
 
 func (t *text) target(tr *dnsbl.TargetResult) {
-	tc := t.count(tr)
-	if t.quiet && tc.listed == 0 && tc.problems == 0 && !tr.Interrupted {
-		return
-	}
-	if !tr.Started && tr.Interrupted {
+	if !tr.Started && tr.Interrupted { // nothing to count
 		if t.notStarted++; t.notStarted <= maxNotStarted {
 			t.p("%s: %s\n\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)),
 				t.yellow.Sprintf("NOT CHECKED: the run was %s before it began", t.v.stopped()))
 		}
+		return
+	}
+	tc := t.count(tr)
+	if t.quiet && tc.listed == 0 && tc.problems == 0 && !tr.Interrupted {
 		return
 	}
 	t.p("%s: %s\n", t.bold.Sprint(Sanitize(tr.Target.Input, 200)), t.headline(tr, tc))
