@@ -156,13 +156,13 @@ func withHinted(lists []catalog.Selected, hinted []*catalog.List, s *streams) []
 func unaskedKeyed(lists []catalog.Selected, hinted []*catalog.List) []string {
 	asked := map[string]bool{}
 	for _, l := range lists {
-		if !l.Keyed() || l.KeyValue != "" {
+		if !l.NeedsKey() {
 			asked[l.ID] = true
 		}
 	}
 	var out []string
 	for _, l := range lists {
-		if !l.Keyed() || l.KeyValue != "" || !slices.Contains(hinted, l.List) ||
+		if asked[l.ID] || !slices.Contains(hinted, l.List) ||
 			slices.ContainsFunc(l.Replaces, func(id string) bool { return asked[id] }) {
 			continue
 		}

@@ -407,7 +407,6 @@ func (rep *Report) readDeliveryStatus(ds string) {
 	}
 }
 
-// unfold joins RFC 5322 continuation lines.
 // laterReason is, in a report on several recipients whose first says only
 // that the recipient is unknown (or its mailbox full), the first later
 // recipient's reply that says more (a blacklist, a content verdict) and its
@@ -458,7 +457,7 @@ func saysMore(first, later string) bool {
 // recipients, one unknown, the other refused by a blacklist); the rejecting
 // server is then the later one's.
 func (rep *Report) reply(lines []string) string {
-	first, _, end := diagnosticAt(lines)
+	first, end := diagnosticAt(lines)
 	if first == "" || end < 0 || !saysMore(first, "550 blocked using a blacklist") {
 		return first // the first reply is more than a recipient problem: it is the reason
 	}
@@ -493,6 +492,7 @@ func (rep *Report) reply(lines []string) string {
 	return first
 }
 
+// unfold joins RFC 5322 continuation lines.
 func unfold(s string) []string {
 	var out []string
 	sc := bufio.NewScanner(strings.NewReader(s))
@@ -665,9 +665,8 @@ func reasonWithoutCode(lines []string) string {
 // marker, or the first line with an SMTP reply or an enhanced status code after
 // any prefix (replyAt), its continuation lines joined: indented lines, lines
 // with the same code ("550-" then "550 "), and the line after a reply split
-// after its code. It returns the reply, the line it starts at and the line
-// after it (-1 for none).
-func diagnosticAt(lines []string) (d string, start, end int) {
+// after its code. It returns the reply and the line after it (-1 for none).
+func diagnosticAt(lines []string) (d string, end int) {
 	start, col := -1, 0
 	lastReply := -1 // the last line before i that starts a reply
 	for i, l := range lines {
@@ -693,10 +692,9 @@ func diagnosticAt(lines []string) (d string, start, end int) {
 		}
 	}
 	if start < 0 {
-		return "", -1, -1
+		return "", -1
 	}
-	d, end = replyFrom(lines, start, col)
-	return d, start, end
+	return replyFrom(lines, start, col)
 }
 
 // replyFrom is the reply that starts in lines[start] at col, with its
