@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -682,4 +683,16 @@ func TestDateRange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseReport reads one report from XML: the first of parseReports.
+func parseReport(r io.Reader, maxDepth int) (*report, error) {
+	var first *report
+	err := parseReports(r, maxDepth, func(rep *report) error {
+		if first == nil {
+			first = rep
+		}
+		return nil
+	})
+	return first, err
 }

@@ -46,18 +46,6 @@ var errNotReport = errors.New("not a DMARC aggregate report (no <feedback> root 
 // addresses are far shorter.
 const maxText = 1024
 
-// parseReport reads one report from XML: the first of parseReports.
-func parseReport(r io.Reader, maxDepth int) (*report, error) {
-	var first *report
-	err := parseReports(r, maxDepth, func(rep *report) error {
-		if first == nil {
-			first = rep
-		}
-		return nil
-	})
-	return first, err
-}
-
 // parseReports reads the reports in XML, and gives each to add as it ends: one,
 // or several one after the other (reports concatenated into one file, each
 // with its own XML declaration). Only local names count, so the RFC
