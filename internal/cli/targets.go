@@ -238,7 +238,7 @@ func readPiped(r io.Reader, name string) ([]dnsbl.Target, error) {
 	ts, err := dnsbl.ReadTargets(lr, name)
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("%s holds more than %d MiB of targets, the most blcheck keeps in memory: "+
-			"put them in a file and give it with --file FILE (a file is read as it is checked)", name, maxPiped>>20)
+			"put them in a regular file, not a pipe, and give it with --file FILE (such a file is read as it is checked)", name, maxPiped>>20)
 	}
 	return ts, err
 }
