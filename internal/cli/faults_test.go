@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
@@ -99,6 +100,27 @@ func TestHelpIntoFullDisk(t *testing.T) {
 			t.Errorf("%v into a full disk: exit %d, stderr %q; want it said once", args, code, errb.String())
 		}
 	}
+}
+
+// Help, usage and --version piped into a reader that stops early (`| head`)
+// end quietly with exit 0, as other tools' do: unlike a full disk, that pipe
+// lost nothing its reader wanted.
+func TestHelpIntoClosedPipe(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help", "scan"}, {"--version"}} {
+		var errb bytes.Buffer
+		s := &streams{in: strings.NewReader(""), out: closedPipe{}, err: &errb,
+			getenv: func(string) string { return "" }, resolv: filepath.Join(t.TempDir(), "none")}
+		if code := run(context.Background(), args, s); code != exitClean || errb.Len() != 0 {
+			t.Errorf("%v into a closed pipe: exit %d, stderr %q; want 0 and nothing said", args, code, errb.String())
+		}
+	}
+}
+
+// closedPipe is stdout whose reader has gone, as the os package reports it.
+type closedPipe struct{}
+
+func (closedPipe) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}
 }
 
 // A state that cannot be saved makes the run fail (exit 3), and says so as an

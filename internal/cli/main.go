@@ -118,7 +118,12 @@ func run(ctx context.Context, args []string, s *streams) int {
 		help = cmd.CommandPath() + " --help"
 	}
 	code := exitCode(err, s, help)
-	if code == exitClean && out.err != nil {
+	switch {
+	case code != exitClean || out.err == nil:
+	case errors.Is(out.err, syscall.EPIPE):
+		// `blcheck help scan | head`: the reader had what it wanted. Help
+		// holds no verdict to lose, so this is not the failure a full disk is.
+	default:
 		fmt.Fprintf(s.err, "blcheck: writing the output: %v\n", out.err)
 		return exitIncomplete
 	}
