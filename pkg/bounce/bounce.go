@@ -90,7 +90,7 @@ var rdnsRE = lazyre.New(`(?i)\b5\.7\.25\b|reverse (?:dns|lookup)|\bptr record|\b
 // AboutReverseDNS reports whether the receiver refused the mail for the
 // sending address's reverse DNS (missing, generic, or not forward-confirmed)
 // rather than for a listing.
-func (rep *Report) AboutReverseDNS() bool { return rdnsRE().MatchString(rep.Said()) }
+func (rep *Report) AboutReverseDNS() bool { return rdnsRE().MatchString(fold(rep.Said())) }
 
 // Said is the receiver's own words: the human-readable text of the bounce (not
 // its transport headers, not the returned message) and the diagnostic. Hints
@@ -133,7 +133,7 @@ var (
 	// an address in a Received header: "[192.0.2.1]", or bare ("from 192.0.2.1 by")
 	receivedIPRE = lazyre.New(`\[(` + ipPat + `)\]|\bfrom ((?:\d{1,3}\.){3}\d{1,3}) by\b`)
 	tcpTupleRE   = lazyre.New(`\(TCP\|(` + ipPat + `)\|\d+\|`)
-	queryIPRE    = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\.shtml\?|lookup\?ip=|ip=|ipr=|[?&]v=)((?:\d{1,3}\.){3}\d{1,3})`)
+	queryIPRE    = lazyre.New(`(?i)(?:spamhaus\.org/query/ip/|searchterm=|bl\.shtml\?|lookup\.shtml\?|lookup\?ip=|ip=|ipr=|[?&]v=|search\?q=)((?:\d{1,3}\.){3}\d{1,3})`)
 	// the wordings receivers use for the address they refused (Yahoo, Gmail,
 	// Comcast, AT&T, Microsoft, Mimecast...): "Messages from 192.0.2.25
 	// temporarily deferred", "Connections will not be accepted from ...", "The
@@ -141,7 +141,7 @@ var (
 	// Gmail's "[192.0.2.22      18]"
 	namedIPRE = lazyre.New(`(?i)(?:messages? from|connections?(?: will not be accepted| not accepted| refused)? from|` +
 		`the mail server|mail server ip|for host|host ip|from host|your (?:mail )?server|sending (?:mail )?server|` +
-		`\b(?:ptr|dns) record for|\bcomcast|\bmail from(?: ip)?|\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*\(?\[?(` + ipPat + `)`)
+		`\b(?:ptr|dns) record for|\bcomcast|\bmail from(?: ip)?|\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?)\s*[(\[<]?(` + ipPat + `)`)
 	// a domain the rejection names as listed: "Blacklisted URL in message.
 	// (example.com)", "URL example.com is listed", "domain example.com is blacklisted",
 	// Postfix's reject_rhsbl_* "Sender address [user@example.com] blocked using",
@@ -603,11 +603,7 @@ func (rep *Report) readText(text string) {
 		rep.setDiagnostic(reasonWithoutCode(lines))
 	}
 	if rep.Diagnostic == "" { // no reply code: the MTA's own words for the reason
-		if m := reasonRE().FindStringIndex(text); m != nil {
-			rep.setDiagnostic(lineAround(text, m[0], m[1]))
-		} else if m := rateFoundRE().FindStringIndex(text); m != nil {
-			rep.setDiagnostic(lineAround(text, m[0], m[1]))
-		}
+		rep.setDiagnostic(reasonLine(text))
 	}
 	for _, m := range namedDomainRE().FindAllStringSubmatch(rep.Diagnostic, 8) {
 		d := strings.ToLower(strings.TrimSuffix(m[1]+m[2]+m[3]+m[4], "."))
@@ -631,6 +627,18 @@ func (rep *Report) readText(text string) {
 	if m := envelopeSenderRE().FindStringSubmatch(text); m != nil { // the returned message's From, when there is one, wins
 		rep.SenderDomain = strings.ToLower(strings.TrimSuffix(m[1]+m[2], "."))
 	}
+}
+
+// reasonLine is the line that gives a failure's reason in an MTA's words,
+// when there is no reply code: a reason ("mailbox full"), a sending limit, or
+// a receiver's refusal quoted alone ("Recipient address rejected: ..."); or "".
+func reasonLine(text string) string {
+	for _, re := range []*regexp.Regexp{reasonRE(), rateFoundRE(), refusalRE()} {
+		if m := re.FindStringIndex(text); m != nil {
+			return lineAround(text, m[0], m[1])
+		}
+	}
+	return ""
 }
 
 // envelopeSenderRE is the sender's address in a receiver's words or log:
@@ -670,7 +678,7 @@ func diagnosticAt(lines []string) (d string, end int) {
 	start, col := -1, 0
 	lastReply := -1 // the last line before i that starts a reply
 	for i, l := range lines {
-		if loc := saidRE().FindStringIndex(l); loc != nil {
+		if loc := saidRE().FindStringIndex(l); loc != nil && !clientLine(l, loc) {
 			start, col = i, loc[1]
 			if at := replyAt(l); at >= 0 && at < loc[0] {
 				col = at // "554 5.7.1 ... Reason: ...": the reply starts before the marker
@@ -695,6 +703,13 @@ func diagnosticAt(lines []string) (d string, end int) {
 		return "", -1
 	}
 	return replyFrom(lines, start, col)
+}
+
+// clientLine reports whether a "<<< " marker at loc starts what a client
+// said in a transcript ("<<< ehlo example.net", a tool's log where ">>> "
+// is the server): a reply follows the marker when it is the server's.
+func clientLine(l string, loc []int) bool {
+	return strings.HasPrefix(strings.TrimSpace(l[loc[0]:]), "<<<") && replyAt(l[loc[1]:]) < 0
 }
 
 // replyFrom is the reply that starts in lines[start] at col, with its
@@ -813,6 +828,9 @@ var (
 		`\bmail delivery failed\b|\bundeliverable\b|\bretry time(?:out)? (?:not reached|exceeded)\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bcannot be reached\b|\bdid not reach\b|\bnot yet been delivered\b|` +
 		`\bmessage delayed\b|\berror delivering your mail\b|\bstatus=(?:bounced|deferred)\b|\bcouldn't be delivered\b|\bdelivery (?:is |has been )?delayed\b|` +
+		// a receiver's refusal quoted without its code: Postfix's restriction
+		// prefixes, Microsoft's "on our block list", "was refused due to"
+		`\b(?:recipient|sender) address rejected:|\bclient host rejected:|\bon our block ?list\b|\bwas refused due to\b|` +
 		// the same in other languages: German, French, Spanish, Russian, Chinese,
 		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +
@@ -823,6 +841,10 @@ var (
 		`\bnie (?:może być|została|mogła zostać) dostarczon|\bniedostarczon|\bnemohla být doručena|\bnedoručiteln|` +
 		`配信できませんでした|送信できませんでした|届けられませんでした|配送できませんでした`)
 )
+
+// refusalRE is a receiver's refusal quoted without a code, whose line is
+// its reason (failureRE's words that are not an MTA's own "could not be delivered")
+var refusalRE = lazyre.New(`(?i)\b(?:recipient|sender) address rejected:|\bclient host rejected:|\bon our block ?list\b|\bwas refused due to\b`)
 
 // rateFoundRE is a sending limit in words, a refusal without a code
 var rateFoundRE = lazyre.New(`(?i)\b(?:you are )?sending too many (?:e-?mails|messages)\b|\brate ?limit(?:ed)? exceeded\b`)

@@ -30,7 +30,8 @@ func (c Cause) NothingToCheck() bool { return c.Kind == CauseRecipient }
 
 // listedWords say that a blacklist rejected the mail (listWordRE); unnamedListRE
 // adds looser words to them.
-const listedWords = `(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b|\bidentified as (?:a )?spammer\b`
+const listedWords = `(?i)\bblack ?list|\bblock ?list|\brbl\b|\bdnsbls?\b|\bbanned\b|\blisted (?:at|in|on|by)\b|\bidentified as (?:a )?spammer\b|` +
+	`\bip(?: address)? (?:was )?found (?:in|on)\b` // Trend Micro's "the sender IP found in ERS-DUL"
 
 var (
 	rateRE = lazyre.New(`(?i)\bunusual rate\b|\brate[ -]?limit(?:ed|ing)?\b|\btoo many (?:messages|connections|recipients|e?-?mails|concurrent)\b|` +
@@ -46,7 +47,8 @@ var (
 		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|forbidden[ _]file[ _]extension|` +
 		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
 		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|\bsuspicion of spam\b|\bsuspected (?:as )?spam\b|\bprobability of spam\b|\bspam probability\b|"?from"? header is (?:missing|invalid)|` +
-		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b`)
+		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b|` +
+		`\brejected by (?:the )?(?:rspamd|spamassassin|amavisd?)\b`) // a spam filter's score
 	authRE = lazyre.New(`(?i)\b5\.7\.2[3678]\b|\b5\.7\.515\b|\brequired authentication level\b|\bspf\b|\bdkim\b|\bdmarc\b|\bunauthenticated\b|\bsender policy framework\b|` +
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
 	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
@@ -55,8 +57,8 @@ var (
 		`\bnot in (?:the )?route list\b|\b(?:doesn't|does not) have an? (?:[\w.]+ )?(?:account|mailbox)\b|\bover ?quota\b|\bquota exceeded\b|` +
 		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size limit|maximum (?:message )?size|message size)\b|\binsufficient (?:system )?storage\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
-		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\binvalid (?:recipient|address|mailbox)\b|` +
-		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't) relay\b|\btoo much mail data\b|` +
+		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\b[45]\.4\.1\b[^\n]{0,80}?\baccess denied\b|\binvalid (?:recipient|address|mailbox)\b|` +
+		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't|not permitted to) relay\b|\btoo much mail data\b|` +
 		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\binactive (?:user|account|mailbox|recipient)\b|` +
 		`\b(?:user|account|mailbox)(?: account)? (?:status )?(?:is )?(?:suspended|locked|not activated)\b|\b(?:address|mailbox|account) no longer exists\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
 	// Postfix's reject_rhsbl_*: the sender's own name refused by a domain list
@@ -86,12 +88,27 @@ var (
 		`\b(?:ip|address|host|network|client|sender|server|mail from)\b[^\n]{0,40}?\b(?:not allowed|blocked|denied|refused|banned|rejected)\b`)
 )
 
+// rcptPrefixRE is Postfix's "Recipient address rejected:", which it puts
+// before whatever refused the mail at RCPT (a greylist, a policy service, a
+// blacklist, an unknown user): the words after it say which.
+var rcptPrefixRE = lazyre.New(`(?i)\brecipient address rejected:`)
+
+// fold is text as one line for the patterns of a cause: line ends, indents
+// and a wrapped reply's continuation codes ("550-") taken out, so that a
+// phrase wrapped across lines ("your reverse\nDNS") reads as written; and
+// Postfix's "Recipient address rejected:" prefix, which says nothing of why.
+func fold(text string) string {
+	text = contCodeRE().ReplaceAllLiteralString(text, "\n")
+	text = rcptPrefixRE().ReplaceAllLiteralString(text, "")
+	return strings.Join(strings.Fields(text), " ")
+}
+
 // Classify says why the receiver refused the mail, from its own words (Said),
 // the lists it names (hinted) and its provider's block (rep.Provider).
 func Classify(rep *Report, hinted []*catalog.List) Cause {
-	said := rep.Said()
+	said, diag := fold(rep.Said()), fold(rep.Diagnostic)
 	switch {
-	case rep.AboutReverseDNS():
+	case rdnsRE().MatchString(said):
 		return Cause{CauseRDNS, "Reverse DNS: the receiver refused the sending address because it has no PTR record, " +
 			"or its PTR name does not resolve back to it. Not a blacklist."}
 	case rateRE().MatchString(said) && (deferred(rep) || rep.Provider != nil && rep.Provider.rate):
@@ -118,19 +135,30 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 		return Cause{CauseOther, "The receiver could not verify your sending address or its domain (its DNS has no " +
 			"usable MX or A record, or the callout to your mail server failed): fix your domain's DNS and mail server; not a blacklist."}
 	case (recipientRE().MatchString(said) || recipientCodeRE().MatchString(rep.Enhanced) && codeSaid(rep)) &&
-		!listWordRE().MatchString(rep.Diagnostic):
+		!listWordRE().MatchString(diag):
 		return Cause{CauseRecipient, "A recipient problem (" + recipientWhat(said, rep.Enhanced) +
 			"): not a blacklist problem; nothing to check."}
 	case laterRE().MatchString(said) || rateRE().MatchString(said):
 		return Cause{CauseRate, rateWords(rep)}
 	case weakRecipientRE().MatchString(said):
 		return Cause{CauseRecipient, "A recipient problem (the mailbox is unavailable): not a blacklist problem; nothing to check."}
-	case reputationRE().MatchString(rep.Diagnostic):
+	}
+	return unnamedCause(rep, diag)
+}
+
+// unnamedCause is the cause of a reply that names no list, provider or
+// recipient problem: a list or a reputation in its words, a deferral, or none.
+func unnamedCause(rep *Report, diag string) Cause {
+	unnamed := Cause{CauseBlacklist, "A block list the receiver does not name (its own, or a public one): " +
+		"the address or domain the mail came from was refused."}
+	switch {
+	case listWordRE().MatchString(diag): // a list named as the reason outweighs advice to check a reputation
+		return unnamed
+	case reputationRE().MatchString(diag):
 		return Cause{CauseProvider, "The receiver's own reputation system refused the sending address or domain; " +
 			"no public blacklist names it, and only the receiver's postmaster pages say how to improve it."}
-	case unnamedListRE().MatchString(rep.Diagnostic):
-		return Cause{CauseBlacklist, "A block list the receiver does not name (its own, or a public one): " +
-			"the address or domain the mail came from was refused."}
+	case unnamedListRE().MatchString(diag):
+		return unnamed
 	case deferred(rep):
 		return Cause{CauseRate, rateWords(rep)}
 	}

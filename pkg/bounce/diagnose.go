@@ -31,6 +31,7 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	h.zones(cat, lower)
 	h.keyedZones(cat, lower)
 	h.names(cat, text, lower)
+	h.operators(cat, text, lower)
 	h.unknownZones(cat, lower)
 	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
 	// is a domain, so the named operator's domain lists are the ones to ask
@@ -216,6 +217,29 @@ func (h *hinter) names(cat *catalog.Catalog, text, lower string) {
 					}
 					break
 				}
+			}
+		}
+	}
+}
+
+// operatorRE is an operator's name that may stand for its list: one word
+// ("Abusix"), not a sentence ("The Spamhaus Project").
+var operatorRE = lazyre.New(`^[A-Za-z][A-Za-z0-9]{4,}$`)
+
+// operators finds lists named by their operator's one-word name where it is
+// named as a list ("IP blocked by Abusix"): the operator's default list of
+// addresses stands for it, unless a list of that operator is named already.
+func (h *hinter) operators(cat *catalog.Catalog, text, lower string) {
+	for _, l := range cat.Lists {
+		op := strings.ToLower(l.Operator)
+		if !l.Default || l.Subjects() != catalog.KindIP || !operatorRE().MatchString(l.Operator) || commonWords[op] ||
+			slices.ContainsFunc(h.out, func(o *catalog.List) bool { return o.Operator == l.Operator }) {
+			continue
+		}
+		for i := range wordsAt(lower, op) {
+			if !h.inZone(i) && namedAsList(lower, i, len(op)) && !inLink(lower, i) {
+				h.add(l, text[i:i+len(op)], "name")
+				break
 			}
 		}
 	}

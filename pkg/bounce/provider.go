@@ -10,12 +10,12 @@ import (
 var (
 	msCodeRE = lazyre.New(`(?i)\bS3(?:113|114|140|150)\b|\b[45]\.7\.6(?:0[6-9]|[1-4]\d|50)\b|banned sending ip|` +
 		`\b(?:SC|DY|OU)-00\d\b|messages from (?:\S+ )?weren't sent|\b[45]\.7\.5(?:0[0-9]|1[0-9]|20)\b|\bAS\(\d{3,5}\)|` +
-		`\(AS\d{3,5}\)|\bFBLW15\b|delist@messaging\.microsoft\.com`)
+		`\(AS\d{3,5}\)|\bFBLW15\b|delist@messaging\.microsoft\.com|part of their network is on our block list`)
 	// a public list named in a Microsoft reply: "blocked using Spamhaus ... (AS3130)"
 	publicListRE = lazyre.New(`(?i)\bblocked using (?:spamhaus|spamcop|barracuda|[a-z0-9-]+\.[a-z0-9.-]+\.(?:org|net|com))\b`)
 	gmailRE      = lazyre.New(`(?i)gmail|google\.com|googlemail|\bgsmtp\b`)
 	yahooRE      = lazyre.New(`(?i)yahoo|aol\.com|\bymail\b`)
-	yahooCodeRE  = lazyre.New(`\b(?:TSS0[1-9]|TS0[1-3]|PH01)\b|\b5\.7\.9\b`)
+	yahooCodeRE  = lazyre.New(`\b(?:TSS\d{2}|TS0[1-3]|IPTS\d{2}|PH01)\b|\b5\.7\.9\b`)
 	// words, not substrings: the "rate" in "auto-generated" is no rate limit
 	gmailAuthRE       = lazyre.New(`(?i)\b(?:dmarc|unauthenticated)\b`)
 	gmailReputationRE = lazyre.New(`(?i)\b(?:unsolicited|rate(?:[ -]?limit(?:ed|ing)?)?|reputation|suspicious|not authorized to send email directly|NotAuthorizedError)\b`)
@@ -25,8 +25,18 @@ var (
 // from the receiver's words alone (Report.Said) and the rejecting host's name:
 // never from the bounce's own transport headers. text is the whole bounce, no
 // longer read (kept for callers). Code says what the provider's code means.
+//
+// A receiver that names a public list the catalog holds as the reason ("IP
+// blocked by Abusix", "in Spamhaus's list") refused by that list, not by its
+// own: HintedLists, run first, has recorded it in rep.Hints, and no provider
+// is said.
 func DetectProvider(rep *Report, text string) *Provider {
 	_ = text
+	for _, h := range rep.Hints {
+		if h.List != "" {
+			return nil
+		}
+	}
 	all := rep.Said() + " " + rep.Server.Name
 	p := detectProvider(rep, all)
 	if p != nil {
@@ -89,7 +99,11 @@ var ownLists = []struct {
 	{lazyre.New(`(?i)dnsbl-lookup\.cgi|ipcheck\.proofpoint\.com`), "proofpoint", Provider{Name: "Proofpoint",
 		Why:    "Proofpoint's own reputation list refused the sending address; no public blacklist query shows it.",
 		Remedy: "Request removal at https://ipcheck.proofpoint.com/ (or the link in the bounce).", ipList: true}},
-	{lazyre.New(`AUP#[A-Z]+`), "cox", Provider{Name: "Cox",
+	{lazyre.New(`AUP#(?:In|Out)-\d{3,4}\b|spectrum\.net/support/internet/understanding-email-error-codes`), "spectrum",
+		Provider{Name: "Spectrum (Charter)",
+			Why:    "Spectrum's own filter refused the mail (an AUP# code); no public blacklist query shows it.",
+			Remedy: "Look the code up on Spectrum's email error-code page linked in the bounce and use its unblock form."}},
+	{lazyre.New(`AUP#[A-Z]{2,}\b`), "cox", Provider{Name: "Cox",
 		Why:    "Cox's own block list refused the sending address (an AUP code); no public blacklist query shows it.",
 		Remedy: "Follow the link in the bounce to Cox's unblock request.", ipList: true}},
 	{lazyre.New(`(?i)host network not allowed|\benvelope blocked\b|community\.mimecast\.com`), "mimecast", Provider{Name: "Mimecast",
