@@ -116,7 +116,7 @@ var (
 	enhancedRE = lazyre.New(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
 	emailRE    = lazyre.New(`(?i)[a-z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+`)
 	// where MTAs put the remote server's words
-	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|refused to talk to me:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic[- ]code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
+	saidRE = lazyre.New(`(?i)(remote host said:|\bsaid:|\breason:|refused to talk to me:|^talk to me:|\bhost\s+\S+\s+\[[0-9a-f.:]+\]:|smtp error from remote mail server|remote server returned|diagnostic[- ]code:|the response from the remote server was:|the error that the other server returned was:|<<<\s|server response:|remote server said:)`)
 	// who rejected
 	postfixHostRE = lazyre.New(`(?i)\bhost\s+([a-z0-9.-]+\.[a-z]{2,})\s*\[([0-9a-f.:]+)\]`)
 	qmailHostRE   = lazyre.New(`(?m)^\s*((?:\d{1,3}\.){3}\d{1,3}) (?:failed after|does not like)`)
@@ -725,15 +725,41 @@ func replyFrom(lines []string, start, col int) (string, int) {
 	if first != "" {
 		parts = append(parts, first)
 	}
-	parts, n := continuation(parts, lines[start+1:])
+	upTo := -1
+	if postfixSaidRE().MatchString(lines[start][:col]) {
+		upTo = postfixBlockEnd(lines[start+1:])
+	}
+	parts, n := continuation(parts, lines[start+1:], upTo)
 	return strings.Join(parts, " "), start + 1 + n
 }
 
-// continuation adds to parts the lines that continue a reply.
-func continuation(parts, lines []string) ([]string, int) {
+// postfixSaidRE is where Postfix's bounce quotes a reply: "host H[IP] said:",
+// "refused to talk to me:" (wrapped as "refused to\ntalk to me:").
+var postfixSaidRE = lazyre.New(`\bsaid:\s*$|\btalk to me:\s*$`)
+
+// postfixBlockEnd is the last of lines that still belong to a reply Postfix
+// wrapped when a paste lost its indent, or -1: the lines up to a blank one,
+// a next recipient ("<user@example.com>: ...") or a report's field
+// ("Reporting-MTA: ..."), at most 8 of them.
+func postfixBlockEnd(lines []string) int {
+	end := -1
+	for i, l := range lines[:min(len(lines), 8)] {
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "<") || fieldLineRE().MatchString(t) {
+			break
+		}
+		end = i
+	}
+	return end
+}
+
+var fieldLineRE = lazyre.New(`^[A-Za-z][A-Za-z0-9-]*: `)
+
+// continuation adds to parts the lines that continue a reply: indented
+// ones, ones with the reply's code, and those up to upTo (a Postfix block's).
+func continuation(parts, lines []string, upTo int) ([]string, int) {
 	// Postfix's reply ends in "(in reply to ... command)": the lines up to it
 	// belong to it even when a paste lost their indent
-	upTo := -1
 	for i, l := range lines[:min(len(lines), 5)] {
 		if strings.TrimSpace(l) == "" {
 			break

@@ -680,3 +680,23 @@ func TestSpamhausDomainLink(t *testing.T) {
 		t.Errorf("lists %v, named %v", ids, rep.NamedDomains)
 	}
 }
+
+// A reply Postfix wrapped, pasted with its indent lost, is read whole: what
+// blcheck says the receiver said ends where the receiver's words end (the
+// next recipient, a report's field, a blank line), not at the first line end.
+func TestPostfixReplyWithoutIndentIsReadWhole(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<u@free.fr>: delivery temporarily suspended: host\nmx2.free.fr[212.27.42.59] refused to talk to me: 421 Refused. Your reverse\nDNS entry does not resolve.\n",
+			"421 Refused. Your reverse DNS entry does not resolve."},
+		{"<u@wanadoo.fr>: host smtp-in.orange.fr[80.12.26.32] refused to\ntalk to me: 550 opmta1 Adresse IP source\nbloquee par Abusix. IP blocked by Abusix, OFR004_100 please visit\nhttps://lookup.abusix.com/search?q=203.0.113.126 [100]\n\n<v@neuf.fr>: host smtp-in.sfr.fr[93.17.128.123] said: 554 5.7.1 no\n",
+			"550 opmta1 Adresse IP source bloquee par Abusix. IP blocked by Abusix, OFR004_100 please visit https://lookup.abusix.com/search?q=203.0.113.126 [100]"},
+		{"<u@example.com>: host mx.example.com[192.0.2.1] said: 550 5.7.1 blocked\n<v@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1 unknown\n",
+			"550 5.7.1 blocked"},
+		{"<u@example.com>: host mx.example.com[192.0.2.1] said:\n554 5.7.1 Service unavailable\nReporting-MTA: dns; mail.example.org\n",
+			"554 5.7.1 Service unavailable"},
+	} {
+		if got := ParseBytes([]byte(tc.in)).Diagnostic; got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
