@@ -241,13 +241,36 @@ func sniff(head []byte) kind {
 		return kindMbox
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	if bytes.HasPrefix(t, []byte("<")) {
+	if bytes.HasPrefix(t, []byte("<")) || utf16XML(head) {
 		return kindXML
 	}
 	if isHeaderStart(head) {
 		return kindMessage
 	}
 	return kindNone
+}
+
+// utf16XML says whether head begins as XML in UTF-16 does: a byte order
+// mark, or a zero byte beside the first '<' (white space may come first).
+func utf16XML(head []byte) bool {
+	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
+		head = head[2:]
+	}
+	for i := 0; i+1 < len(head); i += 2 {
+		lo, hi := head[i], head[i+1]
+		if lo == 0 { // big endian
+			lo, hi = hi, lo
+		}
+		switch {
+		case hi != 0:
+			return false
+		case lo == '<':
+			return true
+		case lo != ' ' && lo != '\t' && lo != '\r' && lo != '\n':
+			return false
+		}
+	}
+	return false
 }
 
 // isHeaderStart says whether data begins as an RFC 5322 header field does: a

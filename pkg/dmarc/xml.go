@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -60,15 +61,25 @@ const maxText = 1024
 // never silently left out. Bytes that are no XML after a report are passed
 // over only if nothing but white space and NUL bytes follows them (padding).
 func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
-	// invalid UTF-8 (a reporter's Latin-1 byte in a text field) becomes U+FFFD
-	// instead of failing the whole report; a BOM is dropped
 	// the decoder reads from in, a ByteReader it does not buffer again: after an
 	// error, what it has not read is still in in (also once a declared charset
 	// has it read through a decoding reader)
 	g := &runGuard{r: r}
-	in := bufio.NewReader(transform.NewReader(g, unicode.UTF8BOM.NewDecoder()))
+	raw := bufio.NewReader(g)
+	head, _ := raw.Peek(1024)
+	var in *bufio.Reader
+	decoded := true // in is UTF-8 already: a declared encoding is not applied again
+	switch t := textDecoder(head); {
+	case t != nil:
+		in = bufio.NewReader(transform.NewReader(raw, t))
+	default:
+		in, decoded = raw, false
+	}
 	dec := xml.NewDecoder(in)
 	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if decoded {
+			return r, nil
+		}
 		cr, err := charset.NewReaderLabel(label, r)
 		if err != nil {
 			return nil, err
@@ -88,6 +99,8 @@ func parseReports(r io.Reader, maxDepth int, add func(*report) error) error {
 		switch {
 		case err != nil && reports > 0 && !p.root && !errors.As(err, &tl):
 			return afterReport(err, in, g)
+		case err != nil && p.base == -1 && !errors.As(err, &tl): // a root that holds no element
+			return errNotReport
 		case err != nil:
 			return xmlError(err)
 		}
@@ -174,6 +187,42 @@ func xmlError(err error) error {
 	return err // the reader's own: a limit, a truncated or corrupt compressed stream
 }
 
+// textDecoder is how the text of an XML document that begins with head is
+// made UTF-8 before the decoder reads it, or nil when the encoding its
+// declaration names is to be applied instead (ISO-8859-1, windows-1252: a
+// charset that is not Unicode, whose bytes are ASCII's for the markup). A
+// byte order mark wins over a declaration (reports saved by Windows tools in
+// UTF-16); UTF-16 without one is known by its zero bytes around the first
+// '<'. UTF-8, the default, has its invalid bytes (a reporter's Latin-1 byte in
+// a text field) made U+FFFD instead of failing the whole report; a declaration
+// of UTF-16 over text that is not (.NET writes one into the UTF-8 it saves) is
+// UTF-8 too.
+func textDecoder(head []byte) transform.Transformer {
+	switch {
+	case bytes.HasPrefix(head, []byte("<\x00")):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder()
+	case bytes.HasPrefix(head, []byte("\x00<")):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder()
+	}
+	utf8 := unicode.BOMOverride(unicode.UTF8.NewDecoder())
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) || bytes.HasPrefix(head, []byte("\xff\xfe")) ||
+		bytes.HasPrefix(head, []byte("\xfe\xff")) {
+		return utf8
+	}
+	m := declEncoding.FindSubmatch(head)
+	if m == nil {
+		return utf8
+	}
+	enc, name := charset.Lookup(string(m[1]))
+	if enc == nil || name == "utf-8" || strings.HasPrefix(name, "utf-16") {
+		return utf8 // an unknown label: read as UTF-8, as the records are ASCII
+	}
+	return nil
+}
+
+// declEncoding finds the encoding an XML declaration names.
+var declEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
+
 // parser follows the element path of a report, keeping what it needs.
 type parser struct {
 	rep      *report
@@ -184,17 +233,17 @@ type parser struct {
 	maxDepth int
 	root     bool // <feedback> seen
 	done     bool // </feedback> seen
+	// base is 1 when <feedback> is the first element inside another root
+	// (ikea.com's <xs:schema>), not the root: path[base:] is the report's
+	base int
 }
 
 func (p *parser) token(tok xml.Token) error {
 	switch t := tok.(type) {
 	case xml.StartElement:
 		name := strings.ToLower(t.Name.Local)
-		if len(p.path) == 0 {
-			if name != "feedback" {
-				return errNotReport
-			}
-			p.root = true
+		if err := p.start(name); err != nil {
+			return err
 		}
 		p.path = append(p.path, name)
 		if len(p.path) > p.maxDepth {
@@ -217,20 +266,39 @@ func (p *parser) token(tok xml.Token) error {
 		}
 		p.path = p.path[:len(p.path)-1]
 		p.text.Reset()
-		if len(p.path) == 0 {
+		switch {
+		case p.root && len(p.path) == p.base:
 			p.done = true
+		case len(p.path) == 0: // a wrapper that held no report
+			return errNotReport
 		}
+	}
+	return nil
+}
+
+// start checks where an element starts: a report's root is <feedback>, or
+// <feedback> as the first element inside the document's root (a wrapper).
+func (p *parser) start(name string) error {
+	switch {
+	case len(p.path) == 0 && name == "feedback":
+		p.root = true
+	case len(p.path) == 0:
+		p.base = -1 // a wrapper, if <feedback> comes first in it
+	case p.base == -1 && name == "feedback":
+		p.root, p.base = true, 1
+	case p.base == -1:
+		return errNotReport
 	}
 	return nil
 }
 
 // at says whether the current path is exactly names.
 func (p *parser) at(names ...string) bool {
-	if len(p.path) != len(names) {
+	if !p.root || len(p.path)-p.base != len(names) {
 		return false
 	}
 	for i, n := range names {
-		if p.path[i] != n {
+		if p.path[p.base+i] != n {
 			return false
 		}
 	}
