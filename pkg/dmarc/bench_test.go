@@ -127,7 +127,7 @@ func BenchmarkDirectory10k(b *testing.B) {
 // FuzzRead reads anything as a report file: no panic, no unbounded read, and
 // a result that adds up.
 func FuzzRead(f *testing.F) {
-	for _, dir := range []string{"parsedmarc", "dmarc-report-viewer", "dmarc-report-converter"} {
+	for _, dir := range []string{"parsedmarc", "dmarc-report-viewer", "dmarc-report-converter", "heldout", "heldout-wrapped"} {
 		files, _ := filepath.Glob(filepath.Join("testdata/samples", dir, "*"))
 		for _, name := range files {
 			if data, err := os.ReadFile(name); err == nil {

@@ -14,7 +14,13 @@ The rules are the contract's (../../../../shared/spec/contract.md, "DMARC
 aggregate reports"), written here without looking at the Go reader:
 - a report is XML whose root element's local name is "feedback"; names are
   read by local name, without regard to case; values are trimmed;
-- text that is not valid UTF-8 is read with U+FFFD for the bad bytes;
+- text is decoded as its byte order mark says (UTF-8, UTF-16), else as its
+  XML declaration names (labels as the WHATWG Encoding standard reads them:
+  ISO-8859-1 is windows-1252), else as UTF-8; a declaration of UTF-16 over
+  text without its zero bytes, or of an unknown encoding, is read as UTF-8;
+  text that is not valid UTF-8 is read with U+FFFD for the bad bytes;
+- a report is also <feedback> as the first element inside another root, even
+  if that root is never closed (ikea.com's <xs:schema> wrapper);
 - the same report (org_name compared without case, report_id, the policy_published
   domain and the date range) is read once: reporters reuse a report_id for a
   domain's reports of other days, and for other domains' reports;
@@ -23,6 +29,7 @@ aggregate reports"), written here without looking at the Go reader:
 - gzip: its first member only (a line break after it is not a second member);
 - zip: every member; e-mail messages: every MIME part, decoded.
 """
+import codecs
 import email
 import email.policy
 import gzip
@@ -31,6 +38,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -54,7 +62,7 @@ def local(tag):
 
 
 def child(el, name):
-    for c in el:
+    for c in el if el is not None else ():
         if local(c.tag) == name:
             return c
     return None
@@ -68,18 +76,53 @@ def text(el, *path):
     return (el.text or "").strip() if el is not None else ""
 
 
+WHATWG = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+
+
+def decode(data):
+    """The document's text, decoded as the module's docstring says."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", "replace")
+    if data[:3] == b"\xef\xbb\xbf":
+        return data[3:].decode("utf-8", "replace")
+    if data[:2] == b"<\x00":
+        return data.decode("utf-16-le", "replace")
+    if data[:2] == b"\x00<":
+        return data.decode("utf-16-be", "replace")
+    m = re.match(rb"""\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", data)
+    enc = m.group(1).decode().lower() if m else "utf-8"
+    enc = WHATWG.get(enc, enc)
+    try:
+        if enc.replace("-", "").startswith("utf16"):
+            enc = "utf-8"
+        codecs.lookup(enc)
+    except LookupError:
+        enc = "utf-8"
+    return data.decode(enc, "replace")
+
+
+# a root element whose first element is a whole <feedback>
+WRAPPED = re.compile(r"\s*<([\w:.-]+)[^>]*>\s*(<(?:[\w.-]+:)?feedback[\s>].*?</(?:[\w.-]+:)?feedback\s*>)", re.S)
+
+
 def parse_xml(data):
-    s = data.decode("utf-8", "replace").lstrip("\ufeff")
+    s = decode(data)
     if s.startswith("<?xml"):
         s = s[s.index("?>") + 2:]
     try:
         root = ET.fromstring(s)
     except ET.ParseError as e:
+        m = WRAPPED.match(s)
+        if m and local(m.group(1)) != "feedback":
+            return parse_xml(m.group(2).encode())
         if "feedback" not in s[:2000]:
             raise NotReport(str(e))
         raise Unread("XML: %s" % e)
     if local(root.tag) != "feedback":
-        raise NotReport("root is %s" % root.tag)
+        first = next(iter(root), None)
+        if first is None or local(first.tag) != "feedback":
+            raise NotReport("root is %s" % root.tag)
+        root = first
     rep = {"org": text(root, "report_metadata", "org_name"),
            "id": text(root, "report_metadata", "report_id"),
            "domain": text(root, "policy_published", "domain").lower().rstrip("."),
@@ -140,7 +183,7 @@ def sniff_read(data):
         if not d.eof:
             raise Unread("zlib: truncated")
         return sniff_read(out)
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or re.match(rb"(\xff\xfe|\xfe\xff)?(\x00?[ \t\r\n]\x00?)*(<\x00|\x00<)", data):
         return parse_xml(data)
     if data.startswith(b"From "):
         reps = []
