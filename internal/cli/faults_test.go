@@ -102,11 +102,12 @@ func TestHelpIntoFullDisk(t *testing.T) {
 	}
 }
 
-// Help, usage and --version piped into a reader that stops early (`| head`)
+// Help, usage, --version and the catalog (`blcheck lists`) piped into a reader
+// that stops early (`| head`)
 // end quietly with exit 0, as other tools' do: unlike a full disk, that pipe
 // lost nothing its reader wanted.
 func TestHelpIntoClosedPipe(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"help", "scan"}, {"--version"}} {
+	for _, args := range [][]string{{"--help"}, {"help", "scan"}, {"--version"}, {"lists"}, {"lists", "--format", "json"}} {
 		var errb bytes.Buffer
 		s := &streams{in: strings.NewReader(""), out: closedPipe{}, err: &errb,
 			getenv: func(string) string { return "" }, resolv: filepath.Join(t.TempDir(), "none")}

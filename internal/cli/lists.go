@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -76,9 +78,16 @@ func newListsCmd(s *streams) *cobra.Command {
 				}
 			}
 			if o.format == "json" {
-				return report.WriteJSON(s.out, report.CatalogEntries(shown))
+				err = report.WriteJSON(s.out, report.CatalogEntries(shown))
+			} else {
+				err = report.ListsTable(s.out, shown, s.getenv)
 			}
-			return report.ListsTable(s.out, shown, s.getenv)
+			if errors.Is(err, syscall.EPIPE) {
+				// `blcheck lists | head`: the reader had what it wanted, and the
+				// catalog holds no verdict to lose (unlike --probe's health)
+				return nil
+			}
+			return err
 		},
 	}
 	cmd.SetFlagErrorFunc(flagError)
