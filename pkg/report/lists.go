@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -143,7 +144,9 @@ type ProbeDoc struct {
 	Health string `json:"health"`
 	Detail string `json:"detail,omitempty"`
 	RTTms  int64  `json:"rtt_ms"`
-	Asked  string `json:"asked"` // resolver, or direct: at the list's own name servers
+	// Asked is resolver, or direct: at the list's own name servers; absent
+	// for a list that was not asked at all (needs-key: no key is set)
+	Asked string `json:"asked,omitempty"`
 }
 
 // NewProbeDocument builds the JSON output of a probe run.
@@ -166,7 +169,8 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 	t.init()
 	t.directProblems(res)
 	t.resolverProblem(res, resolvers)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer // a row without a detail ends at its RTT, not in padding
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LIST\tZONE\tHEALTH\tASKED\tRTT\tDETAIL")
 	counts := map[dnsbl.HealthState]int{}
 	for _, l := range res.Lists {
@@ -176,10 +180,19 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 		if h.RTT > 0 {
 			rtt = fmt.Sprintf("%dms", h.RTT.Milliseconds())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.List.ID, l.Zone, h.State, askedOf(l), rtt, Sanitize(h.Detail, 160))
+		asked := string(askedOf(l))
+		if asked == "" {
+			asked = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.List.ID, l.Zone, h.State, asked, rtt, Sanitize(h.Detail, 160))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
 	}
 	var parts []string
 	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthUntested, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
@@ -198,9 +211,13 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 	return err
 }
 
-// askedOf is how a list's health was asked.
+// askedOf is how a list's health was asked: "" when it was not asked at all
+// (a keyed list without its key, a list no subject of the run was asked of).
 func askedOf(l dnsbl.ListHealth) dnsbl.Asked {
-	if l.Direct {
+	switch {
+	case l.Health.State == dnsbl.HealthNeedsKey, l.Health.State == dnsbl.HealthUnused:
+		return ""
+	case l.Direct:
 		return dnsbl.AskedDirect
 	}
 	return dnsbl.AskedResolver

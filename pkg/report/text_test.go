@@ -258,3 +258,35 @@ func TestTextRewritingResolverTargetsSummedUp(t *testing.T) {
 		t.Errorf("%d named\n%s", n, out)
 	}
 }
+
+// TestProbeNotAsked: a keyed list without its key was not asked, so the probe
+// says no way of asking for it (it said "resolver"), in text and in JSON; and
+// no row of the table ends in padding.
+func TestProbeNotAsked(t *testing.T) {
+	cat := catalog.Default()
+	res := &dnsbl.Result{Lists: []dnsbl.ListHealth{
+		{List: cat.ByID("spamhaus-zen"), Zone: "zen.spamhaus.org", Health: dnsbl.Health{State: dnsbl.HealthOK, RTT: 7 * time.Millisecond}},
+		{List: cat.ByID("spamhaus-dqs-zen"), Zone: "{key}.zen.dq.spamhaus.net",
+			Health: dnsbl.Health{State: dnsbl.HealthNeedsKey, Detail: "needs an account key in $BLCHECK_SPAMHAUS_DQS_KEY"}},
+	}}
+	var b bytes.Buffer
+	if err := ProbeTable(&b, res, []string{"127.0.0.1:53"}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasSuffix(l, " ") {
+			t.Errorf("row ends in spaces: %q", l)
+		}
+		f := strings.Fields(l)
+		switch {
+		case len(f) > 3 && f[0] == "spamhaus-zen" && f[3] != "resolver":
+			t.Errorf("an asked list: ASKED %q, want resolver: %q", f[3], l)
+		case len(f) > 3 && f[0] == "spamhaus-dqs-zen" && f[3] != "-":
+			t.Errorf("a list not asked: ASKED %q, want -: %q", f[3], l)
+		}
+	}
+	doc := NewProbeDocument(res, []string{"127.0.0.1:53"})
+	if doc.Lists[0].Asked != "resolver" || doc.Lists[1].Asked != "" {
+		t.Errorf("JSON asked: %q and %q, want resolver and none", doc.Lists[0].Asked, doc.Lists[1].Asked)
+	}
+}
