@@ -122,3 +122,38 @@ func TestScanSubjectCountedOnce(t *testing.T) {
 		t.Errorf("json: %s", js.stdout)
 	}
 }
+
+// The relays in a message's Received headers are checked as receivers that
+// read the headers check them: the server that delivered it as a mail sender
+// (its PBL listing counts), an earlier relay by what makes it suspect (its
+// XBL listing counts, as the seed's home computer's did); a copy from the
+// Sent folder, whose only hop is the sender's own submission, fails on XBL
+// and only notes PBL.
+func TestScanReceived(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "198.51.100.8", []string{"127.0.0.10"})
+	srv.List("zen.spamhaus.org", "192.0.2.4", []string{"127.0.0.4"}, "https://check.spamhaus.org/query/ip/192.0.2.4")
+	srv.List("zen.spamhaus.org", "192.0.2.5", []string{"127.0.0.10"})
+	dir := t.TempDir()
+	write := func(name, received string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(received+"From: person@example.org\nSubject: hi\n\nHello.\n"), 0o644)
+		return p
+	}
+	delivered := write("delivered.eml",
+		"Received: from smtp.isp.example (smtp.isp.example [198.51.100.8]) by mx.example.net with ESMTP\n"+
+			"Received: from pc.isp.example (pc.isp.example [192.0.2.4]) by smtp.isp.example with ESMTPSA\n")
+	sent := write("sent.eml", "Received: from pc.isp.example (pc.isp.example [192.0.2.5]) by smtp.isp.example with ESMTPSA\n")
+	r := []string{"-r", srv.Addr, "--timeout", "300ms", "--retries", "0", "-l", "zen,dbl", "-o", "json"}
+
+	got := runCLI(t, nil, "", append([]string{"scan", delivered}, r...)...)
+	if got.code != 1 || strings.Count(got.stdout, `"status": "listed"`) != 2 ||
+		!strings.Contains(got.stdout, "Received header (the server that delivered the message)") ||
+		!strings.Contains(got.stdout, "Received header (an earlier relay)") {
+		t.Errorf("delivered: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	got = runCLI(t, nil, "", append([]string{"scan", sent}, r...)...)
+	if got.code != 0 || !strings.Contains(got.stdout, `"status": "noted"`) || strings.Contains(got.stdout, `"status": "listed"`) {
+		t.Errorf("sent copy on PBL only: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+}

@@ -24,10 +24,12 @@ type scanOptions struct {
 
 const scanLong = `Check a newsletter or a message before it is sent, the way receiving filters
 will: every link, resource, e-mail address and the headers receivers look at (From,
-Reply-To, Return-Path, Sender, List-Unsubscribe, Message-ID, DKIM-Signature d=).
+Reply-To, Return-Path, Sender, List-Unsubscribe, Message-ID, DKIM-Signature d=),
+and the public address each Received header says the message came from.
 Each host's registered domain is checked on the domain lists and its A/AAAA
 addresses on the IP lists; a host found several times is checked once, and every
-place it appears is reported.
+place it appears is reported. A relay's address is judged as receivers that read
+the headers judge it: by what makes it suspect (XBL, SBL), not by PBL.
 
 FILE is an HTML file, a Markdown or plain-text file, or a message (.eml, RFC 5322)
 with MIME parts in quoted-printable or base64 and any declared charset (UTF-16
@@ -95,7 +97,7 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 			return err
 		}
 		size += n
-		items = append(items, got.Items...)
+		items = append(append(items, got.Items...), got.Relays...)
 		warnings = append(warnings, got.Warnings...)
 		unread = append(unread, got.Unread...)
 	}

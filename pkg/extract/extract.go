@@ -45,6 +45,11 @@ type Item struct {
 	Host string // lower case; an IP address or a host name as written (IDN not yet converted)
 	Raw  string // the URL or address as found
 	Loc  Location
+	// Sender is set for the address of the server that delivered a message
+	// (its Received headers say so): judged as a mail sender, every listing
+	// counting, where a link's host, or an earlier relay's address, counts
+	// only for what makes it suspect.
+	Sender bool
 }
 
 // MaxSize bounds what is read from one input.
@@ -63,6 +68,10 @@ type Findings struct {
 	// nested too deep, a multipart broken off): what it held was not checked,
 	// so a result built on these findings is incomplete.
 	Unread []string
+	// Relays are the public addresses a message's Received headers say it came
+	// from, newest first: the relays receivers look up in the headers. Apart
+	// from Items, since they are the message's path, not its content.
+	Relays []Item
 }
 
 // File extracts items from one input (an .eml message, HTML, Markdown or plain
@@ -87,7 +96,7 @@ func File(r io.Reader, name string) (*Findings, error) {
 	default:
 		x.text(data, "", 1, "text")
 	}
-	return &Findings{Items: x.items, Warnings: x.warnings, Unread: x.unread}, nil
+	return &Findings{Items: x.items, Warnings: x.warnings, Unread: x.unread, Relays: x.relays}, nil
 }
 
 // binaryMagic are the starts of files that hold no text to read: archives,
@@ -126,10 +135,13 @@ func asText(data []byte) ([]byte, error) {
 var ErrNotText = errors.New("not text")
 
 type extractor struct {
-	file     string
-	items    []Item
-	warnings []string
-	unread   []string
+	file   string
+	items  []Item
+	relays []Item
+	// relaysRead is set once the message's own Received headers are read
+	relaysRead bool
+	warnings   []string
+	unread     []string
 	// the part being read: the file line its body starts at, and whether its
 	// lines are the file's (no transfer encoding)
 	partBase  int

@@ -83,6 +83,10 @@ func (x *extractor) message(data []byte, part string, firstLine int) {
 		}
 		x.textLine(v, line("Subject"), part, "Subject header")
 	}
+	if !x.relaysRead { // a forwarded message's (message/rfc822) relays are not the message's
+		x.relaysRead = true
+		x.received(msg.Header["Received"], receivedLines(data), firstLine)
+	}
 	for _, v := range msg.Header["Dkim-Signature"] {
 		if m := dkimDomainRE().FindStringSubmatch(strings.Join(strings.Fields(v), " ")); m != nil {
 			x.add(m[1], "d="+m[1], line("DKIM-Signature"), part, "DKIM-Signature d=")

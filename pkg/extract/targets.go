@@ -23,7 +23,8 @@ const IgnoredKnownGood = "ignored"
 // subdomains) and hosts that cannot be checked are returned as Ignored, never
 // dropped silently. A host of a link is checked as receivers check it: its
 // name and addresses, not its mail servers (NoMX), and its addresses only for
-// what makes a link suspect (Link).
+// what makes a link suspect (Link), as is an earlier relay's address; the
+// server that delivered a message (Item.Sender) is judged as a mail sender.
 func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location, []Ignored) {
 	// sized once: a newsletter with 100,000 links to distinct hosts grows no
 	// slice or map by doubling (which held twice its targets at the peak)
@@ -39,6 +40,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 	for _, it := range items {
 		if i, ok := index[it.Host]; ok {
 			locations[i] = append(locations[i], it.Loc)
+			targets[i].Link = targets[i].Link && !it.Sender
 			continue
 		}
 		if ig := ignored[it.Host]; ig != nil {
@@ -58,7 +60,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 			order = append(order, it.Host)
 			continue
 		}
-		t.NoMX, t.Link = true, true
+		t.NoMX, t.Link = true, !it.Sender
 		index[it.Host] = len(targets)
 		locations[len(targets)] = []Location{it.Loc}
 		targets = append(targets, t)
