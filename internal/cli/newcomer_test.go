@@ -692,6 +692,16 @@ func TestEmptyScan(t *testing.T) {
 		strings.Contains(got.stdout, "clean") || strings.Contains(got.err, "EOF") || !strings.Contains(got.err, "nothing to check") {
 		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
 	}
+	// hosts found, none of them a name in the DNS: said as not checked, and
+	// the run does not claim it found nothing
+	intranet := filepath.Join(t.TempDir(), "intranet.eml")
+	os.WriteFile(intranet, []byte("From: person@makita.skynet\nMessage-ID: <1@mail.corp.local>\n\nhi\n"), 0o644)
+	got = runWith(t, map[string]string{"BLCHECK_DIRECT": "never"}, nil, "scan", "-r", srv.Addr, intranet)
+	if got.code != exitClean || !strings.Contains(got.stdout, "mail.corp.local: under no top-level domain that exists (.local)") ||
+		!strings.Contains(got.stdout, "makita.skynet: under no top-level domain") || strings.Contains(got.stdout, "clean") ||
+		!strings.Contains(got.err, "no host found in "+intranet+" could be checked") {
+		t.Errorf("exit %d\n%s---\n%s", got.code, got.stdout, got.err)
+	}
 }
 
 // TestDMARCNoneRead: when no report could be read, the text says so, not

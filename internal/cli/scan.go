@@ -104,7 +104,10 @@ func runScan(ctx context.Context, s *streams, o *scanOptions, args []string) err
 	targets, found := plan(items, ignore)
 	limit.set(size, len(targets))
 	found.incomplete = append(found.incomplete, unread...) // what was in them was not checked
-	if len(targets) == 0 {
+	switch {
+	case len(targets) == 0 && len(found.ignored) > 0:
+		fmt.Fprintf(s.err, "blcheck: nothing to check: no host found in %s could be checked (see \"Not checked\")\n", strings.Join(args, ", "))
+	case len(targets) == 0:
 		fmt.Fprintf(s.err, "blcheck: nothing to check: no link, address or header host found in %s\n", strings.Join(args, ", "))
 	}
 	return execute(ctx, s, &o.resolverOptions, &o.outputOptions, lists, warnings, fixedInput(targets), found)

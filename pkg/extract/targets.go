@@ -20,8 +20,9 @@ const IgnoredKnownGood = "ignored"
 
 // Targets turns findings into targets to check, one per host, with every place
 // each was found (by target index). Hosts under ignore (domains, with their
-// subdomains) and hosts that cannot be checked are returned as Ignored, never
-// dropped silently. A host of a link is checked as receivers check it: its
+// subdomains), hosts that cannot be checked and names under no top-level
+// domain that exists (host.corp.local) are returned as Ignored, never dropped
+// silently. A host of a link is checked as receivers check it: its
 // name and addresses, not its mail servers (NoMX), and its addresses only for
 // what makes a link suspect (Link), as is an earlier relay's address; the
 // server that delivered a message (Item.Sender) is judged as a mail sender.
@@ -54,6 +55,9 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 			reason = "not a checkable host name"
 		case t.Kind == dnsbl.KindDomain && underAny(t.Host, ignore):
 			reason = IgnoredKnownGood
+		case t.Kind == dnsbl.KindDomain && noSuchTLD(t.Host):
+			reason = "under no top-level domain that exists (." + t.Host[strings.LastIndexByte(t.Host, '.')+1:] +
+				"): not a name receivers can look up"
 		}
 		if reason != "" {
 			ignored[it.Host] = &Ignored{Host: it.Host, Reason: reason, Locations: []Location{it.Loc}}
@@ -97,4 +101,14 @@ func parseHost(host string) (dnsbl.Target, error) {
 	}
 	t.Input, t.Host = host, host
 	return t, nil
+}
+
+// noSuchTLD reports whether host is under no top-level domain of the ICANN
+// section of the Public Suffix List (mail.corp.local, makita.skynet, a
+// Content-ID's 01d3ba12.f6c6aeb0): a name in no zone of the DNS. The names
+// tests and documentation use (RFC 2606's .test and .example), which a test
+// world answers, are names.
+func noSuchTLD(host string) bool {
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	return tld != "test" && tld != "example" && dnsbl.PublicRegistered(host) == ""
 }

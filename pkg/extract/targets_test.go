@@ -38,6 +38,12 @@ func TestTargetsOddHosts(t *testing.T) {
 		{"a_b.c_d.example.org", "example.org", "", ""},
 		{"my_shop.com", "", "", "not a checkable host name"},
 		{"com", "", "", "not a checkable host name"},
+		// names no DNS zone holds: an intranet's, a Content-ID's, a mistyped TLD
+		{"mail.corp.local", "", "", "under no top-level domain that exists (.local): not a name receivers can look up"},
+		{"makita.skynet", "", "", "under no top-level domain that exists (.skynet): not a name receivers can look up"},
+		{"01d3ba12.f6c6aeb0", "", "", "under no top-level domain that exists (.f6c6aeb0): not a name receivers can look up"},
+		{"xn--bcher-kva.example.de", "example.de", "", ""},
+		{"shop.xn--p1ai", "shop.xn--p1ai", "", ""},
 	} {
 		targets, _, ignored := Targets([]Item{{Host: tc.host}}, nil)
 		switch {
