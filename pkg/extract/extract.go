@@ -14,11 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"golang.org/x/net/publicsuffix"
-	"golang.org/x/text/encoding/unicode"
+	textunicode "golang.org/x/text/encoding/unicode"
 )
 
 // Location is one place an item was found.
@@ -114,7 +116,7 @@ var binaryMagic = []struct{ magic, kind string }{
 // check" would pass a newsletter that was never read.
 func asText(data []byte) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
-		text, err := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder().Bytes(data)
+		text, err := textunicode.UTF16(textunicode.BigEndian, textunicode.UseBOM).NewDecoder().Bytes(data)
 		if err != nil {
 			return nil, fmt.Errorf("not readable as UTF-16 text: %v", err)
 		}
@@ -325,6 +327,9 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		if i < len(s) && strings.IndexByte("@_", s[i]) >= 0 {
 			continue // an address's local part, a longer token; a path after it is fine (example.com/offer)
 		}
+		if inWord(s, b, i) {
+			continue // the tail of bücher.example.de, which is no name of its own
+		}
 		name := s[b:j]
 		if !validHostName(name) {
 			continue
@@ -359,6 +364,34 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		}
 		x.add(host, name, line, part, where+" (no scheme)")
 	}
+}
+
+// inWord reports whether the run s[b:e] is part of a longer word, written
+// on with a letter or digit of another script (bücher.example.de,
+// пример.example.com): then it is no name of its own. Scripts written without
+// spaces (Chinese, Japanese, Thai...) end a word at every letter, so a name
+// next to one stands alone.
+func inWord(s string, b, e int) bool {
+	if b > 0 && s[b-1] >= 0x80 {
+		if r, _ := utf8.DecodeLastRuneInString(s[:b]); wordRune(r) {
+			return true
+		}
+	}
+	if e < len(s) && s[e] >= 0x80 {
+		if r, _ := utf8.DecodeRuneInString(s[e:]); wordRune(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordRune is a letter, mark or digit of a script that spaces its words.
+func wordRune(r rune) bool {
+	if !unicode.IsLetter(r) && !unicode.IsMark(r) && !unicode.IsDigit(r) {
+		return false
+	}
+	return !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai,
+		unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan)
 }
 
 // inURL reports whether s[b] is inside a URL: the word it stands in (from the

@@ -315,6 +315,14 @@ func TestBareDomains(t *testing.T) {
 		{"minutes at notes-example.net/2026/12.", []string{"notes-example.net"}},
 		{"x.co is too short", nil},
 		{"see readme.txt", nil},
+		// a name written on from a word of another script is that word's tail
+		{"http://bücher.example.de/ und bücher.example.de", []string{"bücher.example.de"}},
+		{"сайт.example.com и shop.example.com", []string{"shop.example.com"}},
+		{"shop.example.comй", nil},
+		// scripts without spaces end a word at each letter
+		{"请访问example.com获取", []string{"example.com"}},
+		{"詳しくはshop.example.jpへ", []string{"shop.example.jp"}},
+		{"«example.org»", []string{"example.org"}},
 	} {
 		got, err := File(strings.NewReader(tc.text+"\n"), "t.txt")
 		if err != nil {
