@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,13 +107,13 @@ func LoadConfig(path string, cat *catalog.Catalog, getenv func(string) string) (
 	// a FIFO or a device in its place would hold the open or the read (and a
 	// reload, and the shutdown waiting for it) until someone writes to it
 	if st, err := os.Stat(path); err != nil {
-		return nil, err
+		return nil, readError(path, err)
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s): not a blcheck serve configuration", path, st.Mode().Type())
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, readError(path, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() { // replaced in between
@@ -190,8 +191,46 @@ var yamlTypes = strings.NewReplacer(
 
 // yamlError says what yaml.v3 found wrong without its "yaml: " prefix and
 // without Go's type names.
+// yamlUnmarshal is yaml.v3's "cannot unmarshal !!str `x` into T": the YAML
+// tag is said in words.
+var yamlUnmarshal = regexp.MustCompile("cannot unmarshal !!(\\w+) (`[^`]*` )?into")
+
+// yamlKinds are YAML's core tags in words.
+var yamlKinds = map[string]string{"str": "the text ", "seq": "a list ", "map": "a mapping ", "int": "the number ",
+	"float": "the number ", "bool": "the value ", "null": "an empty value ", "timestamp": "the time "}
+
+// yamlWords says one of yaml.v3's errors in the configuration's words.
+func yamlWords(msg string) string {
+	msg = yamlUnmarshal.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := yamlUnmarshal.FindStringSubmatch(m)
+		kind, ok := yamlKinds[sub[1]]
+		if !ok {
+			kind = "a value "
+		}
+		return kind + sub[2] + "cannot be read into"
+	})
+	return yamlTypes.Replace(msg)
+}
+
+// yaml.v3 gathers a document's type errors in one TypeError, which it prints
+// as "yaml: unmarshal errors:" and one indented line each: they are said here
+// on one line, joined by "; ".
 func yamlError(err error) error {
-	return errors.New(yamlTypes.Replace(strings.TrimPrefix(err.Error(), "yaml: ")))
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return errors.New(yamlWords(strings.Join(te.Errors, "; ")))
+	}
+	return errors.New(yamlWords(strings.TrimPrefix(err.Error(), "yaml: ")))
+}
+
+// readError says that the file at path could not be read, and why, without
+// the system call's name ("stat x.yml: no such file or directory").
+func readError(path string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot read it: %v", path, err)
 }
 
 // Default is the configuration without a file: the default lists as module

@@ -36,6 +36,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"allow not a list", "modules: {default: {}}\nallow: 192.0.2.0/24\n", "into a list"},
 		{"a second document", "modules: {default: {}}\nallow: [any]\n---\nmodules: {other: {}}\n", "line 3: a second YAML document"},
 		{"a broken second document", "modules: {default: {}}\nallow: [any]\n---\n\t- x\n", "cannot start any token"},
+		{"two misspelt keys", "modules:\n  default:\n    timout: 5s\n    lits: [a]\nallow: [any]\n",
+			"line 3: field timout not found in a module (its keys: lists, exclude, mx, spf, ns, ptr, max_range, timeout, direct); line 4: field lits"},
 		{"a second document after an empty one", "modules: {default: {}}\nallow: [any]\n---\n---\nallow: [none]\n", "line 4: a second YAML document"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,6 +47,9 @@ func TestParseConfigErrors(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "exporter.") {
 				t.Errorf("error %v names a Go type", err)
+			}
+			if err != nil && (strings.Contains(err.Error(), "unmarshal") || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("error %q is not one line in the file's words", err)
 			}
 		})
 	}
@@ -162,5 +167,15 @@ func TestParseConfigClosingSeparator(t *testing.T) {
 		if _, err := ParseConfig([]byte("modules: {default: {}}\nallow: [any]\n"+tail), cat, func(string) string { return "" }); err != nil {
 			t.Errorf("config ending %q: %v", tail, err)
 		}
+	}
+}
+
+// A configuration file that cannot be read is named with why, in words: not
+// the system call's ("stat x.yml: no such file or directory").
+func TestLoadConfigMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "blcheck.yml")
+	_, err := LoadConfig(path, catalog.Default(), func(string) string { return "" })
+	if want := path + ": cannot read it: no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }
