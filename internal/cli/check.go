@@ -707,14 +707,15 @@ func listWarnings(res *dnsbl.Result) []string {
 	for _, st := range states {
 		ls := byState[st]
 		if len(ls) == 1 {
-			out = append(out, fmt.Sprintf("list %s: %s: %s", ls[0].List.ID, st, ls[0].Health.Detail))
+			out = append(out, fmt.Sprintf("list %s failed its health check (%s): %s", ls[0].List.ID, st, ls[0].Health.Detail))
 			continue
 		}
 		var ids []string
 		for _, l := range ls {
 			ids = append(ids, l.List.ID)
 		}
-		out = append(out, fmt.Sprintf("%d lists %s: %s (%s: %s)", len(ls), st, strings.Join(ids, ", "), ls[0].List.ID, ls[0].Health.Detail))
+		out = append(out, fmt.Sprintf("%d lists failed their health check (%s): %s (%s: %s)", len(ls), st,
+			strings.Join(ids, ", "), ls[0].List.ID, ls[0].Health.Detail))
 	}
 	return out
 }

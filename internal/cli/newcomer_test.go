@@ -437,9 +437,9 @@ func TestSameWarningsEveryFormat(t *testing.T) {
 		want []string
 	}{
 		{"unhealthy lists", []string{"-r", srv.Addr, "-l", "zen,spamcop,psbl", "--timeout", "200ms", "--retries", "0", "192.0.2.99"},
-			[]string{"list psbl: lists-everything:", "list spamcop: no-answer:"}},
+			[]string{"list psbl failed its health check (lists-everything):", "list spamcop failed its health check (no-answer):"}},
 		{"a dead resolver", []string{"-r", dead.Addr, "--timeout", "200ms", "--retries", "0", "192.0.2.99"},
-			[]string{"12 lists no-answer: spamhaus-zen, spamcop, psbl"}}, // the domain lists, unused, are not asked
+			[]string{"12 lists failed their health check (no-answer): spamhaus-zen, spamcop, psbl"}}, // the domain lists, unused, are not asked
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var first string
@@ -560,7 +560,7 @@ func TestWarningsNotRepeated(t *testing.T) {
 	if got.code != exitIncomplete || !strings.Contains(got.stdout, "spamcop") || strings.Contains(got.err, "list spamcop") {
 		t.Errorf("on a terminal: exit %d, the warning on stdout only:\n%s---\n%s", got.code, got.stdout, got.err)
 	}
-	if got := runWith(t, env, nil, args...); !strings.Contains(got.err, "list spamcop: no-answer") {
+	if got := runWith(t, env, nil, args...); !strings.Contains(got.err, "list spamcop failed its health check (no-answer)") {
 		t.Errorf("to a pipe, stderr still says it:\n%s", got.err)
 	}
 	state := filepath.Join(t.TempDir(), "state.json")
