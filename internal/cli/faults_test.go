@@ -196,3 +196,28 @@ func TestServeHealthTTLZero(t *testing.T) {
 		}
 	}
 }
+
+// Input without a target names the file (or standard input) that held none:
+// a cron job whose list of servers was emptied by mistake says which list.
+func TestNoTargetsNamesInput(t *testing.T) {
+	dir := t.TempDir()
+	empty, comments := filepath.Join(dir, "servers.txt"), filepath.Join(dir, "more.txt")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(comments, []byte("# none yet\r\n\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--file", empty}, "no targets: " + empty + " holds only blank lines and comments"},
+		{[]string{"-", "--file", comments, "--file", "-"}, "no targets: standard input, " + comments + " hold only"},
+	} {
+		got := runCLI(t, nil, "\n# nothing\n", append(tc.args, "-r", "127.0.0.1:1")...)
+		if got.code != exitUsage || !strings.Contains(got.err, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 saying %q", tc.args, got.code, got.err, tc.want)
+		}
+	}
+}

@@ -183,11 +183,31 @@ func (o *checkOptions) targets(s *streams, args []string) (*targetInput, error) 
 	}
 	if in.count == 0 {
 		if len(args) > 0 || len(o.files) > 0 {
-			return nil, usagef("no targets: the input held only blank lines and comments")
+			return nil, usagef("no targets: %s", emptyInputs(args, o.files))
 		}
 		return nil, usagef("no target given: name an IP address, range, domain, URL or e-mail address")
 	}
 	return in, nil
+}
+
+// emptyInputs names the inputs that held no target ("-" and --file), for the
+// usage error that says so.
+func emptyInputs(args, files []string) string {
+	var names []string
+	stdin := false
+	for _, a := range append(args, files...) {
+		switch {
+		case a != "-":
+			names = append(names, a)
+		case !stdin:
+			stdin = true
+			names = append(names, "standard input")
+		}
+	}
+	if len(names) == 1 {
+		return names[0] + " holds only blank lines and comments"
+	}
+	return strings.Join(names, ", ") + " hold only blank lines and comments"
 }
 
 // addFile validates a --file. A regular file is kept by name, to be read again
