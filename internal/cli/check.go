@@ -240,7 +240,8 @@ func (o *outputOptions) addFlags(cmd *cobra.Command, formats string) {
 	f.BoolVar(&o.progress, "progress", true, "a run expected to take more than "+progressAfter.String()+" says so on stderr, and how far it got: "+
 		"a bar on a terminal, else a line every "+progressEvery.String()+" (not with -q)")
 	f.VarP((*deadlineValue)(&o.deadline), "deadline", "t", "the longest the whole run may take (`DURATION`, or seconds as in check_rbl's -t): "+
-		"what finished by then is reported, the rest as not checked (deadline), and the run is incomplete (exit 3; Nagios UNKNOWN)")
+		"what finished by then is reported, the rest as not checked (deadline), and the run is incomplete (exit 3; Nagios UNKNOWN) "+
+		"unless a listing came in time (exit 1); 0, the default, is no deadline")
 	if strings.Contains(formats, "nagios") {
 		f.IntVarP(&o.warning, "warning", "w", defaultWarning, "nagios: WARNING at `N` or more listings (at most --critical)")
 		f.IntVar(&o.critical, "critical", defaultCritical, "nagios: CRITICAL at `N` or more listings (with --format nagios, -c means --critical, as in check_rbl)")

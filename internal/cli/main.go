@@ -223,9 +223,10 @@ EXIT STATUS
   2  usage or input error: nothing was checked
   3  nothing listed, but the check is incomplete: some list was error, blocked
      or unreliable for some subject, the resolver could not be reached, a
-     file was not fully read, or no list was asked about a target (an IPv6
-     address with only IPv4 lists); --strict=false restores the rule of
-     earlier releases (exit 3 only when every list failed for some subject)
+     file was not fully read, the --deadline passed, the --state file could
+     not be saved, or no list was asked about a target (an IPv6 address with
+     only IPv4 lists); --strict=false restores the rule of earlier releases
+     (exit 3 only when every list failed for some subject)
   130 interrupted (SIGINT, SIGTERM, SIGHUP): what finished is printed and the
       --state saved`
 

@@ -170,6 +170,14 @@ func TestFlagsFromEnvironment(t *testing.T) {
 			}
 		})
 	}
+	// exit 3's reasons in check's help are the README's: the deadline and the
+	// state file too; --deadline says what 0 is
+	help := strings.Join(strings.Fields(runWith(t, nil, nil, "check", "--help").stdout), " ")
+	for _, want := range []string{"the --deadline passed, the --state file could not be saved", "0, the default, is no deadline"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("check --help lacks %q", want)
+		}
+	}
 	for _, cmd := range []string{"check", "scan", "bounce", "lists", "serve"} {
 		got := runWith(t, nil, nil, cmd, "--help")
 		for _, want := range []string{"EXIT STATUS", "ENVIRONMENT", "BLCHECK_<FLAG>"} {
