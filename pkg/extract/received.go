@@ -16,24 +16,25 @@ const (
 )
 
 // received adds the public address each Received header says the message
-// came from, at the header's line, as receivers that read the headers find
-// it (newest first, as they stand). Like SpamAssassin's trust path, the hops
-// the receiving organisation added are left out: those above the first hop
-// from a host outside the domains of the relays that received it so far (the
-// server that delivered the message, checked as a mail sender). The hops
-// below it, and all of them when there is no such hop (a copy from the Sent
-// folder: its only hop is the sender's own submission), are earlier relays,
-// judged as receivers judge an address deep in the headers (XBL and SBL
-// count, PBL does not).
+// came from, at the header's line (newest first, as they stand): every
+// relay SpamAssassin looks up (all of them but private and loopback
+// addresses, when no trusted network is set), and, like its trust path, the
+// server that delivered the message, checked as a mail sender: walking down
+// from the newest hop, the first from a host outside the domains of the
+// relays that received it so far. The others are judged as receivers judge an
+// address in the headers that did not connect to them (XBL and SBL count, PBL
+// does not): the receiving side's own relays above it, the earlier ones below
+// it, and all of them when there is no such hop (a copy from the Sent folder,
+// whose only hop is the sender's own authenticated submission). A mailbox's
+// fetch (fetchmail's "with IMAP", "with POP3") is no relay.
 func (x *extractor) received(values []string, lines []int, firstLine int) {
 	hops := make([]hop, 0, min(len(values), maxReceived))
 	for _, v := range values[:min(len(values), maxReceived)] {
 		hops = append(hops, readHop(v))
 	}
 	delivering := deliveringHop(hops)
-	for i := max(delivering, 0); i < len(hops); i++ {
-		h := hops[i]
-		if !publicAddr(h.addr) {
+	for i, h := range hops {
+		if !publicAddr(h.addr) || h.fetched {
 			continue
 		}
 		line := firstLine
@@ -41,8 +42,11 @@ func (x *extractor) received(values []string, lines []int, firstLine int) {
 			line = firstLine - 1 + lines[i]
 		}
 		where := "Received header (an earlier relay)"
-		if i == delivering {
+		switch {
+		case i == delivering:
 			where = "Received header (the server that delivered the message)"
+		case i < delivering:
+			where = "Received header (a relay of the receiving side)"
 		}
 		x.relays = append(x.relays, Item{Host: h.addr.String(), Raw: h.raw, Sender: i == delivering,
 			Loc: Location{File: x.file, Line: line, Where: where}})
@@ -54,6 +58,7 @@ type hop struct {
 	addr          netip.Addr // where the relay received it from
 	from, by      string     // the registered domains of the names it gives, lower case
 	authenticated bool       // a client's authenticated submission (ESMTPA, ESMTPSA)
+	fetched       bool       // a mailbox's fetch (fetchmail: "with IMAP", "with POP3"), no relay
 	raw           string
 }
 
@@ -72,7 +77,7 @@ func deliveringHop(hops []hop) int {
 		switch {
 		case h.authenticated:
 			return -1
-		case !publicAddr(h.addr) || receiver[h.from]:
+		case !publicAddr(h.addr) || h.fetched || receiver[h.from]:
 			continue // the receiver's own relay
 		}
 		return i
@@ -95,6 +100,10 @@ func readHop(v string) hop {
 	lower := strings.ToLower(h.raw)
 	h.authenticated = strings.Contains(lower, "esmtpa") || strings.Contains(lower, "esmtpsa") ||
 		strings.Contains(lower, "authenticated")
+	if i := indexWord(v, "with"); i >= 0 {
+		w := strings.ToLower(nextWord(v[i+4:]))
+		h.fetched = w == "imap" || w == "pop3" || w == "pop"
+	}
 	return h
 }
 
@@ -164,7 +173,10 @@ func receivedFrom(v string) (netip.Addr, bool) {
 	if !ok {
 		return netip.Addr{}, false
 	}
-	var inComment, asName netip.Addr
+	// by preference: [addr] in the comment (Postfix's and sendmail's "(rdns
+	// [addr])"), [addr] outside it (Exim's "from [addr]"), (addr) or
+	// (user@addr) in the comment, the name itself
+	var inBrackets, outBrackets, inComment, asName netip.Addr
 	for i := 0; i < len(clause); {
 		if !isAddrByte(clause[i]) {
 			i++
@@ -186,19 +198,26 @@ func receivedFrom(v string) (netip.Addr, bool) {
 			continue
 		}
 		a = a.Unmap()
-		switch before := lastNonSpace(clause[:start]); {
-		case before == '[' || start >= 5 && strings.EqualFold(clause[start-5:start], "ipv6:") && strings.HasSuffix(strings.TrimRight(clause[:start-5], " "), "["):
-			return a, true // the address the relay saw, in brackets
-		case depth(clause[:start]) > 0 && !inComment.IsValid():
+		bracketed := lastNonSpace(clause[:start]) == '[' ||
+			start >= 5 && strings.EqualFold(clause[start-5:start], "ipv6:") && lastNonSpace(clause[:start-5]) == '['
+		parens := parenDepth(clause[:start]) > 0
+		switch {
+		case bracketed && parens && !inBrackets.IsValid():
+			inBrackets = a
+		case bracketed && !parens && !outBrackets.IsValid():
+			outBrackets = a
+		case parens && !inComment.IsValid():
 			inComment = a
 		case start == 0 && !asName.IsValid():
 			asName = a
 		}
 	}
-	if inComment.IsValid() {
-		return inComment, true
+	for _, a := range []netip.Addr{inBrackets, outBrackets, inComment, asName} {
+		if a.IsValid() {
+			return a, true
+		}
 	}
-	return asName, asName.IsValid()
+	return netip.Addr{}, false
 }
 
 // fromClause is the "from" part of a Received header: from after "from" to the
@@ -240,14 +259,14 @@ func nextWord(s string) string {
 	return s
 }
 
-// depth is how deep in comments and brackets the end of s is.
-func depth(s string) int {
+// parenDepth is how deep in comments the end of s is.
+func parenDepth(s string) int {
 	d := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '(', '[':
+		case '(':
 			d++
-		case ')', ']':
+		case ')':
 			if d > 0 {
 				d--
 			}

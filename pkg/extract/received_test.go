@@ -21,6 +21,7 @@ func TestReceivedFrom(t *testing.T) {
 		{"from dmz.example.com [203.0.113.1] by internal.example.com", "203.0.113.1"},
 		{"from 192.0.2.98 (SquirrelMail authenticated user person) by example.org with HTTP", "192.0.2.98"},
 		{"from 192.0.2.7 (mail.example.net [198.51.100.7]) by mx.example.com", "198.51.100.7"},
+		{"from [192.0.2.193] (ppp0c199.example.com [192.0.2.199])\n\tby world.example.com (8.9.3/8.9.3)", "192.0.2.199"},
 		{"from netsvr.Internet (USR-157-050.dr.example.ca [192.0.2.50] (may be forged))\n\tby example.net", "192.0.2.50"},
 		{"from host.example.com (host.example.com [IPv6:2001:db8::25]) by mx.example.org", "2001:db8::25"},
 		{"from BN9PR03CA0223.namprd03.prod.outlook.com (2001:db8:408:f8::18)\n by DM4PR19MB5929.namprd19.prod.outlook.com", "2001:db8:408:f8::18"},
@@ -47,10 +48,11 @@ func TestReceivedFrom(t *testing.T) {
 	}
 }
 
-// Which relays of a message are checked, and as what: the receiving
-// organisation's own hops are left out, the server that delivered the message
-// is a sender, every hop below it an earlier relay; a copy from the Sent
-// folder (an authenticated submission on top) has no delivering server.
+// Which relays of a message are checked, and as what: every public one, as
+// SpamAssassin looks them up; the server that delivered the message (the
+// first from outside the receiving side's domains) is a sender; a copy from
+// the Sent folder (an authenticated submission on top) has none; a mailbox's
+// fetch is no relay.
 func TestReceivedRelays(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -63,7 +65,13 @@ func TestReceivedRelays(t *testing.T) {
 			"from HOST4.eop-eur06.prod.protection.outlook.com (2001:db8:10:2e:cafe::d0) by HOST3.outlook.office365.com",
 			"from relay.example.org (203.0.113.127) by HOST4.mail.protection.outlook.com (10.233.252.87)",
 			"from [198.51.100.25] (port=42212 helo=[127.0.0.1]) by relay.example.org with esmtpsa (Exim 4.91)",
-		}, []string{"203.0.113.127 sender", "198.51.100.25"}},
+		}, []string{"2001:db8:10:2e::19 receiving side", "2001:db8:10:2e:cafe::d0 receiving side",
+			"203.0.113.127 sender", "198.51.100.25"}},
+		{"fetched from its mailbox by fetchmail", []string{
+			"from localhost (localhost [127.0.0.1]) by laptop.example.org (Postfix) with ESMTP",
+			"from mx.example.net [192.0.2.15] by localhost with IMAP (fetchmail-5.7.4) for person@localhost",
+			"from relay.example.com (relay.example.com [198.51.100.16]) by mx.example.net with ESMTP",
+		}, []string{"198.51.100.16 sender"}},
 		{"a copy from the Sent folder: its own submission only", []string{
 			"from dsl-192-0-2-4.isp.example (dsl-192-0-2-4.isp.example [192.0.2.4]) by smtp.isp.example with ESMTPSA id 1",
 		}, []string{"192.0.2.4"}},
@@ -85,6 +93,9 @@ func TestReceivedRelays(t *testing.T) {
 				s := it.Host
 				if it.Sender {
 					s += " sender"
+				}
+				if strings.Contains(it.Loc.Where, "receiving side") {
+					s += " receiving side"
 				}
 				got = append(got, s)
 			}
