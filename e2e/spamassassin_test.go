@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,17 +16,22 @@ import (
 // for one message; anything else SpamAssassin looks up and blcheck does not
 // check fails the test.
 var knownDifferences = map[string]string{
-	"readme.md": "a file name: blcheck takes no bare name ending in a file extension TLD (README.md, setup.py)",
+	"readme.md":  "a file name: blcheck takes no bare name ending in a file extension TLD (README.md, setup.py)",
+	"charent.pm": "a file name: a Perl module (MHonArc's CharEnt.pm), as Main.pm is",
 }
 
 // minRecall is the share of the names SpamAssassin looks up that blcheck must
-// check, over all fixtures, known differences counted as misses.
-const minRecall = 0.99
+// check, over all fixtures, known differences counted as misses: any other
+// miss fails the test by itself, so this bounds the deliberate differences
+// (2 file names of 186 names in 139 messages).
+const minRecall = 0.985
 
 // The differential test against SpamAssassin: on every fixture message, each
 // host and registered domain SpamAssassin's URI extraction finds (what its
 // URIDNSBL rules look up) must be checked by blcheck scan, as a target, a
-// domain subject or a host-name subject. Nothing is looked up on the internet:
+// domain subject or a host-name subject, and so must the address of every
+// relay of its Received headers that SpamAssassin does not trust (what its
+// RCVD_IN_* rules look up). Nothing is looked up on the internet:
 // SpamAssassin runs local tests only, blcheck asks rbldnsd on loopback.
 func TestSpamAssassinParity(t *testing.T) {
 	if _, err := exec.LookPath("spamassassin"); err != nil {
@@ -44,9 +50,19 @@ func TestSpamAssassinParity(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sa-uris.pl: %v", err)
 	}
-	sa := map[string]map[string]bool{} // file -> names SpamAssassin looks up
+	sa := map[string]map[string]bool{}     // file -> names SpamAssassin looks up
+	relays := map[string]map[string]bool{} // file -> addresses of relays it looks up
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
+		if len(f) == 3 && f[1] == "#relay" {
+			if a, err := netip.ParseAddr(f[2]); err == nil && !a.Unmap().IsLoopback() && !a.Unmap().IsPrivate() {
+				if relays[f[0]] == nil {
+					relays[f[0]] = map[string]bool{}
+				}
+				relays[f[0]][a.Unmap().String()] = true
+			}
+			continue
+		}
 		if len(f) < 3 {
 			continue
 		}
@@ -56,7 +72,7 @@ func TestSpamAssassinParity(t *testing.T) {
 		sa[f[0]][strings.ToLower(f[1])] = true // the host (DBL and SURBL are asked for it: notrim)
 		sa[f[0]][strings.ToLower(f[2])] = true // its registered domain
 	}
-	total, found := 0, 0
+	total, found, relayTotal, relayFound := 0, 0, 0, 0
 	for _, file := range fixtures {
 		r := blcheck(t, "scan", file, "-r", w.addr, "-l", "dbl,surbl,zen", "--ns=false", "-o", "json", "--timeout", "1s")
 		var doc struct {
@@ -78,6 +94,14 @@ func TestSpamAssassinParity(t *testing.T) {
 			}
 		}
 		var missing, extra []string
+		for addr := range relays[file] {
+			relayTotal++
+			if checked[addr] {
+				relayFound++
+				continue
+			}
+			missing = append(missing, "relay "+addr)
+		}
 		for name := range sa[file] {
 			total++
 			if checked[name] {
@@ -89,7 +113,7 @@ func TestSpamAssassinParity(t *testing.T) {
 			}
 		}
 		for name := range checked {
-			if !sa[file][name] {
+			if !sa[file][name] && !relays[file][name] {
 				extra = append(extra, name)
 			}
 		}
@@ -98,7 +122,12 @@ func TestSpamAssassinParity(t *testing.T) {
 		if len(missing) > 0 {
 			t.Errorf("%s: SpamAssassin looks up %v, which blcheck scan does not check", file, missing)
 		}
-		t.Logf("%s: SpamAssassin %d names, blcheck %d; blcheck checks beyond it: %v", filepath.Base(file), len(sa[file]), len(checked), extra)
+		t.Logf("%s: SpamAssassin %d names and %d relays, blcheck %d; blcheck checks beyond it: %v",
+			filepath.Base(file), len(sa[file]), len(relays[file]), len(checked), extra)
+	}
+	t.Logf("relays: blcheck checks %d of the %d relay addresses SpamAssassin looks up", relayFound, relayTotal)
+	if os.Getenv("CI") == "true" && relayTotal == 0 {
+		t.Fatal("SpamAssassin found no relay in the fixtures: its Received parsing did not run")
 	}
 	if total > 0 {
 		recall := float64(found) / float64(total)

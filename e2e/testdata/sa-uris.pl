@@ -2,6 +2,10 @@
 # sa-uris.pl FILE...: for each message, the hosts SpamAssassin's URI
 # extraction finds (the names its URIDNSBL rules look up), one per line:
 #   FILE <tab> HOST <tab> REGISTERED DOMAIN <tab> URI
+# and the address of each relay its Received headers name that it does not
+# trust (those its RCVD_IN_* rules look up; with no trusted_networks set, all
+# but private and loopback ones):
+#   FILE <tab> #relay <tab> ADDRESS
 # Local tests only: nothing is looked up.
 use strict;
 use warnings;
@@ -22,6 +26,10 @@ for my $file (@ARGV) {
     close $fh;
     my $msg = $sa->parse($raw);
     my $pms = Mail::SpamAssassin::PerMsgStatus->new($sa, $msg);
+    $pms->extract_message_metadata();
+    for my $relay (@{$pms->{relays_untrusted} || []}) {
+        print join("\t", $file, "#relay", $relay->{ip}), "\n" if $relay->{ip};
+    }
     my $detail = $pms->get_uri_detail_list();
     for my $uri (sort keys %$detail) {
         my $hosts = $detail->{$uri}->{hosts} or next;
