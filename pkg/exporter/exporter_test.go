@@ -256,6 +256,9 @@ func TestProbeRefused(t *testing.T) {
 		{"target=", http.StatusBadRequest},
 		{"target=192.0.2.1&module=nope", http.StatusBadRequest},
 		{"target=not..valid", http.StatusBadRequest},
+		{"target=192.0.2.1&format=xml", http.StatusBadRequest}, // not metrics in silence
+		{"target=192.0.2.1&debug=yes", http.StatusBadRequest},
+		{"target=192.0.2.1&debug=1", http.StatusOK},
 	} {
 		before := w.srv.TotalQueries()
 		if code, body := w.get(t, "/probe?"+tc.query); code != tc.code {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,20 @@ import (
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/report"
 )
+
+// probeOutput checks a probe's format= and debug=, and says whether a trace
+// was asked for: a misspelt one is a bad request, not metrics in silence.
+func probeOutput(q url.Values) (debug bool, err error) {
+	if f := q.Get("format"); f != "" && f != "json" {
+		return false, fmt.Errorf("format %q: use json (the JSON document), or leave it out for metrics", f)
+	}
+	if d := q.Get("debug"); d != "" {
+		if debug, err = strconv.ParseBool(d); err != nil {
+			return false, fmt.Errorf("debug %q: use true (a text trace) or false", d)
+		}
+	}
+	return debug, nil
+}
 
 // handleProbe is GET /probe?target=T&module=M: one target checked with the
 // module's lists, answered as that target's metrics (&format=json: the JSON
@@ -36,6 +52,12 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		// a stranger's module name is no label value: the series stay bounded
 		s.probes.WithLabelValues("unknown", "bad_request").Inc()
 		http.Error(w, fmt.Sprintf("unknown module %q (the configuration has %v)", module, cur.cfg.ModuleNames()), http.StatusBadRequest)
+		return
+	}
+	debug, err := probeOutput(q)
+	if err != nil {
+		s.probes.WithLabelValues(module, "bad_request").Inc()
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	input := q.Get("target")
@@ -100,18 +122,34 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	answerProbe(w, r, probeAnswer{json: q.Get("format") == "json", debug: debug, input: input, module: module,
+		outcome: out, view: view, reg: reg})
+}
+
+// probeAnswer is what a probe answers with.
+type probeAnswer struct {
+	json, debug            bool // &format=json, &debug=true
+	input, module, outcome string
+	view                   *report.View
+	reg                    *prometheus.Registry
+}
+
+// answerProbe writes a probe's answer: its metrics, the JSON document or the
+// text trace.
+func answerProbe(w http.ResponseWriter, r *http.Request, a probeAnswer) {
+	view, res := a.view, a.view.Result
 	switch {
-	case q.Get("format") == "json":
+	case a.json:
 		w.Header().Set("Content-Type", "application/json")
 		_ = report.WriteJSON(w, report.NewDocument(view))
-	case q.Get("debug") == "true":
+	case a.debug:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries sent (answers still in the cache are not asked again)\n\n",
-			input, module, out, res.Elapsed.Round(time.Millisecond), res.Queries)
+			a.input, a.module, a.outcome, res.Elapsed.Round(time.Millisecond), res.Queries)
 		text, _ := report.Lookup("text")
 		_ = text(w, view, report.Options{Probe: true}) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")
-		families, err := reg.Gather()
+		families, err := a.reg.Gather()
 		if err == nil {
 			enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
 			for _, f := range families {
@@ -119,7 +157,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	default:
-		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	}
 }
 
