@@ -238,7 +238,8 @@ func readError(path string, err error) error {
 func Default(allow []string, cat *catalog.Catalog, getenv func(string) string) (*Config, error) {
 	cfg := &Config{Modules: map[string]*Module{"default": {}}, Allow: allow}
 	if err := cfg.check(cat, getenv); err != nil {
-		return nil, err
+		// the targets came from --allow, not from a file's allow: key
+		return nil, errors.New(strings.Replace(err.Error(), "allow: ", "--allow ", 1))
 	}
 	return cfg, nil
 }

@@ -179,3 +179,12 @@ func TestLoadConfigMissing(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// Without a file, what /probe may check comes from --allow, and a bad value is
+// said as --allow's, not as a file's allow: key.
+func TestDefaultAllowNamesFlag(t *testing.T) {
+	_, err := Default([]string{"not a cidr"}, catalog.Default(), func(string) string { return "" })
+	if want := `--allow "not a cidr" is neither a CIDR`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want one starting %q", err, want)
+	}
+}
