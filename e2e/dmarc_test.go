@@ -6,6 +6,8 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"maps"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,4 +124,151 @@ func gz(t *testing.T, b []byte) []byte {
 	}
 	w.Close()
 	return buf.Bytes()
+}
+
+// referenceLimits are the sample files that Mail::DMARC, the reference, cannot
+// read or reads only in part, each with the reason; blcheck must read them.
+// A file the reference fails on that is not here fails the test: someone
+// must look at which reader is wrong.
+var referenceLimits = map[string]string{
+	"dmarc-report-viewer/gmxnet.xml":                                   "a namespace on <feedback>: the reference's XPath /feedback finds nothing",
+	"dmarc-report-viewer/webde.xml":                                    "a namespace on <feedback>: the reference's XPath /feedback finds nothing",
+	"parsedmarc/rfc9990-sample.xml":                                    "RFC 9990's namespace: the reference's XPath /feedback finds nothing",
+	"heldout/jgosmann_google.com!mydomain.de!dmarc-2.0.xml":            "RFC 9990's namespace: the reference's XPath /feedback finds nothing",
+	"heldout/parsedmarc_ikea.com!example.de!1538690400!1538776800.xml": "ikea.com's <xs:schema> wrapper is never closed: libxml2 refuses the document",
+	"parsedmarc/invalid_utf_8.xml":                                     "a Windows-1252 byte in UTF-8: libxml2 refuses the document",
+	"parsedmarc/report_with_upper_cased_pass.xml":                      "the reference dies on an auth_results result of \"Pass\"",
+	"dmarc-report-converter/test_empty.xml":                            "the reference dies on a record whose auth_results has no result",
+	"heldout-wrapped/immccn-reports.zip":                               "a .xml.gz inside a zip: the reference does not unpack the inner gzip",
+	"heldout-wrapped/usssa-text-xml-qp.eml":                            "the report as a text/xml part: the reference reads zip and gzip parts only",
+	"heldout-wrapped/reports.mbox":                                     "an mbox: the reference reads its first message only",
+}
+
+type refRecord struct {
+	IP    string `json:"ip"`
+	Count int64  `json:"count"`
+	DKIM  string `json:"dkim"`
+	SPF   string `json:"spf"`
+}
+
+type refFile struct {
+	File    string `json:"file"`
+	Error   string `json:"error"`
+	Reports []struct {
+		Records []refRecord `json:"records"`
+	} `json:"reports"`
+}
+
+// TestDMARCReference reads every sample report with blcheck dmarc and with
+// Mail::DMARC (Debian's libmail-dmarc-perl, its own parser on libxml2): where
+// the reference reads a file, blcheck must find the same reports, sources,
+// messages and messages passing DMARC (policy_evaluated dkim or spf "pass").
+func TestDMARCReference(t *testing.T) {
+	if err := exec.Command("perl", "-MMail::DMARC::Report::Receive", "-MJSON::PP", "-e1").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Mail::DMARC is not installed, and CI=true requires the end-to-end tests to run (apt-get install -y libmail-dmarc-perl): %v", err)
+		}
+		t.Skip("Mail::DMARC is not installed (apt-get install -y libmail-dmarc-perl): skipped")
+	}
+	samples := "../pkg/dmarc/testdata/samples/"
+	files, err := filepath.Glob(samples + "*/*")
+	if err != nil || len(files) < 70 {
+		t.Fatalf("%d sample files: %v", len(files), err)
+	}
+	out, err := exec.Command("perl", append([]string{"testdata/dmarc-reference.pl"}, files...)...).Output()
+	if err != nil {
+		t.Fatalf("the reference: %v", err)
+	}
+	refs := map[string]refFile{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r refFile
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("the reference's line %q: %v", line, err)
+		}
+		refs[r.File] = r
+	}
+	w := startWorld(t)
+	agree := 0
+	for _, file := range files {
+		name := strings.TrimPrefix(file, samples)
+		t.Run(name, func(t *testing.T) {
+			got, code := blcheckReading(t, w.addr, file)
+			ref, ok := refs[file]
+			want := ref.sources()
+			switch limit := referenceLimits[name]; {
+			case !ok:
+				t.Fatal("the reference printed nothing for it")
+			case code == 2:
+				t.Fatalf("exit 2: blcheck refuses a sample")
+			case limit != "":
+				if got.Reports == 0 {
+					t.Errorf("blcheck reads no report where the reference cannot (%s)", limit)
+				}
+			case ref.Error != "" && got.Reports == 0 && len(got.Unread) > 0:
+				agree++ // both refuse it (malformed XML)
+			case ref.Error != "":
+				t.Errorf("the reference cannot read it (%s), blcheck reads it: if that is the reference's limit, "+
+					"say so in referenceLimits", ref.Error)
+			case got.Reports != len(ref.Reports) || !maps.Equal(got.sources(), want):
+				t.Errorf("blcheck: %d reports, sources %v\nreference: %d reports, sources %v",
+					got.Reports, got.sources(), len(ref.Reports), want)
+			default:
+				agree++
+			}
+		})
+	}
+	t.Logf("%d of %d sample files read alike by blcheck and Mail::DMARC; %d the reference cannot read",
+		agree, len(files), len(referenceLimits))
+}
+
+// counted is a source's messages and those passing DMARC.
+type counted struct{ Messages, Passed int64 }
+
+func (r refFile) sources() map[string]counted {
+	out := map[string]counted{}
+	for _, rep := range r.Reports {
+		for _, rec := range rep.Records {
+			a, err := netip.ParseAddr(strings.TrimSpace(rec.IP))
+			if err != nil {
+				continue
+			}
+			c := out[a.Unmap().String()]
+			c.Messages += rec.Count
+			if rec.DKIM == "pass" || rec.SPF == "pass" {
+				c.Passed += rec.Count
+			}
+			out[a.Unmap().String()] = c
+		}
+	}
+	return out
+}
+
+type dmarcReading struct {
+	Reports int
+	Sources []struct {
+		IP               string
+		Messages, Passed int64
+	}
+	Unread []struct{ File, Why string }
+}
+
+func (d dmarcReading) sources() map[string]counted {
+	out := map[string]counted{}
+	for _, s := range d.Sources {
+		out[s.IP] = counted{s.Messages, s.Passed}
+	}
+	return out
+}
+
+// blcheckReading is blcheck dmarc -o json's reading of a file, and the exit code.
+func blcheckReading(t *testing.T, resolver, file string) (dmarcReading, int) {
+	t.Helper()
+	r, _ := dmarcRun(t, "--resolver", resolver, "--timeout", "300ms", "--rate", "0", "-l", "zen", "-o", "json", file)
+	var doc struct{ DMARC dmarcReading }
+	if r.code != 2 {
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("exit %d: %v\n%s", r.code, err, r.stderr)
+		}
+	}
+	return doc.DMARC, r.code
 }
