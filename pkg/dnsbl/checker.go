@@ -388,7 +388,8 @@ func newRunner(ctx context.Context, c *Checker, ro RunOptions) *runner {
 // its end (a signal, a deadline, a probe's scrape timeout).
 const ReasonInterrupted = "the run was interrupted"
 
-// run is one call: health probes beside the targets' queries, then the result.
+// run is one call: health probes beside the targets' queries (feed), every
+// answer waited for (drain), then the result (conclude).
 func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	var probes sync.WaitGroup
 	r.startHealth(ctx, &probes)
@@ -398,32 +399,40 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		}
 		r.firstUsed(nil)
 	}
+	r.startTaker = func() { r.takeFlights(ctx) }
+	unstarted := r.feed(ctx, targets)
+	r.drain(ctx, &probes)
+	return r.conclude(ctx, unstarted)
+}
 
-	// The goroutines that dispatch targets send their A queries without waiting
-	// for them; takers take the answers in the order the queries went out, a
-	// subject's together (fly). A taker is started only when a subject's
-	// queries find none idle, so a small run starts few, and a slow answer
-	// holds up one taker, not the others.
-	r.startTaker = func() {
-		r.takers.Add(1)
-		r.nTakers.Add(1)
-		go func() {
-			defer r.takers.Done()
-			for {
-				r.idle.Add(1)
-				fs, ok := <-r.flights
-				r.idle.Add(-1)
-				if !ok {
-					return
-				}
-				r.takeAll(ctx, fs)
+// takeFlights starts a taker. The goroutines that dispatch targets send their
+// A queries without waiting for them; takers take the answers in the order the
+// queries went out, a subject's together (fly). A taker is started only when a
+// subject's queries find none idle, so a small run starts few, and a slow
+// answer holds up one taker, not the others.
+func (r *runner) takeFlights(ctx context.Context) {
+	r.takers.Add(1)
+	r.nTakers.Add(1)
+	go func() {
+		defer r.takers.Done()
+		for {
+			r.idle.Add(1)
+			fs, ok := <-r.flights
+			r.idle.Add(-1)
+			if !ok {
+				return
 			}
-		}()
-	}
+			r.takeAll(ctx, fs)
+		}
+	}()
+}
 
+// feed hands the targets of this machine's share to the dispatchers, in input
+// order, and waits until each was planned and sent. Targets the run's end
+// left unreached are returned (or, streamed, said at once), never dropped.
+func (r *runner) feed(ctx context.Context, targets iter.Seq[Target]) (unstarted []*TargetResult) {
 	retain := !r.ro.Stream
 	pool := newDispatchPool(expandParallel(r.conc, len(r.lists)), func(ts *targetState) { r.dispatch(ctx, ts) })
-	var unstarted []*TargetResult
 	i := -1
 	for t := range targets {
 		i++
@@ -450,18 +459,30 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 		pool.submit(ts)
 	}
 	pool.wait()
+	return unstarted
+}
+
+// drain waits for every answer the run still needs: the takers', the TXT
+// reasons of listings, the health probes' and the dropped ones'. No work
+// outlives the run.
+func (r *runner) drain(ctx context.Context, probes *sync.WaitGroup) {
 	r.releaseProbes(ctx)
 	close(r.planned)
 	close(r.flights)
 	r.takers.Wait()
 	r.reasons.Wait()
-	r.cancelTXT() // no work outlives the run: unneeded TXT answers are not waited for
+	r.cancelTXT() // unneeded TXT answers are not waited for
 	if s, ok := r.o.Resolver.(sweeper); ok {
 		s.Sweep() // their queries end now, not at the resolver's next look
 	}
 	probes.Wait()
 	r.dropped.Wait() // after probes: the resolver's check may drop made-up names until it ends
+}
 
+// conclude sums the run up, once every answer is in: the counts, each list's
+// health, what the resolver was found to do, and the targets never reached,
+// after the started ones (still in input order).
+func (r *runner) conclude(ctx context.Context, unstarted []*TargetResult) *Result {
 	r.summarise()
 	r.finishLists()
 	r.markRepeats()
@@ -473,7 +494,7 @@ func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) *Result {
 	}
 	for _, t := range unstarted {
 		r.result.Summary.Targets++
-		r.result.Targets = append(r.result.Targets, t) // after the started ones, still in input order
+		r.result.Targets = append(r.result.Targets, t)
 		r.observeTarget(t)
 	}
 	if ctx.Err() != nil || r.cut { // never a complete run with a target cut short
