@@ -31,9 +31,26 @@ func (r *Reader) readMessage(u *unit, in io.Reader, name string, depth int) erro
 	case u.reports == before && len(r.unread) > unread:
 		return nil // it carries a report that could not be read (truncated, corrupt): already in Unread
 	case u.reports == before:
-		return &NotReportError{File: name, Why: "an e-mail message that carries no DMARC report"}
+		return &NotReportError{File: name, Why: messageWhy(msg.Header.Get("Content-Type"))}
 	}
 	return nil
+}
+
+// messageWhy says what a message that carries no DMARC aggregate report is,
+// by its type: the reports that come to the same mailboxes say what they are
+// (RFC 6591's multipart/report of a feedback-report, RFC 8460's of a tlsrpt).
+func messageWhy(ctype string) string {
+	mt, params, _ := mime.ParseMediaType(ctype)
+	if mt == "multipart/report" {
+		switch strings.ToLower(params["report-type"]) {
+		case "feedback-report":
+			return "an e-mail message that carries a DMARC failure report (ruf=, RFC 6591: one message, " +
+				"no addresses to add up), not an aggregate report (rua=)"
+		case "tlsrpt":
+			return "an e-mail message that carries an SMTP TLS report (RFC 8460), not a DMARC aggregate report"
+		}
+	}
+	return "an e-mail message that carries no DMARC report"
 }
 
 // readPart reads one MIME entity: a multipart's parts, or a body. depth counts

@@ -213,6 +213,8 @@ func (r *Reader) read(u *unit, br *bufio.Reader, name string, depth int, limit i
 		return r.readMbox(u, br, name, depth)
 	case kindMessage:
 		return r.readMessage(u, bounded(br, limit, over), name, depth)
+	case kindJSON:
+		return &NotReportError{File: name, Why: jsonWhy(head)}
 	}
 	return &NotReportError{File: name, Why: "not a DMARC aggregate report (neither XML, gzip, zip, zlib nor an e-mail message)"}
 }
@@ -227,6 +229,7 @@ const (
 	kindZip
 	kindMbox
 	kindMessage
+	kindJSON
 )
 
 func sniff(head []byte) kind {
@@ -244,10 +247,23 @@ func sniff(head []byte) kind {
 	if bytes.HasPrefix(t, []byte("<")) || utf16XML(head) {
 		return kindXML
 	}
+	if bytes.HasPrefix(t, []byte("{")) || bytes.HasPrefix(t, []byte("[")) {
+		return kindJSON // before the header test: `{"name":` reads as a header field
+	}
 	if isHeaderStart(head) {
 		return kindMessage
 	}
 	return kindNone
+}
+
+// jsonWhy says what a JSON document that begins with head is: an SMTP TLS
+// report (RFC 8460), which Google and Microsoft send to the same mailboxes as
+// their DMARC reports, or some other JSON.
+func jsonWhy(head []byte) string {
+	if bytes.Contains(head, []byte(`"organization-name"`)) || bytes.Contains(head, []byte(`"policies"`)) {
+		return "an SMTP TLS report (RFC 8460, JSON), not a DMARC aggregate report"
+	}
+	return "JSON, not a DMARC aggregate report (an XML document)"
 }
 
 // utf16XML says whether head begins as XML in UTF-16 does: a byte order
