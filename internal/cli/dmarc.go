@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"iter"
 	"net/netip"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +47,8 @@ EXIT STATUS
   0  no source whose mail passes DMARC is listed (a listed forger is reported
      but does not fail the run, unless --fail-on-forged)
   1  a source that sends your real mail (passed > 0) is listed
-  2  a named file is not a DMARC report, or a bad flag: nothing was checked
+  2  a named file is not a DMARC report, a named folder holds none, or a bad
+     flag: nothing was checked
   3  nothing of yours listed, but the check is incomplete (a list did not
      answer, or a file could not be read fully)`
 
@@ -135,10 +138,35 @@ func readReports(s *streams, args []string) (*dmarc.Result, error) {
 		}
 	}
 	got := rd.Result()
-	if got.Reports == 0 && len(got.Unread) == 0 {
-		return nil, usagef("no DMARC aggregate report found in %s", strings.Join(args, ", "))
+	if got.Reports == 0 && !slices.ContainsFunc(got.Unread, func(u dmarc.Unread) bool { return !u.NotReport }) {
+		// nothing but other files (TLS reports, notes): the wrong folder, as an empty one is
+		return nil, usagef("no DMARC aggregate report found in %s%s", strings.Join(args, ", "), notReports(got.Unread, args))
 	}
 	return got, nil
+}
+
+// notReports says what the files of folders that hold no DMARC report are,
+// the first few, by their names inside the folders named.
+func notReports(unread []dmarc.Unread, args []string) string {
+	const most = 3
+	var says []string
+	for _, u := range unread[:min(len(unread), most)] {
+		name := u.File
+		for _, dir := range args {
+			if rel, err := filepath.Rel(dir, u.File); err == nil && !strings.HasPrefix(rel, "..") {
+				name = rel
+				break
+			}
+		}
+		says = append(says, name+" is "+u.Why)
+	}
+	if len(unread) > most {
+		says = append(says, fmt.Sprintf("and %d more files are not DMARC reports either", len(unread)-most))
+	}
+	if len(says) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(says, "; ")
 }
 
 // dmarcPlan says what the reports hold and, when timed, how long checking

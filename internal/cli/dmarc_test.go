@@ -35,6 +35,12 @@ func TestDMARC(t *testing.T) {
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("not a report\n"), 0o644)
 	withUnread := folderWithCutReport(t, filepath.Join(dir, "folder"), samples+"parsedmarc/empty_reason.xml")
+	// a folder of no DMARC report: SMTP TLS reports and a note, as saved from a mailbox
+	noReport := filepath.Join(dir, "tls")
+	os.Mkdir(noReport, 0o755)
+	os.WriteFile(filepath.Join(noReport, "google.com!example.com!1712016000!1712102399!001.json"),
+		[]byte(`{"organization-name":"Google Inc.","policies":[]}`), 0o644)
+	os.WriteFile(filepath.Join(noReport, "notes.txt"), []byte("not a report\n"), 0o644)
 	r := []string{"-r", srv.Addr, "-l", "zen,spamcop"}
 
 	tests := []struct {
@@ -69,6 +75,9 @@ func TestDMARC(t *testing.T) {
 		{"jsonl: both", []string{"-o", "jsonl", dmarcbis, rfc9990}, "", 1, nil, ""},
 		{"unread file in a folder", []string{withUnread}, "", 3, []string{"cut.xml.gz not read: truncated"}, ""},
 		{"named file not a report", []string{rfc9990, notes}, "", 2, nil, "notes.txt: not a DMARC aggregate report"},
+		{"folder of no DMARC report", []string{noReport}, "", 2, nil, "no DMARC aggregate report found in " + noReport +
+			": google.com!example.com!1712016000!1712102399!001.json is an SMTP TLS report (RFC 8460, JSON), not a DMARC aggregate report; " +
+			"notes.txt is not a DMARC aggregate report (neither XML, gzip, zip, zlib nor an e-mail message)"},
 		{"missing file", []string{filepath.Join(dir, "nope.xml")}, "", 2, nil, "nope.xml"},
 		{"no file", nil, "", 2, nil, "no file given"},
 		{"nagios refused", []string{"-o", "nagios", rfc9990}, "", 2, nil, "--format"},

@@ -112,6 +112,9 @@ func (s *Source) Forged() bool { return s.Passed == 0 }
 type Unread struct {
 	File string `json:"file"`
 	Why  string `json:"why"`
+	// NotReport says the file (in a directory) holds no DMARC report at all:
+	// not one that could not be read, something else (notes, TLS reports)
+	NotReport bool `json:"-"`
 }
 
 // Result is what the reports say, across all files read.

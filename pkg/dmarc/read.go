@@ -168,7 +168,7 @@ func (r *Reader) readDir(root string) error {
 				r.skipped++
 				return nil
 			}
-			r.unread = append(r.unread, Unread{File: path, Why: err.(*NotReportError).Why})
+			r.unread = append(r.unread, Unread{File: path, Why: err.(*NotReportError).Why, NotReport: true})
 		}
 		return nil
 	})
