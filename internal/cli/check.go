@@ -673,9 +673,12 @@ func recordState(s *streams, store *state.Store, v *report.View, streamed bool) 
 			continue
 		}
 		h := l.Health
-		if ch == state.ListFailing && l.EveryQueryFailed() && !h.Untrusted() && h.State != dnsbl.HealthBlocked {
-			h = dnsbl.Health{State: dnsbl.HealthNoAnswer, Detail: fmt.Sprintf("all %d of this run's queries to it failed "+
-				"(SERVFAIL or no answer)", l.Failed)}
+		if ch == state.ListFailing && l.EveryQueryFailed() && !h.Untrusted() && h.State != dnsbl.HealthBlocked &&
+			h.State != dnsbl.HealthNoAnswer { // no-answer's detail says how its test query failed
+			h = dnsbl.Health{State: dnsbl.HealthNoAnswer, Detail: fmt.Sprintf("all %d of this run's queries to it failed", l.Failed)}
+			if l.Failed == 1 {
+				h.Detail = "the one query this run sent it failed"
+			}
 		}
 		v.ListChanges = append(v.ListChanges, report.ListChange{List: l.List, Change: ch, Health: h})
 	}
@@ -705,8 +708,16 @@ func listWarnings(res *dnsbl.Result) []string {
 		byState[l.Health.State] = append(byState[l.Health.State], l)
 	}
 	var out []string
+	if cause, n, down := report.ResolverDown(res); down { // one line for the resolver, not one blaming each list
+		out = append(out, fmt.Sprintf("no list answered through the resolver: all %d lists asked failed their health check "+
+			"the same way (no-answer), so the resolver, or the path to it, is at fault, not the lists: %s", n, cause))
+		delete(byState, dnsbl.HealthNoAnswer)
+	}
 	for _, st := range states {
 		ls := byState[st]
+		if len(ls) == 0 {
+			continue
+		}
 		if len(ls) == 1 {
 			out = append(out, fmt.Sprintf("list %s failed its health check (%s): %s", ls[0].List.ID, st, ls[0].Health.Detail))
 			continue

@@ -221,3 +221,39 @@ func TestNoTargetsNamesInput(t *testing.T) {
 		}
 	}
 }
+
+// A dead resolver in cron (-q --state) is one line that blames it, not one
+// "LIST FAILING" per list each saying "SERVFAIL or no answer"; its recovery is
+// one line too. A list that alone stops answering is still named, with how
+// its test query failed.
+func TestStateDeadResolverOneLine(t *testing.T) {
+	srv := fakeWorld(t)
+	dead := dnsbltest.NewServer()
+	dead.AddFault(faultDrop("."))
+	defer dead.Close()
+	env := map[string]string{"BLCHECK_DIRECT": "never"}
+	state := filepath.Join(t.TempDir(), "state.json")
+	cron := func(addr string) result {
+		return runWith(t, env, nil, "-q", "--state", state, "-r", addr, "--timeout", "200ms", "--retries", "0", "192.0.2.99")
+	}
+	if got := cron(srv.Addr); got.code != exitClean {
+		t.Fatalf("first run: exit %d\n%s%s", got.code, got.stdout, got.err)
+	}
+	got := cron(dead.Addr)
+	lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+	if got.code != exitIncomplete || len(lines) != 1 || !strings.HasPrefix(lines[0], "RESOLVER FAILING no list answered through "+dead.Addr+" (12 lists") ||
+		strings.Contains(got.stdout, "SERVFAIL or no answer") {
+		t.Errorf("dead resolver: exit %d, want 3 and one line blaming the resolver:\n%s", got.code, got.stdout)
+	}
+	got = cron(srv.Addr)
+	if lines := strings.Split(strings.TrimSpace(got.stdout), "\n"); got.code != exitClean || len(lines) != 1 ||
+		!strings.HasPrefix(lines[0], "RECOVERED    12 lists answer properly again: spamhaus-zen, ") {
+		t.Errorf("resolver back: exit %d, want 0 and one line:\n%s", got.code, got.stdout)
+	}
+	srv.AddFault(faultDrop("bl.spamcop.net"))
+	got = cron(srv.Addr)
+	if want := "LIST FAILING SpamCop Blocking List (bl.spamcop.net): no-answer: test query for 127.0.0.2 failed: no answer"; got.code != exitIncomplete ||
+		!strings.HasPrefix(got.stdout, want) || strings.Contains(got.stdout, "RESOLVER") {
+		t.Errorf("one list dead: exit %d, want 3 and %q:\n%s", got.code, want, got.stdout)
+	}
+}

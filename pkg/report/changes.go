@@ -60,18 +60,41 @@ func renderChanges(w io.Writer, v *View) error {
 			}
 		}
 	}
-	for _, l := range v.ListChanges {
-		switch l.Change {
-		case "list-failing":
-			t.p("LIST FAILING %s (%s): %s: %s\n", l.List.Name, l.List.Zone, l.Health.State, Sanitize(l.Health.Detail, 300))
-		case "list-recovered":
-			t.p("RECOVERED    %s (%s) answers properly again\n", l.List.Name, l.List.Zone)
-		}
-	}
+	t.listChanges(v)
 	if res.Summary.Interrupted { // news every time: what was not finished was compared with nothing
 		finished, cut, notStarted := interruptedCounts(res)
 		t.p("NOT FINISHED the run was %s: %s finished, %d cut short, %d not started: what was not finished is not clean\n",
 			v.stopped(), plural(finished, "target"), cut, notStarted)
 	}
 	return t.err
+}
+
+// listChanges says which lists began failing or recovered. A resolver that
+// answered nothing, every list failing the same way, is one line, not one
+// blaming each list; so are three lists or more that recovered together.
+func (t *text) listChanges(v *View) {
+	cause, n, down := ResolverDown(v.Result)
+	if down {
+		t.p("RESOLVER FAILING no list answered through %s (%d lists failed the same way; the resolver, or the path to it, "+
+			"is at fault, not the lists): %s\n", strings.Join(v.Resolvers, ", "), n, Sanitize(cause, 300))
+	}
+	var recovered []string
+	for _, l := range v.ListChanges {
+		switch {
+		case l.Change == "list-failing" && down && l.Health.State == dnsbl.HealthNoAnswer:
+		case l.Change == "list-failing":
+			t.p("LIST FAILING %s (%s): %s: %s\n", l.List.Name, l.List.Zone, l.Health.State, Sanitize(l.Health.Detail, 300))
+		case l.Change == "list-recovered":
+			recovered = append(recovered, l.List.ID)
+		}
+	}
+	if len(recovered) >= minSameFailures {
+		t.p("RECOVERED    %d lists answer properly again: %s\n", len(recovered), strings.Join(recovered, ", "))
+		return
+	}
+	for _, l := range v.ListChanges {
+		if l.Change == "list-recovered" {
+			t.p("RECOVERED    %s (%s) answers properly again\n", l.List.Name, l.List.Zone)
+		}
+	}
 }
