@@ -28,11 +28,12 @@ Reply-To, Return-Path, Sender, List-Unsubscribe, Message-ID, DKIM-Signature d=),
 and the public address each Received header says the message came from.
 Each host's registered domain is checked on the domain lists and its A/AAAA
 addresses on the IP lists; a host found several times is checked once, and every
-place it appears is reported. A relay's address is judged as receivers that read
-the headers judge it: by what makes it suspect (XBL, SBL), not by PBL.
+place it appears is reported. The server that delivered the message is judged as
+a mail sender; every other relay as receivers that read the headers judge it: by
+what makes it suspect (XBL, SBL), not by PBL.
 
-FILE is an HTML file, a Markdown or plain-text file, or a message (.eml, RFC 5322)
-with MIME parts in quoted-printable or base64 and any declared charset (UTF-16
+FILE is an HTML file, a Markdown or plain-text file, a message (.eml, RFC 5322) or
+an mbox of messages, each read as one, with MIME parts in quoted-printable or base64 and any declared charset (UTF-16
 text too); "-" reads standard input. A compressed or binary file (gzip, zip, PDF)
 is refused by name: its links cannot be read. Tracking redirects (?url=https%3A...)
 are followed in the text only: no web request is made.

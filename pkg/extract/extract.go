@@ -92,7 +92,10 @@ func File(r io.Reader, name string) (*Findings, error) {
 	x := &extractor{file: name}
 	switch {
 	case looksLikeMessage(data, name):
-		x.message(data, "", 1)
+		for _, m := range mboxMessages(data) { // one, unless an mbox holds several
+			x.relaysRead = false
+			x.message(m.data, "", m.line)
+		}
 	case looksLikeHTML(data, name):
 		x.html(data, "", 1)
 	default:

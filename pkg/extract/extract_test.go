@@ -148,11 +148,12 @@ func FuzzFile(f *testing.F) {
 		f.Add(data, name)
 	}
 	f.Add([]byte("From: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n--a--"), "x.eml")
+	f.Add([]byte("From a@b Mon\nReceived: from x (x [192.0.2.1]) by y\nFrom: a@b.example\n\nhi\n\nFrom c@d Tue\nSubject: 2\n\nhttp://e.example/\n"), "in.mbox")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		found, err := File(strings.NewReader(string(data)), name)
 		var items []Item
 		if found != nil {
-			items = found.Items
+			items = append(found.Items, found.Relays...)
 		}
 		if errors.Is(err, ErrNotText) {
 			return // binary input is refused, by name
@@ -686,5 +687,32 @@ func TestNotTextIsSaid(t *testing.T) {
 				t.Errorf("got %q (err %v), want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// An mbox holds several messages: each is read as a message, its parts
+// decoded and its relays read, at its own lines; a body's escaped ">From " is
+// no separator.
+func TestMbox(t *testing.T) {
+	html := base64.StdEncoding.EncodeToString([]byte(`<a href="https://second.example.com/">x</a>`))
+	mbox := "From person@example.org Mon Jan  1 00:00:00 2024\n" +
+		"Received: from a.example.net (a.example.net [192.0.2.1]) by mx.example.com\n" +
+		"From: person@first.example.org\nSubject: one\n\nSee https://first.example.com/\n>From the archive\n\n" +
+		"From person@example.org Tue Jan  2 00:00:00 2024\n" +
+		"Received: from b.example.net (b.example.net [198.51.100.2]) by mx.example.com\n" +
+		"From: person@second.example.org\nSubject: two\nMIME-Version: 1.0\nContent-Type: text/html\n" +
+		"Content-Transfer-Encoding: base64\n\n" + html + "\n"
+	got, err := File(strings.NewReader(mbox), "inbox.mbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"first.example.org 3 From header", "first.example.com 6 text",
+		"second.example.org 11 From header", "second.example.com 17 href"}
+	if h := found(got.Items); strings.Join(h, "\n") != strings.Join(want, "\n") {
+		t.Errorf("items\n%s\nwant\n%s", strings.Join(h, "\n"), strings.Join(want, "\n"))
+	}
+	if h := found(got.Relays); len(h) != 2 || h[0] != "192.0.2.1 2 Received header (the server that delivered the message)" ||
+		h[1] != "198.51.100.2 10 Received header (the server that delivered the message)" {
+		t.Errorf("relays %v", h)
 	}
 }

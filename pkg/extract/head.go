@@ -129,3 +129,39 @@ func (h head) repair(data []byte) ([]byte, map[int]string) {
 	}
 	return append(out, data...), bad
 }
+
+// mboxMessage is one message of an mbox file, and the file line it starts at.
+type mboxMessage struct {
+	data []byte
+	line int
+}
+
+// mboxMessages splits an mbox file into its messages: each starts with a
+// "From " line at the start of the file or after a blank line (mboxo and
+// mboxrd alike; a body's own "From " is written ">From "). Anything else is
+// one message.
+func mboxMessages(data []byte) []mboxMessage {
+	h := readHead(data)
+	if !h.mbox {
+		return []mboxMessage{{data: data, line: 1}}
+	}
+	var out []mboxMessage
+	start, startLine, line := 0, 1, 1
+	blank := true // the line before is blank (or there is none)
+	for off := 0; off < len(data); line++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data) - off
+		} else {
+			end++
+		}
+		l := data[off : off+end]
+		if blank && off > start && bytes.HasPrefix(l, []byte("From ")) && line > h.skipped+1 {
+			out = append(out, mboxMessage{data: data[start:off], line: startLine})
+			start, startLine = off, line
+		}
+		blank = len(bytes.TrimRight(l, "\r\n")) == 0
+		off += end
+	}
+	return append(out, mboxMessage{data: data[start:], line: startLine})
+}
