@@ -327,10 +327,10 @@ func asked(checks []dnsbl.Check) bool {
 func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 	subjects := append([]dnsbl.Subject(nil), tr.Subjects...)
 	sort.SliceStable(subjects, func(i, j int) bool {
-		return rank(per[subjects[i].Name]) < rank(per[subjects[j].Name])
+		return t.rank(per[subjects[i].Name]) < t.rank(per[subjects[j].Name])
 	})
 	const maxClean = 8 // a long run of clean subjects (an SPF range, a CIDR) is summed up
-	cleanShown, cleanHidden := 0, 0
+	cleanShown, cleanHidden, cutHidden := 0, 0, 0
 	for _, s := range subjects {
 		sc := per[s.Name]
 		if sc == nil && tr.Interrupted {
@@ -342,16 +342,23 @@ func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 		if t.quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
 			continue
 		}
-		if rank(sc) == 2 && s.Skip == nil {
+		if t.rank(sc) == 2 && s.Skip == nil {
 			if cleanShown >= maxClean {
 				cleanHidden++
+				if sc.cut > 0 {
+					cutHidden++
+				}
 				continue
 			}
 			cleanShown++
 		}
 		t.subject(s, sc)
 	}
-	if cleanHidden > 0 {
+	switch {
+	case cutHidden > 0: // not clean either: the stop left some of their lists unanswered
+		t.p("  %s\n", t.dim.Sprintf("... and %d more subjects without listings or errors, %d of them not fully answered "+
+			"before the run stopped (-o json shows each)", cleanHidden, cutHidden))
+	case cleanHidden > 0:
 		t.p("  %s\n", t.dim.Sprintf("... and %d more subjects without listings or errors (-o json shows each)", cleanHidden))
 	}
 }
@@ -450,14 +457,16 @@ func severity(tr *dnsbl.TargetResult) int {
 	return 2
 }
 
-func rank(sc *subjectCounts) int {
+// rank orders a target's subjects: listed ones, then those with a problem of
+// their own, then the rest (clean, noted, allowlisted), which a long run sums up.
+func (t *text) rank(sc *subjectCounts) int {
 	switch {
 	case sc == nil:
 		return 3
 	case sc.byStatus[dnsbl.Listed] > 0:
 		return 0
-	case sc.byStatus[dnsbl.Error] > 0:
-		return 1
+	case sc.byStatus[dnsbl.Error] > 0, t.namesBlocked(sc), sc.unreliableListing():
+		return 1 // a problem of its own, which -q shows too: never summed up with the clean
 	}
 	return 2
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"strconv"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -288,5 +289,43 @@ func TestProbeNotAsked(t *testing.T) {
 	doc := NewProbeDocument(res, []string{"127.0.0.1:53"})
 	if doc.Lists[0].Asked != "resolver" || doc.Lists[1].Asked != "" {
 		t.Errorf("JSON asked: %q and %q, want resolver and none", doc.Lists[0].Asked, doc.Lists[1].Asked)
+	}
+}
+
+// TestProblemSubjectNotSummedUp: in a range, a subject that one list refused
+// (blocked, that list healthy for the others) is shown, as -q shows it, not
+// summed up among "subjects without listings or errors"; and subjects that the
+// run's stop left unanswered are not summed up as if clean.
+func TestProblemSubjectNotSummedUp(t *testing.T) {
+	cat := catalog.Default()
+	zen, spamcop := cat.ByID("spamhaus-zen"), cat.ByID("spamcop")
+	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.0/28", Kind: dnsbl.KindCIDR, Form: "cidr",
+		Prefix: netip.MustParsePrefix("192.0.2.0/28")}, Started: true, SubjectsTotal: 16}
+	res := &dnsbl.Result{Targets: []*dnsbl.TargetResult{tr},
+		Lists: []dnsbl.ListHealth{{List: zen, Zone: zen.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}},
+			{List: spamcop, Zone: spamcop.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}}}}
+	for i := range 16 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
+		tr.Subjects = append(tr.Subjects, dnsbl.Subject{Name: a.String(), Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: a})
+		zenStatus, zenErr := dnsbl.Clean, error(nil)
+		switch {
+		case i == 14:
+			zenStatus, zenErr = dnsbl.Blocked, &dnsbl.CheckError{Kind: dnsbl.ErrRefusedByList, Msg: "127.255.255.254: Spamhaus refuses"}
+		case i == 15:
+			zenStatus, zenErr = dnsbl.Error, &dnsbl.CheckError{Kind: dnsbl.ErrInterrupted, Msg: dnsbl.ErrInterrupted.Error()}
+		}
+		tr.Checks = append(tr.Checks, dnsbl.Check{Subject: a.String(), List: zen, Zone: zen.Zone, Status: zenStatus, Err: zenErr},
+			dnsbl.Check{Subject: a.String(), List: spamcop, Zone: spamcop.Zone, Status: dnsbl.Clean})
+	}
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"  192.0.2.14 (input): clean on 1, 1 blocked\n", "    BLOCKED spamhaus-zen (zen.spamhaus.org)",
+		"... and 7 more subjects without listings or errors, 1 of them not fully answered before the run stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
 	}
 }
