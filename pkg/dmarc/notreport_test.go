@@ -34,6 +34,22 @@ func TestNotReportSays(t *testing.T) {
 		{"failure report", failure, "an e-mail message that carries a DMARC failure report (ruf=, RFC 6591: one message, " +
 			"no addresses to add up), not an aggregate report (rua=)"},
 	}
+	tarHead := make([]byte, 512)
+	copy(tarHead, "google.com!example.com!1712016000!1712102399.xml")
+	copy(tarHead[257:], "ustar\x0000")
+	const not = "not a DMARC aggregate report: "
+	tests = append(tests, []struct{ name, data, why string }{
+		{"tar", string(tarHead), not + "a tar archive, which blcheck does not unpack: unpack it and name the folder"},
+		{"tar.gz", string(gz(tarHead)), not + "a tar archive, which blcheck does not unpack: unpack it and name the folder"},
+		{"7z", "7z\xbc\xaf\x27\x1c\x00\x04", not + "a 7-Zip archive, which blcheck does not unpack: unpack it and name the folder"},
+		{"rar", "Rar!\x1a\x07\x01\x00", not + "a RAR archive, which blcheck does not unpack: unpack it and name the folder"},
+		{"bzip2", "BZh91AY&SY", not + "bzip2-compressed, which blcheck does not decompress: decompress it and name the file"},
+		{"xz", "\xfd7zXZ\x00\x00\x04", not + "xz-compressed, which blcheck does not decompress: decompress it and name the file"},
+		{"zstd", "\x28\xb5\x2f\xfd\x04\x58", not + "zstd-compressed, which blcheck does not decompress: decompress it and name the file"},
+		{"Outlook .msg", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", not + "an Outlook message file (.msg), which blcheck does not read: " +
+			"save the mail as .eml, or its attachment, and name that"},
+		{"PDF", "%PDF-1.7\n", not + "a PDF document"},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewReader(Limits{})

@@ -216,7 +216,37 @@ func (r *Reader) read(u *unit, br *bufio.Reader, name string, depth int, limit i
 	case kindJSON:
 		return &NotReportError{File: name, Why: jsonWhy(head)}
 	}
+	if what := otherFormat(head); what != "" {
+		return &NotReportError{File: name, Why: "not a DMARC aggregate report: " + what}
+	}
 	return &NotReportError{File: name, Why: "not a DMARC aggregate report (neither XML, gzip, zip, zlib nor an e-mail message)"}
+}
+
+// otherFormat names the formats people keep reports in that blcheck does not
+// read (an archive of a year's reports, a mail saved from Outlook), with what
+// to do instead; "" for any other.
+func otherFormat(head []byte) string {
+	const unpack = ", which blcheck does not unpack: unpack it and name the folder"
+	const decompress = ", which blcheck does not decompress: decompress it and name the file"
+	switch {
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return "a tar archive" + unpack
+	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
+		return "a 7-Zip archive" + unpack
+	case bytes.HasPrefix(head, []byte("Rar!\x1a\x07")):
+		return "a RAR archive" + unpack
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) >= 4 && head[3] >= '1' && head[3] <= '9':
+		return "bzip2-compressed" + decompress
+	case bytes.HasPrefix(head, []byte("\xfd7zXZ\x00")):
+		return "xz-compressed" + decompress
+	case bytes.HasPrefix(head, []byte("\x28\xb5\x2f\xfd")):
+		return "zstd-compressed" + decompress
+	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+		return "an Outlook message file (.msg), which blcheck does not read: save the mail as .eml, or its attachment, and name that"
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		return "a PDF document"
+	}
+	return ""
 }
 
 type kind int
