@@ -59,6 +59,9 @@ func TestDMARC(t *testing.T) {
 		{"forger listed, --fail-on-forged", []string{"--fail-on-forged", dmarcbis}, "", 1, []string{"forged: " + forgerSource}, ""},
 		{"both, table by messages", []string{rfc9990, dmarcbis}, "", 1,
 			[]string{"LISTED: " + realSource, "forged: " + forgerSource, "  " + realSource + "  "}, ""},
+		// a month of reports: the first line counts the reporters and domains, not a paragraph of names
+		{"many reporters", []string{samples + "heldout"}, "", 0,
+			[]string{"DMARC reports: 25 reports from 2014-07-16 to 2026-08-02 by 18 reporters, for 10 domains: 3043 messages from 34 sending addresses.\n"}, ""},
 		{"private sources", []string{samples + "dmarc-report-converter/test.xml"}, "", 0,
 			[]string{"not checked: private address (RFC 1918)"}, "nothing to check"},
 		{"--ptr", []string{"--ptr", rfc9990}, "", 1, []string{realSource + " has reverse DNS mail.example.com, which resolves back to it"}, ""},

@@ -94,10 +94,10 @@ func (t *text) dmarcText() {
 		span = fmt.Sprintf(" from %s to %s", d.Begin[:10], d.End[:10])
 	}
 	if len(d.Reporters) > 0 {
-		span += " by " + Sanitize(strings.Join(d.Reporters, ", "), 300)
+		span += " by " + Sanitize(some(d.Reporters, dmarcNames, "reporters"), 300)
 	}
 	if len(d.Domains) > 0 {
-		span += ", for " + Sanitize(strings.Join(d.Domains, ", "), 300)
+		span += ", for " + Sanitize(some(d.Domains, dmarcNames, "domains"), 300)
 	}
 	t.p("%s: %s%s: %s from %s.\n", t.bold.Sprint("DMARC reports"), plural(d.Reports, "report"), span,
 		plural(int(d.Messages), "message"), addresses(len(d.Sources)))
@@ -135,6 +135,19 @@ func (t *text) dmarcText() {
 		return
 	}
 	t.dmarcTable(d, byAddr) // the files not read are said below, with what else was not checked
+}
+
+// dmarcNames is the most reporters (or domains) the text names: a month of
+// reports comes from a few dozen, which made the first line a paragraph (the
+// JSON's dmarc object lists them all).
+const dmarcNames = 6
+
+// some is names, or how many there are when they are more than most.
+func some(names []string, most int, what string) string {
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%d %s", len(names), what)
 }
 
 // dmarcListings writes a listed source's listings as the check command does:
