@@ -137,7 +137,8 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 		state = NagiosWarning
 	case v.Verdict.Outcome == dnsbl.OutcomeInterrupted || res.Summary.Interrupted && v.Deadline > 0:
 		finished, cut, notStarted := interruptedCounts(res)
-		state, text = NagiosUnknown, fmt.Sprintf("%s: %s finished, %d cut short, %d not started", v.stopped(), plural(finished, "target"), cut, notStarted)
+		state, text = NagiosUnknown, fmt.Sprintf("%s: %s finished, %d cut short, %d not started%s", v.stopped(), plural(finished, "target"),
+			cut, notStarted, unansweredNote(res))
 	case res.Resolver.RewritesNXDOMAIN:
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
 	case len(v.AllIncomplete()) > 0:
@@ -174,7 +175,20 @@ func nagiosListed(v *View, what string, lists []string, listed, warning int, bel
 	}
 	if res.Summary.Interrupted {
 		_, cut, notStarted := interruptedCounts(res)
-		text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started)", v.stopped(), cut, notStarted)
+		text += fmt.Sprintf(" (the run was %s: %d cut short, %d not started%s)", v.stopped(), cut, notStarted, unansweredNote(res))
 	}
 	return text
+}
+
+// unansweredNote names, for Nagios's status line, the lists a stopped run was
+// still waiting for: the ones to give more time or leave out.
+func unansweredNote(res *dnsbl.Result) string {
+	ids := unansweredLists(res)
+	switch {
+	case len(ids) == 0:
+		return ""
+	case len(ids) <= maxNamedUnanswered:
+		return "; not answered: " + strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("; %d lists not answered", len(ids))
 }

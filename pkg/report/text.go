@@ -179,6 +179,8 @@ type subjectCounts struct {
 	// cut counts the checks the run's stop left unanswered: said as a number
 	// on the subject's line, so that "clean on 1" never reads as the whole of it
 	cut int
+	// cutLists are the lists of those checks, named on the line when few
+	cutLists []string
 }
 
 // targetCounts is what a target's checks come to, for its headline.
@@ -239,6 +241,7 @@ func (t *text) count(tr *dnsbl.TargetResult) *targetCounts {
 		}
 		if errors.Is(c.Err, dnsbl.ErrInterrupted) {
 			sc.cut++ // counted on its subject's line; why, said once in the verdict: nothing of the list
+			sc.cutLists = append(sc.cutLists, c.List.ID)
 			continue
 		}
 		if c.Status == dnsbl.Skipped {
@@ -509,7 +512,10 @@ func (t *text) subjectParts(sc *subjectCounts, checked int) []string {
 	}
 	add(dnsbl.Blocked, t.magenta, "%d blocked")
 	add(dnsbl.Unreliable, t.magenta, "%d unreliable")
-	if sc.cut > 0 {
+	switch {
+	case sc.cut > 0 && sc.cut <= maxNamedUnanswered: // which lists: the slow ones a --deadline may want to leave out
+		parts = append(parts, t.yellow.Sprintf("%d not answered (%s)", sc.cut, strings.Join(sc.cutLists, ", ")))
+	case sc.cut > 0:
 		parts = append(parts, t.yellow.Sprintf("%d not answered", sc.cut))
 	}
 	if n := sc.byStatus[dnsbl.Skipped]; n > 0 && !t.quiet {
@@ -905,6 +911,27 @@ func interruptedChecks(res *dnsbl.Result) int {
 		}
 	}
 	return n
+}
+
+// maxNamedUnanswered is how many lists a stopped run names as not answered
+// (on a subject's line, in Nagios's status line); more are counted.
+const maxNamedUnanswered = 3
+
+// unansweredLists are the lists whose answer a stopped run (Ctrl-C,
+// --deadline) was still waiting for, in the order the run met them: when
+// every other list answered, the slow ones.
+func unansweredLists(res *dnsbl.Result) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if errors.Is(c.Err, dnsbl.ErrInterrupted) && !seen[c.List.ID] {
+				seen[c.List.ID] = true
+				ids = append(ids, c.List.ID)
+			}
+		}
+	}
+	return ids
 }
 
 // interruptedCounts counts an interrupted run's targets by how far they got.

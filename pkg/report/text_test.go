@@ -2,8 +2,8 @@ package report
 
 import (
 	"bytes"
-	"strconv"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
