@@ -35,6 +35,9 @@ func TestDMARC(t *testing.T) {
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("not a report\n"), 0o644)
 	withUnread := folderWithCutReport(t, filepath.Join(dir, "folder"), samples+"parsedmarc/empty_reason.xml")
+	// the forger's mail, said forwarded by the receiver: a mailing list relaying it
+	forwarded := filepath.Join(dir, "forwarded.xml")
+	os.WriteFile(forwarded, bytes.Replace(mustReadBytes(t, dmarcbis), []byte("<type>other</type>"), []byte("<type>mailing_list</type>"), 1), 0o644)
 	// a folder of no DMARC report: SMTP TLS reports and a note, as saved from a mailbox
 	noReport := filepath.Join(dir, "tls")
 	os.Mkdir(noReport, 0o755)
@@ -57,6 +60,13 @@ func TestDMARC(t *testing.T) {
 		{"forger listed", []string{dmarcbis}, "", 0,
 			[]string{"forged: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC", "listed (spamhaus-zen), forged"}, ""},
 		{"forger listed, --fail-on-forged", []string{"--fail-on-forged", dmarcbis}, "", 1, []string{"forged: " + forgerSource}, ""},
+		{"forwarder listed", []string{forwarded}, "", 0,
+			[]string{"forwarder: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC, all of it forwarded, " +
+				"the receivers say: a mailing list or forwarding account relaying mail, nothing for you to delist. Listed on Spamhaus ZEN.",
+				"listed (spamhaus-zen), forwarder"}, ""},
+		{"-o json: forwarded messages", []string{"-o", "json", forwarded}, "", 0, []string{`"forwarded": 2,`, `"forged": true`}, ""},
+		{"-q --state: a new listing of a forwarder", []string{"-q", "--state", filepath.Join(dir, "forwarder.json"), forwarded}, "", 0,
+			[]string{"NEW LISTING  " + forgerSource + " on Spamhaus ZEN", "a forwarder: none of its mail passes DMARC, all of it forwarded, nothing for you to delist"}, ""},
 		{"both, table by messages", []string{rfc9990, dmarcbis}, "", 1,
 			[]string{"LISTED: " + realSource, "forged: " + forgerSource, "  " + realSource + "  "}, ""},
 		// a month of reports: the first line counts the reporters and domains, not a paragraph of names
@@ -112,6 +122,11 @@ func TestDMARC(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustReadBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	return []byte(mustRead(t, name))
 }
 
 func mustRead(t *testing.T, name string) string {

@@ -89,8 +89,10 @@ func (l Limits) withDefaults() Limits {
 type Source struct {
 	Addr netip.Addr
 	// Messages is the sum of the reports' counts for it; Passed the part for
-	// which DMARC passed (policy_evaluated dkim or spf "pass").
-	Messages, Passed int64
+	// which DMARC passed (policy_evaluated dkim or spf "pass"); Forwarded the
+	// part that did not pass and that the receivers said was forwarded (a
+	// policy_evaluated reason of forwarded, trusted_forwarder or mailing_list).
+	Messages, Passed, Forwarded int64
 	// Share is Messages over all messages of all sources (not rounded).
 	Share float64
 	// Reports counts the distinct reports that name it.
@@ -107,6 +109,12 @@ type Source struct {
 // Forged says that none of the source's mail passed DMARC: whoever sends from
 // it is not the domain's own mail stream.
 func (s *Source) Forged() bool { return s.Passed == 0 }
+
+// Forwarder says that none of the source's mail passed DMARC and all of it
+// was forwarded, as the receivers said: a mailing list or a forwarding
+// account relaying the domain's mail, not a forger (though its mail is not
+// the domain's to vouch for either).
+func (s *Source) Forwarder() bool { return s.Forged() && s.Messages > 0 && s.Forwarded == s.Messages }
 
 // Unread is a file, or a part of one, that could not be read fully.
 type Unread struct {
@@ -155,6 +163,7 @@ type aggregate struct {
 
 type acc struct {
 	messages, passed      int64
+	forwarded             int64
 	reports, lastReport   int32
 	reporters, headerFrom idSet
 }
@@ -242,8 +251,11 @@ func (g *aggregate) add(r *report) bool {
 		}
 		a := &g.accs[i]
 		a.messages += rec.count
-		if rec.pass {
+		switch {
+		case rec.pass:
 			a.passed += rec.count
+		case rec.forwarded:
+			a.forwarded += rec.count
 		}
 		if a.lastReport != int32(g.reports) {
 			a.lastReport = int32(g.reports)
@@ -303,7 +315,7 @@ func (g *aggregate) result() *Result {
 	for ip, i := range g.index {
 		a := &g.accs[i]
 		res.Messages += a.messages
-		all = append(all, Source{Addr: ip, Messages: a.messages, Passed: a.passed, Reports: int(a.reports),
+		all = append(all, Source{Addr: ip, Messages: a.messages, Passed: a.passed, Forwarded: a.forwarded, Reports: int(a.reports),
 			Reporters: names(&a.reporters), HeaderFrom: names(&a.headerFrom), Skip: dnsbl.NotPublic(ip)})
 	}
 	res.Sources = make([]*Source, len(all))

@@ -44,6 +44,7 @@ const digestOver = 100
 type expectedSource struct {
 	Messages   int64    `json:"messages"`
 	Passed     int64    `json:"passed"`
+	Forwarded  int64    `json:"forwarded,omitempty"`
 	Reports    int      `json:"reports"`
 	Reporters  []string `json:"reporters"`
 	HeaderFrom []string `json:"header_from"`
@@ -67,7 +68,7 @@ func docOf(res *Result) expectedDoc {
 	d := expectedDoc{Reports: res.Reports, Messages: res.Messages, Unread: len(res.Unread) > 0,
 		Sources: map[string]expectedSource{}}
 	for _, s := range res.Sources {
-		d.Sources[s.Addr.String()] = expectedSource{Messages: s.Messages, Passed: s.Passed, Reports: s.Reports,
+		d.Sources[s.Addr.String()] = expectedSource{Messages: s.Messages, Passed: s.Passed, Forwarded: s.Forwarded, Reports: s.Reports,
 			Reporters: s.Reporters, HeaderFrom: s.HeaderFrom}
 	}
 	if len(d.Sources) > digestOver {
@@ -75,6 +76,9 @@ func docOf(res *Result) expectedDoc {
 		for ip, s := range d.Sources {
 			canon[ip] = map[string]any{"messages": s.Messages, "passed": s.Passed, "reports": s.Reports,
 				"reporters": s.Reporters, "header_from": s.HeaderFrom}
+			if s.Forwarded > 0 {
+				canon[ip]["forwarded"] = s.Forwarded
+			}
 		}
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

@@ -37,6 +37,9 @@ type record struct {
 	count      int64
 	headerFrom string
 	pass       bool
+	// forwarded: the receiver gave a forwarding reason for its policy
+	// (forwarded, trusted_forwarder, mailing_list)
+	forwarded bool
 }
 
 // errNotReport says the XML is not a DMARC aggregate report (its root is not
@@ -333,6 +336,11 @@ func (p *parser) end(v string) error {
 		p.at("feedback", "record", "row", "policy_evaluated", "spf"):
 		if strings.EqualFold(v, "pass") {
 			p.cur.pass = true
+		}
+	case p.at("feedback", "record", "row", "policy_evaluated", "reason", "type"):
+		switch strings.ToLower(v) {
+		case "forwarded", "trusted_forwarder", "mailing_list":
+			p.cur.forwarded = true
 		}
 	case p.at("feedback", "record", "identifiers", "header_from"):
 		p.cur.headerFrom = p.intern(strings.ToLower(strings.TrimSuffix(v, ".")))

@@ -43,8 +43,8 @@ func renderChanges(w io.Writer, v *View) error {
 			case "new-listing":
 				t.p("NEW LISTING  %s on %s (%s): %s\n", who, t.name(c.List.ID), c.Zone, Sanitize(strings.Join(c.Meanings, "; "), 300))
 				switch {
-				case forgers[c.Subject]: // blcheck dmarc: not the domain's mail, not its to delist
-					t.p("             a forger: none of its mail passes DMARC, nothing for you to delist\n")
+				case forgers[c.Subject] != "": // blcheck dmarc: not the domain's mail, not its to delist
+					t.p("             %s\n", forgers[c.Subject])
 				case c.Reason != "" && NamesURL(c.Reason, c.DelistURL):
 					t.p("             reason, delist: %s\n", Sanitize(c.Reason, 300)) // the URL once
 				default:

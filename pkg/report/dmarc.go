@@ -38,6 +38,9 @@ type DMARCSourceDoc struct {
 	Reports    int      `json:"reports"`
 	Reporters  []string `json:"reporters"`
 	HeaderFrom []string `json:"header_from"`
+	// Forwarded is the part of its messages that did not pass DMARC and that
+	// the receivers said was forwarded (a mailing list, a forwarding account).
+	Forwarded int64 `json:"forwarded,omitempty"`
 	// Forged is set when none of its mail passed DMARC.
 	Forged bool `json:"forged,omitempty"`
 	// Listed names the lists whose listing of it counts.
@@ -62,7 +65,7 @@ func NewDMARCDoc(r *dmarc.Result, listed map[netip.Addr][]string, allowPrivate b
 		d.Begin, d.End = r.Begin.Format(time.RFC3339), r.End.Format(time.RFC3339)
 	}
 	for _, s := range r.Sources {
-		sd := DMARCSourceDoc{IP: s.Addr.String(), Messages: s.Messages, Passed: s.Passed, Share: s.Share,
+		sd := DMARCSourceDoc{IP: s.Addr.String(), Messages: s.Messages, Passed: s.Passed, Forwarded: s.Forwarded, Share: s.Share,
 			Reports: s.Reports, Reporters: nonNil(s.Reporters), HeaderFrom: nonNil(s.HeaderFrom),
 			Forged: s.Forged(), Listed: listed[s.Addr]}
 		switch {
@@ -109,6 +112,13 @@ func (t *text) dmarcText() {
 		names := make([]string, len(s.Listed))
 		for i, id := range s.Listed {
 			names[i] = t.name(id)
+		}
+		if s.forwarder() {
+			forged++
+			t.p("  %s %s sent %s (%s of the mail), none of it passing DMARC, all of it forwarded, the receivers say: "+
+				"a mailing list or forwarding account relaying mail, nothing for you to delist. Listed on %s.\n",
+				t.yellow.Sprint("forwarder:"), t.bold.Sprint(s.IP), plural(int(s.Messages), "message"), percent(s.Share), strings.Join(names, ", "))
+			continue
 		}
 		if s.Forged {
 			forged++
@@ -191,14 +201,17 @@ func (t *text) dmarcTable(d *DMARCDoc, byAddr map[string]*dnsbl.TargetResult) {
 // dmarcStatus is a source's checks in a few words.
 func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 	kind := "real"
-	if s.Forged {
+	switch {
+	case s.forwarder():
+		kind = "forwarder"
+	case s.Forged:
 		kind = "forged"
 	}
 	switch {
 	case s.Skipped != "":
 		return t.dim.Sprint("not checked: " + s.Skipped)
 	case len(s.Listed) > 0 && s.Forged:
-		return t.yellow.Sprintf("listed (%s), forged", strings.Join(s.Listed, ", "))
+		return t.yellow.Sprintf("listed (%s), %s", strings.Join(s.Listed, ", "), kind)
 	case len(s.Listed) > 0:
 		return t.red.Sprintf("LISTED (%s), real mail", strings.Join(s.Listed, ", "))
 	case tr == nil || tr.Interrupted || !tr.Started:
@@ -220,16 +233,25 @@ func (t *text) dmarcStatus(s DMARCSourceDoc, tr *dnsbl.TargetResult) string {
 	return t.green.Sprint("clean") + " (" + kind + ")"
 }
 
+// forwarder says that none of the source's mail passed DMARC and all of it
+// was forwarded, the receivers said (dmarc.Source.Forwarder).
+func (s *DMARCSourceDoc) forwarder() bool {
+	return s.Forged && s.Messages > 0 && s.Forwarded == s.Messages
+}
+
 // forgers are the sources none of whose mail passes DMARC, by address (none
-// for a nil doc: not blcheck dmarc), for a lookup per listing.
-func (d *DMARCDoc) forgers() map[string]bool {
+// for a nil doc: not blcheck dmarc), for a lookup per listing: what each is.
+func (d *DMARCDoc) forgers() map[string]string {
 	if d == nil {
 		return nil
 	}
-	out := map[string]bool{}
+	out := map[string]string{}
 	for _, s := range d.Sources {
-		if s.Forged {
-			out[s.IP] = true
+		switch {
+		case s.forwarder():
+			out[s.IP] = "a forwarder: none of its mail passes DMARC, all of it forwarded, nothing for you to delist"
+		case s.Forged:
+			out[s.IP] = "a forger: none of its mail passes DMARC, nothing for you to delist"
 		}
 	}
 	return out

@@ -24,6 +24,8 @@ aggregate reports"), written here without looking at the Go reader:
 - the same report (org_name compared without case, report_id, the policy_published
   domain and the date range) is read once: reporters reuse a report_id for a
   domain's reports of other days, and for other domains' reports;
+- a source's messages that did not pass and whose record gives a reason of
+  forwarded, trusted_forwarder or mailing_list are its "forwarded" ones;
 - a record whose source_ip is not an address is not counted (if it has messages,
   the file is unread: not read fully);
 - gzip: its first member only (a line break after it is not a second member);
@@ -75,6 +77,9 @@ def text(el, *path):
         el = child(el, p)
     return (el.text or "").strip() if el is not None else ""
 
+
+# policy_evaluated reasons that say the receiver saw the message forwarded
+FORWARDING = ("forwarded", "trusted_forwarder", "mailing_list")
 
 WHATWG = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
 
@@ -136,6 +141,8 @@ def parse_xml(data):
         count = int(text(rec, "row", "count") or "0")
         pe = child(child(rec, "row"), "policy_evaluated")
         passed = any(text(pe, k).lower() == "pass" for k in ("dkim", "spf"))
+        forwarded = any(local(r.tag) == "reason" and text(r, "type").lower() in FORWARDING
+                        for r in (pe if pe is not None else ()))
         hf = text(rec, "identifiers", "header_from").lower().rstrip(".")
         try:
             a = ipaddress.ip_address(ip)
@@ -145,7 +152,7 @@ def parse_xml(data):
             if count > 0:
                 rep["bad"] += count
             continue
-        rep["records"].append((str(a), count, passed, hf))
+        rep["records"].append((str(a), count, passed, forwarded, hf))
     return [rep]
 
 
@@ -240,12 +247,14 @@ class Agg:
         self.reports += 1
         org = rep["org"].strip() or "(no org_name)"
         counted = set()
-        for ip, count, passed, hf in rep["records"]:
-            s = self.sources.setdefault(ip, {"messages": 0, "passed": 0, "reports": 0,
+        for ip, count, passed, forwarded, hf in rep["records"]:
+            s = self.sources.setdefault(ip, {"messages": 0, "passed": 0, "forwarded": 0, "reports": 0,
                                              "reporters": set(), "header_from": set()})
             s["messages"] += count
             if passed:
                 s["passed"] += count
+            elif forwarded:
+                s["forwarded"] += count
             if ip not in counted:
                 counted.add(ip)
                 s["reports"] += 1
@@ -272,8 +281,9 @@ class Agg:
         d = {"reports": self.reports,
              "messages": sum(s["messages"] for s in self.sources.values()),
              "unread": self.unread,
-             "sources": {ip: {"messages": s["messages"], "passed": s["passed"], "reports": s["reports"],
-                              "reporters": sorted(s["reporters"]), "header_from": sorted(s["header_from"])}
+             "sources": {ip: dict({"messages": s["messages"], "passed": s["passed"], "reports": s["reports"],
+                                   "reporters": sorted(s["reporters"]), "header_from": sorted(s["header_from"])},
+                                  **({"forwarded": s["forwarded"]} if s["forwarded"] else {}))
                          for ip, s in sorted(self.sources.items())}}
         if len(d["sources"]) > DIGEST_OVER:
             # thousands of sources (the large sample): their count and a digest
