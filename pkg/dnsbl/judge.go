@@ -113,7 +113,8 @@ func (r *runner) judgeAnswer(ctx context.Context, j job, c Check, v Verdict, at 
 	l := j.l
 	awaitClosed(l.done)
 	awaitClosed(r.resolverDone)
-	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type}
+	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type,
+		Relay: j.t.res.Target.Relay}
 	if r.needsProof(l, j.s.Name, v, at) {
 		in.Verdict, in.Proven = r.prove(ctx, l, v, at), true
 	}
@@ -137,6 +138,7 @@ type judgement struct {
 	Resolver    ResolverHealth
 	Role        catalog.Role
 	SubjectType SubjectType
+	Relay       bool // the subject is an earlier relay's address (Target.Relay)
 }
 
 // judge turns an answer's verdict and the health behind it into the check: a
@@ -166,7 +168,7 @@ func judge(l *catalog.Selected, in judgement) Check {
 		c.ListingURL = u
 	}
 	if c.Status == Listed && !l.CountsAs(in.Role, c.Codes) {
-		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.SubjectType, l.List)
+		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.Relay, in.SubjectType, l.List)
 	}
 	return c
 }
@@ -382,11 +384,13 @@ func roleOf(j job, l *catalog.List) catalog.Role {
 
 // notCounted says why a listing of a link host or a name server does not
 // count.
-func notCounted(r catalog.Role, st SubjectType, l *catalog.List) string {
+func notCounted(r catalog.Role, relay bool, st SubjectType, l *catalog.List) string {
 	what := "a link's host"
 	switch {
 	case r == catalog.RoleNameServer:
 		what = "a name server's address"
+	case relay:
+		what = "an earlier relay's address"
 	case st == SubjectIP:
 		what = "a link host's address"
 	}

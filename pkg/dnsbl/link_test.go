@@ -3,6 +3,7 @@ package dnsbl_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -222,5 +223,40 @@ func TestLinkAndNameServerRoles(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// An earlier relay's address (scan's Received headers) is judged on the IP
+// lists as a link's address is, in words that say it is a relay, and is never
+// asked of the URI lists, which list the hosts of links, not the servers a
+// message passed through.
+func TestRelayAddress(t *testing.T) {
+	srv, ck := linkWorld(t)
+	srv.List("uri.test", "192.0.2.78", []string{"127.0.0.2"})
+	srv.List("zen.test", "192.0.2.78", []string{"127.0.0.10"}) // PBL
+	srv.List("zen.test", "192.0.2.79", []string{"127.0.0.2"})  // SBL
+	for _, tc := range []struct {
+		addr string
+		zen  dnsbl.Status
+	}{
+		{"192.0.2.78", dnsbl.Noted},
+		{"192.0.2.79", dnsbl.Listed},
+	} {
+		tg, _ := dnsbl.ParseTarget(tc.addr)
+		tg.Link, tg.Relay = true, true
+		res, err := ck.Check(context.Background(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := find(res, tc.addr, "uri"); c.List != nil {
+			t.Errorf("%s: a relay's address was asked of a URI list: %+v", tc.addr, c)
+		}
+		c := find(res, tc.addr, "zen")
+		if c.Status != tc.zen || (tc.zen == dnsbl.Noted) != strings.Contains(c.NotCounted, "an earlier relay's address") {
+			t.Errorf("%s on zen: %s %q, want %s said of a relay", tc.addr, c.Status, c.NotCounted, tc.zen)
+		}
+	}
+	if n := srv.Queries("A", dnsbltest.QueryName("192.0.2.78", "uri.test")); n != 0 {
+		t.Errorf("a relay's address was sent to uri.test %d times", n)
 	}
 }

@@ -249,7 +249,8 @@ func skipOf(s Subject, l *listState) error {
 func (r *runner) planSubject(ctx context.Context, ts *targetState, s *subjectState) {
 	s.pending.Add(1)
 	defer r.subjectDone(ts, s)
-	linkAddr := s.Type == SubjectIP && ts.res.Target.Link && ts.res.Target.Kind != KindDomain // http://192.0.2.7/
+	t := ts.res.Target
+	linkAddr := s.Type == SubjectIP && t.Link && !t.Relay && t.Kind != KindDomain // http://192.0.2.7/
 	planned, done := plan(s.Subject, s.pos, linkAddr, r.lists)
 	for _, p := range planned {
 		r.need(p.l)

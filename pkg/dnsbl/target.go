@@ -56,6 +56,12 @@ type Target struct {
 	// returned message): receivers judge its addresses only by what makes a link
 	// suspect (catalog LinkCodes), not by who may send mail.
 	Link bool
+	// Relay says the target is the address of a relay in a message's Received
+	// headers, not the server that delivered it (and not also a link's): judged
+	// as a link host's address is, on the IP lists, by what makes it suspect;
+	// never asked of the URI lists, which list the hosts of links, not the
+	// servers a message passed through.
+	Relay bool
 }
 
 // TargetError is a target that cannot be checked.

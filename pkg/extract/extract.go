@@ -52,6 +52,10 @@ type Item struct {
 	// counting, where a link's host, or an earlier relay's address, counts
 	// only for what makes it suspect.
 	Sender bool
+	// Relay is set for the address of any other relay in a message's Received
+	// headers: judged as a link's address is, but not asked of the URI lists,
+	// which list the hosts of links, not a message's path.
+	Relay bool
 }
 
 // MaxSize bounds what is read from one input.

@@ -49,7 +49,7 @@ func (x *extractor) received(values []string, lines []int, firstLine int) {
 			where = "Received header (a relay of the receiving side)"
 		}
 		x.relays = append(x.relays, Item{Host: h.addr.String(), Raw: h.raw, Sender: i == delivering,
-			Loc: Location{File: x.file, Line: line, Where: where}})
+			Relay: i != delivering, Loc: Location{File: x.file, Line: line, Where: where}})
 	}
 }
 

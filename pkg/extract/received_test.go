@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -122,10 +123,10 @@ func TestReceivedInMessage(t *testing.T) {
 	}
 	var got []string
 	for _, it := range f.Relays {
-		got = append(got, it.Host+" "+itoa(it.Loc.Line)+" "+it.Loc.Where)
+		got = append(got, fmt.Sprintf("%s %d %s sender=%v relay=%v", it.Host, it.Loc.Line, it.Loc.Where, it.Sender, it.Relay))
 	}
-	want := []string{"203.0.113.7 1 Received header (the server that delivered the message)",
-		"198.51.100.9 3 Received header (an earlier relay)"}
+	want := []string{"203.0.113.7 1 Received header (the server that delivered the message) sender=true relay=false",
+		"198.51.100.9 3 Received header (an earlier relay) sender=false relay=true"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -42,6 +42,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 		if i, ok := index[it.Host]; ok {
 			locations[i] = append(locations[i], it.Loc)
 			targets[i].Link = targets[i].Link && !it.Sender
+			targets[i].Relay = targets[i].Relay && it.Relay // also a link's: the URI lists are asked
 			continue
 		}
 		if ig := ignored[it.Host]; ig != nil {
@@ -64,7 +65,7 @@ func Targets(items []Item, ignore []string) ([]dnsbl.Target, map[int][]Location,
 			order = append(order, it.Host)
 			continue
 		}
-		t.NoMX, t.Link = true, !it.Sender
+		t.NoMX, t.Link, t.Relay = true, !it.Sender, it.Relay
 		index[it.Host] = len(targets)
 		locations[len(targets)] = []Location{it.Loc}
 		targets = append(targets, t)

@@ -56,3 +56,30 @@ func TestTargetsOddHosts(t *testing.T) {
 		}
 	}
 }
+
+// A relay's address is a relay target, judged as a link's address but never
+// asked of the URI lists; the same address also found in a link is a link's
+// (the URI lists are asked), and the server that delivered the message is a
+// sender.
+func TestTargetsRelays(t *testing.T) {
+	items := []Item{
+		{Host: "192.0.2.30", Relay: true},
+		{Host: "192.0.2.31", Relay: true},
+		{Host: "192.0.2.31"}, // http://192.0.2.31/ in the body
+		{Host: "192.0.2.32", Sender: true},
+	}
+	targets, _, _ := Targets(items, nil)
+	want := map[string][2]bool{ // link, relay
+		"192.0.2.30": {true, true},
+		"192.0.2.31": {true, false},
+		"192.0.2.32": {false, false},
+	}
+	if len(targets) != len(want) {
+		t.Fatalf("targets %+v", targets)
+	}
+	for _, tg := range targets {
+		if w := want[tg.Addr.String()]; tg.Link != w[0] || tg.Relay != w[1] {
+			t.Errorf("%s: link %v relay %v, want %v %v", tg.Addr, tg.Link, tg.Relay, w[0], w[1])
+		}
+	}
+}
