@@ -292,6 +292,9 @@ func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server stri
 			}
 		}
 		if next == "" {
+			next = dnameTarget(resp, owner)
+		}
+		if next == "" {
 			break
 		}
 		if !isBelow(canonical(next), zone) {
@@ -308,6 +311,27 @@ func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server stri
 		return a, canonical(owner), nil
 	}
 	return a, "", nil
+}
+
+// dnameTarget is the name a DNAME of the answer makes of owner when the answer
+// holds no CNAME for it (RFC 6672 5.2: a server without DNAME support in its
+// resolvers' mind sends one; an old server sends the DNAME alone, which read as
+// no data would be clean); "" when no DNAME applies.
+func dnameTarget(resp *dns.Msg, owner string) string {
+	for _, rr := range resp.Answer {
+		d, ok := rr.(*dns.DNAME)
+		if !ok {
+			continue
+		}
+		from := dns.Fqdn(strings.ToLower(d.Hdr.Name))
+		lower := strings.ToLower(dns.Fqdn(owner))
+		if prefix, ok := strings.CutSuffix(lower, "."+from); ok && from != "." {
+			if target := prefix + "." + dns.Fqdn(d.Target); len(target) <= 254 {
+				return target
+			}
+		}
+	}
+	return ""
 }
 
 // delegation finds the servers of zone: from the cache, else by walking down
@@ -356,6 +380,13 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 		it.steps[key] = s
 	}
 	it.mu.Unlock()
+	if busy && holds(ctx, key) {
+		// this walk is itself the one taking that step, further up: the name
+		// servers' names of d's child are found only through that child
+		return &Error{Kind: Network, Name: zone, Err: errCircular,
+			Detail: fmt.Sprintf("the name servers of %s are found only through %s itself (a circular glueless delegation)",
+				childOf(zone, d.Zone), childOf(zone, d.Zone))}
+	}
 	if busy {
 		select {
 		case <-s.done:
@@ -368,13 +399,42 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 			return &Error{Kind: Canceled, Name: zone}
 		}
 	}
-	s.err = it.walkStep(ctx, d, zone, depth)
+	s.err = it.walkStep(context.WithValue(ctx, heldKey{}, &heldStep{key, heldOf(ctx)}), d, zone, depth)
 	it.mu.Lock()
 	delete(it.steps, key)
 	it.mu.Unlock()
 	close(s.done)
 	return s.err
 }
+
+// heldStep is a step of a walk in progress that the walk (ctx) takes itself,
+// and the steps further up it is part of: a glueless name server's walk that
+// comes to one of them would wait for itself.
+type heldStep struct {
+	key string
+	up  *heldStep
+}
+
+type heldKey struct{}
+
+func heldOf(ctx context.Context) *heldStep {
+	h, _ := ctx.Value(heldKey{}).(*heldStep)
+	return h
+}
+
+// holds says whether the walk of ctx takes step key itself, further up.
+func holds(ctx context.Context, key string) bool {
+	for h := heldOf(ctx); h != nil; h = h.up {
+		if h.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// errCircular marks a walk that needs itself: glueless name servers whose
+// names are in zones served only by each other.
+var errCircular = errors.New("circular glueless delegation")
 
 // walkStep asks d's servers for zone's NS records and caches what it learns: a
 // referral below d, or that d's servers answer for zone themselves.
@@ -495,6 +555,12 @@ func referralAt(resp *dns.Msg, zone, name string, now time.Time, maxTTL time.Dur
 		return nil
 	}
 	for i := range d.Servers {
+		if !isBelow(d.Servers[i].Name, zone) {
+			// glue out of the referring zone's bailiwick is not its to give
+			// (RFC 2181 5.4.1): a poisoned address, or a stale one; the
+			// name is resolved by a walk of its own
+			continue
+		}
 		for _, rr := range resp.Extra {
 			if !strings.EqualFold(canonical(rr.Header().Name), d.Servers[i].Name) || len(d.Servers[i].Addrs) >= MaxAddrs {
 				continue
@@ -535,7 +601,15 @@ func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t 
 	for pass := 0; pass < 2; pass++ {
 		addrs := it.order(d, tried)
 		if pass == 1 {
-			addrs = it.glueless(ctx, d, depth, tried)
+			var gerr error
+			addrs, gerr = it.glueless(ctx, d, depth, tried)
+			if ctx.Err() != nil {
+				return nil, "", &Error{Kind: Canceled, Name: name}
+			}
+			if len(addrs) == 0 && errors.Is(gerr, errCircular) {
+				last = &Error{Kind: Network, Name: name, Err: errCircular, Detail: fmt.Sprintf("no name server address for %s: %s",
+					zoneName(d.Zone), gerr.(*Error).Detail)}
+			}
 		}
 		for _, a := range addrs {
 			if ctx.Err() != nil {
@@ -583,11 +657,12 @@ func (it *Iterator) order(d *Delegation, tried map[netip.Addr]bool) []netip.Addr
 
 // glueless resolves the addresses of d's servers that came without any, and
 // keeps them in d (shared with the cache).
-func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, tried map[netip.Addr]bool) []netip.Addr {
+func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, tried map[netip.Addr]bool) ([]netip.Addr, error) {
 	if depth >= maxGlueDepth {
-		return nil
+		return nil, nil
 	}
 	var out []netip.Addr
+	var last error
 	for i, s := range d.Servers {
 		if len(s.Addrs) > 0 || isBelow(s.Name, d.Zone) && d.Zone != "" {
 			continue // a server inside its own zone without glue cannot be found
@@ -597,6 +672,8 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 			a, err := it.lookup(ctx, s.Name, s.Name, t, depth+1)
 			if err == nil {
 				addrs = append(addrs, a.Addrs...)
+			} else {
+				last = err
 			}
 		}
 		it.mu.Lock()
@@ -608,10 +685,10 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 			}
 		}
 		if len(out) > 0 {
-			return out // one server found is enough to go on
+			return out, nil // one server found is enough to go on
 		}
 	}
-	return out
+	return out, last
 }
 
 // ask sends one query to one server: RD=0, EDNS0, the full name; TCP when the
@@ -623,33 +700,14 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 		return nil, server, &Error{Kind: Network, Name: name, Server: server,
 			Detail: "a test asked a name server outside loopback: give the test loopback root hints"}
 	}
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), uint16(t))
-	q.RecursionDesired = false
-	q.SetEdns0(directPayload, false)
-	it.sent.Add(1)
-	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
+	resp, err := it.send(ctx, a, server, name, t, true)
+	if err == nil && (resp.Rcode == dns.RcodeFormatError || resp.Rcode == dns.RcodeNotImplemented) && resp.IsEdns0() == nil {
+		// a server that does not know EDNS (RFC 6891 7: FORMERR or NOTIMP
+		// without an OPT record) is asked again without it
+		resp, err = it.send(ctx, a, server, name, t, false)
 	}
-	var resends int
-	var late bool
-	win := it.tr.windowOf(server) // each name server its own window, as the resolver has
-	seq := win.Acquire(ctx)
-	if seq == 0 {
-		return nil, server, &Error{Kind: Canceled, Name: name, Server: server}
-	}
-	rep, _, err := it.tr.try(ctx, msgQuestion(q), server, true, &resends, &late)
-	resp := rep.msg // the iterator's own questions are never read as negatives
-	win.Release(seq, late)
 	if err != nil {
-		e := classifyNetErr(ctx, err)
-		e.Name, e.Server, e.Tries = name, server, 1
-		if e.Kind == Timeout {
-			it.mu.Lock()
-			it.slow[a] = it.cfg.Now().Add(slowFor)
-			it.mu.Unlock()
-		}
-		return nil, server, e
+		return nil, server, err
 	}
 	switch resp.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:
@@ -664,7 +722,71 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 		return nil, server, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1, Err: errLame,
 			Detail: fmt.Sprintf("lame: the server does not answer for %s (no authoritative answer, no referral)", zoneName(zone))}
 	}
+	if other := foreignAuthority(resp, zone, name); other != "" {
+		return nil, server, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1, Err: errLame,
+			Detail: fmt.Sprintf("lame: the server answers from %s, not from %s", other, zoneName(zone))}
+	}
 	return resp, server, nil
+}
+
+// send makes one exchange with the server at a (server): RD=0, the full name,
+// EDNS0 if edns; TCP when the answer is truncated. A timeout marks the server
+// slow.
+func (it *Iterator) send(ctx context.Context, a netip.Addr, server, name string, t Type, edns bool) (*dns.Msg, error) {
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), uint16(t))
+	q.RecursionDesired = false
+	if edns {
+		q.SetEdns0(directPayload, false)
+	}
+	it.sent.Add(1)
+	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	var resends int
+	var late bool
+	win := it.tr.windowOf(server) // each name server its own window, as the resolver has
+	seq := win.Acquire(ctx)
+	if seq == 0 {
+		return nil, &Error{Kind: Canceled, Name: name, Server: server}
+	}
+	rep, _, err := it.tr.try(ctx, msgQuestion(q), server, true, &resends, &late)
+	win.Release(seq, late)
+	if err != nil {
+		e := classifyNetErr(ctx, err)
+		e.Name, e.Server, e.Tries = name, server, 1
+		if e.Kind == Timeout {
+			it.mu.Lock()
+			it.slow[a] = it.cfg.Now().Add(slowFor)
+			it.mu.Unlock()
+		}
+		return nil, e
+	}
+	return rep.msg, nil // the iterator's own questions are never read as negatives
+}
+
+// foreignAuthority names the zone of an answer's authority section that is not
+// the one asked (zone, or a zone below it that holds name): the SOA of a
+// negative answer from another zone (a server that serves the root, or a parent
+// zone's stale copy, says NXDOMAIN for every name it does not hold), or name
+// servers above or beside zone (an upward referral, with AA set or not). Such
+// an answer says nothing about zone: its NXDOMAIN or no data is never clean.
+// "" when the authority section is the zone's own.
+func foreignAuthority(resp *dns.Msg, zone, name string) string {
+	for _, rr := range resp.Ns {
+		owner := canonical(rr.Header().Name)
+		switch rr.(type) {
+		case *dns.SOA:
+			if !isBelow(owner, zone) || !isBelow(name, owner) {
+				return zoneName(owner)
+			}
+		case *dns.NS:
+			if !isBelow(owner, zone) {
+				return zoneName(owner)
+			}
+		}
+	}
+	return ""
 }
 
 // isBelow says whether name is zone or a name in it ("" is the root).

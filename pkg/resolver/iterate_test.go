@@ -114,6 +114,7 @@ func newWorld(t *testing.T) *world {
 	}
 	list.List("bl.test", "192.0.2.10", []string{"127.0.0.4"}, "listed: see https://bl.test/192.0.2.10")
 	list.List("bl.test", "2001:db8::1", []string{"127.0.0.3"})
+	list.A("ns2.bl.test", "127.0.53.4") // keyed.test's glue for it is out of its bailiwick: the name is walked to
 	list.RR("alias.bl.test. 60 IN CNAME 2.0.0.127.bl.test.")
 	list.RR("away.bl.test. 60 IN CNAME 2.0.0.127.elsewhere.test.")
 	list.RR("loop1.bl.test. 60 IN CNAME loop2.bl.test.")

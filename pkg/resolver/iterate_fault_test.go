@@ -1,0 +1,228 @@
+package resolver_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// custom runs h as the name server at addr of the world (UDP, and TCP unless
+// noTCP), on its own port of 127.0.0.1: a server that misbehaves in a way the
+// dnsbltest server does not.
+func (w *world) custom(addr string, noTCP bool, h dns.HandlerFunc) {
+	w.t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	udp := &dns.Server{PacketConn: pc, Handler: h}
+	go udp.ActivateAndServe()
+	w.t.Cleanup(func() { udp.Shutdown() })
+	if !noTCP {
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		tcp := &dns.Server{Listener: l, Handler: h}
+		go tcp.ActivateAndServe()
+		w.t.Cleanup(func() { tcp.Shutdown() })
+	}
+	w.ports[netip.MustParseAddr(addr)] = pc.LocalAddr().String()
+	w.asked[netip.MustParseAddr(addr)] = new(atomic.Int64)
+}
+
+func rr(t *testing.T, s string) dns.RR {
+	t.Helper()
+	r, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// misbehaving adds to the world zones delegated by the TLD to servers that
+// misbehave, each zone served well by the list server (127.0.53.4) where it
+// names it, with 192.0.2.10 listed (127.0.0.4) and every other name NXDOMAIN.
+//
+//	root   example → 127.0.53.9: ns.good.example A 127.0.53.4, ns.cname.example CNAME ns.good.example
+//	.20    AA NXDOMAIN from the root zone it serves (SOA .) for every name
+//	.21    an upward referral (the root's NS) with AA set
+//	.22    a DNAME without the CNAME it stands for (dname.test's v4 → dname.test)
+//	.23    FORMERR for a query with EDNS; answers without, as the list server
+//	.24    TC for every answer over UDP, and no TCP
+func misbehaving(t *testing.T, w *world) {
+	root, tld, list := w.srv["127.0.53.1"], w.srv["127.0.53.2"], w.srv["127.0.53.4"]
+	root.Delegate("example", dnsbltest.NS{Name: "ns.nic.example", Addrs: []string{"127.0.53.9"}})
+	ex := w.server("127.0.53.9", "example")
+	ex.A("ns.good.example", "127.0.53.4")
+	ex.RR("ns.cname.example. 60 IN CNAME ns.good.example.")
+	good := dnsbltest.NS{Name: "ns2.bl.test", Addrs: []string{"127.0.53.4"}}
+	ns := func(host, addr string) dnsbltest.NS { return dnsbltest.NS{Name: host, Addrs: []string{addr}} }
+	zones := map[string][]dnsbltest.NS{
+		"rootsoa.test":      {ns("ns.rootsoa.test", "127.0.53.20")},
+		"rootsoa-good.test": {ns("ns.rootsoa-good.test", "127.0.53.20"), good},
+		"upaa.test":         {ns("ns.upaa.test", "127.0.53.21")},
+		"dname.test":        {ns("ns.dname.test", "127.0.53.22")},
+		"formerr.test":      {ns("ns.formerr.test", "127.0.53.23")},
+		"tcnotcp.test":      {ns("ns.tcnotcp.test", "127.0.53.24")},
+		// the TLD gives an address for a name of another TLD: not its to give
+		"poison.test": {{Name: "ns.good.example", Addrs: []string{"127.0.53.25"}}},
+		// each zone's server named in the other, without glue
+		"circ1.test": {{Name: "ns.circ2.test"}},
+		"circ2.test": {{Name: "ns.circ1.test"}},
+	}
+	for z, servers := range zones {
+		tld.Delegate(z, servers...)
+		list.Authoritative(z)
+		list.Zone(z, "127.0.0.2")
+		list.List(z, "192.0.2.10", []string{"127.0.0.4"})
+	}
+	w.custom("127.0.53.20", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		m.Authoritative = true
+		m.Ns = []dns.RR{rr(t, ". 60 IN SOA a.root.test. h.root.test. 1 60 60 600 60")}
+		rw.WriteMsg(m)
+	})
+	w.custom("127.0.53.21", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		m.Ns = []dns.RR{rr(t, ". 3600 IN NS a.root.test.")}
+		m.Extra = []dns.RR{rr(t, "a.root.test. 3600 IN A 127.0.53.1")}
+		rw.WriteMsg(m)
+	})
+	w.custom("127.0.53.22", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		name := strings.ToLower(r.Question[0].Name)
+		switch {
+		case strings.HasSuffix(name, ".v4.dname.test."):
+			m.Answer = []dns.RR{rr(t, "v4.dname.test. 60 IN DNAME dname.test.")}
+		case name == "10.2.0.192.dname.test." || name == "2.0.0.127.dname.test.":
+			code := map[bool]string{true: "127.0.0.4", false: "127.0.0.2"}[strings.HasPrefix(name, "10.")]
+			m.Answer = []dns.RR{rr(t, name+" 60 IN A "+code)}
+		default:
+			m.Rcode = dns.RcodeNameError
+			m.Ns = []dns.RR{rr(t, "dname.test. 60 IN SOA ns.dname.test. h.dname.test. 1 60 60 600 60")}
+		}
+		rw.WriteMsg(m)
+	})
+	w.custom("127.0.53.23", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		if r.IsEdns0() != nil {
+			m := new(dns.Msg)
+			m.SetRcode(r, dns.RcodeFormatError)
+			rw.WriteMsg(m)
+			return
+		}
+		c, err := dns.Exchange(r, w.ports[netip.MustParseAddr("127.0.53.4")])
+		if err != nil {
+			return
+		}
+		rw.WriteMsg(c)
+	})
+	w.custom("127.0.53.24", true, func(rw dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative, m.Truncated = true, true
+		rw.WriteMsg(m)
+	})
+}
+
+// Servers that answer wrongly, or not at all: a listing is found where one
+// server can give it, and what no server answered well is an error, never
+// clean (NXDOMAIN).
+func TestIteratorMisbehavingServers(t *testing.T) {
+	w := newWorld(t)
+	misbehaving(t, w)
+	it := w.iterator("127.0.53.1")
+	ctx := context.Background()
+	listed, clean := "10.2.0.192.", "99.2.0.192."
+	tests := []struct {
+		what, zone, name string
+		want             string // codes, "NX", or "error: " and words of it
+	}{
+		{"AA NXDOMAIN with the root's SOA: lame", "rootsoa.test", listed, "error: lame"},
+		{"AA NXDOMAIN with the root's SOA, not listed either: lame", "rootsoa.test", clean, "error: lame"},
+		{"an upward referral with AA set: lame, not no data", "upaa.test", listed, "error: lame"},
+		{"out-of-bailiwick glue ignored, the name walked to", "poison.test", listed, "127.0.0.4"},
+		{"out-of-bailiwick glue ignored: not listed", "poison.test", clean, "NX"},
+		{"a DNAME without its CNAME, followed inside the zone", "dname.test", listed + "v4.", "127.0.0.4"},
+		{"a DNAME without its CNAME: not listed", "dname.test", clean + "v4.", "NX"},
+		{"FORMERR to EDNS: asked again without", "formerr.test", listed, "127.0.0.4"},
+		{"FORMERR to EDNS: not listed", "formerr.test", clean, "NX"},
+		{"truncated, and no TCP", "tcnotcp.test", listed, "error: "},
+		{"circular glueless delegations", "circ1.test", listed, "error: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.what, func(t *testing.T) {
+			a, err := it.Lookup(ctx, tt.zone, tt.name+tt.zone, resolver.TypeA)
+			got := ""
+			switch {
+			case err != nil:
+				got = "error: " + err.Error()
+			case a.NXDomain:
+				got = "NX"
+			default:
+				got = codes(a)
+			}
+			want, isErr := strings.CutPrefix(tt.want, "error: ")
+			if got != tt.want && !(isErr && strings.HasPrefix(got, "error: ") && strings.Contains(got, want)) {
+				t.Errorf("%s: got %q, want %q", tt.name+tt.zone, got, tt.want)
+			}
+		})
+	}
+	// a lame server beside a good one: every lookup finds the listing, however
+	// the servers are rotated
+	for i := range 4 {
+		a, err := it.Lookup(resolver.WithoutCache(ctx), "rootsoa-good.test", listed+"rootsoa-good.test", resolver.TypeA)
+		if err != nil || codes(a) != "127.0.0.4" {
+			t.Errorf("lookup %d beside a lame server: %+v, %v", i, a, err)
+		}
+	}
+	if n := w.questions("127.0.53.25"); n != 0 {
+		t.Errorf("the poisoned glue address was asked %d times", n)
+	}
+}
+
+// Circular glueless delegations fail at once, not when the lookup's time is up:
+// a walk never waits for a step that waits for it.
+func TestIteratorCircularGlueless(t *testing.T) {
+	w := newWorld(t)
+	misbehaving(t, w)
+	it, err := resolver.NewIterator(resolver.IteratorConfig{Hints: resolver.RootHints{{Name: "a.root.test",
+		Addrs: []netip.Addr{netip.MustParseAddr("127.0.53.1")}}}, Timeout: time.Hour, Total: time.Hour,
+		ServerAddr: func(a netip.Addr) string { return w.ports[a] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := it.Lookup(ctx, "circ1.test", "10.2.0.192.circ1.test", resolver.TypeA)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var re *resolver.Error
+		if !errors.As(err, &re) || re.Kind == resolver.Canceled || !strings.Contains(err.Error(), "circ") {
+			t.Errorf("got %v, want an error that names the circle", err)
+		}
+	case <-time.After(20 * time.Second): // no answer for an hour's bound: it waits on itself
+		cancel()
+		t.Fatalf("a circular glueless delegation waited on itself (canceled: %v)", <-done)
+	}
+}
