@@ -119,13 +119,17 @@ func parseResolver(ctx context.Context, s *streams, v string) (string, error) {
 }
 
 // plausibleHost says whether h can be a host name: labels of letters, digits,
-// hyphens and underscores.
+// hyphens and underscores, the last of them not a number.
 func plausibleHost(h string) bool {
 	h = strings.TrimSuffix(h, ".")
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	labels := strings.Split(h, ".")
+	if _, err := strconv.Atoi(labels[len(labels)-1]); err == nil {
+		return false // no top-level domain is a number: a mistyped address (999.1.1.1), not a name to look up
+	}
+	for _, label := range labels {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}

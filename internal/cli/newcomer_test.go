@@ -66,6 +66,11 @@ func TestOurWords(t *testing.T) {
 		{"resolver name unknown", noHost, []string{"-r", "resolver.example.net", "192.0.2.1"}, 2, "",
 			`--resolver "resolver.example.net": the system cannot resolve resolver.example.net (no such host)`},
 		{"resolver not a name", nil, []string{"-r", "dns..example", "192.0.2.1"}, 2, "", `--resolver "dns..example": not an address or a host name`},
+		// a mistyped address is no name to send to the system's DNS (noHost would answer)
+		{"resolver address mistyped", noHost, []string{"-r", "999.1.1.1", "192.0.2.1"}, 2, "",
+			`--resolver "999.1.1.1": not an address or a host name`},
+		{"resolver address mistyped, with a port", noHost, []string{"-r", "192.0.2.300:53", "192.0.2.1"}, 2, "",
+			`--resolver "192.0.2.300:53": not an address or a host name`},
 		{"resolver bad port", nil, []string{"-r", "localhost:99999", "192.0.2.1"}, 2, "", `port "99999" is not a number from 1 to 65535`},
 	}
 	for _, tc := range tests {
