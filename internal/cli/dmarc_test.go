@@ -58,7 +58,8 @@ func TestDMARC(t *testing.T) {
 			[]string{"LISTED: " + realSource + " sent 123 messages (100.0% of the mail), 123 passing DMARC: your real mail. Listed on Spamhaus ZEN.",
 				"\n           delist: https://check.spamhaus.org/query/ip/" + realSource + "\n"}, ""},
 		{"forger listed", []string{dmarcbis}, "", 0,
-			[]string{"forged: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC", "listed (spamhaus-zen), forged"}, ""},
+			[]string{"forged: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC", "listed (spamhaus-zen), forged",
+				"1 listed, 3 clean. Exit 0 (no sender of your mail listed)"}, ""},
 		{"forger listed, --fail-on-forged", []string{"--fail-on-forged", dmarcbis}, "", 1, []string{"forged: " + forgerSource}, ""},
 		{"forwarder listed", []string{forwarded}, "", 0,
 			[]string{"forwarder: " + forgerSource + " sent 2 messages (28.6% of the mail), none of it passing DMARC, all of it forwarded, " +

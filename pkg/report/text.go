@@ -873,6 +873,9 @@ func (t *text) verdictWords(exitCode int) string {
 		return "Exit 0 (nothing to check)" // "0 checks: nothing checked" said it
 	case exitCode == 3 && !t.probe && nothingAsked(t.v.Result.Summary):
 		return "Exit 3 (incomplete: no list was asked)"
+	case exitCode == 0 && t.v.DMARC != nil && t.v.Result.Summary.Counts[dnsbl.Listed] > 0:
+		// blcheck dmarc: the listings counted are forgers' and forwarders', not "clean"
+		return "Exit 0 (no sender of your mail listed)"
 	}
 	if !t.probe {
 		return exitMeaning(exitCode)
