@@ -194,21 +194,39 @@ func ProbeTable(w io.Writer, res *dnsbl.Result, resolvers []string, colour bool)
 			return err
 		}
 	}
-	var parts []string
-	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthUntested, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
-		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthNeedsKey, dnsbl.HealthInterrupted} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	_, err := fmt.Fprintf(w, "\n%s probed via %s: %s.\n", plural(len(res.Lists), "list"), strings.Join(resolvers, ", "),
-		strings.Join(parts, ", "))
+	_, err := fmt.Fprintf(w, "\n%s\n", probeSummary(counts, len(res.Lists), resolvers))
 	if counts[dnsbl.HealthBlocked] > 0 && err == nil { // within 80 columns
 		_, err = fmt.Fprint(w, "Blocked lists refuse public or shared resolvers: use your own recursive\n"+
 			"resolver (e.g. unbound, --resolver 127.0.0.1), or for Spamhaus a free DQS key\n"+
 			"in BLCHECK_SPAMHAUS_DQS_KEY.\n")
 	}
 	return err
+}
+
+// probeSummary is the probe's last line: how many lists were probed and how
+// they fared, and how many were not probed for want of a key (a list never
+// asked is not "probed").
+func probeSummary(counts map[dnsbl.HealthState]int, lists int, resolvers []string) string {
+	var parts []string
+	for _, s := range []dnsbl.HealthState{dnsbl.HealthOK, dnsbl.HealthUntested, dnsbl.HealthBlocked, dnsbl.HealthListsEverything,
+		dnsbl.HealthMissing, dnsbl.HealthBadAnswer, dnsbl.HealthNoAnswer, dnsbl.HealthInterrupted} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	via := strings.Join(resolvers, ", ")
+	keyed, probed := counts[dnsbl.HealthNeedsKey], lists-counts[dnsbl.HealthNeedsKey]
+	line := fmt.Sprintf("%s probed via %s: %s.", plural(probed, "list"), via, strings.Join(parts, ", "))
+	if probed == 0 {
+		line = "No list probed via " + via + "."
+	}
+	switch {
+	case keyed == 1:
+		line += " 1 list not probed: it needs an account key (see blcheck lists)."
+	case keyed > 1:
+		line += fmt.Sprintf(" %d lists not probed: they need an account key (see blcheck lists).", keyed)
+	}
+	return line
 }
 
 // askedOf is how a list's health was asked: "" when it was not asked at all

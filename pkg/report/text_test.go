@@ -286,6 +286,9 @@ func TestProbeNotAsked(t *testing.T) {
 			t.Errorf("a list not asked: ASKED %q, want -: %q", f[3], l)
 		}
 	}
+	if want := "\n1 list probed via 127.0.0.1:53: 1 ok. 1 list not probed: it needs an account key (see blcheck lists).\n"; !strings.HasSuffix(b.String(), want) {
+		t.Errorf("a keyed list without its key counted as probed; want %q at the end of:\n%s", want, b.String())
+	}
 	doc := NewProbeDocument(res, []string{"127.0.0.1:53"})
 	if doc.Lists[0].Asked != "resolver" || doc.Lists[1].Asked != "" {
 		t.Errorf("JSON asked: %q and %q, want resolver and none", doc.Lists[0].Asked, doc.Lists[1].Asked)
