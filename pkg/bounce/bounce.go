@@ -158,7 +158,8 @@ var (
 	// "521< 192.0.2.83 >_is_blocked"
 	listedIPRE = lazyre.New(`[\[(]?((?:\d{1,3}\.){3}\d{1,3})[\])]?\s+(?:(?:is\s+)?(?:currently\s+)?(?:(?:black|block)?listed|found (?:on|in))|is\s+(?:on|in))\b|` +
 		`[a-z0-9.-]*\[((?:\d{1,3}\.){3}\d{1,3})\]>?:\s*[Cc]lient host rejected\b|` +
-		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked`)
+		`<\s*((?:\d{1,3}\.){3}\d{1,3})\s*>_?is_blocked|` +
+		`\b((?:\d{1,3}\.){3}\d{1,3}) is not (?:allowed|permitted|authori[sz]ed) to send\b`) // La Poste's "SPF: IP is not allowed to send mail"
 	// the receiver's resolver, as URIBL's refusal names it: "[Your DNS IP: 192.0.2.1]"
 	resolverIPRE   = lazyre.New(`(?i)\b(?:your )?dns ip:?\s*\[?[0-9a-f.:]+\]?`)
 	gmailIPRE      = lazyre.New(`\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7})\s+\d{1,3}\]`)
@@ -178,6 +179,19 @@ func Parse(r io.Reader) (*Report, error) {
 // ParseBytes reads a bounce from data (at most MaxSize of it), which it does
 // not change, and keeps no copy of the returned message beyond a slice of data.
 func ParseBytes(data []byte) *Report {
+	rep := parseBytes(data)
+	// a bounce forwarded as an attachment (message/rfc822): the forward is no
+	// bounce, the message it carries is
+	if !rep.Found && rep.Returned != nil {
+		if inner := parseBytes(rep.Returned); inner.Found {
+			inner.Unread = append(rep.Unread, inner.Unread...)
+			return inner
+		}
+	}
+	return rep
+}
+
+func parseBytes(data []byte) *Report {
 	data = data[:min(len(data), MaxSize)]
 	rep := &Report{Recipients: []string{}, Hints: []Hint{}, SenderIPs: []string{}}
 	// CR-only line ends (old Mac mailers, some webmail pastes) as LF, and CRLF kept
@@ -448,9 +462,16 @@ func laterReason(lines []string) (diag, mta, to string) {
 // blacklist, a content verdict, authentication or reverse DNS (not a
 // transcript's "503 No recipients").
 func saysMore(first, later string) bool {
+	if syntaxErrorRE().MatchString(first) { // a client's bad command in a transcript is no reason
+		return later != "" && !syntaxErrorRE().MatchString(later)
+	}
 	return later != "" && recipientRE().MatchString(first) && !listWordRE().MatchString(first) && !recipientRE().MatchString(later) &&
 		(unnamedListRE().MatchString(later) || contentRE().MatchString(later) || authRE().MatchString(later) || rdnsRE().MatchString(later))
 }
+
+// syntaxErrorRE is a reply to a command the client got wrong (500-504,
+// 5.5.x): in a pasted SMTP session it comes before the refusal that matters.
+var syntaxErrorRE = lazyre.New(`^50[0-4][ -](?:5\.5\.\d{1,3}\b)?`)
 
 // reply is the reply a text bounce quotes: the first one, unless it is only a
 // recipient problem and a later recipient's says more (a bounce to two
@@ -458,7 +479,7 @@ func saysMore(first, later string) bool {
 // server is then the later one's.
 func (rep *Report) reply(lines []string) string {
 	first, end := diagnosticAt(lines)
-	if first == "" || end < 0 || !saysMore(first, "550 blocked using a blacklist") {
+	if first == "" || end < 0 || !saysMore(first, "550 blocked using a blacklist") && !syntaxErrorRE().MatchString(first) {
 		return first // the first reply is more than a recipient problem: it is the reason
 	}
 	for i, n := end, 0; i < len(lines) && n < 32; i++ { // each line once
@@ -794,19 +815,34 @@ func continuation(parts, lines []string, upTo int) ([]string, int) {
 
 var (
 	// a reply code where it may start a reply, with its enhanced code if any
-	replyStartRE = lazyre.New(`(?:^|[\s:(\[>"'=;,])([45]\d\d)(?:[ -]|$|[),":])\s?\(?(#?[45]\.\d{1,3}\.\d{1,3})?`)
+	replyStartRE = lazyre.New(`(?:^|[\s:(\[>"'=;,]|[\p{Han}\p{Hiragana}\p{Katakana}])([45]\d\d)(?:[ -]|$|[),":])\s?\(?(#?[45]\.\d{1,3}\.\d{1,3})?`)
 	// an enhanced status code standing alone ("5.2.2 <a@b>... Mailbox Full", "(#5.1.1)")
 	enhancedStartRE = lazyre.New(`(?:^|[\s:(\[#=])([45]\.\d{1,3}\.\d{1,3})(?:$|[\s:;,)\]])`)
 	// words after which a reply code is one: "Error: 550", "said 550", "reply code 550"
-	replyWordRE = lazyre.New(`(?i)(?:[:(;]|said|error|reply|response|code|status|returned|failed|rejected|refused|with)$`)
+	replyWordRE = lazyre.New(`(?i)(?:[:(;]|said|error|reply|response|code|status|returned|failed|rejected|refused|with|` +
+		`失败|失敗|错误|錯誤|拒绝|エラー|：)$`) // Chinese and Japanese "failed", "error", "refused", and a full-width colon
+
 	// a line that ends in a bare code or marker: the reply goes on in the next line
 	bareCodeRE = lazyre.New(`(?i)(?:^|\s)(?:[45]\d\d(?:[ -]#?[45]\.\d{1,3}\.\d{1,3})?|[45]\.\d{1,3}\.\d{1,3}|said:|error:)$`)
 )
+
+// portAt reports whether the number at i in s is a port ("smtp.example.com:465"),
+// not a reply code ("reply:550"): a colon glued to a dotted host name before it.
+func portAt(s string, i int) bool {
+	if i < 2 || s[i-1] != ':' || !isWordByte(s[i-2]) {
+		return false
+	}
+	word := s[strings.LastIndexAny(s[:i-1], " \t\n([<'\"")+1 : i-1]
+	return strings.Contains(word, ".")
+}
 
 // replyCodeIn is the first reply code in d where a reply code may stand, or "".
 func replyCodeIn(d string) string {
 	for _, m := range replyStartRE().FindAllStringSubmatchIndex(d, 8) {
 		before := strings.Trim(d[:m[2]], " \t'\"`<[-")
+		if portAt(d, m[2]) {
+			continue
+		}
 		if m[4] >= 0 || before == "" || replyWordRE().MatchString(before) {
 			return d[m[2]:m[3]]
 		}
@@ -826,6 +862,9 @@ func replyAt(line string) int {
 	at := -1
 	for _, m := range replyStartRE().FindAllStringSubmatchIndex(line, 8) {
 		before := strings.Trim(line[:m[2]], " \t'\"`<[-")
+		if portAt(line, m[2]) {
+			continue
+		}
 		if m[4] >= 0 || before == "" || replyWordRE().MatchString(before) {
 			at = m[2]
 			break
@@ -857,6 +896,9 @@ var (
 		// a receiver's refusal quoted without its code: Postfix's restriction
 		// prefixes, Microsoft's "on our block list", "was refused due to"
 		`\b(?:recipient|sender) address rejected:|\bclient host rejected:|\bon our block ?list\b|\bwas refused due to\b|` +
+		// a receiver's log of a list's refusal (Haraka's "Host NAME [IP] is
+		// blacklisted by ZONE", Exim's "is in a black list at ZONE")
+		`\bis (?:black|block)listed (?:by|at|in|on) [a-z0-9-]+\.[a-z0-9.-]+|\bis in a black ?list at\b|` +
 		// the same in other languages: German, French, Spanish, Russian, Chinese,
 		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +

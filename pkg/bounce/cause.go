@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/blcheck/blcheck/internal/lazyre"
@@ -44,7 +45,7 @@ var (
 		`\b(?:likely|appears to be|is) unsolicited\b|\bunsolicited (?:message|commercial|bulk)\b|\bvirus\b|\bmalware\b|\bphishing\b|` +
 		`\b(?:blocked|blacklisted|blocklisted|listed|bad|forbidden) (?:url|uri|link|domain in (?:the )?(?:message|body))s?\b|` +
 		`\b(?:url|uri|link)s? (?:is |are )?(?:black|block)?listed\b|\buribl\b|\bsurbl\b|\bbulk mail\b|\bsuspicious (?:content|links?|urls?)\b|` +
-		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|forbidden[ _]file[ _]extension|` +
+		`\(spam\)|\[CS\d*\]|\bspam (?:rejected|blocked)\b|\bcontent denied\b|\binappropriate (?:words|content)\b|forbidden[ _]file[ _]extension|` +
 		`\b(?:attachment|file extension|file type)s? (?:is |are )?(?:not allowed|forbidden|blocked|rejected)\b|垃圾邮件|` +
 		`\bidentified as spam\b|\banti-?spam (?:checks?|filter)|\bspambox\b|\bsuspicion of spam\b|\bsuspected (?:as )?spam\b|\bprobability of spam\b|\bspam probability\b|"?from"? header is (?:missing|invalid)|` +
 		`\bdoes not meet (?:our )?delivery requirements\b|\bmessage rejected due to local policy\b|` +
@@ -53,7 +54,7 @@ var (
 		`\bnot (?:pass|passing) authentication\b|\bauthentication (?:checks|information|failed|required)\b`)
 	recipientRE = lazyre.New(`(?i)\buser unknown\b|\bunknown (?:user|recipient|address|mailbox)\b|\bno such (?:user|mailbox|recipient|address|account)\b|` +
 		`\b(?:mailbox|account|address|user|recipient|e-mail account)\b[^.\n]{0,30}\b(?:does not|doesn't|do not|did not) exist\b|` +
-		`\bmailbox (?:is )?(?:full|not found|disabled|inactive)\b|\brecipient ?not ?found\b|\baddress (?:couldn't|could not) be found\b|\bmailbox size limit\b|\brecipient (?:is )?not allowed\b|` +
+		`\bmailbox (?:is )?(?:full|not found|disabled|inactive|frozen)\b|\b(?:mail |message )?size limit exceeded\b|\brecipient ?not ?found\b|\baddress (?:couldn't|could not) be found\b|\bmailbox size limit\b|\brecipient (?:is )?not allowed\b|` +
 		`\bnot in (?:the )?route list\b|\b(?:doesn't|does not) have an? (?:[\w.]+ )?(?:account|mailbox)\b|\bover ?quota\b|\bquota exceeded\b|` +
 		`\b(?:exceeds?|exceeded) (?:the )?(?:storage|quota|size limit|maximum (?:message )?size|message size)\b|\binsufficient (?:system )?storage\b|` +
 		`\bmessage (?:is )?too (?:big|large)\b|\bmessage size exceeds\b|not listed in (?:public name & address book|domino directory)|` +
@@ -120,7 +121,7 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 		return Cause{CauseAuth, "Spoofing protection: the mail's From names a domain the receiver protects (often the " +
 			"recipient's own), and it came from a server that domain does not vouch for (SPF, DKIM) or that the recipient's " +
 			"gateway was not told to trust. Not a blacklist: the recipient's IT team can add an exception."}
-	case authRE().MatchString(said):
+	case authRE().MatchString(said) && !namedByZone(rep):
 		return Cause{CauseAuth, "Authentication: the mail failed the receiver's SPF, DKIM or DMARC checks " +
 			"(the sending domain's DNS records do not vouch for the server that sent it). Not a blacklist."}
 	case len(hinted) > 0 || len(rep.Hints) > 0:
@@ -144,6 +145,13 @@ func Classify(rep *Report, hinted []*catalog.List) Cause {
 		return Cause{CauseRecipient, "A recipient problem (the mailbox is unavailable): not a blacklist problem; nothing to check."}
 	}
 	return unnamedCause(rep, diag)
+}
+
+// namedByZone reports whether the receiver named a list by its zone
+// ("blocked using zen.spamhaus.org"): the list refused the mail, whatever its
+// text goes on to say (Spamhaus's PBL text speaks of "unauthenticated email").
+func namedByZone(rep *Report) bool {
+	return slices.ContainsFunc(rep.Hints, func(h Hint) bool { return h.Kind == "zone" && h.List != "" })
 }
 
 // unnamedCause is the cause of a reply that names no list, provider or

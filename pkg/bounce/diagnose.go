@@ -298,18 +298,26 @@ func inLink(lower string, i int) bool {
 
 // dropUmbrellas leaves out a list named only by its operator's name in words
 // ("see spamhaus.org", "Spamhaus") when another list of that operator is named
-// too: "blocked using sbl.spamhaus.org ... www.spamhaus.org/query" names SBL, not ZEN.
+// too: "blocked using sbl.spamhaus.org ... www.spamhaus.org/query" names SBL, not ZEN;
+// and a part of a list the receiver asked by zone (PBL, in ZEN's text).
 func dropUmbrellas(rep *Report, lists []*catalog.List) []*catalog.List {
-	byName := map[string]bool{}
+	byName, byZone := map[string]bool{}, map[string]bool{}
 	for _, h := range rep.Hints {
 		if h.Kind == "name" && strings.EqualFold(h.Text, strings.Fields(h.Name + " x")[0]) {
 			byName[h.List] = true // named by its operator's word alone
+		}
+		if h.Kind == "zone" {
+			byZone[h.List] = true
 		}
 	}
 	var out []*catalog.List
 	for _, l := range lists {
 		other := slices.ContainsFunc(lists, func(o *catalog.List) bool { return o != l && o.Operator != "" && o.Operator == l.Operator })
-		if byName[l.ID] && other {
+		// "blocked using zen.spamhaus.org ... listed on the Policy Block List
+		// (PBL)": the part the list's own text names is in the zone the
+		// receiver asked; asking both would count one listing twice
+		inAsked := l.PartOf != "" && byZone[l.PartOf] && !byZone[l.ID]
+		if byName[l.ID] && other || inAsked {
 			rep.Hints = slices.DeleteFunc(rep.Hints, func(h Hint) bool { return h.List == l.ID })
 			continue
 		}

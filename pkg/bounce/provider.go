@@ -96,6 +96,17 @@ var ownLists = []struct {
 	{lazyre.New(`\bOFR_?\d{3}`), "cloudmark", Provider{Name: "Orange (Cloudmark)",
 		Why:    "Orange's reputation filter, run by Cloudmark, refused the sending address (an OFR code); no public blacklist query shows it.",
 		Remedy: "Ask for a reset through the Cloudmark link in the bounce, or Orange's postmaster pages.", ipList: true}},
+	{lazyre.New(`\bLPN\d{3}_\d{3}\b`), "cloudmark", Provider{Name: "La Poste (Cloudmark)",
+		Why:    "La Poste's filter, run like Orange's by Cloudmark, refused the mail (an LPN code); no public blacklist query shows it.",
+		Remedy: "Ask for a reset at https://csi.cloudmark.com/reset-request/ (Cloudmark's sender reputation), or La Poste's postmaster pages.", ipList: true}},
+	// Cisco Secure Email (IronPort): its greeting refusal for the Talos
+	// (formerly SenderBase) reputation of the sending address
+	{lazyre.New(`(?i)\bsending MTA'?s poor reputation\b|\bsenderbase\.org\b|talosintelligence\.com/reputation`), "talosintelligence",
+		Provider{Name: "Cisco (IronPort, Talos reputation)",
+			Why: "The recipient's Cisco Secure Email gateway (IronPort) refused the sending address for its Talos (SenderBase) " +
+				"reputation; no public blacklist query shows it.",
+			Remedy: "Look the address up at https://talosintelligence.com/reputation_center and dispute its reputation there; " +
+				"reach the recipient by other means meanwhile.", ipList: true}},
 	{lazyre.New(`(?i)dnsbl-lookup\.cgi|ipcheck\.proofpoint\.com`), "proofpoint", Provider{Name: "Proofpoint",
 		Why:    "Proofpoint's own reputation list refused the sending address; no public blacklist query shows it.",
 		Remedy: "Request removal at https://ipcheck.proofpoint.com/ (or the link in the bounce).", ipList: true}},

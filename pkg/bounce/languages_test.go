@@ -1,0 +1,60 @@
+package bounce
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Held-out bounces in other languages, encodings and lists (the second QA
+// pass): each case failed on the reading before it.
+func TestHeldOutReadings(t *testing.T) {
+	forwarded := "From: a@example.org\nTo: b@example.com\nSubject: Fwd: bounce\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSiehe Anhang.\n\n--b\n" +
+		"Content-Type: message/rfc822\n\nFrom: MAILER-DAEMON@example.net\nTo: a@example.org\nSubject: Undelivered Mail\n" +
+		"Content-Type: text/plain\n\n<u@gmx.net>: host mx.gmx.net[203.0.113.11] said: 554-Transaction failed 554-Reject due to\n" +
+		"    policy restrictions. 554 For explanation visit https://www.gmx.net/mail/senderguidelines?ip=192.0.2.220&c=hi\n\n--b--\n"
+	tests := []struct {
+		name, in string
+		check    func(label) bool
+	}{
+		{"a bounce forwarded as an attachment is read", forwarded,
+			func(g label) bool {
+				return g.Found && g.Code == "554" && strings.HasPrefix(g.Provider, "GMX") && g.IP == "192.0.2.220"
+			}},
+		{"a receiver's log of a list's refusal is a bounce", `msg="Host DNSERROR [192.0.2.50] is blacklisted by ips.backscatterer.org"`,
+			func(g label) bool { return g.Found && slices.Equal(g.Lists, []string{"backscatterer"}) }},
+		{"Cisco IronPort's poor-reputation greeting names Cisco", "554 Your access to this mail system has been rejected due to the sending MTA's poor reputation.",
+			func(g label) bool { return strings.HasPrefix(g.Provider, "Cisco") && g.Cause == CauseProvider }},
+		{"La Poste's LPN code names La Poste", "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN007_510",
+			func(g label) bool { return strings.HasPrefix(g.Provider, "La Poste") && g.Cause == CauseProvider }},
+		{"the PBL a ZEN listing's text names is ZEN's, and no authentication problem",
+			"554 5.7.1 Service unavailable; Client host [198.51.100.193] blocked using zen.spamhaus.org\n" +
+				"198.51.100.192/26 is listed on the Policy Block List (PBL)\nunauthenticated email sent from this IP address should be sent out only via the designated server",
+			func(g label) bool {
+				return slices.Equal(g.Lists, []string{"spamhaus-zen"}) && g.Cause == CauseBlacklist
+			}},
+		{"a frozen mailbox is a recipient problem", "550 Mailbox is frozen. See http://mail.i.ua/err/3/",
+			func(g label) bool { return g.Cause == CauseRecipient }},
+		{"a size limit exceeded is a recipient problem", "The following address failed:\n\nu@example.org\n\nFor the following reason:\n\nMail size limit exceeded.",
+			func(g label) bool { return g.Cause == CauseRecipient }},
+		{"a transcript's syntax error is not the refusal", "501 5.5.4 Unrecognized parameter\nMAIL FROM: a@example.com\n250 2.1.0 Sender OK\n" +
+			"550 5.7.1 Service unavailable, Client host [198.51.100.40] blocked using Spamhaus.",
+			func(g label) bool { return g.Code == "550" && g.Cause == CauseBlacklist }},
+		{"a code glued to Chinese words is a code", "邮件投递失败550 Mail content denied. https://service.mail.qq.com/detail/122/171.",
+			func(g label) bool { return g.Code == "550" && g.Cause == CauseContent }},
+		{"a port is no reply code; a Python tuple's is", "SMTP 服务器: smtp.qq.com:465\n邮件发送失败：邮件数据错误 (550, b'The mail may contain inappropriate words or content.')",
+			func(g label) bool { return g.Code == "550" && g.Cause == CauseContent }},
+		{"a code glued to 'reply:' is still one", "mx3.qq.com(203.0.113.41) reply:550 The \"From\" header is missing or invalid.",
+			func(g label) bool { return g.Code == "550" }},
+		{"La Poste's SPF refusal names the client", "550 5.5.0 SPF: 192.0.2.126 is not allowed to send mail. LPN004_401",
+			func(g label) bool { return g.IP == "192.0.2.126" && g.Cause == CauseAuth }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if g := read(t, []byte(tt.in)); !tt.check(g) {
+				t.Errorf("read %+v", g)
+			}
+		})
+	}
+}
