@@ -102,6 +102,9 @@ type Iterator struct {
 type step struct {
 	done chan struct{}
 	err  error
+	// the step that the walk taking this one takes in its turn (a glueless
+	// name server's walk), and the step of another walk it waits for; it.mu
+	child, waiting *step
 }
 
 // Bounds of a walk.
@@ -367,9 +370,11 @@ func (it *Iterator) delegation(ctx context.Context, zone string, depth int) (*De
 // share asks d's servers for zone's name servers, or waits for the same step
 // another walk is making.
 func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone string, depth int) error {
+	held := heldOf(ctx)
 	it.mu.Lock()
 	s, busy := it.steps[key]
-	if !busy {
+	switch {
+	case !busy:
 		// another walk may have taken this step, and finished it, since d was
 		// found: then the cache already leads further, and nothing is asked
 		if c, exact := it.closestLocked(zone); exact || c.Zone != d.Zone {
@@ -378,16 +383,28 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 		}
 		s = &step{done: make(chan struct{})}
 		it.steps[key] = s
+		if held != nil {
+			held.s.child = s
+		}
+	case held != nil && waitsOnItself(held, s):
+		it.mu.Unlock()
+		// the walk taking that step waits, at the end, for this one: the
+		// name servers' names of d's child are found only through that child
+		z := childOf(zone, d.Zone)
+		return &Error{Kind: Network, Name: zone, Err: errCircular, Detail: fmt.Sprintf(
+			"no name server address for %s: its name servers are found only through %s itself (a circular glueless delegation)", z, z)}
+	case held != nil:
+		held.s.waiting = s
 	}
 	it.mu.Unlock()
-	if busy && holds(ctx, key) {
-		// this walk is itself the one taking that step, further up: the name
-		// servers' names of d's child are found only through that child
-		return &Error{Kind: Network, Name: zone, Err: errCircular,
-			Detail: fmt.Sprintf("the name servers of %s are found only through %s itself (a circular glueless delegation)",
-				childOf(zone, d.Zone), childOf(zone, d.Zone))}
-	}
 	if busy {
+		defer func() {
+			if held != nil {
+				it.mu.Lock()
+				held.s.waiting = nil
+				it.mu.Unlock()
+			}
+		}()
 		select {
 		case <-s.done:
 			var re *Error
@@ -399,20 +416,23 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 			return &Error{Kind: Canceled, Name: zone}
 		}
 	}
-	s.err = it.walkStep(context.WithValue(ctx, heldKey{}, &heldStep{key, heldOf(ctx)}), d, zone, depth)
+	err := it.walkStep(context.WithValue(ctx, heldKey{}, &heldStep{s, held}), d, zone, depth)
 	it.mu.Lock()
+	s.err = err
 	delete(it.steps, key)
+	if held != nil && held.s.child == s {
+		held.s.child = nil
+	}
 	it.mu.Unlock()
 	close(s.done)
-	return s.err
+	return err
 }
 
 // heldStep is a step of a walk in progress that the walk (ctx) takes itself,
-// and the steps further up it is part of: a glueless name server's walk that
-// comes to one of them would wait for itself.
+// and the steps further up it is part of.
 type heldStep struct {
-	key string
-	up  *heldStep
+	s  *step
+	up *heldStep
 }
 
 type heldKey struct{}
@@ -422,12 +442,34 @@ func heldOf(ctx context.Context) *heldStep {
 	return h
 }
 
-// holds says whether the walk of ctx takes step key itself, further up.
-func holds(ctx context.Context, key string) bool {
-	for h := heldOf(ctx); h != nil; h = h.up {
-		if h.key == key {
-			return true
+// waitsOnItself says whether a walk that takes the steps held, waiting for s,
+// would wait for itself: s is one of held, or the walk taking s waits (in a
+// step of its own further down, a glueless name server's walk) for a step
+// whose walk waits... for one of held. Glueless name servers whose names are
+// in zones served only by each other make such a circle, within one walk or
+// between walks at once. it.mu is held.
+func waitsOnItself(held *heldStep, s *step) bool {
+	has := func(s *step) bool {
+		for h := held; h != nil; h = h.up {
+			if h.s == s {
+				return true
+			}
 		}
+		return false
+	}
+	for range 64 { // the steps of walks in progress: a few at most
+		for ; ; s = s.child { // the innermost step of the walk taking s
+			if has(s) {
+				return true
+			}
+			if s.child == nil {
+				break
+			}
+		}
+		if s.waiting == nil {
+			return false
+		}
+		s = s.waiting
 	}
 	return false
 }
@@ -606,9 +648,9 @@ func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t 
 			if ctx.Err() != nil {
 				return nil, "", &Error{Kind: Canceled, Name: name}
 			}
-			if len(addrs) == 0 && errors.Is(gerr, errCircular) {
-				last = &Error{Kind: Network, Name: name, Err: errCircular, Detail: fmt.Sprintf("no name server address for %s: %s",
-					zoneName(d.Zone), gerr.(*Error).Detail)}
+			var re *Error
+			if len(addrs) == 0 && errors.Is(gerr, errCircular) && errors.As(gerr, &re) {
+				last = &Error{Kind: Network, Name: name, Err: errCircular, Detail: re.Detail}
 			}
 		}
 		for _, a := range addrs {
@@ -661,24 +703,31 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 	if depth >= maxGlueDepth {
 		return nil, nil
 	}
-	var out []netip.Addr
 	var last error
-	for i, s := range d.Servers {
-		if len(s.Addrs) > 0 || isBelow(s.Name, d.Zone) && d.Zone != "" {
+	for i := range d.Servers {
+		it.mu.Lock()
+		s := d.Servers[i] // another lookup may be resolving it too
+		it.mu.Unlock()
+		if len(s.Addrs) == 0 && isBelow(s.Name, d.Zone) && d.Zone != "" {
 			continue // a server inside its own zone without glue cannot be found
 		}
-		var addrs []netip.Addr
-		for _, t := range []Type{TypeA, TypeAAAA} {
-			a, err := it.lookup(ctx, s.Name, s.Name, t, depth+1)
-			if err == nil {
-				addrs = append(addrs, a.Addrs...)
-			} else {
-				last = err
+		addrs := s.Addrs
+		if len(addrs) == 0 {
+			for _, t := range []Type{TypeA, TypeAAAA} {
+				a, err := it.lookup(ctx, s.Name, s.Name, t, depth+1)
+				if err == nil {
+					addrs = append(addrs, a.Addrs...)
+				} else {
+					last = err
+				}
 			}
+			it.mu.Lock()
+			d.Servers[i].Addrs = addrs
+			it.mu.Unlock()
 		}
-		it.mu.Lock()
-		d.Servers[i].Addrs = addrs
-		it.mu.Unlock()
+		// addresses not tried yet: those just found, or found by another
+		// lookup since this one began
+		var out []netip.Addr
 		for _, a := range addrs {
 			if !tried[a] {
 				out = append(out, a)
@@ -688,7 +737,7 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 			return out, nil // one server found is enough to go on
 		}
 	}
-	return out, last
+	return nil, last
 }
 
 // ask sends one query to one server: RD=0, EDNS0, the full name; TCP when the

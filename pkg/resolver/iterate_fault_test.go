@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,6 +81,8 @@ func misbehaving(t *testing.T, w *world) {
 		// each zone's server named in the other, without glue
 		"circ1.test": {{Name: "ns.circ2.test"}},
 		"circ2.test": {{Name: "ns.circ1.test"}},
+		"circ3.test": {{Name: "ns.circ4.test"}, ns("lame.circ3.test", "127.0.53.27")},
+		"circ4.test": {{Name: "ns.circ3.test"}, ns("lame.circ4.test", "127.0.53.27")},
 	}
 	for z, servers := range zones {
 		tld.Delegate(z, servers...)
@@ -196,6 +199,46 @@ func TestIteratorMisbehavingServers(t *testing.T) {
 	}
 }
 
+// Lookups at once of a zone whose one server with glue is lame and whose good
+// one is glueless: each finds the good one, whichever resolved its name (a
+// lookup that found the name already resolved by another skipped it, and said
+// the lame server's error).
+func TestIteratorGluelessResolvedByAnother(t *testing.T) {
+	w := newWorld(t)
+	misbehaving(t, w)
+	var first atomic.Bool
+	w.custom("127.0.53.26", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		if !first.CompareAndSwap(false, true) {
+			time.Sleep(200 * time.Millisecond) // the others' lame answers come after the first lookup found the good server
+		}
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		m.Authoritative = true
+		m.Ns = []dns.RR{rr(t, ". 60 IN SOA a.root.test. h.root.test. 1 60 60 600 60")}
+		rw.WriteMsg(m)
+	})
+	tld, list := w.srv["127.0.53.2"], w.srv["127.0.53.4"]
+	tld.Delegate("race.test", dnsbltest.NS{Name: "ns.race.test", Addrs: []string{"127.0.53.26"}}, dnsbltest.NS{Name: "ns.good.example"})
+	list.Authoritative("race.test")
+	list.List("race.test", "192.0.2.10", []string{"127.0.0.4"})
+	it := w.iterator("127.0.53.1")
+	if _, err := it.Delegation(context.Background(), "race.test"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := it.Lookup(resolver.WithoutCache(context.Background()), "race.test", "10.2.0.192.race.test", resolver.TypeA)
+			if err != nil || codes(a) != "127.0.0.4" {
+				t.Errorf("%+v, %v", a, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // Circular glueless delegations fail at once, not when the lookup's time is up:
 // a walk never waits for a step that waits for it.
 func TestIteratorCircularGlueless(t *testing.T) {
@@ -208,21 +251,36 @@ func TestIteratorCircularGlueless(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer it.Close()
+	// the pair's walks to their name servers' names each ask a lame server
+	// (with glue) first, which holds its answers until both asked: each walk
+	// has taken its own step, and then comes to the other's
+	lame := w.server("127.0.53.27")
+	g := dnsbltest.NewGroup(2)
+	for _, z := range []string{"ns.circ3.test", "ns.circ4.test"} {
+		lame.AddFault(dnsbltest.Fault{Suffix: z, Type: "NS", Kind: dnsbltest.Gather, Group: g})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := it.Lookup(ctx, "circ1.test", "10.2.0.192.circ1.test", resolver.TypeA)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		var re *resolver.Error
-		if !errors.As(err, &re) || re.Kind == resolver.Canceled || !strings.Contains(err.Error(), "circ") {
-			t.Errorf("got %v, want an error that names the circle", err)
+	// one lookup alone, then two at once, each walking into the other's circle
+	for _, zones := range [][]string{{"circ1.test"}, {"circ3.test", "circ4.test"}} {
+		done := make(chan error, len(zones))
+		for _, z := range zones {
+			go func() {
+				_, err := it.Lookup(ctx, z, "10.2.0.192."+z, resolver.TypeA)
+				done <- err
+			}()
 		}
-	case <-time.After(20 * time.Second): // no answer for an hour's bound: it waits on itself
-		cancel()
-		t.Fatalf("a circular glueless delegation waited on itself (canceled: %v)", <-done)
+		for range zones {
+			select {
+			case err := <-done:
+				var re *resolver.Error
+				if !errors.As(err, &re) || re.Kind == resolver.Canceled || !strings.Contains(err.Error(), "circular") {
+					t.Errorf("%v: got %v, want an error that names the circle", zones, err)
+				}
+			case <-time.After(20 * time.Second): // no answer for an hour's bound: it waits on itself
+				cancel()
+				t.Fatalf("%v: a circular glueless delegation waited on itself (canceled: %v)", zones, <-done)
+			}
+		}
 	}
 }
