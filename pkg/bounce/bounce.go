@@ -555,6 +555,9 @@ func (rep *Report) setServer(name, addr string) {
 
 func (rep *Report) setDiagnostic(d string) {
 	d = strings.Join(strings.Fields(d), " ")
+	if strings.HasSuffix(d, ")") && strings.Count(d, ")") > strings.Count(d, "(") {
+		d = strings.TrimSuffix(d, ")") // a log's "(host H said: REPLY)": the log's parenthesis, not the reply's
+	}
 	if d == "" || rep.Diagnostic != "" {
 		return
 	}
@@ -701,8 +704,10 @@ func diagnosticAt(lines []string) (d string, end int) {
 	for i, l := range lines {
 		if loc := saidRE().FindStringIndex(l); loc != nil && !clientLine(l, loc) {
 			start, col = i, loc[1]
-			if at := replyAt(l); at >= 0 && at < loc[0] {
-				col = at // "554 5.7.1 ... Reason: ...": the reply starts before the marker
+			// "554 5.7.1 ... Reason: ...": the reply starts before the marker; a
+			// Postfix log's own "dsn=4.0.0" before "refused to talk to me:" does not
+			if at := replyAt(l); at >= 0 && at < loc[0] && !strings.HasSuffix(strings.ToLower(l[:at]), "dsn=") {
+				col = at
 			} else if at < 0 && lastReply >= 0 && i-lastReply <= 2 && foldedIndentRE().MatchString(l) {
 				start, col = lastReply, replyAt(lines[lastReply]) // ZMailer's "554 (... blocked using\n\tZONE, reason: ...)"
 			}

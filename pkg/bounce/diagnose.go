@@ -33,6 +33,7 @@ func HintedLists(rep *Report, cat *catalog.Catalog, text string) []*catalog.List
 	h.names(cat, text, lower)
 	h.operators(cat, text, lower)
 	h.unknownZones(cat, lower)
+	h.unknownNames(text)
 	// "MailFrom domain is listed in Spamhaus", "Blacklisted URL": what is listed
 	// is a domain, so the named operator's domain lists are the ones to ask
 	if domainListedRE().MatchString(text) {
@@ -163,6 +164,32 @@ func (h *hinter) unknownZones(cat *catalog.Catalog, lower string) {
 		}
 		h.hintSeen[zone] = true
 		h.rep.Hints = append(h.rep.Hints, Hint{Text: zone, Kind: "unknown zone"})
+	}
+}
+
+// unknownNameRE is a list named in words as the one that refused the mail,
+// by a name the catalog does not hold: "blocked using Trend Micro RBL+",
+// "blocked by Vade Threat List", "found in ERS-DUL".
+var unknownNameRE = lazyre.New(`\b(?:blocked|(?:black|block)?listed|found) (?:using|by|in|on) (?:the )?` +
+	`((?:[A-Z][A-Za-z0-9.&-]*\s){1,3}(?:RBL\+?|DNSBL|Threat List|Block ?[Ll]ist|Blacklist|Reputation(?: List)?)|ERS-[A-Z]{2,})(?:[^A-Za-z0-9]|$)`)
+
+// unknownNames records, as a hint with no list, a list the bounce names in
+// words that the catalog does not hold, unless a known list's name is part of
+// it ("Barracuda Reputation") or follows it ("Exploits Block List (XBL)"): the receiver named its list, and blcheck cannot
+// ask it, so a run that did not is incomplete, never clean.
+func (h *hinter) unknownNames(text string) {
+	for _, m := range unknownNameRE().FindAllStringSubmatchIndex(text, 4) {
+		name := strings.TrimSpace(text[m[2]:m[3]])
+		lower := strings.ToLower(name)
+		after := strings.ToLower(text[m[3]:min(len(text), m[3]+16)]) // "the Exploits Block List (XBL)"
+		if h.hintSeen[lower] || slices.ContainsFunc(h.rep.Hints, func(x Hint) bool {
+			t := strings.ToLower(x.Text)
+			return strings.Contains(lower, t) || strings.Contains(t, lower) || x.List != "" && strings.Contains(after, t)
+		}) {
+			continue
+		}
+		h.hintSeen[lower] = true
+		h.rep.Hints = append(h.rep.Hints, Hint{Text: name, Kind: "unknown list"})
 	}
 }
 
@@ -553,10 +580,16 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 	named, staleSetup := namedAndDead(rep, hinted)
 	var notAsked []string
 	for _, l := range hinted {
-		if unasked[l.ID] {
-			named = slices.DeleteFunc(named, func(n string) bool { return n == l.Name })
-			notAsked = append(notAsked, l.Name)
+		if !unasked[l.ID] {
+			continue
 		}
+		named = slices.DeleteFunc(named, func(n string) bool { return n == l.Name })
+		if m := askedMirror(l, res); m != nil { // DQS without its key: the public zone holds the same data
+			staleSetup += " The bounce names " + l.Name + ", which needs an account key; its public mirror " + m.Name +
+				" was asked instead."
+			continue
+		}
+		notAsked = append(notAsked, l.Name)
 	}
 	if len(notAsked) > 0 {
 		staleSetup += " The bounce names " + joinAnd(notAsked) + ", which could not be asked (see the problems below)."
@@ -598,6 +631,22 @@ func summary(rep *Report, d *Diagnosis, hinted []*catalog.List, res *dnsbl.Resul
 		s += " Some of it could not be checked (see the problems below), so this is not the whole answer."
 	}
 	return s
+}
+
+// askedMirror is the public list a keyed list replaces that a check asked
+// (ZEN for "KEY.zen.dq.spamhaus.net" when no key is set), or nil.
+func askedMirror(l *catalog.List, res *dnsbl.Result) *catalog.List {
+	if !l.Keyed() {
+		return nil
+	}
+	for _, tr := range res.Targets {
+		for _, c := range tr.Checks {
+			if c.List != nil && c.Status != dnsbl.Skipped && slices.Contains(l.Replaces, c.List.ID) {
+				return c.List
+			}
+		}
+	}
+	return nil
 }
 
 // tally counts the checks a list answered (listed or clean), gathers what the

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbl"
 )
 
 // Held-out bounces in other languages, encodings and lists (the second QA
@@ -56,5 +59,53 @@ func TestHeldOutReadings(t *testing.T) {
 				t.Errorf("read %+v", g)
 			}
 		})
+	}
+}
+
+// A keyed list the bounce names (KEY.zen.dq.spamhaus.net) whose public mirror
+// was asked in its stead is said so, not sent to problems nobody shows.
+func TestDiagnoseSaysTheMirrorOfAKeyedList(t *testing.T) {
+	rep := ParseBytes([]byte("554 5.7.1 Service unavailable; Client host [192.0.2.77] blocked using aaaabbbbccccddddeeeeffffgg.zen.dq.spamhaus.net"))
+	cat := catalog.Default()
+	hinted := HintedLists(rep, cat, rep.Said())
+	res := &dnsbl.Result{Targets: []*dnsbl.TargetResult{{Checks: []dnsbl.Check{
+		{Subject: "192.0.2.77", List: cat.ByID("spamhaus-dqs-zen"), Status: dnsbl.Skipped},
+		{Subject: "192.0.2.77", List: cat.ByID("spamhaus-zen"), Status: dnsbl.Clean},
+	}}}}
+	d := Diagnose(rep, Classify(rep, hinted), hinted, res, nil)
+	if strings.Contains(d.Summary, "could not be asked") || !strings.Contains(d.Summary, "public mirror Spamhaus ZEN was asked") {
+		t.Errorf("summary %q", d.Summary)
+	}
+}
+
+// A Postfix log line's reply is the receiver's, from its code to its end:
+// not the log's own "dsn=4.0.0" before it, nor the log's closing parenthesis.
+func TestPostfixLogReplyIsTheReceiversOwn(t *testing.T) {
+	rep := ParseBytes([]byte("Apr 21 08:45:15 mail postfix/smtp[1268]: E3FE9AA02A7: to=<u@example.com>, relay=mx.example.com[203.0.113.52]:25, " +
+		"dsn=4.0.0, status=deferred (host mx.example.com[203.0.113.52] refused to talk to me: 554 Your access to this mail system " +
+		"has been rejected due to the sending MTA's poor reputation. (see the (IronPort) notes))"))
+	want := "554 Your access to this mail system has been rejected due to the sending MTA's poor reputation. (see the (IronPort) notes)"
+	if rep.Diagnostic != want {
+		t.Errorf("diagnostic %q, want %q", rep.Diagnostic, want)
+	}
+}
+
+// A list named in words that the catalog does not hold is said as a list
+// blcheck does not know (a run that could not ask it is incomplete); a known
+// list's long name beside its alias is not.
+func TestUnknownListNamedInWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"550 5.7.1 – IP 203.0.113.203 blocked by Vade Threat List (OXSUS001_101).":                         "Vade Threat List",
+		"550 Service unavailable; Client Host [192.0.2.4] blocked using Trend Micro RBL+. Please see":      "Trend Micro RBL+",
+		"Mail from <192.0.2.11> was refused due to the sender IP found in ERS-DUL. For details":            "ERS-DUL",
+		"554 Connection refused. 192.0.2.44 is listed on the Exploits Block List (XBL) <http://x.example>": "",
+		"550 Your message was blocked by our bulk email filter":                                            "",
+	} {
+		rep := ParseBytes([]byte(in))
+		HintedLists(rep, catalog.Default(), rep.Said())
+		got := UnknownNote(rep)
+		if want == "" && got != "" || want != "" && !strings.Contains(got, "names "+want+", a list blcheck does not know") {
+			t.Errorf("%q: note %q, want it to name %q", in, got, want)
+		}
 	}
 }
