@@ -85,5 +85,6 @@ func (o *resolverOptions) iterator() (*resolver.Iterator, error) {
 
 // newIterator returns the walk to the lists' own servers, whatever --direct says.
 func (o *resolverOptions) newIterator() (*resolver.Iterator, error) {
-	return resolver.NewIterator(resolver.IteratorConfig{Hints: o.hints, Timeout: o.timeout, ServerAddr: serverAddr})
+	return resolver.NewIterator(resolver.IteratorConfig{Hints: o.hints, Timeout: o.timeout, Retries: o.retries,
+		ServerAddr: serverAddr})
 }

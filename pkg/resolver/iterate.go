@@ -67,6 +67,9 @@ type IteratorConfig struct {
 	Hints RootHints
 	// Timeout bounds the wait for each server tried (0: 3s).
 	Timeout time.Duration
+	// Retries is how many more times the servers that timed out are tried
+	// when no server answered (as the Client's Retries), within Total.
+	Retries int
 	// Total bounds one lookup, the walk from the root included (0: three
 	// timeouts).
 	Total time.Duration
@@ -91,8 +94,9 @@ type Iterator struct {
 	zones    map[string]*Delegation // by the zone asked for: its servers
 	steps    map[string]*step       // walks in progress, shared
 	slow     map[netip.Addr]time.Time
-	answers  map[queryKey]cached // answers by their TTL, as the Client keeps them
-	rootDown time.Time           // the root servers did not answer: until then, say so at once
+	alive    map[netip.Addr]time.Time // until when a server that answered is taken to be up (Retries)
+	answers  map[queryKey]cached      // answers by their TTL, as the Client keeps them
+	rootDown time.Time                // the root servers did not answer: until then, say so at once
 	next     atomic.Uint32
 
 	sent atomic.Int64
@@ -152,7 +156,7 @@ func NewIterator(cfg IteratorConfig) (*Iterator, error) {
 		return nil, err
 	}
 	return &Iterator{cfg: cfg, hints: hints, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
-		slow: map[netip.Addr]time.Time{}, answers: map[queryKey]cached{}}, nil
+		slow: map[netip.Addr]time.Time{}, alive: map[netip.Addr]time.Time{}, answers: map[queryKey]cached{}}, nil
 }
 
 // Close releases the sockets.
@@ -636,13 +640,17 @@ func hasSOA(resp *dns.Msg) bool {
 // time, until one answers: an authoritative answer or a referral below d. The
 // next server is tried on a timeout, a network error, SERVFAIL, REFUSED or a
 // lame answer. Glueless servers are resolved when no server with an address
-// answered.
+// answered; then, Retries times, the servers that timed out are tried again.
 func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t Type, depth int) (*dns.Msg, string, error) {
 	var last error = &Error{Kind: Network, Name: name, Detail: "no name server address for " + zoneName(d.Zone)}
 	tried := map[netip.Addr]bool{}
-	for pass := 0; pass < 2; pass++ {
-		addrs := it.order(d, tried)
-		if pass == 1 {
+	var timedOut []netip.Addr
+	for pass := 0; pass < 2+it.cfg.Retries; pass++ {
+		var addrs []netip.Addr
+		switch {
+		case pass == 0:
+			addrs = it.order(d, tried)
+		case pass == 1:
 			var gerr error
 			addrs, gerr = it.glueless(ctx, d, depth, tried)
 			if ctx.Err() != nil {
@@ -652,6 +660,11 @@ func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t 
 			if len(addrs) == 0 && errors.Is(gerr, errCircular) && errors.As(gerr, &re) {
 				last = &Error{Kind: Network, Name: name, Err: errCircular, Detail: re.Detail}
 			}
+		default:
+			// --retries: the servers that timed out, but answered other
+			// questions lately, are tried again (a server that rate-limits
+			// drops some answers); a dead one is not waited for again
+			addrs, timedOut = it.answering(timedOut), nil
 		}
 		for _, a := range addrs {
 			if ctx.Err() != nil {
@@ -667,9 +680,20 @@ func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t 
 			if errors.As(err, &re) && re.Kind == Canceled {
 				return nil, "", err
 			}
+			if re != nil && re.Kind == Timeout {
+				timedOut = append(timedOut, a)
+			}
 		}
 	}
 	return nil, "", last
+}
+
+// answering returns those of addrs that answered some question lately.
+func (it *Iterator) answering(addrs []netip.Addr) []netip.Addr {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	now := it.cfg.Now()
+	return slices.DeleteFunc(addrs, func(a netip.Addr) bool { return !now.Before(it.alive[a]) })
 }
 
 // order returns the addresses of d's servers to try, not tried yet: those that
@@ -811,6 +835,9 @@ func (it *Iterator) send(ctx context.Context, a netip.Addr, server, name string,
 		}
 		return nil, e
 	}
+	it.mu.Lock()
+	it.alive[a] = it.cfg.Now().Add(slowFor)
+	it.mu.Unlock()
 	return rep.msg, nil // the iterator's own questions are never read as negatives
 }
 

@@ -284,3 +284,61 @@ func TestIteratorCircularGlueless(t *testing.T) {
 		}
 	}
 }
+
+// With Retries, a server that answered before and then dropped every copy of a
+// question within a try (a rate limit, as BIND's RRL drops answers) is asked
+// again; a server that never answered is not waited for again.
+func TestIteratorRetriesAnsweringServer(t *testing.T) {
+	w := newWorld(t)
+	tld, list := w.srv["127.0.53.2"], w.srv["127.0.53.4"]
+	tld.Delegate("rrl.test", dnsbltest.NS{Name: "ns.rrl.test", Addrs: []string{"127.0.53.28"}})
+	tld.Delegate("dead.test", dnsbltest.NS{Name: "ns.dead.test", Addrs: []string{"127.0.53.3"}}) // the world's dead server
+	list.Authoritative("rrl.test")
+	list.List("rrl.test", "192.0.2.10", []string{"127.0.0.4"})
+	list.Zone("rrl.test", "127.0.0.2")
+	var mu sync.Mutex
+	var firstDrop time.Time
+	w.custom("127.0.53.28", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		if strings.HasPrefix(r.Question[0].Name, "10.2.0.192.") {
+			mu.Lock()
+			if firstDrop.IsZero() {
+				firstDrop = time.Now()
+			}
+			// every copy of the first try (300ms) is dropped
+			drop := time.Since(firstDrop) < 250*time.Millisecond
+			mu.Unlock()
+			if drop {
+				return
+			}
+		}
+		c, err := dns.Exchange(r, w.ports[netip.MustParseAddr("127.0.53.4")])
+		if err == nil {
+			rw.WriteMsg(c)
+		}
+	})
+	it, err := resolver.NewIterator(resolver.IteratorConfig{Hints: resolver.RootHints{{Name: "a.root.test",
+		Addrs: []netip.Addr{netip.MustParseAddr("127.0.53.1")}}}, Timeout: 300 * time.Millisecond, Total: 5 * time.Second,
+		Retries: 1, Now: w.clock, ServerAddr: func(a netip.Addr) string {
+			if n := w.asked[a]; n != nil {
+				n.Add(1)
+			}
+			return w.ports[a]
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	ctx := context.Background()
+	if a, err := it.Lookup(ctx, "rrl.test", "2.0.0.127.rrl.test", resolver.TypeA); err != nil || codes(a) != "127.0.0.2" {
+		t.Fatalf("the test point: %+v, %v", a, err)
+	}
+	if a, err := it.Lookup(ctx, "rrl.test", "10.2.0.192.rrl.test", resolver.TypeA); err != nil || codes(a) != "127.0.0.4" {
+		t.Errorf("a listing behind a rate limit: %+v, %v", a, err)
+	}
+	if _, err := it.Lookup(ctx, "dead.test", "10.2.0.192.dead.test", resolver.TypeA); err == nil {
+		t.Error("a dead server answered")
+	}
+	if n := w.questions("127.0.53.3"); n != 1 {
+		t.Errorf("the dead server was asked %d questions, want one (it never answered: no retry)", n)
+	}
+}
