@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
@@ -255,5 +256,19 @@ func TestStateDeadResolverOneLine(t *testing.T) {
 	if want := "LIST FAILING SpamCop Blocking List (bl.spamcop.net): no-answer: test query for 127.0.0.2 failed: no answer"; got.code != exitIncomplete ||
 		!strings.HasPrefix(got.stdout, want) || strings.Contains(got.stdout, "RESOLVER") {
 		t.Errorf("one list dead: exit %d, want 3 and %q:\n%s", got.code, want, got.stdout)
+	}
+}
+
+// A bad target of 70,000 characters (one line of a --file) is not echoed
+// whole: the error keeps its start and its end, which say what is wrong.
+func TestLongBadTargetElided(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "servers.txt")
+	if err := os.WriteFile(file, []byte("192.0.2.1\n"+strings.Repeat("é", 35000)+".com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, nil, "", "--file", file, "-r", "127.0.0.1:1")
+	if got.code != exitUsage || len(got.err) > 1000 || !strings.Contains(got.err, file+`:2: bad target "éé`) ||
+		!strings.Contains(got.err, `é.com": longer than`) || !utf8.ValidString(got.err) {
+		t.Errorf("exit %d, %d bytes on stderr; want 2, short, valid UTF-8, naming the line and why:\n%.600s", got.code, len(got.err), got.err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -179,6 +180,30 @@ func nagiosArgs(args []string, envFormat string) []string {
 	return out
 }
 
+// maxErrorLine is the longest line of a usage error said in full: a bad target
+// of 70,000 characters (a line of a --file) is not echoed whole.
+const maxErrorLine = 400
+
+// elideLines shortens each line of msg longer than maxErrorLine to its start
+// and its end, which say what was wrong, with how much was left out between.
+func elideLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		if len(l) <= maxErrorLine {
+			continue
+		}
+		head, tail := maxErrorLine/2, len(l)-maxErrorLine/2
+		for head > 0 && !utf8.RuneStart(l[head]) {
+			head--
+		}
+		for tail < len(l) && !utf8.RuneStart(l[tail]) {
+			tail++
+		}
+		lines[i] = fmt.Sprintf("%s[... %d bytes ...]%s", l[:head], tail-head, l[tail:])
+	}
+	return strings.Join(lines, "\n")
+}
+
 // exitCode is blcheck's one error-to-exit-code switch.
 // help names the --help of the command that failed.
 func exitCode(err error, s *streams, help string) int {
@@ -190,7 +215,7 @@ func exitCode(err error, s *streams, help string) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(s.err, "blcheck: %v\n", ue.err)
+		fmt.Fprintf(s.err, "blcheck: %s\n", elideLines(ue.err.Error()))
 		fmt.Fprintf(s.err, "Run '%s' for usage.\n", help)
 		return exitUsage
 	default:
