@@ -904,6 +904,8 @@ var (
 		// a receiver's log of a list's refusal (Haraka's "Host NAME [IP] is
 		// blacklisted by ZONE", Exim's "is in a black list at ZONE")
 		`\bis (?:black|block)listed (?:by|at|in|on) [a-z0-9-]+\.[a-z0-9.-]+|\bis in a black ?list at\b|` +
+		// postscreen's "addr IP listed by domain ZONE as 127.0.0.4", "DNSBL rank 3 for [IP]"
+		`\blisted by domain [a-z0-9-]+\.[a-z0-9.-]+ as 127\.|\bDNSBL rank \d+ for\b|` +
 		// the same in other languages: German, French, Spanish, Russian, Chinese,
 		// Latvian, Italian, Portuguese, Dutch, Polish, Czech, Japanese
 		`\bnicht zugestellt\b|\bunzustellbar\b|\bn'a pas pu (?:être|etre) (?:remis|livr)|\bnon remis\b|` +

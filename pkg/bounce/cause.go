@@ -61,7 +61,7 @@ var (
 		`\baccount or domain may not exist\b|\brecipient (?:address )?rejected\b|\b[45]\.4\.1\b[^\n]{0,80}?\baccess denied\b|\binvalid (?:recipient|address|mailbox)\b|` +
 		`\baccount (?:has been |is )?(?:disabled|suspended|closed|expired|inactive)\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted)\b|\b(?:unable to|cannot|can't|not permitted to) relay\b|\btoo much mail data\b|` +
 		`\bdomain (?:not found|does not exist)\b|\bdomain is (?:not reachable|unreachable)\b|\binactive (?:user|account|mailbox|recipient)\b|` +
-		`\b(?:user|account|mailbox)(?: account)? (?:status )?(?:is )?(?:suspended|locked|not activated)\b|\b(?:address|mailbox|account) no longer exists\b|\bhost (?:or domain name )?not found\b|\bunrouteable\b|\bno mailbox here\b`)
+		`\b(?:user|account|mailbox)(?: account)? (?:status )?(?:is )?(?:suspended|locked|not activated)\b|\b(?:address|mailbox|account) no longer exists\b|\bhost (?:or domain name )?not found\b|\bname service error for name=\S+ type=(?:MX|A|AAAA)\b|\bunrouteable\b|\bno mailbox here\b`)
 	// Postfix's reject_rhsbl_*: the sender's own name refused by a domain list
 	// ("Client host [mail.example.com] blocked using multi.uribl.com"), which
 	// judged the server's name, not the mail's content

@@ -50,6 +50,12 @@ func TestHeldOutReadings(t *testing.T) {
 			func(g label) bool { return g.Code == "550" && g.Cause == CauseContent }},
 		{"a code glued to 'reply:' is still one", "mx3.qq.com(203.0.113.41) reply:550 The \"From\" header is missing or invalid.",
 			func(g label) bool { return g.Code == "550" }},
+		{"postscreen's dnsblog log of a listing is a bounce", "postfix/dnsblog[33000]: addr 192.0.2.193 listed by domain zen.spamhaus.org as 127.0.0.4\n" +
+			"postfix/postscreen[32998]: DNSBL rank 3 for [192.0.2.193]:60180",
+			func(g label) bool { return g.Found && slices.Equal(g.Lists, []string{"spamhaus-zen"}) }},
+		{"a recipient domain's MX lookup error is no listing", "Final-Recipient: rfc822; u@example.org\nAction: failed\nStatus: 5.4.4\n" +
+			"Diagnostic-Code: X-Outbound-Mail-Relay; Name service error for\n    name=example.org type=MX: Malformed or unexpected name server reply",
+			func(g label) bool { return g.Cause == CauseRecipient }},
 		{"La Poste's SPF refusal names the client", "550 5.5.0 SPF: 192.0.2.126 is not allowed to send mail. LPN004_401",
 			func(g label) bool { return g.IP == "192.0.2.126" && g.Cause == CauseAuth }},
 	}
