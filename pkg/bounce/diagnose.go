@@ -882,6 +882,11 @@ func advice(c dnsbl.Check, l *catalog.List, meanings []string) string {
 	case strings.Contains(m, "pbl") || strings.Contains(m, "end-user") || strings.Contains(m, "policy"):
 		return "The address is in a range its provider says should not send mail directly: send through your " +
 			"provider's mail server (port 587 with authentication) rather than asking for removal."
+	case strings.Contains(m, "not this server itself") || strings.Contains(m, "network's owner can act") ||
+		strings.Contains(m, "network's operator can act"):
+		// UCEPROTECT 2 and 3: a removal request for this address does not apply
+		return "The listing is of your provider's network, not of this server, so a removal request for this address does " +
+			"not apply: only the network's operator can have it lifted. Tell your provider, or send through a server on another network."
 	case l != nil && l.Kind == catalog.KindDomain:
 		return "The domain itself is listed: check whether it or its web site was compromised or used in spam, " +
 			"fix that, then " + delist + "."

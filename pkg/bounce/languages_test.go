@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,20 @@ func TestUnknownListNamedInWords(t *testing.T) {
 		got := UnknownNote(rep)
 		if want == "" && got != "" || want != "" && !strings.Contains(got, "names "+want+", a list blcheck does not know") {
 			t.Errorf("%q: note %q, want it to name %q", in, got, want)
+		}
+	}
+}
+
+// A listing of the provider's whole network (UCEPROTECT 2 and 3) is not
+// one the server's owner can ask to lift: the advice says who can.
+func TestAdviceForANetworkWideListing(t *testing.T) {
+	cat := catalog.Default()
+	for _, id := range []string{"uceprotect-2", "uceprotect-3"} {
+		l := cat.ByID(id)
+		meanings := slices.Collect(maps.Values(l.Codes))
+		got := advice(dnsbl.Check{List: l, DelistURL: "http://www.uceprotect.net/rblcheck.php?ipr=192.0.2.1"}, l, meanings)
+		if !strings.Contains(got, "only the network's operator") || strings.Contains(got, "Fix what got it listed") {
+			t.Errorf("%s: advice %q", id, got)
 		}
 	}
 }
