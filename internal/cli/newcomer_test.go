@@ -331,7 +331,8 @@ func TestDeadline(t *testing.T) {
 	}{
 		// cron: quiet but for news, and a run cut short is news every time
 		{"-q --state", []string{"-l", "zen,spamcop", "-q", "--state", state, "--deadline", "200ms", "192.0.2.99"}, 3,
-			[]string{"NOT FINISHED the run was stopped at the --deadline of 200ms: 0 targets finished, 1 cut short"}},
+			[]string{"NOT FINISHED the run was stopped at the --deadline of 200ms: 0 targets finished, 1 cut short, 0 not started; " +
+				"not answered: spamcop: what was not finished"}},
 		{"text", []string{"-l", "zen,spamcop", "--deadline", "200ms", "192.0.2.99"}, 3, []string{"192.0.2.99: NOT FULLY CHECKED (deadline)",
 			"Not checked (deadline 200ms):", "Exit 3 (incomplete)"}},
 		// zen's listing and health must come before the deadline (spamcop's never

@@ -63,8 +63,8 @@ func renderChanges(w io.Writer, v *View) error {
 	t.listChanges(v)
 	if res.Summary.Interrupted { // news every time: what was not finished was compared with nothing
 		finished, cut, notStarted := interruptedCounts(res)
-		t.p("NOT FINISHED the run was %s: %s finished, %d cut short, %d not started: what was not finished is not clean\n",
-			v.stopped(), plural(finished, "target"), cut, notStarted)
+		t.p("NOT FINISHED the run was %s: %s finished, %d cut short, %d not started%s: what was not finished is not clean\n",
+			v.stopped(), plural(finished, "target"), cut, notStarted, unansweredNote(res))
 	}
 	return t.err
 }
