@@ -26,6 +26,9 @@ func (w *world) custom(addr string, noTCP bool, h dns.HandlerFunc) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	// known before any handler runs: handlers read the world's maps
+	w.ports[netip.MustParseAddr(addr)] = pc.LocalAddr().String()
+	w.asked[netip.MustParseAddr(addr)] = new(atomic.Int64)
 	udp := &dns.Server{PacketConn: pc, Handler: h}
 	go udp.ActivateAndServe()
 	w.t.Cleanup(func() { udp.Shutdown() })
@@ -38,8 +41,6 @@ func (w *world) custom(addr string, noTCP bool, h dns.HandlerFunc) {
 		go tcp.ActivateAndServe()
 		w.t.Cleanup(func() { tcp.Shutdown() })
 	}
-	w.ports[netip.MustParseAddr(addr)] = pc.LocalAddr().String()
-	w.asked[netip.MustParseAddr(addr)] = new(atomic.Int64)
 }
 
 func rr(t *testing.T, s string) dns.RR {
@@ -122,6 +123,7 @@ func misbehaving(t *testing.T, w *world) {
 		}
 		rw.WriteMsg(m)
 	})
+	listAddr := w.ports[netip.MustParseAddr("127.0.53.4")] // read here: handlers run beside custom's writes
 	w.custom("127.0.53.23", false, func(rw dns.ResponseWriter, r *dns.Msg) {
 		if r.IsEdns0() != nil {
 			m := new(dns.Msg)
@@ -129,7 +131,7 @@ func misbehaving(t *testing.T, w *world) {
 			rw.WriteMsg(m)
 			return
 		}
-		c, err := dns.Exchange(r, w.ports[netip.MustParseAddr("127.0.53.4")])
+		c, err := dns.Exchange(r, listAddr)
 		if err != nil {
 			return
 		}
@@ -298,6 +300,7 @@ func TestIteratorRetriesAnsweringServer(t *testing.T) {
 	list.Zone("rrl.test", "127.0.0.2")
 	var mu sync.Mutex
 	var firstDrop time.Time
+	listAddr := w.ports[netip.MustParseAddr("127.0.53.4")] // read here: handlers run beside custom's writes
 	w.custom("127.0.53.28", false, func(rw dns.ResponseWriter, r *dns.Msg) {
 		if strings.HasPrefix(r.Question[0].Name, "10.2.0.192.") {
 			mu.Lock()
@@ -311,7 +314,7 @@ func TestIteratorRetriesAnsweringServer(t *testing.T) {
 				return
 			}
 		}
-		c, err := dns.Exchange(r, w.ports[netip.MustParseAddr("127.0.53.4")])
+		c, err := dns.Exchange(r, listAddr)
 		if err == nil {
 			rw.WriteMsg(c)
 		}
