@@ -177,7 +177,7 @@ func dmarcPlan(got *dmarc.Result, addrs iter.Seq[netip.Addr], checked int, lists
 	msg := fmt.Sprintf("%s, %s from %s", count(int64(got.Reports), "DMARC report", "DMARC reports"),
 		count(got.Messages, "message", "messages"), count(int64(len(got.Sources)), "sending address", "sending addresses"))
 	if skipped > 0 {
-		msg += fmt.Sprintf(" (%d private, not checked)", skipped)
+		msg += fmt.Sprintf(" (%d private or reserved, not checked)", skipped)
 	}
 	checking := ": checking " + count(int64(checked), "address", "addresses")
 	switch {

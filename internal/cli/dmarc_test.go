@@ -75,6 +75,8 @@ func TestDMARC(t *testing.T) {
 			[]string{"DMARC reports: 25 reports from 2014-07-16 to 2026-08-02 by 18 reporters, for 10 domains: 3043 messages from 34 sending addresses.\n"}, ""},
 		{"private sources", []string{samples + "dmarc-report-converter/test.xml"}, "", 0,
 			[]string{"not checked: private address (RFC 1918)"}, "nothing to check"},
+		{"loopback sources are reserved, not private", []string{samples + "heldout/go-dmarc_yahoo.com!example.com!1405468800!1405555199.xml"}, "", 0,
+			nil, "from 2 sending addresses (2 private or reserved, not checked): nothing to check"},
 		{"--ptr", []string{"--ptr", rfc9990}, "", 1, []string{realSource + " has reverse DNS mail.example.com, which resolves back to it"}, ""},
 		{"standard input", []string{"-"}, mustRead(t, rfc9990), 1, []string{"LISTED: " + realSource}, ""},
 		// cron: -q with --state says what is new; a forger's listing is no one's to delist
