@@ -72,10 +72,21 @@ type DirectReport struct {
 	// Refused are the lists that refused even the direct query: they refuse
 	// this machine itself.
 	Refused []DirectRefusal
+	// Failed are the lists that refused the resolver and whose own servers did
+	// not answer either (silent, lame, out of reach): the resolver's refusal
+	// was kept. Not those of Unreachable.
+	Failed []DirectFailure
 	// Unreachable is set when direct queries could not get out (no root server
 	// answered); Error says so. The resolver's answers were kept.
 	Unreachable bool
 	Error       string
+}
+
+// DirectFailure is a list whose direct query got no answer: why, the first
+// time in the run.
+type DirectFailure struct {
+	List  *catalog.List
+	Error string
 }
 
 // DirectRefusal is a list that refused a query sent from this machine to its
@@ -144,15 +155,20 @@ func (r *runner) askDirect(ctx context.Context, l *listState, name string, a *re
 }
 
 // directFailed notes a direct query that got no answer: the root unreachable
-// is said once for the run.
+// is said once for the run, a list's own servers' failure once for the list.
 func (r *runner) directFailed(l *listState, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if errors.Is(err, resolver.ErrRootUnreachable) && !r.result.Direct.Unreachable {
-		r.result.Direct.Unreachable = true
-		r.result.Direct.Error = err.Error()
+	d := &r.result.Direct
+	switch {
+	case errors.Is(err, resolver.ErrRootUnreachable):
+		if !d.Unreachable {
+			d.Unreachable = true
+			d.Error = err.Error()
+		}
+	case !slices.ContainsFunc(d.Failed, func(f DirectFailure) bool { return f.List == l.List }):
+		d.Failed = append(d.Failed, DirectFailure{List: l.List, Error: err.Error()})
 	}
-	_ = l
 }
 
 // refusal records that l refused a direct query (once per list and run), with
@@ -206,15 +222,21 @@ func (r *runner) finishDirect() {
 		}
 	}
 	slices.SortStableFunc(d.Refused, func(a, b DirectRefusal) int { return strings.Compare(a.List.ID, b.List.ID) })
+	slices.SortStableFunc(d.Failed, func(a, b DirectFailure) int { return strings.Compare(a.List.ID, b.List.ID) })
 	r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, d.Incomplete()...)
 }
 
 // Incomplete is what the report makes the run incomplete for: each list that
-// refused this machine, and direct queries that could not get out.
+// refused this machine, each whose own servers did not answer, and direct
+// queries that could not get out (in that order).
 func (d DirectReport) Incomplete() []string {
 	var out []string
 	for _, ref := range d.Refused {
 		out = append(out, fmt.Sprintf("%s refuses queries from this machine too (asked at its own servers): %s", ref.List.Name, ref.Why))
+	}
+	for _, f := range d.Failed {
+		out = append(out, fmt.Sprintf("%s refuses the resolver, and its own name servers did not answer either (%s): its checks stay blocked",
+			f.List.Name, f.Error))
 	}
 	if d.Unreachable {
 		out = append(out, "the lists' own servers could not be asked ("+d.Error+"); the resolver's answers are kept")

@@ -294,3 +294,23 @@ func FuzzSawAddr(f *testing.F) {
 		}
 	})
 }
+
+// A list that refuses the resolver and whose own servers do not answer either
+// stays blocked, and the run says why the direct query did not help.
+func TestDirectServersSilent(t *testing.T) {
+	w := newDirectWorld(t)
+	w.auth.AddFault(dnsbltest.Fault{Suffix: "ip.bl.test", Kind: dnsbltest.ServFail})
+	res, err := w.checker(t, dnsbl.DirectAuto).CheckAddr(context.Background(), netip.MustParseAddr("192.0.2.10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip := checkOf(t, res, "ipbl"); ip.Status != dnsbl.Blocked {
+		t.Errorf("ipbl %s %v, want blocked", ip.Status, ip.Err)
+	}
+	if len(res.Direct.Failed) != 1 || res.Direct.Failed[0].List.ID != "ipbl" || !strings.Contains(res.Direct.Failed[0].Error, "SERVFAIL") {
+		t.Errorf("direct report %+v", res.Direct)
+	}
+	if inc := strings.Join(res.Summary.Incomplete, "\n"); !strings.Contains(inc, "its own name servers did not answer either (SERVFAIL") {
+		t.Errorf("incomplete %q", res.Summary.Incomplete)
+	}
+}
