@@ -306,7 +306,7 @@ func (it *Iterator) answer(resp *dns.Msg, zone, name string, t Type, server stri
 		}
 		if !isBelow(canonical(next), zone) {
 			return nil, "", &Error{Kind: Malformed, Name: name, Server: server,
-				Detail: fmt.Sprintf("a CNAME to %s, outside the list's zone %s", canonical(next), zone)}
+				Detail: fmt.Sprintf("a CNAME to %s, outside the list's zone %s", canonical(next), zone), Err: cnameOut(canonical(next))}
 		}
 		if seen[canonical(next)] || hop >= maxCNAME {
 			return nil, "", &Error{Kind: Malformed, Name: name, Server: server, Detail: "a CNAME loop, or too many CNAMEs"}
@@ -738,9 +738,9 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 		addrs := s.Addrs
 		if len(addrs) == 0 {
 			for _, t := range []Type{TypeA, TypeAAAA} {
-				a, err := it.lookup(ctx, s.Name, s.Name, t, depth+1)
+				a, err := it.address(ctx, s.Name, t, depth+1)
 				if err == nil {
-					addrs = append(addrs, a.Addrs...)
+					addrs = append(addrs, a...)
 				} else {
 					last = err
 				}
@@ -764,6 +764,30 @@ func (it *Iterator) glueless(ctx context.Context, d *Delegation, depth int, trie
 	return nil, last
 }
 
+// cnameOut is the target of a CNAME that leads out of the zone asked.
+type cnameOut string
+
+func (c cnameOut) Error() string { return "a CNAME to " + string(c) }
+
+// address looks up a name server's addresses of type t, following CNAMEs into
+// other zones (a name server's name should not be one, RFC 2181 10.3, but
+// resolvers follow it, and lists have had such names): each target is walked
+// to, a few at most.
+func (it *Iterator) address(ctx context.Context, name string, t Type, depth int) ([]netip.Addr, error) {
+	for range maxCNAME {
+		a, err := it.lookup(ctx, name, name, t, depth)
+		var next cnameOut
+		if !errors.As(err, &next) {
+			if err != nil {
+				return nil, err
+			}
+			return a.Addrs, nil
+		}
+		name = string(next)
+	}
+	return nil, &Error{Kind: Malformed, Name: name, Detail: "too many CNAMEs"}
+}
+
 // ask sends one query to one server: RD=0, EDNS0, the full name; TCP when the
 // answer is truncated. A server that answers for a zone it does not serve is lame.
 func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t Type) (*dns.Msg, string, error) {
@@ -781,6 +805,11 @@ func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t 
 	}
 	if err != nil {
 		return nil, server, err
+	}
+	if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, dns.Fqdn(name)) || resp.Question[0].Qtype != uint16(t) {
+		// over UDP such an answer is dropped as not ours; over TCP (after a
+		// truncated answer) it is this server's only answer
+		return nil, server, &Error{Kind: Malformed, Name: name, Server: server, Tries: 1, Detail: "the answer is for a different question"}
 	}
 	switch resp.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:

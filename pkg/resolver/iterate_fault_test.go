@@ -77,6 +77,8 @@ func misbehaving(t *testing.T, w *world) {
 		"dname.test":        {ns("ns.dname.test", "127.0.53.22")},
 		"formerr.test":      {ns("ns.formerr.test", "127.0.53.23")},
 		"tcnotcp.test":      {ns("ns.tcnotcp.test", "127.0.53.24")},
+		"nscname.test":      {{Name: "ns.cname.example"}},
+		"wrongq.test":       {ns("ns.wrongq.test", "127.0.53.29"), good},
 		// the TLD gives an address for a name of another TLD: not its to give
 		"poison.test": {{Name: "ns.good.example", Addrs: []string{"127.0.53.25"}}},
 		// each zone's server named in the other, without glue
@@ -137,6 +139,18 @@ func misbehaving(t *testing.T, w *world) {
 		}
 		rw.WriteMsg(c)
 	})
+	w.custom("127.0.53.29", false, func(rw dns.ResponseWriter, r *dns.Msg) { // TC, then over TCP an answer to another question
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		if _, udp := rw.RemoteAddr().(*net.UDPAddr); udp {
+			m.Truncated = true
+		} else {
+			m.Rcode = dns.RcodeNameError
+			m.Question[0].Name = "elsewhere." + m.Question[0].Name
+		}
+		rw.WriteMsg(m)
+	})
 	w.custom("127.0.53.24", true, func(rw dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(r)
@@ -169,6 +183,7 @@ func TestIteratorMisbehavingServers(t *testing.T) {
 		{"FORMERR to EDNS: not listed", "formerr.test", clean, "NX"},
 		{"truncated, and no TCP", "tcnotcp.test", listed, "error: "},
 		{"circular glueless delegations", "circ1.test", listed, "error: "},
+		{"a name server's name that is a CNAME to another zone", "nscname.test", listed, "127.0.0.4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.what, func(t *testing.T) {
@@ -194,6 +209,13 @@ func TestIteratorMisbehavingServers(t *testing.T) {
 		a, err := it.Lookup(resolver.WithoutCache(ctx), "rootsoa-good.test", listed+"rootsoa-good.test", resolver.TypeA)
 		if err != nil || codes(a) != "127.0.0.4" {
 			t.Errorf("lookup %d beside a lame server: %+v, %v", i, a, err)
+		}
+	}
+	// a server whose answer over TCP is another question's, beside a good one
+	for i := range 4 {
+		a, err := it.Lookup(resolver.WithoutCache(ctx), "wrongq.test", listed+"wrongq.test", resolver.TypeA)
+		if err != nil || codes(a) != "127.0.0.4" {
+			t.Errorf("lookup %d beside a server answering another question: %+v, %v", i, a, err)
 		}
 	}
 	if n := w.questions("127.0.53.25"); n != 0 {
