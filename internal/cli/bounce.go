@@ -115,6 +115,9 @@ func runBounce(ctx context.Context, s *streams, o *bounceOptions, args []string)
 			found.incomplete = append(found.incomplete, note)
 		}
 		found.incomplete = append(found.incomplete, unaskedKeyed(lists, hinted)...)
+		if note := bounce.NoSenderAddressNote(rep, cause, hinted); note != "" && len(targets) > 0 {
+			found.incomplete = append(found.incomplete, note)
+		}
 	}
 	switch {
 	case cause.Kind == bounce.CauseContent && rep.Returned == nil: // what it names may be checked, not the rest of the mail

@@ -969,6 +969,11 @@ func (rep *Report) findSenderIPs(text string) {
 	}
 }
 
+// submissionRE is a Received header of a client's submission: webmail's
+// "with HTTP" / "(via HTTP)", an authenticated "with ESMTPA" / "ESMTPSA" /
+// "ESMTPSA" (RFC 3848), "(Authenticated sender: ...)".
+var submissionRE = lazyre.New(`(?i)\b(?:with|via) HTTPS?\b|\bwith E?SMTPS?A\b|\bwith LMTPS?A\b|\bauthenticated sender\b|\(authenticated (?:as|user|bits)\b`)
+
 // readReturned takes the sender's domain and first external hop from the returned message.
 func (rep *Report) readReturned() {
 	msg, err := mail.ReadMessage(bytes.NewReader(rep.Returned))
@@ -984,9 +989,15 @@ func (rep *Report) readReturned() {
 		return
 	}
 	// Received headers, newest first: the oldest hop with a public address is
-	// where the mail entered the Internet
+	// where the mail entered the Internet; but where the sender's client
+	// submitted it (webmail "with HTTP", an authenticated "ESMTPSA"), that hop
+	// names the sender's own computer, which no receiver judged, and the server
+	// that sent the mail on is not in the headers
 	received := msg.Header["Received"]
 	for i := len(received) - 1; i >= 0; i-- {
+		if submissionRE().MatchString(received[i]) {
+			return
+		}
 		for _, m := range receivedIPRE().FindAllStringSubmatch(received[i], -1) {
 			if a, err := netip.ParseAddr(m[1] + m[2]); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
 				rep.SenderIPs = append(rep.SenderIPs, a.String())

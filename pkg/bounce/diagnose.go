@@ -728,6 +728,19 @@ func namedAndDead(rep *Report, hinted []*catalog.List) ([]string, string) {
 		": the receiver's setup is stale, and its verdict on that list means nothing." + note
 }
 
+// NoSenderAddressNote says, for a refusal by a list of addresses, that the
+// bounce shows no address of the server that sent the mail (the returned copy
+// may show only the sender's own computer submitting it), so that address
+// was not checked; or "". A refusal naming only domain lists needs none.
+func NoSenderAddressNote(rep *Report, cause Cause, hinted []*catalog.List) string {
+	if cause.Kind != CauseBlacklist || len(rep.SenderIPs) > 0 ||
+		len(hinted) > 0 && !slices.ContainsFunc(hinted, func(l *catalog.List) bool { return l.Subjects() == catalog.KindIP }) {
+		return ""
+	}
+	return "the bounce shows no address of the server that sent your mail, so it was not checked: " +
+		"run blcheck on your mail server's address"
+}
+
 // UnknownNote says which zones the bounce names as the list that refused the
 // mail that no catalog list stands for (unknownZones), or "": blcheck cannot
 // ask them, so it cannot say whether the sender is on them.

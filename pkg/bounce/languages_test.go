@@ -130,3 +130,43 @@ func TestAdviceForANetworkWideListing(t *testing.T) {
 		}
 	}
 }
+
+// The returned message's client submission (webmail "with HTTP", ESMTPSA)
+// names the sender's own computer: it is not the address the mail came from,
+// and its listing on a policy list (PBL) is no reason the mail was refused.
+func TestSubmissionHopIsNotTheSendingAddress(t *testing.T) {
+	for _, hop := range []string{
+		"from host-192-0-2-206.example.ne.jp (host-192-0-2-206.example.ne.jp [192.0.2.206]) by web20h.example.ru with HTTP;",
+		"from [192.0.2.206] (port=51580 helo=[192.0.2.203]) by smtp23.example.ru with esmtpa (envelope-from <a@example.ru>)",
+		"from pc.example.org (pc.example.org [192.0.2.206]) by mta.example.org (Postfix) with ESMTPSA id 4F00C1",
+		"from [192.0.2.206] ([192.0.2.206]) (authenticated bits=0) by mx6.example.jp (8.14.3/8.14.3) with ESMTP id n3S0",
+	} {
+		in := "From: MAILER-DAEMON@example.net\nSubject: Undelivered\nMIME-Version: 1.0\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n" +
+			"<u@example.net>: host mx.example.net[203.0.113.5] said: 550 5.7.1 sending server is blacklisted\n\n--b\n" +
+			"Content-Type: message/rfc822\n\nReceived: " + hop + " Sat, 06 Dec 2014 20:12:26 +0300\n" +
+			"From: a@example.ru\nTo: u@example.net\nSubject: test\n\ntest\n--b--\n"
+		if rep := ParseBytes([]byte(in)); len(rep.SenderIPs) > 0 || !rep.Found {
+			t.Errorf("%q: sender IPs %v (found %v), want none", hop, rep.SenderIPs, rep.Found)
+		}
+	}
+}
+
+// A refusal by a list of addresses whose bounce shows no address of the
+// sending server says that address was not checked; one naming the address,
+// or a domain list only, does not.
+func TestNoSenderAddressNote(t *testing.T) {
+	cat := catalog.Default()
+	for in, want := range map[string]bool{
+		"550 5.7.1 Your message was rejected: sending server is blacklisted":                             true,
+		"554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org":          false,
+		"554 5.7.1 <a@example.com>: Sender address rejected: example.com blocked using dbl.spamhaus.org": false,
+		"550 5.1.1 <u@example.net>: User unknown":                                                        false,
+	} {
+		rep := ParseBytes([]byte(in))
+		hinted := HintedLists(rep, cat, rep.Said())
+		if got := NoSenderAddressNote(rep, Classify(rep, hinted), hinted); (got != "") != want {
+			t.Errorf("%q: note %q, want one: %v", in, got, want)
+		}
+	}
+}
