@@ -25,6 +25,19 @@ const (
 	dmarcbis     = samples + "parsedmarc/dmarcbis-example.net!example.com!1700000000!1700086399.xml"
 )
 
+// noReportFolder makes a folder of no DMARC report at dir: an SMTP TLS report
+// and a note, as saved from a mailbox.
+func noReportFolder(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "google.com!example.com!1712016000!1712102399!001.json"),
+		[]byte(`{"organization-name":"Google Inc.","policies":[]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a report\n"), 0o644)
+	return dir
+}
+
 func TestDMARC(t *testing.T) {
 	srv := fakeWorld(t)
 	srv.List("zen.spamhaus.org", realSource, []string{"127.0.0.4"})
@@ -38,12 +51,7 @@ func TestDMARC(t *testing.T) {
 	// the forger's mail, said forwarded by the receiver: a mailing list relaying it
 	forwarded := filepath.Join(dir, "forwarded.xml")
 	os.WriteFile(forwarded, bytes.Replace(mustReadBytes(t, dmarcbis), []byte("<type>other</type>"), []byte("<type>mailing_list</type>"), 1), 0o644)
-	// a folder of no DMARC report: SMTP TLS reports and a note, as saved from a mailbox
-	noReport := filepath.Join(dir, "tls")
-	os.Mkdir(noReport, 0o755)
-	os.WriteFile(filepath.Join(noReport, "google.com!example.com!1712016000!1712102399!001.json"),
-		[]byte(`{"organization-name":"Google Inc.","policies":[]}`), 0o644)
-	os.WriteFile(filepath.Join(noReport, "notes.txt"), []byte("not a report\n"), 0o644)
+	noReport := noReportFolder(t, filepath.Join(dir, "tls"))
 	r := []string{"-r", srv.Addr, "-l", "zen,spamcop"}
 
 	tests := []struct {
