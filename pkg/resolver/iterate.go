@@ -95,6 +95,7 @@ type Iterator struct {
 	steps    map[string]*step       // walks in progress, shared
 	slow     map[netip.Addr]time.Time
 	alive    map[netip.Addr]time.Time // until when a server that answered is taken to be up (Retries)
+	bad      map[zoneServer]time.Time // servers that answered badly for a zone: tried last until then
 	answers  map[queryKey]cached      // answers by their TTL, as the Client keeps them
 	rootDown time.Time                // the root servers did not answer: until then, say so at once
 	next     atomic.Uint32
@@ -156,7 +157,7 @@ func NewIterator(cfg IteratorConfig) (*Iterator, error) {
 		return nil, err
 	}
 	return &Iterator{cfg: cfg, hints: hints, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
-		slow: map[netip.Addr]time.Time{}, alive: map[netip.Addr]time.Time{}, answers: map[queryKey]cached{}}, nil
+		slow: map[netip.Addr]time.Time{}, alive: map[netip.Addr]time.Time{}, bad: map[zoneServer]time.Time{}, answers: map[queryKey]cached{}}, nil
 }
 
 // Close releases the sockets.
@@ -680,8 +681,12 @@ func (it *Iterator) exchange(ctx context.Context, d *Delegation, name string, t 
 			if errors.As(err, &re) && re.Kind == Canceled {
 				return nil, "", err
 			}
-			if re != nil && re.Kind == Timeout {
+			switch {
+			case re == nil:
+			case re.Kind == Timeout:
 				timedOut = append(timedOut, a)
+			case re.Kind != Network && t != TypeNS: // not rbldnsd's refusal of NS queries
+				it.answeredBadly(d.Zone, a)
 			}
 		}
 	}
@@ -696,8 +701,27 @@ func (it *Iterator) answering(addrs []netip.Addr) []netip.Addr {
 	return slices.DeleteFunc(addrs, func(a netip.Addr) bool { return !now.Before(it.alive[a]) })
 }
 
+// zoneServer is a name server of a zone.
+type zoneServer struct {
+	zone string
+	addr netip.Addr
+}
+
+// answeredBadly notes that the server at a answered a question in zone with
+// SERVFAIL, REFUSED, another rcode or a lame answer: it is tried last for
+// zone for a while, as one that timed out is for every zone.
+func (it *Iterator) answeredBadly(zone string, a netip.Addr) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if len(it.bad) >= maxDirectAnswers {
+		clear(it.bad)
+	}
+	it.bad[zoneServer{zone, a}] = it.cfg.Now().Add(slowFor)
+}
+
 // order returns the addresses of d's servers to try, not tried yet: those that
-// timed out lately last, the others from a rotating start (the load shared).
+// timed out lately, or answered badly for d's zone, last; each part from a
+// rotating start (the load shared).
 func (it *Iterator) order(d *Delegation, tried map[netip.Addr]bool) []netip.Addr {
 	it.mu.Lock()
 	defer it.mu.Unlock()
@@ -707,18 +731,25 @@ func (it *Iterator) order(d *Delegation, tried map[netip.Addr]bool) []netip.Addr
 		for _, a := range s.Addrs {
 			switch {
 			case tried[a] || slices.Contains(fast, a) || slices.Contains(slow, a):
-			case now.Before(it.slow[a]):
+			case now.Before(it.slow[a]) || now.Before(it.bad[zoneServer{d.Zone, a}]):
 				slow = append(slow, a)
 			default:
 				fast = append(fast, a)
 			}
 		}
 	}
-	if n := len(fast); n > 1 {
-		k := int(it.next.Add(1)-1) % n
-		fast = append(fast[k:], fast[:k]...)
+	k := it.next.Add(1) - 1
+	return append(rotate(fast, k), rotate(slow, k)...)
+}
+
+// rotate returns addrs from its k-th (modulo its length) on, then the ones
+// before.
+func rotate(addrs []netip.Addr, k uint32) []netip.Addr {
+	if len(addrs) < 2 {
+		return addrs
 	}
-	return append(fast, slow...)
+	i := int(k % uint32(len(addrs)))
+	return append(addrs[i:len(addrs):len(addrs)], addrs[:i]...)
 }
 
 // glueless resolves the addresses of d's servers that came without any, and

@@ -204,12 +204,16 @@ func TestIteratorMisbehavingServers(t *testing.T) {
 		})
 	}
 	// a lame server beside a good one: every lookup finds the listing, however
-	// the servers are rotated
+	// the servers are rotated, and the lame one is asked once (then last)
+	lame := w.questions("127.0.53.20")
 	for i := range 4 {
 		a, err := it.Lookup(resolver.WithoutCache(ctx), "rootsoa-good.test", listed+"rootsoa-good.test", resolver.TypeA)
 		if err != nil || codes(a) != "127.0.0.4" {
 			t.Errorf("lookup %d beside a lame server: %+v, %v", i, a, err)
 		}
+	}
+	if n := w.questions("127.0.53.20") - lame; n > 1 {
+		t.Errorf("the lame server was asked %d times in 4 lookups: after a lame answer it goes last", n)
 	}
 	// a server whose answer over TCP is another question's, beside a good one
 	for i := range 4 {
