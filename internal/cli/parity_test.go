@@ -123,6 +123,23 @@ func TestScanSubjectCountedOnce(t *testing.T) {
 	}
 }
 
+// An address given twice (on the command line, or a line repeated in a
+// --file) is one listing, counted once, in every format: Nagios says WARNING
+// for one listing, not CRITICAL for two.
+func TestSameTargetTwiceCountedOnce(t *testing.T) {
+	srv := fakeWorld(t)
+	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
+	r := []string{"192.0.2.10", "192.0.2.10", "-r", srv.Addr, "--timeout", "300ms", "--retries", "0", "-l", "zen"}
+	js := runCLI(t, nil, "", append(r, "-o", "json")...)
+	if js.code != 1 || !strings.Contains(js.stdout, `"listed": 1,`) || !strings.Contains(js.stdout, `"repeats": 1,`) {
+		t.Errorf("json: exit %d\n%s", js.code, js.stdout)
+	}
+	ng := runCLI(t, nil, "", append(r, "-o", "nagios", "-w", "1", "-c", "2")...)
+	if ng.code != 1 || !strings.HasPrefix(ng.stdout, "BLCHECK WARNING - 192.0.2.10 listed once on spamhaus-zen") {
+		t.Errorf("nagios: exit %d\n%s", ng.code, ng.stdout)
+	}
+}
+
 // The relays in a message's Received headers are checked as receivers that
 // read the headers check them: the server that delivered it as a mail sender
 // (its PBL listing counts), an earlier relay by what makes it suspect (its

@@ -685,7 +685,7 @@ const EagerSubjects = 16
 // several places is counted once. Streamed runs keep no targets to mark.
 func (r *runner) markRepeats() {
 	type key struct{ subject, list string }
-	first := map[key]string{}
+	first := map[key]*TargetResult{}
 	for _, t := range r.result.Targets {
 		for i := range t.Checks {
 			c := &t.Checks[i]
@@ -693,12 +693,13 @@ func (r *runner) markRepeats() {
 				continue
 			}
 			k := key{c.Subject, c.List.ID}
-			if in, seen := first[k]; seen && in != t.Target.Input {
-				c.SameAs = in
+			// another target, even one typed the same (an address given twice)
+			if f, seen := first[k]; seen && f != t {
+				c.SameAs = f.Target.Input
 				r.result.Summary.Repeats++
 				continue
 			}
-			first[k] = t.Target.Input
+			first[k] = t
 		}
 	}
 }

@@ -110,12 +110,15 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	res := v.Result
 	s := summarize(v)
 	lists, details, listedTargets := nagiosListings(res)
-	var targets []string
+	var targets, names []string // names: a target given twice is named once
 	for _, tr := range res.Targets {
 		targets = append(targets, Sanitize(tr.Target.Input, 100))
+		if !slices.Contains(names, targets[len(targets)-1]) && len(names) <= 3 {
+			names = append(names, targets[len(targets)-1])
+		}
 	}
-	what := strings.Join(targets, ", ")
-	if len(targets) > 3 {
+	what := strings.Join(names, ", ")
+	if len(names) > 3 {
 		what = fmt.Sprintf("%d targets", len(targets))
 	}
 	checkedLists := listsChecked(res)
