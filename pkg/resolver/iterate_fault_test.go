@@ -371,3 +371,40 @@ func TestIteratorRetriesAnsweringServer(t *testing.T) {
 		t.Errorf("the dead server was asked %d questions, want one (it never answered: no retry)", n)
 	}
 }
+
+// A walk from public root hints does not ask a name server at a loopback,
+// private or unspecified address (a parked zone's NS at 127.0.0.1): it would
+// ask this machine or its network. Servers are named here by documentation
+// addresses, each mapped to its loopback port.
+func TestIteratorSkipsNonPublicServers(t *testing.T) {
+	root, list := dnsbltest.New(t), dnsbltest.New(t)
+	root.Authoritative(".")
+	root.Delegate("pub.test", dnsbltest.NS{Name: "ns.pub.test", Addrs: []string{"192.0.2.4"}})
+	root.Delegate("priv.test", dnsbltest.NS{Name: "ns1.priv.test", Addrs: []string{"127.0.0.1"}},
+		dnsbltest.NS{Name: "ns2.priv.test", Addrs: []string{"10.0.0.1", "0.0.0.0", "fe80::1"}})
+	list.Authoritative("pub.test", "priv.test")
+	for _, z := range []string{"pub.test", "priv.test"} {
+		list.List(z, "192.0.2.10", []string{"127.0.0.4"})
+	}
+	ports := map[string]string{"192.0.2.1": root.Addr}
+	it, err := resolver.NewIterator(resolver.IteratorConfig{Hints: resolver.RootHints{{Name: "a.root.test",
+		Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}}, Timeout: 300 * time.Millisecond,
+		ServerAddr: func(a netip.Addr) string {
+			if p, ok := ports[a.String()]; ok {
+				return p
+			}
+			return list.Addr // every list server, the private ones too: the old walk asked them
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	ctx := context.Background()
+	if a, err := it.Lookup(ctx, "pub.test", "10.2.0.192.pub.test", resolver.TypeA); err != nil || codes(a) != "127.0.0.4" {
+		t.Errorf("a public server: %+v, %v", a, err)
+	}
+	a, err := it.Lookup(ctx, "priv.test", "10.2.0.192.priv.test", resolver.TypeA)
+	if err == nil || !strings.Contains(err.Error(), "not asked") || list.Queries("A", "10.2.0.192.priv.test") != 0 {
+		t.Errorf("name servers at 127.0.0.1, 10.0.0.1, 0.0.0.0, fe80::1: %+v, %v (asked %d times)", a, err, list.Queries("A", "10.2.0.192.priv.test"))
+	}
+}
