@@ -432,8 +432,8 @@ func (it *Iterator) share(ctx context.Context, key string, d *Delegation, zone s
 	case held != nil && waitsOnItself(held, s):
 		it.mu.Unlock()
 		// the walk taking that step waits, at the end, for this one: the
-		// name servers' names of d's child are found only through that child
-		z := childOf(zone, d.Zone)
+		// names of d's servers are found only through d's zone itself
+		z := zoneName(d.Zone)
 		return &Error{Kind: Network, Name: zone, Err: errCircular, Detail: fmt.Sprintf(
 			"no name server address for %s: its name servers are found only through %s itself (a circular glueless delegation)", z, z)}
 	case held != nil:
