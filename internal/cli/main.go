@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/blcheck/blcheck/pkg/report"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
@@ -82,8 +83,10 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newTree(s, needsTree(args))
 	s.args = args
+	nagios := false // a check whose output is for Nagios: its usage errors are Nagios's UNKNOWN
 	if cmd, _, err := root.Find(args); err == nil && (cmd == root || cmd.Name() == "check") { // the one with --critical
 		s.args = nagiosArgs(args, s.getenv("BLCHECK_FORMAT"))
+		nagios = wantsNagios(args, s.getenv("BLCHECK_FORMAT"))
 	}
 	root.SetArgs(s.args)
 	root.SetIn(s.in)
@@ -119,6 +122,13 @@ func run(ctx context.Context, args []string, s *streams) int {
 		help = cmd.CommandPath() + " --help"
 	}
 	code := exitCode(err, s, help)
+	if code == exitUsage && nagios && errors.As(err, &ue) {
+		// a plugin's bad arguments are UNKNOWN to Nagios, whose CRITICAL (2)
+		// would page someone for a listing that nobody checked
+		msg, _, _ := strings.Cut(elideLines(ue.err.Error()), "\n")
+		fmt.Fprintf(s.out, "BLCHECK UNKNOWN - %s\n", msg)
+		return report.NagiosUnknown
+	}
 	switch {
 	case code != exitClean || out.err == nil:
 	case errors.Is(out.err, syscall.EPIPE):
@@ -145,19 +155,7 @@ func (h helpOut) Write(p []byte) (int, error) {
 // check_rbl; elsewhere -c is --concurrency. (Both names are in blcheck's contract.)
 // envFormat is $BLCHECK_FORMAT, which sets the format when no flag does.
 func nagiosArgs(args []string, envFormat string) []string {
-	nagios, flagged := false, false
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "--format=nagios" || a == "-onagios" || a == "-o=nagios" ||
-			(a == "--format" || a == "-o") && i+1 < len(args) && args[i+1] == "nagios" {
-			nagios = true
-		}
-		flagged = flagged || a == "--format" || a == "-o" || strings.HasPrefix(a, "--format=") ||
-			strings.HasPrefix(a, "-o") && a != "-o"
-	}
-	nagios = nagios || !flagged && envFormat == "nagios"
+	nagios := wantsNagios(args, envFormat)
 	if !nagios {
 		return args
 	}
@@ -178,6 +176,24 @@ func nagiosArgs(args []string, envFormat string) []string {
 		}
 	}
 	return out
+}
+
+// wantsNagios reports whether the output asked for is Nagios's, by a flag
+// or, with no --format flag, by $BLCHECK_FORMAT.
+func wantsNagios(args []string, envFormat string) bool {
+	nagios, flagged := false, false
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--format=nagios" || a == "-onagios" || a == "-o=nagios" ||
+			(a == "--format" || a == "-o") && i+1 < len(args) && args[i+1] == "nagios" {
+			nagios = true
+		}
+		flagged = flagged || a == "--format" || a == "-o" || strings.HasPrefix(a, "--format=") ||
+			strings.HasPrefix(a, "-o") && a != "-o"
+	}
+	return nagios || !flagged && envFormat == "nagios"
 }
 
 // maxErrorLine is the longest line of a usage error said in full: a bad target

@@ -616,7 +616,8 @@ func TestNagios(t *testing.T) {
 		{append([]string{"192.0.2.11"}, r...), 0, "BLCHECK OK - 192.0.2.11 not listed on 3 lists | listed=0;1;2;0;3"},
 		{[]string{"192.0.2.10", "-r", srv.Addr, "-l", "zen,psbl", "-o", "nagios"}, 1, "BLCHECK WARNING - 192.0.2.10 listed once on spamhaus-zen | "},
 		{[]string{"192.0.2.11", "-r", dead.Addr, "--timeout", "100ms", "--retries", "0", "-l", "zen", "-o", "nagios"}, 3, "BLCHECK UNKNOWN - incomplete"},
-		{[]string{"192.0.2.11", "-c", "0", "-o", "nagios", "-r", srv.Addr}, 2, ""},
+		// a bad argument is UNKNOWN, not the CRITICAL of exit 2 (monitoring plugins' convention)
+		{[]string{"192.0.2.11", "-c", "0", "-o", "nagios", "-r", srv.Addr}, 3, "BLCHECK UNKNOWN - --warning 1 --critical 0: each takes a number of listings, 1 or more\n"},
 	}
 	for _, tc := range tests {
 		got := runCLI(t, nil, "", tc.args...)

@@ -59,7 +59,8 @@ func TestOurWords(t *testing.T) {
 		{"retries", nil, []string{"--retries", "x", "192.0.2.1"}, 2, "", `--retries "x": not a whole number`},
 		{"concurrency by its short name", nil, []string{"-c", "x", "192.0.2.1"}, 2, "", `--concurrency (-c) "x": not a whole number`},
 		{"strict", nil, []string{"--strict=maybe", "192.0.2.1"}, 2, "", `--strict "maybe": use true or false`},
-		{"nagios warning", nil, []string{"-o", "nagios", "-w", "x", "192.0.2.1"}, 2, "", `--warning (-w) "x": not a whole number`},
+		{"nagios warning", nil, []string{"-o", "nagios", "-w", "x", "192.0.2.1"}, 3, `BLCHECK UNKNOWN - --warning (-w) "x": not a whole number`,
+			`--warning (-w) "x": not a whole number`},
 		{"scan too", nil, []string{"scan", "--rate", "fast", "x.eml"}, 2, "", `--rate "fast": not a number`},
 		{"resolver by name", nil, []string{"-r", "localhost:" + port, "-l", "zen", "-o", "json", "192.0.2.99"}, 0,
 			`"127.0.0.1:` + port + `"`, ""},
@@ -89,7 +90,7 @@ func TestOurWords(t *testing.T) {
 }
 
 // TestNagiosThresholds: by default one listing is WARNING and two CRITICAL, so
-// each state can happen; -w above -c is a usage error.
+// each state can happen; -w above -c is a usage error, UNKNOWN to Nagios.
 func TestNagiosThresholds(t *testing.T) {
 	srv := fakeWorld(t)
 	srv.List("zen.spamhaus.org", "192.0.2.10", []string{"127.0.0.4"})
@@ -107,9 +108,9 @@ func TestNagiosThresholds(t *testing.T) {
 		{"two are critical", []string{"192.0.2.11"}, 2, "BLCHECK CRITICAL", ""},
 		{"none is OK", []string{"192.0.2.99"}, 0, "BLCHECK OK", ""},
 		{"-c 1 makes one critical", []string{"-c", "1", "192.0.2.10"}, 2, "BLCHECK CRITICAL", ""},
-		{"-w above -c", []string{"-w", "3", "-c", "2", "192.0.2.10"}, 2, "", "--warning 3 is more than --critical 2"},
-		{"-w above the default -c", []string{"-w", "3", "192.0.2.10"}, 2, "", "--warning 3 is more than --critical 2"},
-		{"-w 0", []string{"-w", "0", "192.0.2.10"}, 2, "", "1 or more"},
+		{"-w above -c", []string{"-w", "3", "-c", "2", "192.0.2.10"}, 3, "BLCHECK UNKNOWN - --warning 3 is more than --critical 2", "--warning 3 is more than --critical 2"},
+		{"-w above the default -c", []string{"-w", "3", "192.0.2.10"}, 3, "BLCHECK UNKNOWN - ", "--warning 3 is more than --critical 2"},
+		{"-w 0", []string{"-w", "0", "192.0.2.10"}, 3, "BLCHECK UNKNOWN - ", "1 or more"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
