@@ -120,6 +120,9 @@ const (
 	slowFor       = time.Minute      // a server that timed out is tried last for this long
 	rootDownFor   = 30 * time.Second // a root that did not answer is not asked again for this long
 	directPayload = 1232             // EDNS0 UDP payload size (the DNS flag day 2020 value)
+	// a referral is kept this long at least: one with TTL 0 would be gone
+	// before the walk that got it could take its next step
+	minReferralTTL = 30 * time.Second
 )
 
 // ErrRootUnreachable is the error (errors.Is) of a lookup whose walk could not
@@ -662,7 +665,7 @@ func referralAt(resp *dns.Msg, zone, name string, now time.Time, maxTTL time.Dur
 			}
 		}
 	}
-	d.Expires = now.Add(min(time.Duration(ttl)*time.Second, maxTTL))
+	d.Expires = now.Add(min(max(time.Duration(ttl)*time.Second, minReferralTTL), maxTTL))
 	return d
 }
 

@@ -409,3 +409,24 @@ func TestIteratorSkipsNonPublicServers(t *testing.T) {
 		t.Errorf("name servers at 127.0.0.1, 10.0.0.1, 0.0.0.0, fe80::1: %+v, %v (asked %d times)", a, err, list.Queries("A", "10.2.0.192.priv.test"))
 	}
 }
+
+// A referral whose NS records have TTL 0 (kept for no time at all) still
+// leads the walk that got it.
+func TestIteratorReferralTTLZero(t *testing.T) {
+	w := newWorld(t)
+	w.srv["127.0.53.1"].Delegate("zero", dnsbltest.NS{Name: "ns.nic.zero", Addrs: []string{"127.0.53.30"}})
+	w.custom("127.0.53.30", false, func(rw dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Ns = []dns.RR{rr(t, "list.zero. 0 IN NS ns.list.zero.")}
+		m.Extra = []dns.RR{rr(t, "ns.list.zero. 0 IN A 127.0.53.4")}
+		rw.WriteMsg(m)
+	})
+	list := w.srv["127.0.53.4"]
+	list.Authoritative("list.zero")
+	list.List("list.zero", "192.0.2.10", []string{"127.0.0.4"})
+	a, err := w.iterator("127.0.53.1").Lookup(context.Background(), "list.zero", "10.2.0.192.list.zero", resolver.TypeA)
+	if err != nil || codes(a) != "127.0.0.4" {
+		t.Errorf("%+v, %v", a, err)
+	}
+}
