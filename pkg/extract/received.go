@@ -177,6 +177,7 @@ func receivedFrom(v string) (netip.Addr, bool) {
 	// [addr])"), [addr] outside it (Exim's "from [addr]"), (addr) or
 	// (user@addr) in the comment, the name itself
 	var inBrackets, outBrackets, inComment, asName netip.Addr
+	depth, seen := 0, 0 // depth: how deep in comments clause[:seen] ends (each byte read once)
 	for i := 0; i < len(clause); {
 		if !isAddrByte(clause[i]) {
 			i++
@@ -200,7 +201,8 @@ func receivedFrom(v string) (netip.Addr, bool) {
 		a = a.Unmap()
 		bracketed := lastNonSpace(clause[:start]) == '[' ||
 			start >= 5 && strings.EqualFold(clause[start-5:start], "ipv6:") && lastNonSpace(clause[:start-5]) == '['
-		parens := parenDepth(clause[:start]) > 0
+		depth, seen = parenDepth(clause[seen:start], depth), start
+		parens := depth > 0
 		switch {
 		case bracketed && parens && !inBrackets.IsValid():
 			inBrackets = a
@@ -259,9 +261,9 @@ func nextWord(s string) string {
 	return s
 }
 
-// parenDepth is how deep in comments the end of s is.
-func parenDepth(s string) int {
-	d := 0
+// parenDepth is how deep in comments the end of s is, when its start is d
+// deep.
+func parenDepth(s string, d int) int {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '(':
@@ -279,7 +281,8 @@ func parenDepth(s string) int {
 // it (Exim's "helo=[192.0.2.1]", qmail's "HELO 192.0.2.1", "EHLO"): a name
 // the client gave, not the address the relay saw.
 func claimed(before string) bool {
-	b := strings.ToLower(strings.TrimRight(before, " [\t"))
+	b := strings.TrimRight(before, " [\t")
+	b = strings.ToLower(b[max(0, len(b)-len("helo=")):]) // its end only: a header's every address is asked about
 	return strings.HasSuffix(b, "helo=") || strings.HasSuffix(b, "helo") || strings.HasSuffix(b, "ehlo")
 }
 
@@ -297,24 +300,9 @@ func isAddrByte(c byte) bool {
 		c == 'v' || c == 'V' || c == 'i' || c == 'I' || c == 'p' || c == 'P'
 }
 
-// notPublic are the ranges no receiver looks up: shared address space
-// (carrier-grade NAT), "this network" and the reserved class E.
-var notPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-}
-
 // publicAddr reports whether a is an address a blacklist can list: not
-// private, loopback, link-local, multicast or otherwise reserved.
+// private, loopback, link-local, CGNAT, multicast or otherwise reserved (the
+// ranges the checker itself does not send to public lists).
 func publicAddr(a netip.Addr) bool {
-	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() {
-		return false
-	}
-	for _, p := range notPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
+	return a.IsValid() && dnsbl.NotPublic(a) == ""
 }
