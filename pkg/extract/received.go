@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/blcheck/blcheck/internal/lazyre"
 	"github.com/blcheck/blcheck/pkg/dnsbl"
 	"golang.org/x/net/publicsuffix"
 )
@@ -57,7 +58,7 @@ func (x *extractor) received(values []string, lines []int, firstLine int) {
 type hop struct {
 	addr          netip.Addr // where the relay received it from
 	from, by      string     // the registered domains of the names it gives, lower case
-	authenticated bool       // a client's authenticated submission (ESMTPA, ESMTPSA)
+	authenticated bool       // a client's submission (ESMTPA, ESMTPSA, a webmail's HTTP)
 	fetched       bool       // a mailbox's fetch (fetchmail: "with IMAP", "with POP3"), no relay
 	raw           string
 }
@@ -97,15 +98,26 @@ func readHop(v string) hop {
 	if i := indexWord(v, "by"); i >= 0 {
 		h.by = registeredOf(nextWord(v[i+2:]))
 	}
-	lower := strings.ToLower(h.raw)
-	h.authenticated = strings.Contains(lower, "esmtpa") || strings.Contains(lower, "esmtpsa") ||
-		strings.Contains(lower, "authenticated")
+	// a webmail's "with HTTP" is a submission when its client is out on the
+	// internet; from loopback or inside, it is a mail system's own plumbing
+	// (Outlook's "from ::1 by ... with HTTPS")
+	h.authenticated = submissionRE().MatchString(h.raw) || publicAddr(h.addr) && webmailRE().MatchString(h.raw)
 	if i := indexWord(v, "with"); i >= 0 {
 		w := strings.ToLower(nextWord(v[i+4:]))
 		h.fetched = w == "imap" || w == "pop3" || w == "pop"
 	}
 	return h
 }
+
+var (
+	// submissionRE is a client's authenticated submission: RFC 3848's "with
+	// ESMTPA" / "ESMTPSA" / "LMTPA", "(Authenticated sender: ...)", sendmail's
+	// "(authenticated bits=0)", a webmail's "authenticated user" (as words: a
+	// relay named esmtpauth.example.net is none)
+	submissionRE = lazyre.New(`(?i)\bwith (?:E?SMTP|LMTP)S?A\b|\bauthenticated\b`)
+	// webmailRE is a webmail's submission: "with HTTP", "via HTTPS"
+	webmailRE = lazyre.New(`(?i)\b(?:with|via) HTTPS?\b`)
+)
 
 // registeredOf is the registered domain of a host name, "" for an address
 // or a name under no public suffix.

@@ -76,6 +76,16 @@ func TestReceivedRelays(t *testing.T) {
 		{"a copy from the Sent folder: its own submission only", []string{
 			"from dsl-192-0-2-4.isp.example (dsl-192-0-2-4.isp.example [192.0.2.4]) by smtp.isp.example with ESMTPSA id 1",
 		}, []string{"192.0.2.4"}},
+		{"a copy from the Sent folder of a webmail: its HTTP submission only", []string{
+			"from 192.0.2.5 ([192.0.2.5]) by webmail.isp.example (Horde Framework) with HTTP; Mon, 7 Dec 2026 10:00:00 +0000",
+		}, []string{"192.0.2.5"}},
+		{"a webmail's mail as its receiver got it", []string{
+			"from smtp.isp.example (smtp.isp.example [198.51.100.9]) by mx.example.net with ESMTP",
+			"from 192.0.2.5 ([192.0.2.5]) by webmail.isp.example via HTTP; Mon, 7 Dec 2026 10:00:00 +0000",
+		}, []string{"198.51.100.9 sender", "192.0.2.5"}},
+		{"a relay named like a submission is no submission", []string{
+			"from smtp.isp.example (smtp.isp.example [198.51.100.10]) by esmtpauth.example.net with ESMTP",
+		}, []string{"198.51.100.10 sender"}},
 		{"the seed's mail as its receiver got it", []string{
 			"from smtp.isp.example (smtp.isp.example [198.51.100.8]) by mx.example.net with ESMTP",
 			"from dsl-192-0-2-4.isp.example (dsl-192-0-2-4.isp.example [192.0.2.4]) by smtp.isp.example with ESMTPSA id 1",
