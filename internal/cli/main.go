@@ -83,7 +83,8 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newTree(s, needsTree(args))
 	s.args = args
-	nagios := false // a check whose output is for Nagios: its usage errors are Nagios's UNKNOWN
+	// a check whose output is for Nagios: its usage errors are Nagios's UNKNOWN
+	nagios := false
 	if cmd, _, err := root.Find(args); err == nil && (cmd == root || cmd.Name() == "check") { // the one with --critical
 		s.args = nagiosArgs(args, s.getenv("BLCHECK_FORMAT"))
 		nagios = wantsNagios(args, s.getenv("BLCHECK_FORMAT"))
