@@ -16,15 +16,24 @@ package resolver
 //   - the walk asks for the list zone's own name (its apex, which exists), never
 //     for a name between the apex and the query name; the query itself carries
 //     the full name;
-//   - RD=0, EDNS0 with a 1232-byte payload, TCP when an answer is truncated;
-//   - one server at a time: the next on a timeout, SERVFAIL, REFUSED or a lame
-//     answer (not authoritative, no referral below the zone asked); a server
-//     that timed out is tried last for a while;
-//   - referrals are cached by their TTL and shared by every caller; walks in
-//     progress are shared (one root query per top-level domain, however many
-//     lists and lookups ask at once); referrals below the apex are followed (the
-//     keyed DQS zones); glueless name servers are resolved by a walk of their own;
-//   - CNAMEs are followed inside the list's zone only, a few at most;
+//   - RD=0, EDNS0 with a 1232-byte payload (again without it after FORMERR or
+//     NOTIMP without OPT), TCP when an answer is truncated;
+//   - one server at a time: the next on a timeout, SERVFAIL, REFUSED, an answer
+//     to another question or a lame answer (not authoritative and no referral
+//     below the zone asked, or an authority section from another zone: an SOA
+//     or name servers above or beside it); a server that timed out is tried
+//     last for a while, as one that answered badly is for that zone; with
+//     Retries, those that timed out but answer other questions are asked again;
+//   - referrals are cached by their TTL (30 s at least) and shared by every
+//     caller; walks in progress are shared (one root query per top-level
+//     domain, however many lists and lookups ask at once); referrals below the
+//     apex are followed (the keyed DQS zones); glue out of the referring zone's
+//     bailiwick is ignored; glueless name servers are resolved by a walk of
+//     their own (CNAMEs followed), and a circle of them fails at once;
+//   - name servers at loopback, private or other non-public addresses are not
+//     asked, unless the root hints are such addresses themselves (a lab, a test);
+//   - CNAMEs (and DNAMEs without their CNAME) are followed inside the list's
+//     zone only, a few at most;
 //   - each server tried has the per-query timeout, and one lookup (walk
 //     included) has a total bound.
 
