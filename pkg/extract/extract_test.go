@@ -716,3 +716,23 @@ func TestMbox(t *testing.T) {
 		t.Errorf("relays %v", h)
 	}
 }
+
+// A body's own "From " line after a blank line, which an mboxo writer did not
+// escape (">From "), is no separator: what follows it is still the message's
+// body, its links read, not taken for a message with no header and dropped.
+func TestMboxUnescapedFrom(t *testing.T) {
+	mbox := "From person@example.org Mon Jan  1 00:00:00 2024\n" +
+		"From: person@first.example.org\nSubject: one\n\nSee https://first.example.com/\n\n" +
+		"From here on, read https://later.example.com/ please.\n\n" +
+		"From person@example.org Tue Jan  2 00:00:00 2024\n" +
+		"From: person@second.example.org\nSubject: two\n\nhttps://second.example.com/\n"
+	got, err := File(strings.NewReader(mbox), "inbox.mbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"first.example.org 2 From header", "first.example.com 5 text", "later.example.com 7 text",
+		"second.example.org 10 From header", "second.example.com 13 text"}
+	if h := found(got.Items); strings.Join(h, "\n") != strings.Join(want, "\n") {
+		t.Errorf("items\n%s\nwant\n%s", strings.Join(h, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -137,9 +137,10 @@ type mboxMessage struct {
 }
 
 // mboxMessages splits an mbox file into its messages: each starts with a
-// "From " line at the start of the file or after a blank line (mboxo and
-// mboxrd alike; a body's own "From " is written ">From "). Anything else is
-// one message.
+// "From " line at the start of the file or after a blank line, followed by a
+// header line (mboxo and mboxrd alike; a body's own "From " is written
+// ">From ", and one a writer left unescaped is followed by no header). Anything
+// else is one message.
 func mboxMessages(data []byte) []mboxMessage {
 	h := readHead(data)
 	if !h.mbox {
@@ -156,7 +157,7 @@ func mboxMessages(data []byte) []mboxMessage {
 			end++
 		}
 		l := data[off : off+end]
-		if blank && off > start && bytes.HasPrefix(l, []byte("From ")) && line > h.skipped+1 {
+		if blank && off > start && bytes.HasPrefix(l, []byte("From ")) && line > h.skipped+1 && headerNext(data[off+end:]) {
 			out = append(out, mboxMessage{data: data[start:off], line: startLine})
 			start, startLine = off, line
 		}
@@ -164,4 +165,11 @@ func mboxMessages(data []byte) []mboxMessage {
 		off += end
 	}
 	return append(out, mboxMessage{data: data[start:], line: startLine})
+}
+
+// headerNext reports whether data begins with a header line: what follows an
+// mbox separator, not a body's paragraph that begins "From ".
+func headerNext(data []byte) bool {
+	l, _ := nextLine(data)
+	return isHeaderLine(bytes.TrimRight(l, "\r"))
 }
