@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,6 +226,42 @@ func TestDirectMisbehavingServers(t *testing.T) {
 			}
 		})
 	}
+	// stopped during the walk to silent servers: what was not answered is
+	// never clean
+	stopped := func(t *testing.T, r run, code int) {
+		t.Helper()
+		cs := checks(t, r.stdout)
+		if r.code != code || len(cs) != 2 {
+			t.Fatalf("exit %d, %d checks, want %d and 2\n%s%s", r.code, len(cs), code, r.stdout, r.stderr)
+		}
+		for _, c := range cs {
+			if c.Status != "error" {
+				t.Errorf("%s: %s, want error", c.Subject, c.Status)
+			}
+		}
+	}
+	slow := []string{"--direct", "always", "--root-hints", hints, "--resolver", resolver, "--timeout", "5s", "-o", "json",
+		"--lists", faultCatalog(t, "alldead.qa"), "192.0.2.8", "192.0.2.16"}
+	t.Run("the deadline passes during a walk", func(t *testing.T) {
+		stopped(t, blcheckEnv(t, nil, append(slow, "--deadline", "300ms")...), 3)
+	})
+	t.Run("Ctrl-C during a walk", func(t *testing.T) {
+		cmd := exec.Command(binary, slow...)
+		cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin"}
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // within the first server's 5s: earlier or later, nothing may be clean
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		stopped(t, run{code, out.String(), errb.String()}, 130)
+	})
 	t.Run("every name server dead", func(t *testing.T) {
 		r := blcheckEnv(t, nil, append([]string{"192.0.2.8", "192.0.2.16"}, append([]string{"--lists", faultCatalog(t, "alldead.qa")}, common...)...)...)
 		cs := checks(t, r.stdout)
