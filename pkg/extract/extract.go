@@ -306,6 +306,7 @@ var capitalisedFileTLDs = map[string]bool{"pl": true}
 func (x *extractor) bareDomains(s string, line int, part, where string) {
 	// one pass over the runs of host-name bytes: linear, where a regular
 	// expression without a literal prefix backtracks at every position
+	var word wordStarts
 	for i := 0; i < len(s); {
 		if !isHostByte(s[i]) {
 			i++
@@ -324,7 +325,7 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		for j > start && (s[j-1] == '.' || s[j-1] == '-') {
 			j-- // the full stop that ends a sentence
 		}
-		b := start
+		b := word.of(s, start, i) // bücher.example.de: the whole name, not its tail
 		if b > 0 && strings.IndexByte("@/:_\\%&?#", s[b-1]) >= 0 {
 			continue // part of a URL, an address, a path or a longer token
 		}
@@ -334,8 +335,8 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 		if i < len(s) && strings.IndexByte("@_", s[i]) >= 0 {
 			continue // an address's local part, a longer token; a path after it is fine (example.com/offer)
 		}
-		if inWord(s, b, i) {
-			continue // the tail of bücher.example.de, which is no name of its own
+		if gluedAfter(s, i) {
+			continue // shop.example.comй: a word's start, no name of its own
 		}
 		name := s[b:j]
 		if !validHostName(name) {
@@ -373,21 +374,42 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 	}
 }
 
-// inWord reports whether the run s[b:e] is part of a longer word, written
-// on with a letter or digit of another script (bücher.example.de,
-// пример.example.com): then it is no name of its own. Scripts written without
-// spaces (Chinese, Japanese, Thai...) end a word at every letter, so a name
-// next to one stands alone.
-func inWord(s string, b, e int) bool {
-	if b > 0 && s[b-1] >= 0x80 {
-		if r, _ := utf8.DecodeLastRuneInString(s[:b]); wordRune(r) {
-			return true
+// wordStarts finds where the name whose ASCII run starts at b begins: b,
+// or, when the run is written on from a letter, mark or digit of a script that
+// spaces its words (bücher.example.de, пример.example.com), the start of that
+// word, so that the name is taken whole (its IDN converted later), never its
+// tail (cher.example.de, another name). Scripts written without spaces
+// (Chinese, Japanese, Thai...) end a word at every letter, so a name next to
+// one starts at b. It keeps the last word found: a word of many runs
+// (ü.ab.ü.ab...) is walked back over once, not once for each run.
+type wordStarts struct {
+	start, end int // the start of the last run's word, and that run's end
+	found      bool
+}
+
+// of is the start of the word of the run s[b:e].
+func (w *wordStarts) of(s string, b, e int) int {
+	for b > 0 {
+		if w.found && b == w.end {
+			b = w.start // the word goes on from the last run's
+			break
 		}
+		r, n := utf8.DecodeLastRuneInString(s[:b])
+		if !wordRune(r) && (r >= utf8.RuneSelf || !isHostByte(byte(r))) {
+			break
+		}
+		b -= n
 	}
-	if e < len(s) && s[e] >= 0x80 {
-		if r, _ := utf8.DecodeRuneInString(s[e:]); wordRune(r) {
-			return true
-		}
+	w.start, w.end, w.found = b, e, true
+	return b
+}
+
+// gluedAfter reports whether the run ending at e is written on into a word of
+// a script that spaces its words (shop.example.comй): then it is no name.
+func gluedAfter(s string, e int) bool {
+	if e < len(s) && s[e] >= utf8.RuneSelf {
+		r, _ := utf8.DecodeRuneInString(s[e:])
+		return wordRune(r)
 	}
 	return false
 }

@@ -316,9 +316,12 @@ func TestBareDomains(t *testing.T) {
 		{"minutes at notes-example.net/2026/12.", []string{"notes-example.net"}},
 		{"x.co is too short", nil},
 		{"see readme.txt", nil},
-		// a name written on from a word of another script is that word's tail
-		{"http://bücher.example.de/ und bücher.example.de", []string{"bücher.example.de"}},
-		{"сайт.example.com и shop.example.com", []string{"shop.example.com"}},
+		// a name written on from a word of another script is taken whole (the URL, then the bare name)
+		{"http://bücher.example.de/ und bücher.example.de", []string{"bücher.example.de", "bücher.example.de"}},
+		{"сайт.example.com и shop.example.com", []string{"сайт.example.com", "shop.example.com"}},
+		// an IDN written without a scheme is taken whole, never as its tail alone
+		{"Besuchen Sie bücher-shop.de heute", []string{"bücher-shop.de"}},
+		{"see пример.испытание.example.net", []string{"пример.испытание.example.net"}},
 		{"shop.example.comй", nil},
 		// scripts without spaces end a word at each letter
 		{"请访问example.com获取", []string{"example.com"}},
