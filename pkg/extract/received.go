@@ -199,20 +199,11 @@ func receivedFrom(v string) (netip.Addr, bool) {
 		for i < len(clause) && isAddrByte(clause[i]) {
 			i++
 		}
-		tok := clause[start:i]
-		if len(tok) > 5 && strings.EqualFold(tok[:5], "ipv6:") {
-			tok, start = tok[5:], start+5
-		}
-		if host, _, ok := strings.Cut(tok, ":"); ok && strings.Count(tok, ":") == 1 && strings.Contains(host, ".") {
-			tok = host // 192.0.2.1:25
-		}
-		a, err := netip.ParseAddr(strings.TrimSuffix(tok, ":"))
-		if err != nil || claimed(clause[:start]) {
+		a, start, ok := addrAt(clause[start:i], start)
+		if !ok || claimed(clause[:start]) {
 			continue
 		}
-		a = a.Unmap()
-		bracketed := lastNonSpace(clause[:start]) == '[' ||
-			start >= 5 && strings.EqualFold(clause[start-5:start], "ipv6:") && lastNonSpace(clause[:start-5]) == '['
+		bracketed := bracketedAt(clause, start)
 		depth, seen = parenDepth(clause[seen:start], depth), start
 		parens := depth > 0
 		switch {
@@ -232,6 +223,27 @@ func receivedFrom(v string) (netip.Addr, bool) {
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// addrAt reads the address a run of address bytes (tok, at start) writes:
+// sendmail's "IPv6:" before it and a port after an IPv4 one (192.0.2.1:25)
+// are not part of it. It returns where the address starts.
+func addrAt(tok string, start int) (netip.Addr, int, bool) {
+	if len(tok) > 5 && strings.EqualFold(tok[:5], "ipv6:") {
+		tok, start = tok[5:], start+5
+	}
+	if host, _, ok := strings.Cut(tok, ":"); ok && strings.Count(tok, ":") == 1 && strings.Contains(host, ".") {
+		tok = host
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(tok, ":"))
+	return a.Unmap(), start, err == nil
+}
+
+// bracketedAt says whether the address at start is written in brackets:
+// "[192.0.2.1]", "[IPv6:2001:db8::1]".
+func bracketedAt(clause string, start int) bool {
+	return lastNonSpace(clause[:start]) == '[' ||
+		start >= 5 && strings.EqualFold(clause[start-5:start], "ipv6:") && lastNonSpace(clause[:start-5]) == '['
 }
 
 // fromClause is the "from" part of a Received header: from after "from" to the
