@@ -339,39 +339,49 @@ func (x *extractor) bareDomains(s string, line int, part, where string) {
 			continue // shop.example.comй: a word's start, no name of its own
 		}
 		name := s[b:j]
-		if !validHostName(name) {
+		host, ok := bareName(name)
+		if !ok {
 			continue
-		}
-		host := strings.ToLower(name)
-		if strings.HasPrefix(host, "www.") {
-			continue // found by the www. rule already
-		}
-		suffix, icann := publicsuffix.PublicSuffix(host)
-		if !icann {
-			// under a private suffix (insta-club.netlify.app), or no real TLD:
-			// a name only when there is something registrable under an ICANN suffix
-			public := dnsbl.PublicRegistered(host)
-			if public == "" {
-				continue
-			}
-			suffix = public[strings.IndexByte(public, '.')+1:]
-		}
-		if suffix == host {
-			continue // nothing registrable before the suffix
-		}
-		registrable := strings.TrimSuffix(strings.TrimSuffix(host, suffix), ".")
-		if k := strings.LastIndexByte(registrable, '.'); k >= 0 {
-			registrable = registrable[k+1:]
-		}
-		if len(registrable) < 2 && !(registrable >= "0" && registrable <= "9") {
-			continue // a.menu is a CSS selector; 3.fund cannot be one (a class name starts with no digit)
-		}
-		tld := host[strings.LastIndexByte(host, '.')+1:]
-		if fileTLDs[tld] || capitalisedFileTLDs[tld] && name != host {
-			continue // setup.py, Main.pm, Makefile.pl
 		}
 		x.add(host, name, line, part, where+" (no scheme)")
 	}
+}
+
+// bareName says whether name, standing alone in text, is a host name to take
+// (see bareDomains), and returns it in lower case.
+func bareName(name string) (string, bool) {
+	if !validHostName(name) {
+		return "", false
+	}
+	host := strings.ToLower(name)
+	if strings.HasPrefix(host, "www.") {
+		return "", false // found by the www. rule already
+	}
+	suffix, icann := publicsuffix.PublicSuffix(host)
+	if !icann {
+		// under a private suffix (insta-club.netlify.app), or no real TLD:
+		// a name only when there is something registrable under an ICANN suffix
+		public := dnsbl.PublicRegistered(host)
+		if public == "" {
+			return "", false
+		}
+		suffix = public[strings.IndexByte(public, '.')+1:]
+	}
+	if suffix == host {
+		return "", false // nothing registrable before the suffix
+	}
+	registrable := strings.TrimSuffix(strings.TrimSuffix(host, suffix), ".")
+	if k := strings.LastIndexByte(registrable, '.'); k >= 0 {
+		registrable = registrable[k+1:]
+	}
+	if len(registrable) < 2 && !(registrable >= "0" && registrable <= "9") {
+		return "", false // a.menu is a CSS selector; 3.fund cannot be one (a class name starts with no digit)
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	if fileTLDs[tld] || capitalisedFileTLDs[tld] && name != host {
+		return "", false // setup.py, Main.pm, Makefile.pl
+	}
+	return host, true
 }
 
 // wordStarts finds where the name whose ASCII run starts at b begins: b,
