@@ -29,6 +29,10 @@ const (
 // whose only hop is the sender's own authenticated submission). A mailbox's
 // fetch (fetchmail's "with IMAP", "with POP3") is no relay.
 func (x *extractor) received(values []string, lines []int, firstLine int) {
+	if len(values) > maxReceived { // a mail loop, or made up: the oldest hops are not read, and that is said
+		x.unreadable("the message has %d Received headers: the %d oldest were not read (at most %d are)",
+			len(values), len(values)-maxReceived, maxReceived)
+	}
 	hops := make([]hop, 0, min(len(values), maxReceived))
 	for _, v := range values[:min(len(values), maxReceived)] {
 		hops = append(hops, readHop(v))

@@ -183,3 +183,20 @@ func FuzzReceived(f *testing.F) {
 		_ = publicAddr(netip.Addr{})
 	})
 }
+
+// Received headers past the most read are said as not read: the oldest hops,
+// where the message came from, are never passed over in silence.
+func TestReceivedTooMany(t *testing.T) {
+	var b strings.Builder
+	for i := range maxReceived + 2 {
+		fmt.Fprintf(&b, "Received: from r%d.example.org (r%d.example.org [192.0.2.%d]) by mx.example.com\n", i, i, i%250+1)
+	}
+	b.WriteString("From: person@example.org\nSubject: hi\n\nhello\n")
+	f, err := File(strings.NewReader(b.String()), "m.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Unread) != 1 || !strings.Contains(f.Unread[0], "102 Received headers") {
+		t.Errorf("unread %q, want the 2 Received headers not read said", f.Unread)
+	}
+}
