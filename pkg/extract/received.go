@@ -62,7 +62,8 @@ func (x *extractor) received(values []string, lines []int, firstLine int) {
 type hop struct {
 	addr          netip.Addr // where the relay received it from
 	from, by      string     // the registered domains of the names it gives, lower case
-	authenticated bool       // a client's submission (ESMTPA, ESMTPSA, a webmail's HTTP)
+	authenticated bool       // a client's authenticated submission (ESMTPA, ESMTPSA)
+	webmail       bool       // "with HTTP": a webmail's submission when it is the oldest hop
 	fetched       bool       // a mailbox's fetch (fetchmail: "with IMAP", "with POP3"), no relay
 	raw           string
 }
@@ -70,8 +71,9 @@ type hop struct {
 // deliveringHop returns the hop that handed the message to its
 // receiver: walking down from the newest, the first with a public address
 // from a host outside the domains of the relays that received it so far. An
-// authenticated submission ends the walk (its client is the sender's
-// computer, not a server receivers talked to); -1 when there is none.
+// authenticated submission, or a webmail's as the oldest hop, ends the walk
+// (its client is the sender's computer, not a server receivers talked to); -1
+// when there is none.
 func deliveringHop(hops []hop) int {
 	receiver := map[string]bool{}
 	for i := range hops {
@@ -80,7 +82,10 @@ func deliveringHop(hops []hop) int {
 			receiver[h.by] = true
 		}
 		switch {
-		case h.authenticated:
+		case h.authenticated, h.webmail && i == len(hops)-1 && publicAddr(h.addr):
+			// a webmail's "with HTTP" submits the message only as its first
+			// hop, from the user's computer; on top, from anywhere, it is a
+			// mailbox's own delivery (Outlook's "by ... with HTTPS")
 			return -1
 		case !publicAddr(h.addr) || h.fetched || receiver[h.from]:
 			continue // the receiver's own relay
@@ -102,10 +107,8 @@ func readHop(v string) hop {
 	if i := indexWord(v, "by"); i >= 0 {
 		h.by = registeredOf(nextWord(v[i+2:]))
 	}
-	// a webmail's "with HTTP" is a submission when its client is out on the
-	// internet; from loopback or inside, it is a mail system's own plumbing
-	// (Outlook's "from ::1 by ... with HTTPS")
-	h.authenticated = submissionRE().MatchString(h.raw) || publicAddr(h.addr) && webmailRE().MatchString(h.raw)
+	h.authenticated = submissionRE().MatchString(h.raw)
+	h.webmail = webmailRE().MatchString(h.raw)
 	if i := indexWord(v, "with"); i >= 0 {
 		w := strings.ToLower(nextWord(v[i+4:]))
 		h.fetched = w == "imap" || w == "pop3" || w == "pop"

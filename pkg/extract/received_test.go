@@ -83,6 +83,10 @@ func TestReceivedRelays(t *testing.T) {
 			"from smtp.isp.example (smtp.isp.example [198.51.100.9]) by mx.example.net with ESMTP",
 			"from 192.0.2.5 ([192.0.2.5]) by webmail.isp.example via HTTP; Mon, 7 Dec 2026 10:00:00 +0000",
 		}, []string{"198.51.100.9 sender", "192.0.2.5"}},
+		{"an Outlook mailbox's own HTTPS hop on top, from a public address", []string{
+			"from HOST1.namprd19.prod.outlook.com (2001:db8:510:7c::10) by HOST2.namprd19.prod.outlook.com with HTTPS",
+			"from relay.example.org (203.0.113.127) by HOST1.namprd19.prod.outlook.com with Microsoft SMTP Server",
+		}, []string{"2001:db8:510:7c::10 receiving side", "203.0.113.127 sender"}},
 		{"a relay named like a submission is no submission", []string{
 			"from smtp.isp.example (smtp.isp.example [198.51.100.10]) by esmtpauth.example.net with ESMTP",
 		}, []string{"198.51.100.10 sender"}},
