@@ -203,10 +203,9 @@ func (j *flapJudge) round(t *testing.T, listen, phase string) bool {
 // It is stopped at the end of t.
 func serveFlap(t *testing.T, proxy, cfg string, extra ...string) string {
 	t.Helper()
-	listen := freeTCP(t)
-	args := append([]string{"serve", "--config", cfg, "--listen", listen, "-r", proxy, "--timeout", "250ms", "--retries", "0",
+	args := append([]string{"--config", cfg, "--listen", "LISTEN", "-r", proxy, "--timeout", "250ms", "--retries", "0",
 		"--rate", "0"}, extra...) // --rate 0: the lists' pacing is for public mirrors, not for the test's rbldnsd
-	start(t, binary, args...)
+	listen := startServe(t, args...)
 	waitHTTP(t, "http://"+listen+"/-/ready")
 	return listen
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,8 +67,105 @@ func waitHTTP(t *testing.T, u string) {
 	t.Fatalf("%s did not come up", u)
 }
 
+// freeTCP returns a TCP port of 127.0.0.1 free a moment ago: another process
+// may take it before the caller listens on it (startServe tries again).
 func freeTCP(t *testing.T) string {
-	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServe starts `blcheck serve` with args, whose "LISTEN" becomes a free
+// port of 127.0.0.1, and returns that address once the exporter answers HTTP
+// there. A port another process took in between (the exporter exits with
+// "address already in use") is replaced by another, a few times.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	for range 5 {
+		listen := freeTCP(t)
+		withAddr := append([]string{"serve"}, args...)
+		for i, a := range withAddr {
+			if a == "LISTEN" {
+				withAddr[i] = listen
+			}
+		}
+		cmd := exec.Command(binary, withAddr...)
+		cmd.Env = []string{"NO_COLOR=1", "PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "BLCHECK_DIRECT=never"}
+		var logb syncBuilder
+		cmd.Stdout, cmd.Stderr = &logb, &logb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		stop := func() {
+			cmd.Process.Kill()
+			<-exited
+		}
+		if up(listen, exited) {
+			t.Cleanup(func() {
+				stop()
+				if t.Failed() {
+					t.Logf("blcheck serve output:\n%s", logb.String())
+				}
+			})
+			return listen
+		}
+		stop()
+		if !strings.Contains(logb.String(), "address already in use") {
+			t.Fatalf("blcheck serve did not come up on %s:\n%s", listen, logb.String())
+		}
+		t.Logf("%s was taken before blcheck serve listened on it: another port", listen)
+	}
+	t.Fatal("blcheck serve found no free port in 5 tries")
+	return ""
+}
+
+// up waits (at most 30 s) until something answers HTTP at addr, the
+// exporter's own answer when it has not exited.
+func up(addr string, exited <-chan struct{}) bool {
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		if resp, err := client.Get("http://" + addr + "/-/ready"); err == nil {
+			resp.Body.Close()
+			select {
+			case <-exited:
+				return false // another process's server
+			default:
+				return true
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// syncBuilder is a strings.Builder that a process's output and the test read
+// at once.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // blcheck serve against rbldnsd, scraped by a real Prometheus server through
@@ -87,8 +186,7 @@ allow: [192.0.2.0/24]
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	listen := freeTCP(t)
-	start(t, binary, "serve", "--config", cfg, "--listen", listen, "-r", w.addr)
+	listen := startServe(t, "--config", cfg, "--listen", "LISTEN", "-r", w.addr)
 	waitHTTP(t, "http://"+listen+"/-/ready")
 
 	promAddr := freeTCP(t)
@@ -202,8 +300,7 @@ func TestServeBasicAuth(t *testing.T) {
 	}
 	web := filepath.Join(dir, "web.yml")
 	os.WriteFile(web, []byte("basic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
-	listen := freeTCP(t)
-	start(t, binary, "serve", "--allow", "192.0.2.0/24", "--listen", listen, "-r", "127.0.0.1:1", "--web.config.file", web)
+	listen := startServe(t, "--allow", "192.0.2.0/24", "--listen", "LISTEN", "-r", "127.0.0.1:1", "--web.config.file", web)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + listen + "/metrics")
