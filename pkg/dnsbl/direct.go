@@ -235,8 +235,8 @@ func (d DirectReport) Incomplete() []string {
 		out = append(out, fmt.Sprintf("%s refuses queries from this machine too (asked at its own servers): %s", ref.List.Name, ref.Why))
 	}
 	for _, f := range d.Failed {
-		out = append(out, fmt.Sprintf("%s refuses the resolver, and its own name servers did not answer either (%s): its checks stay blocked",
-			f.List.Name, f.Error))
+		out = append(out, fmt.Sprintf("%s could not be asked through the resolver (a refusal or SERVFAIL), and its own name "+
+			"servers did not answer either (%s): its checks keep the resolver's answer", f.List.Name, f.Error))
 	}
 	if d.Unreachable {
 		out = append(out, "the lists' own servers could not be asked ("+d.Error+"); the resolver's answers are kept")
