@@ -109,6 +109,15 @@ func TestHealth(t *testing.T) {
 			t.Errorf("%s: got %+v, want %s with a detail", tc.name, got, tc.want)
 		}
 	}
+	// a failed test query's cause is kept as its check said it, for grouping
+	// lists that failed alike (report.ResolverDown); no other state has one
+	failed := []probe{{"127.0.0.2", true, Verdict{Status: Error, Error: "connection refused"}, 0}, {"127.0.0.1", false, clean, 0}}
+	if got := assess(failed); got.Cause != "connection refused" {
+		t.Errorf("a test query that failed: cause %q", got.Cause)
+	}
+	if got := assess(tests[3].probes); got.Cause != "" {
+		t.Errorf("a refusal has no cause: %+v", got)
+	}
 	// what health does to verdicts
 	bad := Health{State: HealthListsEverything, Detail: "x"}
 	if v := bad.apply(listed); v.Status != Unreliable || !slices.Equal(v.Codes, listed.Codes) {

@@ -54,7 +54,11 @@ var interruptedHealth = Health{State: HealthInterrupted,
 type Health struct {
 	State  HealthState
 	Detail string
-	RTT    time.Duration // the slowest test query's round trip
+	// Cause is, for HealthNoAnswer, why the test query failed, as its check's
+	// error says it ("connection refused"): lists that fail alike point at
+	// the resolver, or the path to it, not at themselves.
+	Cause string
+	RTT   time.Duration // the slowest test query's round trip
 }
 
 // Untrusted reports whether answers from a list in this state must not be counted.
@@ -85,10 +89,12 @@ func assess(probes []probe) Health {
 	rank := map[HealthState]int{HealthOK: 0, HealthInterrupted: 1, HealthNoAnswer: 2, HealthMissing: 3, HealthBlocked: 4,
 		HealthListsEverything: 5, HealthBadAnswer: 6}
 	h := Health{State: HealthOK}
-	worse := func(s HealthState, detail string) {
+	worse := func(s HealthState, detail string) bool {
 		if rank[s] > rank[h.State] {
 			h = Health{State: s, Detail: detail}
+			return true
 		}
+		return false
 	}
 	sort.Slice(probes, func(i, j int) bool { // the same findings give the same detail, whatever the timing
 		if probes[i].mustList != probes[j].mustList {
@@ -106,7 +112,9 @@ func assess(probes []probe) Health {
 		case v.Status == Error && (isKind(v.Err, ErrInterrupted) || isCanceled(v.Err)):
 			worse(HealthInterrupted, interruptedHealth.Detail)
 		case v.Status == Error:
-			worse(HealthNoAnswer, fmt.Sprintf("test query for %s failed: %s", p.subject, v.Error))
+			if worse(HealthNoAnswer, fmt.Sprintf("test query for %s failed: %s", p.subject, v.Error)) {
+				h.Cause = v.Error
+			}
 		case p.mustList && v.Status == Clean:
 			worse(HealthMissing, fmt.Sprintf("the list does not answer for its test point %s, so \"not listed\" "+
 				"cannot be trusted (list empty or dead, or it hides answers from this resolver)", p.subject))

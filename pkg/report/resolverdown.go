@@ -1,10 +1,6 @@
 package report
 
-import (
-	"strings"
-
-	"github.com/blcheck/blcheck/pkg/dnsbl"
-)
+import "github.com/blcheck/blcheck/pkg/dnsbl"
 
 // minSameFailures is how many lists must fail the same way before the
 // resolver, not the lists, is blamed (as a subject's "all N lists" error line).
@@ -27,8 +23,8 @@ func ResolverDown(res *dnsbl.Result) (cause string, lists int, down bool) {
 		default:
 			return "", 0, false // it answered its test points, rightly or not
 		}
-		_, why, ok := strings.Cut(l.Health.Detail, " failed: ")
-		if !ok || cause != "" && why != cause {
+		why := l.Health.Cause
+		if why == "" || cause != "" && why != cause {
 			return "", 0, false
 		}
 		cause = why

@@ -12,7 +12,7 @@ func TestResolverDown(t *testing.T) {
 	refused := "network error: connection refused after 2 tries from 127.0.0.1:1"
 	noAnswer := func(id, subject, why string) dnsbl.ListHealth {
 		return dnsbl.ListHealth{List: cat.ByID(id), Health: dnsbl.Health{State: dnsbl.HealthNoAnswer,
-			Detail: "test query for " + subject + " failed: " + why}}
+			Detail: "test query for " + subject + " failed: " + why, Cause: why}}
 	}
 	dead := []dnsbl.ListHealth{noAnswer("spamhaus-zen", "127.0.0.2", refused), noAnswer("spamcop", "127.0.0.2", refused),
 		noAnswer("spamhaus-dbl", "test", refused), {List: cat.ByID("spamhaus-dqs-zen"), Health: dnsbl.Health{State: dnsbl.HealthNeedsKey}}}
