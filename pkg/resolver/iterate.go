@@ -107,7 +107,7 @@ type Iterator struct {
 	bad      map[zoneServer]time.Time // servers that answered badly for a zone: tried last until then
 	answers  map[queryKey]cached      // answers by their TTL, as the Client keeps them
 	rootDown time.Time                // the root servers did not answer: until then, say so at once
-	lab      bool                     // the root hints are not public addresses: every address is asked (notPublic)
+	lab      bool                     // the root hints are not public addresses: every address is asked (NotPublic)
 	next     atomic.Uint32
 
 	sent atomic.Int64
@@ -172,7 +172,7 @@ func NewIterator(cfg IteratorConfig) (*Iterator, error) {
 	it := &Iterator{cfg: cfg, hints: hints, tr: tr, zones: map[string]*Delegation{}, steps: map[string]*step{},
 		slow: map[netip.Addr]time.Time{}, alive: map[netip.Addr]time.Time{}, bad: map[zoneServer]time.Time{}, answers: map[queryKey]cached{}}
 	for _, s := range cfg.Hints {
-		it.lab = it.lab || slices.ContainsFunc(s.Addrs, func(a netip.Addr) bool { return notPublic(a) != "" })
+		it.lab = it.lab || slices.ContainsFunc(s.Addrs, func(a netip.Addr) bool { return NotPublic(a) != "" })
 	}
 	return it, nil
 }
@@ -185,29 +185,6 @@ func onLoopback(server string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
-}
-
-// notPublic says why a name server's address is not one of the internet's
-// ("loopback", "private"...), or "". A delegation that names one (a parked
-// domain's NS at 127.0.0.1, glue to 10.0.0.1) would have the walk ask this
-// machine or its network, as resolvers do not (unbound's do-not-query-localhost
-// and private-address); a walk from root hints that are not public themselves
-// (a test's, a lab's) asks them.
-func notPublic(a netip.Addr) string {
-	a = a.Unmap()
-	switch {
-	case a.IsLoopback():
-		return "loopback"
-	case a.IsUnspecified() || a.Is4() && a.As4()[0] == 0:
-		return "unspecified"
-	case a.IsMulticast():
-		return "multicast"
-	case a.IsLinkLocalUnicast():
-		return "link-local"
-	case a.IsPrivate() || a.Is4() && a.As4()[0] == 100 && a.As4()[1]&0xc0 == 64:
-		return "private"
-	}
-	return ""
 }
 
 // Close releases the sockets.
@@ -873,9 +850,14 @@ func (it *Iterator) address(ctx context.Context, name string, t Type, depth int)
 // answer is truncated. A server that answers for a zone it does not serve is lame.
 func (it *Iterator) ask(ctx context.Context, a netip.Addr, zone, name string, t Type) (*dns.Msg, string, error) {
 	server := it.cfg.ServerAddr(a)
-	if why := notPublic(a); why != "" && !it.lab {
+	// A delegation that names a server at such an address (a parked domain's
+	// NS at 127.0.0.1, glue to 10.0.0.1) would have the walk ask this machine
+	// or its network, which resolvers do not (unbound's do-not-query-localhost
+	// and private-address); a walk from root hints that are not public
+	// themselves (a test's, a lab's) asks them.
+	if why := NotPublic(a); why != "" && !it.lab {
 		return nil, server, &Error{Kind: Network, Name: name, Server: server,
-			Detail: fmt.Sprintf("the name server address %s is %s: not asked", a, why)}
+			Detail: fmt.Sprintf("the name server address %s (%s) is not asked", a, why)}
 	}
 	if testing.Testing() && !onLoopback(server) {
 		// a test must never query the internet: its servers are on loopback

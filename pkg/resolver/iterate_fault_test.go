@@ -382,7 +382,7 @@ func TestIteratorSkipsNonPublicServers(t *testing.T) {
 	root.Authoritative(".")
 	root.Delegate("pub.test", dnsbltest.NS{Name: "ns.pub.test", Addrs: []string{"192.0.2.4"}})
 	root.Delegate("priv.test", dnsbltest.NS{Name: "ns1.priv.test", Addrs: []string{"127.0.0.1"}},
-		dnsbltest.NS{Name: "ns2.priv.test", Addrs: []string{"10.0.0.1", "0.0.0.0", "fe80::1"}})
+		dnsbltest.NS{Name: "ns2.priv.test", Addrs: []string{"10.0.0.1", "0.0.0.0", "fe80::1", "240.0.0.1"}})
 	list.Authoritative("pub.test", "priv.test")
 	for _, z := range []string{"pub.test", "priv.test"} {
 		list.List(z, "192.0.2.10", []string{"127.0.0.4"})
@@ -406,7 +406,7 @@ func TestIteratorSkipsNonPublicServers(t *testing.T) {
 	}
 	a, err := it.Lookup(ctx, "priv.test", "10.2.0.192.priv.test", resolver.TypeA)
 	if err == nil || !strings.Contains(err.Error(), "not asked") || list.Queries("A", "10.2.0.192.priv.test") != 0 {
-		t.Errorf("name servers at 127.0.0.1, 10.0.0.1, 0.0.0.0, fe80::1: %+v, %v (asked %d times)", a, err, list.Queries("A", "10.2.0.192.priv.test"))
+		t.Errorf("name servers at 127.0.0.1, 10.0.0.1, 0.0.0.0, fe80::1, 240.0.0.1: %+v, %v (asked %d times)", a, err, list.Queries("A", "10.2.0.192.priv.test"))
 	}
 }
 
