@@ -83,24 +83,7 @@ ns.v6.qa.    AAAA ::1
 		"list":         "127.0.0.2 :127.0.0.2:\n192.0.2.8/29 :127.0.0.4:listed\n",
 		"list6":        "::ffff:7f00:2 :127.0.0.2:\n",
 		"named.root":   fmt.Sprintf(".  3600000  NS  ns.nic.\nns.nic.  3600000  A  %s\n", a(1)),
-		"unbound.conf": fmt.Sprintf(`server:
-  interface: %[2]s
-  port: 53
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "%[1]s"
-  pidfile: "%[1]s/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  module-config: "iterator"
-  root-hints: "%[1]s/named.root"
-  do-not-query-localhost: no
-  qname-minimisation: no
-  access-control: 127.0.0.0/8 allow
-remote-control:
-  control-enable: no
-`, dir, a(11)),
+		"unbound.conf": unboundConf(dir, a(11), true),
 	}
 	confs := map[int][2]string{1: {".", "root.zone"}, 2: {"qa.", "test.zone"}, 3: {"example.", "example.zone"},
 		5: {"other.example.", "other.zone"}, 6: {"qa.", "stale.zone"}, 10: {"rrl.qa.", "rrl.zone"}}

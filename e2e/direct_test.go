@@ -204,31 +204,13 @@ ns.multi.uribl.com.  A    %[1]s
 	files := map[string]string{
 		"root.zone": rootZone, "com.zone": comZone,
 		"nsd-root.conf": nsdConf(dir, a(1), ".", "root.zone"), "nsd-com.conf": nsdConf(dir, a(2), "com.", "com.zone"),
-		"zen4":       "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n",
-		"zen6":       "::ffff:7f00:2 :127.0.0.2:\n2001:db8::25 :127.0.0.3:CSS listing\n",
-		"xbl":        "0.0.0.0/0 :127.255.255.254:Refused: queries from 198.51.100.7 (a hosting network) are not answered\n",
-		"uribl":      "test.uribl.com :127.0.0.2:\nbad.example :127.0.0.2:Black listed\n",
-		"named.root": fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(1)),
-		"dead.root":  fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(5)),
-		"unbound.conf": fmt.Sprintf(`server:
-  interface: %[2]s
-  port: 53
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "%[1]s"
-  pidfile: "%[1]s/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  do-ip6: no
-  module-config: "iterator"
-  root-hints: "%[1]s/named.root"
-  do-not-query-localhost: no
-  qname-minimisation: no
-  access-control: 127.0.0.0/8 allow
-remote-control:
-  control-enable: no
-`, dir, a(6)),
+		"zen4":         "127.0.0.2 :127.0.0.2:\n192.0.2.10 :127.0.0.4:Listed in XBL, see https://check.spamhaus.org/listed/?searchterm=$\n",
+		"zen6":         "::ffff:7f00:2 :127.0.0.2:\n2001:db8::25 :127.0.0.3:CSS listing\n",
+		"xbl":          "0.0.0.0/0 :127.255.255.254:Refused: queries from 198.51.100.7 (a hosting network) are not answered\n",
+		"uribl":        "test.uribl.com :127.0.0.2:\nbad.example :127.0.0.2:Black listed\n",
+		"named.root":   fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(1)),
+		"dead.root":    fmt.Sprintf(".  3600000  NS  A.ROOT-SERVERS.TEST.\nA.ROOT-SERVERS.TEST.  3600000  A  %s\n", a(5)),
+		"unbound.conf": unboundConf(dir, a(6), false),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
@@ -345,4 +327,32 @@ func TestDirectEndToEnd(t *testing.T) {
 			t.Errorf("the dead root was asked %d questions, want one (every lookup shares one walk)", n)
 		}
 	})
+}
+
+// unboundConf is the configuration of an unbound that checks a test tree: it
+// listens at iface:53, walks from dir/named.root, and asks servers on
+// loopback; ipv6 lets it ask them over IPv6 too.
+func unboundConf(dir, iface string, ipv6 bool) string {
+	ip6 := "  do-ip6: no\n"
+	if ipv6 {
+		ip6 = ""
+	}
+	return fmt.Sprintf(`server:
+  interface: %[2]s
+  port: 53
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "%[1]s"
+  pidfile: "%[1]s/unbound.pid"
+  use-syslog: no
+  logfile: ""
+%[3]s  module-config: "iterator"
+  root-hints: "%[1]s/named.root"
+  do-not-query-localhost: no
+  qname-minimisation: no
+  access-control: 127.0.0.0/8 allow
+remote-control:
+  control-enable: no
+`, dir, iface, ip6)
 }
