@@ -734,6 +734,18 @@ type zoneServer struct {
 	addr netip.Addr
 }
 
+// note marks the server at a in m (slow, alive) for slowFor. The maps are
+// bounded as the answer cache is: a long-lived exporter meets the servers of
+// its lists only, but nothing else keeps an address from staying for good.
+func (it *Iterator) note(m map[netip.Addr]time.Time, a netip.Addr) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if len(m) >= maxDirectAnswers {
+		clear(m)
+	}
+	m[a] = it.cfg.Now().Add(slowFor)
+}
+
 // answeredBadly notes that the server at a answered a question in zone with
 // SERVFAIL, REFUSED, another rcode or a lame answer: it is tried last for
 // zone for a while, as one that timed out is for every zone.
@@ -925,15 +937,11 @@ func (it *Iterator) send(ctx context.Context, a netip.Addr, server, name string,
 		e := classifyNetErr(ctx, err)
 		e.Name, e.Server, e.Tries = name, server, 1
 		if e.Kind == Timeout {
-			it.mu.Lock()
-			it.slow[a] = it.cfg.Now().Add(slowFor)
-			it.mu.Unlock()
+			it.note(it.slow, a)
 		}
 		return nil, e
 	}
-	it.mu.Lock()
-	it.alive[a] = it.cfg.Now().Add(slowFor)
-	it.mu.Unlock()
+	it.note(it.alive, a)
 	return rep.msg, nil // the iterator's own questions are never read as negatives
 }
 
