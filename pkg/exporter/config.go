@@ -160,7 +160,7 @@ func ParseConfig(data []byte, cat *catalog.Catalog, getenv func(string) string) 
 			return nil, fmt.Errorf("line %d: a second YAML document (after ---): the configuration is one document", more.Line)
 		}
 	}
-	if err := cfg.check(cat, getenv); err != nil {
+	if err := cfg.check(cat, getenv, "allow:"); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -237,14 +237,16 @@ func readError(path string, err error) error {
 // "default", and the targets allow names.
 func Default(allow []string, cat *catalog.Catalog, getenv func(string) string) (*Config, error) {
 	cfg := &Config{Modules: map[string]*Module{"default": {}}, Allow: allow}
-	if err := cfg.check(cat, getenv); err != nil {
-		// the targets came from --allow, not from a file's allow: key
-		return nil, errors.New(strings.Replace(err.Error(), "allow: ", "--allow ", 1))
+	if err := cfg.check(cat, getenv, "--allow"); err != nil { // the targets came from the flag
+		return nil, err
 	}
 	return cfg, nil
 }
 
-func (c *Config) check(cat *catalog.Catalog, getenv func(string) string) error {
+// check fills in the defaults and reads the modules and allow, which errors
+// name as allowKey: the file's "allow:", or "--allow" when they came from the
+// flag.
+func (c *Config) check(cat *catalog.Catalog, getenv func(string) string, allowKey string) error {
 	if len(c.Modules) == 0 {
 		return errors.New("modules: none defined (a module named default is used when a probe names none)")
 	}
@@ -280,7 +282,7 @@ func (c *Config) check(cat *catalog.Catalog, getenv func(string) string) error {
 		}
 	}
 	if len(c.Allow) == 0 {
-		return errors.New("allow: empty, so /probe would refuse every target: list the CIDRs and domains " +
+		return errors.New(allowKey + " empty, so /probe would refuse every target: list the CIDRs and domains " +
 			"it may check, or write [any] to open it to every target")
 	}
 	for _, a := range c.Allow {
@@ -297,7 +299,7 @@ func (c *Config) check(cat *catalog.Catalog, getenv func(string) string) error {
 			}
 			t, err := dnsbl.ParseTarget(a)
 			if err != nil || t.Kind != dnsbl.KindDomain || t.Form != "domain" {
-				return fmt.Errorf("allow: %q is neither a CIDR, an address, a domain nor any", a)
+				return fmt.Errorf("%s %q is neither a CIDR, an address, a domain nor any", allowKey, a)
 			}
 			c.domains = append(c.domains, t.Host)
 		}
