@@ -18,13 +18,17 @@ import (
 var knownDifferences = map[string]string{
 	"readme.md":  "a file name: blcheck takes no bare name ending in a file extension TLD (README.md, setup.py)",
 	"charent.pm": "a file name: a Perl module (MHonArc's CharEnt.pm), as Main.pm is",
+	"mailgun-click-gmail.eml images.com": "a relative path (src='images/icon/logo.png'), " +
+		"which SpamAssassin reads as the bare word images and makes www.images.com of",
+	"mailgun-click-gmail.eml www.images.com": "the same relative path",
 }
 
 // minRecall is the share of the names SpamAssassin looks up that blcheck must
 // check, over all fixtures, known differences counted as misses: any other
 // miss fails the test by itself, so this bounds the deliberate differences
-// (2 file names of 186 names in 139 messages).
-const minRecall = 0.985
+// (2 file names and the 2 names SpamAssassin makes of one relative path, of
+// 231 names in 151 messages).
+const minRecall = 0.98
 
 // The differential test against SpamAssassin: on every fixture message, each
 // host and registered domain SpamAssassin's URI extraction finds (what its

@@ -155,6 +155,10 @@ type extractor struct {
 	// lines are the file's (no transfer encoding)
 	partBase  int
 	partExact bool
+	// inConditional is set while the inside of an Outlook conditional
+	// comment is read: a comment in there is not read again (once deep, so
+	// that nested "<!--[if]>" cannot make the reading quadratic)
+	inConditional bool
 	// leaf, when set, takes every MIME leaf decoded instead of scanning it
 	// (Parts: bounce reads a bounce's parts with scan's reader)
 	leaf func(Part)
@@ -478,7 +482,13 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 	case strings.HasPrefix(lower, "www."):
 		raw = "http://" + raw
 	case !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "ftp://"):
-		return // relative links, data:, cid:, javascript: have no host to check
+		if !schemelessHost(raw) {
+			return // relative links, data:, cid:, javascript: have no host to check
+		}
+		// href="facebook.com": a host written without its scheme, which
+		// receivers' filters look up as http://facebook.com
+		raw = "http://" + raw
+		where += " (no scheme)"
 	}
 	u, err := url.Parse(raw)
 	if err != nil && strings.Contains(raw, "%") {
@@ -522,6 +532,18 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 		*budget--
 		x.urlDepth(trimURL(inner), line, part, "redirect target in "+where, depth+1, budget)
 	}
+}
+
+// schemelessHost says whether a link written without a scheme starts with a
+// host name (facebook.com, shop.example.com/sale), as bareName takes one in
+// text, and not with a relative path (images/logo.png, index.html, setup.py).
+func schemelessHost(raw string) bool {
+	name := raw
+	if i := strings.IndexAny(raw, "/?#"); i >= 0 {
+		name = raw[:i]
+	}
+	_, ok := bareName(name)
+	return ok
 }
 
 func looksLikeHTML(data []byte, name string) bool {

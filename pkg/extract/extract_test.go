@@ -148,6 +148,7 @@ func FuzzFile(f *testing.F) {
 		f.Add(data, name)
 	}
 	f.Add([]byte("From: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n--a--"), "x.eml")
+	f.Add([]byte("<!--[if mso]><!--[if x]><v:fill src=\"https://a.example/\"/><![endif]--><a href=\"b.example\">"), "t.html")
 	f.Add([]byte("From a@b Mon\nReceived: from x (x [192.0.2.1]) by y\nFrom: a@b.example\n\nhi\n\nFrom c@d Tue\nSubject: 2\n\nhttp://e.example/\n"), "in.mbox")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		found, err := File(strings.NewReader(string(data)), name)
@@ -737,5 +738,55 @@ func TestMboxUnescapedFrom(t *testing.T) {
 		"second.example.org 10 From header", "second.example.com 13 text"}
 	if h := found(got.Items); strings.Join(h, "\n") != strings.Join(want, "\n") {
 		t.Errorf("items\n%s\nwant\n%s", strings.Join(h, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Newsletter templates: what Outlook renders inside its conditional comments
+// (VML buttons and backgrounds), an AMP part, and a link written without its
+// scheme are checked; relative paths, file names and template placeholders
+// are not taken for hosts.
+func TestNewsletterLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"VML in a conditional comment", "<p>x</p>\n<!--[if mso]>\n<v:roundrect href=\"https://button.example.org/\">\n" +
+			"<v:fill type=\"tile\" src=\"https://bg.example.org/bg.png\"/></v:roundrect>\n<![endif]-->\n",
+			[]string{"button.example.org 3 href", "bg.example.org 4 src"}},
+		{"conditional comment without endif", "<!--[if gte mso 9]><a href=\"https://mso.example.org/\">x</a>-->",
+			[]string{"mso.example.org 1 href"}},
+		{"nested conditional comments are read once deep", strings.Repeat("<!--[if mso]>", 3) +
+			"<a href=\"https://once.example.org/\">x</a><![endif]-->", nil},
+		{"downlevel-revealed and plain comments", "<!--[if !mso]><!-- --><a href=\"https://all.example.org/\">x</a><!--<![endif]-->\n" +
+			"<!-- http://www.comment.example.org/ -->", []string{"all.example.org 1 href"}},
+		{"links without a scheme", `<a href="facebook.com">f</a> <a href="shop.example.com/sale?x=1">s</a>` +
+			` <img src="images/icon/logo.png"> <a href="index.html">i</a> <a href="setup.py">p</a> <a href="logo.png">l</a>`,
+			[]string{"facebook.com 1 href (no scheme)", "shop.example.com 1 href (no scheme)"}},
+		{"placeholders", `<a href="*|UNSUB|*">u</a> <a href="{{ unsubscribe_url }}">u</a> <a href="%%unsubscribe%%">u</a>` +
+			` <a href="<%asm_group_unsubscribe_raw_url%>">u</a> <img src="${logoSrc?html}"> <a href="https://{{domain}}/p">d</a>` +
+			` <a href="http://*|DOMAIN|*.com/">d</a> <a href="{{c2a_link}}">c</a>`, nil},
+	} {
+		got, err := File(strings.NewReader("<html><body>"+tc.body+"</body></html>\n"), "t.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := found(got.Items); !slices.Equal(g, tc.want) {
+			t.Errorf("%s: found %q, want %q", tc.name, g, tc.want)
+		}
+	}
+}
+
+// An AMP for Email part (text/x-amp-html) is read as the HTML it is.
+func TestAMPPart(t *testing.T) {
+	msg := "From: a <person@example.com>\nContent-Type: multipart/alternative; boundary=b\n\n--b\n" +
+		"Content-Type: text/x-amp-html; charset=utf-8\n\n<!doctype html><html amp4email><body>\n" +
+		"<amp-img src=\"https://amp.example.org/i.png\" width=1 height=1></amp-img>\n</body></html>\n--b--\n"
+	got, err := File(strings.NewReader(msg), "amp.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"example.com 1 From header", "amp.example.org 2 src [part 1 (text/x-amp-html)]"}
+	if g := found(got.Items); !slices.Equal(g, want) {
+		t.Errorf("found %q, want %q", g, want)
 	}
 }

@@ -210,7 +210,7 @@ func (x *extractor) entity(h entityHeader, body []byte, part string, firstLine, 
 		return
 	}
 	switch {
-	case mediaType == "text/html":
+	case mediaType == "text/html", mediaType == "text/x-amp-html": // AMP for Email is HTML
 		x.html(decoded, part, firstLine)
 	case mediaType == "message/rfc822":
 		x.message(decoded, part, firstLine)
@@ -466,6 +466,12 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 			}
 		case html.EndTagToken:
 			inStyle, inScript = false, false
+		case html.CommentToken:
+			if inner, skip, ok := conditionalComment(raw); ok && !x.inConditional {
+				x.inConditional = true
+				x.html(inner, part, start+bytes.Count(raw[:skip], []byte("\n")))
+				x.inConditional = false
+			}
 		case html.TextToken:
 			text := html.UnescapeString(string(raw))
 			for i, l := range strings.Split(text, "\n") {
@@ -485,6 +491,29 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 			}
 		}
 	}
+}
+
+// conditionalComment returns the HTML inside an Outlook conditional comment
+// (<!--[if mso]><v:roundrect href="..."><v:fill src="..."/>...<![endif]-->),
+// which Outlook renders and other readers skip, and where it starts in raw;
+// ok is false for any other comment.
+func conditionalComment(raw []byte) (inner []byte, skip int, ok bool) {
+	body := bytes.TrimLeft(bytes.TrimPrefix(raw, []byte("<!--")), " \t\r\n")
+	if len(body) < 4 || !bytes.EqualFold(body[:3], []byte("[if")) {
+		return nil, 0, false
+	}
+	i := bytes.Index(raw, []byte("]>"))
+	if i < 0 {
+		return nil, 0, false
+	}
+	skip = i + 2
+	inner = raw[skip:]
+	if j := bytes.Index(inner, []byte("<![endif]")); j >= 0 {
+		inner = inner[:j]
+	} else {
+		inner = bytes.TrimSuffix(inner, []byte("-->"))
+	}
+	return inner, skip, true
 }
 
 // attrLines finds the line of each attribute of one tag, in the order the
