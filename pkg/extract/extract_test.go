@@ -482,6 +482,9 @@ func TestRedirects(t *testing.T) {
 		{"nested", `https://a.example.net/?u=https%3A%2F%2Fb.example.net%2F%3Fu%3Dhttps%253A%252F%252Fc.example.net%252F`, []string{"a.example.net", "b.example.net", "c.example.net"}},
 		{"depth bounded", `https://a.example.net/?u=https://b.example.net/?u=https://c.example.net/?u=https://d.example.net/?u=https://e.example.net/`, []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}},
 		{"no URL inside", `https://click.example.net/ls/click?upn=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&x=1`, []string{"click.example.net"}},
+		// Mailgun: base64url of a zlib-compressed query string whose l= is the link
+		{"mailgun zlib", `http://email.mg.example.com/c/eNpLsU02NTCwTFbLsE1MTDJVy7HNKCkpKFY1dlQ1cgOi4oz8Ar3UisTcgpxUvfyidJBQYk6qqrFbaUlufHF-aVEykOOSm5iZo1ZkW5BaVJyfp2piANORnJ8LACG1ISw`, []string{"email.mg.example.com", "shop.example.org"}},
+		{"base64 not zlib", `http://email.mg.example.com/c/eXl6eXl6eXl6eXl6eXl6eXl6`, []string{"email.mg.example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			found, err := File(strings.NewReader("see "+tc.in+" now\n"), "mail.txt")
@@ -529,6 +532,7 @@ func FuzzRedirectTargets(f *testing.F) {
 		"https://www.bing.com/ck/a?u=a1aHR0cHM6Ly9oaWRkZW4uZXhhbXBsZS5jb20vcA",
 		"https://urldefense.proofpoint.com/v2/url?u=https-3A__pp.example.com_a&d=1",
 		"http://r.example/#http:x.example", "https://r.example/?p=eyJ1cmwiOiJodHRwOlwvXC9hLmV4YW1wbGVcLyJ9",
+		"http://email.mg.example/c/eNpLsU02NTCwTFbLsE1MTDJVy7HNKCkpKFY1dlQ1cgOi4oz8Ar3UisTcgpxUvfyidJBQYk6qqrFbaUlufHF-aVEykOOSm5iZo1ZkW5BaVJyfp2piANORnJ8LACG1ISw",
 	} {
 		f.Add(s)
 	}

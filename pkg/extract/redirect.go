@@ -1,7 +1,10 @@
 package extract
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/base64"
+	"io"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -49,7 +52,38 @@ func redirectTargets(u *url.URL) []string {
 			out = append(out, t)
 		}
 	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if q := zlibQuery(seg); q != "" {
+			out = append(out, redirectTargets(&url.URL{RawQuery: q})...)
+		}
+	}
 	return out
+}
+
+// zlibQuery decodes a path segment that is a query string compressed with
+// zlib and written in base64url, as Mailgun's click links are
+// (email.mg.example.com/c/eJwtj0Fr...: "...&l=http%3A%2F%2Fshop.example%2F&..."):
+// "" when it is not one. What it inflates to is bounded by maxInnerValue.
+func zlibQuery(seg string) string {
+	// a zlib stream starts 0x78 (deflate, 32K window): "e" in base64
+	if len(seg) < 16 || len(seg) > maxInnerValue || seg[0] != 'e' || !isBase64(seg) {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	if err != nil {
+		return ""
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	defer zr.Close()
+	// a truncated stream still yields what it inflated: keep that
+	dec, _ := io.ReadAll(io.LimitReader(zr, maxInnerValue))
+	if !utf8.Valid(dec) || !bytes.Contains(dec, []byte("=")) {
+		return ""
+	}
+	return string(dec)
 }
 
 // valueURLs reads one query value (still escaped) as a redirector's target.
