@@ -462,6 +462,9 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 	if raw == "" {
 		return
 	}
+	// listmonk's tracked link, https://example.com@TrackLink: a template's
+	// mark, which the sent message replaces by its tracking URL, not a host
+	raw = strings.TrimSuffix(raw, "@TrackLink")
 	lower := strings.ToLower(raw)
 	switch {
 	case strings.HasPrefix(lower, "mailto:"):

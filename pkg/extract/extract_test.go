@@ -766,6 +766,9 @@ func TestNewsletterLinks(t *testing.T) {
 		{"links without a scheme", `<a href="facebook.com">f</a> <a href="shop.example.com/sale?x=1">s</a>` +
 			` <img src="images/icon/logo.png"> <a href="index.html">i</a> <a href="setup.py">p</a> <a href="logo.png">l</a>`,
 			[]string{"facebook.com 1 href (no scheme)", "shop.example.com 1 href (no scheme)"}},
+		{"listmonk's tracked links", `<a href="https://lm.example.org@TrackLink">a</a>` +
+			` <a href="{{ TrackLink "https://gh.example.org/x?a=1" . }}" class="button">b</a> <a href="{{ UnsubscribeURL }}">u</a>`,
+			[]string{"lm.example.org 1 href", "gh.example.org 1 href (template expression)"}},
 		{"placeholders", `<a href="*|UNSUB|*">u</a> <a href="{{ unsubscribe_url }}">u</a> <a href="%%unsubscribe%%">u</a>` +
 			` <a href="<%asm_group_unsubscribe_raw_url%>">u</a> <img src="${logoSrc?html}"> <a href="https://{{domain}}/p">d</a>` +
 			` <a href="http://*|DOMAIN|*.com/">d</a> <a href="{{c2a_link}}">c</a>`, nil},

@@ -441,6 +441,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction",
 					"data-saferedirecturl", "originalsrc": // Gmail's and Outlook's copies of the real link
 					x.url(val, at, part, key)
+					x.cutTemplate(raw, val, at, part, key)
 				case "srcset":
 					for _, c := range strings.Split(val, ",") {
 						if f := strings.Fields(c); len(f) > 0 {
@@ -489,6 +490,26 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				}
 				x.textLine(l, start+i, part, "text")
 			}
+		}
+	}
+}
+
+// cutTemplate reads the URLs of a template expression that its own quotes
+// cut short: in href="{{ TrackLink "https://example.com/" }}" (listmonk's,
+// Handlebars' helpers) the tokenizer ends the value at the second quote,
+// and the URL is left in the raw tag, up to the expression's "}}".
+func (x *extractor) cutTemplate(raw []byte, val string, line int, part, where string) {
+	if !strings.HasPrefix(strings.TrimSpace(val), "{{") || strings.Contains(val, "}}") {
+		return
+	}
+	i := bytes.Index(raw, []byte(val))
+	if i < 0 {
+		return
+	}
+	rest := raw[i+len(val):]
+	if j := bytes.Index(rest, []byte("}}")); j >= 0 {
+		for _, u := range findURLs(string(rest[:j])) {
+			x.url(trimURL(u), line, part, where+" (template expression)")
 		}
 	}
 }
