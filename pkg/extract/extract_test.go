@@ -766,6 +766,9 @@ func TestNewsletterLinks(t *testing.T) {
 		{"links without a scheme", `<a href="facebook.com">f</a> <a href="shop.example.com/sale?x=1">s</a>` +
 			` <img src="images/icon/logo.png"> <a href="index.html">i</a> <a href="setup.py">p</a> <a href="logo.png">l</a>`,
 			[]string{"facebook.com 1 href (no scheme)", "shop.example.com 1 href (no scheme)"}},
+		{"MJML source", `<mj-section background-url="https://bg.example.org/hero.jpg"><mj-column>` +
+			`<mj-image src="https://img.example.org/a.png"/><mj-button href="https://btn.example.org/">b</mj-button>`,
+			[]string{"bg.example.org 1 background-url", "img.example.org 1 src", "btn.example.org 1 href"}},
 		{"listmonk's tracked links", `<a href="https://lm.example.org@TrackLink">a</a>` +
 			` <a href="{{ TrackLink "https://gh.example.org/x?a=1" . }}" class="button">b</a> <a href="{{ UnsubscribeURL }}">u</a>`,
 			[]string{"lm.example.org 1 href", "gh.example.org 1 href (template expression)"}},

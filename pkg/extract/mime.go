@@ -439,6 +439,7 @@ func (x *extractor) html(data []byte, part string, firstLine int) {
 				at := start + lines.of(key)
 				switch key {
 				case "href", "src", "action", "background", "cite", "poster", "data-src", "formaction",
+					"background-url",                      // MJML's <mj-section> and <mj-hero> in a template's source
 					"data-saferedirecturl", "originalsrc": // Gmail's and Outlook's copies of the real link
 					x.url(val, at, part, key)
 					x.cutTemplate(raw, val, at, part, key)
