@@ -527,15 +527,24 @@ func (x *extractor) urlDepth(raw string, line int, part, where string, depth int
 	if depth >= MaxRedirectDepth {
 		return
 	}
-	// a URL inside the URL: a tracking redirect, followed textually
+	// a URL inside the URL: a tracking redirect, followed textually; a
+	// redirect's own redirect is said once ("redirect target in href"), not
+	// as the chain of them
+	inWhere := where
+	if !strings.HasPrefix(where, redirectIn) {
+		inWhere = redirectIn + where
+	}
 	for _, inner := range redirectTargets(u) {
 		if *budget <= 0 {
 			return
 		}
 		*budget--
-		x.urlDepth(trimURL(inner), line, part, "redirect target in "+where, depth+1, budget)
+		x.urlDepth(trimURL(inner), line, part, inWhere, depth+1, budget)
 	}
 }
+
+// redirectIn begins the place of a host found inside another link.
+const redirectIn = "redirect target in "
 
 // schemelessHost says whether a link written without a scheme starts with a
 // host name (facebook.com, shop.example.com/sale), as bareName takes one in
