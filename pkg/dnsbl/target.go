@@ -121,6 +121,9 @@ func ParseTarget(input string) (Target, error) {
 		if err != nil || u.Host == "" {
 			return bad("not a URL with a host")
 		}
+		if u.User != nil { // said and logged as the target: never its secret
+			input = redactUser(u)
+		}
 		if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ftp" {
 			return bad("URL scheme %q: only http, https and ftp URLs have a host to check", u.Scheme)
 		}
@@ -142,6 +145,20 @@ func ParseTarget(input string) (Target, error) {
 		return t, err
 	}
 	return hostTarget(input, s)
+}
+
+// redactUser is u as shown, its user name and password each replaced by
+// "xxxxx": either may be a secret (a password, or a token given as the user
+// name), and a target is printed, logged and sent as a Prometheus label. Only
+// the host is checked.
+func redactUser(u *url.URL) string {
+	c := *u
+	if _, ok := u.User.Password(); ok {
+		c.User = url.UserPassword("xxxxx", "xxxxx")
+	} else {
+		c.User = url.User("xxxxx")
+	}
+	return c.String()
 }
 
 func emailTarget(input, s string) (Target, error) {

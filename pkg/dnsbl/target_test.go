@@ -272,3 +272,26 @@ func TestTargetTestPoint(t *testing.T) {
 		}
 	}
 }
+
+// A URL's user name and password are never said back: the target is printed,
+// logged by serve and sent as a Prometheus label. Its host is still checked.
+func TestParseTargetRedactsUser(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://bob:hunter2@www.example.com/x?q=1": "https://xxxxx:xxxxx@www.example.com/x?q=1",
+		"https://ghp_token@www.example.com/":        "https://xxxxx@www.example.com/",
+		"ftp://anonymous:me@192.0.2.7/pub":          "ftp://xxxxx:xxxxx@192.0.2.7/pub",
+		"https://www.example.com/":                  "https://www.example.com/",
+	} {
+		got, err := ParseTarget(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got.Input != want || (got.Host != "www.example.com" && got.Addr.String() != "192.0.2.7") {
+			t.Errorf("%s: input %q host %q, want input %q", in, got.Input, got.Host, want)
+		}
+	}
+	_, err := ParseTarget("gopher://bob:hunter2@www.example.com/")
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "bob") {
+		t.Errorf("a refused URL's error must not say its user or password: %v", err)
+	}
+}

@@ -465,3 +465,20 @@ func TestProbeCachedAfterSweep(t *testing.T) {
 		t.Errorf("the target probed before the /23 was asked again: %d queries", n)
 	}
 }
+
+// A URL target's user and password are not said back: not in the probe's
+// answers, nor on the status page's recent probes.
+func TestProbeRedactsURLUser(t *testing.T) {
+	w := newWorld(t, testConfig, 0)
+	w.srv.A("www.example.test", "192.0.2.30")
+	q := "target=https%3A%2F%2Fbob%3Ahunter2%40www.example.test%2F"
+	for _, path := range []string{"/probe?" + q + "&debug=1", "/probe?" + q + "&format=json", "/"} {
+		code, body := w.get(t, path)
+		if code != http.StatusOK || strings.Contains(body, "hunter2") || strings.Contains(body, "bob") {
+			t.Errorf("%s: HTTP %d, says the URL's user or password:\n%s", path, code, body)
+		}
+		if path == "/" && !strings.Contains(body, "https://xxxxx:xxxxx@www.example.test/") {
+			t.Errorf("the status page does not list the probe, redacted:\n%s", body)
+		}
+	}
+}

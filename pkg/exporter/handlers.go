@@ -72,6 +72,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	input = t.Input // a URL's user and password are not logged, listed or labelled
 	if !cur.cfg.Allows(t) {
 		s.probes.WithLabelValues(module, "refused").Inc()
 		s.log.Warn("probe refused: target outside allow", "target", input, "module", module, "remote", r.RemoteAddr)
