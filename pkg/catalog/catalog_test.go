@@ -473,14 +473,17 @@ func TestSelectAllAndDefault(t *testing.T) {
 	}
 }
 
-// link_codes: a mapping of the codes that count for a link host and for a name
-// server, or a plain list for both; checked against the list's codes.
+// link_codes: a mapping of the codes that count for a link host, for a name
+// server and for an earlier relay (the host's where it says none), or a plain
+// list for the three; checked against the list's codes.
 func TestLinkCodes(t *testing.T) {
 	const head = "- {id: x, name: X, zone: x.test, kind: ip, families: [ipv4], default: true, status: active, codes: {127.0.0.2: A, 127.0.0.4: B, 127.0.0.10: C}, "
-	ok := map[string][2][]string{
-		"link_codes: {host: [127.0.0.2, 127.0.0.4], name_server: [127.0.0.2]}": {{"127.0.0.2", "127.0.0.4"}, {"127.0.0.2"}},
-		"link_codes: [127.0.0.2]":                 {{"127.0.0.2"}, {"127.0.0.2"}},
-		"link_codes: {host: [], name_server: []}": {{}, {}},
+	ok := map[string][3][]string{
+		"link_codes: {host: [127.0.0.2, 127.0.0.4], name_server: [127.0.0.2]}": {{"127.0.0.2", "127.0.0.4"}, {"127.0.0.2"}, {"127.0.0.2", "127.0.0.4"}},
+		"link_codes: [127.0.0.2]":                                     {{"127.0.0.2"}, {"127.0.0.2"}, {"127.0.0.2"}},
+		"link_codes: {host: [], name_server: []}":                     {{}, {}, {}},
+		"link_codes: {host: [], name_server: [], relay: [127.0.0.2]}": {{}, {}, {"127.0.0.2"}},
+		"link_codes: {host: [127.0.0.2], relay: []}":                  {{"127.0.0.2"}, {}, {}},
 	}
 	for lc, want := range ok {
 		c, err := Parse([]byte(head+lc+"}\n"), "t")
@@ -489,17 +492,19 @@ func TestLinkCodes(t *testing.T) {
 			continue
 		}
 		l := c.ByID("x")
-		host, _ := l.RoleCodes(RoleLinkHost)
-		ns, _ := l.RoleCodes(RoleNameServer)
-		if !slices.Equal(host, want[0]) && len(host)+len(want[0]) > 0 || !slices.Equal(ns, want[1]) && len(ns)+len(want[1]) > 0 {
-			t.Errorf("%s: host %v, name server %v", lc, host, ns)
+		for i, r := range []Role{RoleLinkHost, RoleNameServer, RoleRelay} {
+			got, _ := l.RoleCodes(r)
+			if !slices.Equal(got, want[i]) && len(got)+len(want[i]) > 0 {
+				t.Errorf("%s: role %d has %v, want %v", lc, r, got, want[i])
+			}
 		}
 	}
 	for lc, msg := range map[string]string{
 		"link_codes: {host: [127.0.0.3]}":  "not one of the list's codes",
+		"link_codes: {relay: [127.0.0.3]}": "not one of the list's codes",
 		"link_codes: {hosts: [127.0.0.2]}": `unknown key "hosts"`,
 		"link_codes: {host: [x]}":          "must be an address",
-		"link_codes: 127.0.0.2":            "a mapping (host, name_server) or a list",
+		"link_codes: 127.0.0.2":            "a mapping (host, name_server, relay) or a list",
 		"link_codes: {host: [\"::1\"]}":    "must be an address",
 	} {
 		if _, err := Parse([]byte(head+lc+"}\n"), "t"); err == nil || !strings.Contains(err.Error(), msg) {
@@ -509,6 +514,9 @@ func TestLinkCodes(t *testing.T) {
 	dom := "- {id: d, name: D, zone: d.test, kind: domain, default: true, status: active, bitmask: true, codes: {127.0.0.4: DM, 127.0.0.8: PH}, link_codes: {host: [127.0.0.8], name_server: [127.0.0.8]}}\n"
 	if _, err := Parse([]byte(dom), "t"); err == nil || !strings.Contains(err.Error(), "name_server codes are for IP lists") {
 		t.Errorf("a domain list's name-server codes: %v", err)
+	}
+	if _, err := Parse([]byte(strings.Replace(dom, "name_server:", "relay:", 1)), "t"); err == nil || !strings.Contains(err.Error(), "relay codes are for IP lists") {
+		t.Errorf("a domain list's relay codes: %v", err)
 	}
 	c, err := Parse([]byte(strings.Replace(dom, ", name_server: [127.0.0.8]", "", 1)), "t")
 	if err != nil {

@@ -18,17 +18,22 @@ const (
 	RoleSender     Role = iota // a mail sender, or a subject with no other role: every code counts
 	RoleLinkHost               // a link's host, or its address
 	RoleNameServer             // the address of a linked domain's name server
+	RoleRelay                  // the address of an earlier relay in a message's Received headers
 )
 
-// LinkCodes are a list's codes that count for a link host and for a name
-// server (catalog key link_codes). In lists.yaml:
+// LinkCodes are a list's codes that count for a link host, for a name server
+// and for an earlier relay (catalog key link_codes). In lists.yaml:
 //
-//	link_codes: {host: [127.0.0.2, 127.0.0.4], name_server: [127.0.0.2]}
+//	link_codes: {host: [127.0.0.2, 127.0.0.4], name_server: [127.0.0.2], relay: [127.0.0.2]}
 //
-// A plain list of codes (link_codes: [127.0.0.2]) counts for both.
+// A plain list of codes (link_codes: [127.0.0.2]) counts for the three. An
+// earlier relay is judged by the host codes where relay is not given: a relay
+// is suspect for what a link's address is (a spam source, an infected host),
+// not for being in a dynamic range.
 type LinkCodes struct {
 	Host       []string `yaml:"host" json:"host"`
 	NameServer []string `yaml:"name_server" json:"name_server"`
+	Relay      []string `yaml:"relay,omitempty" json:"relay,omitempty"`
 }
 
 // UnmarshalYAML reads the mapping, or a plain sequence that gives both roles
@@ -43,11 +48,11 @@ func (lc *LinkCodes) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: link_codes is a mapping (host, name_server) or a list of codes", n.Line)
+		return fmt.Errorf("line %d: link_codes is a mapping (host, name_server, relay) or a list of codes", n.Line)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i].Value; k != "host" && k != "name_server" {
-			return fmt.Errorf("line %d: link_codes: unknown key %q (host or name_server)", n.Content[i].Line, k)
+		if k := n.Content[i].Value; k != "host" && k != "name_server" && k != "relay" {
+			return fmt.Errorf("line %d: link_codes: unknown key %q (host, name_server or relay)", n.Content[i].Line, k)
 		}
 	}
 	type plain LinkCodes
@@ -64,7 +69,10 @@ func (lc *LinkCodes) validate(l *List) error {
 	if l.Kind == KindDomain && len(lc.NameServer) > 0 {
 		return errors.New("link_codes: name_server codes are for IP lists (a name server is judged by its address)")
 	}
-	for _, c := range append(slices.Clone(lc.Host), lc.NameServer...) {
+	if l.Kind == KindDomain && lc.Relay != nil {
+		return errors.New("link_codes: relay codes are for IP lists (a relay is judged by its address)")
+	}
+	for _, c := range slices.Concat(lc.Host, lc.NameServer, lc.Relay) {
 		a, err := netip.ParseAddr(c)
 		if err != nil || !a.Is4() {
 			return fmt.Errorf("link_codes: %q must be an address the list answers", c)
@@ -86,6 +94,10 @@ func (lc *LinkCodes) codes(r Role) ([]string, bool) {
 		return lc.Host, true
 	case r == RoleNameServer:
 		return lc.NameServer, true
+	case r == RoleRelay && lc.Relay != nil:
+		return lc.Relay, true
+	case r == RoleRelay:
+		return lc.Host, true
 	}
 	return nil, false
 }

@@ -113,8 +113,7 @@ func (r *runner) judgeAnswer(ctx context.Context, j job, c Check, v Verdict, at 
 	l := j.l
 	awaitClosed(l.done)
 	awaitClosed(r.resolverDone)
-	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type,
-		Relay: j.t.res.Target.Relay}
+	in := judgement{Check: c, Verdict: v, Health: l.health, Resolver: r.resolver, Role: roleOf(j, l.List), SubjectType: j.s.Type}
 	if r.needsProof(l, j.s.Name, v, at) {
 		in.Verdict, in.Proven = r.prove(ctx, l, v, at), true
 	}
@@ -138,7 +137,6 @@ type judgement struct {
 	Resolver    ResolverHealth
 	Role        catalog.Role
 	SubjectType SubjectType
-	Relay       bool // the subject is an earlier relay's address (Target.Relay)
 }
 
 // judge turns an answer's verdict and the health behind it into the check: a
@@ -168,7 +166,7 @@ func judge(l *catalog.Selected, in judgement) Check {
 		c.ListingURL = u
 	}
 	if c.Status == Listed && !l.CountsAs(in.Role, c.Codes) {
-		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.Relay, in.SubjectType, l.List)
+		c.Status, c.NotCounted = Noted, notCounted(in.Role, in.SubjectType, l.List)
 	}
 	return c
 }
@@ -369,32 +367,37 @@ func onlyNS(via []string) bool {
 }
 
 // roleOf is what a subject is to the message its target was found in, as
-// the list judges it: a linked domain's name server's address, a link host's
-// address (on IP lists) or name (on the domain lists that say which codes
-// count for links); a sender otherwise.
+// the list judges it: a linked domain's name server's address, an earlier
+// relay's address, a link host's address (on IP lists) or name (on the domain
+// lists that say which codes count for links); a sender otherwise.
 func roleOf(j job, l *catalog.List) catalog.Role {
 	switch {
 	case j.s.Type == SubjectIP && l.Subjects() == catalog.KindIP && onlyNS(j.s.Via):
 		return catalog.RoleNameServer
+	case j.t.res.Target.Relay && l.Subjects() == catalog.KindIP:
+		return catalog.RoleRelay
 	case j.t.res.Target.Link && (l.Subjects() == catalog.KindIP || l.LinkCodes != nil):
 		return catalog.RoleLinkHost
 	}
 	return catalog.RoleSender
 }
 
-// notCounted says why a listing of a link host or a name server does not
-// count.
-func notCounted(r catalog.Role, relay bool, st SubjectType, l *catalog.List) string {
+// notCounted says why a listing of a link host, a name server or an earlier
+// relay does not count.
+func notCounted(r catalog.Role, st SubjectType, l *catalog.List) string {
 	what := "a link's host"
 	switch {
 	case r == catalog.RoleNameServer:
 		what = "a name server's address"
-	case relay:
+	case r == catalog.RoleRelay:
 		what = "an earlier relay's address"
 	case st == SubjectIP:
 		what = "a link host's address"
 	}
 	codes, _ := l.RoleCodes(r)
+	if len(codes) == 0 && r == catalog.RoleRelay {
+		return "receivers look up only the server that delivered the message on " + l.Name + ", not an earlier relay"
+	}
 	if len(codes) == 0 {
 		return "receivers do not judge " + what + " by " + l.Name + ", a list of mail senders, not of bad links"
 	}

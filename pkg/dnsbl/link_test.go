@@ -21,6 +21,8 @@ const linkCatalog = `
    codes: {127.0.1.2: spam domain}}
 - {id: uri, name: URI BL, zone: uri.test, kind: domain, default: true, status: active, ip_subjects: true,
    codes: {127.0.0.2: listed}}
+- {id: reports, name: Reports BL, zone: reports.test, kind: ip, families: [ipv4], default: true, status: active,
+   codes: {127.0.0.2: reported}, link_codes: {host: [], name_server: [], relay: [127.0.0.2]}}
 `
 
 func linkWorld(t *testing.T) (*dnsbltest.Server, *dnsbl.Checker) {
@@ -30,6 +32,7 @@ func linkWorld(t *testing.T) (*dnsbltest.Server, *dnsbl.Checker) {
 	srv.Zone("policy.test", "127.0.0.2")
 	srv.Zone("dbl.test", "127.0.1.2")
 	srv.Zone("uri.test", "127.0.0.2")
+	srv.Zone("reports.test", "127.0.0.2")
 	cat, err := catalog.Parse([]byte(linkCatalog), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -235,12 +238,15 @@ func TestRelayAddress(t *testing.T) {
 	srv.List("uri.test", "192.0.2.78", []string{"127.0.0.2"})
 	srv.List("zen.test", "192.0.2.78", []string{"127.0.0.10"}) // PBL
 	srv.List("zen.test", "192.0.2.79", []string{"127.0.0.2"})  // SBL
+	// a list receivers look up on every relay (SpamCop), never on a link's address
+	srv.List("reports.test", "192.0.2.79", []string{"127.0.0.2"})
+	srv.List("policy.test", "192.0.2.78", []string{"127.0.0.2"}) // a list receivers ask of the delivering server only
 	for _, tc := range []struct {
-		addr string
-		zen  dnsbl.Status
+		addr         string
+		zen, reports dnsbl.Status
 	}{
-		{"192.0.2.78", dnsbl.Noted},
-		{"192.0.2.79", dnsbl.Listed},
+		{"192.0.2.78", dnsbl.Noted, dnsbl.Clean},
+		{"192.0.2.79", dnsbl.Listed, dnsbl.Listed},
 	} {
 		tg, _ := dnsbl.ParseTarget(tc.addr)
 		tg.Link, tg.Relay = true, true
@@ -255,6 +261,20 @@ func TestRelayAddress(t *testing.T) {
 		if c.Status != tc.zen || (tc.zen == dnsbl.Noted) != strings.Contains(c.NotCounted, "an earlier relay's address") {
 			t.Errorf("%s on zen: %s %q, want %s said of a relay", tc.addr, c.Status, c.NotCounted, tc.zen)
 		}
+		if c := find(res, tc.addr, "reports"); c.Status != tc.reports {
+			t.Errorf("%s on a list of relays: %s %q, want %s", tc.addr, c.Status, c.NotCounted, tc.reports)
+		}
+		if c := find(res, tc.addr, "policy"); tc.addr == "192.0.2.78" &&
+			(c.Status != dnsbl.Noted || !strings.Contains(c.NotCounted, "only the server that delivered the message")) {
+			t.Errorf("a relay on a list of senders: %s %q, want noted", c.Status, c.NotCounted)
+		}
+	}
+	// the same listing of a link's address is noted: that list is not about links
+	tg, _ := dnsbl.ParseTarget("192.0.2.79")
+	tg.Link = true
+	res, err := ck.Check(context.Background(), tg)
+	if c := find(res, "192.0.2.79", "reports"); err != nil || c.Status != dnsbl.Noted || !strings.Contains(c.NotCounted, "a link host's address") {
+		t.Errorf("a link's address on a list of relays: %s %q (%v), want noted", c.Status, c.NotCounted, err)
 	}
 	if n := srv.Queries("A", dnsbltest.QueryName("192.0.2.78", "uri.test")); n != 0 {
 		t.Errorf("a relay's address was sent to uri.test %d times", n)

@@ -102,7 +102,7 @@ func Generate(yamlData []byte) ([]byte, error) {
 			b.WriteString("IPSubjects: true, ")
 		}
 		if lc := l.LinkCodes; lc != nil {
-			fmt.Fprintf(&b, "LinkCodes: &LinkCodes{Host: %#v, NameServer: %#v}, ", lc.Host, lc.NameServer)
+			fmt.Fprintf(&b, "LinkCodes: &LinkCodes{Host: %#v, NameServer: %#v, Relay: %#v}, ", lc.Host, lc.NameServer, lc.Relay)
 		}
 		str("Removal", l.Removal)
 		str("OffReason", l.OffReason)
