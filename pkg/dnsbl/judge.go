@@ -245,6 +245,9 @@ func (r *runner) record(ts *targetState, c *Check) {
 		if isKind(c.Err, ErrTimeout) || isKind(c.Err, ErrNetwork) || isKind(c.Err, ErrRefused) {
 			r.unreachable.Add(1)
 		}
+		if isKind(c.Err, ErrTimeout) {
+			l.timeouts.Add(1)
+		}
 	}
 	if c.DuplicateOf != nil {
 		r.dups.Add(1)

@@ -2,6 +2,7 @@ package dnsbl
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 type listState struct {
 	*catalog.Selected
 	answered, failed atomic.Int64 // checks (record)
+	timeouts         atomic.Int64 // failed checks that timed out (record)
 	failures         tally        // failed checks by status
 	pos              int
 	zone             string // the real zone, key inserted: never printed
@@ -169,6 +171,10 @@ func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, pla
 	}()
 	for _, p := range planned {
 		j := job{t: ts, s: s, l: p.l, name: p.name, shown: p.shown}
+		if err := j.l.silent(); err != nil {
+			r.notSent(j, err)
+			continue
+		}
 		if j.l.limiter != nil && !j.l.limiter.Allow() {
 			r.startAll(ctx, ready) // what is ready does not wait for this list's rate
 			ready = ready[:0]
@@ -185,6 +191,44 @@ func (r *runner) send(ctx context.Context, ts *targetState, s *subjectState, pla
 }
 
 var flightPool = sync.Pool{New: func() any { return new([]flight) }}
+
+// silentAfter is how many of a list's queries must have timed out, none
+// answered, before the rest of the run stops asking it (listState.silent).
+const silentAfter = 8
+
+// errSilent is the error of a check not sent to a list that does not answer.
+var errSilent = &CheckError{Kind: ErrTimeout, Msg: fmt.Sprintf("no answer (timed out): not sent, since the list "+
+	"has answered none of this run's queries (its test points and %d or more others timed out)", silentAfter)}
+
+// silent is errSilent once the list is known not to answer in this run: its
+// test points got no answer (HealthNoAnswer), and at least silentAfter of its
+// queries timed out while none was answered. Each query sent after that
+// would only wait out its timeout and retries for the same error: a /24
+// through a resolver that had stopped answering took 78 s, most of it
+// waiting. The checks not sent are errors, never clean; nil otherwise.
+func (l *listState) silent() error {
+	if l.timeouts.Load() < silentAfter || l.answered.Load() > 0 {
+		return nil
+	}
+	select {
+	case <-l.done:
+	default:
+		return nil // its test points are not in yet
+	}
+	if l.health.State != HealthNoAnswer {
+		return nil
+	}
+	return errSilent
+}
+
+// notSent finishes a job whose query is not sent, with err as its error.
+func (r *runner) notSent(j job, err error) {
+	c := Check{Subject: j.s.Name, List: j.l.List, Zone: j.l.List.Zone, Query: j.shown, subject: j.s.pos, list: j.l.pos,
+		Status: Error, Err: err}
+	j.t.pending.Add(1)
+	j.s.pending.Add(1)
+	r.finish(j.t, j.s, c)
+}
 
 // startAll starts the flights' A queries, and the TXT queries of the eager ones
 // where a slot is free at once: those of lists asked through the resolver in

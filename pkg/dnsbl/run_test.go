@@ -962,3 +962,38 @@ func TestRunEndsWhilePlanning(t *testing.T) {
 		}
 	}
 }
+
+// A list that answers nothing, neither its test points nor the first of its
+// queries, is not asked the rest of a range: each query would only wait out
+// its timeout for the same error (a /24 through a dead resolver took 78 s).
+// What was not sent is an error, never clean; the lists that answer are
+// asked everything.
+func TestRunStopsAskingSilentList(t *testing.T) {
+	w := newWorld(t)
+	w.srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
+	lists, _, _ := w.cat.Select(catalog.Selection{Only: []string{"ipbl", "v4bl"}})
+	rs := newClient(t, resolver.Config{Servers: []string{w.srv.Addr}, Timeout: slowTry, Retries: 1, Concurrency: 16})
+	tg, _ := dnsbl.ParseTarget("192.0.2.0/25")
+	res := runOnce(context.Background(), config{Lists: lists, Resolver: rs, Retain: true}, []dnsbl.Target{tg}, dnsbl.Observer{})
+	notSent := 0
+	for i := range 128 {
+		addr := fmt.Sprintf("192.0.2.%d", i)
+		if c := find(res, addr, "ipbl"); c.Status != dnsbl.Clean {
+			t.Errorf("%s on the list that answers: %s %s", addr, c.Status, errText(c))
+		}
+		c := find(res, addr, "v4bl")
+		if c.Status != dnsbl.Error || !errors.Is(c.Err, dnsbl.ErrTimeout) {
+			t.Fatalf("%s on the silent list: %s %s, want an error", addr, c.Status, errText(c))
+		}
+		if strings.Contains(errText(c), "not sent") {
+			notSent++
+		}
+	}
+	t.Logf("%d of 128 not sent; %d queries in all", notSent, w.srv.TotalQueries())
+	if notSent == 0 {
+		t.Error("every address was asked of a list that had answered nothing")
+	}
+	if got := res.Outcome(true); got != dnsbl.OutcomeIncomplete {
+		t.Errorf("outcome %s by the rule that every list must answer, want incomplete", got)
+	}
+}
