@@ -3,7 +3,6 @@ package dnsbl
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -296,7 +295,7 @@ func (r *runner) subjectDone(ts *targetState, s *subjectState) {
 		ts.done.Add(1)
 	}
 	if s.failed.Load() > 0 && s.ok.Load() == 0 && s.canceled.Load() == 0 {
-		msg := fmt.Sprintf("%s: no list could be checked", s.Name)
+		msg := NoListChecked(s.Name)
 		ts.res.Problems = append(ts.res.Problems, msg)
 		r.result.Summary.Incomplete = append(r.result.Summary.Incomplete, msg)
 	}

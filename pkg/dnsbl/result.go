@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/blcheck/blcheck/pkg/catalog"
@@ -111,6 +112,16 @@ type TargetResult struct {
 // address, lists that need a key), or it had none. It is not clean: nothing
 // answered for it.
 func NotAsked(input string) string { return input + ": no list was asked about it" }
+
+// NoListChecked is the problem of a subject whose every list failed (error,
+// blocked, unreliable): nothing was learnt of it.
+func NoListChecked(subject string) string { return subject + noListChecked }
+
+const noListChecked = ": no list could be checked"
+
+// NoListCheckedSubject is the subject of a NoListChecked problem, and whether
+// p is one: a front end may sum up a range's many.
+func NoListCheckedSubject(p string) (string, bool) { return strings.CutSuffix(p, noListChecked) }
 
 // OnlyNotAsked reports whether the target's one problem is that no list was
 // asked about it (NotAsked): a front end that says so in its verdict need not

@@ -213,11 +213,8 @@ func (t *text) target(tr *dnsbl.TargetResult) {
 	}
 	t.locations(t.v.Locations[tr.Index])
 	t.subjects(tr, tc.per)
-	for _, p := range tr.Problems {
-		if tr.OnlyNotAsked() {
-			break // the headline said it
-		}
-		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
+	if !tr.OnlyNotAsked() { // else the headline said it
+		t.problems(tr)
 	}
 	if !t.quiet {
 		for _, n := range tr.Notes {
@@ -334,6 +331,7 @@ func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 	})
 	const maxClean = 8 // a long run of clean subjects (an SPF range, a CIDR) is summed up
 	cleanShown, cleanHidden, cutHidden := 0, 0, 0
+	same := sameFailures{}
 	for _, s := range subjects {
 		sc := per[s.Name]
 		if sc == nil && tr.Interrupted {
@@ -343,6 +341,9 @@ func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 			sc = &subjectCounts{byStatus: map[dnsbl.Status]int{}}
 		}
 		if t.quiet && sc.byStatus[dnsbl.Listed] == 0 && sc.byStatus[dnsbl.Error] == 0 && !t.namesBlocked(sc) && !sc.unreliableListing() {
+			continue
+		}
+		if t.rank(sc) == 1 && s.Skip == nil && same.hide(sc) {
 			continue
 		}
 		if t.rank(sc) == 2 && s.Skip == nil {
@@ -364,6 +365,85 @@ func (t *text) subjects(tr *dnsbl.TargetResult, per map[string]*subjectCounts) {
 	case cleanHidden > 0:
 		t.p("  %s\n", t.dim.Sprintf("... and %d more subjects without listings or errors (-o json shows each)", cleanHidden))
 	}
+	for _, f := range same.order {
+		if n := same.hidden[f]; n > 0 {
+			t.p("  %s\n", t.yellow.Sprintf("... and %d more subjects without listings, with the same failures as %s above (-o json shows each)",
+				n, same.first[f]))
+		}
+	}
+}
+
+// problems writes a target's problems; a range's many subjects that no list
+// could be checked for are said in one line, in the range's order.
+func (t *text) problems(tr *dnsbl.TargetResult) {
+	var none []string
+	for _, p := range tr.Problems {
+		if s, ok := dnsbl.NoListCheckedSubject(p); ok {
+			none = append(none, s)
+			continue
+		}
+		t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(p, 300))
+	}
+	if len(none) <= maxSameFailures {
+		for _, s := range none {
+			t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(dnsbl.NoListChecked(s), 300))
+		}
+		return
+	}
+	pos := make(map[string]int, len(tr.Subjects))
+	for i, s := range tr.Subjects {
+		pos[s.Name] = i
+	}
+	sort.SliceStable(none, func(i, j int) bool { return pos[none[i]] < pos[none[j]] })
+	t.p("  %s %s\n", t.yellow.Sprint("problem:"), Sanitize(fmt.Sprintf("no list could be checked for %d subjects: %s and %d more",
+		len(none), strings.Join(none[:maxSameFailures], ", "), len(none)-maxSameFailures), 300))
+}
+
+// sameFailures sums up the subjects of a target that failed exactly as one
+// already shown (the same lists, each with the same status and error), past
+// the first few: a range asked of a list that is down, or through a resolver
+// that does not answer, was two lines an address. A subject with a listing,
+// or with failures of its own, is always shown.
+type sameFailures struct {
+	shown  map[string]int    // subjects shown, by failure pattern
+	hidden map[string]int    // subjects summed up, by failure pattern
+	first  map[string]string // the first subject shown with each pattern
+	order  []string          // the patterns, in the order first shown
+}
+
+const maxSameFailures = 3
+
+// hide reports whether a subject with failures and no listing is summed up,
+// counting it.
+func (sf *sameFailures) hide(sc *subjectCounts) bool {
+	if sc.byStatus[dnsbl.Listed] > 0 {
+		return false
+	}
+	var b strings.Builder
+	for _, c := range sc.checks {
+		switch c.Status {
+		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
+			fmt.Fprintf(&b, "%s\x00%s\x00%s\n", c.List.ID, c.Status, errText(c.Err))
+		}
+	}
+	for _, st := range []dnsbl.Status{dnsbl.Clean, dnsbl.Noted, dnsbl.Allowlisted, dnsbl.Skipped} {
+		fmt.Fprintf(&b, "%s=%d ", st, sc.byStatus[st])
+	}
+	fmt.Fprintf(&b, "cut=%d", sc.cut)
+	key := b.String()
+	if sf.shown == nil {
+		sf.shown, sf.hidden, sf.first = map[string]int{}, map[string]int{}, map[string]string{}
+	}
+	if sf.shown[key] < maxSameFailures {
+		if sf.shown[key] == 0 && len(sc.checks) > 0 {
+			sf.first[key] = sc.checks[0].Subject
+			sf.order = append(sf.order, key)
+		}
+		sf.shown[key]++
+		return false
+	}
+	sf.hidden[key]++
+	return true
 }
 
 // progress says how far an interrupted target got.

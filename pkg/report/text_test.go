@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -329,6 +330,62 @@ func TestProblemSubjectNotSummedUp(t *testing.T) {
 		"... and 7 more subjects without listings or errors, 1 of them not fully answered before the run stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+}
+
+// TestSameFailuresSummedUp: in a range asked of a list that is down, the
+// subjects that failed exactly alike are shown three times, then summed up
+// with the count; a subject that failed otherwise, or is listed, is shown;
+// and "no list could be checked" is one line for the range, in its order.
+func TestSameFailuresSummedUp(t *testing.T) {
+	cat := catalog.Default()
+	zen, spamcop := cat.ByID("spamhaus-zen"), cat.ByID("spamcop")
+	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.0/28", Kind: dnsbl.KindCIDR, Form: "cidr",
+		Prefix: netip.MustParsePrefix("192.0.2.0/28")}, Started: true, SubjectsTotal: 16}
+	res := &dnsbl.Result{Targets: []*dnsbl.TargetResult{tr},
+		Lists: []dnsbl.ListHealth{{List: zen, Zone: zen.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}},
+			{List: spamcop, Zone: spamcop.Zone, Health: dnsbl.Health{State: dnsbl.HealthNoAnswer}}}}
+	timeout := &dnsbl.CheckError{Kind: dnsbl.ErrTimeout, Msg: "no answer (timed out) after 2 tries from 127.0.0.1:53"}
+	for i := range 16 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
+		tr.Subjects = append(tr.Subjects, dnsbl.Subject{Name: a.String(), Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: a})
+		zc := dnsbl.Check{Subject: a.String(), List: zen, Zone: zen.Zone, Status: dnsbl.Clean}
+		switch i {
+		case 9:
+			zc.Status, zc.Codes = dnsbl.Listed, []netip.Addr{netip.MustParseAddr("127.0.0.2")}
+		case 10:
+			zc.Status, zc.Err = dnsbl.Error, &dnsbl.CheckError{Kind: dnsbl.ErrServFail, Msg: "SERVFAIL"}
+		case 11, 12, 13, 14, 15:
+			zc.Status, zc.Err = dnsbl.Error, timeout
+		}
+		if zc.Status == dnsbl.Error {
+			tr.Problems = append(tr.Problems, dnsbl.NoListChecked(a.String()))
+		}
+		tr.Checks = append(tr.Checks, zc, dnsbl.Check{Subject: a.String(), List: spamcop, Zone: spamcop.Zone, Status: dnsbl.Error, Err: timeout})
+	}
+	slices.Reverse(tr.Problems) // as they come: not in order
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"  192.0.2.9 (input): listed on 1 of 2, 1 error\n",
+		"  192.0.2.10 (input): 2 errors\n",
+		"  192.0.2.2 (input): clean on 1, 1 error\n",
+		"  ... and 6 more subjects without listings, with the same failures as 192.0.2.0 above (-o json shows each)\n",
+		"  192.0.2.13 (input): 2 errors\n",
+		"  ... and 2 more subjects without listings, with the same failures as 192.0.2.11 above (-o json shows each)\n",
+		"  problem: no list could be checked for 6 subjects: 192.0.2.10, 192.0.2.11, 192.0.2.12 and 3 more\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	for _, hidden := range []string{"192.0.2.3 (input)", "192.0.2.14 (input)", "problem: 192.0.2."} {
+		if strings.Contains(out, hidden) {
+			t.Errorf("%q is said, not summed up:\n%s", hidden, out)
 		}
 	}
 }
