@@ -399,8 +399,8 @@ func (t *text) problems(tr *dnsbl.TargetResult) {
 		len(none), strings.Join(none[:maxSameFailures], ", "), len(none)-maxSameFailures), 300))
 }
 
-// sameFailures sums up the subjects of a target that failed exactly as one
-// already shown (the same lists, each with the same status and error), past
+// sameFailures sums up the subjects of a target that failed as one already
+// shown (the same lists, each with the same status and kind of error), past
 // the first few: a range asked of a list that is down, or through a resolver
 // that does not answer, was two lines an address. A subject with a listing,
 // or with failures of its own, is always shown.
@@ -423,7 +423,12 @@ func (sf *sameFailures) hide(sc *subjectCounts) bool {
 	for _, c := range sc.checks {
 		switch c.Status {
 		case dnsbl.Error, dnsbl.Blocked, dnsbl.Unreliable:
-			fmt.Fprintf(&b, "%s\x00%s\x00%s\n", c.List.ID, c.Status, errText(c.Err))
+			why := errText(c.Err)
+			var ce *dnsbl.CheckError
+			if errors.As(c.Err, &ce) && ce.Kind != nil {
+				why = ce.Kind.Error() // a timeout is one, whatever its tries or server
+			}
+			fmt.Fprintf(&b, "%s\x00%s\x00%s\n", c.List.ID, c.Status, why)
 		}
 	}
 	for _, st := range []dnsbl.Status{dnsbl.Clean, dnsbl.Noted, dnsbl.Allowlisted, dnsbl.Skipped} {
