@@ -26,8 +26,9 @@ type member struct {
 }
 
 // archiveMembers are what every archive holds, under one top directory named
-// like the archive: the binaries, the three documents, man/*.1 and completions/.
-func (r *release) archiveMembers(top string, bins []string, docs string) ([]member, error) {
+// like the archive: the binaries, the three documents, THIRD_PARTY_LICENSES (the
+// file notices, the licenses of the code the binaries link), man/*.1 and completions/.
+func (r *release) archiveMembers(top string, bins []string, notices, docs string) ([]member, error) {
 	var ms []member
 	add := func(name, src string, mode fs.FileMode) error {
 		b, err := os.ReadFile(src)
@@ -46,6 +47,9 @@ func (r *release) archiveMembers(top string, bins []string, docs string) ([]memb
 		if err := add(doc, filepath.Join(r.src, doc), 0o644); err != nil {
 			return nil, err
 		}
+	}
+	if err := add(thirdPartyName, notices, 0o644); err != nil {
+		return nil, err
 	}
 	for _, sub := range []string{"man", "completions"} {
 		entries, err := os.ReadDir(filepath.Join(docs, sub))
@@ -66,9 +70,9 @@ func (r *release) archiveName(p platform) string {
 	return fmt.Sprintf("blcheck_%s_%s", r.version, p)
 }
 
-func (r *release) archive(p platform, bins []string, docs string) error {
+func (r *release) archive(p platform, bins []string, notices, docs string) error {
 	top := r.archiveName(p)
-	ms, err := r.archiveMembers(top, bins, docs)
+	ms, err := r.archiveMembers(top, bins, notices, docs)
 	if err != nil {
 		return err
 	}

@@ -196,6 +196,7 @@ func checkArchive(t *testing.T, path string) {
 		top + "blcheck": 0o755, top + "blcheck-serve": 0o755, top + "README.md": 0o644, top + "CHANGELOG.md": 0o644, top + "LICENSE": 0o644,
 		top + "man/blcheck.1": 0o644, top + "man/blcheck-serve.1": 0o644,
 		top + "completions/blcheck.bash": 0o644, top + "completions/_blcheck": 0o644, top + "completions/blcheck.fish": 0o644,
+		top + thirdPartyName: 0o644,
 	}
 	var names []string
 	for _, e := range readTar(t, bytes.NewReader(gunzip(t, b))) {
@@ -213,6 +214,9 @@ func checkArchive(t *testing.T, path string) {
 		}
 		if h.Name == top+"blcheck-serve" {
 			checkServeVersion(t, e.data)
+		}
+		if h.Name == top+thirdPartyName {
+			checkThirdParty(t, e.data)
 		}
 		if h.Name == top+"man/blcheck.1" && !bytes.Contains(e.data, []byte(`"Dec 2026" "blcheck `+testVersion+`"`)) {
 			t.Errorf("the man page is not dated by the commit or lacks the version:\n%.300s", e.data)

@@ -189,7 +189,8 @@ func earlierRelease(dir string, entries []os.DirEntry) string {
 }
 
 // build writes every artefact into r.out: the docs once, then per platform the
-// binary, its archive and (linux) its packages, then the SBOM and checksums.
+// binaries, the licenses of what they link, their archive and (linux) their
+// packages, then the SBOM and checksums.
 func (r *release) build() error {
 	if err := os.RemoveAll(r.out); err != nil {
 		return err
@@ -213,11 +214,15 @@ func (r *release) build() error {
 			return err
 		}
 		all = append(all, bins...)
-		if err := r.archive(p, bins, docs); err != nil {
+		notices, err := r.writeThirdParty(bins)
+		if err != nil {
+			return err
+		}
+		if err := r.archive(p, bins, notices, docs); err != nil {
 			return err
 		}
 		if r.packages && p.os == "linux" {
-			if err := r.linuxPackages(work, p, bins, docs); err != nil {
+			if err := r.linuxPackages(work, p, bins, notices, docs); err != nil {
 				return err
 			}
 		}

@@ -61,22 +61,17 @@ type pkgFile struct {
 }
 
 // packageFiles lays out the files a package installs (man pages gzipped, the
-// unit run from /usr/bin), writing what it changes into dir.
-func (r *release) packageFiles(dir string, bins []string, docs string) ([]pkgFile, error) {
+// unit run from /usr/bin), writing what it changes into dir: what both install,
+// then what is laid out differently for each (debFiles, rpmFiles).
+func (r *release) packageFiles(dir string, bins []string, notices, docs string) ([]pkgFile, error) {
 	var pf []pkgFile
 	for _, bin := range bins { // blcheck, and blcheck-serve beside it, where blcheck serve looks
 		pf = append(pf, pkgFile{src: bin, dst: "/usr/bin/" + filepath.Base(bin), mode: 0o755})
 	}
 	pf = append(pf, []pkgFile{
 		{src: filepath.Join(docs, "completions", "blcheck.bash"), dst: "/usr/share/bash-completion/completions/blcheck", mode: 0o644},
-		{src: filepath.Join(docs, "completions", "_blcheck"), dst: "/usr/share/zsh/vendor-completions/_blcheck", mode: 0o644, only: "deb"},
-		{src: filepath.Join(docs, "completions", "_blcheck"), dst: "/usr/share/zsh/site-functions/_blcheck", mode: 0o644, only: "rpm"},
 		{src: filepath.Join(docs, "completions", "blcheck.fish"), dst: "/usr/share/fish/vendor_completions.d/blcheck.fish", mode: 0o644},
 		{src: filepath.Join(r.src, "contrib", "blcheck.yml"), dst: "/etc/blcheck/blcheck.yml", mode: 0o644, typ: files.TypeConfigNoReplace},
-		{src: filepath.Join(r.src, "README.md"), dst: "/usr/share/doc/blcheck/README.md", mode: 0o644},
-		{src: filepath.Join(r.src, "CHANGELOG.md"), dst: "/usr/share/doc/blcheck/CHANGELOG.md", mode: 0o644},
-		{src: filepath.Join(r.src, "LICENSE"), dst: "/usr/share/doc/blcheck/copyright", mode: 0o644, only: "deb"},
-		{src: filepath.Join(r.src, "LICENSE"), dst: "/usr/share/licenses/blcheck/LICENSE", mode: 0o644, typ: files.TypeRPMLicense, only: "rpm"},
 	}...)
 	unit, err := packagedUnit(filepath.Join(r.src, "contrib", "blcheck.service"))
 	if err != nil {
@@ -90,14 +85,36 @@ func (r *release) packageFiles(dir string, bins []string, docs string) ([]pkgFil
 	if err != nil || len(pages) == 0 {
 		return nil, fmt.Errorf("no man pages in %s (%v)", docs, err)
 	}
+	var gzPages []string
 	for _, page := range pages {
 		gz := filepath.Join(dir, filepath.Base(page)+".gz")
 		if err := gzipFile(page, gz); err != nil {
 			return nil, err
 		}
-		pf = append(pf, pkgFile{src: gz, dst: "/usr/share/man/man1/" + filepath.Base(gz), mode: 0o644})
+		gzPages = append(gzPages, gz)
 	}
-	return pf, nil
+	deb, err := r.debFiles(dir, notices, docs, gzPages)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(pf, deb...), r.rpmFiles(notices, docs, gzPages)...), nil
+}
+
+// rpmFiles are the files only the rpm installs: the documents and man pages
+// marked %doc (rpm -qd lists them, --excludedocs leaves them out), the licenses
+// %license in /usr/share/licenses, and zsh's completion where Fedora's zsh looks.
+func (r *release) rpmFiles(notices, docs string, gzPages []string) []pkgFile {
+	pf := []pkgFile{
+		{src: filepath.Join(docs, "completions", "_blcheck"), dst: "/usr/share/zsh/site-functions/_blcheck", mode: 0o644, only: "rpm"},
+		{src: filepath.Join(r.src, "README.md"), dst: "/usr/share/doc/blcheck/README.md", mode: 0o644, typ: files.TypeRPMDoc, only: "rpm"},
+		{src: filepath.Join(r.src, "CHANGELOG.md"), dst: "/usr/share/doc/blcheck/CHANGELOG.md", mode: 0o644, typ: files.TypeRPMDoc, only: "rpm"},
+		{src: filepath.Join(r.src, "LICENSE"), dst: "/usr/share/licenses/blcheck/LICENSE", mode: 0o644, typ: files.TypeRPMLicense, only: "rpm"},
+		{src: notices, dst: "/usr/share/licenses/blcheck/" + thirdPartyName, mode: 0o644, typ: files.TypeRPMLicense, only: "rpm"},
+	}
+	for _, gz := range gzPages {
+		pf = append(pf, pkgFile{src: gz, dst: "/usr/share/man/man1/" + filepath.Base(gz), mode: 0o644, typ: files.TypeRPMDoc, only: "rpm"})
+	}
+	return pf
 }
 
 // packagedUnit is contrib's unit as the package installs it: the binary in
@@ -139,12 +156,12 @@ func gzipFile(src, dst string) error {
 }
 
 // linuxPackages writes the .deb and .rpm for p.
-func (r *release) linuxPackages(work string, p platform, bins []string, docs string) error {
+func (r *release) linuxPackages(work string, p platform, bins []string, notices, docs string) error {
 	dir := filepath.Join(work, "pkg-"+p.String())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	pf, err := r.packageFiles(dir, bins, docs)
+	pf, err := r.packageFiles(dir, bins, notices, docs)
 	if err != nil {
 		return err
 	}
@@ -162,7 +179,7 @@ func (r *release) nfpmInfo(p platform, pf []pkgFile) *nfpm.Info {
 		Name: "blcheck", Arch: p.arch, Platform: "linux",
 		Version: version, VersionSchema: "none", Prerelease: pre, VersionMetadata: meta, Release: "1",
 		Section: "net", Priority: "optional",
-		Maintainer:  "The blcheck authors <https://github.com/blcheck/blcheck/issues>",
+		Maintainer:  maintainer,
 		Vendor:      "The blcheck authors",
 		Homepage:    "https://github.com/blcheck/blcheck",
 		License:     "Apache-2.0",
@@ -189,6 +206,9 @@ func (r *release) nfpmPackage(format string, p platform, pf []pkgFile) error {
 		return err
 	}
 	info := r.nfpmInfo(p, pf)
+	if format == "rpm" { // the summary is a field of its own: the description is the rest
+		_, info.Description, _ = strings.Cut(description, "\n")
+	}
 	info.Target = filepath.Join(r.out, packager.ConventionalFileName(info))
 	if err := nfpm.PrepareForPackager(nfpm.WithDefaults(info), format); err != nil {
 		return err
