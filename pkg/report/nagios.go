@@ -133,6 +133,7 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 	if notChecked != "" {
 		text += "; not checked: " + notChecked
 	}
+	cause, n, down := ResolverDown(res) // nothing answered: the one cause worth the status line
 	switch {
 	case s.Listed >= critical && s.Listed > 0:
 		state = NagiosCritical
@@ -144,6 +145,9 @@ func nagios(v *View, warning, critical int) (int, string, []string) {
 			cut, notStarted, unansweredNote(res))
 	case res.Resolver.RewritesNXDOMAIN:
 		state, text = NagiosUnknown, "the resolver invents answers (rewrites NXDOMAIN): nothing could be checked"
+	case down:
+		state, text = NagiosUnknown, fmt.Sprintf("the resolver, or the path to it, is down: all %d lists asked failed the same way (%s), "+
+			"so nothing could be checked", n, Sanitize(cause, 200))
 	case len(v.AllIncomplete()) > 0:
 		state, text = NagiosUnknown, "incomplete: "+Sanitize(v.AllIncomplete()[0], 200)
 	case v.Verdict.Outcome == dnsbl.OutcomeIncomplete,

@@ -98,3 +98,24 @@ func TestNagiosNamesDuplicateListing(t *testing.T) {
 		t.Errorf("status line %q: want both listed targets named, not b.example", text)
 	}
 }
+
+// A resolver that answers nothing is the status line's one cause, not the
+// first subject of a range that no list could be checked for.
+func TestNagiosResolverDown(t *testing.T) {
+	cat := catalog.Default()
+	refused := "network error: connection refused after 2 tries from 127.0.0.1:1"
+	var lists []dnsbl.ListHealth
+	for _, id := range []string{"spamhaus-zen", "spamcop", "psbl"} {
+		lists = append(lists, dnsbl.ListHealth{List: cat.ByID(id), Health: dnsbl.Health{State: dnsbl.HealthNoAnswer, Cause: refused}})
+	}
+	res := &dnsbl.Result{Lists: lists, Targets: []*dnsbl.TargetResult{{Target: dnsbl.Target{Input: "198.51.100.0/30", Kind: dnsbl.KindCIDR}}}}
+	res.Summary.Counts = map[dnsbl.Status]int{dnsbl.Error: 12}
+	res.Summary.Incomplete = []string{dnsbl.NoListChecked("198.51.100.2"), dnsbl.NoListChecked("198.51.100.0")}
+	v := &View{Result: res}
+	v.Decide(true)
+	state, text, _ := nagios(v, 1, 2)
+	if state != NagiosUnknown || !strings.Contains(text, "the resolver, or the path to it, is down: all 3 lists asked failed the same way ("+refused+")") ||
+		strings.Contains(text, "198.51.100.2") {
+		t.Errorf("state %d, text %q: want UNKNOWN, the resolver named", state, text)
+	}
+}
