@@ -16,6 +16,7 @@ type listState struct {
 	*catalog.Selected
 	answered, failed atomic.Int64 // checks (record)
 	timeouts         atomic.Int64 // failed checks that timed out (record)
+	scoutAt          atomic.Int64 // when silent last let a query through (UnixNano)
 	failures         tally        // failed checks by status
 	pos              int
 	zone             string // the real zone, key inserted: never printed
@@ -200,12 +201,17 @@ const silentAfter = 8
 var errSilent = &CheckError{Kind: ErrTimeout, Msg: fmt.Sprintf("no answer (timed out): not sent, since the list "+
 	"has answered none of this run's queries (its test points and %d or more others timed out)", silentAfter)}
 
+// scoutEvery is how often a silent list is sent one query all the same: a
+// list that answers again (an outage over, in a long sweep) is asked again.
+const scoutEvery = 5 * time.Second
+
 // silent is errSilent once the list is known not to answer in this run: its
 // test points got no answer (HealthNoAnswer), and at least silentAfter of its
 // queries timed out while none was answered. Each query sent after that
 // would only wait out its timeout and retries for the same error: a /24
 // through a resolver that had stopped answering took 78 s, most of it
-// waiting. The checks not sent are errors, never clean; nil otherwise.
+// waiting. One query in scoutEvery is let through, and the first answer ends
+// the silence. The checks not sent are errors, never clean; nil otherwise.
 func (l *listState) silent() error {
 	if l.timeouts.Load() < silentAfter || l.answered.Load() > 0 {
 		return nil
@@ -217,6 +223,10 @@ func (l *listState) silent() error {
 	}
 	if l.health.State != HealthNoAnswer {
 		return nil
+	}
+	now, last := time.Now().UnixNano(), l.scoutAt.Load()
+	if now-last >= int64(scoutEvery) && l.scoutAt.CompareAndSwap(last, now) {
+		return nil // this one goes: a scout
 	}
 	return errSilent
 }

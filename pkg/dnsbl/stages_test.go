@@ -324,3 +324,44 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// A list is silent (its queries not sent) only once its test points got no
+// answer and silentAfter of its queries timed out with none answered; even
+// then one query in scoutEvery goes, and one answer ends the silence.
+func TestListSilent(t *testing.T) {
+	l := &listState{done: make(chan struct{}), health: Health{State: HealthNoAnswer}}
+	l.timeouts.Store(silentAfter)
+	if err := l.silent(); err != nil {
+		t.Fatalf("silent before its test points are in: %v", err)
+	}
+	close(l.done)
+	if err := l.silent(); err != nil {
+		t.Fatalf("the first query after the silence begins is not a scout: %v", err)
+	}
+	if err := l.silent(); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("not silent: %v", err)
+	}
+	l.scoutAt.Add(-int64(scoutEvery)) // as if scoutEvery had passed
+	if err := l.silent(); err != nil {
+		t.Errorf("no scout after scoutEvery: %v", err)
+	}
+	if err := l.silent(); err == nil {
+		t.Error("two scouts in a row")
+	}
+	l.answered.Store(1)
+	if err := l.silent(); err != nil {
+		t.Errorf("silent after an answer: %v", err)
+	}
+	l.answered.Store(0)
+	for _, h := range []HealthState{HealthOK, HealthBlocked, HealthUnchecked, HealthInterrupted} {
+		l.health.State = h
+		if err := l.silent(); err != nil {
+			t.Errorf("silent with health %s: %v", h, err)
+		}
+	}
+	l.health.State = HealthNoAnswer
+	l.timeouts.Store(silentAfter - 1)
+	if err := l.silent(); err != nil {
+		t.Errorf("silent after %d timeouts: %v", silentAfter-1, err)
+	}
+}
