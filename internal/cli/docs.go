@@ -28,6 +28,9 @@ func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 		RunE: func(_ *cobra.Command, _ []string) error {
 			r := root()
 			r.DisableAutoGenTag = true
+			// what --help lists, cobra adds when it runs: the pages list them too
+			r.InitDefaultCompletionCmd()
+			r.InitDefaultVersionFlag()
 			manSections(r)
 			man, comp := filepath.Join(dir, "man"), filepath.Join(dir, "completions")
 			for _, d := range []string{man, comp} {
@@ -49,6 +52,7 @@ func newDocsCmd(s *streams, root func() *cobra.Command) *cobra.Command {
 				"blcheck.bash": func(p string) error { return r.GenBashCompletionFileV2(p, true) },
 				"_blcheck":     r.GenZshCompletionFile,
 				"blcheck.fish": func(p string) error { return r.GenFishCompletionFile(p, true) },
+				"blcheck.ps1":  r.GenPowerShellCompletionFileWithDesc,
 			} {
 				if err := gen(filepath.Join(comp, name)); err != nil {
 					return err
@@ -69,21 +73,40 @@ var heading = regexp.MustCompile(`^[A-Z][A-Z -]+( \([^)]*\))?$`)
 // page (cobra puts the whole help under DESCRIPTION, as Markdown), its lines
 // kept as they are laid out.
 func manSections(c *cobra.Command) {
-	var b strings.Builder
-	in := false
-	for _, line := range strings.Split(c.Long, "\n") {
-		switch {
-		case heading.MatchString(line):
-			b.WriteString("# " + line + "\n")
-			in = true
-		case in && line != "":
-			b.WriteString("    " + line + "\n")
-		default:
-			b.WriteString(line + "\n")
-		}
-	}
-	c.Long = strings.TrimSuffix(b.String(), "\n")
+	c.Long = manMarkdown(c.Long)
 	for _, sub := range c.Commands() {
 		manSections(sub)
 	}
+}
+
+// manMarkdown is a command's help text as the Markdown cobra renders into its
+// man page: each heading a section whose lines are kept as they are laid out,
+// and elsewhere each block of indented lines (a table of endpoints, a list)
+// kept too, where Markdown would run it into the paragraph (from 1 to 3
+// spaces, Markdown keeps no layout; 4 or a tab already make a code block).
+func manMarkdown(long string) string {
+	var b strings.Builder
+	section, block := false, false
+	prev := ""
+	for _, line := range strings.Split(long, "\n") {
+		indented := strings.HasPrefix(line, " ") && strings.TrimSpace(line) != ""
+		switch {
+		case heading.MatchString(line):
+			b.WriteString("# " + line + "\n")
+			section = true
+		case section && line != "", block && line != "":
+			b.WriteString("    " + line + "\n")
+		case indented && !strings.HasPrefix(line, "    "):
+			if prev != "" {
+				b.WriteString("\n") // a code block starts after a blank line
+			}
+			b.WriteString("    " + line + "\n")
+			block = true
+		default:
+			b.WriteString(line + "\n")
+			block = false
+		}
+		prev = line
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -196,10 +196,11 @@ func checkArchive(t *testing.T, path string) {
 		top + "blcheck": 0o755, top + "blcheck-serve": 0o755, top + "README.md": 0o644, top + "CHANGELOG.md": 0o644, top + "LICENSE": 0o644,
 		top + "man/blcheck.1": 0o644, top + "man/blcheck-serve.1": 0o644,
 		top + "completions/blcheck.bash": 0o644, top + "completions/_blcheck": 0o644, top + "completions/blcheck.fish": 0o644,
-		top + thirdPartyName: 0o644,
+		top + thirdPartyName: 0o644, top + "completions/blcheck.ps1": 0o644, top + "man/blcheck-completion.1": 0o644,
 	}
 	var names []string
-	for _, e := range readTar(t, bytes.NewReader(gunzip(t, b))) {
+	es := readTar(t, bytes.NewReader(gunzip(t, b)))
+	for _, e := range es {
 		h := e.hdr
 		names = append(names, h.Name)
 		if h.Uid != 0 || h.Gid != 0 || !h.ModTime.Equal(testTime) {
@@ -228,6 +229,9 @@ func checkArchive(t *testing.T, path string) {
 	if !slices.IsSorted(names) {
 		t.Errorf("members not in order: %v", names)
 	}
+	dir := t.TempDir()
+	extract(t, es, dir)
+	checkManPages(t, filepath.Join(dir, strings.TrimSuffix(top, "/")))
 }
 
 // make's VERSION is git describe without its v, 0.0.0-g<hash> before any tag,

@@ -2,7 +2,7 @@
 
 // Command dist builds blcheck's release into a directory (make dist): for each
 // platform an archive (tar.gz, zip on windows) holding the binary, README.md,
-// CHANGELOG.md, LICENSE, the man pages and the bash, zsh and fish completions;
+// CHANGELOG.md, LICENSE, the man pages and the bash, zsh, fish and PowerShell completions;
 // .deb and .rpm packages for linux; an SPDX SBOM; and checksums.txt (SHA-256).
 //
 // Every output is a function of the commit alone: binaries are built with

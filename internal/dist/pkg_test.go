@@ -146,7 +146,7 @@ func needTool(t *testing.T, tool string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s is missing (.ci/run installs it)", tool)
 	}
-	t.Skipf("%s is not installed (apt-get install rpm rpm2cpio cpio dpkg lintian systemd)", tool)
+	t.Skipf("%s is not installed (apt-get install rpm rpm2cpio cpio dpkg lintian systemd man-db)", tool)
 }
 
 func checkRPM(t *testing.T, path string) {
