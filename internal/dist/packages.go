@@ -165,8 +165,12 @@ func (r *release) linuxPackages(work string, p platform, bins []string, notices,
 	if err != nil {
 		return err
 	}
+	scripts, err := writeScripts(dir)
+	if err != nil {
+		return err
+	}
 	for _, format := range []string{"deb", "rpm"} {
-		if err := r.nfpmPackage(format, p, pf); err != nil {
+		if err := r.nfpmPackage(format, p, pf, scripts[format]); err != nil {
 			return fmt.Errorf("%s for %s: %w", format, p, err)
 		}
 	}
@@ -200,12 +204,13 @@ func (r *release) nfpmInfo(p platform, pf []pkgFile) *nfpm.Info {
 	return info
 }
 
-func (r *release) nfpmPackage(format string, p platform, pf []pkgFile) error {
+func (r *release) nfpmPackage(format string, p platform, pf []pkgFile, scripts nfpm.Scripts) error {
 	packager, err := nfpm.Get(format)
 	if err != nil {
 		return err
 	}
 	info := r.nfpmInfo(p, pf)
+	info.Scripts = scripts
 	if format == "rpm" { // the summary is a field of its own: the description is the rest
 		_, info.Description, _ = strings.Cut(description, "\n")
 	}

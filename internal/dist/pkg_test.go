@@ -106,6 +106,7 @@ func checkDeb(t *testing.T, path string) {
 	}
 	checkVersionOf(t, filepath.Join(dir, "usr", "bin", "blcheck"))
 	checkUnit(t, dir)
+	checkDebScripts(t, path)
 	checkLintian(t, path)
 }
 
@@ -212,6 +213,7 @@ func checkRPM(t *testing.T, path string) {
 		t.Fatalf("rpm2cpio | cpio: %v\n%s", err, out)
 	}
 	checkVersionOf(t, filepath.Join(dir, "usr", "bin", "blcheck"))
+	checkRPMScripts(t, path)
 }
 
 func checkSBOM(t *testing.T, path string) {
