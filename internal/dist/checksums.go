@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,8 +66,9 @@ func fileNames(dir string) ([]string, error) {
 }
 
 // compareDirs checks that two builds hold the same files with the same bytes,
-// and names every one that differs.
-func compareDirs(want, got string) error {
+// and names every one that differs; and, when their SBOMs say two Go releases
+// built them, that too, with the one go.mod names (goMod).
+func compareDirs(want, got, goMod string) error {
 	wantNames, err := fileNames(want)
 	if err != nil {
 		return err
@@ -87,8 +89,49 @@ func compareDirs(want, got string) error {
 		}
 	}
 	if len(diffs) > 0 {
+		if a, b := builtWith(want), builtWith(got); a != b {
+			diffs = append(diffs, fmt.Sprintf("%s was built with %s, %s with %s: a release is built with the Go of go.mod, "+
+				"go %s (GOTOOLCHAIN=go%[5]s make verify-dist)", want, a, got, b, goMod))
+		}
 		return errors.New("the rebuild differs:\n  " + strings.Join(diffs, "\n  "))
 	}
 	fmt.Fprintf(os.Stderr, "dist: %d files in %s are byte-identical to %s\n", len(gotNames), got, want)
 	return nil
+}
+
+// builtWith is the Go release that built the release in dir, as its SBOM
+// says (the stdlib package's version), or "unknown".
+func builtWith(dir string) string {
+	sboms, _ := filepath.Glob(filepath.Join(dir, "*.spdx.json"))
+	for _, path := range sboms {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var doc spdxDoc
+		if json.Unmarshal(b, &doc) != nil {
+			continue
+		}
+		for _, p := range doc.Packages {
+			if p.Name == "stdlib" {
+				return p.VersionInfo
+			}
+		}
+	}
+	return "unknown"
+}
+
+// goModGo is the go directive of the module's go.mod, the Go release that
+// builds the release ("" if it cannot be read).
+func goModGo(src string) string {
+	b, err := os.ReadFile(filepath.Join(src, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

@@ -86,13 +86,16 @@ func run(args []string) error {
 	if err := r.checkOut(compare); err != nil {
 		return err
 	}
+	if v, err := r.goEnv("GOVERSION"); err == nil && v != "go"+goModGo(r.src) {
+		r.logf("dist: warning: %s builds this, but go.mod names go %s: the bytes differ from a release built with it (GOTOOLCHAIN=go%[2]s)", v, goModGo(r.src))
+	}
 	start := time.Now()
 	if err := r.build(); err != nil {
 		return err
 	}
 	r.logf("dist: %s built in %s", r.out, time.Since(start).Round(time.Second))
 	if compare != "" {
-		return compareDirs(compare, r.out)
+		return compareDirs(compare, r.out, goModGo(r.src))
 	}
 	return nil
 }

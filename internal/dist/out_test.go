@@ -72,3 +72,46 @@ func TestCheckOut(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareDirsGo: a rebuild with another Go than the release's differs,
+// and the comparison says so, naming both and go.mod's; with one Go, it does not.
+func TestCompareDirsGo(t *testing.T) {
+	root := t.TempDir()
+	build := func(name, goVersion, archive string) string {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		sbom := `{"packages": [{"name": "blcheck"}, {"name": "stdlib", "versionInfo": "` + goVersion + `"}]}`
+		for file, data := range map[string]string{"blcheck_1.0.0.spdx.json": sbom, "blcheck_1.0.0_linux_amd64.tar.gz": archive} {
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	release := build("release", "go1.26.8", "archive")
+	for _, tc := range []struct {
+		name, goVersion, archive string
+		want                     []string
+	}{
+		{"same", "go1.26.8", "archive", nil},
+		{"other-go", "go1.27.1", "archive built by another Go", []string{
+			"blcheck_1.0.0_linux_amd64.tar.gz: not byte-identical", "built with go1.26.8", "with go1.27.1",
+			"the Go of go.mod, go 1.26.8 (GOTOOLCHAIN=go1.26.8 make verify-dist)"}},
+		{"same-go", "go1.26.8", "archive changed", []string{"blcheck_1.0.0_linux_amd64.tar.gz: not byte-identical"}},
+	} {
+		err := compareDirs(release, build(tc.name, tc.goVersion, tc.archive), "1.26.8")
+		if (err == nil) != (tc.want == nil) {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v\nwant it to say %q", tc.name, err, w)
+			}
+		}
+		if tc.name == "same-go" && strings.Contains(err.Error(), "built with") {
+			t.Errorf("%s: %v: one Go built both", tc.name, err)
+		}
+	}
+}
