@@ -147,7 +147,7 @@ func needTool(t *testing.T, tool string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s is missing (.ci/run installs it)", tool)
 	}
-	t.Skipf("%s is not installed (apt-get install rpm rpm2cpio cpio dpkg lintian systemd man-db)", tool)
+	t.Skipf("%s is not installed (apt-get install rpm rpm2cpio cpio dpkg lintian systemd man-db bash-completion)", tool)
 }
 
 func checkRPM(t *testing.T, path string) {
