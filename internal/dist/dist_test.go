@@ -233,6 +233,7 @@ func checkArchive(t *testing.T, path string) {
 	extract(t, es, dir)
 	checkManPages(t, filepath.Join(dir, strings.TrimSuffix(top, "/")))
 	checkBashCompletion(t, filepath.Join(dir, strings.TrimSuffix(top, "/")))
+	checkDockerfile(t, path, names)
 }
 
 // make's VERSION is git describe without its v, 0.0.0-g<hash> before any tag,
