@@ -43,7 +43,8 @@ dist:
 	$(DIST) -out dist
 
 # Rebuild into a temporary directory and compare every file with dist/ (built
-# first if missing): the release is reproducible from its commit.
+# first if missing; one of another commit, by its SBOM, is refused before
+# building): the release is reproducible from its commit.
 verify-dist:
 	@test -f dist/checksums.txt || $(MAKE) dist
 	@tmp=$$(mktemp -d) && $(DIST) -out $$tmp/dist -compare dist; rc=$$?; rm -rf $$tmp; exit $$rc

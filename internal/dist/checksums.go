@@ -99,26 +99,46 @@ func compareDirs(want, got, goMod string) error {
 	return nil
 }
 
-// builtWith is the Go release that built the release in dir, as its SBOM
-// says (the stdlib package's version), or "unknown".
-func builtWith(dir string) string {
-	sboms, _ := filepath.Glob(filepath.Join(dir, "*.spdx.json"))
+// readSBOM is the SPDX document of the release in dir, if it has one.
+func readSBOM(dir string) (spdxDoc, bool) {
+	sboms, _ := filepath.Glob(filepath.Join(dir, "blcheck_*.spdx.json"))
 	for _, path := range sboms {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
 		var doc spdxDoc
-		if json.Unmarshal(b, &doc) != nil {
-			continue
+		if json.Unmarshal(b, &doc) == nil {
+			return doc, true
 		}
-		for _, p := range doc.Packages {
-			if p.Name == "stdlib" {
-				return p.VersionInfo
-			}
+	}
+	return spdxDoc{}, false
+}
+
+// builtWith is the Go release that built the release in dir, as its SBOM
+// says (the stdlib package's version), or "unknown".
+func builtWith(dir string) string {
+	doc, _ := readSBOM(dir)
+	for _, p := range doc.Packages {
+		if p.Name == "stdlib" {
+			return p.VersionInfo
 		}
 	}
 	return "unknown"
+}
+
+// sbomRelease is the version and commit of the release in dir, as its SBOM
+// says (blcheck's package: its version, and the commit its download location
+// names), or "" for each it does not say.
+func sbomRelease(dir string) (version, commit string) {
+	doc, _ := readSBOM(dir)
+	for _, p := range doc.Packages {
+		if p.Name == "blcheck" {
+			_, commit, _ = strings.Cut(p.DownloadLocation, "@")
+			return p.VersionInfo, commit
+		}
+	}
+	return "", ""
 }
 
 // goModGo is the go directive of the module's go.mod, the Go release that

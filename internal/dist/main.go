@@ -86,6 +86,9 @@ func run(args []string) error {
 	if err := r.checkOut(compare); err != nil {
 		return err
 	}
+	if err := r.checkCompare(compare); err != nil {
+		return err
+	}
 	if v, err := r.goEnv("GOVERSION"); err == nil && v != "go"+goModGo(r.src) {
 		r.logf("dist: warning: %s builds this, but go.mod names go %s: the bytes differ from a release built with it (GOTOOLCHAIN=go%[2]s)", v, goModGo(r.src))
 	}
@@ -234,4 +237,19 @@ func (r *release) build() error {
 		return err
 	}
 	return writeChecksums(r.out)
+}
+
+// checkCompare refuses, before a minute of building, to compare with a
+// release of another commit (its SBOM says which): every file would differ,
+// for no fault of the build's.
+func (r *release) checkCompare(compare string) error {
+	if compare == "" {
+		return nil
+	}
+	version, commit := sbomRelease(compare)
+	if commit != "" && commit != r.commit {
+		return fmt.Errorf("-compare %s: holds blcheck %s, built from commit %s; this is %s, commit %s: "+
+			"rebuild %[1]s (make dist) or check out %[3]s", compare, version, commit, r.version, r.commit)
+	}
+	return nil
 }

@@ -115,3 +115,31 @@ func TestCompareDirsGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCompare: make verify-dist against a dist/ of another commit (one
+// left from before a git pull) is refused before building, naming both commits.
+func TestCheckCompare(t *testing.T) {
+	root := t.TempDir()
+	sbom := func(dir, version, commit string) string {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		doc := `{"packages": [{"name": "blcheck", "versionInfo": "` + version + `", "downloadLocation": "git+https://github.com/blcheck/blcheck@` + commit + `"}]}`
+		if err := os.WriteFile(filepath.Join(root, dir, "blcheck_"+version+".spdx.json"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(root, dir)
+	}
+	r := &release{version: "0.2.0", commit: "bbbb"}
+	for _, tc := range []struct{ dir, err string }{
+		{"", ""},
+		{sbom("same", "0.2.0", "bbbb"), ""},
+		{sbom("old", "0.1.0", "aaaa"), "holds blcheck 0.1.0, built from commit aaaa; this is 0.2.0, commit bbbb"},
+		{t.TempDir(), ""}, // downloaded files without the SBOM: compared file by file
+	} {
+		err := r.checkCompare(tc.dir)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("-compare %s: %v, want %q", tc.dir, err, tc.err)
+		}
+	}
+}
