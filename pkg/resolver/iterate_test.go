@@ -232,20 +232,21 @@ func TestIteratorSharesWalks(t *testing.T) {
 		t.Errorf("twenty lookups at once asked the root %d times, want once per top-level domain", n)
 	}
 	// the TLD's questions each asked once (the server's count of different
-	// ones), bl.test's among them
+	// ones). bl.test's delegation comes from its own walk, or from the walk
+	// to ns2.bl.test (keyed.test's name server), whichever goes first
 	tld := w.srv["127.0.53.2"]
-	if n := w.questions("127.0.53.2"); n != tld.Questions() || tld.Queries("NS", "bl.test") == 0 {
-		t.Errorf("the TLD was asked %d questions, %d different ones (bl.test's in %d packets): want each once",
-			n, tld.Questions(), tld.Queries("NS", "bl.test"))
+	if n := w.questions("127.0.53.2"); n != tld.Questions() {
+		t.Errorf("the TLD was asked %d questions, %d different ones: want each once", n, tld.Questions())
 	}
-	asked := w.questions("127.0.53.2")
+	asked, nsAsked := w.questions("127.0.53.2"), tld.Queries("NS", "bl.test")
 	// the delegations expire by their TTL (60 s): then the walk is made again
 	w.advance(2 * time.Minute)
 	if _, err := it.Lookup(context.Background(), "bl.test", "2.0.0.127.bl.test", resolver.TypeA); err != nil {
 		t.Fatal(err)
 	}
-	if n := w.questions("127.0.53.2") - asked; n != 1 || tld.Queries("NS", "bl.test") < 2 {
-		t.Errorf("after the TTL the TLD was asked %d questions (bl.test's in %d packets in all), want bl.test's again", n, tld.Queries("NS", "bl.test"))
+	if n := w.questions("127.0.53.2") - asked; n != 1 || tld.Queries("NS", "bl.test") != nsAsked+1 {
+		t.Errorf("after the TTL the TLD was asked %d questions (bl.test's in %d packets, %d before), want bl.test's again",
+			n, tld.Queries("NS", "bl.test"), nsAsked)
 	}
 	d, err := it.Delegation(context.Background(), "bl.test")
 	if err != nil || d.Zone != "bl.test" || len(d.Servers) != 2 || !d.Expires.Equal(w.clock().Add(time.Minute)) {
