@@ -44,7 +44,7 @@ func serve(ctx context.Context, c cli.ExporterConfig) error {
 	}
 	srv, err := exporter.New(exporter.Options{ConfigFile: c.ConfigFile, Allow: c.Allow, Catalog: c.Catalog,
 		Resolver: c.Resolver, Servers: c.Servers, Rate: c.Rate, HealthTTL: healthTTL, Getenv: c.Getenv,
-		Direct: c.Direct, Iterator: c.Iterator, Logger: c.Logger, Version: c.Version})
+		Direct: c.Direct, Iterator: c.Iterator, QueryTime: c.QueryTime, Logger: c.Logger, Version: c.Version})
 	if err != nil {
 		return cli.UsageError(err)
 	}

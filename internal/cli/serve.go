@@ -57,6 +57,9 @@ type ExporterConfig struct {
 	HealthTTL time.Duration
 	Direct    dnsbl.DirectMode
 	Iterator  *resolver.Iterator // finds the lists' own servers for Direct
+	// QueryTime is the longest one DNS query may take: --timeout for each of
+	// its 1 + --retries tries.
+	QueryTime time.Duration
 	Getenv    func(string) string
 	Logger    *slog.Logger
 	Version   string
@@ -208,7 +211,7 @@ func runServe(ctx context.Context, s *streams, o *serveOptions) error {
 	defer it.Close()
 	return s.exporter(ctx, ExporterConfig{Listen: o.listen, WebConfigFile: o.webConfig, ConfigFile: o.config,
 		Allow: o.allow, Catalog: cat, Resolver: client, Servers: servers, Rate: o.rate, HealthTTL: o.healthTTL,
-		Direct: o.mode, Iterator: it, Getenv: getenv, Logger: slog.New(handler), Version: versionString()})
+		Direct: o.mode, Iterator: it, QueryTime: o.timeout * time.Duration(1+o.retries), Getenv: getenv, Logger: slog.New(handler), Version: versionString()})
 }
 
 // listenAddr checks a --listen address before anything starts: HOST:PORT

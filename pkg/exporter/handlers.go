@@ -88,7 +88,9 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if m.MX != nil && !*m.MX {
 		t.NoMX = true
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), budget(r, m))
+	d := budget(r, m)
+	short := s.tooShort(module, m, d)
+	ctx, cancel := context.WithTimeout(r.Context(), d)
 	defer cancel()
 	res, err := s.check(ctx, module, t)
 	if res == nil {
@@ -124,13 +126,14 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answerProbe(w, r, probeAnswer{json: q.Get("format") == "json", debug: debug, input: input, module: module,
-		outcome: out, view: view, reg: reg})
+		outcome: out, view: view, reg: reg, short: short})
 }
 
 // probeAnswer is what a probe answers with.
 type probeAnswer struct {
 	json, debug            bool // &format=json, &debug=true
 	input, module, outcome string
+	short                  string // why the probe's time was too short, if it was
 	view                   *report.View
 	reg                    *prometheus.Registry
 }
@@ -147,6 +150,9 @@ func answerProbe(w http.ResponseWriter, r *http.Request, a probeAnswer) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Probe of %s with module %s: %s in %s, %d DNS queries sent (answers still in the cache are not asked again)\n\n",
 			a.input, a.module, a.outcome, res.Elapsed.Round(time.Millisecond), res.Queries)
+		if a.short != "" {
+			fmt.Fprintf(w, "%s\n\n", a.short)
+		}
 		text, _ := report.Lookup("text")
 		_ = text(w, view, report.Options{Probe: true}) // a client gone away is not an error of the probe
 		fmt.Fprintf(w, "\nMetrics that would have been returned:\n\n")

@@ -44,6 +44,11 @@ type Options struct {
 	// asks directly.
 	Direct   dnsbl.DirectMode
 	Iterator *resolver.Iterator
+	// QueryTime is the longest one DNS query may take, its retries included
+	// (0: not known). A probe with less time than that cuts short a list or a
+	// resolver that stops answering in every probe, so that it is never found
+	// dead: the exporter says so in its log and in the probe's trace.
+	QueryTime time.Duration
 	// Now is the clock of the health TTL, for tests; nil means time.Now.
 	Now     func() time.Time
 	Getenv  func(string) string
@@ -77,6 +82,8 @@ type Server struct {
 
 	recentMu sync.Mutex
 	recent   []probeRecord // newest last, at most maxRecent
+
+	shortSaid sync.Map // "module budget" -> true: a probe's time said short once
 
 	started   time.Time
 	closeOnce sync.Once
@@ -123,6 +130,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.cur = cur
 	s.warnKeys(cur.cfg)
+	s.warnTimeouts(cur.cfg)
 	s.metrics()
 	s.reloadOK.Set(1)
 	s.reloadTime.Set(float64(cur.at.Unix()))
@@ -178,6 +186,41 @@ func (s *Server) warnKeys(cfg *Config) {
 	}
 }
 
+// warnTimeouts says, once per configuration, which modules' timeout is shorter
+// than one DNS query may take.
+func (s *Server) warnTimeouts(cfg *Config) {
+	for _, name := range cfg.ModuleNames() {
+		if d := time.Duration(cfg.Modules[name].Timeout); s.opts.QueryTime > 0 && d < s.opts.QueryTime {
+			s.log.Warn("a module's timeout is shorter than one DNS query may take: "+shortWhy,
+				"module", name, "timeout", d, "query_time", s.opts.QueryTime)
+		}
+	}
+}
+
+// shortWhy is what a probe shorter than one DNS query costs.
+const shortWhy = "a list or resolver that stops answering is cut short in every probe and never found dead " +
+	"(no-answer), so the alerts on a dead list or a dead resolver cannot fire"
+
+// tooShort says, for a probe that has less time than one DNS query may take,
+// why that matters and what to change ("" when it has enough). It logs that
+// once per module and length of time, not in every probe.
+func (s *Server) tooShort(module string, m *Module, d time.Duration) string {
+	q := s.opts.QueryTime
+	if q <= 0 || d >= q {
+		return ""
+	}
+	fix := fmt.Sprintf("give the module a timeout of at least %s", q)
+	if d < time.Duration(m.Timeout) {
+		fix = fmt.Sprintf("raise Prometheus's scrape_timeout to at least %s (the probe gets it less %s)", q+ScrapeMargin, ScrapeMargin)
+	}
+	if _, said := s.shortSaid.LoadOrStore(module+" "+d.String(), true); !said {
+		s.log.Warn("a probe has less time than one DNS query may take: "+shortWhy+"; "+fix,
+			"module", module, "probe_time", d, "query_time", q)
+	}
+	return fmt.Sprintf("This probe had %s, less than one DNS query may take (%s, its retries included): %s; %s.",
+		d, q, shortWhy, fix)
+}
+
 func (l *loaded) close() {
 	for _, ck := range l.checkers {
 		_ = ck.Close()
@@ -201,6 +244,7 @@ func (s *Server) Reload() error {
 	s.reloadTime.Set(float64(next.at.Unix()))
 	s.log.Info("configuration reloaded", "modules", len(next.checkers))
 	s.warnKeys(next.cfg)
+	s.warnTimeouts(next.cfg)
 	go old.close() // waits for the probes still using it
 	return nil
 }

@@ -1,0 +1,94 @@
+package exporter_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blcheck/blcheck/pkg/catalog"
+	"github.com/blcheck/blcheck/pkg/dnsbltest"
+	"github.com/blcheck/blcheck/pkg/exporter"
+	"github.com/blcheck/blcheck/pkg/resolver"
+)
+
+// lockedBuffer is a log a server writes from its handlers' goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A probe with less time than one DNS query may take (a short scrape timeout,
+// or a short module timeout) cuts a dead list short in every probe, so it is
+// never found dead and the alerts on dead lists and resolvers cannot fire: the
+// exporter says so, once in its log and in each probe's trace, with the fix.
+func TestProbeShorterThanAQuery(t *testing.T) {
+	srv := dnsbltest.New(t)
+	srv.Zone("ip.bl.test", "127.0.0.2")
+	srv.Zone("v4.bl.test", "127.0.0.2")
+	srv.Zone("dom.bl.test", "127.0.1.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 3 * time.Second, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	path := filepath.Join(t.TempDir(), "blcheck.yml")
+	config := "modules:\n  default: {}\n  quick:\n    timeout: 2s\nallow: [192.0.2.0/24]\n"
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log lockedBuffer
+	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
+		QueryTime: 6 * time.Second, Getenv: func(string) string { return "" }, Version: "test",
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if !strings.Contains(log.String(), "module's timeout is shorter than one DNS query may take") ||
+		!strings.Contains(log.String(), "module=quick") || strings.Contains(log.String(), "module=default") {
+		t.Errorf("a module whose timeout is shorter than a query is not said once, by name, at start:\n%s", log.String())
+	}
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	w := &world{srv: srv, server: s, http: h, config: path}
+
+	for range 2 {
+		_, body := w.get(t, "/probe?target=192.0.2.42&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", "1")
+		if !strings.Contains(body, "This probe had 750ms, less than one DNS query may take (6s, its retries included)") ||
+			!strings.Contains(body, "raise Prometheus's scrape_timeout to at least 6.5s") {
+			t.Errorf("the trace of a probe shorter than a query does not say so:\n%.600s", body)
+		}
+	}
+	if n := strings.Count(log.String(), "a probe has less time than one DNS query may take"); n != 1 {
+		t.Errorf("the log says a probe is too short %d times in two probes, want once:\n%s", n, log.String())
+	}
+	// enough time: nothing said
+	srv.ClearFaults()
+	_, body := w.get(t, "/probe?target=192.0.2.43&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", "9")
+	if strings.Contains(body, "less than one DNS query may take") {
+		t.Errorf("a probe with 8.5s of 6s says it is too short:\n%.600s", body)
+	}
+}
