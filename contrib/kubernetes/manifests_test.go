@@ -243,3 +243,26 @@ func checkServeConfig(t *testing.T, docs map[string]obj, pod any) {
 		t.Errorf("blcheck serve refuses the ConfigMap's %s: %v", path, err)
 	}
 }
+
+// The Prometheus Operator's Probe (../prometheus/probe.yml) puts the target in
+// the instance label; the shipped alerts and dashboard say which target is
+// listed by the target label, as prometheus.yml and scrapeconfig.yaml set it.
+// Without it an alert read " is on a DNS blacklist".
+func TestProbeSetsTargetLabel(t *testing.T) {
+	b, err := os.ReadFile("../prometheus/probe.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probe obj
+	if err := yaml.Unmarshal(b, &probe); err != nil {
+		t.Fatal(err)
+	}
+	relabels, _ := get(t, probe, "spec", "targets", "staticConfig").(obj)["relabelingConfigs"].([]any)
+	for _, r := range relabels {
+		r, _ := r.(obj)
+		if fmt.Sprint(r["sourceLabels"]) == "[instance]" && r["targetLabel"] == "target" && (r["action"] == nil || r["action"] == "replace") {
+			return
+		}
+	}
+	t.Errorf("probe.yml does not copy instance (the target, as the Operator sets it) to the target label: %v", relabels)
+}
