@@ -433,6 +433,12 @@ func TestOwnMetricsAndPages(t *testing.T) {
 			t.Errorf("%s: HTTP %d, want %q in %.300s", path, code, want, body)
 		}
 	}
+	// the status page says where the lists are asked, and a cached probe's time is no "0s"
+	w.probe(t, "target=192.0.2.80")
+	if _, body := w.get(t, "/"); !strings.Contains(body, "Lists are asked through "+w.srv.Addr) ||
+		strings.Contains(body, "<td>0s</td>") {
+		t.Errorf("the status page does not say the resolver, or says a probe took 0s:\n%s", body)
+	}
 	if code, _ := w.get(t, "/-/reload"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /-/reload: HTTP %d, want 405", code)
 	}

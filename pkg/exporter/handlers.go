@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -182,9 +183,10 @@ table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #
 {{range .Modules}}<tr><td>{{.Name}}</td><td>{{.Lists}}</td><td>{{.MX}}</td><td>{{.SPF}}</td><td>{{.NS}}</td><td>/{{.MaxRange}}</td><td>{{.Timeout}}</td></tr>
 {{end}}</table>
 <p>Probes are accepted for: {{.Allow}}.</p>
+<p>Lists are asked through {{.Resolvers}}.</p>
 <h2>Recent probes</h2>
 <table><tr><th>When</th><th>Target</th><th>Module</th><th>Outcome</th><th>Took</th><th>DNS queries</th></tr>
-{{range .Recent}}<tr><td>{{.At.Format "2006-01-02 15:04:05"}}</td><td><a href="/probe?target={{.Target}}&amp;module={{.Module}}&amp;debug=true">{{.Target}}</a></td><td>{{.Module}}</td><td>{{.Outcome}}</td><td>{{.Duration}}</td><td>{{.Queries}}</td></tr>
+{{range .Recent}}<tr><td>{{.At.Format "2006-01-02 15:04:05"}}</td><td><a href="/probe?target={{.Target}}&amp;module={{.Module}}&amp;debug=true">{{.Target}}</a></td><td>{{.Module}}</td><td>{{.Outcome}}</td><td>{{.Took}}</td><td>{{.Queries}}</td></tr>
 {{else}}<tr><td colspan="6">none yet</td></tr>{{end}}</table>
 </body></html>
 `))
@@ -220,5 +222,10 @@ func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) {
 		allow = fmt.Sprint(cur.cfg.Allow)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = landing.Execute(w, map[string]any{"Version": s.opts.Version, "Modules": rows, "Allow": allow, "Recent": s.recentProbes()})
+	resolvers := "the system's resolver"
+	if len(s.opts.Servers) > 0 {
+		resolvers = strings.Join(s.opts.Servers, ", ")
+	}
+	_ = landing.Execute(w, map[string]any{"Version": s.opts.Version, "Modules": rows, "Allow": allow, "Resolvers": resolvers,
+		"Recent": s.recentProbes()})
 }

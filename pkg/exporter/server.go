@@ -108,6 +108,15 @@ type probeRecord struct {
 
 const maxRecent = 20
 
+// Took is how long the probe took, as the status page shows it: a probe
+// answered from the cache in microseconds took "<1ms", not "0s".
+func (p probeRecord) Took() string {
+	if p.Duration < time.Millisecond {
+		return "<1ms"
+	}
+	return p.Duration.String()
+}
+
 // New loads the configuration and makes the Checkers. A bad configuration is
 // an error that names the file and what is wrong.
 func New(o Options) (*Server, error) {
