@@ -14,7 +14,8 @@ import (
 const (
 	helpSuccess = "1 when the check is complete (every list answered, none refused, none unhealthy, " +
 		"the resolver trusted, in time); 0 when something could not be checked. Alert on it apart from listings."
-	helpListed   = "1 when the target (any of its addresses or its domain) is listed on at least one blacklist, else 0."
+	helpListed = "1 when the target (any of its addresses or its domain) is listed on at least one blacklist, else 0. " +
+		"With blcheck_probe_success 0, a list that did not answer may still list it: 0 is then no delisting."
 	helpDuration = "How long the check took, in seconds."
 	helpQueries  = "DNS queries the check sent to the resolver. Answers are cached for their DNS TTL, so a " +
 		"second check of the same target within it sends none (0)."
