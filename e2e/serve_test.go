@@ -85,6 +85,14 @@ func freeTCP(t *testing.T) string {
 // "address already in use") is replaced by another, a few times.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	listen, _ := startServeStop(t, args...)
+	return listen
+}
+
+// startServeStop is startServe that also returns a function that stops the
+// exporter before the test ends (as a crash would: SIGKILL).
+func startServeStop(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
 	for range 5 {
 		listen := freeTCP(t)
 		withAddr := append([]string{"serve"}, args...)
@@ -113,7 +121,7 @@ func startServe(t *testing.T, args ...string) string {
 					t.Logf("blcheck serve output:\n%s", logb.String())
 				}
 			})
-			return listen
+			return listen, stop
 		}
 		stop()
 		if !strings.Contains(logb.String(), "address already in use") {
@@ -122,7 +130,7 @@ func startServe(t *testing.T, args ...string) string {
 		t.Logf("%s was taken before blcheck serve listened on it: another port", listen)
 	}
 	t.Fatal("blcheck serve found no free port in 5 tries")
-	return ""
+	return "", nil
 }
 
 // up waits (at most 30 s) until something answers HTTP at addr, the
@@ -348,4 +356,74 @@ func TestPrometheusTextfile(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
+}
+
+// The shipped rules (contrib/prometheus/rules.yml), in a real Prometheus
+// scraping a real exporter: a listing is recorded as the last known verdict,
+// and it stands when the exporter dies (the probe's series go stale, which is
+// no delisting), while BlacklistExporterDown says the probes fail.
+func TestShippedRulesHoldWhenExporterDies(t *testing.T) {
+	prom := need(t, "prometheus", "prometheus")
+	w := startWorld(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "blcheck.yml")
+	if err := os.WriteFile(cfg, []byte("modules:\n  default:\n    lists: [spamhaus-zen, spamcop]\nallow: [192.0.2.0/24]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := filepath.Abs("../contrib/prometheus/rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen, stop := startServeStop(t, "--config", cfg, "--listen", "LISTEN", "-r", w.addr)
+	promAddr := freeTCP(t)
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promCfg, []byte(fmt.Sprintf(`
+global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}
+rule_files: [%q]
+scrape_configs:
+  - job_name: blcheck
+    metrics_path: /probe
+    params: {module: [default]}
+    static_configs: [{targets: [192.0.2.10, 192.0.2.11]}]
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __param_target}
+      - {source_labels: [__param_target], target_label: target}
+      - {target_label: __address__, replacement: %q}
+`, rules, listen)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start(t, prom, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+promAddr)
+	waitHTTP(t, "http://"+promAddr+"/-/ready")
+
+	const listed = `blcheck:check_listed:last_known{job="blcheck",target="192.0.2.10",subject="192.0.2.10",list="spamhaus-zen"}`
+	const clean = `blcheck:check_listed:last_known{job="blcheck",target="192.0.2.11",subject="192.0.2.11",list="spamhaus-zen"}`
+	waitProm(t, promAddr, map[string]string{listed: "1", clean: "0"})
+	stop()
+	waitProm(t, promAddr, map[string]string{
+		`up{job="blcheck",target="192.0.2.10"}`:      "0",
+		`count(blcheck_probe_listed{job="blcheck"})`: "", // stale: no series, so no value
+		listed: "1",
+		clean:  "0",
+		`ALERTS{alertname="BlacklistExporterDown",alertstate="pending",target="192.0.2.10"}`: "1",
+	})
+}
+
+// waitProm waits (at most 60 s) until each instant query has the value wanted
+// ("" for none).
+func waitProm(t *testing.T, addr string, want map[string]string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var got map[string]string
+	for time.Now().Before(deadline) {
+		got = map[string]string{}
+		for q := range want {
+			got[q] = promQuery(t, addr, q)
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("Prometheus has\n%v\nwant\n%v", got, want)
 }
