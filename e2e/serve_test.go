@@ -407,6 +407,75 @@ scrape_configs:
 		clean:  "0",
 		`ALERTS{alertname="BlacklistExporterDown",alertstate="pending",target="192.0.2.10"}`: "1",
 	})
+	// the dashboard's queries are PromQL this Prometheus answers, and its
+	// count of listed targets reads the same record as the alert
+	for title, expr := range dashboardQueries(t) {
+		v, err := promEval(promAddr, expr)
+		if err != nil {
+			t.Errorf("dashboard panel %q: %s: %v", title, expr, err)
+		}
+		if title == "Listed targets" && v != "1" {
+			t.Errorf("dashboard panel %q says %q with the listed target's exporter down, want 1", title, v)
+		}
+	}
+}
+
+// dashboardQueries returns the Grafana dashboard's queries by panel title,
+// with its $target variable as "all".
+func dashboardQueries(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../contrib/grafana/blcheck-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range d.Panels {
+		for _, q := range p.Targets {
+			out[p.Title] = strings.ReplaceAll(q.Expr, "$target", ".*")
+		}
+	}
+	return out
+}
+
+// promEval runs an instant query and returns its value when it has exactly
+// one result ("" otherwise), or Prometheus's error.
+func promEval(addr, q string) (string, error) {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
+		return "", err
+	}
+	if r.Status != "success" {
+		return "", fmt.Errorf("%s", r.Error)
+	}
+	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Value) != 2 {
+		return "", nil
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	return s, nil
 }
 
 // waitProm waits (at most 60 s) until each instant query has the value wanted
