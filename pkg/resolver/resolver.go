@@ -322,6 +322,32 @@ type Pending struct {
 	// own), a piece of one slab for the batch's (claim): most answers of a
 	// bulk run are negative, and are cached with the rest of their batch
 	room *Answer
+	// joined is, for a caller that joined another's query in flight (claim),
+	// that query: its answer is this one's, unless its caller gave up first
+	joined *Pending
+}
+
+// joinedBy is p for a caller, with ctx, who asks the same question while p
+// is in flight: p itself when p cannot end before ctx does (its context is
+// never canceled, or is canceled with ctx: one caller's queries), else a
+// Pending that shares p's answer but asks again should p end because its own
+// caller gave up while ctx has time left (a probe with a shorter scrape
+// timeout than another's, for one target).
+func (p *Pending) joinedBy(ctx context.Context) *Pending {
+	if done := p.ctx.Done(); done == nil || done == ctx.Done() {
+		return p
+	}
+	return &Pending{c: p.c, ctx: ctx, key: p.key, joined: p}
+}
+
+// waitJoined is Wait for a caller that joined another's query.
+func (p *Pending) waitJoined() (*Answer, error) {
+	a, err := p.joined.Wait()
+	var re *Error
+	if errors.As(err, &re) && re.Kind == Canceled && p.joined.ctx.Err() != nil && p.ctx.Err() == nil {
+		return p.c.Lookup(p.ctx, p.key.name, p.key.t) // the query's caller gave up, this one did not: asked again
+	}
+	return a, err
 }
 
 // Start sends the query for name's records of type t and returns once it is
@@ -405,7 +431,7 @@ func (c *Client) claim(ctx context.Context, names []string, t Type) (ps, fresh [
 			}
 		}
 		if p, ok := c.inflight[key]; ok && p.ctx.Err() == nil { // a canceled caller's query is not joined
-			ps[i] = p
+			ps[i] = p.joinedBy(ctx)
 			c.shared.Add(1)
 			continue
 		}
@@ -659,6 +685,9 @@ func Answered(a *Answer, err error) *Pending {
 // Wait returns the answer: the first try's, or a retry's after a timeout or
 // SERVFAIL. Several goroutines may wait for the same Pending.
 func (p *Pending) Wait() (*Answer, error) {
+	if p.joined != nil {
+		return p.waitJoined()
+	}
 	p.ready.Wait()
 	p.once.Do(p.resolve)
 	return p.a, p.err

@@ -821,3 +821,38 @@ func TestJoinedBeforeSent(t *testing.T) {
 	a, _ := joined.Wait()
 	wantPackets(t, srv, "A", "x.bl.test", 1, a)
 }
+
+// A caller that joined another's query in flight is not cut short when that
+// other gives up: two probes of one target with different scrape timeouts.
+// The second is answered, asking again once the first's query has ended.
+func TestJoinerOutlivesOwner(t *testing.T) {
+	srv := dnsbltest.NewServer()
+	defer srv.Close()
+	srv.A("slow.bl.test", "127.0.0.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "slow.bl.test", Kind: dnsbltest.Delay, Delay: 100 * time.Millisecond})
+	c, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	short, cancel := context.WithCancel(context.Background())
+	owner := c.Start(short, "slow.bl.test", resolver.TypeA)
+	long, cancelLong := context.WithTimeout(context.Background(), 20*time.Second) // only ends a failing test
+	defer cancelLong()
+	joiner := c.Start(long, "slow.bl.test", resolver.TypeA)
+	if st := c.Stats(); st.Shared != 1 {
+		t.Fatalf("the second caller did not join the query in flight: %+v", st)
+	}
+	cancel() // the first caller gives up
+	if _, err := owner.Wait(); err == nil {
+		t.Fatal("the caller that gave up was answered")
+	}
+	a, err := joiner.Wait()
+	if err != nil || len(a.Addrs) != 1 || a.Addrs[0].String() != "127.0.0.2" {
+		t.Fatalf("the caller with time left: %+v, %v; want its answer", a, err)
+	}
+	// the same context's callers share one Pending, as before
+	if p, q := c.Start(long, "x.bl.test", resolver.TypeA), c.Start(long, "x.bl.test", resolver.TypeA); p != q {
+		t.Error("one context's two lookups of a name hold different Pendings")
+	}
+}
