@@ -234,19 +234,7 @@ scrape_configs:
 		`blcheck_check_status{job="blcheck_refused",target="192.0.2.10",list="spamhaus-xbl",status="listed"}`:  "0",
 		`blcheck_listing_code{job="blcheck",target="192.0.2.10",list="spamhaus-zen",code="127.0.0.4"}`:         "1",
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	var got map[string]string
-	for time.Now().Before(deadline) {
-		got = map[string]string{}
-		for q := range want {
-			got[q] = promQuery(t, promAddr, q)
-		}
-		if fmt.Sprint(got) == fmt.Sprint(want) {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Errorf("Prometheus has\n%v\nwant\n%v", got, want)
+	waitProm(t, promAddr, want)
 }
 
 // promQuery returns the value of an instant query with one result, or "".

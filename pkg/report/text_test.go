@@ -296,18 +296,25 @@ func TestProbeNotAsked(t *testing.T) {
 	}
 }
 
+// rangeOnTwoLists is a result for 192.0.2.0/28, its subjects and checks to
+// be added, on ZEN (healthy) and SpamCop (in health spamcop).
+func rangeOnTwoLists(spamcop dnsbl.HealthState) (zen, sc *catalog.List, res *dnsbl.Result, tr *dnsbl.TargetResult) {
+	cat := catalog.Default()
+	zen, sc = cat.ByID("spamhaus-zen"), cat.ByID("spamcop")
+	tr = &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.0/28", Kind: dnsbl.KindCIDR, Form: "cidr",
+		Prefix: netip.MustParsePrefix("192.0.2.0/28")}, Started: true, SubjectsTotal: 16}
+	res = &dnsbl.Result{Targets: []*dnsbl.TargetResult{tr},
+		Lists: []dnsbl.ListHealth{{List: zen, Zone: zen.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}},
+			{List: sc, Zone: sc.Zone, Health: dnsbl.Health{State: spamcop}}}}
+	return zen, sc, res, tr
+}
+
 // TestProblemSubjectNotSummedUp: in a range, a subject that one list refused
 // (blocked, that list healthy for the others) is shown, as -q shows it, not
 // summed up among "subjects without listings or errors"; and subjects that the
 // run's stop left unanswered are not summed up as if clean.
 func TestProblemSubjectNotSummedUp(t *testing.T) {
-	cat := catalog.Default()
-	zen, spamcop := cat.ByID("spamhaus-zen"), cat.ByID("spamcop")
-	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.0/28", Kind: dnsbl.KindCIDR, Form: "cidr",
-		Prefix: netip.MustParsePrefix("192.0.2.0/28")}, Started: true, SubjectsTotal: 16}
-	res := &dnsbl.Result{Targets: []*dnsbl.TargetResult{tr},
-		Lists: []dnsbl.ListHealth{{List: zen, Zone: zen.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}},
-			{List: spamcop, Zone: spamcop.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}}}}
+	zen, spamcop, res, tr := rangeOnTwoLists(dnsbl.HealthOK)
 	for i := range 16 {
 		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
 		tr.Subjects = append(tr.Subjects, dnsbl.Subject{Name: a.String(), Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: a})
@@ -340,13 +347,7 @@ func TestProblemSubjectNotSummedUp(t *testing.T) {
 // with the count; a subject that failed otherwise, or is listed, is shown;
 // and "no list could be checked" is one line for the range, in its order.
 func TestSameFailuresSummedUp(t *testing.T) {
-	cat := catalog.Default()
-	zen, spamcop := cat.ByID("spamhaus-zen"), cat.ByID("spamcop")
-	tr := &dnsbl.TargetResult{Target: dnsbl.Target{Input: "192.0.2.0/28", Kind: dnsbl.KindCIDR, Form: "cidr",
-		Prefix: netip.MustParsePrefix("192.0.2.0/28")}, Started: true, SubjectsTotal: 16}
-	res := &dnsbl.Result{Targets: []*dnsbl.TargetResult{tr},
-		Lists: []dnsbl.ListHealth{{List: zen, Zone: zen.Zone, Health: dnsbl.Health{State: dnsbl.HealthOK}},
-			{List: spamcop, Zone: spamcop.Zone, Health: dnsbl.Health{State: dnsbl.HealthNoAnswer}}}}
+	zen, spamcop, res, tr := rangeOnTwoLists(dnsbl.HealthNoAnswer)
 	timeout := &dnsbl.CheckError{Kind: dnsbl.ErrTimeout, Msg: "no answer (timed out) after 2 tries from 127.0.0.1:53"}
 	for i := range 16 {
 		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
