@@ -400,10 +400,11 @@ func (t *text) problems(tr *dnsbl.TargetResult) {
 }
 
 // sameFailures sums up the subjects of a target that failed as one already
-// shown (the same lists, each with the same status and kind of error), past
-// the first few: a range asked of a list that is down, or through a resolver
-// that does not answer, was two lines an address. A subject with a listing,
-// or with failures of its own, is always shown.
+// shown (the same lists, each with the same status, kind of error and codes),
+// past the first few: a range asked of a list that is down, or through a
+// resolver that does not answer, was two lines an address. A subject with a
+// listing, or with failures of its own (an unreliable list's listing code
+// among them), is always shown.
 type sameFailures struct {
 	shown  map[string]int    // subjects shown, by failure pattern
 	hidden map[string]int    // subjects summed up, by failure pattern
@@ -427,6 +428,9 @@ func (sf *sameFailures) hide(sc *subjectCounts) bool {
 			var ce *dnsbl.CheckError
 			if errors.As(c.Err, &ce) && ce.Kind != nil {
 				why = ce.Kind.Error() // a timeout is one, whatever its tries or server
+			}
+			if len(c.Codes) > 0 { // an unreliable list's listing is not its clean answer
+				why += " " + dnsbl.JoinCodes(c.Codes)
 			}
 			fmt.Fprintf(&b, "%s\x00%s\x00%s\n", c.List.ID, c.Status, why)
 		}

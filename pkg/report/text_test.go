@@ -395,3 +395,36 @@ func TestSameFailuresSummedUp(t *testing.T) {
 		}
 	}
 }
+
+// TestSameFailuresShowUnreliableListing: a subject for which an unreliable
+// list answered a listing code is not summed up with the subjects it merely
+// failed alike for (the same list unreliable, the same other list timing
+// out): its UNRELIABLE answer may be a listing, and is said with it.
+func TestSameFailuresShowUnreliableListing(t *testing.T) {
+	zen, spamcop, res, tr := rangeOnTwoLists(dnsbl.HealthMissing)
+	timeout := &dnsbl.CheckError{Kind: dnsbl.ErrTimeout, Msg: "no answer (timed out) after 2 tries from 127.0.0.1:53"}
+	unreliable := &dnsbl.CheckError{Kind: dnsbl.ErrUnreliable, Msg: "list failed its health check: test point missing"}
+	for i := range 16 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})
+		tr.Subjects = append(tr.Subjects, dnsbl.Subject{Name: a.String(), Type: dnsbl.SubjectIP, Via: []string{"input"}, Addr: a})
+		sc := dnsbl.Check{Subject: a.String(), List: spamcop, Zone: spamcop.Zone, Status: dnsbl.Unreliable, Err: unreliable}
+		if i == 7 {
+			sc.Codes = []netip.Addr{netip.MustParseAddr("127.0.0.2")}
+		}
+		tr.Checks = append(tr.Checks, dnsbl.Check{Subject: a.String(), List: zen, Zone: zen.Zone, Status: dnsbl.Error, Err: timeout}, sc)
+	}
+	var b bytes.Buffer
+	if err := renderText(&b, &View{Result: res}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"  192.0.2.7 (input): 1 error, 1 unreliable\n",
+		"    UNRELIABLE spamcop (bl.spamcop.net) answered 127.0.0.2, but failed its own test point: not counted\n",
+		"  ... and 12 more subjects without listings, with the same failures as 192.0.2.0 above (-o json shows each)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+}
