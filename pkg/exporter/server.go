@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,7 +84,8 @@ type Server struct {
 	recentMu sync.Mutex
 	recent   []probeRecord // newest last, at most maxRecent
 
-	shortSaid sync.Map // "module budget" -> true: a probe's time said short once
+	shortSaid sync.Map     // "module budget" -> true: a probe's time said short once
+	shortN    atomic.Int64 // entries of shortSaid, at most maxShortSaid
 
 	started   time.Time
 	closeOnce sync.Once
@@ -206,13 +208,17 @@ func (s *Server) warnTimeouts(cfg *Config) {
 	}
 }
 
+// maxShortSaid bounds the lengths of probe a Server says are short (tooShort).
+const maxShortSaid = 16
+
 // shortWhy is what a probe shorter than one DNS query costs.
 const shortWhy = "a list or resolver that stops answering is cut short in every probe and never found dead " +
 	"(no-answer), so the alerts on a dead list or a dead resolver cannot fire"
 
 // tooShort says, for a probe that has less time than one DNS query may take,
 // why that matters and what to change ("" when it has enough). It logs that
-// once per module and length of time, not in every probe.
+// once per module and length of time (the first maxShortSaid), not in every
+// probe.
 func (s *Server) tooShort(module string, m *Module, d time.Duration) string {
 	q := s.opts.QueryTime
 	if q <= 0 || d >= q {
@@ -222,9 +228,14 @@ func (s *Server) tooShort(module string, m *Module, d time.Duration) string {
 	if d < time.Duration(m.Timeout) {
 		fix = fmt.Sprintf("raise Prometheus's scrape_timeout to at least %s (the probe gets it less %s)", q+ScrapeMargin, ScrapeMargin)
 	}
-	if _, said := s.shortSaid.LoadOrStore(module+" "+d.String(), true); !said {
-		s.log.Warn("a probe has less time than one DNS query may take: "+shortWhy+"; "+fix,
-			"module", module, "probe_time", d, "query_time", q)
+	// at most maxShortSaid lengths said: a client that sends a new scrape
+	// timeout with each probe grows neither the map nor the log without end
+	if s.shortN.Load() < maxShortSaid {
+		if _, said := s.shortSaid.LoadOrStore(module+" "+d.String(), true); !said {
+			s.shortN.Add(1)
+			s.log.Warn("a probe has less time than one DNS query may take: "+shortWhy+"; "+fix,
+				"module", module, "probe_time", d, "query_time", q)
+		}
 	}
 	return fmt.Sprintf("This probe had %s, less than one DNS query may take (%s, its retries included): %s; %s.",
 		d, q, shortWhy, fix)

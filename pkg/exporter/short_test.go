@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -90,5 +91,48 @@ func TestProbeShorterThanAQuery(t *testing.T) {
 	_, body := w.get(t, "/probe?target=192.0.2.43&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", "9")
 	if strings.Contains(body, "less than one DNS query may take") {
 		t.Errorf("a probe with 8.5s of 6s says it is too short:\n%.600s", body)
+	}
+}
+
+// The exporter says a probe is short once per module and length of time, and
+// remembers only the first few of them: a client that sends a new
+// X-Prometheus-Scrape-Timeout-Seconds with each probe neither grows its memory
+// nor floods its log without end.
+func TestProbeShortSaidBounded(t *testing.T) {
+	srv := dnsbltest.New(t)
+	srv.Zone("ip.bl.test", "127.0.0.2")
+	cat, err := catalog.Parse([]byte(testCatalog), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 3 * time.Second, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	path := filepath.Join(t.TempDir(), "blcheck.yml")
+	if err := os.WriteFile(path, []byte("modules:\n  default: {}\nallow: [192.0.2.0/24]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log lockedBuffer
+	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
+		QueryTime: 6 * time.Second, Getenv: func(string) string { return "" }, Version: "test",
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	w := &world{srv: srv, server: s, http: h, config: path}
+	const probes, most = 40, 16 // most: the exporter's maxShortSaid
+	for i := range probes {
+		_, body := w.get(t, "/probe?target=192.0.2.42&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", fmt.Sprintf("0.%03d", i+1))
+		if !strings.Contains(body, "less than one DNS query may take") {
+			t.Fatalf("probe %d: its trace does not say it is short:\n%.600s", i, body)
+		}
+	}
+	if n := strings.Count(log.String(), "a probe has less time than one DNS query may take"); n != most {
+		t.Errorf("%d probes of as many lengths were said short in the log %d times, want %d", probes, n, most)
 	}
 }
