@@ -91,7 +91,7 @@ var idnaProfile = idna.New(
 func ParseTarget(input string) (Target, error) {
 	s := strings.TrimSpace(input)
 	bad := func(format string, a ...any) (Target, error) {
-		return Target{}, &TargetError{Input: input, Reason: fmt.Sprintf(format, a...)}
+		return Target{}, &TargetError{Input: redactUserText(input), Reason: fmt.Sprintf(format, a...)}
 	}
 	if s == "" {
 		return bad("empty")
@@ -159,6 +159,29 @@ func redactUser(u *url.URL) string {
 		c.User = url.User("xxxxx")
 	}
 	return c.String()
+}
+
+// redactUserText is redactUser for a URL that does not parse, as the error
+// that refuses it says it: the user information before the first '@' of its
+// authority (up to the first '/', '?' or '#' after "://") replaced.
+func redactUserText(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	auth := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		auth = rest[:i]
+	}
+	at := strings.LastIndex(auth, "@")
+	if at < 0 {
+		return s
+	}
+	user := "xxxxx"
+	if strings.Contains(auth[:at], ":") {
+		user += ":xxxxx"
+	}
+	return scheme + "://" + user + rest[at:]
 }
 
 func emailTarget(input, s string) (Target, error) {
