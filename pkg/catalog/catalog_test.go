@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strings"
@@ -509,6 +510,16 @@ func TestLinkCodes(t *testing.T) {
 	} {
 		if _, err := Parse([]byte(head+lc+"}\n"), "t"); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: %v, want %q", lc, err, msg)
+		}
+	}
+	for lc, want := range map[string]string{"link_codes: {host: [127.0.0.2]}": `"relay":null`, "link_codes: {host: [], relay: []}": `"relay":[]`} {
+		c, err := Parse([]byte(head+lc+"}\n"), "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// JSON tells no relay codes (host codes count) from an empty list (none counts)
+		if b, _ := json.Marshal(c.ByID("x").LinkCodes); !strings.Contains(string(b), want) {
+			t.Errorf("%s: JSON %s, want %s", lc, b, want)
 		}
 	}
 	dom := "- {id: d, name: D, zone: d.test, kind: domain, default: true, status: active, bitmask: true, codes: {127.0.0.4: DM, 127.0.0.8: PH}, link_codes: {host: [127.0.0.8], name_server: [127.0.0.8]}}\n"

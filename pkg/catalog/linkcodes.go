@@ -33,7 +33,7 @@ const (
 type LinkCodes struct {
 	Host       []string `yaml:"host" json:"host"`
 	NameServer []string `yaml:"name_server" json:"name_server"`
-	Relay      []string `yaml:"relay,omitempty" json:"relay,omitempty"`
+	Relay      []string `yaml:"relay,omitempty" json:"relay"` // nil: the host codes; empty: none
 }
 
 // UnmarshalYAML reads the mapping, or a plain sequence that gives both roles

@@ -199,7 +199,7 @@ const silentAfter = 8
 
 // errSilent is the error of a check not sent to a list that does not answer.
 var errSilent = &CheckError{Kind: ErrTimeout, Msg: fmt.Sprintf("no answer (timed out): not sent, since the list "+
-	"has answered none of this run's queries (its test points and %d or more others timed out)", silentAfter)}
+	"has answered none of this run's queries (its test points failed, and %d or more others timed out)", silentAfter)}
 
 // scoutEvery is how often a silent list is sent one query all the same: a
 // list that answers again (an outage over, in a long sweep) is asked again.
