@@ -36,16 +36,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// A probe with less time than one DNS query may take (a short scrape timeout,
-// or a short module timeout) cuts a dead list short in every probe, so it is
-// never found dead and the alerts on dead lists and resolvers cannot fire: the
-// exporter says so, once in its log and in each probe's trace, with the fix.
-func TestProbeShorterThanAQuery(t *testing.T) {
-	srv := dnsbltest.New(t)
-	srv.Zone("ip.bl.test", "127.0.0.2")
-	srv.Zone("v4.bl.test", "127.0.0.2")
-	srv.Zone("dom.bl.test", "127.0.1.2")
-	srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
+// loggedWorld is an exporter with config in front of srv, through a
+// resolver whose query may take 6 s (3 s, one retry), and the log it writes.
+func loggedWorld(t *testing.T, srv *dnsbltest.Server, config string) (*world, *lockedBuffer) {
+	t.Helper()
 	cat, err := catalog.Parse([]byte(testCatalog), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -56,26 +50,37 @@ func TestProbeShorterThanAQuery(t *testing.T) {
 	}
 	t.Cleanup(client.Close)
 	path := filepath.Join(t.TempDir(), "blcheck.yml")
-	config := "modules:\n  default: {}\n  quick:\n    timeout: 2s\nallow: [192.0.2.0/24]\n"
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
+	log := &lockedBuffer{}
 	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
 		QueryTime: 6 * time.Second, Getenv: func(string) string { return "" }, Version: "test",
-		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+		Logger: slog.New(slog.NewTextHandler(log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	return &world{srv: srv, server: s, http: h, config: path}, log
+}
+
+// A probe with less time than one DNS query may take (a short scrape timeout,
+// or a short module timeout) cuts a dead list short in every probe, so it is
+// never found dead and the alerts on dead lists and resolvers cannot fire: the
+// exporter says so, once in its log and in each probe's trace, with the fix.
+func TestProbeShorterThanAQuery(t *testing.T) {
+	srv := dnsbltest.New(t)
+	srv.Zone("ip.bl.test", "127.0.0.2")
+	srv.Zone("v4.bl.test", "127.0.0.2")
+	srv.Zone("dom.bl.test", "127.0.1.2")
+	srv.AddFault(dnsbltest.Fault{Suffix: "v4.bl.test", Kind: dnsbltest.Drop})
+	w, log := loggedWorld(t, srv, "modules:\n  default: {}\n  quick:\n    timeout: 2s\nallow: [192.0.2.0/24]\n")
 	if !strings.Contains(log.String(), "module's timeout is shorter than one DNS query may take") ||
 		!strings.Contains(log.String(), "module=quick") || strings.Contains(log.String(), "module=default") {
 		t.Errorf("a module whose timeout is shorter than a query is not said once, by name, at start:\n%s", log.String())
 	}
-	h := httptest.NewServer(s.Handler())
-	t.Cleanup(h.Close)
-	w := &world{srv: srv, server: s, http: h, config: path}
-
 	for range 2 {
 		_, body := w.get(t, "/probe?target=192.0.2.42&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", "1")
 		if !strings.Contains(body, "This probe had 750ms, less than one DNS query may take (6s, its retries included)") ||
@@ -101,30 +106,7 @@ func TestProbeShorterThanAQuery(t *testing.T) {
 func TestProbeShortSaidBounded(t *testing.T) {
 	srv := dnsbltest.New(t)
 	srv.Zone("ip.bl.test", "127.0.0.2")
-	cat, err := catalog.Parse([]byte(testCatalog), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 3 * time.Second, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	path := filepath.Join(t.TempDir(), "blcheck.yml")
-	if err := os.WriteFile(path, []byte("modules:\n  default: {}\nallow: [192.0.2.0/24]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var log lockedBuffer
-	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
-		QueryTime: 6 * time.Second, Getenv: func(string) string { return "" }, Version: "test",
-		Logger: slog.New(slog.NewTextHandler(&log, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	h := httptest.NewServer(s.Handler())
-	t.Cleanup(h.Close)
-	w := &world{srv: srv, server: s, http: h, config: path}
+	w, log := loggedWorld(t, srv, "modules:\n  default: {}\nallow: [192.0.2.0/24]\n")
 	const probes, most = 40, 16 // most: the exporter's maxShortSaid
 	for i := range probes {
 		_, body := w.get(t, "/probe?target=192.0.2.42&debug=true", "X-Prometheus-Scrape-Timeout-Seconds", fmt.Sprintf("0.%03d", i+1))
