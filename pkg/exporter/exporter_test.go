@@ -64,8 +64,9 @@ func newWorld(t testing.TB, config string, cache time.Duration) *world {
 }
 
 // serveWorld starts an exporter with catalog and config in front of srv,
-// through a resolver made with rc (its Servers set to srv).
-func serveWorld(t testing.TB, srv *dnsbltest.Server, catalogText, config string, rc resolver.Config) *world {
+// through a resolver made with rc (its Servers set to srv); opts change the
+// exporter's options.
+func serveWorld(t testing.TB, srv *dnsbltest.Server, catalogText, config string, rc resolver.Config, opts ...func(*exporter.Options)) *world {
 	t.Helper()
 	cat, err := catalog.Parse([]byte(catalogText), "test")
 	if err != nil {
@@ -81,8 +82,12 @@ func serveWorld(t testing.TB, srv *dnsbltest.Server, catalogText, config string,
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
-		Getenv: func(string) string { return "" }, Version: "test"})
+	o := exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
+		Getenv: func(string) string { return "" }, Version: "test"}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := exporter.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/blcheck/blcheck/pkg/catalog"
 	"github.com/blcheck/blcheck/pkg/dnsbltest"
 	"github.com/blcheck/blcheck/pkg/exporter"
 	"github.com/blcheck/blcheck/pkg/resolver"
@@ -40,30 +36,11 @@ func (l *lockedBuffer) String() string {
 // resolver whose query may take 6 s (3 s, one retry), and the log it writes.
 func loggedWorld(t *testing.T, srv *dnsbltest.Server, config string) (*world, *lockedBuffer) {
 	t.Helper()
-	cat, err := catalog.Parse([]byte(testCatalog), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: 3 * time.Second, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	path := filepath.Join(t.TempDir(), "blcheck.yml")
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	log := &lockedBuffer{}
-	s, err := exporter.New(exporter.Options{ConfigFile: path, Catalog: cat, Resolver: client, Servers: []string{srv.Addr},
-		QueryTime: 6 * time.Second, Getenv: func(string) string { return "" }, Version: "test",
-		Logger: slog.New(slog.NewTextHandler(log, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	h := httptest.NewServer(s.Handler())
-	t.Cleanup(h.Close)
-	return &world{srv: srv, server: s, http: h, config: path}, log
+	w := serveWorld(t, srv, testCatalog, config, resolver.Config{Timeout: 3 * time.Second, Retries: 1}, func(o *exporter.Options) {
+		o.QueryTime, o.Logger = 6*time.Second, slog.New(slog.NewTextHandler(log, nil))
+	})
+	return w, log
 }
 
 // A probe with less time than one DNS query may take (a short scrape timeout,
